@@ -1,0 +1,119 @@
+//! The claim sets of the three JWTs of XAA, in the order they are serialized.
+
+use serde::{Deserialize, Serialize};
+
+/// A claim that may be one string or an array of strings (`aud`, `resource`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// A single value, serialized as a JSON string.
+    One(String),
+    /// Several values, serialized as a JSON array.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// One value as a string, several as an array; `None` when empty.
+    pub fn from_values(mut values: Vec<String>) -> Option<Self> {
+        match values.len() {
+            0 => None,
+            1 => values.pop().map(OneOrMany::One),
+            _ => Some(OneOrMany::Many(values)),
+        }
+    }
+    /// The values.
+    pub fn values(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(v) => vec![v.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// OpenID Connect ID token claims (OIDC Core §2) as the lab's IdP issues them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    /// Issuer: the IdP's issuer identifier.
+    pub iss: String,
+    /// Subject: the user's stable identifier at the IdP.
+    pub sub: String,
+    /// Audience: the client id of the relying party.
+    pub aud: String,
+    /// Expiry (NumericDate).
+    pub exp: i64,
+    /// Issued at (NumericDate).
+    pub iat: i64,
+    /// When the user authenticated (NumericDate).
+    pub auth_time: i64,
+    /// The `nonce` of the authorization request, echoed only when one was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The user's email address.
+    pub email: String,
+    /// Whether the IdP verified the email (the one-time code did).
+    pub email_verified: bool,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// ID-JAG claims (draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdJagClaims {
+    /// The IdP's issuer identifier.
+    pub iss: String,
+    /// The subject the IdP would put in an ID token issued to the resource AS.
+    pub sub: String,
+    /// The resource AS's issuer identifier.
+    pub aud: OneOrMany,
+    /// The client's id **at the resource AS**.
+    pub client_id: String,
+    /// Unique token id, single use at the resource AS.
+    pub jti: String,
+    /// Expiry (NumericDate).
+    pub exp: i64,
+    /// Issued at (NumericDate).
+    pub iat: i64,
+    /// Not before (NumericDate), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// RFC 8707 resource indicator(s) of the protected resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<OneOrMany>,
+    /// Granted scopes at the resource, space-delimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// When the user authenticated at the IdP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The user's email, for subject resolution at the resource AS (RECOMMENDED, §3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// RFC 9068 JWT access token claims.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    /// The resource AS's issuer identifier.
+    pub iss: String,
+    /// The user, as resolved by the resource AS.
+    pub sub: String,
+    /// The resource server's identifier.
+    pub aud: String,
+    /// The client's id at the resource AS.
+    pub client_id: String,
+    /// Granted scopes, space-delimited.
+    pub scope: String,
+    /// Unique token id.
+    pub jti: String,
+    /// Issued at (NumericDate).
+    pub iat: i64,
+    /// Expiry (NumericDate).
+    pub exp: i64,
+    /// When the user authenticated at the IdP, carried from the ID-JAG.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The user's email, carried from the ID-JAG.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}

@@ -1,0 +1,127 @@
+//! Signing keys (RSA, RS256) with stable `kid`s, and public key sets (JWKS, RFC 7517).
+
+use serde_json::{Map, Value};
+
+use super::JoseError;
+
+/// A private signing key and the public JWK derived from it.
+pub struct SigningKey {
+    kid: String,
+    signer: Box<dyn josekit::jws::JwsSigner>,
+    public_jwk: Map<String, Value>,
+    pem: String,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Loads an RSA private key (PKCS#8 or PKCS#1 PEM) as an RS256 signer with key id `kid`.
+    pub fn from_pem(kid: &str, pem: &str) -> Result<Self, JoseError> {
+        let signer = josekit::jws::RS256.signer_from_pem(pem.as_bytes())?;
+        let pair = josekit::jws::RS256.key_pair_from_pem(pem.as_bytes())?;
+        let mut jwk = pair.to_jwk_public_key();
+        jwk.set_key_id(kid);
+        jwk.set_key_use("sig");
+        jwk.set_algorithm("RS256");
+        Ok(Self {
+            kid: kid.to_owned(),
+            signer: Box::new(signer),
+            public_jwk: jwk.into(),
+            pem: pem.to_owned(),
+        })
+    }
+
+    /// Generates a fresh 2048-bit RSA key (with the `rsa` crate) and returns it with its PKCS#8 PEM.
+    pub fn generate(kid: &str) -> Result<Self, JoseError> {
+        use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+        let key = rsa::PrivateKey::new(&mut rand::rng(), 2048)
+            .map_err(|e| JoseError(format!("RSA key generation failed: {e}")))?;
+        let pem = key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| JoseError(format!("PEM encoding failed: {e}")))?;
+        Self::from_pem(kid, &pem)
+    }
+
+    /// The key id published in the JWKS and put in every JWS header this key signs.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The PKCS#8 PEM of the private key. Security: lab keys only; never log it.
+    pub fn private_pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// The public JWK (`kty`, `n`, `e`, `kid`, `use`, `alg`): the only part that is published.
+    pub fn public_jwk(&self) -> &Map<String, Value> {
+        &self.public_jwk
+    }
+
+    /// Signs `claims` as a compact JWS with header `{"typ":typ,"alg":"RS256","kid":kid}`.
+    pub fn sign<T: serde::Serialize>(&self, typ: &str, claims: &T) -> Result<String, JoseError> {
+        let payload = serde_json::to_vec(claims).map_err(|e| JoseError(e.to_string()))?;
+        let mut header = josekit::jws::JwsHeader::new();
+        header.set_token_type(typ);
+        header.set_key_id(&self.kid);
+        Ok(josekit::jws::serialize_compact(
+            &payload,
+            &header,
+            self.signer.as_ref(),
+        )?)
+    }
+}
+
+/// A JSON Web Key Set: public keys looked up by `kid`.
+#[derive(Clone, Debug, Default)]
+pub struct KeySet {
+    keys: Vec<Map<String, Value>>,
+}
+
+impl KeySet {
+    /// The public keys of `signers`.
+    pub fn from_signing_keys<'a>(signers: impl IntoIterator<Item = &'a SigningKey>) -> Self {
+        Self {
+            keys: signers
+                .into_iter()
+                .map(|k| k.public_jwk().clone())
+                .collect(),
+        }
+    }
+
+    /// Parses a JWKS document (`{"keys":[...]}`), keeping only entries that are JSON objects.
+    pub fn from_jwks(doc: &Value) -> Result<Self, JoseError> {
+        let keys = doc
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| JoseError("the JWKS has no \"keys\" array".into()))?;
+        Ok(Self {
+            keys: keys.iter().filter_map(|k| k.as_object().cloned()).collect(),
+        })
+    }
+
+    /// The key whose `kid` equals `kid`.
+    pub fn find(&self, kid: &str) -> Option<&Map<String, Value>> {
+        self.keys
+            .iter()
+            .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+    }
+
+    /// The `kid`s in this set, for error messages.
+    pub fn kids(&self) -> Vec<&str> {
+        self.keys
+            .iter()
+            .filter_map(|k| k.get("kid").and_then(Value::as_str))
+            .collect()
+    }
+
+    /// The JWKS document.
+    pub fn to_jwks(&self) -> Value {
+        serde_json::json!({ "keys": self.keys })
+    }
+}

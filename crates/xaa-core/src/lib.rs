@@ -1,0 +1,34 @@
+//! # xaa-core: the protocol core of the XAA lab
+//!
+//! Everything the three roles of Cross App Access share and nothing they must keep apart:
+//!
+//! - [`urn`]: the exact grant-type, token-type, `typ` and profile strings (never vary these);
+//! - [`jose`]: signing keys, JWKS, compact JWS signing and the *unverified* view of a JWT;
+//! - [`validation`]: the validators for ID tokens, ID-JAGs (draft-ietf-oauth-identity-assertion-authz-grant-04
+//!   §4.4.1) and RFC 9068 access tokens, each recording the checks it ran;
+//! - [`key_source`]: where a validator gets an issuer's public keys (HTTP discovery + JWKS, cached);
+//! - [`oauth`]: RFC 6749 §5.2 error codes, form parameters with duplicate detection, client credentials;
+//! - [`scope`], [`clock`], [`secret`]: scope sets, an injectable clock, and masking of secrets in logs.
+//!
+//! It owns no web framework and no storage. Two optional adapters live behind features: `axum`
+//! (the OAuth error response and the token-request extractor both servers use) and `sqlite`
+//! (a blocking SQLite handle run off the async runtime).
+#![warn(missing_docs)]
+
+pub mod claims;
+pub mod clock;
+pub mod jose;
+pub mod key_source;
+pub mod oauth;
+pub mod scope;
+pub mod secret;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod urn;
+pub mod validation;
+
+/// Clock-skew leeway applied to `exp`, `nbf` and `iat` (RFC 7519 §4.1.4 "small leeway").
+///
+/// Security invariant: a used `jti` is remembered until `exp + JWT_LEEWAY`, so a replayed
+/// ID-JAG can never outlive its replay record.
+pub const JWT_LEEWAY: i64 = 60;

@@ -1,0 +1,19 @@
+//! OAuth 2.0 wire types: error responses (RFC 6749 §5.2), token responses, form parameters
+//! (RFC 6749 §3.2) and client credentials (RFC 6749 §2.3).
+
+#[cfg(feature = "axum")]
+mod axum;
+mod client_auth;
+mod error;
+mod form;
+mod response;
+
+#[cfg(feature = "axum")]
+pub use axum::{TokenRequest, no_store_json};
+pub use client_auth::{ClientAuthMethod, PresentedClient};
+pub use error::{ErrorCode, OAuthError};
+pub use form::FormParams;
+pub use response::{AccessTokenResponse, TokenExchangeResponse};
+
+/// Largest token-request body the lab accepts (an ID token or ID-JAG is a few KiB).
+pub const MAX_TOKEN_REQUEST_BYTES: usize = 64 * 1024;

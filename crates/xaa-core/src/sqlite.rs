@@ -1,0 +1,63 @@
+//! A SQLite database owned by one role: one connection behind a mutex, every call run on the
+//! blocking pool so the async runtime never waits on disk. Files use WAL, so a committed
+//! transaction survives a crash of the process.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+/// A role's database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// A storage failure: the lab's fault, never the client's.
+#[derive(Debug, thiserror::Error)]
+#[error("storage failure: {0}")]
+pub struct DbError(pub String);
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError(e.to_string())
+    }
+}
+
+impl Db {
+    /// Opens `path` (or an in-memory database when `None`) and applies `schema` (idempotent DDL).
+    pub fn open(path: Option<&Path>, schema: &str) -> Result<Self, DbError> {
+        let conn = match path {
+            Some(p) => {
+                let c = Connection::open(p)?;
+                c.pragma_update(None, "journal_mode", "WAL")?;
+                c.pragma_update(None, "synchronous", "NORMAL")?;
+                c
+            }
+            None => Connection::open_in_memory()?,
+        };
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(schema)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| DbError("database lock poisoned".into()))?;
+            f(&mut guard).map_err(DbError::from)
+        })
+        .await
+        .map_err(|e| DbError(format!("database task failed: {e}")))?
+    }
+}

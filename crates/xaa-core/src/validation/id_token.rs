@@ -1,0 +1,106 @@
+//! The IdP's validation of a `subject_token` that claims to be one of its own ID tokens
+//! (draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3, post-04 candidate C3).
+
+use serde_json::Value;
+
+use super::checks::{self, CheckLog, Rejection};
+use crate::claims::IdTokenClaims;
+use crate::jose::KeySet;
+use crate::urn::TYP_ID_TOKEN;
+
+const WHAT: &str = "the subject token";
+const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
+
+/// What the IdP expects of a subject token.
+#[derive(Clone, Copy, Debug)]
+pub struct IdTokenExpectations<'a> {
+    /// The IdP's own issuer identifier.
+    pub issuer: &'a str,
+    /// The client that authenticated the token-exchange request (must be the ID token's `aud`).
+    pub client_id: &'a str,
+    /// Current time (NumericDate).
+    pub now: i64,
+    /// Clock-skew leeway in seconds.
+    pub leeway: i64,
+}
+
+/// Validates `raw` as an ID token issued by this IdP to the authenticated client.
+pub fn validate_id_token(
+    raw: &str,
+    expect: IdTokenExpectations<'_>,
+    own_keys: &KeySet,
+    log: &mut CheckLog,
+) -> Result<IdTokenClaims, Rejection> {
+    let jwt = checks::parse(raw, WHAT, log)?;
+    checks::algorithm(&jwt, WHAT, log)?;
+    let typ = jwt.header().typ.as_deref();
+    if typ.is_some_and(|t| !checks::typ_matches(t, TYP_ID_TOKEN)) {
+        let kind = checks::describe_typ(typ);
+        return Err(log.fail(
+            "typ",
+            "RFC 8725 §3.12",
+            format!(
+                "the subject_token is {kind} (typ \"{}\"), not an ID token",
+                typ.unwrap_or_default()
+            ),
+        ));
+    }
+    log.pass("typ", "RFC 8725 §3.12", "typ is that of an ID token");
+    match jwt.unverified_issuer() {
+        Some(iss) if iss == expect.issuer => {
+            log.pass("iss", SEC, format!("issued by this IdP (\"{iss}\")"))
+        }
+        other => {
+            return Err(log.fail(
+                "iss",
+                SEC,
+                format!(
+                    "the subject token was issued by {other:?}, not by this IdP (\"{}\")",
+                    expect.issuer
+                ),
+            ));
+        }
+    }
+    let kid = jwt.header().kid.clone().unwrap_or_default();
+    let Some(jwk) = own_keys.find(&kid) else {
+        return Err(log.fail("kid", SEC, format!("no key of this IdP has kid \"{kid}\"")));
+    };
+    checks::signature(&jwt, jwk, WHAT, "OIDC Core §3.1.3.7", log)?;
+    let claims = jwt.unverified_claims();
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(s)) => s == expect.client_id,
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(expect.client_id)),
+        _ => false,
+    };
+    if !aud_ok {
+        let found = claims
+            .get("aud")
+            .map(Value::to_string)
+            .unwrap_or_else(|| "missing".into());
+        return Err(log.fail(
+            "aud",
+            SEC,
+            format!(
+                "Audience validation failed: the ID token was issued to {found}, not to the authenticated client \"{}\"",
+                expect.client_id
+            ),
+        ));
+    }
+    log.pass(
+        "aud",
+        SEC,
+        format!(
+            "issued to the authenticated client \"{}\"",
+            expect.client_id
+        ),
+    );
+    checks::times(claims, expect.now, expect.leeway, WHAT, log)?;
+    checks::required_str(claims, "sub", WHAT, "OIDC Core §2", log)?;
+    serde_json::from_value(Value::Object(claims.clone())).map_err(|e| {
+        log.fail(
+            "claims",
+            "OIDC Core §2",
+            format!("the ID token claims are malformed: {e}"),
+        )
+    })
+}

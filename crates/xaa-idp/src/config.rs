@@ -1,0 +1,148 @@
+//! The IdP's configuration: issuer, clients, users, the connection policy and token lifetimes.
+
+use serde::Deserialize;
+use xaa_core::secret::Secret;
+
+/// Everything the IdP needs to start.
+#[derive(Clone, Debug)]
+pub struct IdpConfig {
+    /// Issuer identifier, e.g. `http://localhost:4401` (no trailing slash; used verbatim everywhere).
+    pub issuer: String,
+    /// Registered OIDC clients.
+    pub clients: Vec<IdpClient>,
+    /// Named users (any other email may log in too, with derived claims).
+    pub users: Vec<User>,
+    /// Resource authorization servers this IdP issues ID-JAGs for, with the resources they govern.
+    pub authorization_servers: Vec<AuthorizationServer>,
+    /// Which client may reach which authorization server, resource and scopes.
+    pub connections: Vec<Connection>,
+    /// Token lifetimes.
+    pub lifetimes: Lifetimes,
+    /// Whether cookies carry the `Secure` attribute (TLS mode).
+    pub secure_cookies: bool,
+}
+
+/// An OIDC client of the IdP.
+#[derive(Clone, Debug, Deserialize)]
+pub struct IdpClient {
+    /// Client id at the IdP.
+    pub client_id: String,
+    /// Client secret (client_secret_basic / client_secret_post).
+    pub client_secret: Secret,
+    /// Human name shown on the login page.
+    pub name: String,
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+/// A named user.
+#[derive(Clone, Debug, Deserialize)]
+pub struct User {
+    /// Email address (the login name).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A resource authorization server known to the IdP (an `audience` it accepts).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct AuthorizationServer {
+    /// Its issuer identifier: the exact `audience` value, and the ID-JAG `aud`.
+    pub issuer: String,
+    /// Human name.
+    pub name: String,
+    /// The protected resources it governs.
+    pub resources: Vec<Resource>,
+}
+
+/// A protected resource governed by an authorization server.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Resource {
+    /// Its RFC 8707 resource identifier.
+    pub resource: String,
+    /// The scopes it defines.
+    pub scopes: Vec<String>,
+}
+
+/// One governed app-to-app connection: the admin policy that replaces user consent in XAA.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Connection {
+    /// The requesting client's id at the IdP.
+    pub client_id: String,
+    /// The resource authorization server's issuer (the `audience` of the token exchange).
+    pub authorization_server: String,
+    /// The protected resource (RFC 8707 resource indicator) governed by that AS.
+    pub resource: String,
+    /// Scopes the client may obtain at that resource.
+    pub scopes: Vec<String>,
+    /// The client's id **at the resource AS**, put in the ID-JAG `client_id` claim.
+    pub resource_client_id: String,
+}
+
+/// Token lifetimes in seconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    /// ID token (xaa.dev: ~10 min).
+    pub id_token: i64,
+    /// IdP access token for `/userinfo`.
+    pub access_token: i64,
+    /// ID-JAG (draft examples and xaa.dev: 300 s).
+    pub id_jag: i64,
+    /// Authorization code.
+    pub code: i64,
+    /// SSO session.
+    pub session: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            id_token: 600,
+            access_token: 600,
+            id_jag: 300,
+            code: 60,
+            session: 8 * 3600,
+        }
+    }
+}
+
+impl IdpConfig {
+    /// The client with this id.
+    pub fn client(&self, client_id: &str) -> Option<&IdpClient> {
+        self.clients.iter().find(|c| c.client_id == client_id)
+    }
+}
+
+impl User {
+    /// The named user with this email, or one with a name derived from the address
+    /// (`jane.doe@x` → "Jane Doe"), so any email can log in.
+    pub fn for_email(users: &[User], email: &str) -> User {
+        if let Some(u) = users.iter().find(|u| u.email.eq_ignore_ascii_case(email)) {
+            return u.clone();
+        }
+        let local = email.split('@').next().unwrap_or(email);
+        let name = local
+            .split(['.', '_', '-', '+'])
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let mut c = p.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        User {
+            email: email.to_lowercase(),
+            name,
+        }
+    }
+
+    /// The subject identifier: the lower-cased email, as xaa.dev does (stable and readable).
+    pub fn sub(&self) -> String {
+        self.email.to_lowercase()
+    }
+}

@@ -1,0 +1,38 @@
+//! # xaa-idp: the lab's mock enterprise IdP
+//!
+//! An OpenID Provider with email + one-time-code login, and an RFC 8693 token-exchange endpoint
+//! that mints ID-JAGs (draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3) under an admin
+//! connection policy. Endpoints (all relative to the issuer):
+//!
+//! | path | what |
+//! | --- | --- |
+//! | `GET /.well-known/openid-configuration` | OIDC Discovery metadata |
+//! | `GET /jwks` | public signing keys |
+//! | `GET /authorize` | authorization code flow (PKCE S256 required) → login pages |
+//! | `POST /login/email`, `POST /login/code` | the two login steps (CSRF protected) |
+//! | `POST /token` | `authorization_code` and token exchange (ID token → ID-JAG) |
+//! | `GET /userinfo` | OIDC UserInfo with the IdP access token |
+//! | `GET /session/end` | RP-initiated logout |
+//!
+//! It must not know anything about the resource AS but its issuer, resources and scopes, which
+//! come from the policy.
+
+mod client_auth;
+mod config;
+mod pages;
+mod policy;
+mod routes;
+mod state;
+mod store;
+mod token;
+
+pub use config::{
+    AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User,
+};
+pub use routes::router;
+pub use state::IdpState;
+
+/// Cookie holding the IdP's single sign-on session (names are unique across the lab's components).
+pub const SESSION_COOKIE: &str = "xaa_idp_session";
+/// Cookie binding a login in progress to the browser that started it (CSRF double submit).
+pub const LOGIN_COOKIE: &str = "xaa_idp_login";

@@ -1,0 +1,83 @@
+//! The IdP's HTML pages (askama templates, escaped by default).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Step 1 of login: the email address.
+#[derive(Template, WebTemplate)]
+#[template(path = "login_email.html")]
+pub(crate) struct LoginEmailPage {
+    pub(crate) client_name: String,
+    pub(crate) login_id: String,
+    pub(crate) csrf: String,
+    pub(crate) email: String,
+    pub(crate) error: Option<String>,
+}
+
+/// Step 2 of login: the one-time code.
+#[derive(Template, WebTemplate)]
+#[template(path = "login_code.html")]
+pub(crate) struct LoginCodePage {
+    pub(crate) login_id: String,
+    pub(crate) csrf: String,
+    pub(crate) email: String,
+    pub(crate) error: Option<String>,
+}
+
+/// After RP-initiated logout without a redirect.
+#[derive(Template, WebTemplate)]
+#[template(path = "signed_out.html")]
+pub(crate) struct SignedOutPage;
+
+/// A friendly error page (never a redirect to an unverified URI).
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub(crate) title: String,
+    pub(crate) message: String,
+    pub(crate) detail: Option<String>,
+}
+
+/// An error page with its HTTP status.
+pub(crate) struct PageError(pub(crate) StatusCode, pub(crate) ErrorPage);
+
+impl PageError {
+    pub(crate) fn bad_request(
+        title: &str,
+        message: impl Into<String>,
+        detail: Option<&str>,
+    ) -> Self {
+        Self(
+            StatusCode::BAD_REQUEST,
+            ErrorPage {
+                title: title.into(),
+                message: message.into(),
+                detail: detail.map(str::to_owned),
+            },
+        )
+    }
+    pub(crate) fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "IdP page failed");
+        Self(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorPage {
+                title: "Something went wrong".into(),
+                message:
+                    "The Lab IdP could not complete this step. Details are in the lab's terminal."
+                        .into(),
+                detail: None,
+            },
+        )
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self.1.render() {
+            Ok(html) => (self.0, axum::response::Html(html)).into_response(),
+            Err(_) => (self.0, "error").into_response(),
+        }
+    }
+}

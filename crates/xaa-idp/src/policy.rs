@@ -1,0 +1,176 @@
+//! The admin connection policy: which client may obtain an ID-JAG for which authorization
+//! server, resource and scopes. In XAA this replaces user consent (draft-04 §4.3.3, §4.1).
+
+use xaa_core::oauth::{ErrorCode, OAuthError};
+use xaa_core::scope::Scope;
+
+use crate::config::{AuthorizationServer, Connection};
+
+const TARGET: &str = "RFC 8693 §2.2.2, draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
+
+/// What the policy grants for one token exchange.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Grant {
+    pub(crate) audience: String,
+    pub(crate) resources: Vec<String>,
+    pub(crate) scope: Scope,
+    pub(crate) resource_client_id: String,
+}
+
+/// Decides a token exchange for `client_id`: `invalid_target` for an unknown or unconnected
+/// audience or resource, `invalid_scope` for scopes beyond the connection.
+pub(crate) fn decide(
+    servers: &[AuthorizationServer],
+    connections: &[Connection],
+    client_id: &str,
+    audience: &str,
+    resources: &[&str],
+    requested_scope: Option<&Scope>,
+) -> Result<Grant, OAuthError> {
+    let target = |d: String| OAuthError::new(ErrorCode::InvalidTarget, format!("{d} ({TARGET})"));
+    let Some(server) = servers.iter().find(|s| s.issuer == audience) else {
+        let known: Vec<&str> = servers.iter().map(|s| s.issuer.as_str()).collect();
+        return Err(target(format!(
+            "audience \"{audience}\" is not the issuer of an authorization server this IdP knows (known: {}); audience must be the resource authorization server's exact issuer identifier",
+            known.join(", ")
+        )));
+    };
+    for r in resources {
+        if !server.resources.iter().any(|res| res.resource == *r) {
+            return Err(target(format!(
+                "resource \"{r}\" is not governed by the authorization server \"{audience}\" (its resources: {})",
+                server
+                    .resources
+                    .iter()
+                    .map(|r| r.resource.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let usable: Vec<&Connection> = connections
+        .iter()
+        .filter(|c| c.client_id == client_id && c.authorization_server == audience)
+        .filter(|c| resources.is_empty() || resources.contains(&c.resource.as_str()))
+        .collect();
+    for r in resources {
+        if !usable.iter().any(|c| c.resource == *r) {
+            return Err(target(format!(
+                "the administrator has not connected client \"{client_id}\" to resource \"{r}\" at \"{audience}\""
+            )));
+        }
+    }
+    let Some(first) = usable.first() else {
+        return Err(target(format!(
+            "the administrator has not connected client \"{client_id}\" to the authorization server \"{audience}\""
+        )));
+    };
+    let allowed = Scope::from_tokens(usable.iter().flat_map(|c| c.scopes.iter().cloned()));
+    let scope = match requested_scope {
+        Some(requested) if !requested.is_empty() => {
+            let beyond = requested.difference(&allowed);
+            if !beyond.is_empty() {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    format!(
+                        "scope \"{beyond}\" is not allowed for client \"{client_id}\" at \"{audience}\" (allowed: \"{allowed}\") (RFC 6749 §5.2, draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3)"
+                    ),
+                ));
+            }
+            requested.clone()
+        }
+        _ => allowed,
+    };
+    Ok(Grant {
+        audience: audience.to_owned(),
+        resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+        scope,
+        resource_client_id: first.resource_client_id.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Resource;
+
+    fn fixture() -> (Vec<AuthorizationServer>, Vec<Connection>) {
+        let servers = vec![AuthorizationServer {
+            issuer: "https://as".into(),
+            name: "AS".into(),
+            resources: vec![Resource {
+                resource: "https://api".into(),
+                scopes: vec!["r".into(), "w".into()],
+            }],
+        }];
+        let connections = vec![Connection {
+            client_id: "app".into(),
+            authorization_server: "https://as".into(),
+            resource: "https://api".into(),
+            scopes: vec!["r".into()],
+            resource_client_id: "app-at-api".into(),
+        }];
+        (servers, connections)
+    }
+
+    #[test]
+    fn grants_within_the_connection() {
+        let (s, c) = fixture();
+        let g = decide(
+            &s,
+            &c,
+            "app",
+            "https://as",
+            &["https://api"],
+            Some(&Scope::parse("r")),
+        )
+        .unwrap();
+        assert_eq!(g.resource_client_id, "app-at-api");
+        assert_eq!(g.scope.to_string(), "r");
+        let g = decide(&s, &c, "app", "https://as", &[], None).unwrap();
+        assert_eq!(g.scope.to_string(), "r");
+    }
+
+    #[test]
+    fn refuses_targets_and_scopes_outside_it() {
+        let (s, c) = fixture();
+        let code = |r: Result<Grant, OAuthError>| r.unwrap_err().code.as_str();
+        assert_eq!(
+            code(decide(&s, &c, "app", "https://as/", &[], None)),
+            "invalid_target"
+        );
+        assert_eq!(
+            code(decide(
+                &s,
+                &c,
+                "app",
+                "https://as",
+                &["https://other"],
+                None
+            )),
+            "invalid_target"
+        );
+        assert_eq!(
+            code(decide(
+                &s,
+                &c,
+                "other",
+                "https://as",
+                &["https://api"],
+                None
+            )),
+            "invalid_target"
+        );
+        assert_eq!(
+            code(decide(
+                &s,
+                &c,
+                "app",
+                "https://as",
+                &[],
+                Some(&Scope::parse("r w"))
+            )),
+            "invalid_scope"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! `GET /authorize`: the OIDC authorization code flow with PKCE S256 required (RFC 7636).
+//! An unknown client or unregistered `redirect_uri` gets an error page, never a redirect.
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use xaa_core::oauth::FormParams;
+use xaa_core::secret::{random_token, sha256_b64};
+
+use crate::config::User;
+use crate::pages::{LoginEmailPage, PageError};
+use crate::state::IdpState;
+use crate::store::{AuthRequest, CodeGrant};
+use crate::{LOGIN_COOKIE, SESSION_COOKIE};
+
+pub(crate) async fn authorize(
+    State(st): State<Arc<IdpState>>,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let params = FormParams::parse(query.unwrap_or_default().as_bytes());
+    let one = |name: &str| {
+        params
+            .single(name)
+            .map(|v| v.map(str::to_owned))
+            .map_err(|e| {
+                PageError::bad_request(
+                    "Invalid sign-in request",
+                    e.description,
+                    Some("Go back to the application and try again."),
+                )
+            })
+    };
+    let Some(client_id) = one("client_id")? else {
+        return Err(PageError::bad_request(
+            "Invalid sign-in request",
+            "The request has no client_id.",
+            None,
+        ));
+    };
+    let Some(client) = st.config.client(&client_id) else {
+        return Err(PageError::bad_request(
+            "Unknown application",
+            format!("No application with client_id \"{client_id}\" is registered at this IdP."),
+            Some("Check CLIENT_ID in the application's configuration."),
+        ));
+    };
+    let Some(redirect_uri) = one("redirect_uri")? else {
+        return Err(PageError::bad_request(
+            "Invalid sign-in request",
+            "The request has no redirect_uri.",
+            None,
+        ));
+    };
+    if !client.redirect_uris.iter().any(|r| r == &redirect_uri) {
+        return Err(PageError::bad_request(
+            "Redirect URI not registered",
+            format!(
+                "\"{redirect_uri}\" is not a registered redirect URI of {}.",
+                client.name
+            ),
+            Some(&format!(
+                "Registered (exact match required): {}",
+                client.redirect_uris.join(", ")
+            )),
+        ));
+    }
+    let state = one("state")?;
+    let fail = |error: &str, description: &str| {
+        Ok(authorization_response(
+            &redirect_uri,
+            &[("error", error), ("error_description", description)],
+            state.as_deref(),
+            st.issuer(),
+        ))
+    };
+    if one("response_type")?.as_deref() != Some("code") {
+        return fail(
+            "unsupported_response_type",
+            "response_type must be \"code\"",
+        );
+    }
+    let scope = one("scope")?.unwrap_or_default();
+    if !scope.split(' ').any(|s| s == "openid") {
+        return fail("invalid_scope", "scope must include \"openid\"");
+    }
+    let Some(code_challenge) = one("code_challenge")? else {
+        return fail(
+            "invalid_request",
+            "PKCE is required: send code_challenge with code_challenge_method=S256 (RFC 7636)",
+        );
+    };
+    if one("code_challenge_method")?.as_deref() != Some("S256") {
+        return fail(
+            "invalid_request",
+            "code_challenge_method must be S256 (plain is not allowed)",
+        );
+    }
+    let valid_challenge = code_challenge.len() == 43
+        && code_challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid_challenge {
+        return fail(
+            "invalid_request",
+            "code_challenge must be the 43-character base64url SHA-256 of the code_verifier, without padding (RFC 7636 §4.2)",
+        );
+    }
+    let request = AuthRequest {
+        client_id,
+        redirect_uri: redirect_uri.clone(),
+        state: state.clone(),
+        nonce: one("nonce")?,
+        code_challenge,
+        scope,
+    };
+    let prompt = one("prompt")?.unwrap_or_default();
+    let now = st.clock.now();
+
+    if prompt != "login" {
+        if let Some(cookie) = jar.get(SESSION_COOKIE) {
+            let session = st
+                .store
+                .session(sha256_b64(cookie.value()), now)
+                .await
+                .map_err(PageError::internal)?;
+            if let Some((email, auth_time)) = session {
+                let code = issue_code(&st, request.clone(), email, auth_time).await?;
+                return Ok(code_response(&st, &request, &code));
+            }
+        }
+        if prompt == "none" {
+            return fail("login_required", "the user is not signed in at the IdP");
+        }
+    }
+    let login_id = random_token(24);
+    let csrf = random_token(24);
+    st.store
+        .insert_login(login_id.clone(), csrf.clone(), request, now)
+        .await
+        .map_err(PageError::internal)?;
+    let cookie = Cookie::build((LOGIN_COOKIE, login_id.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(st.config.secure_cookies);
+    let page = LoginEmailPage {
+        client_name: client.name.clone(),
+        login_id,
+        csrf,
+        email: one("login_hint")?.unwrap_or_default(),
+        error: None,
+    };
+    Ok((jar.add(cookie), page).into_response())
+}
+
+/// Stores a fresh authorization code for `email` and returns it.
+pub(crate) async fn issue_code(
+    st: &IdpState,
+    request: AuthRequest,
+    email: String,
+    auth_time: i64,
+) -> Result<String, PageError> {
+    let code = random_token(32);
+    let grant = CodeGrant {
+        request,
+        email,
+        auth_time,
+        expires_at: st.clock.now() + st.config.lifetimes.code,
+        already_used: false,
+    };
+    st.store
+        .insert_code(sha256_b64(&code), grant)
+        .await
+        .map_err(PageError::internal)?;
+    Ok(code)
+}
+
+/// The successful authorization response: `code`, `state` (only if sent) and `iss` (RFC 9207).
+pub(crate) fn code_response(st: &IdpState, request: &AuthRequest, code: &str) -> Response {
+    authorization_response(
+        &request.redirect_uri,
+        &[("code", code)],
+        request.state.as_deref(),
+        st.issuer(),
+    )
+}
+
+fn authorization_response(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+    iss: &str,
+) -> Response {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        query.append_pair(k, v);
+    }
+    if let Some(s) = state {
+        query.append_pair("state", s);
+    }
+    query.append_pair("iss", iss);
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{redirect_uri}{sep}{}", query.finish())).into_response()
+}
+
+/// The user for a logged-in email.
+pub(crate) fn user(st: &IdpState, email: &str) -> User {
+    User::for_email(&st.config.users, email)
+}

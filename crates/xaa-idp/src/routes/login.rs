@@ -1,0 +1,175 @@
+//! `POST /login/email` and `POST /login/code`: the two login steps. Each form carries the login id
+//! and a CSRF token, and the login id must also be in the `xaa_idp_login` cookie (double submit).
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+use xaa_core::secret::{random_token, sha256_b64};
+
+use super::authorize::code_response;
+use crate::pages::{LoginCodePage, LoginEmailPage, PageError};
+use crate::state::IdpState;
+use crate::store::Login;
+use crate::{LOGIN_COOKIE, SESSION_COOKIE};
+
+/// A login must be finished within this many seconds of the authorization request.
+const LOGIN_TTL: i64 = 15 * 60;
+
+#[derive(Deserialize)]
+pub(crate) struct EmailForm {
+    login: String,
+    csrf: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CodeForm {
+    login: String,
+    csrf: String,
+    code: String,
+}
+
+pub(crate) async fn email(
+    State(st): State<Arc<IdpState>>,
+    jar: CookieJar,
+    form: Result<Form<EmailForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let Form(f) = form.map_err(|_| incomplete_form())?;
+    let login = pending_login(&st, &jar, &f.login, &f.csrf).await?;
+    let email = f.email.trim().to_owned();
+    if !plausible_email(&email) {
+        let client_name = st
+            .config
+            .client(&login.request.client_id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        return Ok(LoginEmailPage {
+            client_name,
+            login_id: f.login,
+            csrf: f.csrf,
+            email,
+            error: Some("Enter an email address like name@company.example.".into()),
+        }
+        .into_response());
+    }
+    st.store
+        .set_login_email(f.login.clone(), email.clone())
+        .await
+        .map_err(PageError::internal)?;
+    Ok(LoginCodePage {
+        login_id: f.login,
+        csrf: f.csrf,
+        email,
+        error: None,
+    }
+    .into_response())
+}
+
+pub(crate) async fn code(
+    State(st): State<Arc<IdpState>>,
+    jar: CookieJar,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let Form(f) = form.map_err(|_| incomplete_form())?;
+    let login = pending_login(&st, &jar, &f.login, &f.csrf).await?;
+    let Some(email) = login.email.clone() else {
+        return Err(PageError::bad_request(
+            "Enter your email first",
+            "This sign-in has no email address yet.",
+            None,
+        ));
+    };
+    let code = f.code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(LoginCodePage {
+            login_id: f.login,
+            csrf: f.csrf,
+            email,
+            error: Some("The code is 6 digits, for example 123456.".into()),
+        }
+        .into_response());
+    }
+    let now = st.clock.now();
+    let session_id = random_token(32);
+    let authorization_code = random_token(32);
+    let grant = crate::store::CodeGrant {
+        request: login.request.clone(),
+        email: email.clone(),
+        auth_time: now,
+        expires_at: now + st.config.lifetimes.code,
+        already_used: false,
+    };
+    st.store
+        .complete_login(
+            f.login,
+            Some((sha256_b64(&session_id), now + st.config.lifetimes.session)),
+            sha256_b64(&authorization_code),
+            grant,
+        )
+        .await
+        .map_err(PageError::internal)?;
+    tracing::info!(client.id = %login.request.client_id, user.email = %email, "user signed in at the IdP");
+    let session = Cookie::build((SESSION_COOKIE, session_id))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(st.config.secure_cookies);
+    let jar = jar
+        .remove(Cookie::build(LOGIN_COOKIE).path("/"))
+        .add(session);
+    Ok((jar, code_response(&st, &login.request, &authorization_code)).into_response())
+}
+
+async fn pending_login(
+    st: &IdpState,
+    jar: &CookieJar,
+    login_id: &str,
+    csrf: &str,
+) -> Result<Login, PageError> {
+    let expired = || {
+        PageError::bad_request(
+            "This sign-in has expired",
+            "The sign-in page is no longer valid (it expired, was already used, or was opened in another browser).",
+            Some("Go back to the application and sign in again."),
+        )
+    };
+    if jar.get(LOGIN_COOKIE).map(|c| c.value()) != Some(login_id) {
+        return Err(expired());
+    }
+    let login = st
+        .store
+        .login(login_id.to_owned())
+        .await
+        .map_err(PageError::internal)?
+        .ok_or_else(expired)?;
+    if !xaa_core::secret::Secret::new(login.csrf.clone()).matches(csrf)
+        || st.clock.now() > login.created_at + LOGIN_TTL
+    {
+        return Err(expired());
+    }
+    Ok(login)
+}
+
+fn incomplete_form() -> PageError {
+    PageError::bad_request(
+        "Incomplete form",
+        "The sign-in form was not submitted completely.",
+        Some("Go back and try again."),
+    )
+}
+
+fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !email.chars().any(char::is_whitespace)
+}

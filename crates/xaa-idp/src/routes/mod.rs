@@ -1,0 +1,37 @@
+//! Every IdP path is wired here.
+
+pub(crate) mod authorize;
+mod discovery;
+mod jwks;
+mod login;
+mod session_end;
+mod userinfo;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::IdpState;
+
+pub(crate) use authorize::user;
+
+/// The IdP's router.
+pub fn router(state: Arc<IdpState>) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/jwks", get(jwks::jwks))
+        .route("/authorize", get(authorize::authorize))
+        .route("/login/email", post(login::email))
+        .route("/login/code", post(login::code))
+        .route("/token", post(crate::token::token))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/session/end", get(session_end::end_session))
+        .with_state(state)
+}

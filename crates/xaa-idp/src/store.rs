@@ -1,0 +1,261 @@
+//! The IdP's SQLite storage. SQL lives only here; every statement is parameterised.
+
+use rusqlite::{OptionalExtension, params};
+use xaa_core::sqlite::{Db, DbError};
+
+/// An authorization request waiting for the user to log in.
+#[derive(Clone, Debug)]
+pub(crate) struct AuthRequest {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) state: Option<String>,
+    pub(crate) nonce: Option<String>,
+    pub(crate) code_challenge: String,
+    pub(crate) scope: String,
+}
+
+/// A login in progress.
+#[derive(Clone, Debug)]
+pub(crate) struct Login {
+    pub(crate) csrf: String,
+    pub(crate) request: AuthRequest,
+    pub(crate) email: Option<String>,
+    pub(crate) created_at: i64,
+}
+
+/// An issued authorization code, as redeemed.
+#[derive(Clone, Debug)]
+pub(crate) struct CodeGrant {
+    pub(crate) request: AuthRequest,
+    pub(crate) email: String,
+    pub(crate) auth_time: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) already_used: bool,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Store {
+    db: Db,
+}
+
+impl Store {
+    pub(crate) fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
+        Ok(Self {
+            db: Db::open(path, include_str!("schema.sql"))?,
+        })
+    }
+
+    pub(crate) async fn insert_login(
+        &self,
+        id: String,
+        csrf: String,
+        r: AuthRequest,
+        now: i64,
+    ) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO logins (id, csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![id, csrf, r.client_id, r.redirect_uri, r.state, r.nonce, r.code_challenge, r.scope, now],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
+    pub(crate) async fn login(&self, id: String) -> Result<Option<Login>, DbError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, email, created_at
+                     FROM logins WHERE id = ?1",
+                    params![id],
+                    |r| {
+                        Ok(Login {
+                            csrf: r.get(0)?,
+                            request: AuthRequest {
+                                client_id: r.get(1)?,
+                                redirect_uri: r.get(2)?,
+                                state: r.get(3)?,
+                                nonce: r.get(4)?,
+                                code_challenge: r.get(5)?,
+                                scope: r.get(6)?,
+                            },
+                            email: r.get(7)?,
+                            created_at: r.get(8)?,
+                        })
+                    },
+                )
+                .optional()
+            })
+            .await
+    }
+
+    pub(crate) async fn set_login_email(&self, id: String, email: String) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE logins SET email = ?2 WHERE id = ?1",
+                    params![id, email],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
+    /// Ends a login: the login row is deleted, and the session and code are written, in one transaction.
+    pub(crate) async fn complete_login(
+        &self,
+        login_id: String,
+        session_hash: Option<(String, i64)>,
+        code_hash: String,
+        grant: CodeGrant,
+    ) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                tx.execute("DELETE FROM logins WHERE id = ?1", params![login_id])?;
+                if let Some((hash, expires_at)) = session_hash {
+                    tx.execute(
+                        "INSERT INTO sessions (id_hash, email, auth_time, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![hash, grant.email, grant.auth_time, expires_at],
+                    )?;
+                }
+                insert_code(&tx, &code_hash, &grant)?;
+                tx.commit()
+            })
+            .await
+    }
+
+    pub(crate) async fn insert_code(
+        &self,
+        code_hash: String,
+        grant: CodeGrant,
+    ) -> Result<(), DbError> {
+        self.db
+            .call(move |c| insert_code(c, &code_hash, &grant))
+            .await
+    }
+
+    /// Marks the code used and returns it as it was (so a second redemption is seen as such).
+    pub(crate) async fn redeem_code(
+        &self,
+        code_hash: String,
+    ) -> Result<Option<CodeGrant>, DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let grant = tx
+                    .query_row(
+                        "SELECT client_id, redirect_uri, code_challenge, nonce, scope, email, auth_time, expires_at, used
+                         FROM codes WHERE code_hash = ?1",
+                        params![code_hash],
+                        |r| {
+                            Ok(CodeGrant {
+                                request: AuthRequest {
+                                    client_id: r.get(0)?,
+                                    redirect_uri: r.get(1)?,
+                                    state: None,
+                                    code_challenge: r.get(2)?,
+                                    nonce: r.get(3)?,
+                                    scope: r.get(4)?,
+                                },
+                                email: r.get(5)?,
+                                auth_time: r.get(6)?,
+                                expires_at: r.get(7)?,
+                                already_used: r.get::<_, i64>(8)? != 0,
+                            })
+                        },
+                    )
+                    .optional()?;
+                tx.execute("UPDATE codes SET used = 1 WHERE code_hash = ?1", params![code_hash])?;
+                tx.commit()?;
+                Ok(grant)
+            })
+            .await
+    }
+
+    /// The live session with this id hash: `(email, auth_time)`.
+    pub(crate) async fn session(
+        &self,
+        id_hash: String,
+        now: i64,
+    ) -> Result<Option<(String, i64)>, DbError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT email, auth_time FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
+                    params![id_hash, now],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .await
+    }
+
+    pub(crate) async fn delete_session(&self, id_hash: String) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])
+                    .map(drop)
+            })
+            .await
+    }
+
+    pub(crate) async fn insert_access_token(
+        &self,
+        hash: String,
+        client_id: String,
+        email: String,
+        scope: String,
+        expires_at: i64,
+    ) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO access_tokens (token_hash, client_id, email, scope, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![hash, client_id, email, scope, expires_at],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
+    /// The live access token with this hash: `(email, scope)`.
+    pub(crate) async fn access_token(
+        &self,
+        hash: String,
+        now: i64,
+    ) -> Result<Option<(String, String)>, DbError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT email, scope FROM access_tokens WHERE token_hash = ?1 AND expires_at > ?2",
+                    params![hash, now],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .await
+    }
+}
+
+fn insert_code(c: &rusqlite::Connection, code_hash: &str, g: &CodeGrant) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO codes (code_hash, client_id, redirect_uri, code_challenge, nonce, scope, email, auth_time, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            code_hash,
+            g.request.client_id,
+            g.request.redirect_uri,
+            g.request.code_challenge,
+            g.request.nonce,
+            g.request.scope,
+            g.email,
+            g.auth_time,
+            g.expires_at
+        ],
+    )
+    .map(drop)
+}

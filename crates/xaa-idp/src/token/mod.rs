@@ -1,0 +1,54 @@
+//! `POST /token`: client authentication, then the grant: `authorization_code` (OIDC) or
+//! RFC 8693 token exchange (ID token → ID-JAG).
+
+mod authorization_code;
+mod token_exchange;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use xaa_core::oauth::{ErrorCode, OAuthError, TokenRequest};
+use xaa_core::urn;
+
+use crate::state::IdpState;
+
+pub(crate) async fn token(
+    State(st): State<Arc<IdpState>>,
+    req: Result<TokenRequest, OAuthError>,
+) -> Response {
+    let result = match req {
+        Ok(req) => handle(&st, &req).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(resp) => resp,
+        Err(e) => {
+            tracing::info!(error = e.code.as_str(), description = %e.description, "IdP token request refused");
+            e.into_response()
+        }
+    }
+}
+
+async fn handle(st: &IdpState, req: &TokenRequest) -> Result<Response, OAuthError> {
+    let client = crate::client_auth::authenticate(&st.config, req)?;
+    let grant_type = req.params.required("grant_type")?;
+    match grant_type {
+        urn::GRANT_AUTHORIZATION_CODE => authorization_code::grant(st, client, &req.params).await,
+        urn::GRANT_TOKEN_EXCHANGE => token_exchange::grant(st, client, &req.params).await,
+        other => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!(
+                "grant_type \"{other}\" is not supported here; use \"{}\" or \"{}\"",
+                urn::GRANT_AUTHORIZATION_CODE,
+                urn::GRANT_TOKEN_EXCHANGE
+            ),
+        )),
+    }
+}
+
+/// A storage failure mapped to `server_error` (the lab's fault, logged once here).
+pub(crate) fn storage(e: xaa_core::sqlite::DbError) -> OAuthError {
+    tracing::error!(error = %e, "IdP storage failed");
+    OAuthError::server_error("the IdP could not read or write its storage")
+}

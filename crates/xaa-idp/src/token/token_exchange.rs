@@ -1,0 +1,124 @@
+//! RFC 8693 token exchange of an ID token for an ID-JAG, in the order of
+//! draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3 (the client is already authenticated).
+
+use xaa_core::claims::{IdJagClaims, OneOrMany};
+use xaa_core::oauth::{FormParams, OAuthError, TokenExchangeResponse, no_store_json};
+use xaa_core::scope::Scope;
+use xaa_core::secret::random_token;
+use xaa_core::urn;
+use xaa_core::validation::CheckLog;
+use xaa_core::validation::id_token::{IdTokenExpectations, validate_id_token};
+
+use crate::config::IdpClient;
+use crate::policy;
+use crate::state::IdpState;
+
+const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3";
+
+pub(super) async fn grant(
+    st: &IdpState,
+    client: &IdpClient,
+    params: &FormParams,
+) -> Result<axum::response::Response, OAuthError> {
+    match params.single("requested_token_type")? {
+        Some(urn::TOKEN_TYPE_ID_JAG) => {}
+        Some(other) => {
+            return Err(OAuthError::invalid_request(format!(
+                "requested_token_type \"{other}\" is not supported; this IdP issues \"{}\" ({SEC})",
+                urn::TOKEN_TYPE_ID_JAG
+            )));
+        }
+        None => {
+            return Err(OAuthError::invalid_request(format!(
+                "missing required parameter `requested_token_type` (must be \"{}\", {SEC})",
+                urn::TOKEN_TYPE_ID_JAG
+            )));
+        }
+    }
+    let subject_token = params.required("subject_token")?;
+    match params.required("subject_token_type")? {
+        urn::TOKEN_TYPE_ID_TOKEN => {}
+        other => {
+            return Err(OAuthError::invalid_request(format!(
+                "subject_token_type \"{other}\" is not supported; this IdP accepts \"{}\" (RFC 8693 §2.2.2)",
+                urn::TOKEN_TYPE_ID_TOKEN
+            )));
+        }
+    }
+    if params.single("actor_token")?.is_some() || params.single("actor_token_type")?.is_some() {
+        return Err(OAuthError::invalid_request(
+            "actor_token is not supported: -04 defines no processing for it (lab decision A11)",
+        ));
+    }
+
+    let now = st.clock.now();
+    let mut checks = CheckLog::new();
+    let expect = IdTokenExpectations {
+        issuer: st.issuer(),
+        client_id: &client.client_id,
+        now,
+        leeway: xaa_core::JWT_LEEWAY,
+    };
+    let id_token = validate_id_token(subject_token, expect, &st.key_set, &mut checks)
+        .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
+
+    let audiences: Vec<&str> = params.values("audience").collect();
+    let audience = match audiences.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(OAuthError::invalid_request(format!(
+                "missing required parameter `audience`: the issuer identifier of the resource authorization server ({SEC})"
+            )));
+        }
+        _ => {
+            return Err(OAuthError::new(
+                xaa_core::oauth::ErrorCode::InvalidTarget,
+                format!(
+                    "an ID-JAG is for exactly one authorization server; send one `audience` ({SEC})"
+                ),
+            ));
+        }
+    };
+    let resources: Vec<&str> = params.values("resource").collect();
+    let requested_scope = params.single("scope")?.map(Scope::parse);
+    let grant = policy::decide(
+        &st.config.authorization_servers,
+        &st.connections(),
+        &client.client_id,
+        audience,
+        &resources,
+        requested_scope.as_ref(),
+    )?;
+
+    let lifetime = st.config.lifetimes.id_jag;
+    let claims = IdJagClaims {
+        iss: st.issuer().to_owned(),
+        sub: id_token.sub.clone(),
+        aud: OneOrMany::One(grant.audience.clone()),
+        client_id: grant.resource_client_id.clone(),
+        jti: random_token(16),
+        exp: now + lifetime,
+        iat: now,
+        nbf: None,
+        resource: OneOrMany::from_values(grant.resources.clone()),
+        scope: Some(grant.scope.to_string()),
+        auth_time: Some(id_token.auth_time),
+        email: Some(id_token.email.clone()),
+    };
+    let id_jag = st
+        .signing_key
+        .sign(urn::TYP_ID_JAG, &claims)
+        .map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))?;
+    tracing::info!(
+        client.id = %client.client_id, user.sub = %claims.sub, aud = %grant.audience,
+        scope = %grant.scope, jti = %claims.jti, "issued ID-JAG"
+    );
+    Ok(no_store_json(&TokenExchangeResponse {
+        access_token: id_jag,
+        issued_token_type: urn::TOKEN_TYPE_ID_JAG,
+        token_type: urn::TOKEN_TYPE_N_A,
+        expires_in: lifetime,
+        scope: Some(grant.scope.to_string()),
+        resource: claims.resource.clone(),
+    }))
+}

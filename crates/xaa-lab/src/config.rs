@@ -1,0 +1,152 @@
+//! `LabConfig`: ports, TLS, storage, fixtures, clock. Defaults work offline with no environment.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use xaa_core::clock::{SharedClock, SystemClock};
+
+/// The port of each component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ports {
+    /// The lab console.
+    pub console: u16,
+    /// The mock IdP.
+    pub idp: u16,
+    /// The resource authorization server.
+    pub authorization_server: u16,
+    /// The todo API.
+    pub todo_api: u16,
+    /// The notes app.
+    pub notes: u16,
+}
+
+impl Ports {
+    /// The documented defaults: console 4400, IdP 4401, resource AS 4402, todo API 4403, notes 4404.
+    /// Port 3000 stays free for a bring-your-own requestor.
+    pub const DEFAULT: Ports = Ports {
+        console: 4400,
+        idp: 4401,
+        authorization_server: 4402,
+        todo_api: 4403,
+        notes: 4404,
+    };
+    /// Every component on a port the OS picks (port 0).
+    pub const EPHEMERAL: Ports = Ports {
+        console: 0,
+        idp: 0,
+        authorization_server: 0,
+        todo_api: 0,
+        notes: 0,
+    };
+}
+
+/// Where state lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// SQLite files in this directory (created if missing), kept across restarts.
+    Dir(PathBuf),
+    /// Everything in memory, gone at exit.
+    InMemory,
+}
+
+/// Everything `Lab::start` needs.
+#[derive(Clone, Debug)]
+pub struct LabConfig {
+    /// Address every component binds (loopback by default).
+    pub bind: IpAddr,
+    /// Ports.
+    pub ports: Ports,
+    /// Serve every component over HTTPS with the lab CA.
+    pub tls: bool,
+    /// Where the lab CA lives (default: `<data dir>/tls`, or a per-process temp dir in memory mode).
+    pub tls_dir: Option<PathBuf>,
+    /// Storage.
+    pub storage: Storage,
+    /// Fixtures directory (embedded fixtures when `None`).
+    pub fixtures_dir: Option<PathBuf>,
+    /// Keys directory (embedded keys when `None`).
+    pub keys_dir: Option<PathBuf>,
+    /// Show secrets and tokens in full in logs.
+    pub reveal_secrets: bool,
+    /// The clock every component uses.
+    pub clock: SharedClock,
+}
+
+impl Default for LabConfig {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ports: Ports::DEFAULT,
+            tls: false,
+            tls_dir: None,
+            storage: Storage::Dir(PathBuf::from("lab-data")),
+            fixtures_dir: None,
+            keys_dir: None,
+            reveal_secrets: false,
+            clock: Arc::new(SystemClock::new()),
+        }
+    }
+}
+
+impl LabConfig {
+    /// For tests: ephemeral ports, in-memory storage.
+    pub fn for_tests() -> Self {
+        Self {
+            ports: Ports::EPHEMERAL,
+            storage: Storage::InMemory,
+            ..Self::default()
+        }
+    }
+
+    /// The directory holding the lab CA.
+    pub fn tls_dir(&self) -> PathBuf {
+        match (&self.tls_dir, &self.storage) {
+            (Some(d), _) => d.clone(),
+            (None, Storage::Dir(d)) => d.join("tls"),
+            (None, Storage::InMemory) => {
+                std::env::temp_dir().join(format!("xaa-lab-tls-{}", std::process::id()))
+            }
+        }
+    }
+}
+
+/// The base URL of each component: `scheme://localhost:port`, no trailing slash. These strings
+/// are the issuers and resource identifiers, used identically everywhere.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Urls {
+    /// The console.
+    pub console: String,
+    /// The IdP issuer.
+    pub idp: String,
+    /// The resource AS issuer.
+    pub authorization_server: String,
+    /// The todo API (its resource identifier).
+    pub todo_api: String,
+    /// The notes app.
+    pub notes: String,
+}
+
+impl Urls {
+    /// URLs for the given ports.
+    pub fn new(tls: bool, ports: Ports) -> Self {
+        let scheme = if tls { "https" } else { "http" };
+        let url = |p: u16| format!("{scheme}://localhost:{p}");
+        Self {
+            console: url(ports.console),
+            idp: url(ports.idp),
+            authorization_server: url(ports.authorization_server),
+            todo_api: url(ports.todo_api),
+            notes: url(ports.notes),
+        }
+    }
+
+    /// Replaces `{console}`, `{idp}`, `{authorization_server}`, `{todo_api}` and `{notes}` in `text`.
+    pub fn substitute(&self, text: &str) -> String {
+        text.replace("{console}", &self.console)
+            .replace("{idp}", &self.idp)
+            .replace("{authorization_server}", &self.authorization_server)
+            .replace("{todo_api}", &self.todo_api)
+            .replace("{notes}", &self.notes)
+    }
+}

@@ -1,0 +1,246 @@
+//! Fixtures (`fixtures/*.json`) and signing keys (`keys/*.pem`): embedded in the binary as defaults,
+//! or read from `--fixtures DIR` / `--keys DIR`. URL placeholders are replaced with real base URLs.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use xaa_core::jose::SigningKey;
+use xaa_core::secret::Secret;
+use xaa_idp::{AuthorizationServer, Connection, IdpClient, User};
+use xaa_resource_as::SeedTodo;
+
+use crate::config::Urls;
+
+const EMBEDDED: [(&str, &str); 4] = [
+    (
+        "clients.json",
+        include_str!("../../../fixtures/clients.json"),
+    ),
+    ("policy.json", include_str!("../../../fixtures/policy.json")),
+    ("users.json", include_str!("../../../fixtures/users.json")),
+    ("todos.json", include_str!("../../../fixtures/todos.json")),
+];
+const EMBEDDED_KEYS: [(&str, &str); 2] = [
+    ("idp-2026-01", include_str!("../../../keys/idp-2026-01.pem")),
+    (
+        "resource-as-2026-01",
+        include_str!("../../../keys/resource-as-2026-01.pem"),
+    ),
+];
+
+/// Errors loading fixtures or keys: they name the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct FixtureError {
+    file: String,
+    message: String,
+}
+
+fn err(file: impl Into<String>, message: impl ToString) -> FixtureError {
+    FixtureError {
+        file: file.into(),
+        message: message.to_string(),
+    }
+}
+
+/// What a requestor is in the lab.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientRole {
+    /// The lab's own notes app.
+    Notes,
+    /// The client whose `.env` the lab prints for a participant's own app.
+    BringYourOwn,
+    /// Any other requestor.
+    Other,
+}
+
+/// A requestor: its IdP client and its resource-AS client.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Requestor {
+    /// Its role.
+    pub role: ClientRole,
+    /// Display name.
+    pub name: String,
+    /// The OIDC client at the IdP.
+    pub idp: IdpClientFixture,
+    /// The OAuth client at the resource authorization server.
+    pub resource_as: xaa_resource_as::AsClient,
+}
+
+/// An IdP client as written in `clients.json`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct IdpClientFixture {
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: Secret,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Policy {
+    authorization_servers: Vec<AuthorizationServer>,
+    connections: Vec<ConnectionFixture>,
+}
+
+#[derive(Deserialize)]
+struct ConnectionFixture {
+    client_id: String,
+    authorization_server: String,
+    resource: String,
+    scopes: Vec<String>,
+}
+
+/// Everything loaded from the fixtures, with real URLs.
+#[derive(Clone, Debug)]
+pub struct Fixtures {
+    /// The requestors.
+    pub requestors: Vec<Requestor>,
+    /// Authorization servers known to the IdP.
+    pub authorization_servers: Vec<AuthorizationServer>,
+    /// The connection policy.
+    pub connections: Vec<Connection>,
+    /// Named users.
+    pub users: Vec<User>,
+    /// Seed todos.
+    pub todos: Vec<SeedTodo>,
+}
+
+impl Fixtures {
+    /// Loads the four fixture files from `dir` (embedded copies when `None`), substituting `urls`.
+    pub fn load(dir: Option<&Path>, urls: &Urls) -> Result<Self, FixtureError> {
+        let text = |name: &str| -> Result<String, FixtureError> {
+            let raw = match dir {
+                Some(d) => std::fs::read_to_string(d.join(name))
+                    .map_err(|e| err(d.join(name).display().to_string(), e))?,
+                None => EMBEDDED
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, t)| (*t).to_owned())
+                    .unwrap_or_default(),
+            };
+            Ok(urls.substitute(&raw))
+        };
+        fn parse<T: serde::de::DeserializeOwned>(
+            name: &str,
+            text: &str,
+        ) -> Result<T, FixtureError> {
+            serde_json::from_str(text).map_err(|e| err(name, e))
+        }
+        let requestors: Vec<Requestor> = parse("clients.json", &text("clients.json")?)?;
+        let policy: Policy = parse("policy.json", &text("policy.json")?)?;
+        let connections = policy
+            .connections
+            .into_iter()
+            .map(|c| {
+                let requestor = requestors
+                    .iter()
+                    .find(|r| r.idp.client_id == c.client_id)
+                    .ok_or_else(|| {
+                        err(
+                            "policy.json",
+                            format!("connection for unknown client \"{}\"", c.client_id),
+                        )
+                    })?;
+                Ok(Connection {
+                    client_id: c.client_id,
+                    authorization_server: c.authorization_server,
+                    resource: c.resource,
+                    scopes: c.scopes,
+                    resource_client_id: requestor.resource_as.client_id.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, FixtureError>>()?;
+        Ok(Self {
+            authorization_servers: policy.authorization_servers,
+            connections,
+            users: parse("users.json", &text("users.json")?)?,
+            todos: parse("todos.json", &text("todos.json")?)?,
+            requestors,
+        })
+    }
+
+    /// The IdP clients.
+    pub fn idp_clients(&self) -> Vec<IdpClient> {
+        self.requestors
+            .iter()
+            .map(|r| IdpClient {
+                client_id: r.idp.client_id.clone(),
+                client_secret: r.idp.client_secret.clone(),
+                name: r.name.clone(),
+                redirect_uris: r.idp.redirect_uris.clone(),
+                post_logout_redirect_uris: r.idp.post_logout_redirect_uris.clone(),
+            })
+            .collect()
+    }
+
+    /// The requestor with this role.
+    pub fn requestor(&self, role: ClientRole) -> Option<&Requestor> {
+        self.requestors.iter().find(|r| r.role == role)
+    }
+}
+
+/// The IdP and resource-AS signing keys.
+#[derive(Debug)]
+pub struct LabKeys {
+    /// Signs ID tokens and ID-JAGs.
+    pub idp: SigningKey,
+    /// Signs access tokens.
+    pub resource_as: SigningKey,
+}
+
+impl LabKeys {
+    /// Loads `idp-*.pem` and `resource-as-*.pem` from `dir` (the embedded keys when `None`);
+    /// each `kid` is its file name without `.pem`.
+    pub fn load(dir: Option<&Path>) -> Result<Self, FixtureError> {
+        let pick = |prefix: &str| -> Result<SigningKey, FixtureError> {
+            let (kid, pem) = match dir {
+                None => EMBEDDED_KEYS
+                    .iter()
+                    .find(|(k, _)| k.starts_with(prefix))
+                    .map(|(k, p)| ((*k).to_owned(), (*p).to_owned()))
+                    .ok_or_else(|| err("keys", format!("no embedded {prefix}* key")))?,
+                Some(d) => {
+                    let path = first_pem(d, prefix)?;
+                    let kid = path
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or(prefix)
+                        .to_owned();
+                    (
+                        kid,
+                        std::fs::read_to_string(&path)
+                            .map_err(|e| err(path.display().to_string(), e))?,
+                    )
+                }
+            };
+            SigningKey::from_pem(&kid, &pem).map_err(|e| err(format!("{kid}.pem"), e))
+        };
+        Ok(Self {
+            idp: pick("idp-")?,
+            resource_as: pick("resource-as-")?,
+        })
+    }
+}
+
+fn first_pem(dir: &Path, prefix: &str) -> Result<PathBuf, FixtureError> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| err(dir.display().to_string(), e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "pem")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix))
+        })
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .ok_or_else(|| err(dir.display().to_string(), format!("no {prefix}*.pem key")))
+}

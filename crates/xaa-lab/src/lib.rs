@@ -1,0 +1,25 @@
+//! # xaa-lab: the XAA lab as a library and the `lab` binary
+//!
+//! [`Lab::start`] binds every component on loopback, derives the URLs from the bound ports,
+//! builds the mock IdP, the resource authorization server, the todo API and the console from the
+//! fixtures and keys, and serves them (over HTTPS with a lab CA when `tls` is set).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let lab = xaa_lab::Lab::start(xaa_lab::LabConfig::for_tests()).await?;
+//! println!("IdP issuer: {}", lab.urls.idp);
+//! lab.shutdown(std::time::Duration::from_secs(1)).await;
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod console;
+mod env_file;
+mod fixtures;
+mod start;
+pub mod tls;
+
+pub use config::{LabConfig, Ports, Storage, Urls};
+pub use env_file::EnvFile;
+pub use fixtures::{ClientRole, Fixtures, LabKeys, Requestor};
+pub use start::{Lab, LabHandle, StartError};

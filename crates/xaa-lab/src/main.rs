@@ -1,0 +1,246 @@
+//! `lab`: runs the whole XAA lab on loopback, offline, from embedded fixtures and keys.
+//!
+//! ```text
+//! cargo run --bin lab                  # console :4400, IdP :4401, resource AS :4402, todo API :4403
+//! cargo run --bin lab -- --tls         # the same over HTTPS with a lab CA (for Node/openid-client apps)
+//! cargo run --bin lab -- env --tls     # print the bring-your-own requestor's .env
+//! ```
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use xaa_lab::{ClientRole, EnvFile, Fixtures, Lab, LabConfig, LabHandle, Ports, Storage, Urls};
+
+/// The XAA lab: a mock IdP, resource authorization server and todo API on localhost.
+#[derive(Parser, Debug)]
+#[command(name = "lab", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the `.env` of the bring-your-own requestor (the tutorial's variable names).
+    Env {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Key management for lab signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Print a new 2048-bit RSA signing key (PKCS#8 PEM) to stdout: `lab keys new --kid idp-2027-01 > keys/idp-2027-01.pem`.
+    New {
+        /// Key id; name the file `<kid>.pem`.
+        #[arg(long)]
+        kid: String,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct RunArgs {
+    /// Serve every component over HTTPS with certificates from a lab-generated local CA.
+    #[arg(long, global = true, env = "LAB_TLS")]
+    tls: bool,
+    /// Bind every component to a port the OS picks (see --ready-file for the URLs).
+    #[arg(long, global = true)]
+    ephemeral_ports: bool,
+    /// Keep all state in memory (nothing written but the TLS CA, in a temp directory).
+    #[arg(long, global = true)]
+    in_memory: bool,
+    /// Directory for the SQLite files and the lab CA (kept across restarts).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "lab-data",
+        env = "LAB_DATA_DIR"
+    )]
+    data_dir: PathBuf,
+    /// Write the URLs, CA path and .env as JSON to this file once everything listens.
+    #[arg(long, global = true, value_name = "PATH")]
+    ready_file: Option<PathBuf>,
+    /// Read clients.json, policy.json, users.json and todos.json from this directory.
+    #[arg(long, global = true, value_name = "DIR", env = "LAB_FIXTURES")]
+    fixtures: Option<PathBuf>,
+    /// Read idp-*.pem and resource-as-*.pem signing keys from this directory.
+    #[arg(long, global = true, value_name = "DIR", env = "LAB_KEYS")]
+    keys: Option<PathBuf>,
+    /// Show tokens and secrets in full in the logs (they are masked by default).
+    #[arg(long, global = true)]
+    reveal_secrets: bool,
+}
+
+impl RunArgs {
+    fn config(&self) -> LabConfig {
+        LabConfig {
+            ports: if self.ephemeral_ports {
+                Ports::EPHEMERAL
+            } else {
+                Ports::DEFAULT
+            },
+            tls: self.tls,
+            storage: if self.in_memory {
+                Storage::InMemory
+            } else {
+                Storage::Dir(self.data_dir.clone())
+            },
+            fixtures_dir: self.fixtures.clone(),
+            keys_dir: self.keys.clone(),
+            reveal_secrets: self.reveal_secrets,
+            ..LabConfig::default()
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Env { run }) => print_env(&run),
+        Some(Command::Keys {
+            command: KeysCommand::New { kid },
+        }) => new_key(&kid),
+        None => run_lab(cli.run),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lab: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_env(args: &RunArgs) -> anyhow::Result<()> {
+    let config = args.config();
+    let urls = Urls::new(config.tls, config.ports);
+    let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
+    let byo = fixtures
+        .requestor(ClientRole::BringYourOwn)
+        .ok_or_else(|| anyhow::anyhow!("clients.json has no \"bring-your-own\" client"))?;
+    print!("{}", EnvFile::new(&urls, byo).to_dotenv());
+    if config.tls {
+        let ca = std::path::absolute(config.tls_dir().join("ca.pem"))?;
+        eprintln!(
+            "# Node reads the CA from the shell, not from .env: NODE_EXTRA_CA_CERTS={}",
+            ca.display()
+        );
+    }
+    Ok(())
+}
+
+fn new_key(kid: &str) -> anyhow::Result<()> {
+    let key = xaa_core::jose::SigningKey::generate(kid)?;
+    print!("{}", key.private_pem());
+    Ok(())
+}
+
+fn run_lab(args: RunArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_target(false)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let started = Instant::now();
+        let config = args.config();
+        let lab = Lab::start(config.clone()).await?;
+        if let Some(path) = &args.ready_file {
+            write_ready_file(path, &lab)?;
+        }
+        print_banner(&lab, &config, started.elapsed());
+        shutdown_signal().await;
+        eprintln!("\nlab: stopping (requests in flight may finish)…");
+        lab.shutdown(Duration::from_secs(5)).await;
+        eprintln!("lab: stopped");
+        Ok(())
+    })
+}
+
+fn write_ready_file(path: &std::path::Path, lab: &LabHandle) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&lab.ready_json())?)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
+    let u = &lab.urls;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\n  XAA Lab is running ({}, ready in {} ms)\n\n",
+        if config.tls {
+            "HTTPS with the lab CA"
+        } else {
+            "HTTP"
+        },
+        took.as_millis()
+    ));
+    for (name, url) in [
+        ("Console", &u.console),
+        ("IdP (issuer)", &u.idp),
+        ("Resource authorization server", &u.authorization_server),
+        ("Todo API", &u.todo_api),
+    ] {
+        out.push_str(&format!("  {name:<31} {url}\n"));
+    }
+    out.push_str(
+        "\n  Log in with any email and any 6-digit code (e.g. alice@acme.example / 123456).\n",
+    );
+    out.push_str("\n  .env for your own requestor on http://localhost:3000 (also: `lab env`):\n\n");
+    for line in lab.env.to_dotenv().lines() {
+        out.push_str(&format!("    {line}\n"));
+    }
+    if let Some(ca) = &lab.ca_cert {
+        out.push_str(&format!(
+            "\n  Start Node apps with:  NODE_EXTRA_CA_CERTS={}\n",
+            ca.display()
+        ));
+    } else {
+        out.push_str("\n  Node apps using openid-client need HTTPS: run `lab --tls`.\n");
+    }
+    match &config.storage {
+        Storage::Dir(d) => out.push_str(&format!(
+            "\n  State: {} (kept across restarts)\n",
+            d.display()
+        )),
+        Storage::InMemory => out.push_str("\n  State: in memory (gone at exit)\n"),
+    }
+    out.push_str("  Press Ctrl+C to stop.\n");
+    println!("{out}");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,312 @@
+//! `Lab::start`: bind every listener first, derive the URLs from the bound ports, build each role
+//! from the fixtures, then serve. `LabHandle` holds the running lab; dropping it stops everything.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum_server::Handle;
+use axum_server::tls_openssl::{OpenSSLAcceptor, OpenSSLConfig};
+use tokio::task::JoinHandle;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use xaa_core::key_source::HttpKeySource;
+use xaa_idp::{IdpConfig, IdpState, Lifetimes};
+use xaa_resource_as::{
+    AsState, ProtectedResource, ResourceAsConfig, Store, TodoApiConfig, TodoState,
+};
+
+use crate::config::{LabConfig, Ports, Storage, Urls};
+use crate::env_file::EnvFile;
+use crate::fixtures::{ClientRole, Fixtures, LabKeys};
+use crate::tls::{self, TlsMaterial};
+
+/// Why the lab could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A port could not be bound.
+    #[error("cannot listen on {addr} ({component}): {source}")]
+    Bind {
+        /// The component.
+        component: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Fixtures or keys.
+    #[error("fixtures: {0}")]
+    Fixtures(#[from] crate::fixtures::FixtureError),
+    /// TLS material.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+    /// Storage.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// Anything else at start-up.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The lab: IdP, resource authorization server, todo API and console.
+#[derive(Debug)]
+pub struct Lab;
+
+/// A running lab.
+pub struct LabHandle {
+    /// Base URLs (issuers, resource identifier) of every component.
+    pub urls: Urls,
+    /// The lab CA certificate, in TLS mode.
+    pub ca_cert: Option<PathBuf>,
+    /// The CA certificate PEM, in TLS mode (for clients to trust).
+    pub ca_cert_pem: Option<Vec<u8>>,
+    /// The bring-your-own requestor's `.env`.
+    pub env: EnvFile,
+    /// The IdP (for its connection policy).
+    pub idp: Arc<IdpState>,
+    /// The fixtures the lab runs with.
+    pub fixtures: Fixtures,
+    handles: Vec<Handle<SocketAddr>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for LabHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabHandle")
+            .field("urls", &self.urls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Lab {
+    /// Starts every component and returns once all of them listen.
+    pub async fn start(config: LabConfig) -> Result<LabHandle, StartError> {
+        let listen = |component: &'static str, port: u16| {
+            let addr = SocketAddr::new(config.bind, port);
+            TcpListener::bind(addr).map_err(|source| StartError::Bind {
+                component,
+                addr,
+                source,
+            })
+        };
+        let idp_l = listen("IdP", config.ports.idp)?;
+        let as_l = listen(
+            "resource authorization server",
+            config.ports.authorization_server,
+        )?;
+        let todo_l = listen("todo API", config.ports.todo_api)?;
+        let console_l = listen("console", config.ports.console)?;
+        let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
+        let ports = Ports {
+            console: port(&console_l),
+            idp: port(&idp_l),
+            authorization_server: port(&as_l),
+            todo_api: port(&todo_l),
+            notes: config.ports.notes,
+        };
+        let urls = Urls::new(config.tls, ports);
+
+        let tls_material = if config.tls {
+            Some(tls::load_or_create(&config.tls_dir())?)
+        } else {
+            None
+        };
+        let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
+        let keys = LabKeys::load(config.keys_dir.as_deref())?;
+        let db_path = |name: &str| -> Result<Option<PathBuf>, StartError> {
+            match &config.storage {
+                Storage::InMemory => Ok(None),
+                Storage::Dir(d) => {
+                    std::fs::create_dir_all(d)
+                        .map_err(|e| StartError::Storage(format!("{}: {e}", d.display())))?;
+                    Ok(Some(d.join(name)))
+                }
+            }
+        };
+
+        let idp = IdpState::new(
+            IdpConfig {
+                issuer: urls.idp.clone(),
+                clients: fixtures.idp_clients(),
+                users: fixtures.users.clone(),
+                authorization_servers: fixtures.authorization_servers.clone(),
+                connections: fixtures.connections.clone(),
+                lifetimes: Lifetimes::default(),
+                secure_cookies: config.tls,
+            },
+            keys.idp,
+            db_path("idp.sqlite")?.as_deref(),
+            config.clock.clone(),
+        )
+        .map_err(|e| StartError::Storage(e.to_string()))?;
+
+        let http = outbound_client(tls_material.as_ref())?;
+        let store = Store::open(db_path("resource.sqlite")?.as_deref())
+            .map_err(|e| StartError::Storage(e.to_string()))?;
+        let resources: Vec<ProtectedResource> = fixtures
+            .authorization_servers
+            .iter()
+            .filter(|s| s.issuer == urls.authorization_server)
+            .flat_map(|s| s.resources.iter())
+            .map(|r| ProtectedResource {
+                resource: r.resource.clone(),
+                scopes: r.scopes.clone(),
+            })
+            .collect();
+        let as_state = AsState::new(
+            ResourceAsConfig {
+                issuer: urls.authorization_server.clone(),
+                trusted_issuers: vec![urls.idp.clone()],
+                clients: fixtures
+                    .requestors
+                    .iter()
+                    .map(|r| r.resource_as.clone())
+                    .collect(),
+                resources,
+                access_token_lifetime: 7200,
+            },
+            keys.resource_as,
+            Arc::new(HttpKeySource::new(http, Duration::from_secs(1))),
+            store.clone(),
+            config.clock.clone(),
+        );
+        let todo_state = TodoState::new(
+            TodoApiConfig {
+                resource: urls.todo_api.clone(),
+                authorization_server: urls.authorization_server.clone(),
+                seed_todos: fixtures.todos.clone(),
+            },
+            as_state.public_keys().clone(),
+            store,
+            config.clock.clone(),
+        );
+        let byo = fixtures
+            .requestor(ClientRole::BringYourOwn)
+            .ok_or_else(|| {
+                StartError::Other("clients.json has no \"bring-your-own\" client".into())
+            })?;
+        let env = EnvFile::new(&urls, byo);
+        let console = crate::console::router(crate::console::ConsoleState {
+            urls: urls.clone(),
+            env: env.clone(),
+            ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
+            users: fixtures.users.clone(),
+        });
+
+        let mut handle = LabHandle {
+            urls,
+            ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
+            ca_cert_pem: tls_material.as_ref().map(|t| t.ca_cert_pem.clone()),
+            env,
+            idp: idp.clone(),
+            fixtures,
+            handles: Vec::new(),
+            tasks: Vec::new(),
+        };
+        let tls_config = match &tls_material {
+            Some(t) => Some(
+                OpenSSLConfig::from_pem(&t.leaf_chain_pem, &t.leaf_key_pem)
+                    .map_err(|e| StartError::Other(format!("TLS configuration: {e}")))?,
+            ),
+            None => None,
+        };
+        for (service, listener, router) in [
+            ("idp", idp_l, xaa_idp::router(idp)),
+            ("resource-as", as_l, xaa_resource_as::authz_router(as_state)),
+            ("todo-api", todo_l, xaa_resource_as::todo_router(todo_state)),
+            ("console", console_l, console),
+        ] {
+            handle.serve(service, listener, router, tls_config.clone())?;
+        }
+        Ok(handle)
+    }
+}
+
+impl LabHandle {
+    fn serve(
+        &mut self,
+        service: &'static str,
+        listener: TcpListener,
+        router: Router,
+        tls: Option<OpenSSLConfig>,
+    ) -> Result<(), StartError> {
+        let router = router.layer(
+            TraceLayer::new_for_http()
+                .make_span_with(move |req: &Request| {
+                    tracing::info_span!("http", service, method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        );
+        let handle = Handle::new();
+        let server = axum_server::from_tcp(listener)
+            .map_err(|e| StartError::Other(format!("{service}: {e}")))?
+            .handle(handle.clone());
+        let app = router.into_make_service();
+        let task = match tls {
+            Some(cfg) => tokio::spawn(async move {
+                if let Err(e) = server.acceptor(OpenSSLAcceptor::new(cfg)).serve(app).await {
+                    tracing::error!(service, error = %e, "server stopped");
+                }
+            }),
+            None => tokio::spawn(async move {
+                if let Err(e) = server.serve(app).await {
+                    tracing::error!(service, error = %e, "server stopped");
+                }
+            }),
+        };
+        self.handles.push(handle);
+        self.tasks.push(task);
+        Ok(())
+    }
+
+    /// The JSON written to `--ready-file`.
+    pub fn ready_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "idp": self.urls.idp,
+            "authorization_server": self.urls.authorization_server,
+            "todo_api": self.urls.todo_api,
+            "notes": serde_json::Value::Null,
+            "console": self.urls.console,
+            "ca_cert": self.ca_cert.as_ref().map(|p| p.display().to_string()),
+            "env": self.env,
+        })
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to `grace`), then returns.
+    pub async fn shutdown(mut self, grace: Duration) {
+        for h in &self.handles {
+            h.graceful_shutdown(Some(grace));
+        }
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for LabHandle {
+    fn drop(&mut self) {
+        for h in &self.handles {
+            h.shutdown();
+        }
+    }
+}
+
+/// The client the resource AS uses to fetch IdP metadata and keys: no redirects, a timeout, and
+/// in TLS mode the lab CA as a trusted root.
+fn outbound_client(tls: Option<&TlsMaterial>) -> Result<reqwest::Client, StartError> {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .user_agent(concat!("xaa-lab/", env!("CARGO_PKG_VERSION")));
+    if let Some(t) = tls {
+        let ca = reqwest::Certificate::from_pem(&t.ca_cert_pem)
+            .map_err(|e| StartError::Other(e.to_string()))?;
+        b = b.add_root_certificate(ca);
+    }
+    b.build()
+        .map_err(|e| StartError::Other(format!("HTTP client: {e}")))
+}

@@ -1,0 +1,203 @@
+//! `--tls`: a lab-local certificate authority (CA:TRUE) and a `localhost` / `127.0.0.1` leaf it
+//! signs, created once in the TLS directory and reused, so `NODE_EXTRA_CA_CERTS` stays valid.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use openssl::asn1::Asn1Time;
+use openssl::bn::{BigNum, MsbOption};
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{PKey, Private};
+use openssl::x509::extension::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
+    SubjectKeyIdentifier,
+};
+use openssl::x509::{X509, X509NameBuilder};
+
+/// The CA and leaf in PEM, and where the CA certificate lives.
+#[derive(Clone, Debug)]
+pub struct TlsMaterial {
+    /// Path of the CA certificate (for `NODE_EXTRA_CA_CERTS`).
+    pub ca_cert_path: PathBuf,
+    /// The CA certificate (PEM).
+    pub ca_cert_pem: Vec<u8>,
+    /// The leaf certificate chain (leaf, then CA) in PEM.
+    pub leaf_chain_pem: Vec<u8>,
+    /// The leaf private key (PKCS#8 PEM).
+    pub leaf_key_pem: Vec<u8>,
+}
+
+/// Errors creating or reading TLS material.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// File system.
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    /// OpenSSL.
+    #[error("certificate generation failed: {0}")]
+    Ssl(#[from] openssl::error::ErrorStack),
+}
+
+const CA: &str = "ca.pem";
+const CA_KEY: &str = "ca-key.pem";
+const LEAF: &str = "localhost.pem";
+const LEAF_KEY: &str = "localhost-key.pem";
+
+/// Loads the CA and leaf from `dir`, creating whatever is missing (or a leaf that expires within a week).
+pub fn load_or_create(dir: &Path) -> Result<TlsMaterial, TlsError> {
+    fs::create_dir_all(dir).map_err(|e| TlsError::Io(dir.to_owned(), e))?;
+    let read = |name: &str| fs::read(dir.join(name)).ok();
+    let (ca_cert, ca_key) = match (read(CA), read(CA_KEY)) {
+        (Some(c), Some(k)) => (X509::from_pem(&c)?, PKey::private_key_from_pem(&k)?),
+        _ => {
+            let (c, k) = new_ca()?;
+            write(dir, CA_KEY, &k.private_key_to_pem_pkcs8()?, true)?;
+            write(dir, CA, &c.to_pem()?, false)?;
+            (c, k)
+        }
+    };
+    let week_from_now = Asn1Time::days_from_now(7)?;
+    let leaf = match (read(LEAF), read(LEAF_KEY)) {
+        (Some(c), Some(k)) => {
+            let cert = X509::from_pem(&c)?;
+            let signed_by_ca = cert.verify(&*ca_cert.public_key()?).unwrap_or(false);
+            (signed_by_ca && cert.not_after() > week_from_now)
+                .then_some((cert, PKey::private_key_from_pem(&k)?))
+        }
+        _ => None,
+    };
+    let (leaf_cert, leaf_key) = match leaf {
+        Some(l) => l,
+        None => {
+            let (c, k) = new_leaf(&ca_cert, &ca_key)?;
+            write(dir, LEAF_KEY, &k.private_key_to_pem_pkcs8()?, true)?;
+            write(dir, LEAF, &c.to_pem()?, false)?;
+            (c, k)
+        }
+    };
+    let mut chain = leaf_cert.to_pem()?;
+    chain.extend(ca_cert.to_pem()?);
+    Ok(TlsMaterial {
+        ca_cert_path: dir.join(CA).canonicalize().unwrap_or_else(|_| dir.join(CA)),
+        ca_cert_pem: ca_cert.to_pem()?,
+        leaf_chain_pem: chain,
+        leaf_key_pem: leaf_key.private_key_to_pem_pkcs8()?,
+    })
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8], private: bool) -> Result<(), TlsError> {
+    let path = dir.join(name);
+    fs::write(&path, bytes).map_err(|e| TlsError::Io(path.clone(), e))?;
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| TlsError::Io(path, e))?;
+    }
+    Ok(())
+}
+
+fn ec_key() -> Result<PKey<Private>, openssl::error::ErrorStack> {
+    PKey::from_ec_key(EcKey::generate(&*EcGroup::from_curve_name(
+        Nid::X9_62_PRIME256V1,
+    )?)?)
+}
+
+fn serial() -> Result<openssl::asn1::Asn1Integer, openssl::error::ErrorStack> {
+    let mut bn = BigNum::new()?;
+    bn.rand(127, MsbOption::MAYBE_ZERO, false)?;
+    bn.to_asn1_integer()
+}
+
+fn new_ca() -> Result<(X509, PKey<Private>), openssl::error::ErrorStack> {
+    let key = ec_key()?;
+    let mut name = X509NameBuilder::new()?;
+    name.append_entry_by_text("O", "XAA Lab")?;
+    name.append_entry_by_text("CN", "XAA Lab local CA (lab only, do not trust elsewhere)")?;
+    let name = name.build();
+    let mut b = X509::builder()?;
+    b.set_version(2)?;
+    b.set_serial_number(&*serial()?)?;
+    b.set_subject_name(&name)?;
+    b.set_issuer_name(&name)?;
+    b.set_pubkey(&key)?;
+    b.set_not_before(&*Asn1Time::days_from_now(0)?)?;
+    b.set_not_after(&*Asn1Time::days_from_now(3650)?)?;
+    b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .key_cert_sign()
+            .crl_sign()
+            .build()?,
+    )?;
+    let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
+    b.append_extension(ski)?;
+    b.sign(&key, MessageDigest::sha256())?;
+    Ok((b.build(), key))
+}
+
+fn new_leaf(
+    ca: &X509,
+    ca_key: &PKey<Private>,
+) -> Result<(X509, PKey<Private>), openssl::error::ErrorStack> {
+    let key = ec_key()?;
+    let mut name = X509NameBuilder::new()?;
+    name.append_entry_by_text("O", "XAA Lab")?;
+    name.append_entry_by_text("CN", "localhost")?;
+    let name = name.build();
+    let mut b = X509::builder()?;
+    b.set_version(2)?;
+    b.set_serial_number(&*serial()?)?;
+    b.set_subject_name(&name)?;
+    b.set_issuer_name(ca.subject_name())?;
+    b.set_pubkey(&key)?;
+    b.set_not_before(&*Asn1Time::days_from_now(0)?)?;
+    b.set_not_after(&*Asn1Time::days_from_now(365)?)?;
+    b.append_extension(BasicConstraints::new().build()?)?;
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .digital_signature()
+            .key_agreement()
+            .build()?,
+    )?;
+    b.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
+    let san = SubjectAlternativeName::new()
+        .dns("localhost")
+        .ip("127.0.0.1")
+        .ip("::1")
+        .build(&b.x509v3_context(Some(ca), None))?;
+    b.append_extension(san)?;
+    let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(Some(ca), None))?;
+    b.append_extension(ski)?;
+    let aki = AuthorityKeyIdentifier::new()
+        .keyid(false)
+        .build(&b.x509v3_context(Some(ca), None))?;
+    b.append_extension(aki)?;
+    b.sign(ca_key, MessageDigest::sha256())?;
+    Ok((b.build(), key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_once_then_reuses() {
+        let dir = std::env::temp_dir().join(format!("xaa-lab-tls-test-{}", std::process::id()));
+        let first = load_or_create(&dir).unwrap();
+        let second = load_or_create(&dir).unwrap();
+        assert_eq!(first.ca_cert_pem, second.ca_cert_pem);
+        assert_eq!(first.leaf_key_pem, second.leaf_key_pem);
+        let ca = X509::from_pem(&first.ca_cert_pem).unwrap();
+        let leaf = X509::from_pem(&first.leaf_chain_pem).unwrap();
+        assert!(leaf.verify(&ca.public_key().unwrap()).unwrap());
+        let text = String::from_utf8(ca.to_text().unwrap()).unwrap();
+        assert!(text.contains("CA:TRUE"), "{text}");
+        let leaf_text = String::from_utf8(leaf.to_text().unwrap()).unwrap();
+        assert!(leaf_text.contains("DNS:localhost") && leaf_text.contains("IP Address:127.0.0.1"));
+        let _ = fs::remove_dir_all(dir);
+    }
+}

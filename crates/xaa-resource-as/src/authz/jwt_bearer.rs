@@ -1,0 +1,199 @@
+//! The RFC 7523 jwt-bearer grant with an ID-JAG, in the order of
+//! draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1 (checklist §5.2); every failure of the
+//! assertion is `invalid_grant` with the check and the section that requires it.
+
+use xaa_core::JWT_LEEWAY;
+use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
+use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, no_store_json};
+use xaa_core::scope::Scope;
+use xaa_core::secret::random_token;
+use xaa_core::urn;
+use xaa_core::validation::CheckLog;
+use xaa_core::validation::id_jag::{IdJagExpectations, validate_id_jag};
+
+use crate::config::{AsClient, ProtectedResource};
+use crate::state::AsState;
+
+const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1";
+
+pub(super) async fn grant(
+    st: &AsState,
+    client: &AsClient,
+    params: &FormParams,
+) -> Result<axum::response::Response, OAuthError> {
+    let assertion = params.required("assertion")?;
+    let now = st.clock.now();
+    let mut checks = CheckLog::new();
+    checks.pass(
+        "client",
+        "RFC 6749 §2.3.1",
+        format!("client \"{}\" authenticated", client.client_id),
+    );
+    let expect = IdJagExpectations {
+        audience: &st.config.issuer,
+        trusted_issuers: &st.config.trusted_issuers,
+        client_id: &client.client_id,
+        now,
+        leeway: JWT_LEEWAY,
+    };
+    let id_jag = validate_id_jag(assertion, expect, st.idp_keys.as_ref(), &mut checks)
+        .await
+        .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
+
+    let resource = choose_resource(st, &id_jag, params, &mut checks)?;
+    let scope = grant_scope(&id_jag, resource, params, &mut checks)?;
+
+    // Replay: consumed last, so a refused request never burns the ID-JAG (lab decision A2: single use).
+    let fresh = st
+        .store
+        .use_jti(
+            id_jag.iss.clone(),
+            id_jag.jti.clone(),
+            id_jag.exp + JWT_LEEWAY,
+            now,
+        )
+        .await
+        .map_err(storage)?;
+    if !fresh {
+        let r = checks.fail(
+            "jti",
+            "RFC 7523 §3 item 7",
+            format!(
+                "the ID-JAG with jti \"{}\" was already used; an ID-JAG is single use",
+                id_jag.jti
+            ),
+        );
+        return Err(OAuthError::invalid_grant(r.to_string()));
+    }
+    checks.pass(
+        "jti",
+        "RFC 7523 §3 item 7",
+        "jti not seen before; recorded until exp + leeway",
+    );
+
+    let lifetime = st.config.access_token_lifetime;
+    let claims = AccessTokenClaims {
+        iss: st.config.issuer.clone(),
+        sub: id_jag.sub.clone(),
+        aud: resource.resource.clone(),
+        client_id: client.client_id.clone(),
+        scope: scope.to_string(),
+        jti: random_token(16),
+        iat: now,
+        exp: now + lifetime,
+        auth_time: id_jag.auth_time,
+        email: id_jag.email.clone(),
+    };
+    let access_token = st
+        .signing_key
+        .sign(urn::TYP_ACCESS_TOKEN, &claims)
+        .map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))?;
+    tracing::info!(
+        client.id = %client.client_id, user.sub = %claims.sub, aud = %claims.aud, scope = %claims.scope,
+        id_jag.jti = %id_jag.jti, "issued access token"
+    );
+    Ok(no_store_json(&AccessTokenResponse {
+        access_token,
+        token_type: urn::TOKEN_TYPE_BEARER,
+        expires_in: lifetime,
+        scope: Some(claims.scope),
+        id_token: None,
+        resource: Some(claims.aud),
+    }))
+}
+
+/// The resource the access token is for: every `resource` in the ID-JAG must be governed by this
+/// server (post-04 candidate C1 → `invalid_grant`); a `resource` request parameter (RFC 8707) must be
+/// one of them (`invalid_target`); without either, the default resource (lab decision A12).
+fn choose_resource<'s>(
+    st: &'s AsState,
+    id_jag: &IdJagClaims,
+    params: &FormParams,
+    checks: &mut CheckLog,
+) -> Result<&'s ProtectedResource, OAuthError> {
+    let ours = |r: &str| st.config.resources.iter().find(|p| p.resource == r);
+    let in_jag: Vec<&str> = id_jag
+        .resource
+        .as_ref()
+        .map(|r| r.values())
+        .unwrap_or_default();
+    for r in &in_jag {
+        if ours(r).is_none() {
+            let f = checks.fail(
+                "resource",
+                SEC,
+                format!(
+                    "resource \"{r}\" in the ID-JAG is not governed by this authorization server"
+                ),
+            );
+            return Err(OAuthError::invalid_grant(f.to_string()));
+        }
+    }
+    let requested = params.single("resource")?;
+    let chosen = match (requested, in_jag.first()) {
+        (Some(r), _) if !in_jag.is_empty() && !in_jag.contains(&r) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidTarget,
+                format!(
+                    "resource \"{r}\" is not one the ID-JAG grants ({}) (RFC 8707 §2)",
+                    in_jag.join(", ")
+                ),
+            ));
+        }
+        (Some(r), _) => ours(r).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::InvalidTarget,
+                format!(
+                    "resource \"{r}\" is not governed by this authorization server (RFC 8707 §2)"
+                ),
+            )
+        })?,
+        (None, Some(r)) => ours(r).ok_or_else(|| OAuthError::server_error("resource vanished"))?,
+        (None, None) => st.config.resources.first().ok_or_else(|| {
+            OAuthError::server_error("this authorization server has no resources configured")
+        })?,
+    };
+    checks.pass(
+        "resource",
+        SEC,
+        format!("access token audience: \"{}\"", chosen.resource),
+    );
+    Ok(chosen)
+}
+
+/// Granted scope = ID-JAG scope ∩ requested scope (if sent) ∩ the resource's scopes; never wider
+/// (lab decision A4). An empty result is `invalid_scope`.
+fn grant_scope(
+    id_jag: &IdJagClaims,
+    resource: &ProtectedResource,
+    params: &FormParams,
+    checks: &mut CheckLog,
+) -> Result<Scope, OAuthError> {
+    let in_jag = Scope::parse(id_jag.scope.as_deref().unwrap_or(""));
+    let mut granted = in_jag.intersection(&Scope::from_tokens(resource.scopes.iter().cloned()));
+    if let Some(requested) = params.single("scope")? {
+        granted = granted.intersection(&Scope::parse(requested));
+    }
+    if granted.is_empty() {
+        let f = checks.fail(
+            "scope",
+            "RFC 6749 §3.3",
+            format!(
+                "no scope can be granted: the ID-JAG grants \"{in_jag}\", the request asked for \"{}\"",
+                params.single("scope").ok().flatten().unwrap_or("(nothing)")
+            ),
+        );
+        return Err(OAuthError::new(ErrorCode::InvalidScope, f.to_string()));
+    }
+    checks.pass(
+        "scope",
+        "RFC 6749 §3.3",
+        format!("granted scope \"{granted}\""),
+    );
+    Ok(granted)
+}
+
+fn storage(e: xaa_core::sqlite::DbError) -> OAuthError {
+    tracing::error!(error = %e, "authorization server storage failed");
+    OAuthError::server_error("the authorization server could not read or write its storage")
+}

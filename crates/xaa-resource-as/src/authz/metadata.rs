@@ -1,0 +1,47 @@
+//! Authorization server metadata (RFC 8414; draft-04 §7.2) and its JWKS. The OpenID path serves the
+//! same document because the tutorial's requestor discovers the AS through it (as on xaa.dev).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+use xaa_core::urn;
+
+use crate::state::AsState;
+
+fn metadata(st: &AsState) -> Value {
+    let iss = &st.config.issuer;
+    let scopes: Vec<&str> = st
+        .config
+        .resources
+        .iter()
+        .flat_map(|r| r.scopes.iter().map(String::as_str))
+        .collect();
+    json!({
+        "issuer": iss,
+        "token_endpoint": format!("{iss}/token"),
+        "jwks_uri": format!("{iss}/jwks"),
+        "introspection_endpoint": format!("{iss}/token/introspection"),
+        "grant_types_supported": [urn::GRANT_JWT_BEARER],
+        "authorization_grant_profiles_supported": [urn::GRANT_PROFILE_ID_JAG],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": scopes,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    })
+}
+
+pub(crate) async fn oauth_authorization_server(State(st): State<Arc<AsState>>) -> Json<Value> {
+    Json(metadata(&st))
+}
+
+pub(crate) async fn openid_configuration(State(st): State<Arc<AsState>>) -> Json<Value> {
+    Json(metadata(&st))
+}
+
+pub(crate) async fn jwks(State(st): State<Arc<AsState>>) -> Json<Value> {
+    Json(st.key_set.to_jwks())
+}

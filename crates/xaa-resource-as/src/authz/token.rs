@@ -1,0 +1,54 @@
+//! `POST /token`: client authentication, then the jwt-bearer grant (the only grant here).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use xaa_core::oauth::{ErrorCode, OAuthError, PresentedClient, TokenRequest};
+use xaa_core::urn;
+
+use crate::config::AsClient;
+use crate::state::AsState;
+
+pub(crate) async fn token(
+    State(st): State<Arc<AsState>>,
+    req: Result<TokenRequest, OAuthError>,
+) -> Response {
+    let result = match req {
+        Ok(req) => handle(&st, &req).await,
+        Err(e) => Err(e),
+    };
+    result.unwrap_or_else(|e| {
+        tracing::info!(error = e.code.as_str(), description = %e.description, "authorization server token request refused");
+        e.into_response()
+    })
+}
+
+async fn handle(st: &AsState, req: &TokenRequest) -> Result<Response, OAuthError> {
+    let client = authenticate(st, req)?;
+    match req.params.required("grant_type")? {
+        urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, client, &req.params).await,
+        other => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!(
+                "grant_type \"{other}\" is not supported here; use \"{}\" (RFC 7523 §2.1)",
+                urn::GRANT_JWT_BEARER
+            ),
+        )),
+    }
+}
+
+/// Authenticates a client of this authorization server (RFC 6749 §2.3.1).
+pub(crate) fn authenticate<'s>(
+    st: &'s AsState,
+    req: &TokenRequest,
+) -> Result<&'s AsClient, OAuthError> {
+    let presented = PresentedClient::from_request(req.authorization.as_deref(), &req.params)?;
+    let client = st
+        .config
+        .clients
+        .iter()
+        .find(|c| c.client_id == presented.client_id);
+    presented.authenticate(client.map(|c| &c.client_secret))?;
+    client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
+}

@@ -1,0 +1,58 @@
+//! Configuration of the resource authorization server and the todo API.
+
+use serde::Deserialize;
+use xaa_core::secret::Secret;
+
+/// The resource authorization server.
+#[derive(Clone, Debug)]
+pub struct ResourceAsConfig {
+    /// Issuer identifier, e.g. `http://localhost:4402` (the only acceptable ID-JAG `aud`).
+    pub issuer: String,
+    /// IdP issuers whose ID-JAGs are accepted (exact strings).
+    pub trusted_issuers: Vec<String>,
+    /// OAuth clients of this authorization server (distinct from their IdP clients).
+    pub clients: Vec<AsClient>,
+    /// Protected resources this server issues tokens for; the first is the default (lab decision A12).
+    pub resources: Vec<ProtectedResource>,
+    /// Access token lifetime in seconds (xaa.dev: 7200).
+    pub access_token_lifetime: i64,
+}
+
+/// A client registered at the resource authorization server.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AsClient {
+    /// Client id at this server (xaa.dev shape: `{idp client}-at-todo0`).
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: Secret,
+}
+
+/// A protected resource governed by this authorization server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtectedResource {
+    /// Its resource identifier (the access token `aud`).
+    pub resource: String,
+    /// The scopes it defines.
+    pub scopes: Vec<String>,
+}
+
+/// The todo API.
+#[derive(Clone, Debug)]
+pub struct TodoApiConfig {
+    /// Its resource identifier: its base URL, e.g. `http://localhost:4403`.
+    pub resource: String,
+    /// The issuer of the access tokens it accepts.
+    pub authorization_server: String,
+    /// Todos every new user starts with.
+    pub seed_todos: Vec<SeedTodo>,
+}
+
+/// A todo every new user starts with.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SeedTodo {
+    /// Title.
+    pub title: String,
+    /// Whether it starts completed.
+    #[serde(default)]
+    pub completed: bool,
+}

@@ -1,0 +1,31 @@
+//! # xaa-resource-as: the resource authorization server and the todo API
+//!
+//! One trust domain, two routers on two origins:
+//!
+//! - [`authz_router`]: the resource authorization server. It accepts ID-JAGs through the RFC 7523
+//!   jwt-bearer grant (draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4) and issues RFC 9068
+//!   access tokens. Paths: `/.well-known/oauth-authorization-server`, `/.well-known/openid-configuration`,
+//!   `/jwks`, `POST /token`, `POST /token/introspection` (RFC 7662).
+//! - [`todo_router`]: the todo API (xaa.dev's "Todo0"), a protected resource (RFC 6750, RFC 9728).
+//!   It validates access tokens only with the authorization server's *public* keys, never by
+//!   reading the authorization server's tables. Paths: `/.well-known/oauth-protected-resource`,
+//!   `GET|POST /api/todos`, `GET /api/todos/{completed,incomplete,stats}`, `GET|PATCH|DELETE /api/todos/{id}`.
+//!
+//! It knows the IdP only by issuer: keys come over HTTP through a [`xaa_core::key_source::KeySource`].
+
+mod authz;
+mod config;
+mod state;
+mod store;
+mod todos;
+
+pub use authz::router as authz_router;
+pub use config::{AsClient, ProtectedResource, ResourceAsConfig, SeedTodo, TodoApiConfig};
+pub use state::{AsState, TodoState};
+pub use store::{Store, Todo};
+pub use todos::router as todo_router;
+
+/// Scope needed to read todos.
+pub const SCOPE_READ: &str = "todos.read";
+/// Scope needed to create, change and delete todos.
+pub const SCOPE_WRITE: &str = "todos.write";

@@ -1,0 +1,18 @@
+-- The resource trust domain's state: the authorization server's replay cache and the todo API's todos.
+CREATE TABLE IF NOT EXISTS used_jtis (
+    issuer     TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,   -- ID-JAG exp + JWT_LEEWAY: the record outlives the token
+    PRIMARY KEY (issuer, jti)
+);
+CREATE TABLE IF NOT EXISTS seeded_users (
+    sub TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS todos (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    sub        TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    completed  INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS todos_by_sub ON todos (sub, id);

@@ -1,0 +1,192 @@
+//! SQLite storage of the resource trust domain. SQL lives only here; every statement is parameterised.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use xaa_core::sqlite::{Db, DbError};
+
+use crate::config::SeedTodo;
+
+/// A todo as the API returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Todo {
+    /// Id, unique across users.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Whether it is done.
+    pub completed: bool,
+}
+
+/// The database shared by the authorization server (replay cache) and the todo API (todos).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Opens the database at `path`, or in memory when `None`.
+    pub fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
+        Ok(Self {
+            db: Db::open(path, include_str!("schema.sql"))?,
+        })
+    }
+
+    /// Records `(issuer, jti)` as used until `expires_at`. `Ok(false)` when it was already used.
+    pub(crate) async fn use_jti(
+        &self,
+        issuer: String,
+        jti: String,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        self.db
+            .call(move |c| {
+                c.execute("DELETE FROM used_jtis WHERE expires_at < ?1", params![now])?;
+                let inserted = c.execute(
+                    "INSERT OR IGNORE INTO used_jtis (issuer, jti, expires_at) VALUES (?1, ?2, ?3)",
+                    params![issuer, jti, expires_at],
+                )?;
+                Ok(inserted == 1)
+            })
+            .await
+    }
+
+    /// The user's todos, seeding a new user with `seeds` first (in one transaction).
+    pub(crate) async fn todos(
+        &self,
+        sub: String,
+        seeds: Vec<SeedTodo>,
+        now: i64,
+    ) -> Result<Vec<Todo>, DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                seed(&tx, &sub, &seeds, now)?;
+                let todos = {
+                    let mut stmt = tx.prepare(
+                        "SELECT id, title, completed FROM todos WHERE sub = ?1 ORDER BY id",
+                    )?;
+                    stmt.query_map(params![sub], row_to_todo)?
+                        .collect::<rusqlite::Result<Vec<_>>>()?
+                };
+                tx.commit()?;
+                Ok(todos)
+            })
+            .await
+    }
+
+    pub(crate) async fn todo(&self, sub: String, id: i64) -> Result<Option<Todo>, DbError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT id, title, completed FROM todos WHERE sub = ?1 AND id = ?2",
+                    params![sub, id],
+                    row_to_todo,
+                )
+                .optional()
+            })
+            .await
+    }
+
+    pub(crate) async fn create(
+        &self,
+        sub: String,
+        title: String,
+        seeds: Vec<SeedTodo>,
+        now: i64,
+    ) -> Result<Todo, DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                seed(&tx, &sub, &seeds, now)?;
+                tx.execute(
+                    "INSERT INTO todos (sub, title, completed, created_at) VALUES (?1, ?2, 0, ?3)",
+                    params![sub, title, now],
+                )?;
+                let todo = Todo {
+                    id: tx.last_insert_rowid(),
+                    title,
+                    completed: false,
+                };
+                tx.commit()?;
+                Ok(todo)
+            })
+            .await
+    }
+
+    pub(crate) async fn update(
+        &self,
+        sub: String,
+        id: i64,
+        title: Option<String>,
+        completed: Option<bool>,
+    ) -> Result<Option<Todo>, DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let n = tx.execute(
+                    "UPDATE todos SET title = COALESCE(?3, title), completed = COALESCE(?4, completed)
+                     WHERE sub = ?1 AND id = ?2",
+                    params![sub, id, title, completed],
+                )?;
+                let todo = if n == 1 {
+                    tx.query_row(
+                        "SELECT id, title, completed FROM todos WHERE id = ?1",
+                        params![id],
+                        row_to_todo,
+                    )
+                    .optional()?
+                } else {
+                    None
+                };
+                tx.commit()?;
+                Ok(todo)
+            })
+            .await
+    }
+
+    pub(crate) async fn delete(&self, sub: String, id: i64) -> Result<Option<Todo>, DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let todo = tx
+                    .query_row(
+                        "SELECT id, title, completed FROM todos WHERE sub = ?1 AND id = ?2",
+                        params![sub, id],
+                        row_to_todo,
+                    )
+                    .optional()?;
+                tx.execute(
+                    "DELETE FROM todos WHERE sub = ?1 AND id = ?2",
+                    params![sub, id],
+                )?;
+                tx.commit()?;
+                Ok(todo)
+            })
+            .await
+    }
+}
+
+fn seed(c: &rusqlite::Connection, sub: &str, seeds: &[SeedTodo], now: i64) -> rusqlite::Result<()> {
+    if c.execute(
+        "INSERT OR IGNORE INTO seeded_users (sub) VALUES (?1)",
+        params![sub],
+    )? == 1
+    {
+        for s in seeds {
+            c.execute(
+                "INSERT INTO todos (sub, title, completed, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![sub, s.title, s.completed, now],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn row_to_todo(r: &rusqlite::Row<'_>) -> rusqlite::Result<Todo> {
+    Ok(Todo {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        completed: r.get::<_, i64>(2)? != 0,
+    })
+}

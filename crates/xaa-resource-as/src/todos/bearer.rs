@@ -1,0 +1,134 @@
+//! Bearer-token authentication of the todo API (RFC 6750 §2.1, §3): the header method only.
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use xaa_core::JWT_LEEWAY;
+use xaa_core::claims::AccessTokenClaims;
+use xaa_core::scope::Scope;
+use xaa_core::validation::CheckLog;
+use xaa_core::validation::access_token::{AccessTokenExpectations, validate_access_token};
+
+use crate::state::TodoState;
+
+/// An RFC 6750 refusal: status, `WWW-Authenticate` challenge and a JSON body.
+#[derive(Debug)]
+pub(crate) struct BearerError {
+    status: StatusCode,
+    error: Option<&'static str>,
+    description: String,
+    scope: Option<&'static str>,
+    resource_metadata: String,
+}
+
+impl IntoResponse for BearerError {
+    fn into_response(self) -> Response {
+        let mut challenge = format!(
+            "Bearer realm=\"todo-api\", resource_metadata=\"{}\"",
+            self.resource_metadata
+        );
+        if let Some(e) = self.error {
+            let d = self.description.replace(['"', '\\'], "'");
+            challenge.push_str(&format!(", error=\"{e}\", error_description=\"{d}\""));
+        }
+        if let Some(s) = self.scope {
+            challenge.push_str(&format!(", scope=\"{s}\""));
+        }
+        let body = json!({
+            "success": false,
+            "error": self.error.unwrap_or("unauthorized"),
+            "error_description": self.description,
+        });
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        resp
+    }
+}
+
+/// Authenticates the request and checks it carries `needed` scope.
+pub(crate) fn authorize(
+    st: &TodoState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    needed: &'static str,
+) -> Result<AccessTokenClaims, BearerError> {
+    let refuse = |status, error, description: String, scope| BearerError {
+        status,
+        error,
+        description,
+        scope,
+        resource_metadata: format!(
+            "{}/.well-known/oauth-protected-resource",
+            st.config.resource
+        ),
+    };
+    let in_query = uri
+        .query()
+        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token"));
+    let bearer = headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .collect::<Vec<_>>();
+    let token = match (bearer.as_slice(), in_query) {
+        ([one], false) => one.trim(),
+        ([], false) => {
+            return Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                None,
+                "an access token is required: send Authorization: Bearer <access token>".into(),
+                None,
+            ));
+        }
+        ([], true) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+                "send the access token in the Authorization header; the access_token query parameter is not supported (RFC 6750 §2.3)".into(),
+                None,
+            ));
+        }
+        _ => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+                "more than one access token was sent; use exactly one method (RFC 6750 §2)".into(),
+                None,
+            ));
+        }
+    };
+    let expect = AccessTokenExpectations {
+        issuer: &st.config.authorization_server,
+        audience: &st.config.resource,
+        now: st.clock.now(),
+        leeway: JWT_LEEWAY,
+    };
+    let claims =
+        validate_access_token(token, expect, &st.as_keys, &mut CheckLog::new()).map_err(|r| {
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_token"),
+                r.to_string(),
+                None,
+            )
+        })?;
+    if !Scope::parse(&claims.scope).contains(needed) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            format!(
+                "this request needs scope \"{needed}\"; the access token has \"{}\" (RFC 6750 §3.1)",
+                claims.scope
+            ),
+            Some(needed),
+        ));
+    }
+    Ok(claims)
+}

@@ -1,0 +1,46 @@
+//! The todo API: a protected resource (RFC 6750 bearer tokens, RFC 9728 metadata) answering in the
+//! xaa.dev envelope `{"success": true, "count": N, "user": {...}, "data": [...]}`.
+
+mod bearer;
+mod handlers;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::state::TodoState;
+use crate::{SCOPE_READ, SCOPE_WRITE};
+
+/// The todo API's router.
+pub fn router(state: Arc<TodoState>) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(protected_resource),
+        )
+        .route("/api/todos", get(handlers::list).post(handlers::create))
+        .route("/api/todos/completed", get(handlers::completed))
+        .route("/api/todos/incomplete", get(handlers::incomplete))
+        .route("/api/todos/stats", get(handlers::stats))
+        .route(
+            "/api/todos/{id}",
+            get(handlers::get)
+                .patch(handlers::update)
+                .delete(handlers::delete),
+        )
+        .with_state(state)
+}
+
+/// `GET /.well-known/oauth-protected-resource` (RFC 9728 §3).
+async fn protected_resource(State(st): State<Arc<TodoState>>) -> Json<Value> {
+    Json(json!({
+        "resource": st.config.resource,
+        "authorization_servers": [st.config.authorization_server],
+        "scopes_supported": [SCOPE_READ, SCOPE_WRITE],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Lab Todo API",
+    }))
+}
