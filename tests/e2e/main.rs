@@ -1,1 +1,16 @@
+#![expect(
+    unreachable_pub,
+    reason = "test modules share helpers with pub items inside a private binary"
+)]
+//! The lab's end-to-end tests: one binary, real HTTP on loopback, real keys, real SQLite.
+//! Every test starts its own lab on ephemeral ports through [`harness::TestLab`].
 
+mod harness;
+
+mod authorize;
+mod binary;
+mod browser;
+mod flow;
+mod jwt_bearer;
+mod todo_api;
+mod token_exchange;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -47,24 +48,50 @@ impl KeySource for StaticKeySource {
     }
 }
 
+/// Builds the HTTP client of an [`HttpKeySource`].
+pub type ClientFactory = Box<dyn Fn() -> Result<reqwest::Client, String> + Send + Sync>;
+
 /// Keys fetched from `{issuer}/.well-known/openid-configuration` (then RFC 8414's
 /// `oauth-authorization-server`) → `jwks_uri`, cached per issuer.
-#[derive(Debug)]
 pub struct HttpKeySource {
-    http: reqwest::Client,
+    make_client: ClientFactory,
+    http: OnceLock<Result<reqwest::Client, String>>,
     min_refetch: Duration,
     cache: Mutex<HashMap<String, (KeySet, Instant)>>,
 }
 
+impl std::fmt::Debug for HttpKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpKeySource")
+            .field("min_refetch", &self.min_refetch)
+            .finish_non_exhaustive()
+    }
+}
+
 impl HttpKeySource {
-    /// A key source using `http` (redirects off, timeout set by the caller); an unknown `kid`
-    /// triggers at most one refetch per `min_refetch`.
-    pub fn new(http: reqwest::Client, min_refetch: Duration) -> Self {
+    /// A key source whose HTTP client (redirects off, timeout, trusted roots: the caller's
+    /// choice) is built by `make_client` on first use or by [`HttpKeySource::warm`]. Building a
+    /// TLS-capable client costs tens of milliseconds (OpenSSL 3 context set-up), so the lab does
+    /// it off the start-up path. An unknown `kid` triggers at most one refetch per `min_refetch`.
+    pub fn new(make_client: ClientFactory, min_refetch: Duration) -> Self {
         Self {
-            http,
+            make_client,
+            http: OnceLock::new(),
             min_refetch,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Builds the HTTP client now (blocking), if not built yet.
+    pub fn warm(&self) {
+        let _ = self.client();
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        self.http
+            .get_or_init(|| (self.make_client)())
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     async fn fetch(&self, issuer: &str) -> Result<KeySet, String> {
@@ -97,7 +124,7 @@ impl HttpKeySource {
 
     async fn get_json(&self, url: &str) -> Result<Value, String> {
         let resp = self
-            .http
+            .client()?
             .get(url)
             .send()
             .await

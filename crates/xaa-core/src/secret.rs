@@ -50,6 +50,21 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A fresh random value of `bytes` bytes, base64url without padding: codes, `jti`s, session ids.
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    rand::fill(&mut buf[..]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// SHA-256 of `value`, base64url: how servers store codes and tokens they issued.
+pub fn sha256_b64(value: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(value.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,19 +84,4 @@ mod tests {
         assert!(!s.matches("hunter2-hunter3"));
         assert!(!s.matches("hunter2"));
     }
-}
-
-/// A fresh random value of `bytes` bytes, base64url without padding: codes, `jti`s, session ids.
-pub fn random_token(bytes: usize) -> String {
-    use base64::Engine;
-    let mut buf = vec![0u8; bytes];
-    rand::fill(&mut buf[..]);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}
-
-/// SHA-256 of `value`, base64url: how servers store codes and tokens they issued.
-pub fn sha256_b64(value: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(value.as_bytes()))
 }

@@ -34,5 +34,8 @@ pub use state::IdpState;
 
 /// Cookie holding the IdP's single sign-on session (names are unique across the lab's components).
 pub const SESSION_COOKIE: &str = "xaa_idp_session";
+/// A login must be finished within this many seconds of the authorization request.
+pub(crate) const LOGIN_TTL: i64 = 15 * 60;
+
 /// Cookie binding a login in progress to the browser that started it (CSRF double submit).
 pub const LOGIN_COOKIE: &str = "xaa_idp_login";

@@ -20,6 +20,7 @@ pub(crate) struct LoginEmailPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "login_code.html")]
 pub(crate) struct LoginCodePage {
+    pub(crate) client_name: String,
     pub(crate) login_id: String,
     pub(crate) csrf: String,
     pub(crate) email: String,

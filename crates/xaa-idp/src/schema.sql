@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS codes (
 );
 CREATE TABLE IF NOT EXISTS access_tokens (
     token_hash TEXT PRIMARY KEY,
+    code_hash  TEXT NOT NULL,      -- the code it was issued for (revoked if that code is replayed)
     client_id  TEXT NOT NULL,
     email      TEXT NOT NULL,
     scope      TEXT NOT NULL,

@@ -54,6 +54,11 @@ impl Store {
     ) -> Result<(), DbError> {
         self.db
             .call(move |c| {
+                // Housekeeping: logins are good for LOGIN_TTL, codes for a minute; drop the stale ones.
+                c.execute("DELETE FROM logins WHERE created_at < ?1", params![now - crate::LOGIN_TTL])?;
+                c.execute("DELETE FROM codes WHERE expires_at < ?1", params![now - 3600])?;
+                c.execute("DELETE FROM sessions WHERE expires_at < ?1", params![now])?;
+                c.execute("DELETE FROM access_tokens WHERE expires_at < ?1", params![now])?;
                 c.execute(
                     "INSERT INTO logins (id, csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -206,6 +211,7 @@ impl Store {
     pub(crate) async fn insert_access_token(
         &self,
         hash: String,
+        code_hash: String,
         client_id: String,
         email: String,
         scope: String,
@@ -214,10 +220,23 @@ impl Store {
         self.db
             .call(move |c| {
                 c.execute(
-                    "INSERT INTO access_tokens (token_hash, client_id, email, scope, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![hash, client_id, email, scope, expires_at],
+                    "INSERT INTO access_tokens (token_hash, code_hash, client_id, email, scope, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![hash, code_hash, client_id, email, scope, expires_at],
                 )
                 .map(drop)
+            })
+            .await
+    }
+
+    /// Revokes the access tokens issued for a replayed code (RFC 6749 §4.1.2).
+    pub(crate) async fn revoke_tokens_of_code(&self, code_hash: String) -> Result<usize, DbError> {
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "DELETE FROM access_tokens WHERE code_hash = ?1",
+                    params![code_hash],
+                )
             })
             .await
     }

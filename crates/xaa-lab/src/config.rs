@@ -67,8 +67,6 @@ pub struct LabConfig {
     pub fixtures_dir: Option<PathBuf>,
     /// Keys directory (embedded keys when `None`).
     pub keys_dir: Option<PathBuf>,
-    /// Show secrets and tokens in full in logs.
-    pub reveal_secrets: bool,
     /// The clock every component uses.
     pub clock: SharedClock,
 }
@@ -83,7 +81,6 @@ impl Default for LabConfig {
             storage: Storage::Dir(PathBuf::from("lab-data")),
             fixtures_dir: None,
             keys_dir: None,
-            reveal_secrets: false,
             clock: Arc::new(SystemClock::new()),
         }
     }

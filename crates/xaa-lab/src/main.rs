@@ -75,9 +75,6 @@ struct RunArgs {
     /// Read idp-*.pem and resource-as-*.pem signing keys from this directory.
     #[arg(long, global = true, value_name = "DIR", env = "LAB_KEYS")]
     keys: Option<PathBuf>,
-    /// Show tokens and secrets in full in the logs (they are masked by default).
-    #[arg(long, global = true)]
-    reveal_secrets: bool,
 }
 
 impl RunArgs {
@@ -96,7 +93,6 @@ impl RunArgs {
             },
             fixtures_dir: self.fixtures.clone(),
             keys_dir: self.keys.clone(),
-            reveal_secrets: self.reveal_secrets,
             ..LabConfig::default()
         }
     }
@@ -151,6 +147,7 @@ fn run_lab(args: RunArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,tower_http=info".into()),
         )
         .with_target(false)
+        .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -228,14 +225,12 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = ctrl_c.await;
+            return;
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

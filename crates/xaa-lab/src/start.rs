@@ -22,7 +22,7 @@ use xaa_resource_as::{
 use crate::config::{LabConfig, Ports, Storage, Urls};
 use crate::env_file::EnvFile;
 use crate::fixtures::{ClientRole, Fixtures, LabKeys};
-use crate::tls::{self, TlsMaterial};
+use crate::tls;
 
 /// Why the lab could not start.
 #[derive(Debug, thiserror::Error)]
@@ -143,7 +143,13 @@ impl Lab {
         )
         .map_err(|e| StartError::Storage(e.to_string()))?;
 
-        let http = outbound_client(tls_material.as_ref())?;
+        let ca_pem = tls_material.as_ref().map(|t| t.ca_cert_pem.clone());
+        let idp_keys = Arc::new(HttpKeySource::new(
+            Box::new(move || outbound_client(ca_pem.as_deref())),
+            Duration::from_secs(1),
+        ));
+        let warm = idp_keys.clone();
+        tokio::task::spawn_blocking(move || warm.warm());
         let store = Store::open(db_path("resource.sqlite")?.as_deref())
             .map_err(|e| StartError::Storage(e.to_string()))?;
         let resources: Vec<ProtectedResource> = fixtures
@@ -169,7 +175,7 @@ impl Lab {
                 access_token_lifetime: 7200,
             },
             keys.resource_as,
-            Arc::new(HttpKeySource::new(http, Duration::from_secs(1))),
+            idp_keys,
             store.clone(),
             config.clock.clone(),
         );
@@ -296,17 +302,17 @@ impl Drop for LabHandle {
 }
 
 /// The client the resource AS uses to fetch IdP metadata and keys: no redirects, a timeout, and
-/// in TLS mode the lab CA as a trusted root.
-fn outbound_client(tls: Option<&TlsMaterial>) -> Result<reqwest::Client, StartError> {
-    let mut b = reqwest::Client::builder()
+/// only the lab CA as a trusted root (it calls nothing but the lab's own servers).
+fn outbound_client(lab_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, String> {
+    let roots = match lab_ca_pem {
+        Some(pem) => vec![reqwest::Certificate::from_pem(pem).map_err(|e| e.to_string())?],
+        None => Vec::new(),
+    };
+    reqwest::Client::builder()
+        .tls_certs_only(roots)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
-        .user_agent(concat!("xaa-lab/", env!("CARGO_PKG_VERSION")));
-    if let Some(t) = tls {
-        let ca = reqwest::Certificate::from_pem(&t.ca_cert_pem)
-            .map_err(|e| StartError::Other(e.to_string()))?;
-        b = b.add_root_certificate(ca);
-    }
-    b.build()
-        .map_err(|e| StartError::Other(format!("HTTP client: {e}")))
+        .user_agent(concat!("xaa-lab/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
 }

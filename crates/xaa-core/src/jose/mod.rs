@@ -30,12 +30,12 @@ pub fn verify_signature(
     jwk: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), JoseError> {
     let alg = unverified.header().alg.as_str();
-    if let Some(key_alg) = jwk.get("alg").and_then(|v| v.as_str()) {
-        if key_alg != alg {
-            return Err(JoseError(format!(
-                "the key is for {key_alg}, the token says {alg}"
-            )));
-        }
+    if let Some(key_alg) = jwk.get("alg").and_then(|v| v.as_str())
+        && key_alg != alg
+    {
+        return Err(JoseError(format!(
+            "the key is for {key_alg}, the token says {alg}"
+        )));
     }
     let jwk = josekit::jwk::Jwk::from_map(jwk.clone())?;
     let verifier: Box<dyn josekit::jws::JwsVerifier> = match alg {

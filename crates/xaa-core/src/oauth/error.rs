@@ -63,7 +63,7 @@ impl OAuthError {
         };
         Self {
             code,
-            description: description.into(),
+            description: wire_safe(&description.into()),
             status,
             basic_challenge: false,
         }
@@ -90,6 +90,23 @@ impl OAuthError {
     }
 }
 
+/// Makes a description fit RFC 6749 §5.2 / RFC 6750 §3 (`%x20-21 / %x23-5B / %x5D-7E`):
+/// `"` becomes `'`, `\` becomes `/`, `§` becomes `Section `, other characters become `?`.
+/// Descriptions echo request values, so this is applied to every one.
+pub fn wire_safe(description: &str) -> String {
+    let mut out = String::with_capacity(description.len());
+    for c in description.chars() {
+        match c {
+            '"' => out.push('\''),
+            '\\' => out.push('/'),
+            '§' => out.push_str("Section "),
+            ' '..='~' => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
 impl std::fmt::Display for OAuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.description)
@@ -97,3 +114,22 @@ impl std::fmt::Display for OAuthError {
 }
 
 impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_are_wire_safe() {
+        let e = OAuthError::invalid_request("audience \"a\\b\" is unknown (RFC 8693 §2.2.2) ✓\n");
+        assert_eq!(
+            e.description,
+            "audience 'a/b' is unknown (RFC 8693 Section 2.2.2) ??"
+        );
+        assert!(
+            e.description
+                .bytes()
+                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+        );
+    }
+}

@@ -11,7 +11,7 @@ mod response;
 #[cfg(feature = "axum")]
 pub use axum::{TokenRequest, no_store_json};
 pub use client_auth::{ClientAuthMethod, PresentedClient};
-pub use error::{ErrorCode, OAuthError};
+pub use error::{ErrorCode, OAuthError, wire_safe};
 pub use form::FormParams;
 pub use response::{AccessTokenResponse, TokenExchangeResponse};
 

@@ -313,3 +313,19 @@ pub(crate) fn describe_typ(typ: Option<&str>) -> &'static str {
         _ => "a JWT",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typ_compares_like_a_media_type() {
+        assert!(typ_matches("oauth-id-jag+jwt", "oauth-id-jag+jwt"));
+        assert!(typ_matches(
+            "application/OAuth-ID-JAG+JWT",
+            "oauth-id-jag+jwt"
+        ));
+        assert!(!typ_matches("JWT", "oauth-id-jag+jwt"));
+        assert!(!typ_matches("text/oauth-id-jag+jwt", "oauth-id-jag+jwt"));
+    }
+}

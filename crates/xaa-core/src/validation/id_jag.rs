@@ -123,14 +123,14 @@ pub async fn validate_id_jag(
     log.pass("jti", CLAIMS, format!("jti \"{jti}\" present"));
     let sub = checks::required_str(claims, "sub", WHAT, CLAIMS, log)?;
     log.pass("sub", CLAIMS, format!("subject \"{sub}\""));
-    if let Some(scope) = claims.get("scope") {
-        if !scope.is_string() {
-            return Err(log.fail(
-                "scope",
-                CLAIMS,
-                "the ID-JAG `scope` claim must be a space-delimited string",
-            ));
-        }
+    if let Some(scope) = claims.get("scope")
+        && !scope.is_string()
+    {
+        return Err(log.fail(
+            "scope",
+            CLAIMS,
+            "the ID-JAG `scope` claim must be a space-delimited string",
+        ));
     }
     if let Some(resource) = claims.get("resource") {
         let ok = resource.is_string()

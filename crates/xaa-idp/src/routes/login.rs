@@ -18,9 +18,6 @@ use crate::state::IdpState;
 use crate::store::Login;
 use crate::{LOGIN_COOKIE, SESSION_COOKIE};
 
-/// A login must be finished within this many seconds of the authorization request.
-const LOGIN_TTL: i64 = 15 * 60;
-
 #[derive(Deserialize)]
 pub(crate) struct EmailForm {
     login: String,
@@ -42,13 +39,9 @@ pub(crate) async fn email(
 ) -> Result<Response, PageError> {
     let Form(f) = form.map_err(|_| incomplete_form())?;
     let login = pending_login(&st, &jar, &f.login, &f.csrf).await?;
+    let client_name = client_name(&st, &login);
     let email = f.email.trim().to_owned();
     if !plausible_email(&email) {
-        let client_name = st
-            .config
-            .client(&login.request.client_id)
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
         return Ok(LoginEmailPage {
             client_name,
             login_id: f.login,
@@ -63,6 +56,7 @@ pub(crate) async fn email(
         .await
         .map_err(PageError::internal)?;
     Ok(LoginCodePage {
+        client_name,
         login_id: f.login,
         csrf: f.csrf,
         email,
@@ -88,6 +82,7 @@ pub(crate) async fn code(
     let code = f.code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(LoginCodePage {
+            client_name: client_name(&st, &login),
             login_id: f.login,
             csrf: f.csrf,
             email,
@@ -149,11 +144,19 @@ async fn pending_login(
         .map_err(PageError::internal)?
         .ok_or_else(expired)?;
     if !xaa_core::secret::Secret::new(login.csrf.clone()).matches(csrf)
-        || st.clock.now() > login.created_at + LOGIN_TTL
+        || st.clock.now() > login.created_at + crate::LOGIN_TTL
     {
         return Err(expired());
     }
     Ok(login)
+}
+
+/// The name of the application the user is signing in to.
+fn client_name(st: &IdpState, login: &Login) -> String {
+    st.config
+        .client(&login.request.client_id)
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
 }
 
 fn incomplete_form() -> PageError {

@@ -32,6 +32,9 @@ pub fn router(state: Arc<IdpState>) -> Router {
             "/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
-        .route("/session/end", get(session_end::end_session))
+        .route(
+            "/session/end",
+            get(session_end::end_session).post(session_end::end_session_form),
+        )
         .with_state(state)
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -20,7 +21,24 @@ pub(crate) async fn end_session(
     jar: CookieJar,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = FormParams::parse(query.unwrap_or_default().as_bytes());
+    end(
+        &st,
+        jar,
+        FormParams::parse(query.unwrap_or_default().as_bytes()),
+    )
+    .await
+}
+
+/// The same request sent as a form POST (RP-Initiated Logout 1.0 §2: GET and POST).
+pub(crate) async fn end_session_form(
+    State(st): State<Arc<IdpState>>,
+    jar: CookieJar,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    end(&st, jar, FormParams::parse(&body)).await
+}
+
+async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Response, PageError> {
     let one = |name: &str| {
         params
             .single(name)
@@ -28,7 +46,7 @@ pub(crate) async fn end_session(
             .map_err(|e| PageError::bad_request("Invalid sign-out request", e.description, None))
     };
     let hinted_client = match one("id_token_hint")? {
-        Some(hint) => Some(own_id_token_audience(&st, &hint).ok_or_else(|| {
+        Some(hint) => Some(own_id_token_audience(st, &hint).ok_or_else(|| {
             PageError::bad_request(
                 "Invalid sign-out request",
                 "id_token_hint is not an ID token issued by this IdP.",

@@ -16,7 +16,9 @@ pub(crate) async fn userinfo(State(st): State<Arc<IdpState>>, headers: HeaderMap
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token);
     let Some(token) = token else {
         return challenge(None);
     };

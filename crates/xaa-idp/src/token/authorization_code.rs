@@ -26,9 +26,10 @@ pub(super) async fn grant(
         )
     })?;
     let now = st.clock.now();
+    let code_hash = sha256_b64(code);
     let Some(grant) = st
         .store
-        .redeem_code(sha256_b64(code))
+        .redeem_code(code_hash.clone())
         .await
         .map_err(storage)?
     else {
@@ -37,8 +38,12 @@ pub(super) async fn grant(
         ));
     };
     if grant.already_used {
+        st.store
+            .revoke_tokens_of_code(code_hash)
+            .await
+            .map_err(storage)?;
         return Err(OAuthError::invalid_grant(
-            "the authorization code was already used (RFC 6749 §4.1.2)",
+            "the authorization code was already used; the tokens issued for it are revoked (RFC 6749 §4.1.2)",
         ));
     }
     if now >= grant.expires_at {
@@ -84,6 +89,7 @@ pub(super) async fn grant(
     st.store
         .insert_access_token(
             sha256_b64(&access_token),
+            code_hash,
             client.client_id.clone(),
             user.email.clone(),
             grant.request.scope.clone(),

@@ -29,7 +29,7 @@ impl IntoResponse for BearerError {
             self.resource_metadata
         );
         if let Some(e) = self.error {
-            let d = self.description.replace(['"', '\\'], "'");
+            let d = xaa_core::oauth::wire_safe(&self.description);
             challenge.push_str(&format!(", error=\"{e}\", error_description=\"{d}\""));
         }
         if let Some(s) = self.scope {

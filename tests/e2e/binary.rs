@@ -1,0 +1,269 @@
+//! The `lab` binary itself: `--ready-file`, the banner, `lab env`, graceful Ctrl+C, and logs that
+//! never show secrets. `./scripts/test.sh` builds the binary before the tests run.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::*;
+
+/// `target/<profile>/lab`, next to the test binary's `deps/` directory.
+fn lab_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let bin = dir.join("lab");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --bin lab` first (./scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xaa-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Running {
+    child: Child,
+    ready: Value,
+}
+
+impl Running {
+    fn start(args: &[&str], dir: &std::path::Path) -> Self {
+        let ready_file = dir.join("ready.json");
+        let child = Command::new(lab_binary())
+            .args(["--ephemeral-ports", "--in-memory", "--ready-file"])
+            .arg(&ready_file)
+            .args(args)
+            .current_dir(dir)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !ready_file.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "lab did not write its ready file"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let ready = serde_json::from_slice(&std::fs::read(&ready_file).unwrap()).unwrap();
+        Self { child, ready }
+    }
+
+    /// Sends SIGINT (Ctrl+C) and returns (exit success, stdout, stderr).
+    fn interrupt(self) -> (bool, String, String) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let out = self.child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn ready_file_banner_and_graceful_stop() {
+    let dir = temp_dir("ready");
+    let lab = Running::start(&[], &dir);
+    let r = &lab.ready.clone();
+    let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "idp",
+            "authorization_server",
+            "todo_api",
+            "notes",
+            "console",
+            "ca_cert",
+            "env"
+        ]
+    );
+    let env_keys: Vec<&str> = r["env"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let expected = [
+        "IDP_URL",
+        "AUTH_SERVER_URL",
+        "TODO_RESOURCE_SERVER",
+        "REDIRECT_URI",
+        "CLIENT_ID",
+        "CLIENT_SECRET",
+        "RESOURCE_CLIENT_ID",
+        "RESOURCE_CLIENT_SECRET",
+        "SESSION_SECRET",
+    ];
+    assert_eq!(env_keys, expected);
+    assert_eq!(r["env"]["IDP_URL"], r["idp"]);
+    assert_eq!(r["env"]["AUTH_SERVER_URL"], r["authorization_server"]);
+    assert_eq!(r["env"]["TODO_RESOURCE_SERVER"], r["todo_api"]);
+    assert_eq!(r["env"]["CLIENT_ID"], CLIENT);
+    assert_eq!(r["env"]["RESOURCE_CLIENT_ID"], RESOURCE_CLIENT);
+    assert_eq!(r["env"]["REDIRECT_URI"], REDIRECT);
+    assert_eq!(r["ca_cert"], Value::Null);
+
+    let http = reqwest::Client::new();
+    let idp = r["idp"].as_str().unwrap();
+    let meta: Value = http
+        .get(format!("{idp}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["issuer"], idp);
+    let console = http
+        .get(r["console"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        console.contains("RESOURCE_CLIENT_SECRET=my-requestor-at-todo0-secret-not-for-production")
+    );
+
+    let (ok, stdout, _) = lab.interrupt();
+    assert!(ok, "Ctrl+C exits with status 0");
+    assert!(stdout.contains("XAA Lab is running"));
+    assert!(stdout.contains(&format!("IdP (issuer)                    {idp}")));
+    assert!(stdout.contains("any 6-digit code"));
+    assert!(stdout.contains("CLIENT_ID=my-requestor"));
+}
+
+#[tokio::test]
+async fn tls_mode_writes_the_ca_and_serves_https() {
+    let dir = temp_dir("tls");
+    let lab = Running::start(&["--tls"], &dir);
+    let r = &lab.ready.clone();
+    let idp = r["idp"].as_str().unwrap();
+    assert!(idp.starts_with("https://localhost:"));
+    let ca = std::fs::read(r["ca_cert"].as_str().unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .build()
+        .unwrap();
+    let meta: Value = http
+        .get(format!("{idp}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["token_endpoint"], format!("{idp}/token"));
+    let untrusting = reqwest::Client::new();
+    assert!(
+        untrusting.get(idp).send().await.is_err(),
+        "a client without the lab CA refuses the certificate"
+    );
+    let (ok, stdout, _) = lab.interrupt();
+    assert!(ok);
+    assert!(stdout.contains("NODE_EXTRA_CA_CERTS="));
+}
+
+#[tokio::test]
+async fn logs_never_show_client_secrets_or_tokens() {
+    let dir = temp_dir("logs");
+    let lab = Running::start(&[], &dir);
+    let idp = lab.ready["idp"].as_str().unwrap().to_owned();
+    let fake_token =
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc3ViamVjdC10b2tlbiJ9.c2lnbmF0dXJlLXNlY3JldA";
+    let resp = reqwest::Client::new()
+        .post(format!("{idp}/token"))
+        .form(&[
+            ("grant_type", xaa_core::urn::GRANT_TOKEN_EXCHANGE),
+            ("requested_token_type", xaa_core::urn::TOKEN_TYPE_ID_JAG),
+            ("subject_token", fake_token),
+            ("subject_token_type", xaa_core::urn::TOKEN_TYPE_ID_TOKEN),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let (_, _, stderr) = lab.interrupt();
+    assert!(
+        stderr.contains("IdP token request refused"),
+        "the refusal is logged: {stderr}"
+    );
+    assert!(
+        !stderr.contains(SECRET),
+        "client secret leaked into the log"
+    );
+    assert!(
+        !stderr.contains(fake_token),
+        "subject token leaked into the log"
+    );
+}
+
+#[test]
+fn lab_env_prints_the_tutorial_variables() {
+    let out = Command::new(lab_binary()).arg("env").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "IDP_URL=http://localhost:4401\n\
+         AUTH_SERVER_URL=http://localhost:4402\n\
+         TODO_RESOURCE_SERVER=http://localhost:4403\n\
+         REDIRECT_URI=http://localhost:3000/auth/callback\n\
+         CLIENT_ID=my-requestor\n\
+         CLIENT_SECRET=my-requestor-secret-not-for-production\n\
+         RESOURCE_CLIENT_ID=my-requestor-at-todo0\n\
+         RESOURCE_CLIENT_SECRET=my-requestor-at-todo0-secret-not-for-production\n\
+         SESSION_SECRET=xaa-lab-session-secret-change-me-outside-the-lab\n"
+    );
+    let tls = Command::new(lab_binary())
+        .args(["env", "--tls"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(tls.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "IDP_URL=https://localhost:4401\nAUTH_SERVER_URL=https://localhost:4402\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        String::from_utf8(tls.stderr)
+            .unwrap()
+            .contains("NODE_EXTRA_CA_CERTS=")
+    );
+}
+
+#[test]
+fn keys_new_prints_a_pem_that_loads() {
+    let out = Command::new(lab_binary())
+        .args(["keys", "new", "--kid", "idp-test"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let pem = String::from_utf8(out.stdout).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    let key = xaa_core::jose::SigningKey::from_pem("idp-test", &pem).unwrap();
+    assert_eq!(key.public_jwk()["kid"], "idp-test");
+}

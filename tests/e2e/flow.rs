@@ -1,0 +1,349 @@
+//! The whole XAA flow over real HTTP, in HTTP and in TLS mode: login pages with a cookie jar,
+//! code + PKCE, token exchange, jwt-bearer, and todo CRUD.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use xaa_core::urn;
+
+use crate::harness::*;
+
+async fn walk_the_flow(lab: &TestLab) {
+    // 1. SSO at the IdP: real login pages, code + PKCE, no state and no nonce (as the tutorial app).
+    let login = lab.login("alice@acme.example").await;
+    let (header, id_token) = decode(&login.id_token);
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["kid"], "idp-2026-01");
+    assert_eq!(id_token["iss"], lab.idp());
+    assert_eq!(id_token["aud"], CLIENT);
+    assert_eq!(id_token["sub"], "alice@acme.example");
+    assert_eq!(id_token["email"], "alice@acme.example");
+    assert_eq!(id_token["email_verified"], true);
+    assert_eq!(id_token["name"], "Alice Adams");
+    assert!(
+        id_token.get("nonce").is_none(),
+        "no nonce claim when none was requested"
+    );
+    for claim in ["exp", "iat", "auth_time"] {
+        assert!(id_token[claim].is_i64(), "{claim}");
+    }
+
+    // 2. Token exchange: ID token -> ID-JAG.
+    let resp = lab.idp_token(&lab.exchange_params(&login.id_token)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    assert_eq!(resp.headers()["pragma"], "no-cache");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["issued_token_type"], urn::TOKEN_TYPE_ID_JAG);
+    assert_eq!(body["token_type"], "N_A");
+    assert_eq!(body["expires_in"], 300);
+    assert_eq!(body["scope"], "todos.read todos.write");
+    assert!(body.get("refresh_token").is_none());
+    let id_jag = body["access_token"].as_str().unwrap();
+    let (header, claims) = decode(id_jag);
+    assert_eq!(header["typ"], "oauth-id-jag+jwt");
+    assert_eq!(header["kid"], "idp-2026-01");
+    assert_eq!(claims["iss"], lab.idp());
+    assert_eq!(claims["sub"], "alice@acme.example");
+    assert_eq!(claims["aud"], lab.authz());
+    assert_eq!(claims["client_id"], RESOURCE_CLIENT);
+    assert_eq!(claims["resource"], lab.api());
+    assert_eq!(claims["scope"], "todos.read todos.write");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        300
+    );
+    assert!(claims["jti"].as_str().unwrap().len() >= 16);
+
+    // 3. jwt-bearer: ID-JAG -> access token.
+    let resp = lab.as_token(&lab.bearer_params(id_jag)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 7200);
+    assert_eq!(body["scope"], "todos.read todos.write");
+    assert!(body.get("refresh_token").is_none());
+    let access_token = body["access_token"].as_str().unwrap().to_owned();
+    let (header, claims) = decode(&access_token);
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["kid"], "resource-as-2026-01");
+    assert_eq!(claims["iss"], lab.authz());
+    assert_eq!(claims["aud"], lab.api());
+    assert_eq!(claims["sub"], "alice@acme.example");
+    assert_eq!(claims["client_id"], RESOURCE_CLIENT);
+    assert_eq!(claims["scope"], "todos.read todos.write");
+    assert!(claims["jti"].is_string());
+
+    // 4. The todo API: list (seeded), create, read, update, delete.
+    let api = |path: &str| format!("{}{path}", lab.api());
+    let list: Value = lab
+        .http
+        .get(api("/api/todos"))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["success"], true);
+    assert_eq!(
+        list["count"], 4,
+        "a new user starts with the four seed todos"
+    );
+    assert_eq!(list["user"]["sub"], "alice@acme.example");
+    assert_eq!(list["data"][0]["title"], "Read the ID-JAG draft, section 4");
+    assert_eq!(list["data"][0]["completed"], true);
+
+    let created = lab
+        .http
+        .post(api("/api/todos"))
+        .bearer_auth(&access_token)
+        .json(&json!({ "title": "Ship the XAA lab" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let id = created["data"]["id"].as_i64().unwrap();
+    assert_eq!(
+        created["data"],
+        json!({ "id": id, "title": "Ship the XAA lab", "completed": false })
+    );
+
+    let done: Value = lab
+        .http
+        .patch(api(&format!("/api/todos/{id}")))
+        .bearer_auth(&access_token)
+        .json(&json!({ "completed": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["data"]["completed"], true);
+    let one: Value = lab
+        .http
+        .get(api(&format!("/api/todos/{id}")))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        one["data"],
+        json!({ "id": id, "title": "Ship the XAA lab", "completed": true })
+    );
+    let stats: Value = lab
+        .http
+        .get(api("/api/todos/stats"))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats["data"],
+        json!({ "total": 5, "completed": 2, "incomplete": 3 })
+    );
+
+    let deleted = lab
+        .http
+        .delete(api(&format!("/api/todos/{id}")))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let gone = lab
+        .http
+        .get(api(&format!("/api/todos/{id}")))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn whole_flow_over_http() {
+    let lab = TestLab::start().await;
+    assert!(lab.idp().starts_with("http://localhost:"));
+    walk_the_flow(&lab).await;
+}
+
+#[tokio::test]
+async fn whole_flow_over_tls() {
+    let lab = TestLab::start_tls().await;
+    assert!(lab.idp().starts_with("https://localhost:"));
+    assert!(
+        lab.lab.ca_cert.as_ref().unwrap().exists(),
+        "the CA is written for NODE_EXTRA_CA_CERTS"
+    );
+    walk_the_flow(&lab).await;
+}
+
+#[tokio::test]
+async fn todos_are_per_user() {
+    let lab = TestLab::start().await;
+    let alice = lab.full_chain("alice@acme.example").await;
+    let bob = lab.full_chain("bob@acme.example").await;
+    let created: Value = lab
+        .http
+        .post(format!("{}/api/todos", lab.api()))
+        .bearer_auth(&alice)
+        .json(&json!({ "title": "Alice's secret plan" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["data"]["id"].as_i64().unwrap();
+    let bob_sees = lab
+        .http
+        .get(format!("{}/api/todos/{id}", lab.api()))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bob_sees.status(), StatusCode::NOT_FOUND);
+    let bob_list: Value = lab
+        .http
+        .get(format!("{}/api/todos", lab.api()))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bob_list["count"], 4);
+    assert_eq!(bob_list["user"]["sub"], "bob@acme.example");
+}
+
+#[tokio::test]
+async fn discovery_documents_and_jwks() {
+    let lab = TestLab::start().await;
+    let get = |url: String| {
+        let http = lab.http.clone();
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let idp = get(format!("{}/.well-known/openid-configuration", lab.idp())).await;
+    assert_eq!(idp["issuer"], lab.idp());
+    assert_eq!(idp["token_endpoint"], format!("{}/token", lab.idp()));
+    assert_eq!(
+        idp["end_session_endpoint"],
+        format!("{}/session/end", lab.idp())
+    );
+    assert_eq!(
+        idp["identity_chaining_requested_token_types_supported"],
+        json!([urn::TOKEN_TYPE_ID_JAG])
+    );
+    assert_eq!(
+        idp["grant_types_supported"],
+        json!(["authorization_code", urn::GRANT_TOKEN_EXCHANGE])
+    );
+    assert_eq!(idp["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(
+        idp["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+    assert_eq!(
+        idp["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+    assert_eq!(idp["subject_types_supported"], json!(["public"]));
+    assert_eq!(idp["response_types_supported"], json!(["code"]));
+
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
+        let meta = get(format!("{}{path}", lab.authz())).await;
+        assert_eq!(meta["issuer"], lab.authz());
+        assert_eq!(
+            meta["grant_types_supported"],
+            json!([urn::GRANT_JWT_BEARER])
+        );
+        assert_eq!(
+            meta["authorization_grant_profiles_supported"],
+            json!([urn::GRANT_PROFILE_ID_JAG])
+        );
+        assert_eq!(meta["jwks_uri"], format!("{}/jwks", lab.authz()));
+    }
+
+    let prm = get(format!(
+        "{}/.well-known/oauth-protected-resource",
+        lab.api()
+    ))
+    .await;
+    assert_eq!(prm["resource"], lab.api());
+    assert_eq!(prm["authorization_servers"], json!([lab.authz()]));
+    assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
+
+    let jwks = get(format!("{}/jwks", lab.idp())).await;
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (
+            key["kid"].as_str(),
+            key["kty"].as_str(),
+            key["use"].as_str(),
+            key["alg"].as_str()
+        ),
+        (Some("idp-2026-01"), Some("RSA"), Some("sig"), Some("RS256"))
+    );
+    assert!(
+        key.get("d").is_none() && key.get("p").is_none(),
+        "public parts only"
+    );
+}
+
+#[tokio::test]
+async fn todos_survive_a_restart_with_a_data_dir() {
+    let dir = std::env::temp_dir().join(format!("xaa-e2e-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = xaa_lab::Storage::Dir(dir.clone());
+    let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    let token = lab.full_chain("alice@acme.example").await;
+    let created = lab
+        .http
+        .post(format!("{}/api/todos", lab.api()))
+        .bearer_auth(&token)
+        .json(&json!({ "title": "Remember me" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    lab.lab.shutdown(std::time::Duration::from_secs(1)).await;
+    assert!(dir.join("idp.sqlite").exists() && dir.join("resource.sqlite").exists());
+
+    let again = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    let token = again.full_chain("alice@acme.example").await;
+    let list: Value = again
+        .http
+        .get(format!("{}/api/todos", again.api()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["count"], 5);
+    assert_eq!(list["data"][4]["title"], "Remember me");
+    let _ = std::fs::remove_dir_all(&dir);
+}

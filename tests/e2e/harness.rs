@@ -1,0 +1,400 @@
+//! The one test fixture: a lab on ephemeral ports with a manual clock, a browser-like client
+//! (cookie jar, no redirects), and helpers that walk the real flow step by step.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Response, StatusCode};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use xaa_core::clock::ManualClock;
+use xaa_core::jose::SigningKey;
+use xaa_core::urn;
+use xaa_lab::{Lab, LabConfig, LabHandle, LabKeys};
+
+/// The bring-your-own client of the fixtures.
+pub const CLIENT: &str = "my-requestor";
+pub const SECRET: &str = "my-requestor-secret-not-for-production";
+pub const RESOURCE_CLIENT: &str = "my-requestor-at-todo0";
+pub const RESOURCE_SECRET: &str = "my-requestor-at-todo0-secret-not-for-production";
+pub const REDIRECT: &str = "http://localhost:3000/auth/callback";
+/// The lab's notes app (a second client with its own connection).
+pub const NOTES_CLIENT: &str = "lab-notes";
+pub const NOTES_SECRET: &str = "lab-notes-secret-not-for-production";
+pub const NOTES_RESOURCE_CLIENT: &str = "lab-notes-at-todo0";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-lab-verifier";
+
+pub struct TestLab {
+    pub lab: LabHandle,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+}
+
+/// Tokens from a login.
+pub struct Login {
+    pub id_token: String,
+    pub access_token: String,
+}
+
+impl TestLab {
+    pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    pub async fn start_tls() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
+        Self::start_configured(|config| {
+            config.tls = tls;
+            if tls {
+                config.tls_dir =
+                    Some(std::env::temp_dir().join(format!("xaa-e2e-tls-{}", std::process::id())));
+            }
+        })
+        .await
+    }
+
+    /// A lab on ephemeral ports, in memory, with a manual clock, adjusted by `adjust`.
+    pub async fn start_configured(adjust: impl FnOnce(&mut LabConfig)) -> Self {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let clock = Arc::new(ManualClock::new(now));
+        let mut config = LabConfig::for_tests();
+        config.clock = clock.clone();
+        adjust(&mut config);
+        let lab = Lab::start(config).await.expect("lab starts");
+        let http = client(lab.ca_cert_pem.as_deref());
+        Self { lab, clock, http }
+    }
+
+    /// The lab clock's current time.
+    pub fn now(&self) -> i64 {
+        xaa_core::clock::Clock::now(&*self.clock)
+    }
+
+    pub fn idp(&self) -> &str {
+        &self.lab.urls.idp
+    }
+    pub fn authz(&self) -> &str {
+        &self.lab.urls.authorization_server
+    }
+    pub fn api(&self) -> &str {
+        &self.lab.urls.todo_api
+    }
+
+    /// A fresh browser: its own cookie jar.
+    pub fn browser(&self) -> reqwest::Client {
+        client(self.lab.ca_cert_pem.as_deref())
+    }
+
+    /// The authorize URL for `client` with PKCE, plus `extra` parameters.
+    pub fn authorize_url(&self, client: &str, redirect: &str, extra: &[(&str, &str)]) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("client_id", client)
+            .append_pair("redirect_uri", redirect)
+            .append_pair("response_type", "code")
+            .append_pair("scope", "openid profile email")
+            .append_pair("code_challenge", &challenge(VERIFIER))
+            .append_pair("code_challenge_method", "S256");
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+        format!("{}/authorize?{}", self.idp(), q.finish())
+    }
+
+    /// Drives the login pages in `browser` (email, then code) and returns the redirect `Location`.
+    pub async fn login_redirect(
+        &self,
+        browser: &reqwest::Client,
+        authorize_url: &str,
+        email: &str,
+    ) -> String {
+        let page = browser.get(authorize_url).send().await.unwrap();
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "authorize shows the login page"
+        );
+        let html = page.text().await.unwrap();
+        let (login, csrf) = (hidden(&html, "login"), hidden(&html, "csrf"));
+        let code_page = browser
+            .post(format!("{}/login/email", self.idp()))
+            .form(&[
+                ("login", login.as_str()),
+                ("csrf", csrf.as_str()),
+                ("email", email),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(code_page.status(), StatusCode::OK);
+        assert!(code_page.text().await.unwrap().contains("6-digit code"));
+        let done = browser
+            .post(format!("{}/login/code", self.idp()))
+            .form(&[
+                ("login", login.as_str()),
+                ("csrf", csrf.as_str()),
+                ("code", "123456"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            done.status(),
+            StatusCode::SEE_OTHER,
+            "login ends with a redirect"
+        );
+        location(&done)
+    }
+
+    /// Logs `email` in to `client` through the real pages and code grant.
+    pub async fn login_as(&self, client: &str, secret: &str, redirect: &str, email: &str) -> Login {
+        let browser = self.browser();
+        let loc = self
+            .login_redirect(&browser, &self.authorize_url(client, redirect, &[]), email)
+            .await;
+        let code = query_param(&loc, "code").expect("code in the redirect");
+        let resp = self
+            .http
+            .post(format!("{}/token", self.idp()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect),
+                ("code_verifier", VERIFIER),
+                ("client_id", client),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        Login {
+            id_token: body["id_token"].as_str().unwrap().to_owned(),
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Logs `email` in to the bring-your-own client.
+    pub async fn login(&self, email: &str) -> Login {
+        self.login_as(CLIENT, SECRET, REDIRECT, email).await
+    }
+
+    /// The standard token-exchange parameters for `id_token`.
+    pub fn exchange_params(&self, id_token: &str) -> Vec<(String, String)> {
+        [
+            ("grant_type", urn::GRANT_TOKEN_EXCHANGE),
+            ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
+            ("audience", self.authz()),
+            ("resource", self.api()),
+            ("scope", "todos.read todos.write"),
+            ("subject_token", id_token),
+            ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    }
+
+    /// POSTs a form to the IdP token endpoint.
+    pub async fn idp_token(&self, params: &[(String, String)]) -> Response {
+        self.http
+            .post(format!("{}/token", self.idp()))
+            .form(params)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a form to the resource AS token endpoint.
+    pub async fn as_token(&self, params: &[(String, String)]) -> Response {
+        self.http
+            .post(format!("{}/token", self.authz()))
+            .form(params)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Token exchange with the standard parameters; returns the ID-JAG.
+    pub async fn id_jag(&self, id_token: &str) -> String {
+        let resp = self.idp_token(&self.exchange_params(id_token)).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// jwt-bearer parameters for `assertion` with the bring-your-own resource client.
+    pub fn bearer_params(&self, assertion: &str) -> Vec<(String, String)> {
+        [
+            ("grant_type", urn::GRANT_JWT_BEARER),
+            ("assertion", assertion),
+            ("client_id", RESOURCE_CLIENT),
+            ("client_secret", RESOURCE_SECRET),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    }
+
+    /// jwt-bearer grant; returns the access token.
+    pub async fn access_token(&self, id_jag: &str) -> String {
+        let resp = self.as_token(&self.bearer_params(id_jag)).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Login, exchange and jwt-bearer: an access token for `email`.
+    pub async fn full_chain(&self, email: &str) -> String {
+        let login = self.login(email).await;
+        let jag = self.id_jag(&login.id_token).await;
+        self.access_token(&jag).await
+    }
+
+    /// Valid ID-JAG claims for the bring-your-own client, as the IdP would mint them now.
+    pub fn id_jag_claims(&self) -> Map<String, Value> {
+        let now = self.now();
+        json!({
+            "iss": self.idp(), "sub": "alice@acme.example", "aud": self.authz(),
+            "client_id": RESOURCE_CLIENT, "jti": xaa_core::secret::random_token(16),
+            "exp": now + 300, "iat": now, "resource": self.api(), "scope": "todos.read todos.write",
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+}
+
+fn client(ca: Option<&[u8]>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true);
+    if let Some(pem) = ca {
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(pem).unwrap());
+    }
+    b.build().unwrap()
+}
+
+/// The lab's own keys (the same files `lab` embeds).
+pub fn lab_keys() -> LabKeys {
+    LabKeys::load(None).unwrap()
+}
+
+/// A key nobody trusts, generated once per test process.
+pub fn untrusted_key(kid: &str) -> SigningKey {
+    SigningKey::generate(kid).unwrap()
+}
+
+/// Signs `claims` with `key` and header `typ`.
+pub fn sign(key: &SigningKey, typ: &str, claims: &Map<String, Value>) -> String {
+    key.sign(typ, claims).unwrap()
+}
+
+/// A JWT with an arbitrary header and a fake signature (for alg none / HS256 / crit cases).
+pub fn forge(header: Value, claims: &Map<String, Value>, signature: &str) -> String {
+    let enc = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    format!(
+        "{}.{}.{}",
+        enc(&header),
+        enc(&Value::Object(claims.clone())),
+        signature
+    )
+}
+
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Decodes a JWT's header and payload without verifying (tests only).
+pub fn decode(jwt: &str) -> (Value, Value) {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let dec = |p: &str| serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap();
+    (dec(parts[0]), dec(parts[1]))
+}
+
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+pub fn location(resp: &Response) -> String {
+    resp.headers()
+        .get("location")
+        .expect("Location header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Replaces (or with `None` removes) every occurrence of parameter `name`.
+pub fn with(params: &[(String, String)], name: &str, value: Option<&str>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        params.iter().filter(|(k, _)| k != name).cloned().collect();
+    if let Some(v) = value {
+        out.push((name.to_owned(), v.to_owned()));
+    }
+    out
+}
+
+/// Asserts an RFC 6749 §5.2 error: status, `error`, `Cache-Control: no-store`, JSON body.
+/// Returns the `error_description`.
+pub async fn assert_oauth_error(resp: Response, status: u16, error: &str) -> String {
+    assert_eq!(resp.status().as_u16(), status, "HTTP status");
+    assert_eq!(
+        resp.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    assert_eq!(
+        resp.headers().get("pragma").map(|v| v.to_str().unwrap()),
+        Some("no-cache")
+    );
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], error, "error code in {body}");
+    let description = body["error_description"]
+        .as_str()
+        .expect("error_description")
+        .to_owned();
+    // RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E.
+    let wire_safe = description
+        .bytes()
+        .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+    assert!(
+        wire_safe,
+        "error_description outside the RFC 6749 §5.2 character set: {description:?}"
+    );
+    assert_eq!(
+        body.as_object().unwrap().len(),
+        2,
+        "only error and error_description: {body}"
+    );
+    description
+}
