@@ -97,12 +97,7 @@ struct Login {
 impl Login {
     fn parse(browser: Client, html: String) -> Self {
         let (id, csrf) = (hidden(&html, "login"), hidden(&html, "csrf"));
-        Self {
-            browser,
-            id,
-            csrf,
-            html,
-        }
+        Self { browser, id, csrf, html }
     }
 
     /// Opens the login page of `url` in a fresh browser.
@@ -292,30 +287,15 @@ async fn reused_code_is_invalid_grant() {
     let params = code_params(&fresh_code(&lab).await);
     let first = lab.idp_token(&params).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let access_token = first.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let access_token = first.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let userinfo = format!("{}/userinfo", lab.idp());
-    let before = lab
-        .http
-        .get(&userinfo)
-        .bearer_auth(&access_token)
-        .send()
-        .await
-        .unwrap();
+    let before = lab.http.get(&userinfo).bearer_auth(&access_token).send().await.unwrap();
     assert_eq!(before.status(), StatusCode::OK);
     let again = lab.idp_token(&params).await;
     let d = assert_oauth_error(again, 400, "invalid_grant").await;
     assert_has(&d, &["already used", "revoked"]);
     // RFC 6749 §4.1.2: the tokens issued for a replayed code are revoked.
-    let after = lab
-        .http
-        .get(&userinfo)
-        .bearer_auth(&access_token)
-        .send()
-        .await
-        .unwrap();
+    let after = lab.http.get(&userinfo).bearer_auth(&access_token).send().await.unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -534,11 +514,7 @@ async fn session_end_also_accepts_a_form_post() {
     sign_in(&lab, &browser).await;
     let resp = browser
         .post(format!("{}/session/end", lab.idp()))
-        .form(&[
-            ("client_id", CLIENT),
-            ("post_logout_redirect_uri", LOGOUT_TO),
-            ("state", "p"),
-        ])
+        .form(&[("client_id", CLIENT), ("post_logout_redirect_uri", LOGOUT_TO), ("state", "p")])
         .send()
         .await
         .unwrap();

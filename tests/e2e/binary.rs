@@ -14,11 +14,7 @@ fn lab_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap();
     let bin = dir.join("lab");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --bin lab` first (./scripts/test.sh does)",
-        bin.display()
-    );
+    assert!(bin.exists(), "{} is missing: run `cargo build --bin lab` first (./scripts/test.sh does)", bin.display());
     bin
 }
 
@@ -49,10 +45,7 @@ impl Running {
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         while !ready_file.exists() {
-            assert!(
-                Instant::now() < deadline,
-                "lab did not write its ready file"
-            );
+            assert!(Instant::now() < deadline, "lab did not write its ready file");
             std::thread::sleep(Duration::from_millis(20));
         }
         let ready = serde_json::from_slice(&std::fs::read(&ready_file).unwrap()).unwrap();
@@ -62,13 +55,7 @@ impl Running {
     /// Sends SIGINT (Ctrl+C) and returns (exit success, stdout, stderr).
     fn interrupt(self) -> (bool, String, String) {
         let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-INT", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
         let out = self.child.wait_with_output().unwrap();
         (
             out.status.success(),
@@ -84,24 +71,8 @@ async fn ready_file_banner_and_graceful_stop() {
     let lab = Running::start(&[], &dir);
     let r = &lab.ready.clone();
     let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(
-        keys,
-        [
-            "idp",
-            "authorization_server",
-            "todo_api",
-            "notes",
-            "console",
-            "ca_cert",
-            "env"
-        ]
-    );
-    let env_keys: Vec<&str> = r["env"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    assert_eq!(keys, ["idp", "authorization_server", "todo_api", "notes", "console", "ca_cert", "env"]);
+    let env_keys: Vec<&str> = r["env"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected = [
         "IDP_URL",
         "AUTH_SERVER_URL",
@@ -124,26 +95,11 @@ async fn ready_file_banner_and_graceful_stop() {
 
     let http = reqwest::Client::new();
     let idp = r["idp"].as_str().unwrap();
-    let meta: Value = http
-        .get(format!("{idp}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta: Value =
+        http.get(format!("{idp}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert_eq!(meta["issuer"], idp);
-    let console = http
-        .get(r["console"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        console.contains("RESOURCE_CLIENT_SECRET=my-requestor-at-todo0-secret-not-for-production")
-    );
+    let console = http.get(r["console"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(console.contains("RESOURCE_CLIENT_SECRET=my-requestor-at-todo0-secret-not-for-production"));
 
     let (ok, stdout, _) = lab.interrupt();
     assert!(ok, "Ctrl+C exits with status 0");
@@ -161,24 +117,13 @@ async fn tls_mode_writes_the_ca_and_serves_https() {
     let idp = r["idp"].as_str().unwrap();
     assert!(idp.starts_with("https://localhost:"));
     let ca = std::fs::read(r["ca_cert"].as_str().unwrap()).unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-        .build()
-        .unwrap();
-    let meta: Value = http
-        .get(format!("{idp}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let http =
+        reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap()).build().unwrap();
+    let meta: Value =
+        http.get(format!("{idp}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert_eq!(meta["token_endpoint"], format!("{idp}/token"));
     let untrusting = reqwest::Client::new();
-    assert!(
-        untrusting.get(idp).send().await.is_err(),
-        "a client without the lab CA refuses the certificate"
-    );
+    assert!(untrusting.get(idp).send().await.is_err(), "a client without the lab CA refuses the certificate");
     let (ok, stdout, _) = lab.interrupt();
     assert!(ok);
     assert!(stdout.contains("NODE_EXTRA_CA_CERTS="));
@@ -189,8 +134,7 @@ async fn logs_never_show_client_secrets_or_tokens() {
     let dir = temp_dir("logs");
     let lab = Running::start(&[], &dir);
     let idp = lab.ready["idp"].as_str().unwrap().to_owned();
-    let fake_token =
-        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc3ViamVjdC10b2tlbiJ9.c2lnbmF0dXJlLXNlY3JldA";
+    let fake_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc3ViamVjdC10b2tlbiJ9.c2lnbmF0dXJlLXNlY3JldA";
     let resp = reqwest::Client::new()
         .post(format!("{idp}/token"))
         .form(&[
@@ -206,18 +150,9 @@ async fn logs_never_show_client_secrets_or_tokens() {
         .unwrap();
     assert_eq!(resp.status(), 400);
     let (_, _, stderr) = lab.interrupt();
-    assert!(
-        stderr.contains("IdP token request refused"),
-        "the refusal is logged: {stderr}"
-    );
-    assert!(
-        !stderr.contains(SECRET),
-        "client secret leaked into the log"
-    );
-    assert!(
-        !stderr.contains(fake_token),
-        "subject token leaked into the log"
-    );
+    assert!(stderr.contains("IdP token request refused"), "the refusal is logged: {stderr}");
+    assert!(!stderr.contains(SECRET), "client secret leaked into the log");
+    assert!(!stderr.contains(fake_token), "subject token leaked into the log");
 }
 
 #[test]
@@ -237,30 +172,15 @@ fn lab_env_prints_the_tutorial_variables() {
          RESOURCE_CLIENT_SECRET=my-requestor-at-todo0-secret-not-for-production\n\
          SESSION_SECRET=xaa-lab-session-secret-change-me-outside-the-lab\n"
     );
-    let tls = Command::new(lab_binary())
-        .args(["env", "--tls"])
-        .output()
-        .unwrap();
+    let tls = Command::new(lab_binary()).args(["env", "--tls"]).output().unwrap();
     let text = String::from_utf8(tls.stdout).unwrap();
-    assert!(
-        text.starts_with(
-            "IDP_URL=https://localhost:4401\nAUTH_SERVER_URL=https://localhost:4402\n"
-        ),
-        "{text}"
-    );
-    assert!(
-        String::from_utf8(tls.stderr)
-            .unwrap()
-            .contains("NODE_EXTRA_CA_CERTS=")
-    );
+    assert!(text.starts_with("IDP_URL=https://localhost:4401\nAUTH_SERVER_URL=https://localhost:4402\n"), "{text}");
+    assert!(String::from_utf8(tls.stderr).unwrap().contains("NODE_EXTRA_CA_CERTS="));
 }
 
 #[test]
 fn keys_new_prints_a_pem_that_loads() {
-    let out = Command::new(lab_binary())
-        .args(["keys", "new", "--kid", "idp-test"])
-        .output()
-        .unwrap();
+    let out = Command::new(lab_binary()).args(["keys", "new", "--kid", "idp-test"]).output().unwrap();
     assert!(out.status.success());
     let pem = String::from_utf8(out.stdout).unwrap();
     assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));

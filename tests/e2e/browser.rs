@@ -20,19 +20,14 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver is installed (./scripts/test.sh installs chromium-driver)");
-        let profile =
-            std::env::temp_dir().join(format!("xaa-e2e-chrome-{}-{port}", std::process::id()));
+        let profile = std::env::temp_dir().join(format!("xaa-e2e-chrome-{}-{port}", std::process::id()));
         let caps = json!({
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
@@ -70,13 +65,7 @@ impl Browser {
     }
 
     pub async fn text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
     }
 
     pub async fn close(mut self) {
@@ -88,11 +77,7 @@ impl Browser {
 
 fn screenshot_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(|d| d.parent())
-        .and_then(|d| d.parent())
-        .unwrap()
-        .join("screenshots")
+    exe.parent().and_then(|d| d.parent()).and_then(|d| d.parent()).unwrap().join("screenshots")
 }
 
 /// A stand-in requestor callback: answers every request with a small page showing its query.
@@ -127,49 +112,25 @@ async fn sign_in_through_the_idp_pages_in_chromium() {
     let browser = Browser::start().await;
     let b = &browser.client;
 
-    b.goto(&lab.authorize_url(NOTES_CLIENT, &redirect, &[("state", "s-123")]))
-        .await
-        .unwrap();
+    b.goto(&lab.authorize_url(NOTES_CLIENT, &redirect, &[("state", "s-123")])).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "Sign in · XAA Lab");
     assert!(browser.text().await.contains("to continue to Lab Notes"));
     browser.screenshot("idp-login-email").await;
     let email = b.find(Locator::Id("email")).await.unwrap();
     email.send_keys("carol@acme.example").await.unwrap();
-    b.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
 
     b.wait().for_element(Locator::Id("code")).await.unwrap();
     assert!(browser.text().await.contains("carol@acme.example"));
     // A wrong code first: the page says what is expected.
-    b.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys("12ab")
-        .await
-        .unwrap();
-    b.execute("document.querySelector('form').submit()", vec![])
-        .await
-        .unwrap();
+    b.find(Locator::Id("code")).await.unwrap().send_keys("12ab").await.unwrap();
+    b.execute("document.querySelector('form').submit()", vec![]).await.unwrap();
     b.wait().for_element(Locator::Css("p.error")).await.unwrap();
     assert!(browser.text().await.contains("The code is 6 digits"));
     browser.screenshot("idp-login-code-error").await;
-    b.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys("654321")
-        .await
-        .unwrap();
+    b.find(Locator::Id("code")).await.unwrap().send_keys("654321").await.unwrap();
     browser.screenshot("idp-login-code").await;
-    b.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
 
     let deadline = Instant::now() + Duration::from_secs(10);
     let landed = loop {
@@ -202,10 +163,7 @@ async fn sign_in_through_the_idp_pages_in_chromium() {
         .await
         .unwrap();
     let (_, claims) = decode(tokens["id_token"].as_str().unwrap());
-    assert_eq!(
-        (claims["email"].as_str(), claims["aud"].as_str()),
-        (Some("carol@acme.example"), Some(NOTES_CLIENT))
-    );
+    assert_eq!((claims["email"].as_str(), claims["aud"].as_str()), (Some("carol@acme.example"), Some(NOTES_CLIENT)));
     assert_eq!(claims["name"], "Carol Chen");
     browser.close().await;
 }
@@ -219,16 +177,7 @@ async fn unregistered_redirect_shows_an_error_page_in_chromium() {
     let text = browser.text().await;
     assert!(text.contains("Redirect URI not registered"), "{text}");
     assert!(text.contains("http://localhost:3000/auth/callback"));
-    assert!(
-        browser
-            .client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .starts_with(lab.idp()),
-        "never redirected"
-    );
+    assert!(browser.client.current_url().await.unwrap().as_str().starts_with(lab.idp()), "never redirected");
     browser.screenshot("idp-error-redirect-uri").await;
     browser.close().await;
 }
@@ -240,37 +189,16 @@ async fn console_home_in_chromium() {
     browser.client.goto(&lab.lab.urls.console).await.unwrap();
     assert_eq!(browser.client.title().await.unwrap(), "XAA Lab console");
     let text = browser.text().await;
-    for expected in [
-        "The four steps",
-        "Token exchange",
-        "Bring your own requestor",
-        "alice@acme.example",
-    ] {
+    for expected in ["The four steps", "Token exchange", "Bring your own requestor", "alice@acme.example"] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
-    let dotenv = browser
-        .client
-        .find(Locator::Id("dotenv"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dotenv = browser.client.find(Locator::Id("dotenv")).await.unwrap().text().await.unwrap();
     assert!(dotenv.contains(&format!("IDP_URL={}", lab.idp())));
     assert!(dotenv.contains("RESOURCE_CLIENT_ID=my-requestor-at-todo0"));
     // The IdP link leads to real discovery metadata.
-    let link = browser
-        .client
-        .find(Locator::LinkText(lab.idp()))
-        .await
-        .unwrap();
+    let link = browser.client.find(Locator::LinkText(lab.idp())).await.unwrap();
     link.click().await.unwrap();
-    assert!(
-        browser
-            .text()
-            .await
-            .contains("identity_chaining_requested_token_types_supported")
-    );
+    assert!(browser.text().await.contains("identity_chaining_requested_token_types_supported"));
     browser.client.back().await.unwrap();
     browser.screenshot("console-home").await;
     browser.close().await;

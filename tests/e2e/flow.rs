@@ -1,7 +1,7 @@
 //! The whole XAA flow over real HTTP, in HTTP and in TLS mode: login pages with a cookie jar,
 //! code + PKCE, token exchange, jwt-bearer, and todo CRUD.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use xaa_core::urn;
 
@@ -19,10 +19,7 @@ async fn walk_the_flow(lab: &TestLab) {
     assert_eq!(id_token["email"], "alice@acme.example");
     assert_eq!(id_token["email_verified"], true);
     assert_eq!(id_token["name"], "Alice Adams");
-    assert!(
-        id_token.get("nonce").is_none(),
-        "no nonce claim when none was requested"
-    );
+    assert!(id_token.get("nonce").is_none(), "no nonce claim when none was requested");
     for claim in ["exp", "iat", "auth_time"] {
         assert!(id_token[claim].is_i64(), "{claim}");
     }
@@ -48,10 +45,7 @@ async fn walk_the_flow(lab: &TestLab) {
     assert_eq!(claims["client_id"], RESOURCE_CLIENT);
     assert_eq!(claims["resource"], lab.api());
     assert_eq!(claims["scope"], "todos.read todos.write");
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        300
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300);
     assert!(claims["jti"].as_str().unwrap().len() >= 16);
 
     // 3. jwt-bearer: ID-JAG -> access token.
@@ -75,98 +69,30 @@ async fn walk_the_flow(lab: &TestLab) {
     assert!(claims["jti"].is_string());
 
     // 4. The todo API: list (seeded), create, read, update, delete.
-    let api = |path: &str| format!("{}{path}", lab.api());
-    let list: Value = lab
-        .http
-        .get(api("/api/todos"))
-        .bearer_auth(&access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = lab.todo_json("/api/todos", &access_token).await;
     assert_eq!(list["success"], true);
-    assert_eq!(
-        list["count"], 4,
-        "a new user starts with the four seed todos"
-    );
+    assert_eq!(list["count"], 4, "a new user starts with the four seed todos");
     assert_eq!(list["user"]["sub"], "alice@acme.example");
     assert_eq!(list["data"][0]["title"], "Read the ID-JAG draft, section 4");
     assert_eq!(list["data"][0]["completed"], true);
 
-    let created = lab
-        .http
-        .post(api("/api/todos"))
-        .bearer_auth(&access_token)
-        .json(&json!({ "title": "Ship the XAA lab" }))
-        .send()
-        .await
-        .unwrap();
+    let created = lab.create_todo(&access_token, "Ship the XAA lab").await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let created: Value = created.json().await.unwrap();
     let id = created["data"]["id"].as_i64().unwrap();
-    assert_eq!(
-        created["data"],
-        json!({ "id": id, "title": "Ship the XAA lab", "completed": false })
-    );
+    let path = format!("/api/todos/{id}");
+    assert_eq!(created["data"], json!({ "id": id, "title": "Ship the XAA lab", "completed": false }));
 
-    let done: Value = lab
-        .http
-        .patch(api(&format!("/api/todos/{id}")))
-        .bearer_auth(&access_token)
-        .json(&json!({ "completed": true }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(done["data"]["completed"], true);
-    let one: Value = lab
-        .http
-        .get(api(&format!("/api/todos/{id}")))
-        .bearer_auth(&access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        one["data"],
-        json!({ "id": id, "title": "Ship the XAA lab", "completed": true })
-    );
-    let stats: Value = lab
-        .http
-        .get(api("/api/todos/stats"))
-        .bearer_auth(&access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        stats["data"],
-        json!({ "total": 5, "completed": 2, "incomplete": 3 })
-    );
+    let done = lab.todo(Method::PATCH, &path, &access_token).json(&json!({ "completed": true })).send().await.unwrap();
+    assert_eq!(done.json::<Value>().await.unwrap()["data"]["completed"], true);
+    let one = lab.todo_json(&path, &access_token).await;
+    assert_eq!(one["data"], json!({ "id": id, "title": "Ship the XAA lab", "completed": true }));
+    let stats = lab.todo_json("/api/todos/stats", &access_token).await;
+    assert_eq!(stats["data"], json!({ "total": 5, "completed": 2, "incomplete": 3 }));
 
-    let deleted = lab
-        .http
-        .delete(api(&format!("/api/todos/{id}")))
-        .bearer_auth(&access_token)
-        .send()
-        .await
-        .unwrap();
+    let deleted = lab.todo(Method::DELETE, &path, &access_token).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::OK);
-    let gone = lab
-        .http
-        .get(api(&format!("/api/todos/{id}")))
-        .bearer_auth(&access_token)
-        .send()
-        .await
-        .unwrap();
+    let gone = lab.todo(Method::GET, &path, &access_token).send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
 
@@ -181,10 +107,7 @@ async fn whole_flow_over_http() {
 async fn whole_flow_over_tls() {
     let lab = TestLab::start_tls().await;
     assert!(lab.idp().starts_with("https://localhost:"));
-    assert!(
-        lab.lab.ca_cert.as_ref().unwrap().exists(),
-        "the CA is written for NODE_EXTRA_CA_CERTS"
-    );
+    assert!(lab.lab.ca_cert.as_ref().unwrap().exists(), "the CA is written for NODE_EXTRA_CA_CERTS");
     walk_the_flow(&lab).await;
 }
 
@@ -193,36 +116,11 @@ async fn todos_are_per_user() {
     let lab = TestLab::start().await;
     let alice = lab.full_chain("alice@acme.example").await;
     let bob = lab.full_chain("bob@acme.example").await;
-    let created: Value = lab
-        .http
-        .post(format!("{}/api/todos", lab.api()))
-        .bearer_auth(&alice)
-        .json(&json!({ "title": "Alice's secret plan" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created: Value = lab.create_todo(&alice, "Alice's secret plan").await.json().await.unwrap();
     let id = created["data"]["id"].as_i64().unwrap();
-    let bob_sees = lab
-        .http
-        .get(format!("{}/api/todos/{id}", lab.api()))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap();
+    let bob_sees = lab.todo(Method::GET, &format!("/api/todos/{id}"), &bob).send().await.unwrap();
     assert_eq!(bob_sees.status(), StatusCode::NOT_FOUND);
-    let bob_list: Value = lab
-        .http
-        .get(format!("{}/api/todos", lab.api()))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bob_list = lab.todo_json("/api/todos", &bob).await;
     assert_eq!(bob_list["count"], 4);
     assert_eq!(bob_list["user"]["sub"], "bob@acme.example");
 }
@@ -232,65 +130,29 @@ async fn discovery_documents_and_jwks() {
     let lab = TestLab::start().await;
     let get = |url: String| {
         let http = lab.http.clone();
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
+        async move { http.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
     };
     let idp = get(format!("{}/.well-known/openid-configuration", lab.idp())).await;
     assert_eq!(idp["issuer"], lab.idp());
     assert_eq!(idp["token_endpoint"], format!("{}/token", lab.idp()));
-    assert_eq!(
-        idp["end_session_endpoint"],
-        format!("{}/session/end", lab.idp())
-    );
-    assert_eq!(
-        idp["identity_chaining_requested_token_types_supported"],
-        json!([urn::TOKEN_TYPE_ID_JAG])
-    );
-    assert_eq!(
-        idp["grant_types_supported"],
-        json!(["authorization_code", urn::GRANT_TOKEN_EXCHANGE])
-    );
+    assert_eq!(idp["end_session_endpoint"], format!("{}/session/end", lab.idp()));
+    assert_eq!(idp["identity_chaining_requested_token_types_supported"], json!([urn::TOKEN_TYPE_ID_JAG]));
+    assert_eq!(idp["grant_types_supported"], json!(["authorization_code", urn::GRANT_TOKEN_EXCHANGE]));
     assert_eq!(idp["code_challenge_methods_supported"], json!(["S256"]));
-    assert_eq!(
-        idp["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
-    );
-    assert_eq!(
-        idp["id_token_signing_alg_values_supported"],
-        json!(["RS256"])
-    );
+    assert_eq!(idp["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
+    assert_eq!(idp["id_token_signing_alg_values_supported"], json!(["RS256"]));
     assert_eq!(idp["subject_types_supported"], json!(["public"]));
     assert_eq!(idp["response_types_supported"], json!(["code"]));
 
-    for path in [
-        "/.well-known/oauth-authorization-server",
-        "/.well-known/openid-configuration",
-    ] {
+    for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
         let meta = get(format!("{}{path}", lab.authz())).await;
         assert_eq!(meta["issuer"], lab.authz());
-        assert_eq!(
-            meta["grant_types_supported"],
-            json!([urn::GRANT_JWT_BEARER])
-        );
-        assert_eq!(
-            meta["authorization_grant_profiles_supported"],
-            json!([urn::GRANT_PROFILE_ID_JAG])
-        );
+        assert_eq!(meta["grant_types_supported"], json!([urn::GRANT_JWT_BEARER]));
+        assert_eq!(meta["authorization_grant_profiles_supported"], json!([urn::GRANT_PROFILE_ID_JAG]));
         assert_eq!(meta["jwks_uri"], format!("{}/jwks", lab.authz()));
     }
 
-    let prm = get(format!(
-        "{}/.well-known/oauth-protected-resource",
-        lab.api()
-    ))
-    .await;
+    let prm = get(format!("{}/.well-known/oauth-protected-resource", lab.api())).await;
     assert_eq!(prm["resource"], lab.api());
     assert_eq!(prm["authorization_servers"], json!([lab.authz()]));
     assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
@@ -298,18 +160,10 @@ async fn discovery_documents_and_jwks() {
     let jwks = get(format!("{}/jwks", lab.idp())).await;
     let key = &jwks["keys"][0];
     assert_eq!(
-        (
-            key["kid"].as_str(),
-            key["kty"].as_str(),
-            key["use"].as_str(),
-            key["alg"].as_str()
-        ),
+        (key["kid"].as_str(), key["kty"].as_str(), key["use"].as_str(), key["alg"].as_str()),
         (Some("idp-2026-01"), Some("RSA"), Some("sig"), Some("RS256"))
     );
-    assert!(
-        key.get("d").is_none() && key.get("p").is_none(),
-        "public parts only"
-    );
+    assert!(key.get("d").is_none() && key.get("p").is_none(), "public parts only");
 }
 
 #[tokio::test]
@@ -319,30 +173,13 @@ async fn todos_survive_a_restart_with_a_data_dir() {
     let storage = xaa_lab::Storage::Dir(dir.clone());
     let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;
     let token = lab.full_chain("alice@acme.example").await;
-    let created = lab
-        .http
-        .post(format!("{}/api/todos", lab.api()))
-        .bearer_auth(&token)
-        .json(&json!({ "title": "Remember me" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(lab.create_todo(&token, "Remember me").await.status(), StatusCode::CREATED);
     lab.lab.shutdown(std::time::Duration::from_secs(1)).await;
     assert!(dir.join("idp.sqlite").exists() && dir.join("resource.sqlite").exists());
 
     let again = TestLab::start_configured(|c| c.storage = storage.clone()).await;
     let token = again.full_chain("alice@acme.example").await;
-    let list: Value = again
-        .http
-        .get(format!("{}/api/todos", again.api()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = again.todo_json("/api/todos", &token).await;
     assert_eq!(list["count"], 5);
     assert_eq!(list["data"][4]["title"], "Remember me");
     let _ = std::fs::remove_dir_all(&dir);

@@ -51,8 +51,7 @@ impl TestLab {
         Self::start_configured(|config| {
             config.tls = tls;
             if tls {
-                config.tls_dir =
-                    Some(std::env::temp_dir().join(format!("xaa-e2e-tls-{}", std::process::id())));
+                config.tls_dir = Some(std::env::temp_dir().join(format!("xaa-e2e-tls-{}", std::process::id())));
             }
         })
         .await
@@ -60,10 +59,7 @@ impl TestLab {
 
     /// A lab on ephemeral ports, in memory, with a manual clock, adjusted by `adjust`.
     pub async fn start_configured(adjust: impl FnOnce(&mut LabConfig)) -> Self {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
         let clock = Arc::new(ManualClock::new(now));
         let mut config = LabConfig::for_tests();
         config.clock = clock.clone();
@@ -109,27 +105,14 @@ impl TestLab {
     }
 
     /// Drives the login pages in `browser` (email, then code) and returns the redirect `Location`.
-    pub async fn login_redirect(
-        &self,
-        browser: &reqwest::Client,
-        authorize_url: &str,
-        email: &str,
-    ) -> String {
+    pub async fn login_redirect(&self, browser: &reqwest::Client, authorize_url: &str, email: &str) -> String {
         let page = browser.get(authorize_url).send().await.unwrap();
-        assert_eq!(
-            page.status(),
-            StatusCode::OK,
-            "authorize shows the login page"
-        );
+        assert_eq!(page.status(), StatusCode::OK, "authorize shows the login page");
         let html = page.text().await.unwrap();
         let (login, csrf) = (hidden(&html, "login"), hidden(&html, "csrf"));
         let code_page = browser
             .post(format!("{}/login/email", self.idp()))
-            .form(&[
-                ("login", login.as_str()),
-                ("csrf", csrf.as_str()),
-                ("email", email),
-            ])
+            .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("email", email)])
             .send()
             .await
             .unwrap();
@@ -137,28 +120,18 @@ impl TestLab {
         assert!(code_page.text().await.unwrap().contains("6-digit code"));
         let done = browser
             .post(format!("{}/login/code", self.idp()))
-            .form(&[
-                ("login", login.as_str()),
-                ("csrf", csrf.as_str()),
-                ("code", "123456"),
-            ])
+            .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("code", "123456")])
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            done.status(),
-            StatusCode::SEE_OTHER,
-            "login ends with a redirect"
-        );
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "login ends with a redirect");
         location(&done)
     }
 
     /// Logs `email` in to `client` through the real pages and code grant.
     pub async fn login_as(&self, client: &str, secret: &str, redirect: &str, email: &str) -> Login {
         let browser = self.browser();
-        let loc = self
-            .login_redirect(&browser, &self.authorize_url(client, redirect, &[]), email)
-            .await;
+        let loc = self.login_redirect(&browser, &self.authorize_url(client, redirect, &[]), email).await;
         let code = query_param(&loc, "code").expect("code in the redirect");
         let resp = self
             .http
@@ -207,22 +180,12 @@ impl TestLab {
 
     /// POSTs a form to the IdP token endpoint.
     pub async fn idp_token(&self, params: &[(String, String)]) -> Response {
-        self.http
-            .post(format!("{}/token", self.idp()))
-            .form(params)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(format!("{}/token", self.idp())).form(params).send().await.unwrap()
     }
 
     /// POSTs a form to the resource AS token endpoint.
     pub async fn as_token(&self, params: &[(String, String)]) -> Response {
-        self.http
-            .post(format!("{}/token", self.authz()))
-            .form(params)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(format!("{}/token", self.authz())).form(params).send().await.unwrap()
     }
 
     /// Token exchange with the standard parameters; returns the ID-JAG.
@@ -261,6 +224,21 @@ impl TestLab {
         self.access_token(&jag).await
     }
 
+    /// A todo-API request `method path` with `token` as the bearer token.
+    pub fn todo(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.api())).bearer_auth(token)
+    }
+
+    /// `GET path` on the todo API, as JSON.
+    pub async fn todo_json(&self, path: &str, token: &str) -> Value {
+        self.todo(reqwest::Method::GET, path, token).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Creates a todo; returns the response.
+    pub async fn create_todo(&self, token: &str, title: &str) -> Response {
+        self.todo(reqwest::Method::POST, "/api/todos", token).json(&json!({ "title": title })).send().await.unwrap()
+    }
+
     /// Valid ID-JAG claims for the bring-your-own client, as the IdP would mint them now.
     pub fn id_jag_claims(&self) -> Map<String, Value> {
         let now = self.now();
@@ -276,9 +254,7 @@ impl TestLab {
 }
 
 fn client(ca: Option<&[u8]>) -> reqwest::Client {
-    let mut b = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true);
+    let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true);
     if let Some(pem) = ca {
         b = b.add_root_certificate(reqwest::Certificate::from_pem(pem).unwrap());
     }
@@ -303,12 +279,7 @@ pub fn sign(key: &SigningKey, typ: &str, claims: &Map<String, Value>) -> String 
 /// A JWT with an arbitrary header and a fake signature (for alg none / HS256 / crit cases).
 pub fn forge(header: Value, claims: &Map<String, Value>, signature: &str) -> String {
     let enc = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    format!(
-        "{}.{}.{}",
-        enc(&header),
-        enc(&Value::Object(claims.clone())),
-        signature
-    )
+    format!("{}.{}.{}", enc(&header), enc(&Value::Object(claims.clone())), signature)
 }
 
 pub fn challenge(verifier: &str) -> String {
@@ -324,33 +295,22 @@ pub fn decode(jwt: &str) -> (Value, Value) {
 
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
-        + marker.len();
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no hidden {name} in {html}")) + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
 pub fn location(resp: &Response) -> String {
-    resp.headers()
-        .get("location")
-        .expect("Location header")
-        .to_str()
-        .unwrap()
-        .to_owned()
+    resp.headers().get("location").expect("Location header").to_str().unwrap().to_owned()
 }
 
 pub fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// Replaces (or with `None` removes) every occurrence of parameter `name`.
 pub fn with(params: &[(String, String)], name: &str, value: Option<&str>) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> =
-        params.iter().filter(|(k, _)| k != name).cloned().collect();
+    let mut out: Vec<(String, String)> = params.iter().filter(|(k, _)| k != name).cloned().collect();
     if let Some(v) = value {
         out.push((name.to_owned(), v.to_owned()));
     }
@@ -361,40 +321,15 @@ pub fn with(params: &[(String, String)], name: &str, value: Option<&str>) -> Vec
 /// Returns the `error_description`.
 pub async fn assert_oauth_error(resp: Response, status: u16, error: &str) -> String {
     assert_eq!(resp.status().as_u16(), status, "HTTP status");
-    assert_eq!(
-        resp.headers()
-            .get("cache-control")
-            .map(|v| v.to_str().unwrap()),
-        Some("no-store")
-    );
-    assert_eq!(
-        resp.headers().get("pragma").map(|v| v.to_str().unwrap()),
-        Some("no-cache")
-    );
-    assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert_eq!(resp.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+    assert_eq!(resp.headers().get("pragma").map(|v| v.to_str().unwrap()), Some("no-cache"));
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"], error, "error code in {body}");
-    let description = body["error_description"]
-        .as_str()
-        .expect("error_description")
-        .to_owned();
+    let description = body["error_description"].as_str().expect("error_description").to_owned();
     // RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E.
-    let wire_safe = description
-        .bytes()
-        .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
-    assert!(
-        wire_safe,
-        "error_description outside the RFC 6749 §5.2 character set: {description:?}"
-    );
-    assert_eq!(
-        body.as_object().unwrap().len(),
-        2,
-        "only error and error_description: {body}"
-    );
+    let wire_safe = description.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+    assert!(wire_safe, "error_description outside the RFC 6749 §5.2 character set: {description:?}");
+    assert_eq!(body.as_object().unwrap().len(), 2, "only error and error_description: {body}");
     description
 }

@@ -152,10 +152,7 @@ async fn missing_assertion_is_invalid_request() {
     let lab = TestLab::start().await;
     for empty in [None, Some("")] {
         let params = with(&lab.bearer_params("x"), "assertion", empty);
-        says(
-            &error(&lab, &params, 400, "invalid_request").await,
-            &["missing", "assertion"],
-        );
+        says(&error(&lab, &params, 400, "invalid_request").await, &["missing", "assertion"]);
     }
 }
 
@@ -348,10 +345,7 @@ async fn scope_outside_the_id_jag_does_not_burn_it() {
     let jag = real_jag(&lab).await;
     for asked in ["todos.admin", "openid"] {
         let params = with(&lab.bearer_params(&jag), "scope", Some(asked));
-        says(
-            &error(&lab, &params, 400, "invalid_scope").await,
-            &["scope", asked],
-        );
+        says(&error(&lab, &params, 400, "invalid_scope").await, &["scope", asked]);
     }
     let read_only = signed(&tweak(&lab, "scope", Some(json!("todos.read"))));
     let escalate = with(&lab.bearer_params(&read_only), "scope", Some("todos.write"));
@@ -406,10 +400,7 @@ async fn introspection() {
     assert_eq!(active["token_type"], "Bearer");
     let (_, at) = decode(&access_token);
     for claim in "sub client_id scope aud iss exp iat jti".split(' ') {
-        assert!(
-            !at[claim].is_null() && active[claim] == at[claim],
-            "{claim}: {active}"
-        );
+        assert!(!at[claim].is_null() && active[claim] == at[claim], "{claim}: {active}");
     }
     assert_eq!(active["sub"], ALICE);
     // client_secret_post works too.
@@ -429,4 +420,20 @@ async fn introspection() {
     let wrong = Some((RESOURCE_CLIENT, "wrong"));
     let wrong = post(&lab, path, wrong, &form(&access_token)).await;
     assert_oauth_error(wrong, 401, "invalid_client").await;
+}
+
+/// Security invariant: a used `jti` is remembered until `exp + JWT_LEEWAY`, so a replay inside the
+/// leeway window (when `exp` alone would still accept the ID-JAG) is refused.
+#[tokio::test]
+async fn jti_record_outlives_exp_plus_leeway() {
+    let lab = TestLab::start().await;
+    let login = lab.login("alice@acme.example").await;
+    let jag = lab.id_jag(&login.id_token).await;
+    lab.access_token(&jag).await;
+    lab.clock.advance(300 + xaa_core::JWT_LEEWAY - 1);
+    let d = refused(&lab, &jag).await;
+    says(&d, &["already used"]);
+    lab.clock.advance(2);
+    let d = refused(&lab, &jag).await;
+    says(&d, &["expired"]);
 }

@@ -1,7 +1,4 @@
-#![expect(
-    unreachable_pub,
-    reason = "test modules share helpers with pub items inside a private binary"
-)]
+#![expect(unreachable_pub, reason = "test modules share helpers with pub items inside a private binary")]
 //! The lab's end-to-end tests: one binary, real HTTP on loopback, real keys, real SQLite.
 //! Every test starts its own lab on ephemeral ports through [`harness::TestLab`].
 

@@ -19,7 +19,7 @@ fn api(lab: &TestLab, method: Method, path: &str) -> RequestBuilder {
 
 /// A request with `Authorization: Bearer <token>`.
 fn authed(lab: &TestLab, method: Method, path: &str, token: &str) -> RequestBuilder {
-    api(lab, method, path).bearer_auth(token)
+    lab.todo(method, path, token)
 }
 
 /// An access token for alice with only `todos.read`.
@@ -126,10 +126,7 @@ async fn no_token_gets_a_bare_bearer_challenge() {
         let c = challenge(&resp);
         assert!(c.starts_with("Bearer realm=\"todo-api\""), "{c}");
         assert!(c.contains(&metadata), "{c}");
-        assert!(
-            !c.contains("error="),
-            "RFC 6750 §3.1: no error attribute: {c}"
-        );
+        assert!(!c.contains("error="), "RFC 6750 §3.1: no error attribute: {c}");
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["success"], false);
     }
@@ -209,8 +206,7 @@ async fn token_in_the_query_or_twice_is_invalid_request() {
     assert!(c.contains("query parameter"), "{c}");
     let c = refusal(authed(&lab, GET, &query, &token), 400, "invalid_request").await;
     assert!(c.contains("more than one"), "{c}");
-    let twice =
-        authed(&lab, GET, "/api/todos", &token).header("authorization", format!("Bearer {token}"));
+    let twice = authed(&lab, GET, "/api/todos", &token).header("authorization", format!("Bearer {token}"));
     refusal(twice, 400, "invalid_request").await;
 }
 
@@ -358,9 +354,8 @@ async fn overlong_title_is_rejected_and_nothing_is_written() {
     let token = lab.full_chain(ALICE).await;
     let path = first_path(&lab, &token).await;
     let before = list(&lab, &path, &token).await;
-    let with_title = |method: Method, path: &str, title: &str| {
-        authed(&lab, method, path, &token).json(&json!({ "title": title }))
-    };
+    let with_title =
+        |method: Method, path: &str, title: &str| authed(&lab, method, path, &token).json(&json!({ "title": title }));
     let huge = "x".repeat(100 * 1024);
     let body = bad_request(with_title(POST, "/api/todos", &huge)).await;
     let d = body["error_description"].as_str().unwrap();

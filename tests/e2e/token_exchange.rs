@@ -25,11 +25,7 @@ async fn refused(lab: &TestLab, params: &[(String, String)], status: u16, error:
 #[tokio::test]
 async fn scope_defaults_to_the_connection_and_basic_auth_works() {
     let (lab, params) = ready().await;
-    let params = with(
-        &with(&with(&params, "scope", None), "client_id", None),
-        "client_secret",
-        None,
-    );
+    let params = with(&with(&with(&params, "scope", None), "client_id", None), "client_secret", None);
     let resp = lab
         .http
         .post(format!("{}/token", lab.idp()))
@@ -47,17 +43,9 @@ async fn scope_defaults_to_the_connection_and_basic_auth_works() {
 #[tokio::test]
 async fn narrower_scope_is_granted_as_asked() {
     let (lab, params) = ready().await;
-    let body: Value = lab
-        .idp_token(&with(&params, "scope", Some("todos.read")))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = lab.idp_token(&with(&params, "scope", Some("todos.read"))).await.json().await.unwrap();
     assert_eq!(body["scope"], "todos.read");
-    assert_eq!(
-        decode(body["access_token"].as_str().unwrap()).1["scope"],
-        "todos.read"
-    );
+    assert_eq!(decode(body["access_token"].as_str().unwrap()).1["scope"], "todos.read");
 }
 
 #[tokio::test]
@@ -93,10 +81,7 @@ async fn both_basic_and_post_is_invalid_request() {
     let resp = lab
         .http
         .post(format!("{}/token", lab.idp()))
-        .header(
-            "authorization",
-            format!("Basic {}", STANDARD.encode(format!("{CLIENT}:{SECRET}"))),
-        )
+        .header("authorization", format!("Basic {}", STANDARD.encode(format!("{CLIENT}:{SECRET}"))))
         .form(&params)
         .send()
         .await
@@ -109,50 +94,28 @@ async fn both_basic_and_post_is_invalid_request() {
 async fn unknown_grant_type_is_unsupported() {
     let (lab, params) = ready().await;
     let typo = "urn:ietf:params:oauth:grant-type:token_exchange";
-    let d = refused(
-        &lab,
-        &with(&params, "grant_type", Some(typo)),
-        400,
-        "unsupported_grant_type",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "grant_type", Some(typo)), 400, "unsupported_grant_type").await;
     assert!(d.contains(typo), "{d}");
 }
 
 #[tokio::test]
 async fn missing_grant_type_is_invalid_request() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "grant_type", None),
-        400,
-        "invalid_request",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "grant_type", None), 400, "invalid_request").await;
     assert!(d.contains("grant_type"), "{d}");
 }
 
 #[tokio::test]
 async fn missing_requested_token_type_is_invalid_request() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "requested_token_type", None),
-        400,
-        "invalid_request",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "requested_token_type", None), 400, "invalid_request").await;
     assert!(d.contains("requested_token_type"), "{d}");
 }
 
 #[tokio::test]
 async fn access_token_as_requested_type_is_invalid_request() {
     let (lab, params) = ready().await;
-    let p = with(
-        &params,
-        "requested_token_type",
-        Some("urn:ietf:params:oauth:token-type:access_token"),
-    );
+    let p = with(&params, "requested_token_type", Some("urn:ietf:params:oauth:token-type:access_token"));
     let d = refused(&lab, &p, 400, "invalid_request").await;
     assert!(d.contains("not supported"), "{d}");
 }
@@ -160,26 +123,15 @@ async fn access_token_as_requested_type_is_invalid_request() {
 #[tokio::test]
 async fn missing_subject_token_is_invalid_request() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "subject_token", None),
-        400,
-        "invalid_request",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "subject_token", None), 400, "invalid_request").await;
     assert!(d.contains("subject_token"), "{d}");
 }
 
 #[tokio::test]
 async fn saml_subject_token_type_is_invalid_request() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "subject_token_type", Some(urn::TOKEN_TYPE_SAML2)),
-        400,
-        "invalid_request",
-    )
-    .await;
+    let d =
+        refused(&lab, &with(&params, "subject_token_type", Some(urn::TOKEN_TYPE_SAML2)), 400, "invalid_request").await;
     assert!(d.contains("subject_token_type"), "{d}");
 }
 
@@ -218,9 +170,7 @@ async fn json_body_is_invalid_request() {
 async fn oversized_body_is_refused_with_an_oauth_error() {
     let (lab, params) = ready().await;
     let huge = "a".repeat(200 * 1024);
-    let resp = lab
-        .idp_token(&with(&params, "subject_token", Some(&huge)))
-        .await;
+    let resp = lab.idp_token(&with(&params, "subject_token", Some(&huge))).await;
     let d = assert_oauth_error(resp, 413, "invalid_request").await;
     assert!(d.contains("larger than 64 KiB"), "{d}");
 }
@@ -228,26 +178,14 @@ async fn oversized_body_is_refused_with_an_oauth_error() {
 #[tokio::test]
 async fn missing_audience_is_invalid_request() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "audience", None),
-        400,
-        "invalid_request",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "audience", None), 400, "invalid_request").await;
     assert!(d.contains("audience"), "{d}");
 }
 
 #[tokio::test]
 async fn unknown_audience_is_invalid_target() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "audience", Some("https://elsewhere.example")),
-        400,
-        "invalid_target",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "audience", Some("https://elsewhere.example")), 400, "invalid_target").await;
     assert!(d.contains("https://elsewhere.example"), "{d}");
 }
 
@@ -255,13 +193,7 @@ async fn unknown_audience_is_invalid_target() {
 async fn audience_with_trailing_slash_is_invalid_target() {
     let (lab, params) = ready().await;
     let slash = format!("{}/", lab.authz());
-    let d = refused(
-        &lab,
-        &with(&params, "audience", Some(&slash)),
-        400,
-        "invalid_target",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "audience", Some(&slash)), 400, "invalid_target").await;
     assert!(d.contains("exact issuer identifier"), "{d}");
 }
 
@@ -275,26 +207,14 @@ async fn two_audiences_is_invalid_target() {
 #[tokio::test]
 async fn resource_not_governed_by_the_audience_is_invalid_target() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "resource", Some(lab.idp())),
-        400,
-        "invalid_target",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "resource", Some(lab.idp())), 400, "invalid_target").await;
     assert!(d.contains("not governed"), "{d}");
 }
 
 #[tokio::test]
 async fn revoked_connection_is_invalid_target_at_once() {
     let (lab, params) = ready().await;
-    let keep: Vec<Connection> = lab
-        .lab
-        .idp
-        .connections()
-        .into_iter()
-        .filter(|c| c.client_id != CLIENT)
-        .collect();
+    let keep: Vec<Connection> = lab.lab.idp.connections().into_iter().filter(|c| c.client_id != CLIENT).collect();
     lab.lab.idp.set_connections(keep);
     let d = refused(&lab, &params, 400, "invalid_target").await;
     assert!(d.contains("has not connected client 'my-requestor'"), "{d}");
@@ -323,13 +243,7 @@ async fn narrowed_connection_makes_write_scope_invalid() {
 #[tokio::test]
 async fn unknown_scope_is_invalid_scope() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "scope", Some("todos.read todos.admin")),
-        400,
-        "invalid_scope",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "scope", Some("todos.read todos.admin")), 400, "invalid_scope").await;
     assert!(d.contains("todos.admin"), "{d}");
 }
 
@@ -337,20 +251,9 @@ async fn unknown_scope_is_invalid_scope() {
 async fn id_token_of_another_client_is_invalid_grant() {
     let lab = TestLab::start().await;
     let notes = lab
-        .login_as(
-            NOTES_CLIENT,
-            NOTES_SECRET,
-            &format!("{}/auth/callback", lab.lab.urls.notes),
-            "alice@acme.example",
-        )
+        .login_as(NOTES_CLIENT, NOTES_SECRET, &format!("{}/auth/callback", lab.lab.urls.notes), "alice@acme.example")
         .await;
-    let d = refused(
-        &lab,
-        &lab.exchange_params(&notes.id_token),
-        400,
-        "invalid_grant",
-    )
-    .await;
+    let d = refused(&lab, &lab.exchange_params(&notes.id_token), 400, "invalid_grant").await;
     assert!(d.contains("Audience validation failed"), "{d}");
 }
 
@@ -365,29 +268,15 @@ async fn expired_id_token_is_invalid_grant() {
 #[tokio::test]
 async fn id_jag_as_subject_token_is_invalid_grant() {
     let (lab, params) = ready().await;
-    let jag = lab
-        .id_jag(&params.iter().find(|(k, _)| k == "subject_token").unwrap().1)
-        .await;
-    let d = refused(
-        &lab,
-        &with(&params, "subject_token", Some(&jag)),
-        400,
-        "invalid_grant",
-    )
-    .await;
+    let jag = lab.id_jag(&params.iter().find(|(k, _)| k == "subject_token").unwrap().1).await;
+    let d = refused(&lab, &with(&params, "subject_token", Some(&jag)), 400, "invalid_grant").await;
     assert!(d.contains("an ID-JAG"), "{d}");
 }
 
 #[tokio::test]
 async fn garbage_subject_token_is_invalid_grant() {
     let (lab, params) = ready().await;
-    let d = refused(
-        &lab,
-        &with(&params, "subject_token", Some("not-a-jwt")),
-        400,
-        "invalid_grant",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "subject_token", Some("not-a-jwt")), 400, "invalid_grant").await;
     assert!(d.contains("not a valid JWT"), "{d}");
 }
 
@@ -395,18 +284,8 @@ async fn garbage_subject_token_is_invalid_grant() {
 async fn id_token_signed_by_another_key_is_invalid_grant() {
     let (lab, params) = ready().await;
     let (_, claims) = decode(&params.iter().find(|(k, _)| k == "subject_token").unwrap().1);
-    let forged = sign(
-        &untrusted_key("idp-2026-01"),
-        "JWT",
-        claims.as_object().unwrap(),
-    );
-    let d = refused(
-        &lab,
-        &with(&params, "subject_token", Some(&forged)),
-        400,
-        "invalid_grant",
-    )
-    .await;
+    let forged = sign(&untrusted_key("idp-2026-01"), "JWT", claims.as_object().unwrap());
+    let d = refused(&lab, &with(&params, "subject_token", Some(&forged)), 400, "invalid_grant").await;
     assert!(d.contains("signature"), "{d}");
 }
 
@@ -417,12 +296,26 @@ async fn id_token_of_another_issuer_is_invalid_grant() {
     let mut claims = claims.as_object().unwrap().clone();
     claims.insert("iss".into(), "https://evil.example".into());
     let forged = sign(&lab_keys().idp, "JWT", &claims);
-    let d = refused(
-        &lab,
-        &with(&params, "subject_token", Some(&forged)),
-        400,
-        "invalid_grant",
-    )
-    .await;
+    let d = refused(&lab, &with(&params, "subject_token", Some(&forged)), 400, "invalid_grant").await;
     assert!(d.contains("not by this IdP"), "{d}");
+}
+
+#[tokio::test]
+async fn user_not_assigned_to_the_connection_is_invalid_grant() {
+    let (lab, params) = ready().await;
+    let only_bob: Vec<Connection> = lab
+        .lab
+        .idp
+        .connections()
+        .into_iter()
+        .map(|mut c| {
+            c.users = vec!["bob@acme.example".into()];
+            c
+        })
+        .collect();
+    lab.lab.idp.set_connections(only_bob);
+    let d = refused(&lab, &params, 400, "invalid_grant").await;
+    assert!(d.contains("user 'alice@acme.example' is not assigned"), "{d}");
+    let bob = lab.login("bob@acme.example").await;
+    assert_eq!(lab.idp_token(&lab.exchange_params(&bob.id_token)).await.status(), StatusCode::OK);
 }

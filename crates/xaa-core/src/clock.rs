@@ -34,10 +34,7 @@ impl SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         wall + self.offset.load(Ordering::SeqCst)
     }
 }
@@ -51,9 +48,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock stopped at `now`.
     pub fn new(now: i64) -> Self {
-        Self {
-            now: AtomicI64::new(now),
-        }
+        Self { now: AtomicI64::new(now) }
     }
     /// Moves the clock forward by `seconds`.
     pub fn advance(&self, seconds: i64) {

@@ -14,8 +14,7 @@ use tokio::sync::Mutex;
 use crate::jose::KeySet;
 
 /// A future returned by [`KeySource::key`].
-pub type KeyFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Option<Map<String, Value>>, String>> + Send + 'a>>;
+pub type KeyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Map<String, Value>>, String>> + Send + 'a>>;
 
 /// Finds the public key `kid` of a trusted `issuer`.
 pub trait KeySource: Send + Sync {
@@ -39,11 +38,7 @@ impl StaticKeySource {
 
 impl KeySource for StaticKeySource {
     fn key<'a>(&'a self, issuer: &'a str, kid: &'a str) -> KeyFuture<'a> {
-        let found = self
-            .by_issuer
-            .get(issuer)
-            .and_then(|k| k.find(kid))
-            .cloned();
+        let found = self.by_issuer.get(issuer).and_then(|k| k.find(kid)).cloned();
         Box::pin(async move { Ok(found) })
     }
 }
@@ -62,9 +57,7 @@ pub struct HttpKeySource {
 
 impl std::fmt::Debug for HttpKeySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpKeySource")
-            .field("min_refetch", &self.min_refetch)
-            .finish_non_exhaustive()
+        f.debug_struct("HttpKeySource").field("min_refetch", &self.min_refetch).finish_non_exhaustive()
     }
 }
 
@@ -74,12 +67,7 @@ impl HttpKeySource {
     /// TLS-capable client costs tens of milliseconds (OpenSSL 3 context set-up), so the lab does
     /// it off the start-up path. An unknown `kid` triggers at most one refetch per `min_refetch`.
     pub fn new(make_client: ClientFactory, min_refetch: Duration) -> Self {
-        Self {
-            make_client,
-            http: OnceLock::new(),
-            min_refetch,
-            cache: Mutex::new(HashMap::new()),
-        }
+        Self { make_client, http: OnceLock::new(), min_refetch, cache: Mutex::new(HashMap::new()) }
     }
 
     /// Builds the HTTP client now (blocking), if not built yet.
@@ -88,10 +76,7 @@ impl HttpKeySource {
     }
 
     fn client(&self) -> Result<&reqwest::Client, String> {
-        self.http
-            .get_or_init(|| (self.make_client)())
-            .as_ref()
-            .map_err(Clone::clone)
+        self.http.get_or_init(|| (self.make_client)()).as_ref().map_err(Clone::clone)
     }
 
     async fn fetch(&self, issuer: &str) -> Result<KeySet, String> {
@@ -107,15 +92,10 @@ impl HttpKeySource {
             };
             // RFC 8414 §3.3 / OIDC Discovery §4.3: the document must name the same issuer.
             if meta.get("issuer").and_then(Value::as_str) != Some(issuer) {
-                return Err(format!(
-                    "{url} names issuer {:?}, not \"{issuer}\"",
-                    meta.get("issuer")
-                ));
+                return Err(format!("{url} names issuer {:?}, not \"{issuer}\"", meta.get("issuer")));
             }
-            let jwks_uri = meta
-                .get("jwks_uri")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("{url} has no jwks_uri"))?;
+            let jwks_uri =
+                meta.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| format!("{url} has no jwks_uri"))?;
             let jwks = self.get_json(jwks_uri).await?;
             return KeySet::from_jwks(&jwks).map_err(|e| format!("{jwks_uri}: {e}"));
         }
@@ -123,18 +103,11 @@ impl HttpKeySource {
     }
 
     async fn get_json(&self, url: &str) -> Result<Value, String> {
-        let resp = self
-            .client()?
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| format!("GET {url} failed: {e}"))?;
+        let resp = self.client()?.get(url).send().await.map_err(|e| format!("GET {url} failed: {e}"))?;
         if !resp.status().is_success() {
             return Err(format!("GET {url} answered {}", resp.status()));
         }
-        resp.json()
-            .await
-            .map_err(|e| format!("GET {url} did not return JSON: {e}"))
+        resp.json().await.map_err(|e| format!("GET {url} did not return JSON: {e}"))
     }
 }
 

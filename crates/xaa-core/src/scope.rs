@@ -10,12 +10,7 @@ pub struct Scope(BTreeSet<String>);
 impl Scope {
     /// Parses a space-delimited scope string; empty tokens are ignored.
     pub fn parse(s: &str) -> Self {
-        Self(
-            s.split(' ')
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
+        Self(s.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect())
     }
     /// Builds a scope from tokens.
     pub fn from_tokens<I: IntoIterator<Item = S>, S: Into<String>>(tokens: I) -> Self {

@@ -39,9 +39,7 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(schema)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -52,9 +50,7 @@ impl Db {
     {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| DbError("database lock poisoned".into()))?;
+            let mut guard = conn.lock().map_err(|_| DbError("database lock poisoned".into()))?;
             f(&mut guard).map_err(DbError::from)
         })
         .await

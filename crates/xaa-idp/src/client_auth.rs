@@ -5,10 +5,7 @@ use xaa_core::oauth::{OAuthError, PresentedClient, TokenRequest};
 use crate::config::{IdpClient, IdpConfig};
 
 /// Checks the presented credentials against the registered clients.
-pub(crate) fn authenticate<'c>(
-    config: &'c IdpConfig,
-    req: &TokenRequest,
-) -> Result<&'c IdpClient, OAuthError> {
+pub(crate) fn authenticate<'c>(config: &'c IdpConfig, req: &TokenRequest) -> Result<&'c IdpClient, OAuthError> {
     let presented = PresentedClient::from_request(req.authorization.as_deref(), &req.params)?;
     let client = config.client(&presented.client_id);
     presented.authenticate(client.map(|c| &c.client_secret))?;

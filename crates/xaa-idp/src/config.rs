@@ -80,6 +80,9 @@ pub struct Connection {
     pub scopes: Vec<String>,
     /// The client's id **at the resource AS**, put in the ID-JAG `client_id` claim.
     pub resource_client_id: String,
+    /// Users (emails) assigned to this connection; empty means every user.
+    #[serde(default)]
+    pub users: Vec<String>,
 }
 
 /// Token lifetimes in seconds.
@@ -99,13 +102,7 @@ pub struct Lifetimes {
 
 impl Default for Lifetimes {
     fn default() -> Self {
-        Self {
-            id_token: 600,
-            access_token: 600,
-            id_jag: 300,
-            code: 60,
-            session: 8 * 3600,
-        }
+        Self { id_token: 600, access_token: 600, id_jag: 300, code: 60, session: 8 * 3600 }
     }
 }
 
@@ -129,16 +126,11 @@ impl User {
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let mut c = p.chars();
-                c.next()
-                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                    .unwrap_or_default()
+                c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
             })
             .collect::<Vec<_>>()
             .join(" ");
-        User {
-            email: email.to_lowercase(),
-            name,
-        }
+        User { email: email.to_lowercase(), name }
     }
 
     /// The subject identifier: the lower-cased email, as xaa.dev does (stable and readable).

@@ -26,9 +26,7 @@ mod state;
 mod store;
 mod token;
 
-pub use config::{
-    AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User,
-};
+pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User};
 pub use routes::router;
 pub use state::IdpState;
 

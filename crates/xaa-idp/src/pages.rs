@@ -45,18 +45,10 @@ pub(crate) struct ErrorPage {
 pub(crate) struct PageError(pub(crate) StatusCode, pub(crate) ErrorPage);
 
 impl PageError {
-    pub(crate) fn bad_request(
-        title: &str,
-        message: impl Into<String>,
-        detail: Option<&str>,
-    ) -> Self {
+    pub(crate) fn bad_request(title: &str, message: impl Into<String>, detail: Option<&str>) -> Self {
         Self(
             StatusCode::BAD_REQUEST,
-            ErrorPage {
-                title: title.into(),
-                message: message.into(),
-                detail: detail.map(str::to_owned),
-            },
+            ErrorPage { title: title.into(), message: message.into(), detail: detail.map(str::to_owned) },
         )
     }
     pub(crate) fn internal(err: impl std::fmt::Display) -> Self {
@@ -65,9 +57,7 @@ impl PageError {
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorPage {
                 title: "Something went wrong".into(),
-                message:
-                    "The Lab IdP could not complete this step. Details are in the lab's terminal."
-                        .into(),
+                message: "The Lab IdP could not complete this step. Details are in the lab's terminal.".into(),
                 detail: None,
             },
         )

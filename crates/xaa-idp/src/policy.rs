@@ -8,6 +8,21 @@ use crate::config::{AuthorizationServer, Connection};
 
 const TARGET: &str = "RFC 8693 §2.2.2, draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
 
+/// One token exchange as the policy sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Request<'a> {
+    /// The authenticated client (IdP client id).
+    pub(crate) client_id: &'a str,
+    /// The user's email, from the validated subject token.
+    pub(crate) user: &'a str,
+    /// The `audience` parameter.
+    pub(crate) audience: &'a str,
+    /// The `resource` parameters.
+    pub(crate) resources: &'a [&'a str],
+    /// The `scope` parameter, parsed.
+    pub(crate) requested_scope: Option<&'a Scope>,
+}
+
 /// What the policy grants for one token exchange.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Grant {
@@ -22,11 +37,9 @@ pub(crate) struct Grant {
 pub(crate) fn decide(
     servers: &[AuthorizationServer],
     connections: &[Connection],
-    client_id: &str,
-    audience: &str,
-    resources: &[&str],
-    requested_scope: Option<&Scope>,
+    request: &Request<'_>,
 ) -> Result<Grant, OAuthError> {
+    let Request { client_id, user, audience, resources, requested_scope } = *request;
     let target = |d: String| OAuthError::new(ErrorCode::InvalidTarget, format!("{d} ({TARGET})"));
     let Some(server) = servers.iter().find(|s| s.issuer == audience) else {
         let known: Vec<&str> = servers.iter().map(|s| s.issuer.as_str()).collect();
@@ -39,20 +52,27 @@ pub(crate) fn decide(
         if !server.resources.iter().any(|res| res.resource == *r) {
             return Err(target(format!(
                 "resource \"{r}\" is not governed by the authorization server \"{audience}\" (its resources: {})",
-                server
-                    .resources
-                    .iter()
-                    .map(|r| r.resource.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                server.resources.iter().map(|r| r.resource.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
     }
-    let usable: Vec<&Connection> = connections
+    let connected: Vec<&Connection> = connections
         .iter()
         .filter(|c| c.client_id == client_id && c.authorization_server == audience)
         .filter(|c| resources.is_empty() || resources.contains(&c.resource.as_str()))
         .collect();
+    let usable: Vec<&Connection> = connected
+        .iter()
+        .copied()
+        .filter(|c| c.users.is_empty() || c.users.iter().any(|u| u.eq_ignore_ascii_case(user)))
+        .collect();
+    if !connected.is_empty() && usable.is_empty() {
+        // Lab decision A7: a valid subject the policy does not entitle is invalid_grant
+        // (post-04 candidate C2 would call it access_denied).
+        return Err(OAuthError::invalid_grant(format!(
+            "user \"{user}\" is not assigned to the connection from client \"{client_id}\" to \"{audience}\" ({TARGET})"
+        )));
+    }
     for r in resources {
         if !usable.iter().any(|c| c.resource == *r) {
             return Err(target(format!(
@@ -98,10 +118,7 @@ mod tests {
         let servers = vec![AuthorizationServer {
             issuer: "https://as".into(),
             name: "AS".into(),
-            resources: vec![Resource {
-                resource: "https://api".into(),
-                scopes: vec!["r".into(), "w".into()],
-            }],
+            resources: vec![Resource { resource: "https://api".into(), scopes: vec!["r".into(), "w".into()] }],
         }];
         let connections = vec![Connection {
             client_id: "app".into(),
@@ -109,68 +126,38 @@ mod tests {
             resource: "https://api".into(),
             scopes: vec!["r".into()],
             resource_client_id: "app-at-api".into(),
+            users: Vec::new(),
         }];
         (servers, connections)
+    }
+
+    fn req<'a>(client: &'a str, audience: &'a str, resources: &'a [&'a str], scope: Option<&'a Scope>) -> Request<'a> {
+        Request { client_id: client, user: "ann@x.example", audience, resources, requested_scope: scope }
     }
 
     #[test]
     fn grants_within_the_connection() {
         let (s, c) = fixture();
-        let g = decide(
-            &s,
-            &c,
-            "app",
-            "https://as",
-            &["https://api"],
-            Some(&Scope::parse("r")),
-        )
-        .unwrap();
+        let r = Scope::parse("r");
+        let g = decide(&s, &c, &req("app", "https://as", &["https://api"], Some(&r))).unwrap();
         assert_eq!(g.resource_client_id, "app-at-api");
         assert_eq!(g.scope.to_string(), "r");
-        let g = decide(&s, &c, "app", "https://as", &[], None).unwrap();
+        let g = decide(&s, &c, &req("app", "https://as", &[], None)).unwrap();
         assert_eq!(g.scope.to_string(), "r");
     }
 
     #[test]
-    fn refuses_targets_and_scopes_outside_it() {
-        let (s, c) = fixture();
+    fn refuses_targets_scopes_and_users_outside_it() {
+        let (s, mut c) = fixture();
         let code = |r: Result<Grant, OAuthError>| r.unwrap_err().code.as_str();
-        assert_eq!(
-            code(decide(&s, &c, "app", "https://as/", &[], None)),
-            "invalid_target"
-        );
-        assert_eq!(
-            code(decide(
-                &s,
-                &c,
-                "app",
-                "https://as",
-                &["https://other"],
-                None
-            )),
-            "invalid_target"
-        );
-        assert_eq!(
-            code(decide(
-                &s,
-                &c,
-                "other",
-                "https://as",
-                &["https://api"],
-                None
-            )),
-            "invalid_target"
-        );
-        assert_eq!(
-            code(decide(
-                &s,
-                &c,
-                "app",
-                "https://as",
-                &[],
-                Some(&Scope::parse("r w"))
-            )),
-            "invalid_scope"
-        );
+        let rw = Scope::parse("r w");
+        assert_eq!(code(decide(&s, &c, &req("app", "https://as/", &[], None))), "invalid_target");
+        assert_eq!(code(decide(&s, &c, &req("app", "https://as", &["https://other"], None))), "invalid_target");
+        assert_eq!(code(decide(&s, &c, &req("other", "https://as", &["https://api"], None))), "invalid_target");
+        assert_eq!(code(decide(&s, &c, &req("app", "https://as", &[], Some(&rw)))), "invalid_scope");
+        c[0].users = vec!["bob@x.example".into()];
+        assert_eq!(code(decide(&s, &c, &req("app", "https://as", &[], None))), "invalid_grant");
+        c[0].users = vec!["ANN@x.example".into()];
+        assert!(decide(&s, &c, &req("app", "https://as", &[], None)).is_ok());
     }
 }

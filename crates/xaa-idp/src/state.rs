@@ -30,14 +30,7 @@ impl IdpState {
     ) -> Result<Arc<Self>, DbError> {
         let key_set = KeySet::from_signing_keys([&signing_key]);
         let connections = RwLock::new(config.connections.clone());
-        Ok(Arc::new(Self {
-            store: Store::open(db_path)?,
-            config,
-            signing_key,
-            key_set,
-            clock,
-            connections,
-        }))
+        Ok(Arc::new(Self { store: Store::open(db_path)?, config, signing_key, key_set, clock, connections }))
     }
 
     /// The issuer identifier.
@@ -47,10 +40,7 @@ impl IdpState {
 
     /// The current connection policy.
     pub fn connections(&self) -> Vec<Connection> {
-        self.connections
-            .read()
-            .map(|c| c.clone())
-            .unwrap_or_default()
+        self.connections.read().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// Replaces the connection policy; the next token exchange uses it.

@@ -40,18 +40,10 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
-        Ok(Self {
-            db: Db::open(path, include_str!("schema.sql"))?,
-        })
+        Ok(Self { db: Db::open(path, include_str!("schema.sql"))? })
     }
 
-    pub(crate) async fn insert_login(
-        &self,
-        id: String,
-        csrf: String,
-        r: AuthRequest,
-        now: i64,
-    ) -> Result<(), DbError> {
+    pub(crate) async fn insert_login(&self, id: String, csrf: String, r: AuthRequest, now: i64) -> Result<(), DbError> {
         self.db
             .call(move |c| {
                 // Housekeeping: logins are good for LOGIN_TTL, codes for a minute; drop the stale ones.
@@ -99,13 +91,7 @@ impl Store {
 
     pub(crate) async fn set_login_email(&self, id: String, email: String) -> Result<(), DbError> {
         self.db
-            .call(move |c| {
-                c.execute(
-                    "UPDATE logins SET email = ?2 WHERE id = ?1",
-                    params![id, email],
-                )
-                .map(drop)
-            })
+            .call(move |c| c.execute("UPDATE logins SET email = ?2 WHERE id = ?1", params![id, email]).map(drop))
             .await
     }
 
@@ -133,21 +119,12 @@ impl Store {
             .await
     }
 
-    pub(crate) async fn insert_code(
-        &self,
-        code_hash: String,
-        grant: CodeGrant,
-    ) -> Result<(), DbError> {
-        self.db
-            .call(move |c| insert_code(c, &code_hash, &grant))
-            .await
+    pub(crate) async fn insert_code(&self, code_hash: String, grant: CodeGrant) -> Result<(), DbError> {
+        self.db.call(move |c| insert_code(c, &code_hash, &grant)).await
     }
 
     /// Marks the code used and returns it as it was (so a second redemption is seen as such).
-    pub(crate) async fn redeem_code(
-        &self,
-        code_hash: String,
-    ) -> Result<Option<CodeGrant>, DbError> {
+    pub(crate) async fn redeem_code(&self, code_hash: String) -> Result<Option<CodeGrant>, DbError> {
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
@@ -182,11 +159,7 @@ impl Store {
     }
 
     /// The live session with this id hash: `(email, auth_time)`.
-    pub(crate) async fn session(
-        &self,
-        id_hash: String,
-        now: i64,
-    ) -> Result<Option<(String, i64)>, DbError> {
+    pub(crate) async fn session(&self, id_hash: String, now: i64) -> Result<Option<(String, i64)>, DbError> {
         self.db
             .call(move |c| {
                 c.query_row(
@@ -200,12 +173,7 @@ impl Store {
     }
 
     pub(crate) async fn delete_session(&self, id_hash: String) -> Result<(), DbError> {
-        self.db
-            .call(move |c| {
-                c.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])
-                    .map(drop)
-            })
-            .await
+        self.db.call(move |c| c.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash]).map(drop)).await
     }
 
     pub(crate) async fn insert_access_token(
@@ -231,22 +199,11 @@ impl Store {
 
     /// Revokes the access tokens issued for a replayed code (RFC 6749 §4.1.2).
     pub(crate) async fn revoke_tokens_of_code(&self, code_hash: String) -> Result<usize, DbError> {
-        self.db
-            .call(move |c| {
-                c.execute(
-                    "DELETE FROM access_tokens WHERE code_hash = ?1",
-                    params![code_hash],
-                )
-            })
-            .await
+        self.db.call(move |c| c.execute("DELETE FROM access_tokens WHERE code_hash = ?1", params![code_hash])).await
     }
 
     /// The live access token with this hash: `(email, scope)`.
-    pub(crate) async fn access_token(
-        &self,
-        hash: String,
-        now: i64,
-    ) -> Result<Option<(String, String)>, DbError> {
+    pub(crate) async fn access_token(&self, hash: String, now: i64) -> Result<Option<(String, String)>, DbError> {
         self.db
             .call(move |c| {
                 c.query_row(

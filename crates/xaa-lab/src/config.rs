@@ -24,21 +24,10 @@ pub struct Ports {
 impl Ports {
     /// The documented defaults: console 4400, IdP 4401, resource AS 4402, todo API 4403, notes 4404.
     /// Port 3000 stays free for a bring-your-own requestor.
-    pub const DEFAULT: Ports = Ports {
-        console: 4400,
-        idp: 4401,
-        authorization_server: 4402,
-        todo_api: 4403,
-        notes: 4404,
-    };
+    pub const DEFAULT: Ports =
+        Ports { console: 4400, idp: 4401, authorization_server: 4402, todo_api: 4403, notes: 4404 };
     /// Every component on a port the OS picks (port 0).
-    pub const EPHEMERAL: Ports = Ports {
-        console: 0,
-        idp: 0,
-        authorization_server: 0,
-        todo_api: 0,
-        notes: 0,
-    };
+    pub const EPHEMERAL: Ports = Ports { console: 0, idp: 0, authorization_server: 0, todo_api: 0, notes: 0 };
 }
 
 /// Where state lives.
@@ -89,11 +78,7 @@ impl Default for LabConfig {
 impl LabConfig {
     /// For tests: ephemeral ports, in-memory storage.
     pub fn for_tests() -> Self {
-        Self {
-            ports: Ports::EPHEMERAL,
-            storage: Storage::InMemory,
-            ..Self::default()
-        }
+        Self { ports: Ports::EPHEMERAL, storage: Storage::InMemory, ..Self::default() }
     }
 
     /// The directory holding the lab CA.
@@ -101,9 +86,7 @@ impl LabConfig {
         match (&self.tls_dir, &self.storage) {
             (Some(d), _) => d.clone(),
             (None, Storage::Dir(d)) => d.join("tls"),
-            (None, Storage::InMemory) => {
-                std::env::temp_dir().join(format!("xaa-lab-tls-{}", std::process::id()))
-            }
+            (None, Storage::InMemory) => std::env::temp_dir().join(format!("xaa-lab-tls-{}", std::process::id())),
         }
     }
 }

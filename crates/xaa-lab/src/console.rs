@@ -33,9 +33,7 @@ struct HomePage {
 }
 
 pub(crate) fn router(state: ConsoleState) -> Router {
-    Router::new()
-        .route("/", get(home))
-        .with_state(Arc::new(state))
+    Router::new().route("/", get(home)).with_state(Arc::new(state))
 }
 
 async fn home(State(st): State<Arc<ConsoleState>>) -> HomePage {

@@ -37,12 +37,7 @@ impl EnvFile {
             IDP_URL: urls.idp.clone(),
             AUTH_SERVER_URL: urls.authorization_server.clone(),
             TODO_RESOURCE_SERVER: urls.todo_api.clone(),
-            REDIRECT_URI: requestor
-                .idp
-                .redirect_uris
-                .first()
-                .cloned()
-                .unwrap_or_default(),
+            REDIRECT_URI: requestor.idp.redirect_uris.first().cloned().unwrap_or_default(),
             CLIENT_ID: requestor.idp.client_id.clone(),
             CLIENT_SECRET: requestor.idp.client_secret.expose().to_owned(),
             RESOURCE_CLIENT_ID: requestor.resource_as.client_id.clone(),
@@ -53,10 +48,7 @@ impl EnvFile {
 
     /// `NAME=value` lines, ready to paste into `.env`.
     pub fn to_dotenv(&self) -> String {
-        self.pairs()
-            .iter()
-            .map(|(k, v)| format!("{k}={v}\n"))
-            .collect()
+        self.pairs().iter().map(|(k, v)| format!("{k}={v}\n")).collect()
     }
 
     /// Name/value pairs in order.

@@ -12,20 +12,14 @@ use xaa_resource_as::SeedTodo;
 use crate::config::Urls;
 
 const EMBEDDED: [(&str, &str); 4] = [
-    (
-        "clients.json",
-        include_str!("../../../fixtures/clients.json"),
-    ),
+    ("clients.json", include_str!("../../../fixtures/clients.json")),
     ("policy.json", include_str!("../../../fixtures/policy.json")),
     ("users.json", include_str!("../../../fixtures/users.json")),
     ("todos.json", include_str!("../../../fixtures/todos.json")),
 ];
 const EMBEDDED_KEYS: [(&str, &str); 2] = [
     ("idp-2026-01", include_str!("../../../keys/idp-2026-01.pem")),
-    (
-        "resource-as-2026-01",
-        include_str!("../../../keys/resource-as-2026-01.pem"),
-    ),
+    ("resource-as-2026-01", include_str!("../../../keys/resource-as-2026-01.pem")),
 ];
 
 /// Errors loading fixtures or keys: they name the file.
@@ -37,10 +31,7 @@ pub struct FixtureError {
 }
 
 fn err(file: impl Into<String>, message: impl ToString) -> FixtureError {
-    FixtureError {
-        file: file.into(),
-        message: message.to_string(),
-    }
+    FixtureError { file: file.into(), message: message.to_string() }
 }
 
 /// What a requestor is in the lab.
@@ -94,6 +85,8 @@ struct ConnectionFixture {
     authorization_server: String,
     resource: String,
     scopes: Vec<String>,
+    #[serde(default)]
+    users: Vec<String>,
 }
 
 /// Everything loaded from the fixtures, with real URLs.
@@ -116,20 +109,14 @@ impl Fixtures {
     pub fn load(dir: Option<&Path>, urls: &Urls) -> Result<Self, FixtureError> {
         let text = |name: &str| -> Result<String, FixtureError> {
             let raw = match dir {
-                Some(d) => std::fs::read_to_string(d.join(name))
-                    .map_err(|e| err(d.join(name).display().to_string(), e))?,
-                None => EMBEDDED
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, t)| (*t).to_owned())
-                    .unwrap_or_default(),
+                Some(d) => {
+                    std::fs::read_to_string(d.join(name)).map_err(|e| err(d.join(name).display().to_string(), e))?
+                }
+                None => EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| (*t).to_owned()).unwrap_or_default(),
             };
             Ok(urls.substitute(&raw))
         };
-        fn parse<T: serde::de::DeserializeOwned>(
-            name: &str,
-            text: &str,
-        ) -> Result<T, FixtureError> {
+        fn parse<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, FixtureError> {
             serde_json::from_str(text).map_err(|e| err(name, e))
         }
         let requestors: Vec<Requestor> = parse("clients.json", &text("clients.json")?)?;
@@ -141,18 +128,14 @@ impl Fixtures {
                 let requestor = requestors
                     .iter()
                     .find(|r| r.idp.client_id == c.client_id)
-                    .ok_or_else(|| {
-                        err(
-                            "policy.json",
-                            format!("connection for unknown client \"{}\"", c.client_id),
-                        )
-                    })?;
+                    .ok_or_else(|| err("policy.json", format!("connection for unknown client \"{}\"", c.client_id)))?;
                 Ok(Connection {
                     client_id: c.client_id,
                     authorization_server: c.authorization_server,
                     resource: c.resource,
                     scopes: c.scopes,
                     resource_client_id: requestor.resource_as.client_id.clone(),
+                    users: c.users,
                 })
             })
             .collect::<Result<Vec<_>, FixtureError>>()?;
@@ -207,24 +190,13 @@ impl LabKeys {
                     .ok_or_else(|| err("keys", format!("no embedded {prefix}* key")))?,
                 Some(d) => {
                     let path = first_pem(d, prefix)?;
-                    let kid = path
-                        .file_stem()
-                        .and_then(|s| s.to_str())
-                        .unwrap_or(prefix)
-                        .to_owned();
-                    (
-                        kid,
-                        std::fs::read_to_string(&path)
-                            .map_err(|e| err(path.display().to_string(), e))?,
-                    )
+                    let kid = path.file_stem().and_then(|s| s.to_str()).unwrap_or(prefix).to_owned();
+                    (kid, std::fs::read_to_string(&path).map_err(|e| err(path.display().to_string(), e))?)
                 }
             };
             SigningKey::from_pem(&kid, &pem).map_err(|e| err(format!("{kid}.pem"), e))
         };
-        Ok(Self {
-            idp: pick("idp-")?,
-            resource_as: pick("resource-as-")?,
-        })
+        Ok(Self { idp: pick("idp-")?, resource_as: pick("resource-as-")? })
     }
 }
 
@@ -234,13 +206,9 @@ fn first_pem(dir: &Path, prefix: &str) -> Result<PathBuf, FixtureError> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.extension().is_some_and(|x| x == "pem")
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(prefix))
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix))
         })
         .collect();
     found.sort();
-    found
-        .pop()
-        .ok_or_else(|| err(dir.display().to_string(), format!("no {prefix}*.pem key")))
+    found.pop().ok_or_else(|| err(dir.display().to_string(), format!("no {prefix}*.pem key")))
 }

@@ -54,17 +54,11 @@ struct RunArgs {
     /// Bind every component to a port the OS picks (see --ready-file for the URLs).
     #[arg(long, global = true)]
     ephemeral_ports: bool,
-    /// Keep all state in memory (nothing written but the TLS CA, in a temp directory).
+    /// Keep all state in memory (only the TLS CA is written, to <data-dir>/tls).
     #[arg(long, global = true)]
     in_memory: bool,
     /// Directory for the SQLite files and the lab CA (kept across restarts).
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        default_value = "lab-data",
-        env = "LAB_DATA_DIR"
-    )]
+    #[arg(long, global = true, value_name = "DIR", default_value = "lab-data", env = "LAB_DATA_DIR")]
     data_dir: PathBuf,
     /// Write the URLs, CA path and .env as JSON to this file once everything listens.
     #[arg(long, global = true, value_name = "PATH")]
@@ -80,17 +74,11 @@ struct RunArgs {
 impl RunArgs {
     fn config(&self) -> LabConfig {
         LabConfig {
-            ports: if self.ephemeral_ports {
-                Ports::EPHEMERAL
-            } else {
-                Ports::DEFAULT
-            },
+            ports: if self.ephemeral_ports { Ports::EPHEMERAL } else { Ports::DEFAULT },
             tls: self.tls,
-            storage: if self.in_memory {
-                Storage::InMemory
-            } else {
-                Storage::Dir(self.data_dir.clone())
-            },
+            storage: if self.in_memory { Storage::InMemory } else { Storage::Dir(self.data_dir.clone()) },
+            // The lab CA lives in the data dir even with --in-memory, so NODE_EXTRA_CA_CERTS stays valid.
+            tls_dir: Some(self.data_dir.join("tls")),
             fixtures_dir: self.fixtures.clone(),
             keys_dir: self.keys.clone(),
             ..LabConfig::default()
@@ -102,9 +90,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Env { run }) => print_env(&run),
-        Some(Command::Keys {
-            command: KeysCommand::New { kid },
-        }) => new_key(&kid),
+        Some(Command::Keys { command: KeysCommand::New { kid } }) => new_key(&kid),
         None => run_lab(cli.run),
     };
     match result {
@@ -126,10 +112,7 @@ fn print_env(args: &RunArgs) -> anyhow::Result<()> {
     print!("{}", EnvFile::new(&urls, byo).to_dotenv());
     if config.tls {
         let ca = std::path::absolute(config.tls_dir().join("ca.pem"))?;
-        eprintln!(
-            "# Node reads the CA from the shell, not from .env: NODE_EXTRA_CA_CERTS={}",
-            ca.display()
-        );
+        eprintln!("# Node reads the CA from the shell, not from .env: NODE_EXTRA_CA_CERTS={}", ca.display());
     }
     Ok(())
 }
@@ -143,15 +126,12 @@ fn new_key(kid: &str) -> anyhow::Result<()> {
 fn run_lab(args: RunArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into()),
         )
         .with_target(false)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let started = Instant::now();
         let config = args.config();
@@ -180,11 +160,7 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
     let mut out = String::new();
     out.push_str(&format!(
         "\n  XAA Lab is running ({}, ready in {} ms)\n\n",
-        if config.tls {
-            "HTTPS with the lab CA"
-        } else {
-            "HTTP"
-        },
+        if config.tls { "HTTPS with the lab CA" } else { "HTTP" },
         took.as_millis()
     ));
     for (name, url) in [
@@ -195,26 +171,18 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
     ] {
         out.push_str(&format!("  {name:<31} {url}\n"));
     }
-    out.push_str(
-        "\n  Log in with any email and any 6-digit code (e.g. alice@acme.example / 123456).\n",
-    );
+    out.push_str("\n  Log in with any email and any 6-digit code (e.g. alice@acme.example / 123456).\n");
     out.push_str("\n  .env for your own requestor on http://localhost:3000 (also: `lab env`):\n\n");
     for line in lab.env.to_dotenv().lines() {
         out.push_str(&format!("    {line}\n"));
     }
     if let Some(ca) = &lab.ca_cert {
-        out.push_str(&format!(
-            "\n  Start Node apps with:  NODE_EXTRA_CA_CERTS={}\n",
-            ca.display()
-        ));
+        out.push_str(&format!("\n  Start Node apps with:  NODE_EXTRA_CA_CERTS={}\n", ca.display()));
     } else {
         out.push_str("\n  Node apps using openid-client need HTTPS: run `lab --tls`.\n");
     }
     match &config.storage {
-        Storage::Dir(d) => out.push_str(&format!(
-            "\n  State: {} (kept across restarts)\n",
-            d.display()
-        )),
+        Storage::Dir(d) => out.push_str(&format!("\n  State: {} (kept across restarts)\n", d.display())),
         Storage::InMemory => out.push_str("\n  State: in memory (gone at exit)\n"),
     }
     out.push_str("  Press Ctrl+C to stop.\n");
@@ -225,9 +193,7 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
             let _ = ctrl_c.await;
             return;
         };

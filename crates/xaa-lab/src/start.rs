@@ -15,9 +15,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use xaa_core::key_source::HttpKeySource;
 use xaa_idp::{IdpConfig, IdpState, Lifetimes};
-use xaa_resource_as::{
-    AsState, ProtectedResource, ResourceAsConfig, Store, TodoApiConfig, TodoState,
-};
+use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Store, TodoApiConfig, TodoState};
 
 use crate::config::{LabConfig, Ports, Storage, Urls};
 use crate::env_file::EnvFile;
@@ -75,9 +73,7 @@ pub struct LabHandle {
 
 impl std::fmt::Debug for LabHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LabHandle")
-            .field("urls", &self.urls)
-            .finish_non_exhaustive()
+        f.debug_struct("LabHandle").field("urls", &self.urls).finish_non_exhaustive()
     }
 }
 
@@ -86,17 +82,10 @@ impl Lab {
     pub async fn start(config: LabConfig) -> Result<LabHandle, StartError> {
         let listen = |component: &'static str, port: u16| {
             let addr = SocketAddr::new(config.bind, port);
-            TcpListener::bind(addr).map_err(|source| StartError::Bind {
-                component,
-                addr,
-                source,
-            })
+            TcpListener::bind(addr).map_err(|source| StartError::Bind { component, addr, source })
         };
         let idp_l = listen("IdP", config.ports.idp)?;
-        let as_l = listen(
-            "resource authorization server",
-            config.ports.authorization_server,
-        )?;
+        let as_l = listen("resource authorization server", config.ports.authorization_server)?;
         let todo_l = listen("todo API", config.ports.todo_api)?;
         let console_l = listen("console", config.ports.console)?;
         let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -109,19 +98,14 @@ impl Lab {
         };
         let urls = Urls::new(config.tls, ports);
 
-        let tls_material = if config.tls {
-            Some(tls::load_or_create(&config.tls_dir())?)
-        } else {
-            None
-        };
+        let tls_material = if config.tls { Some(tls::load_or_create(&config.tls_dir())?) } else { None };
         let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
         let keys = LabKeys::load(config.keys_dir.as_deref())?;
         let db_path = |name: &str| -> Result<Option<PathBuf>, StartError> {
             match &config.storage {
                 Storage::InMemory => Ok(None),
                 Storage::Dir(d) => {
-                    std::fs::create_dir_all(d)
-                        .map_err(|e| StartError::Storage(format!("{}: {e}", d.display())))?;
+                    std::fs::create_dir_all(d).map_err(|e| StartError::Storage(format!("{}: {e}", d.display())))?;
                     Ok(Some(d.join(name)))
                 }
             }
@@ -144,33 +128,24 @@ impl Lab {
         .map_err(|e| StartError::Storage(e.to_string()))?;
 
         let ca_pem = tls_material.as_ref().map(|t| t.ca_cert_pem.clone());
-        let idp_keys = Arc::new(HttpKeySource::new(
-            Box::new(move || outbound_client(ca_pem.as_deref())),
-            Duration::from_secs(1),
-        ));
+        let idp_keys =
+            Arc::new(HttpKeySource::new(Box::new(move || outbound_client(ca_pem.as_deref())), Duration::from_secs(1)));
         let warm = idp_keys.clone();
         tokio::task::spawn_blocking(move || warm.warm());
-        let store = Store::open(db_path("resource.sqlite")?.as_deref())
-            .map_err(|e| StartError::Storage(e.to_string()))?;
+        let store =
+            Store::open(db_path("resource.sqlite")?.as_deref()).map_err(|e| StartError::Storage(e.to_string()))?;
         let resources: Vec<ProtectedResource> = fixtures
             .authorization_servers
             .iter()
             .filter(|s| s.issuer == urls.authorization_server)
             .flat_map(|s| s.resources.iter())
-            .map(|r| ProtectedResource {
-                resource: r.resource.clone(),
-                scopes: r.scopes.clone(),
-            })
+            .map(|r| ProtectedResource { resource: r.resource.clone(), scopes: r.scopes.clone() })
             .collect();
         let as_state = AsState::new(
             ResourceAsConfig {
                 issuer: urls.authorization_server.clone(),
                 trusted_issuers: vec![urls.idp.clone()],
-                clients: fixtures
-                    .requestors
-                    .iter()
-                    .map(|r| r.resource_as.clone())
-                    .collect(),
+                clients: fixtures.requestors.iter().map(|r| r.resource_as.clone()).collect(),
                 resources,
                 access_token_lifetime: 7200,
             },
@@ -191,9 +166,7 @@ impl Lab {
         );
         let byo = fixtures
             .requestor(ClientRole::BringYourOwn)
-            .ok_or_else(|| {
-                StartError::Other("clients.json has no \"bring-your-own\" client".into())
-            })?;
+            .ok_or_else(|| StartError::Other("clients.json has no \"bring-your-own\" client".into()))?;
         let env = EnvFile::new(&urls, byo);
         let console = crate::console::router(crate::console::ConsoleState {
             urls: urls.clone(),

@@ -11,8 +11,7 @@ use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::x509::extension::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
-    SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName, SubjectKeyIdentifier,
 };
 use openssl::x509::{X509, X509NameBuilder};
 
@@ -63,8 +62,7 @@ pub fn load_or_create(dir: &Path) -> Result<TlsMaterial, TlsError> {
         (Some(c), Some(k)) => {
             let cert = X509::from_pem(&c)?;
             let signed_by_ca = cert.verify(&*ca_cert.public_key()?).unwrap_or(false);
-            (signed_by_ca && cert.not_after() > week_from_now)
-                .then_some((cert, PKey::private_key_from_pem(&k)?))
+            (signed_by_ca && cert.not_after() > week_from_now).then_some((cert, PKey::private_key_from_pem(&k)?))
         }
         _ => None,
     };
@@ -92,16 +90,13 @@ fn write(dir: &Path, name: &str, bytes: &[u8], private: bool) -> Result<(), TlsE
     fs::write(&path, bytes).map_err(|e| TlsError::Io(path.clone(), e))?;
     if private {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
-            .map_err(|e| TlsError::Io(path, e))?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(|e| TlsError::Io(path, e))?;
     }
     Ok(())
 }
 
 fn ec_key() -> Result<PKey<Private>, openssl::error::ErrorStack> {
-    PKey::from_ec_key(EcKey::generate(&*EcGroup::from_curve_name(
-        Nid::X9_62_PRIME256V1,
-    )?)?)
+    PKey::from_ec_key(EcKey::generate(&*EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?)?)
 }
 
 fn serial() -> Result<openssl::asn1::Asn1Integer, openssl::error::ErrorStack> {
@@ -125,23 +120,14 @@ fn new_ca() -> Result<(X509, PKey<Private>), openssl::error::ErrorStack> {
     b.set_not_before(&*Asn1Time::days_from_now(0)?)?;
     b.set_not_after(&*Asn1Time::days_from_now(3650)?)?;
     b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
-    b.append_extension(
-        KeyUsage::new()
-            .critical()
-            .key_cert_sign()
-            .crl_sign()
-            .build()?,
-    )?;
+    b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build()?)?;
     let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
     b.append_extension(ski)?;
     b.sign(&key, MessageDigest::sha256())?;
     Ok((b.build(), key))
 }
 
-fn new_leaf(
-    ca: &X509,
-    ca_key: &PKey<Private>,
-) -> Result<(X509, PKey<Private>), openssl::error::ErrorStack> {
+fn new_leaf(ca: &X509, ca_key: &PKey<Private>) -> Result<(X509, PKey<Private>), openssl::error::ErrorStack> {
     let key = ec_key()?;
     let mut name = X509NameBuilder::new()?;
     name.append_entry_by_text("O", "XAA Lab")?;
@@ -156,13 +142,7 @@ fn new_leaf(
     b.set_not_before(&*Asn1Time::days_from_now(0)?)?;
     b.set_not_after(&*Asn1Time::days_from_now(365)?)?;
     b.append_extension(BasicConstraints::new().build()?)?;
-    b.append_extension(
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .key_agreement()
-            .build()?,
-    )?;
+    b.append_extension(KeyUsage::new().critical().digital_signature().key_agreement().build()?)?;
     b.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
     let san = SubjectAlternativeName::new()
         .dns("localhost")
@@ -172,9 +152,7 @@ fn new_leaf(
     b.append_extension(san)?;
     let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(Some(ca), None))?;
     b.append_extension(ski)?;
-    let aki = AuthorityKeyIdentifier::new()
-        .keyid(false)
-        .build(&b.x509v3_context(Some(ca), None))?;
+    let aki = AuthorityKeyIdentifier::new().keyid(false).build(&b.x509v3_context(Some(ca), None))?;
     b.append_extension(aki)?;
     b.sign(ca_key, MessageDigest::sha256())?;
     Ok((b.build(), key))

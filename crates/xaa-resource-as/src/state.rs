@@ -21,9 +21,7 @@ pub struct AsState {
 
 impl std::fmt::Debug for AsState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsState")
-            .field("issuer", &self.config.issuer)
-            .finish_non_exhaustive()
+        f.debug_struct("AsState").field("issuer", &self.config.issuer).finish_non_exhaustive()
     }
 }
 
@@ -37,14 +35,7 @@ impl AsState {
         clock: SharedClock,
     ) -> Arc<Self> {
         let key_set = KeySet::from_signing_keys([&signing_key]);
-        Arc::new(Self {
-            config,
-            signing_key,
-            key_set,
-            idp_keys,
-            store,
-            clock,
-        })
+        Arc::new(Self { config, signing_key, key_set, idp_keys, store, clock })
     }
 
     /// The public keys that verify this server's access tokens.
@@ -64,17 +55,7 @@ pub struct TodoState {
 
 impl TodoState {
     /// Builds the todo API; it verifies access tokens with `as_keys`, the authorization server's public keys.
-    pub fn new(
-        config: TodoApiConfig,
-        as_keys: KeySet,
-        store: Store,
-        clock: SharedClock,
-    ) -> Arc<Self> {
-        Arc::new(Self {
-            config,
-            as_keys,
-            store,
-            clock,
-        })
+    pub fn new(config: TodoApiConfig, as_keys: KeySet, store: Store, clock: SharedClock) -> Arc<Self> {
+        Arc::new(Self { config, as_keys, store, clock })
     }
 }

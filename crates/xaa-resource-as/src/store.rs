@@ -26,9 +26,7 @@ pub struct Store {
 impl Store {
     /// Opens the database at `path`, or in memory when `None`.
     pub fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
-        Ok(Self {
-            db: Db::open(path, include_str!("schema.sql"))?,
-        })
+        Ok(Self { db: Db::open(path, include_str!("schema.sql"))? })
     }
 
     /// Records `(issuer, jti)` as used until `expires_at`. `Ok(false)` when it was already used.
@@ -52,22 +50,14 @@ impl Store {
     }
 
     /// The user's todos, seeding a new user with `seeds` first (in one transaction).
-    pub(crate) async fn todos(
-        &self,
-        sub: String,
-        seeds: Vec<SeedTodo>,
-        now: i64,
-    ) -> Result<Vec<Todo>, DbError> {
+    pub(crate) async fn todos(&self, sub: String, seeds: Vec<SeedTodo>, now: i64) -> Result<Vec<Todo>, DbError> {
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
                 seed(&tx, &sub, &seeds, now)?;
                 let todos = {
-                    let mut stmt = tx.prepare(
-                        "SELECT id, title, completed FROM todos WHERE sub = ?1 ORDER BY id",
-                    )?;
-                    stmt.query_map(params![sub], row_to_todo)?
-                        .collect::<rusqlite::Result<Vec<_>>>()?
+                    let mut stmt = tx.prepare("SELECT id, title, completed FROM todos WHERE sub = ?1 ORDER BY id")?;
+                    stmt.query_map(params![sub], row_to_todo)?.collect::<rusqlite::Result<Vec<_>>>()?
                 };
                 tx.commit()?;
                 Ok(todos)
@@ -103,11 +93,7 @@ impl Store {
                     "INSERT INTO todos (sub, title, completed, created_at) VALUES (?1, ?2, 0, ?3)",
                     params![sub, title, now],
                 )?;
-                let todo = Todo {
-                    id: tx.last_insert_rowid(),
-                    title,
-                    completed: false,
-                };
+                let todo = Todo { id: tx.last_insert_rowid(), title, completed: false };
                 tx.commit()?;
                 Ok(todo)
             })
@@ -130,12 +116,8 @@ impl Store {
                     params![sub, id, title, completed],
                 )?;
                 let todo = if n == 1 {
-                    tx.query_row(
-                        "SELECT id, title, completed FROM todos WHERE id = ?1",
-                        params![id],
-                        row_to_todo,
-                    )
-                    .optional()?
+                    tx.query_row("SELECT id, title, completed FROM todos WHERE id = ?1", params![id], row_to_todo)
+                        .optional()?
                 } else {
                     None
                 };
@@ -156,10 +138,7 @@ impl Store {
                         row_to_todo,
                     )
                     .optional()?;
-                tx.execute(
-                    "DELETE FROM todos WHERE sub = ?1 AND id = ?2",
-                    params![sub, id],
-                )?;
+                tx.execute("DELETE FROM todos WHERE sub = ?1 AND id = ?2", params![sub, id])?;
                 tx.commit()?;
                 Ok(todo)
             })
@@ -168,11 +147,7 @@ impl Store {
 }
 
 fn seed(c: &rusqlite::Connection, sub: &str, seeds: &[SeedTodo], now: i64) -> rusqlite::Result<()> {
-    if c.execute(
-        "INSERT OR IGNORE INTO seeded_users (sub) VALUES (?1)",
-        params![sub],
-    )? == 1
-    {
+    if c.execute("INSERT OR IGNORE INTO seeded_users (sub) VALUES (?1)", params![sub])? == 1 {
         for s in seeds {
             c.execute(
                 "INSERT INTO todos (sub, title, completed, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -184,9 +159,5 @@ fn seed(c: &rusqlite::Connection, sub: &str, seeds: &[SeedTodo], now: i64) -> ru
 }
 
 fn row_to_todo(r: &rusqlite::Row<'_>) -> rusqlite::Result<Todo> {
-    Ok(Todo {
-        id: r.get(0)?,
-        title: r.get(1)?,
-        completed: r.get::<_, i64>(2)? != 0,
-    })
+    Ok(Todo { id: r.get(0)?, title: r.get(1)?, completed: r.get::<_, i64>(2)? != 0 })
 }

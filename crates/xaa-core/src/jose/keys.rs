@@ -14,9 +14,7 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -29,12 +27,7 @@ impl SigningKey {
         jwk.set_key_id(kid);
         jwk.set_key_use("sig");
         jwk.set_algorithm("RS256");
-        Ok(Self {
-            kid: kid.to_owned(),
-            signer: Box::new(signer),
-            public_jwk: jwk.into(),
-            pem: pem.to_owned(),
-        })
+        Ok(Self { kid: kid.to_owned(), signer: Box::new(signer), public_jwk: jwk.into(), pem: pem.to_owned() })
     }
 
     /// Generates a fresh 2048-bit RSA key (with the `rsa` crate) and returns it with its PKCS#8 PEM.
@@ -42,9 +35,7 @@ impl SigningKey {
         use rsa::pkcs8::{EncodePrivateKey, LineEnding};
         let key = rsa::PrivateKey::new(&mut rand::rng(), 2048)
             .map_err(|e| JoseError(format!("RSA key generation failed: {e}")))?;
-        let pem = key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| JoseError(format!("PEM encoding failed: {e}")))?;
+        let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| JoseError(format!("PEM encoding failed: {e}")))?;
         Self::from_pem(kid, &pem)
     }
 
@@ -69,11 +60,7 @@ impl SigningKey {
         let mut header = josekit::jws::JwsHeader::new();
         header.set_token_type(typ);
         header.set_key_id(&self.kid);
-        Ok(josekit::jws::serialize_compact(
-            &payload,
-            &header,
-            self.signer.as_ref(),
-        )?)
+        Ok(josekit::jws::serialize_compact(&payload, &header, self.signer.as_ref())?)
     }
 }
 
@@ -86,12 +73,7 @@ pub struct KeySet {
 impl KeySet {
     /// The public keys of `signers`.
     pub fn from_signing_keys<'a>(signers: impl IntoIterator<Item = &'a SigningKey>) -> Self {
-        Self {
-            keys: signers
-                .into_iter()
-                .map(|k| k.public_jwk().clone())
-                .collect(),
-        }
+        Self { keys: signers.into_iter().map(|k| k.public_jwk().clone()).collect() }
     }
 
     /// Parses a JWKS document (`{"keys":[...]}`), keeping only entries that are JSON objects.
@@ -100,24 +82,17 @@ impl KeySet {
             .get("keys")
             .and_then(Value::as_array)
             .ok_or_else(|| JoseError("the JWKS has no \"keys\" array".into()))?;
-        Ok(Self {
-            keys: keys.iter().filter_map(|k| k.as_object().cloned()).collect(),
-        })
+        Ok(Self { keys: keys.iter().filter_map(|k| k.as_object().cloned()).collect() })
     }
 
     /// The key whose `kid` equals `kid`.
     pub fn find(&self, kid: &str) -> Option<&Map<String, Value>> {
-        self.keys
-            .iter()
-            .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+        self.keys.iter().find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
     }
 
     /// The `kid`s in this set, for error messages.
     pub fn kids(&self) -> Vec<&str> {
-        self.keys
-            .iter()
-            .filter_map(|k| k.get("kid").and_then(Value::as_str))
-            .collect()
+        self.keys.iter().filter_map(|k| k.get("kid").and_then(Value::as_str)).collect()
     }
 
     /// The JWKS document.

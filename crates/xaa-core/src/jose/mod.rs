@@ -33,9 +33,7 @@ pub fn verify_signature(
     if let Some(key_alg) = jwk.get("alg").and_then(|v| v.as_str())
         && key_alg != alg
     {
-        return Err(JoseError(format!(
-            "the key is for {key_alg}, the token says {alg}"
-        )));
+        return Err(JoseError(format!("the key is for {key_alg}, the token says {alg}")));
     }
     let jwk = josekit::jwk::Jwk::from_map(jwk.clone())?;
     let verifier: Box<dyn josekit::jws::JwsVerifier> = match alg {
@@ -46,4 +44,47 @@ pub fn verify_signature(
     let (message, signature) = unverified.signing_input_and_signature();
     verifier.verify(message.as_bytes(), &signature)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn es256_token() -> (String, serde_json::Map<String, serde_json::Value>) {
+        let pair = josekit::jws::ES256.generate_key_pair().unwrap();
+        let signer = josekit::jws::ES256.signer_from_jwk(&pair.to_jwk_private_key()).unwrap();
+        let mut header = josekit::jws::JwsHeader::new();
+        header.set_token_type("oauth-id-jag+jwt");
+        header.set_key_id("ec-1");
+        let jwt = josekit::jws::serialize_compact(br#"{"iss":"x"}"#, &header, &signer).unwrap();
+        let mut jwk = pair.to_jwk_public_key();
+        jwk.set_key_id("ec-1");
+        (jwt, jwk.into())
+    }
+
+    #[test]
+    fn es256_is_accepted_and_keys_are_pinned_to_their_alg() {
+        let (jwt, jwk) = es256_token();
+        let unverified = UnverifiedJwt::parse(&jwt).unwrap();
+        assert_eq!(unverified.header().alg, "ES256");
+        verify_signature(&unverified, &jwk).unwrap();
+
+        let rsa = SigningKey::from_pem("rs-1", include_str!("../../../../keys/idp-2026-01.pem")).unwrap();
+        let err = verify_signature(&unverified, rsa.public_jwk()).unwrap_err();
+        assert!(err.0.contains("the key is for RS256, the token says ES256"), "{err}");
+    }
+
+    #[test]
+    fn rs256_signs_and_verifies_with_the_derived_jwk() {
+        let key = SigningKey::from_pem("idp-2026-01", include_str!("../../../../keys/idp-2026-01.pem")).unwrap();
+        let jwt = key.sign("JWT", &serde_json::json!({ "sub": "a" })).unwrap();
+        let unverified = UnverifiedJwt::parse(&jwt).unwrap();
+        assert_eq!(unverified.header().kid.as_deref(), Some("idp-2026-01"));
+        verify_signature(&unverified, key.public_jwk()).unwrap();
+        // Another payload under this token's signature does not verify.
+        let other = key.sign("JWT", &serde_json::json!({ "sub": "b" })).unwrap();
+        let spliced = format!("{}.{}", &other[..other.rfind('.').unwrap()], &jwt[jwt.rfind('.').unwrap() + 1..]);
+        let spliced = UnverifiedJwt::parse(&spliced).unwrap();
+        assert!(verify_signature(&spliced, key.public_jwk()).is_err());
+    }
 }

@@ -37,41 +37,20 @@ impl<'a> UnverifiedJwt<'a> {
                 return Err("it is a JWE (5 parts); encrypted assertions are not supported".into());
             }
             n => {
-                return Err(format!(
-                    "a compact JWS has 3 dot-separated parts, this has {n}"
-                ));
+                return Err(format!("a compact JWS has 3 dot-separated parts, this has {n}"));
             }
         }
         let header = decode_object(parts[0]).map_err(|e| format!("the header {e}"))?;
         let claims = decode_object(parts[1]).map_err(|e| format!("the payload {e}"))?;
-        URL_SAFE_NO_PAD
-            .decode(parts[2])
-            .map_err(|_| "the signature is not base64url".to_owned())?;
-        let alg = header
-            .get("alg")
-            .and_then(Value::as_str)
-            .ok_or("the header has no \"alg\"")?
-            .to_owned();
+        URL_SAFE_NO_PAD.decode(parts[2]).map_err(|_| "the signature is not base64url".to_owned())?;
+        let alg = header.get("alg").and_then(Value::as_str).ok_or("the header has no \"alg\"")?.to_owned();
         let text = |name: &str| header.get(name).and_then(Value::as_str).map(str::to_owned);
         let crit = header.get("crit").map(|c| {
             c.as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|v| v.as_str().unwrap_or("?").to_owned())
-                        .collect()
-                })
+                .map(|a| a.iter().map(|v| v.as_str().unwrap_or("?").to_owned()).collect())
                 .unwrap_or_else(|| vec!["(not an array)".to_owned()])
         });
-        Ok(Self {
-            raw,
-            header: JoseHeader {
-                alg,
-                typ: text("typ"),
-                kid: text("kid"),
-                crit,
-            },
-            claims,
-        })
+        Ok(Self { raw, header: JoseHeader { alg, typ: text("typ"), kid: text("kid"), crit }, claims })
     }
 
     /// The decoded header.
@@ -92,17 +71,13 @@ impl<'a> UnverifiedJwt<'a> {
     /// `header.payload` (the JWS signing input) and the decoded signature.
     pub(crate) fn signing_input_and_signature(&self) -> (&'a str, Vec<u8>) {
         let cut = self.raw.rfind('.').unwrap_or(0);
-        let signature = URL_SAFE_NO_PAD
-            .decode(&self.raw[cut + 1..])
-            .unwrap_or_default();
+        let signature = URL_SAFE_NO_PAD.decode(&self.raw[cut + 1..]).unwrap_or_default();
         (&self.raw[..cut], signature)
     }
 }
 
 fn decode_object(part: &str) -> Result<Map<String, Value>, String> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| "is not base64url".to_owned())?;
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| "is not base64url".to_owned())?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err("is not a JSON object".into()),

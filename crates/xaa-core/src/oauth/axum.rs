@@ -13,10 +13,7 @@ impl IntoResponse for OAuthError {
         let mut resp = (status, axum::Json(self.body())).into_response();
         no_store(resp.headers_mut());
         if self.basic_challenge {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"token\""),
-            );
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"token\""));
         }
         resp.extensions_mut().insert(self);
         resp
@@ -48,20 +45,12 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
     type Rejection = OAuthError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let mime = content_type.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err(OAuthError::invalid_request(format!(
                 "the token request must be application/x-www-form-urlencoded (RFC 6749 §3.2), not {:?}",
-                if content_type.is_empty() {
-                    "no content type"
-                } else {
-                    content_type
-                }
+                if content_type.is_empty() { "no content type" } else { content_type }
             )));
         }
         let authorization = req
@@ -69,22 +58,15 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().map(str::to_owned))
             .transpose()
-            .map_err(|_| {
-                OAuthError::invalid_request("the Authorization header is not valid text")
-            })?;
-        let body = axum::body::to_bytes(req.into_body(), MAX_TOKEN_REQUEST_BYTES)
-            .await
-            .map_err(|_| {
-                let mut e = OAuthError::invalid_request(format!(
-                    "the request body is larger than {} KiB or could not be read",
-                    MAX_TOKEN_REQUEST_BYTES / 1024
-                ));
-                e.status = 413;
-                e
-            })?;
-        Ok(Self {
-            params: FormParams::parse(&body),
-            authorization,
-        })
+            .map_err(|_| OAuthError::invalid_request("the Authorization header is not valid text"))?;
+        let body = axum::body::to_bytes(req.into_body(), MAX_TOKEN_REQUEST_BYTES).await.map_err(|_| {
+            let mut e = OAuthError::invalid_request(format!(
+                "the request body is larger than {} KiB or could not be read",
+                MAX_TOKEN_REQUEST_BYTES / 1024
+            ));
+            e.status = 413;
+            e
+        })?;
+        Ok(Self { params: FormParams::parse(&body), authorization })
     }
 }

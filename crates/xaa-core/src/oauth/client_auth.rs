@@ -49,10 +49,7 @@ impl PresentedClient {
     /// Reads the credentials from the `Authorization` header and the form. Errors are
     /// `invalid_client` (401, with a Basic challenge when Basic was attempted) or
     /// `invalid_request` when two methods are mixed (RFC 6749 §2.3).
-    pub fn from_request(
-        authorization: Option<&str>,
-        params: &FormParams,
-    ) -> Result<Self, OAuthError> {
+    pub fn from_request(authorization: Option<&str>, params: &FormParams) -> Result<Self, OAuthError> {
         let body_id = params.single("client_id")?;
         let body_secret = params.single("client_secret")?;
         if let Some(header) = authorization {
@@ -61,22 +58,17 @@ impl PresentedClient {
                 e.basic_challenge = true;
                 e
             };
-            let Some(encoded) = header
-                .strip_prefix("Basic ")
-                .or_else(|| header.strip_prefix("basic "))
-            else {
-                return Err(challenge(
-                    "the Authorization header must use the Basic scheme (client_secret_basic)",
-                ));
+            let Some(encoded) = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic ")) else {
+                return Err(challenge("the Authorization header must use the Basic scheme (client_secret_basic)"));
             };
             let decoded = STANDARD
                 .decode(encoded.trim())
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| challenge("the Basic credentials are not valid base64"))?;
-            let (id, secret) = decoded.split_once(':').ok_or_else(|| {
-                challenge("the Basic credentials must be client_id:client_secret")
-            })?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(|| challenge("the Basic credentials must be client_id:client_secret"))?;
             let id = url_decode(id);
             if body_secret.is_some() {
                 return Err(OAuthError::invalid_request(
@@ -88,18 +80,12 @@ impl PresentedClient {
                     "client_id in the body differs from the one in the Authorization header",
                 ));
             }
-            return Ok(Self {
-                client_id: id,
-                secret: url_decode(secret),
-                method: ClientAuthMethod::Basic,
-            });
+            return Ok(Self { client_id: id, secret: url_decode(secret), method: ClientAuthMethod::Basic });
         }
         match (body_id, body_secret) {
-            (Some(id), Some(secret)) => Ok(Self {
-                client_id: id.to_owned(),
-                secret: secret.to_owned(),
-                method: ClientAuthMethod::Post,
-            }),
+            (Some(id), Some(secret)) => {
+                Ok(Self { client_id: id.to_owned(), secret: secret.to_owned(), method: ClientAuthMethod::Post })
+            }
             (Some(_), None) => Err(OAuthError::invalid_client(
                 "client authentication failed: client_secret is missing (send it with client_secret_post or client_secret_basic)",
             )),
@@ -113,15 +99,9 @@ impl PresentedClient {
 impl PresentedClient {
     /// Authenticates against the registered secret of this client id (`None`: no such client).
     /// Failure is `invalid_client` (401), with a Basic challenge when Basic was used.
-    pub fn authenticate(
-        &self,
-        registered: Option<&crate::secret::Secret>,
-    ) -> Result<(), OAuthError> {
+    pub fn authenticate(&self, registered: Option<&crate::secret::Secret>) -> Result<(), OAuthError> {
         let description = match registered {
-            None => format!(
-                "client authentication failed: unknown client \"{}\"",
-                self.client_id
-            ),
+            None => format!("client authentication failed: unknown client \"{}\"", self.client_id),
             Some(secret) if secret.matches(&self.secret) => return Ok(()),
             Some(_) => format!(
                 "client authentication failed: wrong client_secret for client \"{}\" ({})",
@@ -137,10 +117,7 @@ impl PresentedClient {
 
 /// Basic credentials are form-urlencoded before base64 (RFC 6749 §2.3.1).
 fn url_decode(s: &str) -> String {
-    form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -151,25 +128,18 @@ mod tests {
     fn basic_and_post_are_read_and_mixing_is_refused() {
         let header = format!("Basic {}", STANDARD.encode("my%20app:s%3Acret"));
         let c = PresentedClient::from_request(Some(&header), &FormParams::parse(b"")).unwrap();
-        assert_eq!(
-            (c.client_id.as_str(), c.secret.as_str()),
-            ("my app", "s:cret")
-        );
+        assert_eq!((c.client_id.as_str(), c.secret.as_str()), ("my app", "s:cret"));
         assert_eq!(c.method, ClientAuthMethod::Basic);
 
-        let c =
-            PresentedClient::from_request(None, &FormParams::parse(b"client_id=a&client_secret=b"))
-                .unwrap();
+        let c = PresentedClient::from_request(None, &FormParams::parse(b"client_id=a&client_secret=b")).unwrap();
         assert_eq!(c.method, ClientAuthMethod::Post);
 
-        let mixed =
-            PresentedClient::from_request(Some(&header), &FormParams::parse(b"client_secret=b"));
+        let mixed = PresentedClient::from_request(Some(&header), &FormParams::parse(b"client_secret=b"));
         assert_eq!(mixed.unwrap_err().code.as_str(), "invalid_request");
 
         let none = PresentedClient::from_request(None, &FormParams::parse(b"")).unwrap_err();
         assert_eq!((none.status, none.basic_challenge), (401, false));
-        let bad =
-            PresentedClient::from_request(Some("Bearer x"), &FormParams::parse(b"")).unwrap_err();
+        let bad = PresentedClient::from_request(Some("Bearer x"), &FormParams::parse(b"")).unwrap_err();
         assert_eq!((bad.status, bad.basic_challenge), (401, true));
     }
 }

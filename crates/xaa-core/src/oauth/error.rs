@@ -61,12 +61,7 @@ impl OAuthError {
             ErrorCode::ServerError => 500,
             _ => 400,
         };
-        Self {
-            code,
-            description: wire_safe(&description.into()),
-            status,
-            basic_challenge: false,
-        }
+        Self { code, description: wire_safe(&description.into()), status, basic_challenge: false }
     }
     /// `invalid_request`.
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -122,14 +117,7 @@ mod tests {
     #[test]
     fn descriptions_are_wire_safe() {
         let e = OAuthError::invalid_request("audience \"a\\b\" is unknown (RFC 8693 §2.2.2) ✓\n");
-        assert_eq!(
-            e.description,
-            "audience 'a/b' is unknown (RFC 8693 Section 2.2.2) ??"
-        );
-        assert!(
-            e.description
-                .bytes()
-                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
-        );
+        assert_eq!(e.description, "audience 'a/b' is unknown (RFC 8693 Section 2.2.2) ??");
+        assert!(e.description.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'));
     }
 }

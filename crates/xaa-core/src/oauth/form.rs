@@ -12,18 +12,12 @@ pub struct FormParams {
 impl FormParams {
     /// Decodes a form body.
     pub fn parse(body: &[u8]) -> Self {
-        Self {
-            pairs: form_urlencoded::parse(body).into_owned().collect(),
-        }
+        Self { pairs: form_urlencoded::parse(body).into_owned().collect() }
     }
 
     /// The value of a parameter that may appear at most once; empty values count as omitted.
     pub fn single<'a>(&'a self, name: &str) -> Result<Option<&'a str>, OAuthError> {
-        let mut values = self
-            .pairs
-            .iter()
-            .filter(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str());
+        let mut values = self.pairs.iter().filter(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str());
         let first = values.next();
         if values.next().is_some() {
             return Err(OAuthError::invalid_request(format!(
@@ -35,17 +29,12 @@ impl FormParams {
 
     /// The value of a required, non-repeated parameter.
     pub fn required<'a>(&'a self, name: &str) -> Result<&'a str, OAuthError> {
-        self.single(name)?.ok_or_else(|| {
-            OAuthError::invalid_request(format!("missing required parameter `{name}`"))
-        })
+        self.single(name)?.ok_or_else(|| OAuthError::invalid_request(format!("missing required parameter `{name}`")))
     }
 
     /// Every non-empty value of a parameter that may repeat (`resource`, `audience`).
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs
-            .iter()
-            .filter(move |(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().filter(move |(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
     }
 
     /// All parameters in the order sent (for traces; mask secrets before display).

@@ -32,12 +32,7 @@ pub fn validate_access_token(
 ) -> Result<AccessTokenClaims, Rejection> {
     let jwt = checks::parse(raw, WHAT, log)?;
     checks::algorithm(&jwt, WHAT, log)?;
-    if jwt
-        .header()
-        .typ
-        .as_deref()
-        .is_some_and(|t| !checks::typ_matches(t, TYP_ACCESS_TOKEN))
-    {
+    if jwt.header().typ.as_deref().is_some_and(|t| !checks::typ_matches(t, TYP_ACCESS_TOKEN)) {
         let kind = checks::describe_typ(jwt.header().typ.as_deref());
         return Err(log.fail(
             "typ",
@@ -52,20 +47,13 @@ pub fn validate_access_token(
             return Err(log.fail(
                 "iss",
                 SEC,
-                format!(
-                    "the access token issuer is {other:?}; it must be \"{}\"",
-                    expect.issuer
-                ),
+                format!("the access token issuer is {other:?}; it must be \"{}\"", expect.issuer),
             ));
         }
     }
     let kid = jwt.header().kid.clone().unwrap_or_default();
     let Some(jwk) = keys.find(&kid) else {
-        return Err(log.fail(
-            "kid",
-            SEC,
-            format!("no key with kid \"{kid}\" in the authorization server's JWKS"),
-        ));
+        return Err(log.fail("kid", SEC, format!("no key with kid \"{kid}\" in the authorization server's JWKS")));
     };
     checks::signature(&jwt, jwk, WHAT, SEC, log)?;
     let claims = jwt.unverified_claims();
@@ -74,11 +62,6 @@ pub fn validate_access_token(
     for name in ["sub", "client_id", "jti"] {
         checks::required_str(claims, name, WHAT, "RFC 9068 §2.2", log)?;
     }
-    serde_json::from_value(Value::Object(claims.clone())).map_err(|e| {
-        log.fail(
-            "claims",
-            "RFC 9068 §2.2",
-            format!("the access token claims are malformed: {e}"),
-        )
-    })
+    serde_json::from_value(Value::Object(claims.clone()))
+        .map_err(|e| log.fail("claims", "RFC 9068 §2.2", format!("the access token claims are malformed: {e}")))
 }

@@ -42,32 +42,13 @@ impl CheckLog {
     }
     /// Records a passed check.
     pub fn pass(&mut self, name: &'static str, spec: &'static str, detail: impl Into<String>) {
-        self.0.push(Check {
-            name,
-            passed: true,
-            detail: detail.into(),
-            spec,
-        });
+        self.0.push(Check { name, passed: true, detail: detail.into(), spec });
     }
     /// Records a failed check and returns the rejection to send back.
-    pub fn fail(
-        &mut self,
-        name: &'static str,
-        spec: &'static str,
-        description: impl Into<String>,
-    ) -> Rejection {
+    pub fn fail(&mut self, name: &'static str, spec: &'static str, description: impl Into<String>) -> Rejection {
         let description = description.into();
-        self.0.push(Check {
-            name,
-            passed: false,
-            detail: description.clone(),
-            spec,
-        });
-        Rejection {
-            check: name,
-            description,
-            spec,
-        }
+        self.0.push(Check { name, passed: false, detail: description.clone(), spec });
+        Rejection { check: name, description, spec }
     }
     /// The checks in the order they ran.
     pub fn checks(&self) -> &[Check] {
@@ -83,34 +64,18 @@ pub(crate) fn typ_matches(actual: &str, expected: &str) -> bool {
 }
 
 /// Step: the token is a compact JWS at all.
-pub(crate) fn parse<'a>(
-    raw: &'a str,
-    what: &str,
-    log: &mut CheckLog,
-) -> Result<UnverifiedJwt<'a>, Rejection> {
+pub(crate) fn parse<'a>(raw: &'a str, what: &str, log: &mut CheckLog) -> Result<UnverifiedJwt<'a>, Rejection> {
     match UnverifiedJwt::parse(raw.trim()) {
         Ok(jwt) => {
-            log.pass(
-                "format",
-                "RFC 7515 §7.1",
-                format!("{what} is a compact JWS"),
-            );
+            log.pass("format", "RFC 7515 §7.1", format!("{what} is a compact JWS"));
             Ok(jwt)
         }
-        Err(e) => Err(log.fail(
-            "format",
-            "RFC 7515 §7.1",
-            format!("{what} is not a valid JWT: {e}"),
-        )),
+        Err(e) => Err(log.fail("format", "RFC 7515 §7.1", format!("{what} is not a valid JWT: {e}"))),
     }
 }
 
 /// Step: `alg` in the allow-list and no unknown `crit` (RFC 8725 §3.1, RFC 7515 §4.1.11).
-pub(crate) fn algorithm(
-    jwt: &UnverifiedJwt<'_>,
-    what: &str,
-    log: &mut CheckLog,
-) -> Result<(), Rejection> {
+pub(crate) fn algorithm(jwt: &UnverifiedJwt<'_>, what: &str, log: &mut CheckLog) -> Result<(), Rejection> {
     let alg = jwt.header().alg.as_str();
     if !ALLOWED_ALGS.contains(&alg) {
         return Err(log.fail(
@@ -146,16 +111,8 @@ pub(crate) fn typ(
             log.pass("typ", spec, format!("typ is \"{t}\""));
             Ok(())
         }
-        Some(t) => Err(log.fail(
-            "typ",
-            spec,
-            format!("{what} header typ is \"{t}\"; it must be \"{expected}\""),
-        )),
-        None => Err(log.fail(
-            "typ",
-            spec,
-            format!("{what} header has no typ; it must be \"{expected}\""),
-        )),
+        Some(t) => Err(log.fail("typ", spec, format!("{what} header typ is \"{t}\"; it must be \"{expected}\""))),
+        None => Err(log.fail("typ", spec, format!("{what} header has no typ; it must be \"{expected}\""))),
     }
 }
 
@@ -170,18 +127,10 @@ pub(crate) fn signature(
     let kid = jwt.header().kid.as_deref().unwrap_or("");
     match jose::verify_signature(jwt, jwk) {
         Ok(()) => {
-            log.pass(
-                "signature",
-                spec,
-                format!("signature verified with key kid \"{kid}\""),
-            );
+            log.pass("signature", spec, format!("signature verified with key kid \"{kid}\""));
             Ok(())
         }
-        Err(e) => Err(log.fail(
-            "signature",
-            spec,
-            format!("{what} signature does not verify with key \"{kid}\": {e}"),
-        )),
+        Err(e) => Err(log.fail("signature", spec, format!("{what} signature does not verify with key \"{kid}\": {e}"))),
     }
 }
 
@@ -195,11 +144,7 @@ pub(crate) fn required_str<'c>(
 ) -> Result<&'c str, Rejection> {
     match claims.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(_) => Err(log.fail(
-            name,
-            spec,
-            format!("{what} claim `{name}` must be a non-empty string"),
-        )),
+        Some(_) => Err(log.fail(name, spec, format!("{what} claim `{name}` must be a non-empty string"))),
         None => Err(log.fail(name, spec, format!("{what} has no `{name}` claim"))),
     }
 }
@@ -216,11 +161,7 @@ pub(crate) fn numeric_date(
         None => Ok(None),
         Some(v) => match v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)) {
             Some(n) => Ok(Some(n)),
-            None => Err(log.fail(
-                name,
-                spec,
-                format!("{what} claim `{name}` must be a NumericDate"),
-            )),
+            None => Err(log.fail(name, spec, format!("{what} claim `{name}` must be a NumericDate"))),
         },
     }
 }
@@ -244,20 +185,13 @@ pub(crate) fn times(
         return Err(log.fail(
             "exp",
             EXP,
-            format!(
-                "{what} expired at {exp}, {} s ago (now {now}, leeway {leeway} s)",
-                now - exp
-            ),
+            format!("{what} expired at {exp}, {} s ago (now {now}, leeway {leeway} s)", now - exp),
         ));
     }
     log.pass("exp", EXP, format!("expires at {exp}, in {} s", exp - now));
     if let Some(nbf) = numeric_date(claims, "nbf", what, NBF, log)? {
         if now + leeway < nbf {
-            return Err(log.fail(
-                "nbf",
-                NBF,
-                format!("{what} is not valid before {nbf}, {} s from now", nbf - now),
-            ));
+            return Err(log.fail("nbf", NBF, format!("{what} is not valid before {nbf}, {} s from now", nbf - now)));
         }
         log.pass("nbf", NBF, format!("valid since {nbf}"));
     }
@@ -265,11 +199,7 @@ pub(crate) fn times(
         return Err(log.fail("iat", IAT, format!("{what} has no `iat` claim")));
     };
     if iat > now + leeway {
-        return Err(log.fail(
-            "iat",
-            IAT,
-            format!("{what} was issued in the future ({} s from now)", iat - now),
-        ));
+        return Err(log.fail("iat", IAT, format!("{what} was issued in the future ({} s from now)", iat - now)));
     }
     log.pass("iat", IAT, format!("issued at {iat}, {} s ago", now - iat));
     Ok(())
@@ -292,14 +222,13 @@ pub(crate) fn audience(
         log.pass("aud", spec, format!("aud is \"{expected}\""));
         Ok(())
     } else {
-        let found = claims
-            .get("aud")
-            .map(Value::to_string)
-            .unwrap_or_else(|| "missing".into());
+        let found = claims.get("aud").map(Value::to_string).unwrap_or_else(|| "missing".into());
         Err(log.fail(
             "aud",
             spec,
-            format!("{what} aud is {found}; it must be \"{expected}\" (a string, or an array of exactly that one value)"),
+            format!(
+                "{what} aud is {found}; it must be \"{expected}\" (a string, or an array of exactly that one value)"
+            ),
         ))
     }
 }
@@ -321,10 +250,7 @@ mod tests {
     #[test]
     fn typ_compares_like_a_media_type() {
         assert!(typ_matches("oauth-id-jag+jwt", "oauth-id-jag+jwt"));
-        assert!(typ_matches(
-            "application/OAuth-ID-JAG+JWT",
-            "oauth-id-jag+jwt"
-        ));
+        assert!(typ_matches("application/OAuth-ID-JAG+JWT", "oauth-id-jag+jwt"));
         assert!(!typ_matches("JWT", "oauth-id-jag+jwt"));
         assert!(!typ_matches("text/oauth-id-jag+jwt", "oauth-id-jag+jwt"));
     }

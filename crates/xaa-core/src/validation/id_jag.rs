@@ -38,12 +38,7 @@ pub async fn validate_id_jag(
     let jwt = checks::parse(raw, WHAT, log)?;
     checks::algorithm(&jwt, WHAT, log)?;
     let typ_spec = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1, RFC 8725 §3.11";
-    if jwt
-        .header()
-        .typ
-        .as_deref()
-        .is_some_and(|t| !checks::typ_matches(t, TYP_ID_JAG))
-    {
+    if jwt.header().typ.as_deref().is_some_and(|t| !checks::typ_matches(t, TYP_ID_JAG)) {
         let kind = checks::describe_typ(jwt.header().typ.as_deref());
         let t = jwt.header().typ.clone().unwrap_or_default();
         return Err(log.fail(
@@ -70,11 +65,7 @@ pub async fn validate_id_jag(
 
     let kid_spec = "RFC 7515 §4.1.4, RFC 8725 §3.10";
     let Some(kid) = jwt.header().kid.clone() else {
-        return Err(log.fail(
-            "kid",
-            kid_spec,
-            "the ID-JAG header has no kid, so no key of the issuer can be selected",
-        ));
+        return Err(log.fail("kid", kid_spec, "the ID-JAG header has no kid, so no key of the issuer can be selected"));
     };
     let jwk = match keys.key(&issuer, &kid).await {
         Ok(Some(jwk)) => jwk,
@@ -86,18 +77,10 @@ pub async fn validate_id_jag(
             ));
         }
         Err(e) => {
-            return Err(log.fail(
-                "kid",
-                kid_spec,
-                format!("the keys of \"{issuer}\" could not be fetched: {e}"),
-            ));
+            return Err(log.fail("kid", kid_spec, format!("the keys of \"{issuer}\" could not be fetched: {e}")));
         }
     };
-    log.pass(
-        "kid",
-        kid_spec,
-        format!("key \"{kid}\" found in the JWKS of \"{issuer}\""),
-    );
+    log.pass("kid", kid_spec, format!("key \"{kid}\" found in the JWKS of \"{issuer}\""));
     checks::signature(&jwt, &jwk, WHAT, "RFC 7523 §3 item 9", log)?;
 
     let claims = jwt.unverified_claims();
@@ -113,11 +96,7 @@ pub async fn validate_id_jag(
             ),
         ));
     }
-    log.pass(
-        "client_id",
-        SEC,
-        format!("client_id \"{client_id}\" is the authenticated client"),
-    );
+    log.pass("client_id", SEC, format!("client_id \"{client_id}\" is the authenticated client"));
     checks::times(claims, expect.now, expect.leeway, WHAT, log)?;
     let jti = checks::required_str(claims, "jti", WHAT, CLAIMS, log)?;
     log.pass("jti", CLAIMS, format!("jti \"{jti}\" present"));
@@ -126,30 +105,15 @@ pub async fn validate_id_jag(
     if let Some(scope) = claims.get("scope")
         && !scope.is_string()
     {
-        return Err(log.fail(
-            "scope",
-            CLAIMS,
-            "the ID-JAG `scope` claim must be a space-delimited string",
-        ));
+        return Err(log.fail("scope", CLAIMS, "the ID-JAG `scope` claim must be a space-delimited string"));
     }
     if let Some(resource) = claims.get("resource") {
         let ok = resource.is_string()
-            || resource
-                .as_array()
-                .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string));
+            || resource.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string));
         if !ok {
-            return Err(log.fail(
-                "resource",
-                CLAIMS,
-                "the ID-JAG `resource` claim must be a URI or an array of URIs",
-            ));
+            return Err(log.fail("resource", CLAIMS, "the ID-JAG `resource` claim must be a URI or an array of URIs"));
         }
     }
-    serde_json::from_value(Value::Object(claims.clone())).map_err(|e| {
-        log.fail(
-            "claims",
-            CLAIMS,
-            format!("the ID-JAG claims are malformed: {e}"),
-        )
-    })
+    serde_json::from_value(Value::Object(claims.clone()))
+        .map_err(|e| log.fail("claims", CLAIMS, format!("the ID-JAG claims are malformed: {e}")))
 }

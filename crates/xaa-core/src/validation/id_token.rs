@@ -39,25 +39,17 @@ pub fn validate_id_token(
         return Err(log.fail(
             "typ",
             "RFC 8725 §3.12",
-            format!(
-                "the subject_token is {kind} (typ \"{}\"), not an ID token",
-                typ.unwrap_or_default()
-            ),
+            format!("the subject_token is {kind} (typ \"{}\"), not an ID token", typ.unwrap_or_default()),
         ));
     }
     log.pass("typ", "RFC 8725 §3.12", "typ is that of an ID token");
     match jwt.unverified_issuer() {
-        Some(iss) if iss == expect.issuer => {
-            log.pass("iss", SEC, format!("issued by this IdP (\"{iss}\")"))
-        }
+        Some(iss) if iss == expect.issuer => log.pass("iss", SEC, format!("issued by this IdP (\"{iss}\")")),
         other => {
             return Err(log.fail(
                 "iss",
                 SEC,
-                format!(
-                    "the subject token was issued by {other:?}, not by this IdP (\"{}\")",
-                    expect.issuer
-                ),
+                format!("the subject token was issued by {other:?}, not by this IdP (\"{}\")", expect.issuer),
             ));
         }
     }
@@ -73,10 +65,7 @@ pub fn validate_id_token(
         _ => false,
     };
     if !aud_ok {
-        let found = claims
-            .get("aud")
-            .map(Value::to_string)
-            .unwrap_or_else(|| "missing".into());
+        let found = claims.get("aud").map(Value::to_string).unwrap_or_else(|| "missing".into());
         return Err(log.fail(
             "aud",
             SEC,
@@ -86,21 +75,9 @@ pub fn validate_id_token(
             ),
         ));
     }
-    log.pass(
-        "aud",
-        SEC,
-        format!(
-            "issued to the authenticated client \"{}\"",
-            expect.client_id
-        ),
-    );
+    log.pass("aud", SEC, format!("issued to the authenticated client \"{}\"", expect.client_id));
     checks::times(claims, expect.now, expect.leeway, WHAT, log)?;
     checks::required_str(claims, "sub", WHAT, "OIDC Core §2", log)?;
-    serde_json::from_value(Value::Object(claims.clone())).map_err(|e| {
-        log.fail(
-            "claims",
-            "OIDC Core §2",
-            format!("the ID token claims are malformed: {e}"),
-        )
-    })
+    serde_json::from_value(Value::Object(claims.clone()))
+        .map_err(|e| log.fail("claims", "OIDC Core §2", format!("the ID token claims are malformed: {e}")))
 }

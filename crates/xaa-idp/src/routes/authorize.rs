@@ -23,23 +23,16 @@ pub(crate) async fn authorize(
 ) -> Result<Response, PageError> {
     let params = FormParams::parse(query.unwrap_or_default().as_bytes());
     let one = |name: &str| {
-        params
-            .single(name)
-            .map(|v| v.map(str::to_owned))
-            .map_err(|e| {
-                PageError::bad_request(
-                    "Invalid sign-in request",
-                    e.description,
-                    Some("Go back to the application and try again."),
-                )
-            })
+        params.single(name).map(|v| v.map(str::to_owned)).map_err(|e| {
+            PageError::bad_request(
+                "Invalid sign-in request",
+                e.description,
+                Some("Go back to the application and try again."),
+            )
+        })
     };
     let Some(client_id) = one("client_id")? else {
-        return Err(PageError::bad_request(
-            "Invalid sign-in request",
-            "The request has no client_id.",
-            None,
-        ));
+        return Err(PageError::bad_request("Invalid sign-in request", "The request has no client_id.", None));
     };
     let Some(client) = st.config.client(&client_id) else {
         return Err(PageError::bad_request(
@@ -49,23 +42,13 @@ pub(crate) async fn authorize(
         ));
     };
     let Some(redirect_uri) = one("redirect_uri")? else {
-        return Err(PageError::bad_request(
-            "Invalid sign-in request",
-            "The request has no redirect_uri.",
-            None,
-        ));
+        return Err(PageError::bad_request("Invalid sign-in request", "The request has no redirect_uri.", None));
     };
     if !client.redirect_uris.iter().any(|r| r == &redirect_uri) {
         return Err(PageError::bad_request(
             "Redirect URI not registered",
-            format!(
-                "\"{redirect_uri}\" is not a registered redirect URI of {}.",
-                client.name
-            ),
-            Some(&format!(
-                "Registered (exact match required): {}",
-                client.redirect_uris.join(", ")
-            )),
+            format!("\"{redirect_uri}\" is not a registered redirect URI of {}.", client.name),
+            Some(&format!("Registered (exact match required): {}", client.redirect_uris.join(", "))),
         ));
     }
     let state = one("state")?;
@@ -78,10 +61,7 @@ pub(crate) async fn authorize(
         ))
     };
     if one("response_type")?.as_deref() != Some("code") {
-        return fail(
-            "unsupported_response_type",
-            "response_type must be \"code\"",
-        );
+        return fail("unsupported_response_type", "response_type must be \"code\"");
     }
     let scope = one("scope")?.unwrap_or_default();
     if !scope.split(' ').any(|s| s == "openid") {
@@ -94,15 +74,10 @@ pub(crate) async fn authorize(
         );
     };
     if one("code_challenge_method")?.as_deref() != Some("S256") {
-        return fail(
-            "invalid_request",
-            "code_challenge_method must be S256 (plain is not allowed)",
-        );
+        return fail("invalid_request", "code_challenge_method must be S256 (plain is not allowed)");
     }
     let valid_challenge = code_challenge.len() == 43
-        && code_challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && code_challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !valid_challenge {
         return fail(
             "invalid_request",
@@ -122,11 +97,7 @@ pub(crate) async fn authorize(
 
     if prompt != "login" {
         if let Some(cookie) = jar.get(SESSION_COOKIE) {
-            let session = st
-                .store
-                .session(sha256_b64(cookie.value()), now)
-                .await
-                .map_err(PageError::internal)?;
+            let session = st.store.session(sha256_b64(cookie.value()), now).await.map_err(PageError::internal)?;
             if let Some((email, auth_time)) = session {
                 let code = issue_code(&st, request.clone(), email, auth_time).await?;
                 return Ok(code_response(&st, &request, &code));
@@ -138,10 +109,7 @@ pub(crate) async fn authorize(
     }
     let login_id = random_token(24);
     let csrf = random_token(24);
-    st.store
-        .insert_login(login_id.clone(), csrf.clone(), request, now)
-        .await
-        .map_err(PageError::internal)?;
+    st.store.insert_login(login_id.clone(), csrf.clone(), request, now).await.map_err(PageError::internal)?;
     let cookie = Cookie::build((LOGIN_COOKIE, login_id.clone()))
         .path("/")
         .http_only(true)
@@ -172,29 +140,16 @@ pub(crate) async fn issue_code(
         expires_at: st.clock.now() + st.config.lifetimes.code,
         already_used: false,
     };
-    st.store
-        .insert_code(sha256_b64(&code), grant)
-        .await
-        .map_err(PageError::internal)?;
+    st.store.insert_code(sha256_b64(&code), grant).await.map_err(PageError::internal)?;
     Ok(code)
 }
 
 /// The successful authorization response: `code`, `state` (only if sent) and `iss` (RFC 9207).
 pub(crate) fn code_response(st: &IdpState, request: &AuthRequest, code: &str) -> Response {
-    authorization_response(
-        &request.redirect_uri,
-        &[("code", code)],
-        request.state.as_deref(),
-        st.issuer(),
-    )
+    authorization_response(&request.redirect_uri, &[("code", code)], request.state.as_deref(), st.issuer())
 }
 
-fn authorization_response(
-    redirect_uri: &str,
-    params: &[(&str, &str)],
-    state: Option<&str>,
-    iss: &str,
-) -> Response {
+fn authorization_response(redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>, iss: &str) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in params {
         query.append_pair(k, v);

@@ -51,18 +51,8 @@ pub(crate) async fn email(
         }
         .into_response());
     }
-    st.store
-        .set_login_email(f.login.clone(), email.clone())
-        .await
-        .map_err(PageError::internal)?;
-    Ok(LoginCodePage {
-        client_name,
-        login_id: f.login,
-        csrf: f.csrf,
-        email,
-        error: None,
-    }
-    .into_response())
+    st.store.set_login_email(f.login.clone(), email.clone()).await.map_err(PageError::internal)?;
+    Ok(LoginCodePage { client_name, login_id: f.login, csrf: f.csrf, email, error: None }.into_response())
 }
 
 pub(crate) async fn code(
@@ -73,11 +63,7 @@ pub(crate) async fn code(
     let Form(f) = form.map_err(|_| incomplete_form())?;
     let login = pending_login(&st, &jar, &f.login, &f.csrf).await?;
     let Some(email) = login.email.clone() else {
-        return Err(PageError::bad_request(
-            "Enter your email first",
-            "This sign-in has no email address yet.",
-            None,
-        ));
+        return Err(PageError::bad_request("Enter your email first", "This sign-in has no email address yet.", None));
     };
     let code = f.code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -115,18 +101,11 @@ pub(crate) async fn code(
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(st.config.secure_cookies);
-    let jar = jar
-        .remove(Cookie::build(LOGIN_COOKIE).path("/"))
-        .add(session);
+    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(session);
     Ok((jar, code_response(&st, &login.request, &authorization_code)).into_response())
 }
 
-async fn pending_login(
-    st: &IdpState,
-    jar: &CookieJar,
-    login_id: &str,
-    csrf: &str,
-) -> Result<Login, PageError> {
+async fn pending_login(st: &IdpState, jar: &CookieJar, login_id: &str, csrf: &str) -> Result<Login, PageError> {
     let expired = || {
         PageError::bad_request(
             "This sign-in has expired",
@@ -137,12 +116,7 @@ async fn pending_login(
     if jar.get(LOGIN_COOKIE).map(|c| c.value()) != Some(login_id) {
         return Err(expired());
     }
-    let login = st
-        .store
-        .login(login_id.to_owned())
-        .await
-        .map_err(PageError::internal)?
-        .ok_or_else(expired)?;
+    let login = st.store.login(login_id.to_owned()).await.map_err(PageError::internal)?.ok_or_else(expired)?;
     if !xaa_core::secret::Secret::new(login.csrf.clone()).matches(csrf)
         || st.clock.now() > login.created_at + crate::LOGIN_TTL
     {
@@ -153,10 +127,7 @@ async fn pending_login(
 
 /// The name of the application the user is signing in to.
 fn client_name(st: &IdpState, login: &Login) -> String {
-    st.config
-        .client(&login.request.client_id)
-        .map(|c| c.name.clone())
-        .unwrap_or_default()
+    st.config.client(&login.request.client_id).map(|c| c.name.clone()).unwrap_or_default()
 }
 
 fn incomplete_form() -> PageError {
@@ -171,8 +142,5 @@ fn plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
-    email.len() <= 254
-        && !local.is_empty()
-        && domain.contains('.')
-        && !email.chars().any(char::is_whitespace)
+    email.len() <= 254 && !local.is_empty() && domain.contains('.') && !email.chars().any(char::is_whitespace)
 }

@@ -19,22 +19,13 @@ pub(crate) use authorize::user;
 /// The IdP's router.
 pub fn router(state: Arc<IdpState>) -> Router {
     Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
+        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/jwks", get(jwks::jwks))
         .route("/authorize", get(authorize::authorize))
         .route("/login/email", post(login::email))
         .route("/login/code", post(login::code))
         .route("/token", post(crate::token::token))
-        .route(
-            "/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
-        .route(
-            "/session/end",
-            get(session_end::end_session).post(session_end::end_session_form),
-        )
+        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/session/end", get(session_end::end_session).post(session_end::end_session_form))
         .with_state(state)
 }

@@ -21,12 +21,7 @@ pub(crate) async fn end_session(
     jar: CookieJar,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    end(
-        &st,
-        jar,
-        FormParams::parse(query.unwrap_or_default().as_bytes()),
-    )
-    .await
+    end(&st, jar, FormParams::parse(query.unwrap_or_default().as_bytes())).await
 }
 
 /// The same request sent as a form POST (RP-Initiated Logout 1.0 §2: GET and POST).
@@ -78,33 +73,22 @@ async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Respon
             if !client.post_logout_redirect_uris.iter().any(|u| u == &uri) {
                 return Err(PageError::bad_request(
                     "Post-logout redirect URI not registered",
-                    format!(
-                        "\"{uri}\" is not a registered post-logout redirect URI of {}.",
-                        client.name
-                    ),
-                    Some(&format!(
-                        "Registered: {}",
-                        client.post_logout_redirect_uris.join(", ")
-                    )),
+                    format!("\"{uri}\" is not a registered post-logout redirect URI of {}.", client.name),
+                    Some(&format!("Registered: {}", client.post_logout_redirect_uris.join(", "))),
                 ));
             }
             Some(uri)
         }
     };
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        st.store
-            .delete_session(sha256_b64(cookie.value()))
-            .await
-            .map_err(PageError::internal)?;
+        st.store.delete_session(sha256_b64(cookie.value())).await.map_err(PageError::internal)?;
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     match redirect {
         Some(uri) => {
             let mut target = uri.clone();
             if let Some(state) = one("state")? {
-                let q = form_urlencoded::Serializer::new(String::new())
-                    .append_pair("state", &state)
-                    .finish();
+                let q = form_urlencoded::Serializer::new(String::new()).append_pair("state", &state).finish();
                 target = format!("{uri}{}{q}", if uri.contains('?') { '&' } else { '?' });
             }
             Ok((jar, Redirect::to(&target)).into_response())
@@ -121,8 +105,5 @@ fn own_id_token_audience(st: &IdpState, hint: &str) -> Option<String> {
     if jwt.unverified_issuer() != Some(st.issuer()) {
         return None;
     }
-    jwt.unverified_claims()
-        .get("aud")?
-        .as_str()
-        .map(str::to_owned)
+    jwt.unverified_claims().get("aud")?.as_str().map(str::to_owned)
 }

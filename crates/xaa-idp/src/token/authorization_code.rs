@@ -21,40 +21,24 @@ pub(super) async fn grant(
     let code = params.required("code")?;
     let redirect_uri = params.required("redirect_uri")?;
     let verifier = params.required("code_verifier").map_err(|_| {
-        OAuthError::invalid_request(
-            "missing required parameter `code_verifier` (PKCE is required, RFC 7636 §4.5)",
-        )
+        OAuthError::invalid_request("missing required parameter `code_verifier` (PKCE is required, RFC 7636 §4.5)")
     })?;
     let now = st.clock.now();
     let code_hash = sha256_b64(code);
-    let Some(grant) = st
-        .store
-        .redeem_code(code_hash.clone())
-        .await
-        .map_err(storage)?
-    else {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code is unknown (RFC 6749 §5.2)",
-        ));
+    let Some(grant) = st.store.redeem_code(code_hash.clone()).await.map_err(storage)? else {
+        return Err(OAuthError::invalid_grant("the authorization code is unknown (RFC 6749 §5.2)"));
     };
     if grant.already_used {
-        st.store
-            .revoke_tokens_of_code(code_hash)
-            .await
-            .map_err(storage)?;
+        st.store.revoke_tokens_of_code(code_hash).await.map_err(storage)?;
         return Err(OAuthError::invalid_grant(
             "the authorization code was already used; the tokens issued for it are revoked (RFC 6749 §4.1.2)",
         ));
     }
     if now >= grant.expires_at {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code has expired (RFC 6749 §4.1.2)",
-        ));
+        return Err(OAuthError::invalid_grant("the authorization code has expired (RFC 6749 §4.1.2)"));
     }
     if grant.request.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was issued to another client (RFC 6749 §4.1.3)",
-        ));
+        return Err(OAuthError::invalid_grant("the authorization code was issued to another client (RFC 6749 §4.1.3)"));
     }
     if grant.request.redirect_uri != redirect_uri {
         return Err(OAuthError::invalid_grant(

@@ -13,10 +13,7 @@ use xaa_core::urn;
 
 use crate::state::IdpState;
 
-pub(crate) async fn token(
-    State(st): State<Arc<IdpState>>,
-    req: Result<TokenRequest, OAuthError>,
-) -> Response {
+pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequest, OAuthError>) -> Response {
     let result = match req {
         Ok(req) => handle(&st, &req).await,
         Err(e) => Err(e),

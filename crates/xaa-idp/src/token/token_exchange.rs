@@ -53,12 +53,8 @@ pub(super) async fn grant(
 
     let now = st.clock.now();
     let mut checks = CheckLog::new();
-    let expect = IdTokenExpectations {
-        issuer: st.issuer(),
-        client_id: &client.client_id,
-        now,
-        leeway: xaa_core::JWT_LEEWAY,
-    };
+    let expect =
+        IdTokenExpectations { issuer: st.issuer(), client_id: &client.client_id, now, leeway: xaa_core::JWT_LEEWAY };
     let id_token = validate_id_token(subject_token, expect, &st.key_set, &mut checks)
         .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
 
@@ -73,22 +69,20 @@ pub(super) async fn grant(
         _ => {
             return Err(OAuthError::new(
                 xaa_core::oauth::ErrorCode::InvalidTarget,
-                format!(
-                    "an ID-JAG is for exactly one authorization server; send one `audience` ({SEC})"
-                ),
+                format!("an ID-JAG is for exactly one authorization server; send one `audience` ({SEC})"),
             ));
         }
     };
     let resources: Vec<&str> = params.values("resource").collect();
     let requested_scope = params.single("scope")?.map(Scope::parse);
-    let grant = policy::decide(
-        &st.config.authorization_servers,
-        &st.connections(),
-        &client.client_id,
+    let request = policy::Request {
+        client_id: &client.client_id,
+        user: &id_token.email,
         audience,
-        &resources,
-        requested_scope.as_ref(),
-    )?;
+        resources: &resources,
+        requested_scope: requested_scope.as_ref(),
+    };
+    let grant = policy::decide(&st.config.authorization_servers, &st.connections(), &request)?;
 
     let lifetime = st.config.lifetimes.id_jag;
     let claims = IdJagClaims {

@@ -12,10 +12,7 @@ use xaa_core::validation::access_token::{AccessTokenExpectations, validate_acces
 
 use crate::state::AsState;
 
-pub(crate) async fn introspect(
-    State(st): State<Arc<AsState>>,
-    req: Result<TokenRequest, OAuthError>,
-) -> Response {
+pub(crate) async fn introspect(State(st): State<Arc<AsState>>, req: Result<TokenRequest, OAuthError>) -> Response {
     let req = match req {
         Ok(r) => r,
         Err(e) => return e.into_response(),
@@ -29,12 +26,7 @@ pub(crate) async fn introspect(
     };
     let now = st.clock.now();
     let active = st.config.resources.iter().find_map(|r| {
-        let expect = AccessTokenExpectations {
-            issuer: &st.config.issuer,
-            audience: &r.resource,
-            now,
-            leeway: 0,
-        };
+        let expect = AccessTokenExpectations { issuer: &st.config.issuer, audience: &r.resource, now, leeway: 0 };
         validate_access_token(token, expect, &st.key_set, &mut CheckLog::new()).ok()
     });
     match active {

@@ -24,11 +24,7 @@ pub(super) async fn grant(
     let assertion = params.required("assertion")?;
     let now = st.clock.now();
     let mut checks = CheckLog::new();
-    checks.pass(
-        "client",
-        "RFC 6749 §2.3.1",
-        format!("client \"{}\" authenticated", client.client_id),
-    );
+    checks.pass("client", "RFC 6749 §2.3.1", format!("client \"{}\" authenticated", client.client_id));
     let expect = IdJagExpectations {
         audience: &st.config.issuer,
         trusted_issuers: &st.config.trusted_issuers,
@@ -46,30 +42,18 @@ pub(super) async fn grant(
     // Replay: consumed last, so a refused request never burns the ID-JAG (lab decision A2: single use).
     let fresh = st
         .store
-        .use_jti(
-            id_jag.iss.clone(),
-            id_jag.jti.clone(),
-            id_jag.exp + JWT_LEEWAY,
-            now,
-        )
+        .use_jti(id_jag.iss.clone(), id_jag.jti.clone(), id_jag.exp + JWT_LEEWAY, now)
         .await
         .map_err(storage)?;
     if !fresh {
         let r = checks.fail(
             "jti",
             "RFC 7523 §3 item 7",
-            format!(
-                "the ID-JAG with jti \"{}\" was already used; an ID-JAG is single use",
-                id_jag.jti
-            ),
+            format!("the ID-JAG with jti \"{}\" was already used; an ID-JAG is single use", id_jag.jti),
         );
         return Err(OAuthError::invalid_grant(r.to_string()));
     }
-    checks.pass(
-        "jti",
-        "RFC 7523 §3 item 7",
-        "jti not seen before; recorded until exp + leeway",
-    );
+    checks.pass("jti", "RFC 7523 §3 item 7", "jti not seen before; recorded until exp + leeway");
 
     let lifetime = st.config.access_token_lifetime;
     let claims = AccessTokenClaims {
@@ -112,19 +96,13 @@ fn choose_resource<'s>(
     checks: &mut CheckLog,
 ) -> Result<&'s ProtectedResource, OAuthError> {
     let ours = |r: &str| st.config.resources.iter().find(|p| p.resource == r);
-    let in_jag: Vec<&str> = id_jag
-        .resource
-        .as_ref()
-        .map(|r| r.values())
-        .unwrap_or_default();
+    let in_jag: Vec<&str> = id_jag.resource.as_ref().map(|r| r.values()).unwrap_or_default();
     for r in &in_jag {
         if ours(r).is_none() {
             let f = checks.fail(
                 "resource",
                 SEC,
-                format!(
-                    "resource \"{r}\" in the ID-JAG is not governed by this authorization server"
-                ),
+                format!("resource \"{r}\" in the ID-JAG is not governed by this authorization server"),
             );
             return Err(OAuthError::invalid_grant(f.to_string()));
         }
@@ -134,30 +112,23 @@ fn choose_resource<'s>(
         (Some(r), _) if !in_jag.is_empty() && !in_jag.contains(&r) => {
             return Err(OAuthError::new(
                 ErrorCode::InvalidTarget,
-                format!(
-                    "resource \"{r}\" is not one the ID-JAG grants ({}) (RFC 8707 §2)",
-                    in_jag.join(", ")
-                ),
+                format!("resource \"{r}\" is not one the ID-JAG grants ({}) (RFC 8707 §2)", in_jag.join(", ")),
             ));
         }
         (Some(r), _) => ours(r).ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::InvalidTarget,
-                format!(
-                    "resource \"{r}\" is not governed by this authorization server (RFC 8707 §2)"
-                ),
+                format!("resource \"{r}\" is not governed by this authorization server (RFC 8707 §2)"),
             )
         })?,
         (None, Some(r)) => ours(r).ok_or_else(|| OAuthError::server_error("resource vanished"))?,
-        (None, None) => st.config.resources.first().ok_or_else(|| {
-            OAuthError::server_error("this authorization server has no resources configured")
-        })?,
+        (None, None) => st
+            .config
+            .resources
+            .first()
+            .ok_or_else(|| OAuthError::server_error("this authorization server has no resources configured"))?,
     };
-    checks.pass(
-        "resource",
-        SEC,
-        format!("access token audience: \"{}\"", chosen.resource),
-    );
+    checks.pass("resource", SEC, format!("access token audience: \"{}\"", chosen.resource));
     Ok(chosen)
 }
 
@@ -185,11 +156,7 @@ fn grant_scope(
         );
         return Err(OAuthError::new(ErrorCode::InvalidScope, f.to_string()));
     }
-    checks.pass(
-        "scope",
-        "RFC 6749 §3.3",
-        format!("granted scope \"{granted}\""),
-    );
+    checks.pass("scope", "RFC 6749 §3.3", format!("granted scope \"{granted}\""));
     Ok(granted)
 }
 

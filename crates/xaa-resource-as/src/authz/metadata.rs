@@ -12,12 +12,7 @@ use crate::state::AsState;
 
 fn metadata(st: &AsState) -> Value {
     let iss = &st.config.issuer;
-    let scopes: Vec<&str> = st
-        .config
-        .resources
-        .iter()
-        .flat_map(|r| r.scopes.iter().map(String::as_str))
-        .collect();
+    let scopes: Vec<&str> = st.config.resources.iter().flat_map(|r| r.scopes.iter().map(String::as_str)).collect();
     json!({
         "issuer": iss,
         "token_endpoint": format!("{iss}/token"),

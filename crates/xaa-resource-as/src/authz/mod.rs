@@ -15,14 +15,8 @@ use crate::state::AsState;
 /// The authorization server's router.
 pub fn router(state: Arc<AsState>) -> Router {
     Router::new()
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(metadata::oauth_authorization_server),
-        )
-        .route(
-            "/.well-known/openid-configuration",
-            get(metadata::openid_configuration),
-        )
+        .route("/.well-known/oauth-authorization-server", get(metadata::oauth_authorization_server))
+        .route("/.well-known/openid-configuration", get(metadata::openid_configuration))
         .route("/jwks", get(metadata::jwks))
         .route("/token", post(token::token))
         .route("/token/introspection", post(introspection::introspect))

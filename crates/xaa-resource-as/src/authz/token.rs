@@ -10,10 +10,7 @@ use xaa_core::urn;
 use crate::config::AsClient;
 use crate::state::AsState;
 
-pub(crate) async fn token(
-    State(st): State<Arc<AsState>>,
-    req: Result<TokenRequest, OAuthError>,
-) -> Response {
+pub(crate) async fn token(State(st): State<Arc<AsState>>, req: Result<TokenRequest, OAuthError>) -> Response {
     let result = match req {
         Ok(req) => handle(&st, &req).await,
         Err(e) => Err(e),
@@ -30,25 +27,15 @@ async fn handle(st: &AsState, req: &TokenRequest) -> Result<Response, OAuthError
         urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, client, &req.params).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
-            format!(
-                "grant_type \"{other}\" is not supported here; use \"{}\" (RFC 7523 §2.1)",
-                urn::GRANT_JWT_BEARER
-            ),
+            format!("grant_type \"{other}\" is not supported here; use \"{}\" (RFC 7523 §2.1)", urn::GRANT_JWT_BEARER),
         )),
     }
 }
 
 /// Authenticates a client of this authorization server (RFC 6749 §2.3.1).
-pub(crate) fn authenticate<'s>(
-    st: &'s AsState,
-    req: &TokenRequest,
-) -> Result<&'s AsClient, OAuthError> {
+pub(crate) fn authenticate<'s>(st: &'s AsState, req: &TokenRequest) -> Result<&'s AsClient, OAuthError> {
     let presented = PresentedClient::from_request(req.authorization.as_deref(), &req.params)?;
-    let client = st
-        .config
-        .clients
-        .iter()
-        .find(|c| c.client_id == presented.client_id);
+    let client = st.config.clients.iter().find(|c| c.client_id == presented.client_id);
     presented.authenticate(client.map(|c| &c.client_secret))?;
     client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
 }

@@ -24,10 +24,7 @@ pub(crate) struct BearerError {
 
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
-        let mut challenge = format!(
-            "Bearer realm=\"todo-api\", resource_metadata=\"{}\"",
-            self.resource_metadata
-        );
+        let mut challenge = format!("Bearer realm=\"todo-api\", resource_metadata=\"{}\"", self.resource_metadata);
         if let Some(e) = self.error {
             let d = xaa_core::oauth::wire_safe(&self.description);
             challenge.push_str(&format!(", error=\"{e}\", error_description=\"{d}\""));
@@ -60,22 +57,14 @@ pub(crate) fn authorize(
         error,
         description,
         scope,
-        resource_metadata: format!(
-            "{}/.well-known/oauth-protected-resource",
-            st.config.resource
-        ),
+        resource_metadata: format!("{}/.well-known/oauth-protected-resource", st.config.resource),
     };
-    let in_query = uri
-        .query()
-        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token"));
+    let in_query = uri.query().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token"));
     let bearer = headers
         .get_all(header::AUTHORIZATION)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .filter_map(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .collect::<Vec<_>>();
     let token = match (bearer.as_slice(), in_query) {
         ([one], false) => one.trim(),
@@ -110,23 +99,13 @@ pub(crate) fn authorize(
         now: st.clock.now(),
         leeway: JWT_LEEWAY,
     };
-    let claims =
-        validate_access_token(token, expect, &st.as_keys, &mut CheckLog::new()).map_err(|r| {
-            refuse(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
-                r.to_string(),
-                None,
-            )
-        })?;
+    let claims = validate_access_token(token, expect, &st.as_keys, &mut CheckLog::new())
+        .map_err(|r| refuse(StatusCode::UNAUTHORIZED, Some("invalid_token"), r.to_string(), None))?;
     if !Scope::parse(&claims.scope).contains(needed) {
         return Err(refuse(
             StatusCode::FORBIDDEN,
             Some("insufficient_scope"),
-            format!(
-                "this request needs scope \"{needed}\"; the access token has \"{}\" (RFC 6750 §3.1)",
-                claims.scope
-            ),
+            format!("this request needs scope \"{needed}\"; the access token has \"{}\" (RFC 6750 §3.1)", claims.scope),
             Some(needed),
         ));
     }

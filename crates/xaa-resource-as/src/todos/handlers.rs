@@ -1,8 +1,5 @@
 //! The todo endpoints. Reads need `todos.read`, writes `todos.write`; todos are per user (`sub`).
-#![expect(
-    clippy::result_large_err,
-    reason = "helpers return the finished error response; one per refused request"
-)]
+#![expect(clippy::result_large_err, reason = "helpers return the finished error response; one per refused request")]
 
 use std::sync::Arc;
 
@@ -30,106 +27,52 @@ fn user(c: &AccessTokenClaims) -> Value {
 }
 
 fn fail(status: StatusCode, error: &str, description: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "success": false, "error": error, "error_description": description.into() })),
-    )
-        .into_response()
+    (status, Json(json!({ "success": false, "error": error, "error_description": description.into() }))).into_response()
 }
 
 fn storage(e: xaa_core::sqlite::DbError) -> Response {
     tracing::error!(error = %e, "todo storage failed");
-    fail(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "server_error",
-        "the todo API could not read or write its storage",
-    )
+    fail(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the todo API could not read or write its storage")
 }
 
 fn not_found(id: i64) -> Response {
-    fail(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("no todo with id {id}"),
-    )
+    fail(StatusCode::NOT_FOUND, "not_found", format!("no todo with id {id}"))
 }
 
 fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, Response> {
-    id.map(|Path(i)| i).map_err(|_| {
-        fail(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "the todo id must be a whole number",
-        )
-    })
+    id.map(|Path(i)| i)
+        .map_err(|_| fail(StatusCode::BAD_REQUEST, "invalid_request", "the todo id must be a whole number"))
 }
 
-async fn listing(
-    st: &TodoState,
-    headers: &HeaderMap,
-    uri: &Uri,
-    keep: fn(&Todo) -> bool,
-) -> ApiResult {
+async fn listing(st: &TodoState, headers: &HeaderMap, uri: &Uri, keep: fn(&Todo) -> bool) -> ApiResult {
     let claims = authorize(st, headers, uri, SCOPE_READ).map_err(IntoResponse::into_response)?;
     let todos: Vec<Todo> = st
         .store
-        .todos(
-            claims.sub.clone(),
-            st.config.seed_todos.clone(),
-            st.clock.now(),
-        )
+        .todos(claims.sub.clone(), st.config.seed_todos.clone(), st.clock.now())
         .await
         .map_err(storage)?
         .into_iter()
         .filter(keep)
         .collect();
-    Ok(
-        Json(
-            json!({ "success": true, "count": todos.len(), "user": user(&claims), "data": todos }),
-        )
-        .into_response(),
-    )
+    Ok(Json(json!({ "success": true, "count": todos.len(), "user": user(&claims), "data": todos })).into_response())
 }
 
-pub(crate) async fn list(
-    State(st): State<Arc<TodoState>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> ApiResult {
+pub(crate) async fn list(State(st): State<Arc<TodoState>>, headers: HeaderMap, uri: Uri) -> ApiResult {
     listing(&st, &headers, &uri, |_| true).await
 }
 
-pub(crate) async fn completed(
-    State(st): State<Arc<TodoState>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> ApiResult {
+pub(crate) async fn completed(State(st): State<Arc<TodoState>>, headers: HeaderMap, uri: Uri) -> ApiResult {
     listing(&st, &headers, &uri, |t| t.completed).await
 }
 
-pub(crate) async fn incomplete(
-    State(st): State<Arc<TodoState>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> ApiResult {
+pub(crate) async fn incomplete(State(st): State<Arc<TodoState>>, headers: HeaderMap, uri: Uri) -> ApiResult {
     listing(&st, &headers, &uri, |t| !t.completed).await
 }
 
-pub(crate) async fn stats(
-    State(st): State<Arc<TodoState>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> ApiResult {
+pub(crate) async fn stats(State(st): State<Arc<TodoState>>, headers: HeaderMap, uri: Uri) -> ApiResult {
     let claims = authorize(&st, &headers, &uri, SCOPE_READ).map_err(IntoResponse::into_response)?;
-    let todos = st
-        .store
-        .todos(
-            claims.sub.clone(),
-            st.config.seed_todos.clone(),
-            st.clock.now(),
-        )
-        .await
-        .map_err(storage)?;
+    let todos =
+        st.store.todos(claims.sub.clone(), st.config.seed_todos.clone(), st.clock.now()).await.map_err(storage)?;
     let done = todos.iter().filter(|t| t.completed).count();
     let data = json!({ "total": todos.len(), "completed": done, "incomplete": todos.len() - done });
     Ok(Json(json!({ "success": true, "user": user(&claims), "data": data })).into_response())
@@ -143,12 +86,7 @@ pub(crate) async fn get(
 ) -> ApiResult {
     let claims = authorize(&st, &headers, &uri, SCOPE_READ).map_err(IntoResponse::into_response)?;
     let id = path_id(id)?;
-    let todo = st
-        .store
-        .todo(claims.sub.clone(), id)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| not_found(id))?;
+    let todo = st.store.todo(claims.sub.clone(), id).await.map_err(storage)?.ok_or_else(|| not_found(id))?;
     Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })).into_response())
 }
 
@@ -166,11 +104,7 @@ pub(crate) struct TodoChange {
 fn clean_title(title: &str) -> Result<String, Response> {
     let t = title.trim();
     if t.is_empty() {
-        return Err(fail(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "title must not be empty",
-        ));
+        return Err(fail(StatusCode::BAD_REQUEST, "invalid_request", "title must not be empty"));
     }
     if t.chars().count() > MAX_TITLE {
         return Err(fail(
@@ -187,10 +121,7 @@ fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
         fail(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            format!(
-                "the body must be JSON like {{\"title\": \"...\"}}: {}",
-                e.body_text()
-            ),
+            format!("the body must be JSON like {{\"title\": \"...\"}}: {}", e.body_text()),
         )
     })
 }
@@ -201,25 +132,15 @@ pub(crate) async fn create(
     uri: Uri,
     new: Result<Json<NewTodo>, JsonRejection>,
 ) -> ApiResult {
-    let claims =
-        authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
+    let claims = authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
     let title = clean_title(&body(new)?.title)?;
     let todo = st
         .store
-        .create(
-            claims.sub.clone(),
-            title,
-            st.config.seed_todos.clone(),
-            st.clock.now(),
-        )
+        .create(claims.sub.clone(), title, st.config.seed_todos.clone(), st.clock.now())
         .await
         .map_err(storage)?;
     tracing::info!(user.sub = %claims.sub, todo.id = todo.id, "todo created");
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "success": true, "user": user(&claims), "data": todo })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "success": true, "user": user(&claims), "data": todo }))).into_response())
 }
 
 pub(crate) async fn update(
@@ -229,8 +150,7 @@ pub(crate) async fn update(
     id: Result<Path<i64>, PathRejection>,
     change: Result<Json<TodoChange>, JsonRejection>,
 ) -> ApiResult {
-    let claims =
-        authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
+    let claims = authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
     let id = path_id(id)?;
     let change = body(change)?;
     let title = change.title.as_deref().map(clean_title).transpose()?;
@@ -249,14 +169,8 @@ pub(crate) async fn delete(
     uri: Uri,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult {
-    let claims =
-        authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
+    let claims = authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
     let id = path_id(id)?;
-    let todo = st
-        .store
-        .delete(claims.sub.clone(), id)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| not_found(id))?;
+    let todo = st.store.delete(claims.sub.clone(), id).await.map_err(storage)?.ok_or_else(|| not_found(id))?;
     Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })).into_response())
 }

@@ -17,20 +17,12 @@ use crate::{SCOPE_READ, SCOPE_WRITE};
 /// The todo API's router.
 pub fn router(state: Arc<TodoState>) -> Router {
     Router::new()
-        .route(
-            "/.well-known/oauth-protected-resource",
-            get(protected_resource),
-        )
+        .route("/.well-known/oauth-protected-resource", get(protected_resource))
         .route("/api/todos", get(handlers::list).post(handlers::create))
         .route("/api/todos/completed", get(handlers::completed))
         .route("/api/todos/incomplete", get(handlers::incomplete))
         .route("/api/todos/stats", get(handlers::stats))
-        .route(
-            "/api/todos/{id}",
-            get(handlers::get)
-                .patch(handlers::update)
-                .delete(handlers::delete),
-        )
+        .route("/api/todos/{id}", get(handlers::get).patch(handlers::update).delete(handlers::delete))
         .with_state(state)
 }
 
