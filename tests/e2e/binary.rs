@@ -92,6 +92,7 @@ async fn ready_file_banner_and_graceful_stop() {
     assert_eq!(r["env"]["RESOURCE_CLIENT_ID"], RESOURCE_CLIENT);
     assert_eq!(r["env"]["REDIRECT_URI"], REDIRECT);
     assert_eq!(r["ca_cert"], Value::Null);
+    assert!(r["notes"].as_str().unwrap().starts_with("http://localhost:"));
 
     let http = reqwest::Client::new();
     let idp = r["idp"].as_str().unwrap();
@@ -186,4 +187,41 @@ fn keys_new_prints_a_pem_that_loads() {
     assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
     let key = xaa_core::jose::SigningKey::from_pem("idp-test", &pem).unwrap();
     assert_eq!(key.public_jwk()["kid"], "idp-test");
+}
+
+/// Signs alice in to the notes app of a running `lab` binary and shows her notes; returns stderr.
+async fn notes_session_log(extra: &[&str], name: &str) -> String {
+    let dir = temp_dir(name);
+    let lab = Running::start(extra, &dir);
+    let (notes, idp) = (lab.ready["notes"].as_str().unwrap().to_owned(), lab.ready["idp"].as_str().unwrap().to_owned());
+    let browser = client(None);
+    let start = browser.get(format!("{notes}/auth/login")).send().await.unwrap();
+    let callback = login_via_pages(&idp, &browser, &location(&start), "alice@acme.example").await;
+    assert_eq!(browser.get(&callback).send().await.unwrap().status(), 303);
+    let page = browser.get(format!("{notes}/notes")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("todo-title"), "the notes page lists todos");
+    lab.interrupt().2
+}
+
+#[tokio::test]
+async fn the_oauth_http_log_masks_secrets_unless_revealed() {
+    let log = notes_session_log(&[], "oauth-log").await;
+    for expected in [
+        "→ POST localhost:",
+        "grant_type=urn:ietf:params:oauth:grant-type:token-exchange",
+        "requested_token_type=urn:ietf:params:oauth:token-type:id-jag",
+        "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "subject_token=eyJ",
+        "assertion=eyJ",
+        "/api/todos",
+        "← 200 OK",
+    ] {
+        assert!(log.contains(expected), "{expected:?} missing from the OAuth HTTP log:\n{log}");
+    }
+    assert!(log.contains("chars)"), "masked values show their length");
+    assert!(!log.contains("lab-notes-secret-not-for-production"), "IdP client secret leaked");
+    assert!(!log.contains("lab-notes-at-todo0-secret-not-for-production"), "resource client secret leaked");
+
+    let revealed = notes_session_log(&["--reveal-secrets"], "oauth-log-reveal").await;
+    assert!(revealed.contains("client_secret=lab-notes-at-todo0-secret-not-for-production"), "{revealed}");
 }

@@ -1,7 +1,6 @@
 //! Real-browser tests: headless Chromium through ChromeDriver (Debian's `chromium` and
 //! `chromium-driver`, installed by `./scripts/test.sh`). Screenshots go to `target/screenshots/`.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -78,94 +77,6 @@ impl Browser {
 fn screenshot_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.parent().and_then(|d| d.parent()).and_then(|d| d.parent()).unwrap().join("screenshots")
-}
-
-/// A stand-in requestor callback: answers every request with a small page showing its query.
-fn callback_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            let _ = reader.read_line(&mut request_line);
-            let mut line = String::new();
-            while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
-                line.clear();
-            }
-            let body = "<!doctype html><title>Callback</title><h1>Requestor callback reached</h1>";
-            let _ = write!(
-                &stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
-
-#[tokio::test]
-async fn sign_in_through_the_idp_pages_in_chromium() {
-    let callback = callback_server();
-    let lab = TestLab::start_configured(|c| c.ports.notes = callback).await;
-    let redirect = format!("http://localhost:{callback}/auth/callback");
-    let browser = Browser::start().await;
-    let b = &browser.client;
-
-    b.goto(&lab.authorize_url(NOTES_CLIENT, &redirect, &[("state", "s-123")])).await.unwrap();
-    assert_eq!(b.title().await.unwrap(), "Sign in · XAA Lab");
-    assert!(browser.text().await.contains("to continue to Lab Notes"));
-    browser.screenshot("idp-login-email").await;
-    let email = b.find(Locator::Id("email")).await.unwrap();
-    email.send_keys("carol@acme.example").await.unwrap();
-    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-
-    b.wait().for_element(Locator::Id("code")).await.unwrap();
-    assert!(browser.text().await.contains("carol@acme.example"));
-    // A wrong code first: the page says what is expected.
-    b.find(Locator::Id("code")).await.unwrap().send_keys("12ab").await.unwrap();
-    b.execute("document.querySelector('form').submit()", vec![]).await.unwrap();
-    b.wait().for_element(Locator::Css("p.error")).await.unwrap();
-    assert!(browser.text().await.contains("The code is 6 digits"));
-    browser.screenshot("idp-login-code-error").await;
-    b.find(Locator::Id("code")).await.unwrap().send_keys("654321").await.unwrap();
-    browser.screenshot("idp-login-code").await;
-    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let landed = loop {
-        let url = b.current_url().await.unwrap().to_string();
-        if url.contains("/auth/callback") || Instant::now() > deadline {
-            break url;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(landed.starts_with(&redirect), "{landed}");
-    assert_eq!(query_param(&landed, "state").as_deref(), Some("s-123"));
-    assert_eq!(query_param(&landed, "iss").as_deref(), Some(lab.idp()));
-    let code = query_param(&landed, "code").unwrap();
-
-    // The code redeems for an ID token of carol, issued to the notes client.
-    let tokens: serde_json::Value = lab
-        .http
-        .post(format!("{}/token", lab.idp()))
-        .basic_auth(NOTES_CLIENT, Some(NOTES_SECRET))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (_, claims) = decode(tokens["id_token"].as_str().unwrap());
-    assert_eq!((claims["email"].as_str(), claims["aud"].as_str()), (Some("carol@acme.example"), Some(NOTES_CLIENT)));
-    assert_eq!(claims["name"], "Carol Chen");
-    browser.close().await;
 }
 
 #[tokio::test]

@@ -184,3 +184,18 @@ async fn todos_survive_a_restart_with_a_data_dir() {
     assert_eq!(list["data"][4]["title"], "Remember me");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_notes_app_works_over_tls() {
+    let lab = TestLab::start_tls().await;
+    assert!(lab.notes().starts_with("https://localhost:"));
+    let browser = lab.notes_login("alice@acme.example").await;
+    let (status, html) = lab.notes_page(&browser, "/notes").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("alice@acme.example"));
+    assert_eq!(
+        html.matches("class=\"todo-title\"").count(),
+        4,
+        "the four seed todos, through both exchanges over HTTPS"
+    );
+}

@@ -106,26 +106,32 @@ impl TestLab {
 
     /// Drives the login pages in `browser` (email, then code) and returns the redirect `Location`.
     pub async fn login_redirect(&self, browser: &reqwest::Client, authorize_url: &str, email: &str) -> String {
-        let page = browser.get(authorize_url).send().await.unwrap();
-        assert_eq!(page.status(), StatusCode::OK, "authorize shows the login page");
-        let html = page.text().await.unwrap();
-        let (login, csrf) = (hidden(&html, "login"), hidden(&html, "csrf"));
-        let code_page = browser
-            .post(format!("{}/login/email", self.idp()))
-            .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("email", email)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(code_page.status(), StatusCode::OK);
-        assert!(code_page.text().await.unwrap().contains("6-digit code"));
-        let done = browser
-            .post(format!("{}/login/code", self.idp()))
-            .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("code", "123456")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(done.status(), StatusCode::SEE_OTHER, "login ends with a redirect");
-        location(&done)
+        login_via_pages(self.idp(), browser, authorize_url, email).await
+    }
+
+    /// The notes app's base URL.
+    pub fn notes(&self) -> &str {
+        &self.lab.urls.notes
+    }
+
+    /// Signs `email` in to the lab's notes app in a fresh browser (cookie jar): notes → IdP login
+    /// pages → callback. Returns the browser, signed in.
+    pub async fn notes_login(&self, email: &str) -> reqwest::Client {
+        let browser = self.browser();
+        let start = browser.get(format!("{}/auth/login", self.notes())).send().await.unwrap();
+        assert_eq!(start.status(), StatusCode::SEE_OTHER, "the notes app sends the browser to the IdP");
+        let callback = self.login_redirect(&browser, &location(&start), email).await;
+        assert!(callback.starts_with(&format!("{}/auth/callback?", self.notes())), "{callback}");
+        let done = browser.get(&callback).send().await.unwrap();
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "the callback signs in");
+        assert_eq!(location(&done), "/notes");
+        browser
+    }
+
+    /// `GET {notes}{path}` in `browser`; returns status and HTML.
+    pub async fn notes_page(&self, browser: &reqwest::Client, path: &str) -> (StatusCode, String) {
+        let resp = browser.get(format!("{}{path}", self.notes())).send().await.unwrap();
+        (resp.status(), resp.text().await.unwrap())
     }
 
     /// Logs `email` in to `client` through the real pages and code grant.
@@ -253,7 +259,33 @@ impl TestLab {
     }
 }
 
-fn client(ca: Option<&[u8]>) -> reqwest::Client {
+/// Drives the IdP at `idp` in `browser`: the authorize URL shows the email page, then the code
+/// page; returns the `Location` the login ends with (the client's redirect URI with the code).
+pub async fn login_via_pages(idp: &str, browser: &reqwest::Client, authorize_url: &str, email: &str) -> String {
+    let page = browser.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "authorize shows the login page");
+    let html = page.text().await.unwrap();
+    let (login, csrf) = (hidden(&html, "login"), hidden(&html, "csrf"));
+    let code_page = browser
+        .post(format!("{idp}/login/email"))
+        .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("email", email)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_page.status(), StatusCode::OK);
+    assert!(code_page.text().await.unwrap().contains("6-digit code"));
+    let done = browser
+        .post(format!("{idp}/login/code"))
+        .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("code", "123456")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER, "login ends with a redirect");
+    location(&done)
+}
+
+/// A browser-like client: cookie jar, no redirects, trusting the lab CA when given.
+pub fn client(ca: Option<&[u8]>) -> reqwest::Client {
     let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true);
     if let Some(pem) = ca {
         b = b.add_root_certificate(reqwest::Certificate::from_pem(pem).unwrap());

@@ -9,5 +9,7 @@ mod binary;
 mod browser;
 mod flow;
 mod jwt_bearer;
+mod notes;
+mod notes_browser;
 mod todo_api;
 mod token_exchange;

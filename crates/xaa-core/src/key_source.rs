@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
+use crate::http_client::LazyClient;
 use crate::jose::KeySet;
 
 /// A future returned by [`KeySource::key`].
@@ -43,40 +44,20 @@ impl KeySource for StaticKeySource {
     }
 }
 
-/// Builds the HTTP client of an [`HttpKeySource`].
-pub type ClientFactory = Box<dyn Fn() -> Result<reqwest::Client, String> + Send + Sync>;
-
 /// Keys fetched from `{issuer}/.well-known/openid-configuration` (then RFC 8414's
 /// `oauth-authorization-server`) → `jwks_uri`, cached per issuer.
+#[derive(Debug)]
 pub struct HttpKeySource {
-    make_client: ClientFactory,
-    http: OnceLock<Result<reqwest::Client, String>>,
+    http: Arc<LazyClient>,
     min_refetch: Duration,
     cache: Mutex<HashMap<String, (KeySet, Instant)>>,
 }
 
-impl std::fmt::Debug for HttpKeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpKeySource").field("min_refetch", &self.min_refetch).finish_non_exhaustive()
-    }
-}
-
 impl HttpKeySource {
-    /// A key source whose HTTP client (redirects off, timeout, trusted roots: the caller's
-    /// choice) is built by `make_client` on first use or by [`HttpKeySource::warm`]. Building a
-    /// TLS-capable client costs tens of milliseconds (OpenSSL 3 context set-up), so the lab does
-    /// it off the start-up path. An unknown `kid` triggers at most one refetch per `min_refetch`.
-    pub fn new(make_client: ClientFactory, min_refetch: Duration) -> Self {
-        Self { make_client, http: OnceLock::new(), min_refetch, cache: Mutex::new(HashMap::new()) }
-    }
-
-    /// Builds the HTTP client now (blocking), if not built yet.
-    pub fn warm(&self) {
-        let _ = self.client();
-    }
-
-    fn client(&self) -> Result<&reqwest::Client, String> {
-        self.http.get_or_init(|| (self.make_client)()).as_ref().map_err(Clone::clone)
+    /// A key source fetching with `http` (redirects off, timeout, trusted roots: the caller's
+    /// choice). An unknown `kid` triggers at most one refetch per `min_refetch`.
+    pub fn new(http: Arc<LazyClient>, min_refetch: Duration) -> Self {
+        Self { http, min_refetch, cache: Mutex::new(HashMap::new()) }
     }
 
     async fn fetch(&self, issuer: &str) -> Result<KeySet, String> {
@@ -103,7 +84,7 @@ impl HttpKeySource {
     }
 
     async fn get_json(&self, url: &str) -> Result<Value, String> {
-        let resp = self.client()?.get(url).send().await.map_err(|e| format!("GET {url} failed: {e}"))?;
+        let resp = self.http.get()?.get(url).send().await.map_err(|e| format!("GET {url} failed: {e}"))?;
         if !resp.status().is_success() {
             return Err(format!("GET {url} answered {}", resp.status()));
         }

@@ -17,6 +17,7 @@
 
 pub mod claims;
 pub mod clock;
+pub mod http_client;
 pub mod jose;
 pub mod key_source;
 pub mod oauth;

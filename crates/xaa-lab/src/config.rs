@@ -56,6 +56,8 @@ pub struct LabConfig {
     pub fixtures_dir: Option<PathBuf>,
     /// Keys directory (embedded keys when `None`).
     pub keys_dir: Option<PathBuf>,
+    /// Show tokens and secrets in full in the notes app's OAuth HTTP log (masked by default).
+    pub reveal_secrets: bool,
     /// The clock every component uses.
     pub clock: SharedClock,
 }
@@ -70,6 +72,7 @@ impl Default for LabConfig {
             storage: Storage::Dir(PathBuf::from("lab-data")),
             fixtures_dir: None,
             keys_dir: None,
+            reveal_secrets: false,
             clock: Arc::new(SystemClock::new()),
         }
     }

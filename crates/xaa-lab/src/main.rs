@@ -69,6 +69,9 @@ struct RunArgs {
     /// Read idp-*.pem and resource-as-*.pem signing keys from this directory.
     #[arg(long, global = true, value_name = "DIR", env = "LAB_KEYS")]
     keys: Option<PathBuf>,
+    /// Show tokens and secrets in full in the OAuth HTTP log (they are masked by default).
+    #[arg(long, global = true)]
+    reveal_secrets: bool,
 }
 
 impl RunArgs {
@@ -81,6 +84,7 @@ impl RunArgs {
             tls_dir: Some(self.data_dir.join("tls")),
             fixtures_dir: self.fixtures.clone(),
             keys_dir: self.keys.clone(),
+            reveal_secrets: self.reveal_secrets,
             ..LabConfig::default()
         }
     }
@@ -130,6 +134,7 @@ fn run_lab(args: RunArgs) -> anyhow::Result<()> {
         )
         .with_target(false)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -168,6 +173,7 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
         ("IdP (issuer)", &u.idp),
         ("Resource authorization server", &u.authorization_server),
         ("Todo API", &u.todo_api),
+        ("Notes app (requestor)", &u.notes),
     ] {
         out.push_str(&format!("  {name:<31} {url}\n"));
     }

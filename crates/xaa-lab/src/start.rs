@@ -13,8 +13,10 @@ use axum_server::tls_openssl::{OpenSSLAcceptor, OpenSSLConfig};
 use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use xaa_core::http_client::LazyClient;
 use xaa_core::key_source::HttpKeySource;
 use xaa_idp::{IdpConfig, IdpState, Lifetimes};
+use xaa_notes::{NotesConfig, NotesState};
 use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Store, TodoApiConfig, TodoState};
 
 use crate::config::{LabConfig, Ports, Storage, Urls};
@@ -67,7 +69,7 @@ pub struct LabHandle {
     pub idp: Arc<IdpState>,
     /// The fixtures the lab runs with.
     pub fixtures: Fixtures,
-    handles: Vec<Handle<SocketAddr>>,
+    handles: Vec<(&'static str, Handle<SocketAddr>)>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -88,13 +90,14 @@ impl Lab {
         let as_l = listen("resource authorization server", config.ports.authorization_server)?;
         let todo_l = listen("todo API", config.ports.todo_api)?;
         let console_l = listen("console", config.ports.console)?;
+        let notes_l = listen("notes app", config.ports.notes)?;
         let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
         let ports = Ports {
             console: port(&console_l),
             idp: port(&idp_l),
             authorization_server: port(&as_l),
             todo_api: port(&todo_l),
-            notes: config.ports.notes,
+            notes: port(&notes_l),
         };
         let urls = Urls::new(config.tls, ports);
 
@@ -128,10 +131,10 @@ impl Lab {
         .map_err(|e| StartError::Storage(e.to_string()))?;
 
         let ca_pem = tls_material.as_ref().map(|t| t.ca_cert_pem.clone());
-        let idp_keys =
-            Arc::new(HttpKeySource::new(Box::new(move || outbound_client(ca_pem.as_deref())), Duration::from_secs(1)));
-        let warm = idp_keys.clone();
+        let http = Arc::new(LazyClient::new(Box::new(move || outbound_client(ca_pem.as_deref()))));
+        let warm = http.clone();
         tokio::task::spawn_blocking(move || warm.warm());
+        let idp_keys = Arc::new(HttpKeySource::new(http.clone(), Duration::from_secs(1)));
         let store =
             Store::open(db_path("resource.sqlite")?.as_deref()).map_err(|e| StartError::Storage(e.to_string()))?;
         let resources: Vec<ProtectedResource> = fixtures
@@ -164,6 +167,28 @@ impl Lab {
             store,
             config.clock.clone(),
         );
+        let notes_client = fixtures
+            .requestor(ClientRole::Notes)
+            .ok_or_else(|| StartError::Other("clients.json has no \"notes\" client".into()))?;
+        let notes = NotesState::new(
+            NotesConfig {
+                base_url: urls.notes.clone(),
+                idp_issuer: urls.idp.clone(),
+                authorization_server: urls.authorization_server.clone(),
+                todo_api: urls.todo_api.clone(),
+                client_id: notes_client.idp.client_id.clone(),
+                client_secret: notes_client.idp.client_secret.clone(),
+                resource_client_id: notes_client.resource_as.client_id.clone(),
+                resource_client_secret: notes_client.resource_as.client_secret.clone(),
+                scopes: "todos.read todos.write".into(),
+                secure_cookies: config.tls,
+                reveal_secrets: config.reveal_secrets,
+            },
+            db_path("notes.sqlite")?.as_deref(),
+            http.clone(),
+            config.clock.clone(),
+        )
+        .map_err(|e| StartError::Storage(e.to_string()))?;
         let byo = fixtures
             .requestor(ClientRole::BringYourOwn)
             .ok_or_else(|| StartError::Other("clients.json has no \"bring-your-own\" client".into()))?;
@@ -197,6 +222,7 @@ impl Lab {
             ("resource-as", as_l, xaa_resource_as::authz_router(as_state)),
             ("todo-api", todo_l, xaa_resource_as::todo_router(todo_state)),
             ("console", console_l, console),
+            ("notes", notes_l, xaa_notes::router(notes)),
         ] {
             handle.serve(service, listener, router, tls_config.clone())?;
         }
@@ -237,9 +263,21 @@ impl LabHandle {
                 }
             }),
         };
-        self.handles.push(handle);
+        self.handles.push((service, handle));
         self.tasks.push(task);
         Ok(())
+    }
+
+    /// Stops one component (`idp`, `resource-as`, `todo-api`, `console`, `notes`) at once, to show
+    /// what its clients do when it is down. `false` when no component has that name.
+    pub fn stop_component(&self, service: &str) -> bool {
+        let found = self.handles.iter().filter(|(name, _)| *name == service);
+        let mut any = false;
+        for (_, h) in found {
+            h.shutdown();
+            any = true;
+        }
+        any
     }
 
     /// The JSON written to `--ready-file`.
@@ -248,7 +286,7 @@ impl LabHandle {
             "idp": self.urls.idp,
             "authorization_server": self.urls.authorization_server,
             "todo_api": self.urls.todo_api,
-            "notes": serde_json::Value::Null,
+            "notes": self.urls.notes,
             "console": self.urls.console,
             "ca_cert": self.ca_cert.as_ref().map(|p| p.display().to_string()),
             "env": self.env,
@@ -257,7 +295,7 @@ impl LabHandle {
 
     /// Stops accepting connections, lets requests in flight finish (up to `grace`), then returns.
     pub async fn shutdown(mut self, grace: Duration) {
-        for h in &self.handles {
+        for (_, h) in &self.handles {
             h.graceful_shutdown(Some(grace));
         }
         for t in self.tasks.drain(..) {
@@ -268,7 +306,7 @@ impl LabHandle {
 
 impl Drop for LabHandle {
     fn drop(&mut self) {
-        for h in &self.handles {
+        for (_, h) in &self.handles {
             h.shutdown();
         }
     }

@@ -1,0 +1,126 @@
+//! The "OAuth HTTP" terminal log of the tutorial's requestor, for every outbound call:
+//!
+//! ```text
+//! → POST localhost:4401/token
+//!     grant_type=urn:ietf:params:oauth:grant-type:token-exchange
+//!     subject_token=eyJ0eX…Qw9c (873 chars)
+//! ← 200 OK
+//! ```
+//!
+//! Client secrets, codes, verifiers and tokens show only their ends unless `reveal_secrets` is on.
+
+use xaa_core::secret::mask;
+
+use crate::state::NotesState;
+
+/// Form parameters and headers whose values are secrets.
+const SECRET_PARAMS: &[&str] =
+    &["client_secret", "subject_token", "assertion", "code", "code_verifier", "id_token_hint", "access_token", "token"];
+
+/// The app's HTTP client with the OAuth HTTP log (owns its parts, so its futures are `'static`).
+#[derive(Clone, Debug)]
+pub(crate) struct OAuthHttp {
+    client: reqwest::Client,
+    reveal: bool,
+}
+
+impl OAuthHttp {
+    /// The notes app's client.
+    pub(crate) fn of(st: &NotesState) -> Result<Self, String> {
+        Ok(Self { client: st.http.get()?.clone(), reveal: st.config.reveal_secrets })
+    }
+
+    /// The underlying client, to build requests.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends `req`, logging the request and the response status.
+    pub(crate) async fn send(&self, req: reqwest::Request) -> Result<reqwest::Response, String> {
+        tracing::info!(target: "oauth_http", "{}", describe_request(&req, self.reveal));
+        match self.client.execute(req).await {
+            Ok(resp) => {
+                let status = resp.status();
+                tracing::info!(target: "oauth_http", "← {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+                Ok(resp)
+            }
+            Err(e) => {
+                tracing::warn!(target: "oauth_http", "← failed: {e}");
+                Err(describe(&e))
+            }
+        }
+    }
+}
+
+/// `→ METHOD host/path`, then the masked `Authorization` header and form parameters.
+fn describe_request(req: &reqwest::Request, reveal: bool) -> String {
+    let url = req.url();
+    let mut text = format!(
+        "→ {} {}{}{}",
+        req.method(),
+        url.host_str().unwrap_or(""),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        url.path()
+    );
+    if let Some(auth) = req.headers().get(reqwest::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
+        let shown = if reveal { value.to_owned() } else { mask(value) };
+        text.push_str(&format!("\n    authorization: {scheme} {shown}"));
+    }
+    if let Some(body) = req.body().and_then(|b| b.as_bytes()) {
+        let is_form = req
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
+        if is_form {
+            for (k, v) in form_urlencoded::parse(body) {
+                let shown = if !reveal && SECRET_PARAMS.contains(&k.as_ref()) { mask(&v) } else { v.into_owned() };
+                text.push_str(&format!("\n    {k}={shown}"));
+            }
+        } else {
+            text.push_str(&format!("\n    [{} bytes of {}]", body.len(), content_type(req)));
+        }
+    }
+    text
+}
+
+fn content_type(req: &reqwest::Request) -> String {
+    req.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("unknown type").to_owned()
+}
+
+/// A reqwest error in words a person understands.
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_connect() {
+        "connection refused: the server is not running or not reachable".to_owned()
+    } else if e.is_timeout() {
+        "the server did not answer in time".to_owned()
+    } else {
+        e.to_string()
+    }
+}
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for OAuthHttp {
+    type Error = OidcHttpError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<openidconnect::HttpResponse, OidcHttpError>> + Send + 'c>,
+    >;
+
+    fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let req = reqwest::Request::try_from(request).map_err(|e| OidcHttpError(e.to_string()))?;
+            let resp = this.send(req).await.map_err(OidcHttpError)?;
+            let (status, headers) = (resp.status(), resp.headers().clone());
+            let body = resp.bytes().await.map_err(|e| OidcHttpError(e.to_string()))?;
+            let mut out = http::Response::new(body.to_vec());
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            Ok(out)
+        })
+    }
+}
+
+/// A transport failure seen by `openidconnect`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct OidcHttpError(pub(crate) String);

@@ -1,0 +1,135 @@
+//! The notes app's pages (askama templates, escaped by default).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::todo_client::Todo;
+use crate::xaa::XaaError;
+
+/// `/`: what the app is, and the way in.
+#[derive(Template, WebTemplate)]
+#[template(path = "landing.html")]
+pub(crate) struct LandingPage {
+    pub(crate) signed_in_as: Option<String>,
+}
+
+/// A note in the sidebar.
+#[derive(Debug)]
+pub(crate) struct NoteItem {
+    pub(crate) id: i64,
+    pub(crate) title: String,
+    pub(crate) snippet: String,
+    pub(crate) active: bool,
+}
+
+/// The note in the editor (`id` is `None` for a new note).
+#[derive(Debug)]
+pub(crate) struct Editor {
+    pub(crate) id: Option<i64>,
+    pub(crate) title: String,
+    pub(crate) body: String,
+}
+
+/// Why the todo pane has no data, in words.
+#[derive(Debug)]
+pub(crate) struct Problem {
+    pub(crate) step: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) error: Option<String>,
+    pub(crate) description: String,
+    pub(crate) hint: String,
+    pub(crate) sign_in: bool,
+}
+
+impl From<&XaaError> for Problem {
+    fn from(e: &XaaError) -> Self {
+        match e {
+            XaaError::SignInAgain => Problem {
+                step: "Sign-in".into(),
+                status: None,
+                error: None,
+                description: "The ID token from your sign-in has expired, so no new ID-JAG can be requested.".into(),
+                hint: e.hint().into(),
+                sign_in: true,
+            },
+            XaaError::Refused { step, status, error, description } => Problem {
+                step: step.title().into(),
+                status: Some(*status),
+                error: Some(error.clone()),
+                description: description.clone(),
+                hint: e.hint().into(),
+                sign_in: error == "invalid_grant" && *step == crate::xaa::Step::TokenExchange,
+            },
+            XaaError::Unreachable { step, detail } => Problem {
+                step: step.title().into(),
+                status: None,
+                error: None,
+                description: detail.clone(),
+                hint: e.hint().into(),
+                sign_in: false,
+            },
+        }
+    }
+}
+
+/// `/notes`: the notes list, the selected note, and the todos pane.
+#[derive(Template, WebTemplate)]
+#[template(path = "notes.html")]
+pub(crate) struct NotesPage {
+    pub(crate) name: String,
+    pub(crate) email: String,
+    pub(crate) csrf: String,
+    pub(crate) notes: Vec<NoteItem>,
+    pub(crate) editor: Option<Editor>,
+    pub(crate) return_id: String,
+    pub(crate) flash: Option<String>,
+    pub(crate) note_error: Option<String>,
+    pub(crate) todos: Option<Vec<Todo>>,
+    pub(crate) token_scope: String,
+    pub(crate) token_minutes: i64,
+    pub(crate) problem: Option<Problem>,
+}
+
+/// A friendly error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub(crate) title: String,
+    pub(crate) message: String,
+    pub(crate) retry: Option<String>,
+}
+
+/// An error page with its status.
+pub(crate) struct PageError(pub(crate) StatusCode, pub(crate) ErrorPage);
+
+impl PageError {
+    pub(crate) fn bad_request(title: &str, message: impl Into<String>, retry: Option<&str>) -> Self {
+        Self(
+            StatusCode::BAD_REQUEST,
+            ErrorPage { title: title.into(), message: message.into(), retry: retry.map(str::to_owned) },
+        )
+    }
+
+    pub(crate) fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "notes page failed");
+        Self(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorPage {
+                title: "Something went wrong".into(),
+                message: "Lab Notes could not finish this request. Details are in the lab's terminal.".into(),
+                retry: Some("/notes".into()),
+            },
+        )
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self.1.render() {
+            Ok(html) => (self.0, axum::response::Html(html)).into_response(),
+            Err(_) => (self.0, "error").into_response(),
+        }
+    }
+}

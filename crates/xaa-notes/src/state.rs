@@ -1,0 +1,48 @@
+//! The notes app's shared state.
+
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+use xaa_core::clock::SharedClock;
+use xaa_core::http_client::LazyClient;
+use xaa_core::sqlite::DbError;
+
+use crate::config::NotesConfig;
+use crate::store::Store;
+
+/// State shared by every notes handler.
+pub struct NotesState {
+    pub(crate) config: NotesConfig,
+    pub(crate) store: Store,
+    pub(crate) http: Arc<LazyClient>,
+    pub(crate) clock: SharedClock,
+    /// The IdP's discovered metadata (with its JWKS), fetched on first sign-in.
+    pub(crate) provider: tokio::sync::RwLock<Option<crate::oidc::Metadata>>,
+    /// The resource authorization server's token endpoint, from its RFC 8414 metadata.
+    pub(crate) as_token_endpoint: OnceCell<String>,
+}
+
+impl std::fmt::Debug for NotesState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotesState").field("base_url", &self.config.base_url).finish_non_exhaustive()
+    }
+}
+
+impl NotesState {
+    /// Builds the notes app, storing its state in `db_path` (in memory when `None`).
+    pub fn new(
+        config: NotesConfig,
+        db_path: Option<&std::path::Path>,
+        http: Arc<LazyClient>,
+        clock: SharedClock,
+    ) -> Result<Arc<Self>, DbError> {
+        Ok(Arc::new(Self {
+            config,
+            store: Store::open(db_path)?,
+            http,
+            clock,
+            provider: tokio::sync::RwLock::new(None),
+            as_token_endpoint: OnceCell::new(),
+        }))
+    }
+}

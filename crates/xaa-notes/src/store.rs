@@ -1,0 +1,212 @@
+//! The notes app's SQLite storage. SQL lives only here; every statement is parameterised.
+
+use rusqlite::{OptionalExtension, params};
+use xaa_core::sqlite::{Db, DbError};
+
+/// A sign-in in progress (the `state` is its key).
+#[derive(Clone, Debug)]
+pub(crate) struct PendingLogin {
+    pub(crate) nonce: String,
+    pub(crate) pkce_verifier: String,
+    pub(crate) return_to: String,
+    pub(crate) created_at: i64,
+}
+
+/// A signed-in session.
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub(crate) id_hash: String,
+    pub(crate) csrf: String,
+    pub(crate) sub: String,
+    pub(crate) email: String,
+    pub(crate) name: String,
+    pub(crate) id_token: String,
+    pub(crate) id_token_exp: i64,
+    pub(crate) access_token: Option<CachedToken>,
+}
+
+/// The cached todo-API access token of a session.
+#[derive(Clone, Debug)]
+pub(crate) struct CachedToken {
+    pub(crate) token: String,
+    pub(crate) expires_at: i64,
+    pub(crate) scope: String,
+}
+
+/// A note.
+#[derive(Clone, Debug)]
+pub(crate) struct Note {
+    pub(crate) id: i64,
+    pub(crate) title: String,
+    pub(crate) body: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Store {
+    db: Db,
+}
+
+impl Store {
+    pub(crate) fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
+        Ok(Self { db: Db::open(path, include_str!("schema.sql"))? })
+    }
+
+    pub(crate) async fn insert_login(&self, state: String, login: PendingLogin) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute("DELETE FROM logins WHERE created_at < ?1", params![login.created_at - 3600])?;
+                c.execute(
+                    "INSERT INTO logins (state, nonce, pkce_verifier, return_to, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![state, login.nonce, login.pkce_verifier, login.return_to, login.created_at],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
+    /// Removes and returns the sign-in with this `state` (each is usable once).
+    pub(crate) async fn take_login(&self, state: String) -> Result<Option<PendingLogin>, DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let login = tx
+                    .query_row(
+                        "SELECT nonce, pkce_verifier, return_to, created_at FROM logins WHERE state = ?1",
+                        params![state],
+                        |r| {
+                            Ok(PendingLogin {
+                                nonce: r.get(0)?,
+                                pkce_verifier: r.get(1)?,
+                                return_to: r.get(2)?,
+                                created_at: r.get(3)?,
+                            })
+                        },
+                    )
+                    .optional()?;
+                tx.execute("DELETE FROM logins WHERE state = ?1", params![state])?;
+                tx.commit()?;
+                Ok(login)
+            })
+            .await
+    }
+
+    pub(crate) async fn insert_session(&self, s: Session, expires_at: i64) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute("DELETE FROM sessions WHERE expires_at < ?1", params![expires_at - 2 * 86400])?;
+                c.execute(
+                    "INSERT INTO sessions (id_hash, csrf, sub, email, name, id_token, id_token_exp, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![s.id_hash, s.csrf, s.sub, s.email, s.name, s.id_token, s.id_token_exp, expires_at],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
+    pub(crate) async fn session(&self, id_hash: String, now: i64) -> Result<Option<Session>, DbError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT id_hash, csrf, sub, email, name, id_token, id_token_exp, access_token, access_token_exp, access_scope
+                     FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
+                    params![id_hash, now],
+                    |r| {
+                        let token: Option<String> = r.get(7)?;
+                        Ok(Session {
+                            id_hash: r.get(0)?,
+                            csrf: r.get(1)?,
+                            sub: r.get(2)?,
+                            email: r.get(3)?,
+                            name: r.get(4)?,
+                            id_token: r.get(5)?,
+                            id_token_exp: r.get(6)?,
+                            access_token: match token {
+                                Some(token) => Some(CachedToken {
+                                    token,
+                                    expires_at: r.get(8)?,
+                                    scope: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+                                }),
+                                None => None,
+                            },
+                        })
+                    },
+                )
+                .optional()
+            })
+            .await
+    }
+
+    pub(crate) async fn delete_session(&self, id_hash: String) -> Result<(), DbError> {
+        self.db.call(move |c| c.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash]).map(drop)).await
+    }
+
+    /// Caches (or with `None` forgets) the session's access token.
+    pub(crate) async fn cache_access_token(&self, id_hash: String, token: Option<CachedToken>) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                let (t, exp, scope) = match token {
+                    Some(t) => (Some(t.token), Some(t.expires_at), Some(t.scope)),
+                    None => (None, None, None),
+                };
+                c.execute(
+                    "UPDATE sessions SET access_token = ?2, access_token_exp = ?3, access_scope = ?4 WHERE id_hash = ?1",
+                    params![id_hash, t, exp, scope],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
+    pub(crate) async fn notes(&self, sub: String) -> Result<Vec<Note>, DbError> {
+        self.db
+            .call(move |c| {
+                let mut stmt =
+                    c.prepare("SELECT id, title, body FROM notes WHERE sub = ?1 ORDER BY updated_at DESC, id DESC")?;
+                stmt.query_map(params![sub], row_to_note)?.collect()
+            })
+            .await
+    }
+
+    pub(crate) async fn create_note(&self, sub: String, title: String, body: String, now: i64) -> Result<i64, DbError> {
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO notes (sub, title, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                    params![sub, title, body, now],
+                )?;
+                Ok(c.last_insert_rowid())
+            })
+            .await
+    }
+
+    /// Saves a note; `false` when the user has no such note.
+    pub(crate) async fn update_note(
+        &self,
+        sub: String,
+        id: i64,
+        title: String,
+        body: String,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        self.db
+            .call(move |c| {
+                let n = c.execute(
+                    "UPDATE notes SET title = ?3, body = ?4, updated_at = ?5 WHERE sub = ?1 AND id = ?2",
+                    params![sub, id, title, body, now],
+                )?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    pub(crate) async fn delete_note(&self, sub: String, id: i64) -> Result<bool, DbError> {
+        self.db
+            .call(move |c| Ok(c.execute("DELETE FROM notes WHERE sub = ?1 AND id = ?2", params![sub, id])? == 1))
+            .await
+    }
+}
+
+fn row_to_note(r: &rusqlite::Row<'_>) -> rusqlite::Result<Note> {
+    Ok(Note { id: r.get(0)?, title: r.get(1)?, body: r.get(2)? })
+}

@@ -1,0 +1,190 @@
+//! The two XAA exchanges, from the requestor's side:
+//!
+//! 1. RFC 8693 token exchange at the IdP: the user's ID token → an ID-JAG for the resource
+//!    authorization server (`audience`) and the todo API (`resource`);
+//! 2. RFC 7523 jwt-bearer at that authorization server, with the app's *resource-AS* credentials:
+//!    the ID-JAG → an access token.
+//!
+//! The access token is cached in the session until shortly before it expires; the exchanges run
+//! again only then (or when the user asks for a fresh token).
+
+use serde_json::Value;
+use xaa_core::urn;
+
+use crate::oauth_http::OAuthHttp;
+use crate::state::NotesState;
+use crate::store::{CachedToken, Session};
+
+/// A cached access token is replaced this many seconds before it expires.
+pub(crate) const REFRESH_MARGIN: i64 = 60;
+
+/// Which call of the chain failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Token exchange at the IdP.
+    TokenExchange,
+    /// jwt-bearer at the resource authorization server.
+    JwtBearer,
+    /// The todo API itself.
+    TodoApi,
+}
+
+impl Step {
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            Step::TokenExchange => "Token exchange at the IdP",
+            Step::JwtBearer => "JWT bearer grant at the todo app's authorization server",
+            Step::TodoApi => "Call to the todo API",
+        }
+    }
+}
+
+/// Why there are no todos to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum XaaError {
+    /// The ID token expired: the user must sign in at the IdP again.
+    SignInAgain,
+    /// A server refused, with its OAuth (or bearer) error.
+    Refused { step: Step, status: u16, error: String, description: String },
+    /// A server could not be reached or answered nonsense.
+    Unreachable { step: Step, detail: String },
+}
+
+impl XaaError {
+    /// One sentence on what this means and what to do.
+    pub(crate) fn hint(&self) -> &'static str {
+        match self {
+            XaaError::SignInAgain => "Your sign-in at the IdP has expired. Sign in again to reach your todos.",
+            XaaError::Unreachable { .. } => "The server did not answer. Is the lab still running? Your notes are safe.",
+            XaaError::Refused { error, step, .. } => match (error.as_str(), step) {
+                ("invalid_target", _) => {
+                    "IT has not connected this app to the todo app, or revoked the connection. An administrator must grant it at the IdP; your notes are unaffected."
+                }
+                ("invalid_scope", _) => {
+                    "The connection IT granted does not cover the scopes this app asks for (todos.read todos.write)."
+                }
+                ("invalid_client", _) => "The app's client credentials were refused. Check its configuration.",
+                ("invalid_grant", Step::TokenExchange) => "The IdP no longer accepts your sign-in. Sign in again.",
+                ("invalid_grant", _) => "The authorization server refused the ID-JAG. Get a fresh token to try again.",
+                ("insufficient_scope", _) => "The access token does not allow this action.",
+                ("invalid_token", _) => "The todo API refused the access token. Get a fresh token to try again.",
+                _ => "The request was refused. The error below says why.",
+            },
+        }
+    }
+}
+
+/// An access token for the todo API: the cached one, or a new one from both exchanges.
+pub(crate) async fn access_token(st: &NotesState, session: &Session, fresh: bool) -> Result<CachedToken, XaaError> {
+    let now = st.clock.now();
+    if !fresh && let Some(cached) = session.access_token.as_ref().filter(|t| now < t.expires_at - REFRESH_MARGIN) {
+        return Ok(cached.clone());
+    }
+    if now >= session.id_token_exp {
+        return Err(XaaError::SignInAgain);
+    }
+    let id_jag = token_exchange(st, session).await?;
+    let token = jwt_bearer(st, &id_jag).await?;
+    st.store
+        .cache_access_token(session.id_hash.clone(), Some(token.clone()))
+        .await
+        .map_err(|e| XaaError::Unreachable { step: Step::JwtBearer, detail: e.to_string() })?;
+    Ok(token)
+}
+
+/// Forgets the session's cached access token (the next call runs both exchanges).
+pub(crate) async fn forget_token(st: &NotesState, session: &Session) -> Result<(), xaa_core::sqlite::DbError> {
+    st.store.cache_access_token(session.id_hash.clone(), None).await
+}
+
+async fn token_exchange(st: &NotesState, session: &Session) -> Result<String, XaaError> {
+    let step = Step::TokenExchange;
+    let endpoint = crate::oidc::token_endpoint(st).await.map_err(|detail| XaaError::Unreachable { step, detail })?;
+    let c = &st.config;
+    let form = [
+        ("grant_type", urn::GRANT_TOKEN_EXCHANGE),
+        ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
+        ("audience", c.authorization_server.as_str()),
+        ("resource", c.todo_api.as_str()),
+        ("scope", c.scopes.as_str()),
+        ("subject_token", session.id_token.as_str()),
+        ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN),
+        ("client_id", c.client_id.as_str()),
+        ("client_secret", c.client_secret.expose()),
+    ];
+    let body = post_form(st, step, &endpoint, &form).await?;
+    if body["issued_token_type"] != urn::TOKEN_TYPE_ID_JAG || body["token_type"] != urn::TOKEN_TYPE_N_A {
+        return Err(XaaError::Unreachable {
+            step,
+            detail: format!(
+                "the IdP answered without an ID-JAG (issued_token_type {}, token_type {})",
+                body["issued_token_type"], body["token_type"]
+            ),
+        });
+    }
+    string(&body, "access_token", step)
+}
+
+async fn jwt_bearer(st: &NotesState, id_jag: &str) -> Result<CachedToken, XaaError> {
+    let step = Step::JwtBearer;
+    let endpoint = as_token_endpoint(st).await.map_err(|detail| XaaError::Unreachable { step, detail })?;
+    let c = &st.config;
+    let form = [
+        ("grant_type", urn::GRANT_JWT_BEARER),
+        ("assertion", id_jag),
+        ("client_id", c.resource_client_id.as_str()),
+        ("client_secret", c.resource_client_secret.expose()),
+    ];
+    let body = post_form(st, step, &endpoint, &form).await?;
+    let expires_in = body["expires_in"].as_i64().unwrap_or(300);
+    Ok(CachedToken {
+        token: string(&body, "access_token", step)?,
+        expires_at: st.clock.now() + expires_in,
+        scope: body["scope"].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+/// The authorization server's token endpoint from its RFC 8414 metadata, whose `issuer` must be
+/// the one configured (RFC 8414 §3.3).
+async fn as_token_endpoint(st: &NotesState) -> Result<String, String> {
+    st.as_token_endpoint
+        .get_or_try_init(|| async {
+            let issuer = &st.config.authorization_server;
+            let url = format!("{issuer}/.well-known/oauth-authorization-server");
+            let http = OAuthHttp::of(st)?;
+            let req = http.client().get(&url).build().map_err(|e| e.to_string())?;
+            let resp = http.send(req).await?;
+            let meta: Value = resp.json().await.map_err(|e| format!("{url}: {e}"))?;
+            if meta["issuer"].as_str() != Some(issuer) {
+                return Err(format!("{url} names issuer {}, not {issuer}", meta["issuer"]));
+            }
+            meta["token_endpoint"].as_str().map(str::to_owned).ok_or_else(|| format!("{url} has no token_endpoint"))
+        })
+        .await
+        .cloned()
+}
+
+async fn post_form(st: &NotesState, step: Step, url: &str, form: &[(&str, &str)]) -> Result<Value, XaaError> {
+    let unreachable = |detail: String| XaaError::Unreachable { step, detail };
+    let http = OAuthHttp::of(st).map_err(unreachable)?;
+    let req = http.client().post(url).form(form).build().map_err(|e| unreachable(e.to_string()))?;
+    let resp = http.send(req).await.map_err(unreachable)?;
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if status == 200 {
+        return Ok(body);
+    }
+    Err(XaaError::Refused {
+        step,
+        status,
+        error: body["error"].as_str().unwrap_or("(no error code)").to_owned(),
+        description: body["error_description"].as_str().unwrap_or("").to_owned(),
+    })
+}
+
+fn string(body: &Value, field: &str, step: Step) -> Result<String, XaaError> {
+    body[field]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| XaaError::Unreachable { step, detail: format!("the response has no {field}") })
+}
