@@ -225,3 +225,42 @@ async fn the_oauth_http_log_masks_secrets_unless_revealed() {
     let revealed = notes_session_log(&["--reveal-secrets"], "oauth-log-reveal").await;
     assert!(revealed.contains("client_secret=lab-notes-at-todo0-secret-not-for-production"), "{revealed}");
 }
+
+#[tokio::test]
+async fn fixtures_and_keys_can_be_overridden() {
+    let dir = temp_dir("overrides");
+    let fixtures = dir.join("fixtures");
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    std::fs::create_dir_all(&keys).unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    for f in ["clients.json", "policy.json", "todos.json"] {
+        std::fs::copy(repo.join(f), fixtures.join(f)).unwrap();
+    }
+    std::fs::write(fixtures.join("users.json"), r#"[{"email": "zoe@override.example", "name": "Zoe Override"}]"#)
+        .unwrap();
+    for kid in ["idp-2099-01", "resource-as-2099-01"] {
+        let out = Command::new(lab_binary()).args(["keys", "new", "--kid", kid]).output().unwrap();
+        std::fs::write(keys.join(format!("{kid}.pem")), out.stdout).unwrap();
+    }
+    let lab = Running::start(&["--fixtures", fixtures.to_str().unwrap(), "--keys", keys.to_str().unwrap()], &dir);
+    let http = reqwest::Client::new();
+    let console = http.get(lab.ready["console"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(console.contains("zoe@override.example") && !console.contains("alice@acme.example"));
+    let jwks: Value =
+        http.get(format!("{}/jwks", lab.ready["idp"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], "idp-2099-01");
+    let (ok, _, _) = lab.interrupt();
+    assert!(ok);
+}
+
+#[test]
+fn a_broken_fixture_is_named_in_the_error() {
+    let dir = temp_dir("broken");
+    std::fs::write(dir.join("clients.json"), "[ not json").unwrap();
+    let out =
+        Command::new(lab_binary()).args(["--ephemeral-ports", "--in-memory", "--fixtures"]).arg(&dir).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("clients.json"), "{stderr}");
+}
