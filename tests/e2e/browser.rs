@@ -114,3 +114,70 @@ async fn console_home_in_chromium() {
     browser.screenshot("console-home").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_live_trace_receives_a_notes_flow_in_chromium() {
+    let lab = TestLab::start().await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    b.goto(&format!("{}/trace", lab.lab.urls.console)).await.unwrap();
+    assert_eq!(b.title().await.unwrap(), "Live trace · XAA Lab");
+    // Wait until the page's event stream is connected, then drive a flow from outside the page.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.find(Locator::Id("live")).await.unwrap().text().await.unwrap() != "● live" {
+        assert!(Instant::now() < deadline, "the live trace never connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let notes = lab.notes_login("grace@acme.example").await;
+    assert_eq!(lab.notes_page(&notes, "/notes").await.0, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = browser.text().await;
+        if text.contains("jwt-bearer") && text.contains("grace@acme.example") && text.contains("todo API") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the flow never appeared live: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Open the jwt-bearer request: the checks the authorization server ran are listed. (Live
+    // refreshes may still be arriving, so open it until it stays open.)
+    let open = "document.querySelectorAll('details.event').forEach(function (d) { if (d.textContent.includes('jwt-bearer')) d.open = true; })";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        b.execute(open, vec![]).await.unwrap();
+        let text = browser.text().await;
+        if text.contains("What the server checked") && text.contains("✓ signature") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the checks never showed: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.screenshot("console-live-trace").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_tampered_id_jag_fails_the_signature_check_in_the_inspector() {
+    let lab = TestLab::start().await;
+    let login = lab.login("alice@acme.example").await;
+    let jag = lab.id_jag(&login.id_token).await;
+    let (_, claims) = decode(&jag);
+    let mut claims = claims.as_object().unwrap().clone();
+    claims.insert("scope".into(), "todos.admin".into());
+    let forged = sign(&untrusted_key("idp-2026-01"), "oauth-id-jag+jwt", &claims);
+    let tampered = format!("{}.{}", &forged[..forged.rfind('.').unwrap()], &jag[jag.rfind('.').unwrap() + 1..]);
+
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    b.goto(&format!("{}/inspect", lab.lab.urls.console)).await.unwrap();
+    b.find(Locator::Id("token")).await.unwrap().send_keys(&tampered).await.unwrap();
+    b.find(Locator::Id("inspect")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("verdict")).await.unwrap();
+    let refusal = b.find(Locator::Id("refusal")).await.unwrap().text().await.unwrap();
+    assert!(refusal.contains("signature does not verify"), "{refusal}");
+    let checks = b.find(Locator::Id("checks")).await.unwrap().text().await.unwrap();
+    assert!(checks.contains("✗ signature"), "{checks}");
+    assert!(browser.text().await.contains("ID-JAG (Identity Assertion JWT Authorization Grant)"));
+    browser.screenshot("console-inspector-tampered").await;
+    browser.close().await;
+}

@@ -7,6 +7,7 @@ mod harness;
 mod authorize;
 mod binary;
 mod browser;
+mod console;
 mod flow;
 mod jwt_bearer;
 mod notes;

@@ -18,6 +18,7 @@
 pub mod claims;
 pub mod clock;
 pub mod http_client;
+pub mod inspect;
 pub mod jose;
 pub mod key_source;
 pub mod oauth;
@@ -25,6 +26,7 @@ pub mod scope;
 pub mod secret;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod trace;
 pub mod urn;
 pub mod validation;
 

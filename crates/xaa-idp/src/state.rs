@@ -38,6 +38,11 @@ impl IdpState {
         &self.config.issuer
     }
 
+    /// The public keys that verify this IdP's tokens.
+    pub fn public_keys(&self) -> &KeySet {
+        &self.key_set
+    }
+
     /// The current connection policy.
     pub fn connections(&self) -> Vec<Connection> {
         self.connections.read().map(|c| c.clone()).unwrap_or_default()

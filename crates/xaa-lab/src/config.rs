@@ -58,6 +58,8 @@ pub struct LabConfig {
     pub keys_dir: Option<PathBuf>,
     /// Show tokens and secrets in full in the notes app's OAuth HTTP log (masked by default).
     pub reveal_secrets: bool,
+    /// How many requests the trace keeps (oldest dropped first).
+    pub trace_capacity: usize,
     /// The clock every component uses.
     pub clock: SharedClock,
 }
@@ -73,6 +75,7 @@ impl Default for LabConfig {
             fixtures_dir: None,
             keys_dir: None,
             reveal_secrets: false,
+            trace_capacity: 2000,
             clock: Arc::new(SystemClock::new()),
         }
     }

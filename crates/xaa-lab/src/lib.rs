@@ -16,6 +16,7 @@ mod config;
 mod console;
 mod env_file;
 mod fixtures;
+mod recorder;
 mod start;
 pub mod tls;
 

@@ -15,6 +15,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use xaa_core::http_client::LazyClient;
 use xaa_core::key_source::HttpKeySource;
+use xaa_core::trace::Trace;
 use xaa_idp::{IdpConfig, IdpState, Lifetimes};
 use xaa_notes::{NotesConfig, NotesState};
 use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Store, TodoApiConfig, TodoState};
@@ -22,6 +23,7 @@ use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Store, TodoA
 use crate::config::{LabConfig, Ports, Storage, Urls};
 use crate::env_file::EnvFile;
 use crate::fixtures::{ClientRole, Fixtures, LabKeys};
+use crate::recorder::Recorder;
 use crate::tls;
 
 /// Why the lab could not start.
@@ -69,6 +71,8 @@ pub struct LabHandle {
     pub idp: Arc<IdpState>,
     /// The fixtures the lab runs with.
     pub fixtures: Fixtures,
+    /// Every request the components received or sent.
+    pub trace: Arc<Trace>,
     handles: Vec<(&'static str, Handle<SocketAddr>)>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -100,6 +104,7 @@ impl Lab {
             notes: port(&notes_l),
         };
         let urls = Urls::new(config.tls, ports);
+        let trace = Arc::new(Trace::new(config.trace_capacity, config.reveal_secrets));
 
         let tls_material = if config.tls { Some(tls::load_or_create(&config.tls_dir())?) } else { None };
         let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
@@ -187,6 +192,7 @@ impl Lab {
             db_path("notes.sqlite")?.as_deref(),
             http.clone(),
             config.clock.clone(),
+            Some(trace.clone()),
         )
         .map_err(|e| StartError::Storage(e.to_string()))?;
         let byo = fixtures
@@ -198,6 +204,11 @@ impl Lab {
             env: env.clone(),
             ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
             users: fixtures.users.clone(),
+            trace: trace.clone(),
+            idp_keys: idp.public_keys().clone(),
+            as_keys: as_state.public_keys().clone(),
+            clock: config.clock.clone(),
+            secure_cookies: config.tls,
         });
 
         let mut handle = LabHandle {
@@ -207,6 +218,7 @@ impl Lab {
             env,
             idp: idp.clone(),
             fixtures,
+            trace: trace.clone(),
             handles: Vec::new(),
             tasks: Vec::new(),
         };
@@ -217,13 +229,31 @@ impl Lab {
             ),
             None => None,
         };
-        for (service, listener, router) in [
-            ("idp", idp_l, xaa_idp::router(idp)),
-            ("resource-as", as_l, xaa_resource_as::authz_router(as_state)),
-            ("todo-api", todo_l, xaa_resource_as::todo_router(todo_state)),
-            ("console", console_l, console),
-            ("notes", notes_l, xaa_notes::router(notes)),
+        let clock = config.clock.clone();
+        let recorder = |service: &'static str, port: u16| {
+            Some(Arc::new(Recorder {
+                trace: trace.clone(),
+                service,
+                host: format!("localhost:{port}"),
+                clock: clock.clone(),
+            }))
+        };
+        for (service, listener, router, recorder) in [
+            ("idp", idp_l, xaa_idp::router(idp), recorder("idp", ports.idp)),
+            (
+                "resource-as",
+                as_l,
+                xaa_resource_as::authz_router(as_state),
+                recorder("resource-as", ports.authorization_server),
+            ),
+            ("todo-api", todo_l, xaa_resource_as::todo_router(todo_state), recorder("todo-api", ports.todo_api)),
+            ("console", console_l, console, None),
+            ("notes", notes_l, xaa_notes::router(notes), recorder("notes", ports.notes)),
         ] {
+            let router = match recorder {
+                Some(r) => router.layer(axum::middleware::from_fn_with_state(r, crate::recorder::record)),
+                None => router,
+            };
             handle.serve(service, listener, router, tls_config.clone())?;
         }
         Ok(handle)

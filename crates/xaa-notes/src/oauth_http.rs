@@ -22,12 +22,19 @@ const SECRET_PARAMS: &[&str] =
 pub(crate) struct OAuthHttp {
     client: reqwest::Client,
     reveal: bool,
+    trace: Option<std::sync::Arc<xaa_core::trace::Trace>>,
+    clock: xaa_core::clock::SharedClock,
 }
 
 impl OAuthHttp {
     /// The notes app's client.
     pub(crate) fn of(st: &NotesState) -> Result<Self, String> {
-        Ok(Self { client: st.http.get()?.clone(), reveal: st.config.reveal_secrets })
+        Ok(Self {
+            client: st.http.get()?.clone(),
+            reveal: st.config.reveal_secrets,
+            trace: st.trace.clone(),
+            clock: st.clock.clone(),
+        })
     }
 
     /// The underlying client, to build requests.
@@ -38,7 +45,16 @@ impl OAuthHttp {
     /// Sends `req`, logging the request and the response status.
     pub(crate) async fn send(&self, req: reqwest::Request) -> Result<reqwest::Response, String> {
         tracing::info!(target: "oauth_http", "{}", describe_request(&req, self.reveal));
-        match self.client.execute(req).await {
+        let exchange = self.trace.as_ref().map(|_| sent_exchange(&req, self.clock.now()));
+        let started = std::time::Instant::now();
+        let result = self.client.execute(req).await;
+        let status = result.as_ref().ok().map(|r| r.status().as_u16());
+        if let (Some(trace), Some(mut ex)) = (&self.trace, exchange) {
+            ex.status = status;
+            ex.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+            trace.record(ex);
+        }
+        match result {
             Ok(resp) => {
                 let status = resp.status();
                 tracing::info!(target: "oauth_http", "← {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
@@ -49,6 +65,38 @@ impl OAuthHttp {
                 Err(describe(&e))
             }
         }
+    }
+}
+
+/// The trace record of an outbound request (the trace masks its secrets).
+fn sent_exchange(req: &reqwest::Request, at: i64) -> xaa_core::trace::Exchange {
+    let url = req.url();
+    let mut request: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    if let Some(auth) = req.headers().get(reqwest::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        request.push(("authorization".into(), auth.to_owned()));
+    }
+    let content_type =
+        req.headers().get(reqwest::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+    if let Some(body) = req.body().and_then(|b| b.as_bytes()) {
+        if content_type.starts_with(b"application/x-www-form-urlencoded") {
+            request.extend(form_urlencoded::parse(body).into_owned());
+        } else if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) {
+            request.extend(map.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or(v.to_string()))));
+        }
+    }
+    xaa_core::trace::Exchange {
+        service: "notes".into(),
+        sent: true,
+        method: req.method().to_string(),
+        target: format!(
+            "{}{}{}",
+            url.host_str().unwrap_or(""),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            url.path()
+        ),
+        request,
+        at,
+        ..Default::default()
     }
 }
 

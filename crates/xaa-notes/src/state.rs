@@ -16,6 +16,7 @@ pub struct NotesState {
     pub(crate) store: Store,
     pub(crate) http: Arc<LazyClient>,
     pub(crate) clock: SharedClock,
+    pub(crate) trace: Option<Arc<xaa_core::trace::Trace>>,
     /// The IdP's discovered metadata (with its JWKS), fetched on first sign-in.
     pub(crate) provider: tokio::sync::RwLock<Option<crate::oidc::Metadata>>,
     /// The resource authorization server's token endpoint, from its RFC 8414 metadata.
@@ -29,18 +30,21 @@ impl std::fmt::Debug for NotesState {
 }
 
 impl NotesState {
-    /// Builds the notes app, storing its state in `db_path` (in memory when `None`).
+    /// Builds the notes app, storing its state in `db_path` (in memory when `None`); its outbound
+    /// calls are recorded in `trace` when given.
     pub fn new(
         config: NotesConfig,
         db_path: Option<&std::path::Path>,
         http: Arc<LazyClient>,
         clock: SharedClock,
+        trace: Option<Arc<xaa_core::trace::Trace>>,
     ) -> Result<Arc<Self>, DbError> {
         Ok(Arc::new(Self {
             config,
             store: Store::open(db_path)?,
             http,
             clock,
+            trace,
             provider: tokio::sync::RwLock::new(None),
             as_token_endpoint: OnceCell::new(),
         }))

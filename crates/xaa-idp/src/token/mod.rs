@@ -10,29 +10,40 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use xaa_core::oauth::{ErrorCode, OAuthError, TokenRequest};
 use xaa_core::urn;
+use xaa_core::validation::CheckLog;
 
 use crate::state::IdpState;
 
+/// Client authentication, as every token endpoint records it (RFC 6749 §2.3.1).
+const CLIENT_AUTH: &str = "RFC 6749 §2.3.1";
+
 pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequest, OAuthError>) -> Response {
+    let mut checks = CheckLog::new();
     let result = match req {
-        Ok(req) => handle(&st, &req).await,
+        Ok(req) => handle(&st, &req, &mut checks).await,
         Err(e) => Err(e),
     };
-    match result {
+    let resp = match result {
         Ok(resp) => resp,
         Err(e) => {
             tracing::info!(error = e.code.as_str(), description = %e.description, "IdP token request refused");
             e.into_response()
         }
-    }
+    };
+    // What the IdP checked, for the lab's trace.
+    xaa_core::trace::report(&checks);
+    resp
 }
 
-async fn handle(st: &IdpState, req: &TokenRequest) -> Result<Response, OAuthError> {
-    let client = crate::client_auth::authenticate(&st.config, req)?;
+async fn handle(st: &IdpState, req: &TokenRequest, checks: &mut CheckLog) -> Result<Response, OAuthError> {
+    let client = crate::client_auth::authenticate(&st.config, req).inspect_err(|e| {
+        checks.fail("client", CLIENT_AUTH, e.description.clone());
+    })?;
+    checks.pass("client", CLIENT_AUTH, format!("client '{}' authenticated", client.client_id));
     let grant_type = req.params.required("grant_type")?;
     match grant_type {
         urn::GRANT_AUTHORIZATION_CODE => authorization_code::grant(st, client, &req.params).await,
-        urn::GRANT_TOKEN_EXCHANGE => token_exchange::grant(st, client, &req.params).await,
+        urn::GRANT_TOKEN_EXCHANGE => token_exchange::grant(st, client, &req.params, checks).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!(

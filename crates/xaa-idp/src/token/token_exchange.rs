@@ -19,6 +19,7 @@ pub(super) async fn grant(
     st: &IdpState,
     client: &IdpClient,
     params: &FormParams,
+    checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
     match params.single("requested_token_type")? {
         Some(urn::TOKEN_TYPE_ID_JAG) => {}
@@ -52,10 +53,9 @@ pub(super) async fn grant(
     }
 
     let now = st.clock.now();
-    let mut checks = CheckLog::new();
     let expect =
         IdTokenExpectations { issuer: st.issuer(), client_id: &client.client_id, now, leeway: xaa_core::JWT_LEEWAY };
-    let id_token = validate_id_token(subject_token, expect, &st.key_set, &mut checks)
+    let id_token = validate_id_token(subject_token, expect, &st.key_set, checks)
         .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
 
     let audiences: Vec<&str> = params.values("audience").collect();
@@ -82,7 +82,15 @@ pub(super) async fn grant(
         resources: &resources,
         requested_scope: requested_scope.as_ref(),
     };
-    let grant = policy::decide(&st.config.authorization_servers, &st.connections(), &request)?;
+    let policy_spec = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
+    let grant = policy::decide(&st.config.authorization_servers, &st.connections(), &request).inspect_err(|e| {
+        checks.fail("policy", policy_spec, e.description.clone());
+    })?;
+    checks.pass(
+        "policy",
+        policy_spec,
+        format!("IT's connection allows '{}' at '{}' with scope '{}'", client.client_id, grant.audience, grant.scope),
+    );
 
     let lifetime = st.config.lifetimes.id_jag;
     let claims = IdJagClaims {

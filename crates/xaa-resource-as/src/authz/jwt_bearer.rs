@@ -20,11 +20,10 @@ pub(super) async fn grant(
     st: &AsState,
     client: &AsClient,
     params: &FormParams,
+    checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
     let assertion = params.required("assertion")?;
     let now = st.clock.now();
-    let mut checks = CheckLog::new();
-    checks.pass("client", "RFC 6749 §2.3.1", format!("client \"{}\" authenticated", client.client_id));
     let expect = IdJagExpectations {
         audience: &st.config.issuer,
         trusted_issuers: &st.config.trusted_issuers,
@@ -32,12 +31,12 @@ pub(super) async fn grant(
         now,
         leeway: JWT_LEEWAY,
     };
-    let id_jag = validate_id_jag(assertion, expect, st.idp_keys.as_ref(), &mut checks)
+    let id_jag = validate_id_jag(assertion, expect, st.idp_keys.as_ref(), checks)
         .await
         .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
 
-    let resource = choose_resource(st, &id_jag, params, &mut checks)?;
-    let scope = grant_scope(&id_jag, resource, params, &mut checks)?;
+    let resource = choose_resource(st, &id_jag, params, checks)?;
+    let scope = grant_scope(&id_jag, resource, params, checks)?;
 
     // Replay: consumed last, so a refused request never burns the ID-JAG (lab decision A2: single use).
     let fresh = st

@@ -6,25 +6,33 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use xaa_core::oauth::{ErrorCode, OAuthError, PresentedClient, TokenRequest};
 use xaa_core::urn;
+use xaa_core::validation::CheckLog;
 
 use crate::config::AsClient;
 use crate::state::AsState;
 
 pub(crate) async fn token(State(st): State<Arc<AsState>>, req: Result<TokenRequest, OAuthError>) -> Response {
+    let mut checks = CheckLog::new();
     let result = match req {
-        Ok(req) => handle(&st, &req).await,
+        Ok(req) => handle(&st, &req, &mut checks).await,
         Err(e) => Err(e),
     };
-    result.unwrap_or_else(|e| {
+    let resp = result.unwrap_or_else(|e| {
         tracing::info!(error = e.code.as_str(), description = %e.description, "authorization server token request refused");
         e.into_response()
-    })
+    });
+    // What the authorization server checked, for the lab's trace.
+    xaa_core::trace::report(&checks);
+    resp
 }
 
-async fn handle(st: &AsState, req: &TokenRequest) -> Result<Response, OAuthError> {
-    let client = authenticate(st, req)?;
+async fn handle(st: &AsState, req: &TokenRequest, checks: &mut CheckLog) -> Result<Response, OAuthError> {
+    let client = authenticate(st, req).inspect_err(|e| {
+        checks.fail("client", "RFC 6749 §2.3.1", e.description.clone());
+    })?;
+    checks.pass("client", "RFC 6749 §2.3.1", format!("client '{}' authenticated", client.client_id));
     match req.params.required("grant_type")? {
-        urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, client, &req.params).await,
+        urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, client, &req.params, checks).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type \"{other}\" is not supported here; use \"{}\" (RFC 7523 §2.1)", urn::GRANT_JWT_BEARER),

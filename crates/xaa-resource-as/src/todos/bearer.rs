@@ -99,8 +99,18 @@ pub(crate) fn authorize(
         now: st.clock.now(),
         leeway: JWT_LEEWAY,
     };
-    let claims = validate_access_token(token, expect, &st.as_keys, &mut CheckLog::new())
-        .map_err(|r| refuse(StatusCode::UNAUTHORIZED, Some("invalid_token"), r.to_string(), None))?;
+    let mut checks = CheckLog::new();
+    let validated = validate_access_token(token, expect, &st.as_keys, &mut checks);
+    let scope_spec = "RFC 6750 §3.1";
+    if let Ok(c) = &validated {
+        if Scope::parse(&c.scope).contains(needed) {
+            checks.pass("scope", scope_spec, format!("the token carries '{needed}'"));
+        } else {
+            checks.fail("scope", scope_spec, format!("the token lacks '{needed}' (it has '{}')", c.scope));
+        }
+    }
+    xaa_core::trace::report(&checks);
+    let claims = validated.map_err(|r| refuse(StatusCode::UNAUTHORIZED, Some("invalid_token"), r.to_string(), None))?;
     if !Scope::parse(&claims.scope).contains(needed) {
         return Err(refuse(
             StatusCode::FORBIDDEN,

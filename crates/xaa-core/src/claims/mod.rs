@@ -1,4 +1,9 @@
-//! The claim sets of the three JWTs of XAA, in the order they are serialized.
+//! The claim sets of the three JWTs of XAA, in the order they are serialized, and what each
+//! claim means ([`explain`]).
+
+mod explain;
+
+pub use explain::{TokenKind, explain};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,139 @@
+//! The token inspector: any pasted JWT decoded, its kind recognised by `typ` and issuer, and run
+//! through the very validator the receiving server uses, with the same check list.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::claims::{TokenKind, explain};
+use crate::jose::{KeySet, UnverifiedJwt};
+use crate::key_source::StaticKeySource;
+use crate::urn::{TYP_ACCESS_TOKEN, TYP_ID_JAG};
+use crate::validation::access_token::{AccessTokenExpectations, validate_access_token};
+use crate::validation::id_jag::{IdJagExpectations, validate_id_jag};
+use crate::validation::id_token::{IdTokenExpectations, validate_id_token};
+use crate::validation::{Check, CheckLog};
+
+/// The lab the token is judged against.
+#[derive(Clone, Copy, Debug)]
+pub struct LabContext<'a> {
+    /// IdP issuer.
+    pub idp: &'a str,
+    /// Its public keys.
+    pub idp_keys: &'a KeySet,
+    /// Resource authorization server issuer.
+    pub authorization_server: &'a str,
+    /// Its public keys.
+    pub as_keys: &'a KeySet,
+    /// The todo API's resource identifier.
+    pub todo_api: &'a str,
+    /// Lab-clock time.
+    pub now: i64,
+    /// Leeway.
+    pub leeway: i64,
+}
+
+/// One decoded claim and what it means.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExplainedClaim {
+    /// Name.
+    pub name: String,
+    /// Value as JSON.
+    pub value: String,
+    /// What it means.
+    pub meaning: &'static str,
+    /// Where it is defined.
+    pub spec: &'static str,
+}
+
+/// The inspector's findings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Inspection {
+    /// What kind of token it is.
+    pub kind: TokenKind,
+    /// Why it was recognised as that.
+    pub recognised_by: String,
+    /// Who would receive it: the validator that was run.
+    pub validator: String,
+    /// The JOSE header, pretty-printed.
+    pub header: String,
+    /// The claims with explanations.
+    pub claims: Vec<ExplainedClaim>,
+    /// The checks the receiving server would run, in order, up to the first failure.
+    pub checks: Vec<Check>,
+    /// `None` when it passes; else the refusal.
+    pub refusal: Option<String>,
+}
+
+/// Decodes and judges `raw`. `Err` when it is not a JWT at all.
+pub async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection, String> {
+    let raw = raw.trim();
+    let jwt = UnverifiedJwt::parse(raw).map_err(|e| format!("This is not a JWT: {e}."))?;
+    let typ = jwt.header().typ.clone().unwrap_or_default();
+    let iss = jwt.unverified_issuer().unwrap_or("").to_owned();
+    let claims: Map<String, Value> = jwt.unverified_claims().clone();
+    let lower = typ.to_ascii_lowercase();
+    let (kind, recognised_by) = if lower.ends_with(TYP_ID_JAG) {
+        (TokenKind::IdJag, format!("typ \"{typ}\""))
+    } else if lower.ends_with(TYP_ACCESS_TOKEN) {
+        (TokenKind::AccessToken, format!("typ \"{typ}\""))
+    } else if iss == lab.idp && claims.contains_key("aud") {
+        (TokenKind::IdToken, format!("issued by the lab IdP with typ \"{typ}\""))
+    } else {
+        (TokenKind::Other, format!("typ \"{typ}\", issuer \"{iss}\""))
+    };
+    let mut log = CheckLog::new();
+    let (validator, outcome) = match kind {
+        TokenKind::IdJag => {
+            let client = claims.get("client_id").and_then(Value::as_str).unwrap_or("").to_owned();
+            let trusted = [lab.idp.to_owned()];
+            let keys = StaticKeySource::default().with_issuer(lab.idp, lab.idp_keys.clone());
+            let expect = IdJagExpectations {
+                audience: lab.authorization_server,
+                trusted_issuers: &trusted,
+                client_id: &client,
+                now: lab.now,
+                leeway: lab.leeway,
+            };
+            let r = validate_id_jag(raw, expect, &keys, &mut log).await.map(drop);
+            (format!("the resource authorization server's jwt-bearer validation (presented by client '{client}')"), r)
+        }
+        TokenKind::AccessToken => {
+            let expect = AccessTokenExpectations {
+                issuer: lab.authorization_server,
+                audience: lab.todo_api,
+                now: lab.now,
+                leeway: lab.leeway,
+            };
+            let r = validate_access_token(raw, expect, lab.as_keys, &mut log).map(drop);
+            ("the todo API's bearer-token validation".to_owned(), r)
+        }
+        TokenKind::IdToken | TokenKind::Other => {
+            let client = match claims.get("aud") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Array(a)) => a.first().and_then(Value::as_str).unwrap_or("").to_owned(),
+                _ => String::new(),
+            };
+            let expect = IdTokenExpectations { issuer: lab.idp, client_id: &client, now: lab.now, leeway: lab.leeway };
+            let r = validate_id_token(raw, expect, lab.idp_keys, &mut log).map(drop);
+            (format!("the IdP's subject-token validation for a token exchange by client '{client}'"), r)
+        }
+    };
+    Ok(Inspection {
+        kind,
+        recognised_by,
+        validator,
+        header: serde_json::to_string_pretty(&serde_json::json!({
+            "alg": jwt.header().alg, "typ": jwt.header().typ, "kid": jwt.header().kid,
+        }))
+        .unwrap_or_default(),
+        claims: claims
+            .iter()
+            .map(|(name, value)| {
+                let (meaning, spec) = explain(kind, name);
+                ExplainedClaim { name: name.clone(), value: value.to_string(), meaning, spec }
+            })
+            .collect(),
+        checks: log.checks().to_vec(),
+        refusal: outcome.err().map(|r| r.to_string()),
+    })
+}

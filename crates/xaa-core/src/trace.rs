@@ -1,0 +1,489 @@
+//! The lab's live trace: every request a component receives or sends, with masked parameters,
+//! decoded token claims and the checks the receiving server ran, grouped into flows (login →
+//! exchange → jwt-bearer → API) by client, subject and ID-JAG `jti`.
+//!
+//! Bounded (oldest events dropped first) and secret-free: token and secret values are masked
+//! before an event is stored, unless the lab runs with `reveal_secrets`.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::broadcast;
+
+use crate::jose::UnverifiedJwt;
+use crate::secret::mask;
+use crate::validation::{Check, CheckLog};
+
+tokio::task_local! {
+    static CHECKS: RefCell<Option<CheckLog>>;
+}
+
+/// Runs a request's handling, collecting the checks it [`report`]s (the lab's trace layer wraps
+/// every component with this; outside it, reports go nowhere).
+pub async fn collect_checks<F: Future>(fut: F) -> (F::Output, Option<CheckLog>) {
+    CHECKS
+        .scope(RefCell::new(None), async move {
+            let out = fut.await;
+            let checks = CHECKS.with(|c| c.borrow_mut().take());
+            (out, checks)
+        })
+        .await
+}
+
+/// Reports the checks a server ran for the current request.
+pub fn report(checks: &CheckLog) {
+    let _ = CHECKS.try_with(|c| *c.borrow_mut() = Some(checks.clone()));
+}
+
+/// Parameter and JSON member names whose values are secrets.
+pub const SECRET_NAMES: &[&str] = &[
+    "client_secret",
+    "subject_token",
+    "actor_token",
+    "assertion",
+    "code",
+    "code_verifier",
+    "id_token_hint",
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "token",
+    "authorization",
+];
+
+/// Longest parameter value kept in full (a note body can be hundreds of KB).
+const MAX_SHOWN: usize = 300;
+
+/// Whether the component received or sent the request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// A request the component received.
+    Received,
+    /// A request the component sent (the notes app's outbound calls).
+    Sent,
+}
+
+/// A JWT seen in a request or response, decoded (never verified here) for display.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeenToken {
+    /// Where it was: the parameter or member name.
+    pub field: String,
+    /// The JOSE header.
+    pub header: Value,
+    /// The claims.
+    pub claims: Map<String, Value>,
+}
+
+/// One HTTP exchange.
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceEvent {
+    /// Increasing id.
+    pub id: u64,
+    /// The flow it belongs to.
+    pub flow: u64,
+    /// Lab-clock time (NumericDate).
+    pub at: i64,
+    /// The component: `idp`, `resource-as`, `todo-api`, `notes`, `console`.
+    pub service: String,
+    /// Received or sent.
+    pub direction: Direction,
+    /// HTTP method.
+    pub method: String,
+    /// Host and path (no query), e.g. `localhost:4401/token`.
+    pub target: String,
+    /// The XAA step, e.g. `token exchange`, `jwt-bearer`, `todo API`, `login`.
+    pub step: String,
+    /// Masked request parameters (form fields, query, `Authorization`).
+    pub request: Vec<(String, String)>,
+    /// HTTP status, when answered.
+    pub status: Option<u16>,
+    /// The masked JSON response body, when JSON.
+    pub response: Option<Value>,
+    /// JWTs seen in the request and response, decoded.
+    pub tokens: Vec<SeenToken>,
+    /// The checks the receiving server ran.
+    pub checks: Vec<Check>,
+    /// The client (IdP or resource-AS client id), when known.
+    pub client_id: Option<String>,
+    /// The user's subject, when known.
+    pub subject: Option<String>,
+    /// Milliseconds from request to response.
+    pub duration_ms: f64,
+}
+
+/// What a recorder knows about an exchange before the flow is assigned.
+#[derive(Clone, Debug, Default)]
+pub struct Exchange {
+    /// Component.
+    pub service: String,
+    /// Received or sent.
+    pub sent: bool,
+    /// Method.
+    pub method: String,
+    /// Host and path.
+    pub target: String,
+    /// Request parameters, unmasked (masked on record).
+    pub request: Vec<(String, String)>,
+    /// Status.
+    pub status: Option<u16>,
+    /// JSON response, unmasked (masked on record).
+    pub response: Option<Value>,
+    /// Checks.
+    pub checks: Vec<Check>,
+    /// Lab-clock time.
+    pub at: i64,
+    /// Duration.
+    pub duration_ms: f64,
+}
+
+struct Inner {
+    events: VecDeque<TraceEvent>,
+    next_flow: u64,
+    /// (client or resource client, subject) → flow.
+    by_party: HashMap<(String, String), u64>,
+    /// ID-JAG jti → flow.
+    by_jti: HashMap<String, u64>,
+    /// Resource client id → IdP client id, learned from ID-JAGs.
+    resource_client: HashMap<String, String>,
+    /// Client → the flow of its sign-in in progress (authorize before the code grant).
+    pending_login: HashMap<String, u64>,
+}
+
+/// The trace of one lab.
+pub struct Trace {
+    capacity: usize,
+    reveal: bool,
+    next_id: AtomicU64,
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<TraceEvent>,
+}
+
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trace").field("capacity", &self.capacity).field("reveal", &self.reveal).finish_non_exhaustive()
+    }
+}
+
+impl Trace {
+    /// A trace keeping the last `capacity` events; `reveal` stores secrets unmasked.
+    pub fn new(capacity: usize, reveal: bool) -> Self {
+        let (tx, _) = broadcast::channel(256);
+        Self {
+            capacity: capacity.max(1),
+            reveal,
+            next_id: AtomicU64::new(1),
+            inner: Mutex::new(Inner {
+                events: VecDeque::new(),
+                next_flow: 1,
+                by_party: HashMap::new(),
+                by_jti: HashMap::new(),
+                resource_client: HashMap::new(),
+                pending_login: HashMap::new(),
+            }),
+            tx,
+        }
+    }
+
+    /// Records an exchange: masks it, decodes its tokens, assigns its flow, keeps it, streams it.
+    pub fn record(&self, ex: Exchange) -> TraceEvent {
+        let tokens = find_tokens(&ex.request, ex.response.as_ref());
+        let step = step_of(&ex);
+        let client = request_client(&ex.request);
+        let mut event = TraceEvent {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            flow: 0,
+            at: ex.at,
+            service: ex.service,
+            direction: if ex.sent { Direction::Sent } else { Direction::Received },
+            method: ex.method,
+            target: ex.target,
+            step,
+            request: ex.request.into_iter().map(|(k, v)| self.masked_pair(k, v)).collect(),
+            status: ex.status,
+            response: ex.response.map(|v| self.masked_json(v)),
+            tokens,
+            checks: ex.checks,
+            client_id: None,
+            subject: None,
+            duration_ms: ex.duration_ms,
+        };
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        assign_flow(&mut inner, &mut event, client);
+        inner.events.push_back(event.clone());
+        while inner.events.len() > self.capacity {
+            inner.events.pop_front();
+        }
+        drop(inner);
+        let _ = self.tx.send(event.clone());
+        event
+    }
+
+    /// The kept events, oldest first, that match `filter`.
+    pub fn events(&self, filter: &TraceFilter) -> Vec<TraceEvent> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.events.iter().filter(|e| filter.matches(e)).cloned().collect()
+    }
+
+    /// New events as they are recorded.
+    pub fn subscribe(&self) -> broadcast::Receiver<TraceEvent> {
+        self.tx.subscribe()
+    }
+
+    /// Whether secrets are stored unmasked.
+    pub fn reveals_secrets(&self) -> bool {
+        self.reveal
+    }
+
+    fn masked_pair(&self, k: String, v: String) -> (String, String) {
+        if !self.reveal && is_secret(&k) {
+            let shown = match v.split_once(' ') {
+                Some((scheme, rest)) if k.eq_ignore_ascii_case("authorization") => format!("{scheme} {}", mask(rest)),
+                _ => mask(&v),
+            };
+            (k, shown)
+        } else if v.chars().count() > MAX_SHOWN {
+            let shown: String = v.chars().take(MAX_SHOWN).collect();
+            let n = v.chars().count();
+            (k, format!("{shown}… ({n} chars)"))
+        } else {
+            (k, v)
+        }
+    }
+
+    fn masked_json(&self, v: Value) -> Value {
+        if self.reveal {
+            return v;
+        }
+        match v {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| match v {
+                        Value::String(s) if is_secret(&k) => (k, Value::String(mask(&s))),
+                        other => (k, other),
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+}
+
+/// Which events to show.
+#[derive(Clone, Debug, Default)]
+pub struct TraceFilter {
+    /// Only this client (IdP or resource-AS client id).
+    pub client: Option<String>,
+    /// Only this subject.
+    pub subject: Option<String>,
+    /// Only this flow.
+    pub flow: Option<u64>,
+}
+
+impl TraceFilter {
+    /// Whether `e` passes.
+    pub fn matches(&self, e: &TraceEvent) -> bool {
+        let client_ok = self.client.as_deref().is_none_or(|c| e.client_id.as_deref() == Some(c));
+        let subject_ok = self.subject.as_deref().is_none_or(|s| e.subject.as_deref() == Some(s));
+        let flow_ok = self.flow.is_none_or(|f| e.flow == f);
+        client_ok && subject_ok && flow_ok
+    }
+}
+
+fn is_secret(name: &str) -> bool {
+    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// JWTs among the request parameters and response members.
+fn find_tokens(request: &[(String, String)], response: Option<&Value>) -> Vec<SeenToken> {
+    let mut out = Vec::new();
+    let mut consider = |field: &str, value: &str| {
+        let value = value.strip_prefix("Bearer ").unwrap_or(value);
+        if let Ok(jwt) = UnverifiedJwt::parse(value) {
+            let header = serde_json::json!({
+                "alg": jwt.header().alg, "typ": jwt.header().typ, "kid": jwt.header().kid,
+            });
+            out.push(SeenToken { field: field.to_owned(), header, claims: jwt.unverified_claims().clone() });
+        }
+    };
+    for (k, v) in request {
+        consider(k, v);
+    }
+    if let Some(Value::Object(map)) = response {
+        for (k, v) in map {
+            if let Value::String(s) = v {
+                consider(k, s);
+            }
+        }
+    }
+    out
+}
+
+fn param<'a>(request: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    request.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn step_of(ex: &Exchange) -> String {
+    let path = ex.target.split_once('/').map(|(_, p)| p).unwrap_or("");
+    let grant = param(&ex.request, "grant_type").unwrap_or("");
+    match (path, grant) {
+        (_, crate::urn::GRANT_TOKEN_EXCHANGE) => "token exchange".into(),
+        (_, crate::urn::GRANT_JWT_BEARER) => "jwt-bearer".into(),
+        (_, "authorization_code") => "code grant".into(),
+        (p, _) if p.starts_with("api/") => "todo API".into(),
+        (p, _) if p.starts_with(".well-known/") => "discovery".into(),
+        ("jwks", _) => "keys".into(),
+        ("authorize", _) | ("login/email", _) | ("login/code", _) => "login".into(),
+        ("session/end", _) | ("auth/logout", _) => "logout".into(),
+        ("token/introspection", _) => "introspection".into(),
+        (p, _) => p.split('/').next().unwrap_or("").to_owned(),
+    }
+}
+
+/// The client id of a request: the `client_id` parameter, or the user of HTTP Basic.
+fn request_client(request: &[(String, String)]) -> Option<String> {
+    if let Some(id) = param(request, "client_id") {
+        return Some(id.to_owned());
+    }
+    use base64::Engine;
+    let basic = param(request, "authorization")?.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(basic.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let id = text.split_once(':')?.0;
+    Some(form_urlencoded::parse(format!("x={id}").as_bytes()).next()?.1.into_owned())
+}
+
+/// Links the event to a flow: the authorize request and the code grant of one client share a
+/// flow; (client, subject) links the code grant, exchanges and API calls; an ID-JAG's `jti` links
+/// the exchange that issued it to the jwt-bearer that presents it. Requests that name no client
+/// (discovery, keys, pages) go to flow 0, "other requests".
+fn assign_flow(inner: &mut Inner, e: &mut TraceEvent, request_client: Option<String>) {
+    let claim = |t: &SeenToken, name: &str| t.claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    let find = |field: &str| e.tokens.iter().find(|t| t.field == field);
+    let mut jti = None;
+    let (client, subject) = match e.step.as_str() {
+        "token exchange" => {
+            let id_jag = find("access_token");
+            jti = id_jag.and_then(|t| claim(t, "jti"));
+            if let (Some(t), Some(c)) = (id_jag, request_client.clone())
+                && let Some(rc) = claim(t, "client_id")
+            {
+                inner.resource_client.insert(rc, c);
+            }
+            (request_client, find("subject_token").and_then(|t| claim(t, "sub")))
+        }
+        "jwt-bearer" => {
+            let a = find("assertion");
+            jti = a.and_then(|t| claim(t, "jti"));
+            (a.and_then(|t| claim(t, "client_id")).or(request_client), a.and_then(|t| claim(t, "sub")))
+        }
+        "code grant" => (request_client, find("id_token").and_then(|t| claim(t, "sub"))),
+        "todo API" => {
+            let at = find("authorization");
+            (at.and_then(|t| claim(t, "client_id")), at.and_then(|t| claim(t, "sub")))
+        }
+        _ => (request_client, None),
+    };
+    // Resource-AS clients are grouped under their IdP client.
+    let party = client.as_ref().map(|c| inner.resource_client.get(c).cloned().unwrap_or_else(|| c.clone()));
+    let flow = if let Some(f) = jti.as_ref().and_then(|j| inner.by_jti.get(j).copied()) {
+        f
+    } else {
+        match (&party, &subject) {
+            (Some(p), Some(s)) if e.step == "code grant" => {
+                let f = inner.pending_login.remove(p).unwrap_or_else(|| new_flow(inner));
+                inner.by_party.insert((p.clone(), s.clone()), f);
+                f
+            }
+            (Some(p), Some(s)) => match inner.by_party.get(&(p.clone(), s.clone())) {
+                Some(f) => *f,
+                None => {
+                    let f = new_flow(inner);
+                    inner.by_party.insert((p.clone(), s.clone()), f);
+                    f
+                }
+            },
+            (Some(p), None) => match inner.pending_login.get(p) {
+                Some(f) => *f,
+                None => {
+                    let f = new_flow(inner);
+                    inner.pending_login.insert(p.clone(), f);
+                    f
+                }
+            },
+            (None, _) => 0,
+        }
+    };
+    if let Some(j) = jti {
+        inner.by_jti.insert(j, flow);
+    }
+    e.flow = flow;
+    e.client_id = client;
+    e.subject = subject;
+}
+
+fn new_flow(inner: &mut Inner) -> u64 {
+    inner.next_flow += 1;
+    inner.next_flow - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(target: &str, request: &[(&str, &str)]) -> Exchange {
+        Exchange {
+            service: "idp".into(),
+            method: "POST".into(),
+            target: target.into(),
+            request: request.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            status: Some(200),
+            ..Exchange::default()
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked_and_long_values_shortened() {
+        let trace = Trace::new(10, false);
+        let long = "x".repeat(1000);
+        let e = trace.record(ex(
+            "localhost:1/token",
+            &[("client_secret", "a-very-secret-client-secret"), ("title", &long), ("grant_type", "authorization_code")],
+        ));
+        assert_eq!(e.request[0].1, "a-very…cret (27 chars)");
+        assert!(e.request[1].1.ends_with("… (1000 chars)"));
+        assert_eq!(e.step, "code grant");
+        assert!(!serde_json::to_string(&e).unwrap().contains("a-very-secret-client-secret"));
+        let revealing = Trace::new(10, true);
+        assert_eq!(revealing.record(ex("localhost:1/token", &[("client_secret", "abc")])).request[0].1, "abc");
+    }
+
+    #[test]
+    fn the_trace_is_bounded_and_streams() {
+        let trace = Trace::new(3, false);
+        let mut rx = trace.subscribe();
+        for _ in 0..5 {
+            trace.record(ex("localhost:1/jwks", &[]));
+        }
+        let kept = trace.events(&TraceFilter::default());
+        assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(rx.try_recv().unwrap().id, 1);
+    }
+
+    #[test]
+    fn login_and_code_grant_share_a_flow_and_basic_auth_names_the_client() {
+        let trace = Trace::new(10, false);
+        let authorize = trace.record(ex("localhost:1/authorize", &[("client_id", "app")]));
+        let basic = format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "app:s"));
+        let grant =
+            trace.record(ex("localhost:1/token", &[("authorization", &basic), ("grant_type", "authorization_code")]));
+        assert_eq!(grant.client_id.as_deref(), Some("app"));
+        assert_eq!(authorize.flow, grant.flow);
+        assert_eq!(trace.record(ex("localhost:1/jwks", &[])).flow, 0, "requests naming no client are 'other'");
+    }
+}

@@ -1,0 +1,87 @@
+//! The token inspector page. Its form carries a CSRF token (double submit with the
+//! `xaa_console_csrf` cookie), like every form in the lab.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+use xaa_core::inspect::{Inspection, LabContext, inspect};
+use xaa_core::secret::{Secret, random_token};
+
+use super::ConsoleState;
+
+/// The console's CSRF cookie.
+const CSRF_COOKIE: &str = "xaa_console_csrf";
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inspect.html")]
+struct InspectPage {
+    csrf: String,
+    token: String,
+    error: Option<String>,
+    result: Option<Inspection>,
+}
+
+fn csrf_cookie(st: &ConsoleState, jar: CookieJar) -> (CookieJar, String) {
+    if let Some(c) = jar.get(CSRF_COOKIE) {
+        let v = c.value().to_owned();
+        return (jar, v);
+    }
+    let token = random_token(24);
+    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(st.secure_cookies);
+    (jar.add(cookie), token)
+}
+
+pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    (jar, InspectPage { csrf, token: String::new(), error: None, result: None }).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InspectForm {
+    csrf: String,
+    token: String,
+}
+
+pub(crate) async fn analyse(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    form: Result<Form<InspectForm>, FormRejection>,
+) -> Response {
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    let Ok(Form(f)) = form else {
+        let page =
+            InspectPage { csrf, token: String::new(), error: Some("The form was incomplete.".into()), result: None };
+        return (axum::http::StatusCode::BAD_REQUEST, jar, page).into_response();
+    };
+    if !Secret::new(csrf.clone()).matches(&f.csrf) {
+        let error = Some("This page was open too long; press Inspect again.".into());
+        let page = InspectPage { csrf, token: f.token, error, result: None };
+        return (axum::http::StatusCode::BAD_REQUEST, jar, page).into_response();
+    }
+    let lab = LabContext {
+        idp: &st.urls.idp,
+        idp_keys: &st.idp_keys,
+        authorization_server: &st.urls.authorization_server,
+        as_keys: &st.as_keys,
+        todo_api: &st.urls.todo_api,
+        now: st.clock.now(),
+        leeway: xaa_core::JWT_LEEWAY,
+    };
+    let (result, error) = match inspect(&f.token, lab).await {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e)),
+    };
+    (jar, InspectPage { csrf, token: f.token, error, result }).into_response()
+}

@@ -1,0 +1,165 @@
+//! Trace events shaped for the console's pages: grouped into flows, tokens with explained claims,
+//! and a flow as a sequence diagram (Mermaid text, and rows the page draws).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use xaa_core::claims::{TokenKind, explain};
+use xaa_core::trace::{Direction, TraceEvent};
+use xaa_core::validation::Check;
+
+/// A flow: the events of one client and user, linked by `jti`.
+#[derive(Debug)]
+pub(crate) struct FlowView {
+    pub(crate) id: u64,
+    pub(crate) client: String,
+    pub(crate) subject: String,
+    pub(crate) events: Vec<EventView>,
+}
+
+/// One request, ready to show.
+#[derive(Debug)]
+pub(crate) struct EventView {
+    pub(crate) id: u64,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) step: String,
+    pub(crate) status: String,
+    pub(crate) ok: bool,
+    pub(crate) failed_check: Option<String>,
+    pub(crate) request: Vec<(String, String)>,
+    pub(crate) response: Option<String>,
+    pub(crate) tokens: Vec<TokenView>,
+    pub(crate) checks: Vec<Check>,
+    pub(crate) ms: String,
+}
+
+/// A decoded token.
+#[derive(Debug)]
+pub(crate) struct TokenView {
+    pub(crate) field: String,
+    pub(crate) kind: String,
+    pub(crate) header: String,
+    pub(crate) claims: Vec<(String, String, &'static str, &'static str)>,
+}
+
+/// The component names as people read them.
+pub(crate) fn actor(service: &str) -> &str {
+    match service {
+        "idp" => "IdP",
+        "resource-as" => "Resource AS",
+        "todo-api" => "Todo API",
+        "notes" => "Lab Notes",
+        other => other,
+    }
+}
+
+fn kind_of(header: &Value) -> TokenKind {
+    match header.get("typ").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase().as_str() {
+        t if t.ends_with("oauth-id-jag+jwt") => TokenKind::IdJag,
+        t if t.ends_with("at+jwt") => TokenKind::AccessToken,
+        _ => TokenKind::IdToken,
+    }
+}
+
+impl EventView {
+    pub(crate) fn from_event(e: &TraceEvent) -> Self {
+        let error = e.response.as_ref().and_then(|r| r.get("error")).and_then(Value::as_str);
+        let status = match (e.status, error) {
+            (Some(s), Some(err)) => format!("{s} {err}"),
+            (Some(s), None) => s.to_string(),
+            (None, _) => "no answer".into(),
+        };
+        let (from, to) = match e.direction {
+            Direction::Received => {
+                (e.client_id.clone().unwrap_or_else(|| "browser".into()), actor(&e.service).to_owned())
+            }
+            Direction::Sent => (actor(&e.service).to_owned(), e.target.split('/').next().unwrap_or("").to_owned()),
+        };
+        EventView {
+            id: e.id,
+            from,
+            to,
+            method: e.method.clone(),
+            target: e.target.clone(),
+            step: e.step.clone(),
+            ok: e.status.is_some_and(|s| s < 400),
+            status,
+            failed_check: e.checks.iter().find(|c| !c.passed).map(|c| c.name.to_owned()),
+            request: e.request.clone(),
+            response: e.response.as_ref().map(|r| serde_json::to_string_pretty(r).unwrap_or_default()),
+            tokens: e
+                .tokens
+                .iter()
+                .map(|t| {
+                    let kind = kind_of(&t.header);
+                    TokenView {
+                        field: t.field.clone(),
+                        kind: kind.label().to_owned(),
+                        header: t.header.to_string(),
+                        claims: t
+                            .claims
+                            .iter()
+                            .map(|(k, v)| {
+                                let (meaning, spec) = explain(kind, k);
+                                (k.clone(), v.to_string(), meaning, spec)
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            checks: e.checks.clone(),
+            ms: format!("{:.1}", e.duration_ms),
+        }
+    }
+}
+
+/// Groups events into flows, newest flow first; only events the components received (the notes
+/// app's sent copies of the same calls are left out).
+pub(crate) fn flows(events: &[TraceEvent]) -> Vec<FlowView> {
+    let mut by_flow: BTreeMap<u64, Vec<&TraceEvent>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.direction == Direction::Received) {
+        by_flow.entry(e.flow).or_default().push(e);
+    }
+    by_flow
+        .into_iter()
+        .rev()
+        .map(|(id, evs)| FlowView {
+            id,
+            client: match id {
+                0 => "other requests".into(),
+                _ => evs.iter().find_map(|e| e.client_id.clone()).unwrap_or_else(|| "(no client yet)".into()),
+            },
+            subject: match id {
+                0 => "discovery, keys and pages".into(),
+                _ => evs.iter().find_map(|e| e.subject.clone()).unwrap_or_else(|| "(signing in)".into()),
+            },
+            events: evs.iter().map(|e| EventView::from_event(e)).collect(),
+        })
+        .collect()
+}
+
+/// The flow as a Mermaid sequence diagram.
+pub(crate) fn mermaid(flow: &FlowView) -> String {
+    let mut out = String::from("sequenceDiagram\n");
+    let mut participants: Vec<String> = Vec::new();
+    for e in &flow.events {
+        for p in [&e.from, &e.to] {
+            if !participants.contains(p) {
+                participants.push(p.clone());
+            }
+        }
+    }
+    for (i, p) in participants.iter().enumerate() {
+        out.push_str(&format!("    participant P{i} as {}\n", p.replace(['\n', ':'], " ")));
+    }
+    let idx = |p: &str| participants.iter().position(|x| x == p).unwrap_or(0);
+    for e in &flow.events {
+        let path = e.target.split_once('/').map(|(_, p)| p).unwrap_or("");
+        out.push_str(&format!("    P{}->>P{}: {} /{path} ({})\n", idx(&e.from), idx(&e.to), e.method, e.step));
+        out.push_str(&format!("    P{}-->>P{}: {}\n", idx(&e.to), idx(&e.from), e.status));
+    }
+    out
+}

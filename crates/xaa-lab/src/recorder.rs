@@ -1,0 +1,114 @@
+//! Records every request a component receives into the lab's [`Trace`]: masked parameters,
+//! the JSON answer, and the checks the component ran (collected with
+//! [`xaa_core::trace::collect_checks`]). The terminal gets one line per XAA step.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use xaa_core::clock::SharedClock;
+use xaa_core::trace::{Exchange, Trace, TraceEvent, collect_checks};
+
+/// Bodies larger than this are refused before any component sees them (each accepts less).
+const MAX_BUFFER: usize = 2 * 1024 * 1024;
+
+/// What the recorder of one component needs.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    pub(crate) trace: Arc<Trace>,
+    pub(crate) service: &'static str,
+    pub(crate) host: String,
+    pub(crate) clock: SharedClock,
+}
+
+pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let at = rec.clock.now();
+    let method = req.method().to_string();
+    let target = format!("{}{}", rec.host, req.uri().path());
+    let mut params: Vec<(String, String)> =
+        req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    if let Some(auth) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        params.push(("authorization".into(), auth.to_owned()));
+    }
+    let content_type = content_type(req.headers());
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BUFFER).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+    };
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        params.extend(form_urlencoded::parse(&bytes).into_owned());
+    } else if content_type.starts_with("application/json")
+        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&bytes)
+    {
+        params.extend(map.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or(v.to_string()))));
+    }
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let (resp, checks) = collect_checks(next.run(req)).await;
+    let status = resp.status().as_u16();
+    let (resp, json) = if content_type_of(&resp).starts_with("application/json") {
+        let (parts, body) = resp.into_parts();
+        match axum::body::to_bytes(body, MAX_BUFFER).await {
+            Ok(bytes) => {
+                let json = serde_json::from_slice(&bytes).ok();
+                (Response::from_parts(parts, Body::from(bytes)), json)
+            }
+            Err(_) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), None),
+        }
+    } else {
+        (resp, None)
+    };
+    let event = rec.trace.record(Exchange {
+        service: rec.service.to_owned(),
+        sent: false,
+        method,
+        target,
+        request: params,
+        status: Some(status),
+        response: json,
+        checks: checks.map(|c| c.checks().to_vec()).unwrap_or_default(),
+        at,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    });
+    log_step(&event);
+    resp
+}
+
+/// One terminal line per XAA step: flow, step, who, and the outcome.
+pub(crate) fn log_step(e: &TraceEvent) {
+    let key_step = matches!(e.step.as_str(), "code grant" | "token exchange" | "jwt-bearer" | "todo API");
+    if !key_step || e.direction == xaa_core::trace::Direction::Sent {
+        return;
+    }
+    let error = e.response.as_ref().and_then(|r| r.get("error")).and_then(Value::as_str);
+    let outcome = match (e.status, error) {
+        (Some(s), Some(err)) => format!("{s} {err}"),
+        (Some(s), None) => s.to_string(),
+        (None, _) => "no answer".into(),
+    };
+    let failed =
+        e.checks.iter().find(|c| !c.passed).map(|c| format!(" (failed check: {})", c.name)).unwrap_or_default();
+    tracing::info!(
+        target: "xaa_flow",
+        "flow #{} · {} · {} · {} → {}{}",
+        e.flow,
+        e.step,
+        e.client_id.as_deref().unwrap_or("?"),
+        e.subject.as_deref().unwrap_or("?"),
+        outcome,
+        failed
+    );
+}
+
+fn content_type(headers: &axum::http::HeaderMap) -> String {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase()
+}
+
+fn content_type_of(resp: &Response) -> String {
+    content_type(resp.headers())
+}

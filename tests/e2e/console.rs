@@ -1,0 +1,190 @@
+//! The console's live trace and token inspector over HTTP: flows linked across components,
+//! checks recorded, secrets masked, exports, server-sent events, and the CSRF-protected inspector.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::harness::*;
+
+async fn trace_json(lab: &TestLab, query: &str) -> Vec<Value> {
+    let url = format!("{}/trace.json{query}", lab.lab.urls.console);
+    let body: Value = lab.http.get(url).send().await.unwrap().json().await.unwrap();
+    body["events"].as_array().unwrap().clone()
+}
+
+fn received<'a>(events: &'a [Value], step: &str) -> &'a Value {
+    events
+        .iter()
+        .find(|e| e["step"] == step && e["direction"] == "received")
+        .unwrap_or_else(|| panic!("no received {step} in {events:?}"))
+}
+
+#[tokio::test]
+async fn a_notes_flow_is_traced_as_one_flow_with_checks_and_no_secrets() {
+    let lab = TestLab::start().await;
+    let browser = lab.notes_login("alice@acme.example").await;
+    let (status, _) = lab.notes_page(&browser, "/notes").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let events = trace_json(&lab, "").await;
+    let grant = received(&events, "code grant");
+    let exchange = received(&events, "token exchange");
+    let bearer = received(&events, "jwt-bearer");
+    let api = received(&events, "todo API");
+    let flow = exchange["flow"].as_u64().unwrap();
+    assert!(flow > 0);
+    for e in [grant, bearer, api] {
+        assert_eq!(e["flow"].as_u64(), Some(flow), "one flow from sign-in to API: {e}");
+    }
+    assert_eq!(exchange["client_id"], NOTES_CLIENT);
+    assert_eq!(exchange["subject"], "alice@acme.example");
+    assert_eq!(bearer["client_id"], NOTES_RESOURCE_CLIENT);
+
+    let names = |e: &Value| {
+        e["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(bearer),
+        [
+            "client",
+            "format",
+            "alg",
+            "typ",
+            "iss",
+            "kid",
+            "signature",
+            "aud",
+            "client_id",
+            "exp",
+            "iat",
+            "jti",
+            "sub",
+            "resource",
+            "scope",
+            "jti"
+        ]
+    );
+    assert!(names(exchange).contains(&"policy".to_owned()));
+    assert!(names(api).contains(&"scope".to_owned()));
+    assert!(bearer["checks"].as_array().unwrap().iter().all(|c| c["passed"] == true));
+
+    // Tokens are decoded for display, but no secret or token is stored in full.
+    let jag = exchange["tokens"].as_array().unwrap().iter().find(|t| t["field"] == "access_token").unwrap();
+    assert_eq!(jag["header"]["typ"], "oauth-id-jag+jwt");
+    assert_eq!(jag["claims"]["aud"], lab.authz());
+    let dump = serde_json::to_string(&events).unwrap();
+    assert!(!dump.contains("lab-notes-secret-not-for-production"));
+    assert!(!dump.contains("lab-notes-at-todo0-secret-not-for-production"));
+    let secret = exchange["request"].as_array().unwrap().iter().find(|p| p[0] == "client_secret").unwrap();
+    assert!(secret[1].as_str().unwrap().contains("chars"), "{secret}");
+    let subject = exchange["request"].as_array().unwrap().iter().find(|p| p[0] == "subject_token").unwrap();
+    assert!(subject[1].as_str().unwrap().len() < 40, "the ID token is masked: {subject}");
+
+    // Filters, one flow's exports.
+    assert!(trace_json(&lab, "?user=bob%40acme.example").await.is_empty());
+    let only_alice = trace_json(&lab, "?user=alice%40acme.example").await;
+    assert!(only_alice.iter().all(|e| e["subject"] == "alice@acme.example") && !only_alice.is_empty());
+    let console = &lab.lab.urls.console;
+    let mermaid =
+        lab.http.get(format!("{console}/trace/flows/{flow}/mermaid")).send().await.unwrap().text().await.unwrap();
+    assert!(mermaid.starts_with("sequenceDiagram\n"), "{mermaid}");
+    for line in ["participant", "(token exchange)", "(jwt-bearer)", "(todo API)", "-->>"] {
+        assert!(mermaid.contains(line), "{line} in {mermaid}");
+    }
+    let page = lab.http.get(format!("{console}/trace/flows/{flow}")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Sequence diagram of flow") && page.contains("sequenceDiagram"));
+    let json: Value =
+        lab.http.get(format!("{console}/trace/flows/{flow}/json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(json["flow"], flow);
+    assert_eq!(
+        lab.http.get(format!("{console}/trace/flows/999999")).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_points_at_the_failed_check() {
+    let lab = TestLab::start().await;
+    let login = lab.login("alice@acme.example").await;
+    let jag = lab.id_jag(&login.id_token).await;
+    lab.access_token(&jag).await;
+    assert_eq!(lab.as_token(&lab.bearer_params(&jag)).await.status(), StatusCode::BAD_REQUEST);
+    let events = trace_json(&lab, "").await;
+    let replay = events.iter().rev().find(|e| e["step"] == "jwt-bearer").unwrap();
+    assert_eq!(replay["status"], 400);
+    assert_eq!(replay["response"]["error"], "invalid_grant");
+    let failed: Vec<&Value> = replay["checks"].as_array().unwrap().iter().filter(|c| c["passed"] == false).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["name"], "jti");
+}
+
+#[tokio::test]
+async fn the_trace_streams_server_sent_events() {
+    let lab = TestLab::start().await;
+    let mut stream = lab.http.get(format!("{}/trace/events", lab.lab.urls.console)).send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    lab.http.get(format!("{}/jwks", lab.idp())).send().await.unwrap();
+    let chunk =
+        tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await.expect("an event arrives").unwrap().unwrap();
+    let text = String::from_utf8_lossy(&chunk);
+    assert!(text.contains("event: request") && text.contains("\"step\":\"keys\""), "{text}");
+}
+
+async fn inspect(lab: &TestLab, browser: &reqwest::Client, token: &str) -> (StatusCode, String) {
+    let console = &lab.lab.urls.console;
+    let form = browser.get(format!("{console}/inspect")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&form, "csrf");
+    let resp = browser
+        .post(format!("{console}/inspect"))
+        .form(&[("csrf", csrf.as_str()), ("token", token)])
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_inspector_judges_tokens_like_their_receivers() {
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let login = lab.login("alice@acme.example").await;
+    let jag = lab.id_jag(&login.id_token).await;
+
+    let (status, page) = inspect(&lab, &browser, &jag).await;
+    assert_eq!(status, StatusCode::OK);
+    for text in [
+        "ID-JAG (Identity Assertion JWT Authorization Grant)",
+        "id=\"accepted\"",
+        "resource authorization server",
+        "Unique id; the resource AS accepts each ID-JAG once.",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+    let (_, page) = inspect(&lab, &browser, &login.id_token).await;
+    assert!(page.contains("<h3 style=\"margin-top:0\">ID token</h3>") && page.contains("id=\"accepted\""));
+    let at = lab.access_token(&jag).await;
+    let (_, page) = inspect(&lab, &browser, &at).await;
+    assert!(page.contains("Access token (RFC 9068)") && page.contains("id=\"accepted\""));
+
+    // Tampered: another claim under the same signature.
+    let (_, claims) = decode(&jag);
+    let mut claims = claims.as_object().unwrap().clone();
+    claims.insert("scope".into(), "todos.admin".into());
+    let forged = sign(&untrusted_key("idp-2026-01"), "oauth-id-jag+jwt", &claims);
+    let tampered = format!("{}.{}", &forged[..forged.rfind('.').unwrap()], &jag[jag.rfind('.').unwrap() + 1..]);
+    let (_, page) = inspect(&lab, &browser, &tampered).await;
+    assert!(page.contains("id=\"refusal\""), "tampered token refused");
+    assert!(page.contains("✗ <strong>signature</strong>"), "the failed check is the signature");
+
+    let (_, page) = inspect(&lab, &browser, "hello").await;
+    assert!(page.contains("This is not a JWT"));
+    let wrong = browser
+        .post(format!("{}/inspect", lab.lab.urls.console))
+        .form(&[("csrf", "forged"), ("token", jag.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+}
