@@ -58,7 +58,7 @@ pub struct LabConfig {
     pub keys_dir: Option<PathBuf>,
     /// Show tokens and secrets in full in the notes app's OAuth HTTP log (masked by default).
     pub reveal_secrets: bool,
-    /// How many requests the trace keeps (oldest dropped first).
+    /// How many requests the trace keeps (oldest dropped first); 0 turns recording off.
     pub trace_capacity: usize,
     /// The clock every component uses.
     pub clock: SharedClock,

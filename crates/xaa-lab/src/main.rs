@@ -69,9 +69,12 @@ struct RunArgs {
     /// Read idp-*.pem and resource-as-*.pem signing keys from this directory.
     #[arg(long, global = true, value_name = "DIR", env = "LAB_KEYS")]
     keys: Option<PathBuf>,
-    /// Show tokens and secrets in full in the OAuth HTTP log (they are masked by default).
+    /// Show tokens and secrets in full in the OAuth HTTP log and the trace (masked by default).
     #[arg(long, global = true)]
     reveal_secrets: bool,
+    /// How many requests the console's live trace keeps (0 turns recording off).
+    #[arg(long, global = true, value_name = "N", default_value_t = 2000)]
+    trace_capacity: usize,
 }
 
 impl RunArgs {
@@ -85,6 +88,7 @@ impl RunArgs {
             fixtures_dir: self.fixtures.clone(),
             keys_dir: self.keys.clone(),
             reveal_secrets: self.reveal_secrets,
+            trace_capacity: self.trace_capacity,
             ..LabConfig::default()
         }
     }

@@ -192,7 +192,7 @@ impl Lab {
             db_path("notes.sqlite")?.as_deref(),
             http.clone(),
             config.clock.clone(),
-            Some(trace.clone()),
+            (config.trace_capacity > 0).then(|| trace.clone()),
         )
         .map_err(|e| StartError::Storage(e.to_string()))?;
         let byo = fixtures
@@ -230,13 +230,16 @@ impl Lab {
             None => None,
         };
         let clock = config.clock.clone();
+        let tracing_on = config.trace_capacity > 0;
         let recorder = |service: &'static str, port: u16| {
-            Some(Arc::new(Recorder {
-                trace: trace.clone(),
-                service,
-                host: format!("localhost:{port}"),
-                clock: clock.clone(),
-            }))
+            tracing_on.then(|| {
+                Arc::new(Recorder {
+                    trace: trace.clone(),
+                    service,
+                    host: format!("localhost:{port}"),
+                    clock: clock.clone(),
+                })
+            })
         };
         for (service, listener, router, recorder) in [
             ("idp", idp_l, xaa_idp::router(idp), recorder("idp", ports.idp)),
