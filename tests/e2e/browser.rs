@@ -181,3 +181,43 @@ async fn a_tampered_id_jag_fails_the_signature_check_in_the_inspector() {
     browser.screenshot("console-inspector-tampered").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_flow_explorer_in_chromium() {
+    let lab = TestLab::start().await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
+    assert_eq!(b.title().await.unwrap(), "Flow explorer · XAA Lab");
+    b.find(Locator::Id("email")).await.unwrap().send_keys("heidi@acme.example").await.unwrap();
+    b.find(Locator::Id("run-1")).await.unwrap().click().await.unwrap();
+    // The IdP's real login pages, with the email pre-filled from the explorer.
+    b.wait().for_element(Locator::Id("email")).await.unwrap();
+    assert!(browser.text().await.contains("to continue to XAA Lab flow explorer"));
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("code")).await.unwrap();
+    b.find(Locator::Id("code")).await.unwrap().send_keys("112233").await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("status-1")).await.unwrap();
+    assert_eq!(b.find(Locator::Id("status-1")).await.unwrap().text().await.unwrap(), "200 OK");
+    for n in 2..=4 {
+        b.find(Locator::Id(&format!("run-{n}"))).await.unwrap().click().await.unwrap();
+        b.wait().for_element(Locator::Id(&format!("status-{n}"))).await.unwrap();
+        assert_eq!(
+            b.find(Locator::Id(&format!("status-{n}"))).await.unwrap().text().await.unwrap(),
+            "200 OK",
+            "step {n}"
+        );
+    }
+    let request = b.find(Locator::Id("request-2")).await.unwrap().text().await.unwrap();
+    assert!(request.contains("subject_token_type=urn:ietf:params:oauth:token-type:id_token"), "{request}");
+    assert!(request.contains("chars)"), "the ID token is masked: {request}");
+    let checks = b.find(Locator::Id("checks-3")).await.unwrap().text().await.unwrap();
+    assert!(checks.contains("✓ typ") && checks.contains("✓ jti"), "{checks}");
+    let claims = b.find(Locator::Id("claims-2-access_token")).await.unwrap().text().await.unwrap();
+    assert!(claims.contains("The resource AS's issuer identifier"), "{claims}");
+    let response = b.find(Locator::Id("response-4")).await.unwrap().text().await.unwrap();
+    assert!(response.contains("\"success\": true"), "{response}");
+    browser.screenshot("console-flow-explorer").await;
+    browser.close().await;
+}

@@ -188,3 +188,85 @@ async fn the_inspector_judges_tokens_like_their_receivers() {
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Drives the flow explorer through its four steps in `browser`; returns the final page.
+async fn explore(lab: &TestLab, browser: &reqwest::Client, email: &str) -> String {
+    let console = &lab.lab.urls.console;
+    let page = browser.get(format!("{console}/explorer")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let start = browser
+        .post(format!("{console}/explorer/start"))
+        .form(&[("csrf", csrf.as_str()), ("email", email)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let authorize = location(&start);
+    assert!(authorize.contains("client_id=lab-explorer") && authorize.contains("prompt=login"), "{authorize}");
+    let callback = login_via_pages(lab.idp(), browser, &authorize, email).await;
+    assert!(callback.starts_with(&format!("{console}/explorer/callback?")), "{callback}");
+    assert_eq!(browser.get(&callback).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    for step in ["2", "3", "4"] {
+        let resp = browser
+            .post(format!("{console}/explorer/step/{step}"))
+            .form(&[("csrf", csrf.as_str()), ("endpoint", "GET /api/todos")])
+            .send()
+            .await
+            .unwrap();
+        assert!(location(&resp).starts_with("/explorer#step-"), "{}", location(&resp));
+    }
+    browser.get(format!("{console}/explorer")).send().await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_flow_explorer_runs_the_four_steps() {
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let page = explore(&lab, &browser, "alice@acme.example").await;
+    for n in 1..=4 {
+        assert!(page.contains(&format!("id=\"status-{n}\">200")), "step {n} succeeded");
+    }
+    // Step 1: the code grant with Basic auth, masked; the ID token decoded and explained.
+    assert!(page.contains("POST /token HTTP/1.1") && page.contains("Authorization: Basic "));
+    assert!(page.contains("The client the ID token was issued to"));
+    // Step 2: the exchange's exact parameters, the ID-JAG decoded, the IdP's checks (policy).
+    assert!(page.contains("requested_token_type=urn:ietf:params:oauth:token-type:id-jag"));
+    assert!(page.contains("ID-JAG (Identity Assertion JWT Authorization Grant) in <code>access_token</code>"));
+    assert!(page.contains("<strong>policy</strong>"));
+    // Step 3: the authorization server's checks, in order, all passed.
+    assert!(page.contains("id=\"checks-3\""));
+    assert!(page.contains("✓ <strong>signature</strong>") && !page.contains("✗"));
+    // Step 4: the todo API's answer.
+    assert!(page.contains("&#34;success&#34;: true") || page.contains("\"success\": true"), "the API answered");
+    // Code in four languages, with secrets as variables only.
+    for lang in ["<h4>curl</h4>", "<h4>JavaScript</h4>", "<h4>Python</h4>", "<h4>Rust</h4>"] {
+        assert!(page.contains(lang), "{lang}");
+    }
+    assert!(page.contains("$CLIENT_SECRET") || page.contains("CLIENT_SECRET"));
+    assert!(!page.contains("lab-explorer-secret-not-for-production"), "no secret on the page");
+    assert!(!page.contains("lab-explorer-at-todo0-secret-not-for-production"));
+
+    // Start over clears the chain.
+    let csrf = hidden(&page, "csrf");
+    browser
+        .post(format!("{}/explorer/reset", lab.lab.urls.console))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let fresh = browser.get(format!("{}/explorer", lab.lab.urls.console)).send().await.unwrap().text().await.unwrap();
+    assert!(!fresh.contains("id=\"status-1\""));
+    assert!(fresh.contains("id=\"run-2\" disabled"));
+}
+
+#[tokio::test]
+async fn the_explorer_shows_a_refusal_with_the_failed_check() {
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let keep = lab.lab.idp.connections().into_iter().filter(|c| c.client_id != "lab-explorer").collect();
+    lab.lab.idp.set_connections(keep);
+    let page = explore(&lab, &browser, "alice@acme.example").await;
+    assert!(page.contains("id=\"status-2\">400 invalid_target"), "the exchange is refused");
+    assert!(page.contains("✗ <strong>policy</strong>"));
+    assert!(page.contains("id=\"run-3\" disabled"), "no ID-JAG, so step 3 cannot run");
+}

@@ -115,6 +115,9 @@ pub struct TraceEvent {
     pub subject: Option<String>,
     /// Milliseconds from request to response.
     pub duration_ms: f64,
+    /// The caller's `x-lab-request-id` header, when it sent one (the flow explorer does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// What a recorder knows about an exchange before the flow is assigned.
@@ -140,6 +143,8 @@ pub struct Exchange {
     pub at: i64,
     /// Duration.
     pub duration_ms: f64,
+    /// The caller's `x-lab-request-id` header.
+    pub request_id: Option<String>,
 }
 
 struct Inner {
@@ -212,6 +217,7 @@ impl Trace {
             client_id: None,
             subject: None,
             duration_ms: ex.duration_ms,
+            request_id: ex.request_id,
         };
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         assign_flow(&mut inner, &mut event, client);
@@ -228,6 +234,17 @@ impl Trace {
     pub fn events(&self, filter: &TraceFilter) -> Vec<TraceEvent> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.events.iter().filter(|e| filter.matches(e)).cloned().collect()
+    }
+
+    /// The event a component recorded for the request carrying `x-lab-request-id: request_id`.
+    pub fn find_request(&self, request_id: &str) -> Option<TraceEvent> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.events.iter().rev().find(|e| e.request_id.as_deref() == Some(request_id)).cloned()
+    }
+
+    /// `value` as the trace would store parameter `name`: masked when it is a secret.
+    pub fn shown(&self, name: &str, value: &str) -> String {
+        self.masked_pair(name.to_owned(), value.to_owned()).1
     }
 
     /// New events as they are recorded.

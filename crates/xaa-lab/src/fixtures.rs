@@ -42,6 +42,8 @@ pub enum ClientRole {
     Notes,
     /// The client whose `.env` the lab prints for a participant's own app.
     BringYourOwn,
+    /// The console's flow explorer (the lab acting as its own demo requestor).
+    Explorer,
     /// Any other requestor.
     Other,
 }

@@ -37,6 +37,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         params.push(("authorization".into(), auth.to_owned()));
     }
     let content_type = content_type(req.headers());
+    let request_id = req.headers().get("x-lab-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BUFFER).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
@@ -74,6 +75,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         checks: checks.map(|c| c.checks().to_vec()).unwrap_or_default(),
         at,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        request_id,
     });
     log_step(&event);
     resp

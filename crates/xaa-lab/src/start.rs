@@ -172,6 +172,9 @@ impl Lab {
             store,
             config.clock.clone(),
         );
+        let explorer = fixtures
+            .requestor(ClientRole::Explorer)
+            .ok_or_else(|| StartError::Other("clients.json has no \"explorer\" client".into()))?;
         let notes_client = fixtures
             .requestor(ClientRole::Notes)
             .ok_or_else(|| StartError::Other("clients.json has no \"notes\" client".into()))?;
@@ -209,6 +212,14 @@ impl Lab {
             as_keys: as_state.public_keys().clone(),
             clock: config.clock.clone(),
             secure_cookies: config.tls,
+            explorer: crate::console::ExplorerClient {
+                client_id: explorer.idp.client_id.clone(),
+                client_secret: explorer.idp.client_secret.clone(),
+                resource_client_id: explorer.resource_as.client_id.clone(),
+                resource_client_secret: explorer.resource_as.client_secret.clone(),
+            },
+            explorer_sessions: crate::console::Sessions::default(),
+            http: http.clone(),
         });
 
         let mut handle = LabHandle {

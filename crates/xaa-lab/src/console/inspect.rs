@@ -10,15 +10,11 @@ use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use xaa_core::inspect::{Inspection, LabContext, inspect};
-use xaa_core::secret::{Secret, random_token};
+use xaa_core::secret::Secret;
 
-use super::ConsoleState;
-
-/// The console's CSRF cookie.
-const CSRF_COOKIE: &str = "xaa_console_csrf";
+use super::{ConsoleState, csrf_cookie};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "inspect.html")]
@@ -27,20 +23,6 @@ struct InspectPage {
     token: String,
     error: Option<String>,
     result: Option<Inspection>,
-}
-
-fn csrf_cookie(st: &ConsoleState, jar: CookieJar) -> (CookieJar, String) {
-    if let Some(c) = jar.get(CSRF_COOKIE) {
-        let v = c.value().to_owned();
-        return (jar, v);
-    }
-    let token = random_token(24);
-    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(st.secure_cookies);
-    (jar.add(cookie), token)
 }
 
 pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {

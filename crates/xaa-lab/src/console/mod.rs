@@ -8,10 +8,15 @@
 //! | `GET /trace.json` | the filtered trace as JSON |
 //! | `GET /trace/flows/{id}`, `/trace/flows/{id}/json`, `/trace/flows/{id}/mermaid` | one flow: diagram, JSON, Mermaid |
 //! | `GET /inspect`, `POST /inspect` | token inspector (CSRF protected) |
+//! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer |
 
+mod explorer;
 mod inspect;
+mod snippets;
 mod trace;
 mod view;
+
+pub(crate) use explorer::{ExplorerClient, Sessions};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +26,8 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use xaa_core::clock::SharedClock;
 use xaa_core::jose::KeySet;
 use xaa_idp::User;
@@ -39,6 +46,27 @@ pub(crate) struct ConsoleState {
     pub(crate) as_keys: KeySet,
     pub(crate) clock: SharedClock,
     pub(crate) secure_cookies: bool,
+    pub(crate) explorer: ExplorerClient,
+    pub(crate) explorer_sessions: Sessions,
+    pub(crate) http: Arc<xaa_core::http_client::LazyClient>,
+}
+
+/// The console's CSRF cookie (double submit: every console form carries the same value).
+pub(crate) const CSRF_COOKIE: &str = "xaa_console_csrf";
+
+/// This browser's console CSRF token, set as a cookie when it has none.
+pub(crate) fn csrf_cookie(st: &ConsoleState, jar: CookieJar) -> (CookieJar, String) {
+    if let Some(c) = jar.get(CSRF_COOKIE) {
+        let v = c.value().to_owned();
+        return (jar, v);
+    }
+    let token = xaa_core::secret::random_token(24);
+    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(st.secure_cookies);
+    (jar.add(cookie), token)
 }
 
 #[derive(Template, WebTemplate)]
@@ -60,6 +88,11 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/trace/flows/{id}/json", get(trace::flow_json))
         .route("/trace/flows/{id}/mermaid", get(trace::flow_mermaid))
         .route("/inspect", get(inspect::form).post(inspect::analyse))
+        .route("/explorer", get(explorer::page))
+        .route("/explorer/start", axum::routing::post(explorer::start))
+        .route("/explorer/callback", get(explorer::callback))
+        .route("/explorer/step/{n}", axum::routing::post(explorer::step))
+        .route("/explorer/reset", axum::routing::post(explorer::reset))
         .with_state(Arc::new(state))
 }
 

@@ -18,7 +18,7 @@ pub(crate) struct FlowView {
 }
 
 /// One request, ready to show.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct EventView {
     pub(crate) id: u64,
     pub(crate) from: String,
@@ -37,7 +37,7 @@ pub(crate) struct EventView {
 }
 
 /// A decoded token.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct TokenView {
     pub(crate) field: String,
     pub(crate) kind: String,

@@ -1,0 +1,452 @@
+//! The flow explorer: the lab acting as its own demo requestor (client `lab-explorer`). The user
+//! runs the four XAA steps one at a time; each shows the exact HTTP request and response (secrets
+//! masked unless revealed), the decoded tokens with every claim explained, the checks the receiving
+//! server ran (from the trace), and copyable code.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use xaa_core::secret::{Secret, random_token};
+use xaa_core::urn;
+use xaa_core::validation::Check;
+
+use super::snippets::{SnippetContext, snippets};
+use super::view::{EventView, TokenView};
+use super::{ConsoleState, csrf_cookie};
+
+/// The explorer session cookie.
+const EXPLORER_COOKIE: &str = "xaa_console_explorer";
+/// Todo API calls step 4 offers.
+const ENDPOINTS: &[&str] = &["GET /api/todos", "GET /api/todos/stats", "GET /api/todos/incomplete", "POST /api/todos"];
+
+/// The explorer's client credentials (fixture role `explorer`).
+#[derive(Clone, Debug)]
+pub(crate) struct ExplorerClient {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: Secret,
+    pub(crate) resource_client_id: String,
+    pub(crate) resource_client_secret: Secret,
+}
+
+/// One run of the chain, per browser.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Chain {
+    email: String,
+    pending: Option<(String, String, String)>,
+    id_token: Option<String>,
+    id_jag: Option<String>,
+    access_token: Option<String>,
+    endpoint: String,
+    records: [Option<StepRecord>; 4],
+}
+
+/// What one executed step shows.
+#[derive(Clone, Debug)]
+pub(crate) struct StepRecord {
+    request: String,
+    response: String,
+    ok: bool,
+    status: String,
+    tokens: Vec<TokenView>,
+    checks: Vec<Check>,
+    snippets: Vec<(&'static str, String)>,
+}
+
+/// The explorer sessions of this console.
+#[derive(Debug, Default)]
+pub(crate) struct Sessions(Mutex<HashMap<String, Chain>>);
+
+struct StepView {
+    n: usize,
+    title: &'static str,
+    what: &'static str,
+    enabled: bool,
+    record: Option<StepRecord>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "explorer.html")]
+struct ExplorerPage {
+    csrf: String,
+    email: String,
+    endpoint: String,
+    endpoints: Vec<&'static str>,
+    steps: Vec<StepView>,
+    masked: bool,
+}
+
+const TITLES: [(&str, &str); 4] = [
+    (
+        "Single sign-on at the IdP",
+        "The user signs in at the IdP (email, then a one-time code); the explorer redeems the authorization code with PKCE and gets an ID token.",
+    ),
+    (
+        "Token exchange: ID token → ID-JAG",
+        "RFC 8693 at the IdP: the ID token is the subject token, audience is the authorization server's issuer, resource is the todo API. IT's connection policy decides.",
+    ),
+    (
+        "JWT bearer grant: ID-JAG → access token",
+        "RFC 7523 at the resource authorization server, with the explorer's own credentials there. It validates the ID-JAG check by check.",
+    ),
+    (
+        "Call the todo API",
+        "The access token as a bearer token. The API checks it (RFC 9068) and the scope the call needs.",
+    ),
+];
+
+fn session_id(jar: &CookieJar) -> Option<String> {
+    jar.get(EXPLORER_COOKIE).map(|c| c.value().to_owned())
+}
+
+fn chain(st: &ConsoleState, jar: &CookieJar) -> Chain {
+    let sessions = st.explorer_sessions.0.lock().unwrap_or_else(|p| p.into_inner());
+    session_id(jar).and_then(|id| sessions.get(&id).cloned()).unwrap_or_default()
+}
+
+fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
+    let (jar, id) = match session_id(&jar) {
+        Some(id) => (jar, id),
+        None => {
+            let id = random_token(24);
+            let cookie = Cookie::build((EXPLORER_COOKIE, id.clone()))
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(st.secure_cookies);
+            (jar.add(cookie), id)
+        }
+    };
+    st.explorer_sessions.0.lock().unwrap_or_else(|p| p.into_inner()).insert(id, chain);
+    jar
+}
+
+pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    let c = chain(&st, &jar);
+    let have = [true, c.id_token.is_some(), c.id_jag.is_some(), c.access_token.is_some()];
+    let steps = (0..4)
+        .map(|i| StepView {
+            n: i + 1,
+            title: TITLES[i].0,
+            what: TITLES[i].1,
+            enabled: have[i],
+            record: c.records[i].clone(),
+        })
+        .collect();
+    let endpoint = if c.endpoint.is_empty() { ENDPOINTS[0].to_owned() } else { c.endpoint.clone() };
+    let page = ExplorerPage {
+        csrf,
+        email: c.email.clone(),
+        endpoint,
+        endpoints: ENDPOINTS.to_vec(),
+        steps,
+        masked: !st.trace.reveals_secrets(),
+    };
+    (jar, page).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StepForm {
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    endpoint: String,
+}
+
+fn checked(st: &ConsoleState, jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Option<StepForm> {
+    let Form(f) = form.ok()?;
+    let expected = jar.get(super::CSRF_COOKIE).map(|c| c.value().to_owned())?;
+    let _ = st;
+    Secret::new(expected).matches(&f.csrf).then_some(f)
+}
+
+fn back(step: usize) -> Response {
+    Redirect::to(&format!("/explorer#step-{step}")).into_response()
+}
+
+/// Step 1, part one: a fresh chain, and the browser sent to the IdP's login pages.
+pub(crate) async fn start(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    let Some(f) = checked(&st, &jar, form) else { return back(1) };
+    let (state, nonce, verifier) = (random_token(16), random_token(16), random_token(32));
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let email = f.email.trim().to_owned();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &st.explorer.client_id)
+        .append_pair("redirect_uri", &st.redirect_uri())
+        .append_pair("scope", "openid email profile")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", &state)
+        .append_pair("nonce", &nonce)
+        .append_pair("login_hint", &email)
+        .append_pair("prompt", "login")
+        .finish();
+    let chain = Chain { email, pending: Some((state, nonce, verifier)), ..Chain::default() };
+    let jar = save(&st, jar, chain);
+    (jar, Redirect::to(&format!("{}/authorize?{query}", st.urls.idp))).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Step 1, part two: the IdP's redirect; the code is redeemed and recorded.
+pub(crate) async fn callback(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    Query(cb): Query<Callback>,
+) -> Response {
+    let mut c = chain(&st, &jar);
+    let Some((state, _nonce, verifier)) = c.pending.take() else { return back(1) };
+    if cb.state.as_deref() != Some(state.as_str()) || cb.error.is_some() {
+        let text = format!(
+            "The IdP redirected back with {}",
+            cb.error
+                .map(|e| format!("error {e}: {}", cb.error_description.unwrap_or_default()))
+                .unwrap_or_else(|| "an unexpected state".into())
+        );
+        c.records[0] = Some(StepRecord {
+            request: String::new(),
+            response: text,
+            ok: false,
+            status: "refused".into(),
+            tokens: vec![],
+            checks: vec![],
+            snippets: snippets(1, &st.snippet_context("")),
+        });
+        return (save(&st, jar, c), back(1)).into_response();
+    }
+    let code = cb.code.unwrap_or_default();
+    let form = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code),
+        ("redirect_uri", st.redirect_uri()),
+        ("code_verifier", verifier),
+    ];
+    let basic = Some((st.explorer.client_id.clone(), st.explorer.client_secret.expose().to_owned()));
+    let (record, body) = call(&st, 1, "POST", &format!("{}/token", st.urls.idp), form, basic, None).await;
+    c.id_token = body.as_ref().and_then(|b| b["id_token"].as_str()).map(str::to_owned);
+    c.records = [Some(record), None, None, None];
+    c.id_jag = None;
+    c.access_token = None;
+    (save(&st, jar, c), back(1)).into_response()
+}
+
+/// Steps 2-4.
+pub(crate) async fn step(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    Path(n): Path<usize>,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    let Some(f) = checked(&st, &jar, form) else { return back(n) };
+    let mut c = chain(&st, &jar);
+    let ex = &st.explorer;
+    match n {
+        2 => {
+            let Some(id_token) = c.id_token.clone() else { return back(1) };
+            let form = vec![
+                ("grant_type", urn::GRANT_TOKEN_EXCHANGE.to_owned()),
+                ("requested_token_type", urn::TOKEN_TYPE_ID_JAG.to_owned()),
+                ("audience", st.urls.authorization_server.clone()),
+                ("resource", st.urls.todo_api.clone()),
+                ("scope", "todos.read todos.write".to_owned()),
+                ("subject_token", id_token),
+                ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN.to_owned()),
+                ("client_id", ex.client_id.clone()),
+                ("client_secret", ex.client_secret.expose().to_owned()),
+            ];
+            let (record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
+            c.id_jag = body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
+            c.records[1] = Some(record);
+            c.records[2] = None;
+            c.records[3] = None;
+            c.access_token = None;
+        }
+        3 => {
+            let Some(id_jag) = c.id_jag.clone() else { return back(2) };
+            let form = vec![
+                ("grant_type", urn::GRANT_JWT_BEARER.to_owned()),
+                ("assertion", id_jag),
+                ("client_id", ex.resource_client_id.clone()),
+                ("client_secret", ex.resource_client_secret.expose().to_owned()),
+            ];
+            let url = format!("{}/token", st.urls.authorization_server);
+            let (record, body) = call(&st, 3, "POST", &url, form, None, None).await;
+            c.access_token =
+                body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
+            c.records[2] = Some(record);
+            c.records[3] = None;
+        }
+        4 => {
+            let Some(token) = c.access_token.clone() else { return back(3) };
+            let endpoint = ENDPOINTS.iter().find(|e| **e == f.endpoint).copied().unwrap_or(ENDPOINTS[0]);
+            let (method, path) = endpoint.split_once(' ').unwrap_or(("GET", "/api/todos"));
+            let url = format!("{}{path}", st.urls.todo_api);
+            let json = (method == "POST").then(|| serde_json::json!({ "title": "Created from the flow explorer" }));
+            let (record, _) = call(&st, 4, method, &url, Vec::new(), None, Some((token, json))).await;
+            c.endpoint = endpoint.to_owned();
+            c.records[3] = Some(record);
+        }
+        _ => return back(1),
+    }
+    (save(&st, jar, c), back(n)).into_response()
+}
+
+/// "Start over": forgets the token chain.
+pub(crate) async fn reset(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    if checked(&st, &jar, form).is_some() {
+        let jar = save(&st, jar, Chain::default());
+        return (jar, back(1)).into_response();
+    }
+    back(1)
+}
+
+/// Performs one call, tagged with `x-lab-request-id` so the receiving server's record (with its
+/// checks) can be found in the trace. Returns what the step shows and the JSON answer.
+async fn call(
+    st: &ConsoleState,
+    n: usize,
+    method: &str,
+    url: &str,
+    form: Vec<(&'static str, String)>,
+    basic: Option<(String, String)>,
+    bearer: Option<(String, Option<Value>)>,
+) -> (StepRecord, Option<Value>) {
+    let request_id = random_token(12);
+    let shown = |k: &str, v: &str| st.trace.shown(k, v);
+    let path = url.split_once("://").and_then(|(_, r)| r.split_once('/')).map(|(h, p)| (h.to_owned(), format!("/{p}")));
+    let (host, path) = path.unwrap_or_default();
+    let mut request = format!("{method} {path} HTTP/1.1\nHost: {host}\n");
+    let http = match st.http.get() {
+        Ok(h) => h.clone(),
+        Err(e) => return (failed(n, st, request, e), None),
+    };
+    let mut builder = if method == "POST" { http.post(url) } else { http.get(url) };
+    builder = builder.header("x-lab-request-id", &request_id);
+    if let Some((id, secret)) = &basic {
+        builder = builder.basic_auth(id, Some(secret));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        request.push_str(&format!("Authorization: {}\n", shown("authorization", &format!("Basic {encoded}"))));
+    }
+    if let Some((token, json)) = &bearer {
+        builder = builder.bearer_auth(token);
+        request.push_str(&format!("Authorization: {}\n", shown("authorization", &format!("Bearer {token}"))));
+        if let Some(j) = json {
+            builder = builder.json(j);
+            request.push_str(&format!(
+                "Content-Type: application/json\n\n{}\n",
+                serde_json::to_string_pretty(j).unwrap_or_default()
+            ));
+        }
+    }
+    if !form.is_empty() {
+        builder = builder.form(&form);
+        request.push_str("Content-Type: application/x-www-form-urlencoded\n\n");
+        let lines: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", shown(k, v))).collect();
+        request.push_str(&lines.join("\n&"));
+    }
+    let resp = match builder.send().await {
+        Ok(r) => r,
+        Err(e) => return (failed(n, st, request, e.to_string()), None),
+    };
+    let status = resp.status();
+    let headers: Vec<String> = ["content-type", "cache-control", "www-authenticate"]
+        .iter()
+        .filter_map(|h| resp.headers().get(*h).and_then(|v| v.to_str().ok()).map(|v| format!("{h}: {v}")))
+        .collect();
+    let body: Option<Value> = resp.json().await.ok();
+    let masked_body = body.as_ref().map(|b| mask_json(st, b));
+    let response = format!(
+        "HTTP/1.1 {} {}\n{}\n\n{}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        headers.join("\n"),
+        masked_body.map(|b| serde_json::to_string_pretty(&b).unwrap_or_default()).unwrap_or_default()
+    );
+    let event = st.trace.find_request(&request_id).map(|e| EventView::from_event(&e));
+    let endpoint = if n == 4 { path.as_str() } else { "" };
+    let record = StepRecord {
+        request,
+        response,
+        ok: status.is_success(),
+        status: format!(
+            "{} {}",
+            status.as_u16(),
+            body.as_ref().and_then(|b| b["error"].as_str()).unwrap_or(status.canonical_reason().unwrap_or(""))
+        ),
+        tokens: event.as_ref().map(|e| e.tokens.clone()).unwrap_or_default(),
+        checks: event.map(|e| e.checks).unwrap_or_default(),
+        snippets: snippets(n, &st.snippet_context(endpoint)),
+    };
+    (record, body)
+}
+
+fn failed(n: usize, st: &ConsoleState, request: String, error: String) -> StepRecord {
+    StepRecord {
+        request,
+        response: format!("No answer: {error}"),
+        ok: false,
+        status: "no answer".into(),
+        tokens: vec![],
+        checks: vec![],
+        snippets: snippets(n, &st.snippet_context("/api/todos")),
+    }
+}
+
+fn mask_json(st: &ConsoleState, v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => (k.clone(), Value::String(st.trace.shown(k, s))),
+                    other => (k.clone(), other.clone()),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+impl ConsoleState {
+    fn redirect_uri(&self) -> String {
+        format!("{}/explorer/callback", self.urls.console)
+    }
+
+    fn snippet_context<'a>(&'a self, endpoint: &'a str) -> SnippetContext<'a> {
+        SnippetContext {
+            idp: &self.urls.idp,
+            authorization_server: &self.urls.authorization_server,
+            todo_api: &self.urls.todo_api,
+            redirect_uri: "http://localhost:3000/auth/callback",
+            endpoint: if endpoint.is_empty() { "/api/todos" } else { endpoint },
+        }
+    }
+}
