@@ -50,6 +50,7 @@ pub(crate) struct Chain {
     id_jag: Option<String>,
     access_token: Option<String>,
     endpoint: String,
+    authorize: String,
     records: [Option<StepRecord>; 4],
 }
 
@@ -200,9 +201,11 @@ pub(crate) async fn start(
         .append_pair("login_hint", &email)
         .append_pair("prompt", "login")
         .finish();
-    let chain = Chain { email, pending: Some((state, nonce, verifier)), ..Chain::default() };
+    let authorize = format!("{}/authorize?{query}", st.urls.idp);
+    let chain =
+        Chain { email, pending: Some((state, nonce, verifier)), authorize: authorize.clone(), ..Chain::default() };
     let jar = save(&st, jar, chain);
-    (jar, Redirect::to(&format!("{}/authorize?{query}", st.urls.idp))).into_response()
+    (jar, Redirect::to(&authorize)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -247,7 +250,11 @@ pub(crate) async fn callback(
         ("code_verifier", verifier),
     ];
     let basic = Some((st.explorer.client_id.clone(), st.explorer.client_secret.expose().to_owned()));
-    let (record, body) = call(&st, 1, "POST", &format!("{}/token", st.urls.idp), form, basic, None).await;
+    let (mut record, body) = call(&st, 1, "POST", &format!("{}/token", st.urls.idp), form, basic, None).await;
+    record.request = format!(
+        "# The browser was sent to the IdP (then signed in on its pages):\nGET {}\n\n# The code it brought back was redeemed:\n{}",
+        c.authorize, record.request
+    );
     c.id_token = body.as_ref().and_then(|b| b["id_token"].as_str()).map(str::to_owned);
     c.records = [Some(record), None, None, None];
     c.id_jag = None;
