@@ -78,15 +78,5 @@ async fn request(st: &NotesState, token: &str, api_call: &ApiCall) -> Result<Val
     };
     let req = builder.bearer_auth(token).build().map_err(|e| unreachable(e.to_string()))?;
     let resp = http.send(req).await.map_err(unreachable)?;
-    let status = resp.status().as_u16();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if (200..300).contains(&status) {
-        return Ok(body);
-    }
-    Err(XaaError::Refused {
-        step,
-        status,
-        error: body["error"].as_str().unwrap_or("(no error code)").to_owned(),
-        description: body["error_description"].as_str().unwrap_or("").to_owned(),
-    })
+    xaa::answer(step, resp).await
 }

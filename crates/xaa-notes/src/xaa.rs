@@ -169,9 +169,14 @@ async fn post_form(st: &NotesState, step: Step, url: &str, form: &[(&str, &str)]
     let http = OAuthHttp::of(st).map_err(unreachable)?;
     let req = http.client().post(url).form(form).build().map_err(|e| unreachable(e.to_string()))?;
     let resp = http.send(req).await.map_err(unreachable)?;
+    answer(step, resp).await
+}
+
+/// A 2xx answer's JSON body, or the refusal it carries (`error`, `error_description`).
+pub(crate) async fn answer(step: Step, resp: reqwest::Response) -> Result<Value, XaaError> {
     let status = resp.status().as_u16();
     let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if status == 200 {
+    if (200..300).contains(&status) {
         return Ok(body);
     }
     Err(XaaError::Refused {

@@ -34,21 +34,35 @@ fn expired_form() -> PageError {
     PageError::bad_request("The page expired", "Reload the page and try again.", Some("/notes"))
 }
 
+/// The session and form of a pane action: a stale form is refused, a signed-out browser is sent
+/// to sign in (back to the note afterwards).
+async fn signed_in(
+    st: &NotesState,
+    jar: &CookieJar,
+    form: Result<Form<PaneForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Result<(crate::store::Session, PaneForm, String), Response>, PageError> {
+    let Ok(Form(form)) = form else { return Err(expired_form()) };
+    let back = back_to(&form.note);
+    let session = match require(st, jar, &back).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    if !session::csrf_ok(&session, &form.csrf) {
+        return Err(expired_form());
+    }
+    Ok(Ok((session, form, back)))
+}
+
 pub(crate) async fn toggle(
     State(st): State<Arc<NotesState>>,
     jar: CookieJar,
     Path(id): Path<i64>,
     form: Result<Form<PaneForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let Ok(Form(form)) = form else { return Err(expired_form()) };
-    let back = back_to(&form.note);
-    let session = match require(&st, &jar, &back).await? {
-        Ok(s) => s,
+    let (session, form, back) = match signed_in(&st, &jar, form).await? {
+        Ok(parts) => parts,
         Err(redirect) => return Ok(redirect),
     };
-    if !session::csrf_ok(&session, &form.csrf) {
-        return Err(expired_form());
-    }
     let call = ApiCall::SetCompleted(id, form.completed.unwrap_or(true));
     match todo_client::call(&st, &session, &call).await {
         Ok(_) => Ok(Redirect::to(&back).into_response()),
@@ -64,15 +78,10 @@ pub(crate) async fn refresh(
     jar: CookieJar,
     form: Result<Form<PaneForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let Ok(Form(form)) = form else { return Err(expired_form()) };
-    let back = back_to(&form.note);
-    let session = match require(&st, &jar, &back).await? {
-        Ok(s) => s,
+    let (session, _, back) = match signed_in(&st, &jar, form).await? {
+        Ok(parts) => parts,
         Err(redirect) => return Ok(redirect),
     };
-    if !session::csrf_ok(&session, &form.csrf) {
-        return Err(expired_form());
-    }
     crate::xaa::forget_token(&st, &session).await.map_err(PageError::internal)?;
     Ok(Redirect::to(&back).into_response())
 }
