@@ -67,8 +67,14 @@ impl Browser {
         self.client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    /// Also on a failed assertion: ChromeDriver (and the Chromium it started) never outlive the test.
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
