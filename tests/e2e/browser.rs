@@ -159,6 +159,15 @@ async fn the_live_trace_receives_a_notes_flow_in_chromium() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     browser.screenshot("console-live-trace").await;
+    // The flow's own page draws it as a sequence diagram.
+    b.find(Locator::LinkText("sequence diagram")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Css(".diagram")).await.unwrap();
+    let diagram = b.find(Locator::Css(".diagram")).await.unwrap().text().await.unwrap();
+    for lane in ["lab-notes", "IdP", "Resource AS", "Todo API"] {
+        assert!(diagram.contains(lane), "{lane} in {diagram}");
+    }
+    assert!(diagram.contains("(jwt-bearer)") && diagram.contains("← 200"), "{diagram}");
+    browser.screenshot("console-flow-diagram").await;
     browser.close().await;
 }
 

@@ -17,6 +17,7 @@ pub(super) async fn grant(
     st: &IdpState,
     client: &IdpClient,
     params: &FormParams,
+    checks: &mut xaa_core::validation::CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
     let code = params.required("code")?;
     let redirect_uri = params.required("redirect_uri")?;
@@ -25,32 +26,43 @@ pub(super) async fn grant(
     })?;
     let now = st.clock.now();
     let code_hash = sha256_b64(code);
+    let mut refuse = |name: &'static str, spec: &'static str, description: &str| {
+        OAuthError::invalid_grant(checks.fail(name, spec, description).to_string())
+    };
     let Some(grant) = st.store.redeem_code(code_hash.clone()).await.map_err(storage)? else {
-        return Err(OAuthError::invalid_grant("the authorization code is unknown (RFC 6749 §5.2)"));
+        return Err(refuse("code", "RFC 6749 §5.2", "the authorization code is unknown"));
     };
     if grant.already_used {
         st.store.revoke_tokens_of_code(code_hash).await.map_err(storage)?;
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was already used; the tokens issued for it are revoked (RFC 6749 §4.1.2)",
+        return Err(refuse(
+            "code",
+            "RFC 6749 §4.1.2",
+            "the authorization code was already used; the tokens issued for it are revoked",
         ));
     }
     if now >= grant.expires_at {
-        return Err(OAuthError::invalid_grant("the authorization code has expired (RFC 6749 §4.1.2)"));
+        return Err(refuse("code", "RFC 6749 §4.1.2", "the authorization code has expired"));
     }
     if grant.request.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant("the authorization code was issued to another client (RFC 6749 §4.1.3)"));
+        return Err(refuse("code", "RFC 6749 §4.1.3", "the authorization code was issued to another client"));
     }
+    checks.pass("code", "RFC 6749 §4.1.2", "the code is known, unused, unexpired and was issued to this client");
+    let mut refuse = |name: &'static str, spec: &'static str, description: &str| {
+        OAuthError::invalid_grant(checks.fail(name, spec, description).to_string())
+    };
     if grant.request.redirect_uri != redirect_uri {
-        return Err(OAuthError::invalid_grant(
-            "redirect_uri differs from the one in the authorization request (RFC 6749 §4.1.3)",
+        return Err(refuse(
+            "redirect_uri",
+            "RFC 6749 §4.1.3",
+            "redirect_uri differs from the one in the authorization request",
         ));
     }
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     if challenge != grant.request.code_challenge {
-        return Err(OAuthError::invalid_grant(
-            "code_verifier does not match the code_challenge (PKCE S256, RFC 7636 §4.6)",
-        ));
+        return Err(refuse("pkce", "RFC 7636 §4.6", "code_verifier does not match the code_challenge (PKCE S256)"));
     }
+    checks.pass("redirect_uri", "RFC 6749 §4.1.3", "the same redirect_uri as the authorization request");
+    checks.pass("pkce", "RFC 7636 §4.6", "SHA-256 of code_verifier equals the code_challenge");
     let user = routes_user(st, &grant.email);
     let claims = IdTokenClaims {
         iss: st.issuer().to_owned(),

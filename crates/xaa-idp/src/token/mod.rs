@@ -42,7 +42,7 @@ async fn handle(st: &IdpState, req: &TokenRequest, checks: &mut CheckLog) -> Res
     checks.pass("client", CLIENT_AUTH, format!("client '{}' authenticated", client.client_id));
     let grant_type = req.params.required("grant_type")?;
     match grant_type {
-        urn::GRANT_AUTHORIZATION_CODE => authorization_code::grant(st, client, &req.params).await,
+        urn::GRANT_AUTHORIZATION_CODE => authorization_code::grant(st, client, &req.params, checks).await,
         urn::GRANT_TOKEN_EXCHANGE => token_exchange::grant(st, client, &req.params, checks).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,

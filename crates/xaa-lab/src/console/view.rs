@@ -136,7 +136,19 @@ pub(crate) fn flows(events: &[TraceEvent]) -> Vec<FlowView> {
                 0 => "discovery, keys and pages".into(),
                 _ => evs.iter().find_map(|e| e.subject.clone()).unwrap_or_else(|| "(signing in)".into()),
             },
-            events: evs.iter().map(|e| EventView::from_event(e)).collect(),
+            events: evs
+                .iter()
+                .map(|e| {
+                    let mut v = EventView::from_event(e);
+                    // One app, one lane: its resource-AS client id is the same requestor.
+                    if id != 0
+                        && let Some(app) = evs.iter().find_map(|e| e.client_id.clone())
+                    {
+                        v.from = app;
+                    }
+                    v
+                })
+                .collect(),
         })
         .collect()
 }
