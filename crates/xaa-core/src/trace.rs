@@ -8,8 +8,8 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -148,7 +148,7 @@ pub struct Exchange {
 }
 
 struct Inner {
-    events: VecDeque<TraceEvent>,
+    events: VecDeque<Arc<TraceEvent>>,
     next_flow: u64,
     /// (client or resource client, subject) → flow.
     by_party: HashMap<(String, String), u64>,
@@ -166,7 +166,7 @@ pub struct Trace {
     reveal: bool,
     next_id: AtomicU64,
     inner: Mutex<Inner>,
-    tx: broadcast::Sender<TraceEvent>,
+    tx: broadcast::Sender<Arc<TraceEvent>>,
 }
 
 impl std::fmt::Debug for Trace {
@@ -196,7 +196,7 @@ impl Trace {
     }
 
     /// Records an exchange: masks it, decodes its tokens, assigns its flow, keeps it, streams it.
-    pub fn record(&self, ex: Exchange) -> TraceEvent {
+    pub fn record(&self, ex: Exchange) -> Arc<TraceEvent> {
         let tokens = find_tokens(&ex.request, ex.response.as_ref());
         let step = step_of(&ex);
         let client = request_client(&ex.request);
@@ -221,25 +221,28 @@ impl Trace {
         };
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         assign_flow(&mut inner, &mut event, client);
-        inner.events.push_back(event.clone());
+        let event = Arc::new(event);
+        inner.events.push_back(Arc::clone(&event));
         while inner.events.len() > self.capacity {
             inner.events.pop_front();
         }
         drop(inner);
-        let _ = self.tx.send(event.clone());
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(Arc::clone(&event));
+        }
         event
     }
 
     /// The kept events, oldest first, that match `filter`.
     pub fn events(&self, filter: &TraceFilter) -> Vec<TraceEvent> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.events.iter().filter(|e| filter.matches(e)).cloned().collect()
+        inner.events.iter().filter(|e| filter.matches(e)).map(|e| TraceEvent::clone(e)).collect()
     }
 
     /// The event a component recorded for the request carrying `x-lab-request-id: request_id`.
     pub fn find_request(&self, request_id: &str) -> Option<TraceEvent> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.events.iter().rev().find(|e| e.request_id.as_deref() == Some(request_id)).cloned()
+        inner.events.iter().rev().find(|e| e.request_id.as_deref() == Some(request_id)).map(|e| TraceEvent::clone(e))
     }
 
     /// `value` as the trace would store parameter `name`: masked when it is a secret.
@@ -248,7 +251,7 @@ impl Trace {
     }
 
     /// New events as they are recorded.
-    pub fn subscribe(&self) -> broadcast::Receiver<TraceEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<TraceEvent>> {
         self.tx.subscribe()
     }
 
@@ -475,7 +478,7 @@ mod tests {
         assert_eq!(e.request[0].1, "a-very…cret (27 chars)");
         assert!(e.request[1].1.ends_with("… (1000 chars)"));
         assert_eq!(e.step, "code grant");
-        assert!(!serde_json::to_string(&e).unwrap().contains("a-very-secret-client-secret"));
+        assert!(!serde_json::to_string(&*e).unwrap().contains("a-very-secret-client-secret"));
         let revealing = Trace::new(10, true);
         assert_eq!(revealing.record(ex("localhost:1/token", &[("client_secret", "abc")])).request[0].1, "abc");
     }

@@ -78,7 +78,7 @@ pub(crate) async fn events(
         loop {
             match rx.recv().await {
                 Ok(e) if filter.matches(&e) => {
-                    let data = serde_json::to_string(&e).unwrap_or_default();
+                    let data = serde_json::to_string(&*e).unwrap_or_default();
                     if tx.send(Ok(Event::default().event("request").data(data))).await.is_err() {
                         break;
                     }
