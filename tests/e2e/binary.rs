@@ -264,3 +264,98 @@ fn a_broken_fixture_is_named_in_the_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("clients.json"), "{stderr}");
 }
+
+/// `lab token KIND ARGS --ready-file F`: the minted endpoint JSON.
+fn minted(ready_file: &std::path::Path, kind: &str, args: &[&str]) -> Value {
+    let out = Command::new(lab_binary())
+        .args(["token", kind])
+        .args(args)
+        .arg("--ready-file")
+        .arg(ready_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn minted_tokens_work_against_the_running_lab_and_overrides_are_refused() {
+    let dir = temp_dir("mint");
+    let lab = Running::start(&[], &dir);
+    let ready = dir.join("ready.json");
+    let (idp, authz, api) = (
+        lab.ready["idp"].as_str().unwrap().to_owned(),
+        lab.ready["authorization_server"].as_str().unwrap().to_owned(),
+        lab.ready["todo_api"].as_str().unwrap().to_owned(),
+    );
+    let http = reqwest::Client::new();
+    let post = |url: String, form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        async move { http.post(url).form(&form).send().await.unwrap() }
+    };
+
+    // An ID token for the bring-your-own client: the IdP exchanges it.
+    let id = minted(&ready, "id-token", &["--email", "zed@acme.example"]);
+    let id_token = id["id_token"].as_str().unwrap().to_owned();
+    let exchange = |subject: String| {
+        vec![
+            ("grant_type", xaa_core::urn::GRANT_TOKEN_EXCHANGE.to_owned()),
+            ("requested_token_type", xaa_core::urn::TOKEN_TYPE_ID_JAG.to_owned()),
+            ("audience", authz.clone()),
+            ("resource", api.clone()),
+            ("subject_token", subject),
+            ("subject_token_type", xaa_core::urn::TOKEN_TYPE_ID_TOKEN.to_owned()),
+            ("client_id", CLIENT.to_owned()),
+            ("client_secret", SECRET.to_owned()),
+        ]
+    };
+    assert_eq!(post(format!("{idp}/token"), exchange(id_token)).await.status(), 200);
+
+    // An ID-JAG: the authorization server grants an access token; the access token: the API answers.
+    let bearer = |assertion: String| {
+        vec![
+            ("grant_type", xaa_core::urn::GRANT_JWT_BEARER.to_owned()),
+            ("assertion", assertion),
+            ("client_id", RESOURCE_CLIENT.to_owned()),
+            ("client_secret", RESOURCE_SECRET.to_owned()),
+        ]
+    };
+    let jag = minted(&ready, "id-jag", &[]);
+    assert_eq!(jag["token_type"], "N_A");
+    assert_eq!(
+        post(format!("{authz}/token"), bearer(jag["access_token"].as_str().unwrap().to_owned())).await.status(),
+        200
+    );
+    let at = minted(&ready, "access-token", &["--scope", "todos.read"]);
+    let list =
+        http.get(format!("{api}/api/todos")).bearer_auth(at["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(list.status(), 200);
+
+    // Overrides for negative tests get the exact refusals.
+    let expired = minted(&ready, "id-jag", &["--expired"]);
+    let d = assert_oauth_error(
+        post(format!("{authz}/token"), bearer(expired["access_token"].as_str().unwrap().to_owned())).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert!(d.contains("expired"), "{d}");
+    let wrong_typ = minted(&ready, "id-jag", &["--typ", "JWT"]);
+    let d = assert_oauth_error(
+        post(format!("{authz}/token"), bearer(wrong_typ["access_token"].as_str().unwrap().to_owned())).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert!(d.contains("typ"), "{d}");
+    let other_aud = minted(&ready, "access-token", &["--aud", "https://elsewhere.example"]);
+    let refused = http
+        .get(format!("{api}/api/todos"))
+        .bearer_auth(other_aud["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+    assert!(lab.interrupt().0);
+}

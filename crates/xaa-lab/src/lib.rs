@@ -16,6 +16,7 @@ mod config;
 mod console;
 mod env_file;
 mod fixtures;
+pub mod mint;
 mod recorder;
 mod start;
 pub mod tls;

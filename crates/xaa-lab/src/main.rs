@@ -29,11 +29,55 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Mint a token signed with the lab's keys (for tests in any language), printed as the JSON of
+    /// the endpoint that would issue it. Reads the running lab's URLs from --ready-file when given.
+    Token {
+        #[command(subcommand)]
+        kind: TokenCommand,
+    },
     /// Key management for lab signing keys.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// An ID token from the IdP (600 s).
+    IdToken(MintArgs),
+    /// An ID-JAG from the IdP (300 s).
+    IdJag(MintArgs),
+    /// An access token from the resource authorization server (7200 s).
+    AccessToken(MintArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct MintArgs {
+    /// The user.
+    #[arg(long, default_value = "alice@acme.example")]
+    email: String,
+    /// The requestor's IdP client id (fixtures); its resource-AS client id follows from it.
+    #[arg(long, default_value = "my-requestor")]
+    client: String,
+    /// Granted scope (ID-JAG, access token).
+    #[arg(long, default_value = "todos.read todos.write")]
+    scope: String,
+    /// Lifetime in seconds (default: the lab's own for that token).
+    #[arg(long)]
+    lifetime: Option<i64>,
+    /// Issue it already expired (beyond the 60 s leeway).
+    #[arg(long)]
+    expired: bool,
+    /// Override the JOSE typ (e.g. JWT, to see it refused).
+    #[arg(long)]
+    typ: Option<String>,
+    /// Override aud.
+    #[arg(long)]
+    aud: Option<String>,
+    /// Override client_id (ID-JAG, access token).
+    #[arg(long)]
+    client_id: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,6 +143,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(Command::Env { run }) => print_env(&run),
         Some(Command::Keys { command: KeysCommand::New { kid } }) => new_key(&kid),
+        Some(Command::Token { kind }) => mint_token(&cli.run, kind),
         None => run_lab(cli.run),
     };
     match result {
@@ -117,7 +162,7 @@ fn print_env(args: &RunArgs) -> anyhow::Result<()> {
     let byo = fixtures
         .requestor(ClientRole::BringYourOwn)
         .ok_or_else(|| anyhow::anyhow!("clients.json has no \"bring-your-own\" client"))?;
-    print!("{}", EnvFile::new(&urls, byo).to_dotenv());
+    stdout(&EnvFile::new(&urls, byo).to_dotenv())?;
     if config.tls {
         let ca = std::path::absolute(config.tls_dir().join("ca.pem"))?;
         eprintln!("# Node reads the CA from the shell, not from .env: NODE_EXTRA_CA_CERTS={}", ca.display());
@@ -125,10 +170,53 @@ fn print_env(args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn mint_token(run: &RunArgs, kind: TokenCommand) -> anyhow::Result<()> {
+    use xaa_lab::mint::{MintRequest, TokenKind, mint};
+    let (kind, args, default_lifetime) = match kind {
+        TokenCommand::IdToken(a) => (TokenKind::IdToken, a, 600),
+        TokenCommand::IdJag(a) => (TokenKind::IdJag, a, 300),
+        TokenCommand::AccessToken(a) => (TokenKind::AccessToken, a, 7200),
+    };
+    let config = run.config();
+    let mut urls = Urls::new(config.tls, config.ports);
+    if let Some(path) = &run.ready_file {
+        let ready: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+        let url = |k: &str| {
+            ready[k].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("{} has no {k}", path.display()))
+        };
+        urls.idp = url("idp")?;
+        urls.authorization_server = url("authorization_server")?;
+        urls.todo_api = url("todo_api")?;
+    }
+    let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
+    let keys = xaa_lab::LabKeys::load(config.keys_dir.as_deref())?;
+    let request = MintRequest {
+        email: args.email,
+        client: args.client,
+        scope: args.scope,
+        lifetime: args.lifetime.unwrap_or(default_lifetime),
+        expired: args.expired,
+        typ: args.typ,
+        aud: args.aud,
+        client_id: args.client_id,
+    };
+    let now = xaa_core::clock::Clock::now(&xaa_core::clock::SystemClock::new());
+    let out = mint(kind, &request, &urls, &fixtures, &keys, now).map_err(anyhow::Error::msg)?;
+    stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))
+}
+
+/// Writes to stdout; a reader that went away (`lab env | head -1`) is not an error.
+fn stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 fn new_key(kid: &str) -> anyhow::Result<()> {
     let key = xaa_core::jose::SigningKey::generate(kid)?;
-    print!("{}", key.private_pem());
-    Ok(())
+    stdout(key.private_pem())
 }
 
 fn run_lab(args: RunArgs) -> anyhow::Result<()> {
@@ -196,7 +284,7 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
         Storage::InMemory => out.push_str("\n  State: in memory (gone at exit)\n"),
     }
     out.push_str("  Press Ctrl+C to stop.\n");
-    println!("{out}");
+    let _ = stdout(&format!("{out}\n"));
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,133 @@
+//! `lab token …`: tokens signed with the lab's own keys, for test suites in any language, with
+//! overrides for negative tests (`--expired`, `--typ`, `--aud`, `--client-id`). The output is the
+//! JSON of the endpoint that would have issued the token.
+
+use serde_json::{Value, json};
+use xaa_core::claims::{AccessTokenClaims, IdJagClaims, IdTokenClaims, OneOrMany};
+use xaa_core::secret::random_token;
+use xaa_core::urn;
+use xaa_idp::User;
+
+use crate::config::Urls;
+use crate::fixtures::{Fixtures, LabKeys};
+
+/// Which token to mint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// An ID token from the IdP (as the code grant returns it).
+    IdToken,
+    /// An ID-JAG from the IdP (as the token exchange returns it).
+    IdJag,
+    /// An access token from the resource authorization server (as jwt-bearer returns it).
+    AccessToken,
+}
+
+/// What to put in the token.
+#[derive(Clone, Debug)]
+pub struct MintRequest {
+    /// The user.
+    pub email: String,
+    /// The requestor's IdP client id (its resource-AS client id comes from the fixtures).
+    pub client: String,
+    /// Granted scope (ID-JAG and access token).
+    pub scope: String,
+    /// Lifetime in seconds.
+    pub lifetime: i64,
+    /// Make it expired (issued and expired in the past, beyond the leeway).
+    pub expired: bool,
+    /// Override the JOSE `typ`.
+    pub typ: Option<String>,
+    /// Override `aud`.
+    pub aud: Option<String>,
+    /// Override `client_id` (ID-JAG and access token).
+    pub client_id: Option<String>,
+}
+
+/// Mints a token of `kind`; `now` is the current time.
+pub fn mint(
+    kind: TokenKind,
+    req: &MintRequest,
+    urls: &Urls,
+    fixtures: &Fixtures,
+    keys: &LabKeys,
+    now: i64,
+) -> Result<Value, String> {
+    let requestor = fixtures
+        .requestors
+        .iter()
+        .find(|r| r.idp.client_id == req.client)
+        .ok_or_else(|| format!("no client \"{}\" in the fixtures", req.client))?;
+    let user = User::for_email(&fixtures.users, &req.email);
+    let iat = if req.expired { now - req.lifetime - 2 * xaa_core::JWT_LEEWAY } else { now };
+    let exp = iat + req.lifetime;
+    let sign = |key: &xaa_core::jose::SigningKey, default_typ: &str, claims: &dyn erased::Claims| {
+        key.sign(req.typ.as_deref().unwrap_or(default_typ), &claims.value()).map_err(|e| e.to_string())
+    };
+    Ok(match kind {
+        TokenKind::IdToken => {
+            let claims = IdTokenClaims {
+                iss: urls.idp.clone(),
+                sub: user.sub(),
+                aud: req.aud.clone().unwrap_or_else(|| req.client.clone()),
+                exp,
+                iat,
+                auth_time: iat,
+                nonce: None,
+                email: user.email.clone(),
+                email_verified: true,
+                name: Some(user.name.clone()),
+            };
+            let token = sign(&keys.idp, urn::TYP_ID_TOKEN, &claims)?;
+            json!({ "id_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": "openid email profile" })
+        }
+        TokenKind::IdJag => {
+            let claims = IdJagClaims {
+                iss: urls.idp.clone(),
+                sub: user.sub(),
+                aud: OneOrMany::One(req.aud.clone().unwrap_or_else(|| urls.authorization_server.clone())),
+                client_id: req.client_id.clone().unwrap_or_else(|| requestor.resource_as.client_id.clone()),
+                jti: random_token(16),
+                exp,
+                iat,
+                nbf: None,
+                resource: Some(OneOrMany::One(urls.todo_api.clone())),
+                scope: Some(req.scope.clone()),
+                auth_time: Some(iat),
+                email: Some(user.email.clone()),
+            };
+            let token = sign(&keys.idp, urn::TYP_ID_JAG, &claims)?;
+            json!({
+                "access_token": token, "issued_token_type": urn::TOKEN_TYPE_ID_JAG, "token_type": urn::TOKEN_TYPE_N_A,
+                "expires_in": req.lifetime, "scope": req.scope, "resource": urls.todo_api,
+            })
+        }
+        TokenKind::AccessToken => {
+            let claims = AccessTokenClaims {
+                iss: urls.authorization_server.clone(),
+                sub: user.sub(),
+                aud: req.aud.clone().unwrap_or_else(|| urls.todo_api.clone()),
+                client_id: req.client_id.clone().unwrap_or_else(|| requestor.resource_as.client_id.clone()),
+                scope: req.scope.clone(),
+                jti: random_token(16),
+                iat,
+                exp,
+                auth_time: Some(iat),
+                email: Some(user.email.clone()),
+            };
+            let token = sign(&keys.resource_as, urn::TYP_ACCESS_TOKEN, &claims)?;
+            json!({ "access_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": req.scope, "resource": urls.todo_api })
+        }
+    })
+}
+
+/// Claims of any of the three shapes, as JSON.
+mod erased {
+    pub(super) trait Claims {
+        fn value(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Claims for T {
+        fn value(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or_default()
+        }
+    }
+}
