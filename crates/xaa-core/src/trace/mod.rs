@@ -164,6 +164,26 @@ struct Inner {
     pending_login: HashMap<String, u64>,
 }
 
+impl Inner {
+    /// The linking maps are bounded like the events: past a few times the capacity they start
+    /// over, so only flows older than the kept events lose their links.
+    fn forget_old_links(&mut self, capacity: usize) {
+        let limit = capacity.saturating_mul(4).max(64);
+        if self.by_jti.len() > limit {
+            self.by_jti.clear();
+        }
+        if self.by_party.len() > limit {
+            self.by_party.clear();
+        }
+        if self.pending_login.len() > limit {
+            self.pending_login.clear();
+        }
+        if self.resource_client.len() > limit {
+            self.resource_client.clear();
+        }
+    }
+}
+
 /// The trace of one lab.
 pub struct Trace {
     capacity: usize,
@@ -224,6 +244,7 @@ impl Trace {
             request_id: ex.request_id,
         };
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.forget_old_links(self.capacity);
         assign_flow(&mut inner, &mut event, client);
         let event = Arc::new(event);
         inner.events.push_back(Arc::clone(&event));

@@ -51,3 +51,14 @@ fn login_and_code_grant_share_a_flow_and_basic_auth_names_the_client() {
     assert_eq!(authorize.flow, grant.flow);
     assert_eq!(trace.record(ex("localhost:1/jwks", &[])).flow, 0, "requests naming no client are 'other'");
 }
+
+#[test]
+fn linking_maps_stay_bounded() {
+    let trace = Trace::new(4, false);
+    for i in 0..1000 {
+        trace.record(ex("localhost:1/authorize", &[("client_id", &format!("app-{i}"))]));
+    }
+    let inner = trace.inner.lock().unwrap();
+    assert!(inner.pending_login.len() <= 64, "{}", inner.pending_login.len());
+    assert_eq!(inner.events.len(), 4);
+}

@@ -31,6 +31,8 @@ use call::call;
 
 /// The explorer session cookie.
 const EXPLORER_COOKIE: &str = "xaa_console_explorer";
+/// Explorer sessions kept at most.
+const MAX_SESSIONS: usize = 1000;
 /// Todo API calls step 4 offers.
 const ENDPOINTS: &[&str] = &["GET /api/todos", "GET /api/todos/stats", "GET /api/todos/incomplete", "POST /api/todos"];
 
@@ -132,7 +134,12 @@ fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
             (jar.add(cookie), id)
         }
     };
-    st.explorer_sessions.0.lock().unwrap_or_else(|p| p.into_inner()).insert(id, chain);
+    let mut sessions = st.explorer_sessions.0.lock().unwrap_or_else(|p| p.into_inner());
+    // A workshop has tens of browsers; past this, the oldest chains are simply forgotten.
+    if sessions.len() >= MAX_SESSIONS && !sessions.contains_key(&id) {
+        sessions.clear();
+    }
+    sessions.insert(id, chain);
     jar
 }
 
