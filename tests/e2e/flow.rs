@@ -174,7 +174,7 @@ async fn todos_survive_a_restart_with_a_data_dir() {
     let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;
     let token = lab.full_chain("alice@acme.example").await;
     assert_eq!(lab.create_todo(&token, "Remember me").await.status(), StatusCode::CREATED);
-    lab.lab.shutdown(std::time::Duration::from_secs(1)).await;
+    lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
     assert!(dir.join("idp.sqlite").exists() && dir.join("resource.sqlite").exists());
 
     let again = TestLab::start_configured(|c| c.storage = storage.clone()).await;
@@ -198,4 +198,33 @@ async fn the_notes_app_works_over_tls() {
         4,
         "the four seed todos, through both exchanges over HTTPS"
     );
+}
+
+#[tokio::test]
+async fn the_test_lab_builder_shapes_users_connections_and_time() {
+    use xaa_lab::testing::{TestLab as Lab, TestLabError};
+    let lab = Lab::builder()
+        .clock_at(2_000_000_000)
+        .user("zoe@example.org", "Zoe Zed")
+        .fixtures(|f| f.connections.retain(|c| c.client_id != CLIENT))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(lab.now(), 2_000_000_000);
+    let signed_in = lab.sign_in(CLIENT, "zoe@example.org").await.unwrap();
+    let (_, claims) = decode(&signed_in.id_token);
+    assert_eq!((claims["name"].as_str(), claims["iat"].as_i64()), (Some("Zoe Zed"), Some(2_000_000_000)));
+    match lab.exchange(CLIENT, &signed_in.id_token, "todos.read").await {
+        Err(TestLabError::Refused { step: "token exchange", status: 400, body }) => {
+            assert!(body.contains("invalid_target"), "{body}")
+        }
+        other => panic!("the connection was removed, so the exchange is refused: {other:?}"),
+    }
+    // The notes client still has its connection: the whole chain through the library helpers.
+    let notes = lab.sign_in(NOTES_CLIENT, "zoe@example.org").await.unwrap();
+    let jag = lab.exchange(NOTES_CLIENT, &notes.id_token, "todos.read").await.unwrap();
+    let at = lab.jwt_bearer(NOTES_CLIENT, &jag).await.unwrap();
+    assert_eq!(lab.todos(&at).await.unwrap()["count"], 4);
+    lab.clock.advance(7200 + 61);
+    assert!(matches!(lab.todos(&at).await, Err(TestLabError::Refused { status: 401, .. })));
 }

@@ -1,18 +1,14 @@
 //! The one test fixture: a lab on ephemeral ports with a manual clock, a browser-like client
 //! (cookie jar, no redirects), and helpers that walk the real flow step by step.
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use xaa_core::clock::ManualClock;
 use xaa_core::jose::SigningKey;
 use xaa_core::urn;
-use xaa_lab::{Lab, LabConfig, LabHandle, LabKeys};
+use xaa_lab::{LabConfig, LabKeys};
 
 /// The bring-your-own client of the fixtures.
 pub const CLIENT: &str = "my-requestor";
@@ -26,10 +22,15 @@ pub const NOTES_SECRET: &str = "lab-notes-secret-not-for-production";
 pub const NOTES_RESOURCE_CLIENT: &str = "lab-notes-at-todo0";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-lab-verifier";
 
-pub struct TestLab {
-    pub lab: LabHandle,
-    pub clock: Arc<ManualClock>,
-    pub http: reqwest::Client,
+/// The library's [`xaa_lab::testing::TestLab`] (fields `lab`, `clock`, `http` through `Deref`),
+/// with the helpers these tests share.
+pub struct TestLab(pub xaa_lab::testing::TestLab);
+
+impl std::ops::Deref for TestLab {
+    type Target = xaa_lab::testing::TestLab;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 /// Tokens from a login.
@@ -40,38 +41,16 @@ pub struct Login {
 
 impl TestLab {
     pub async fn start() -> Self {
-        Self::start_with(false).await
+        Self(xaa_lab::testing::TestLab::builder().start().await.expect("lab starts"))
     }
 
     pub async fn start_tls() -> Self {
-        Self::start_with(true).await
-    }
-
-    async fn start_with(tls: bool) -> Self {
-        Self::start_configured(|config| {
-            config.tls = tls;
-            if tls {
-                config.tls_dir = Some(std::env::temp_dir().join(format!("xaa-e2e-tls-{}", std::process::id())));
-            }
-        })
-        .await
+        Self(xaa_lab::testing::TestLab::builder().tls(true).start().await.expect("lab starts"))
     }
 
     /// A lab on ephemeral ports, in memory, with a manual clock, adjusted by `adjust`.
     pub async fn start_configured(adjust: impl FnOnce(&mut LabConfig)) -> Self {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-        let clock = Arc::new(ManualClock::new(now));
-        let mut config = LabConfig::for_tests();
-        config.clock = clock.clone();
-        adjust(&mut config);
-        let lab = Lab::start(config).await.expect("lab starts");
-        let http = client(lab.ca_cert_pem.as_deref());
-        Self { lab, clock, http }
-    }
-
-    /// The lab clock's current time.
-    pub fn now(&self) -> i64 {
-        xaa_core::clock::Clock::now(&*self.clock)
+        Self(xaa_lab::testing::TestLab::builder().configure(adjust).start().await.expect("lab starts"))
     }
 
     pub fn idp(&self) -> &str {
@@ -82,11 +61,6 @@ impl TestLab {
     }
     pub fn api(&self) -> &str {
         &self.lab.urls.todo_api
-    }
-
-    /// A fresh browser: its own cookie jar.
-    pub fn browser(&self) -> reqwest::Client {
-        client(self.lab.ca_cert_pem.as_deref())
     }
 
     /// The authorize URL for `client` with PKCE, plus `extra` parameters.
@@ -161,9 +135,10 @@ impl TestLab {
         }
     }
 
-    /// Logs `email` in to the bring-your-own client.
+    /// Logs `email` in to the bring-your-own client (the library's real sign-in).
     pub async fn login(&self, email: &str) -> Login {
-        self.login_as(CLIENT, SECRET, REDIRECT, email).await
+        let s = self.0.sign_in(CLIENT, email).await.expect("sign-in");
+        Login { id_token: s.id_token, access_token: s.access_token }
     }
 
     /// The standard token-exchange parameters for `id_token`.
@@ -196,10 +171,7 @@ impl TestLab {
 
     /// Token exchange with the standard parameters; returns the ID-JAG.
     pub async fn id_jag(&self, id_token: &str) -> String {
-        let resp = self.idp_token(&self.exchange_params(id_token)).await;
-        assert_eq!(resp.status(), StatusCode::OK);
-        let body: Value = resp.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+        self.0.exchange(CLIENT, id_token, "todos.read todos.write").await.expect("token exchange")
     }
 
     /// jwt-bearer parameters for `assertion` with the bring-your-own resource client.
@@ -217,10 +189,7 @@ impl TestLab {
 
     /// jwt-bearer grant; returns the access token.
     pub async fn access_token(&self, id_jag: &str) -> String {
-        let resp = self.as_token(&self.bearer_params(id_jag)).await;
-        assert_eq!(resp.status(), StatusCode::OK);
-        let body: Value = resp.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+        self.0.jwt_bearer(CLIENT, id_jag).await.expect("jwt-bearer")
     }
 
     /// Login, exchange and jwt-bearer: an access token for `email`.
@@ -259,38 +228,14 @@ impl TestLab {
     }
 }
 
-/// Drives the IdP at `idp` in `browser`: the authorize URL shows the email page, then the code
-/// page; returns the `Location` the login ends with (the client's redirect URI with the code).
+/// Drives the IdP's login pages in `browser`; returns the redirect `Location` (panics on refusal).
 pub async fn login_via_pages(idp: &str, browser: &reqwest::Client, authorize_url: &str, email: &str) -> String {
-    let page = browser.get(authorize_url).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK, "authorize shows the login page");
-    let html = page.text().await.unwrap();
-    let (login, csrf) = (hidden(&html, "login"), hidden(&html, "csrf"));
-    let code_page = browser
-        .post(format!("{idp}/login/email"))
-        .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("email", email)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(code_page.status(), StatusCode::OK);
-    assert!(code_page.text().await.unwrap().contains("6-digit code"));
-    let done = browser
-        .post(format!("{idp}/login/code"))
-        .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("code", "123456")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), StatusCode::SEE_OTHER, "login ends with a redirect");
-    location(&done)
+    xaa_lab::testing::login_via_pages(idp, browser, authorize_url, email).await.expect("login pages")
 }
 
 /// A browser-like client: cookie jar, no redirects, trusting the lab CA when given.
 pub fn client(ca: Option<&[u8]>) -> reqwest::Client {
-    let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true);
-    if let Some(pem) = ca {
-        b = b.add_root_certificate(reqwest::Certificate::from_pem(pem).unwrap());
-    }
-    b.build().unwrap()
+    xaa_lab::testing::browser_client(ca, true)
 }
 
 /// The lab's own keys (the same files `lab` embeds).

@@ -60,6 +60,8 @@ pub struct LabConfig {
     pub reveal_secrets: bool,
     /// How many requests the trace keeps (oldest dropped first); 0 turns recording off.
     pub trace_capacity: usize,
+    /// Changes applied to the fixtures once they are loaded (tests).
+    pub fixture_edits: Vec<crate::fixtures::FixtureEdit>,
     /// The clock every component uses.
     pub clock: SharedClock,
 }
@@ -76,6 +78,7 @@ impl Default for LabConfig {
             keys_dir: None,
             reveal_secrets: false,
             trace_capacity: 2000,
+            fixture_edits: Vec::new(),
             clock: Arc::new(SystemClock::new()),
         }
     }

@@ -91,6 +91,28 @@ struct ConnectionFixture {
     users: Vec<String>,
 }
 
+/// A change to the loaded fixtures (the [`crate::testing`] builder's users, connections, todos).
+#[derive(Clone)]
+pub struct FixtureEdit(std::sync::Arc<dyn Fn(&mut Fixtures) + Send + Sync>);
+
+impl FixtureEdit {
+    /// Wraps `edit`.
+    pub fn new(edit: impl Fn(&mut Fixtures) + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(edit))
+    }
+
+    /// Applies it.
+    pub fn apply(&self, fixtures: &mut Fixtures) {
+        (self.0)(fixtures)
+    }
+}
+
+impl std::fmt::Debug for FixtureEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FixtureEdit")
+    }
+}
+
 /// Everything loaded from the fixtures, with real URLs.
 #[derive(Clone, Debug)]
 pub struct Fixtures {

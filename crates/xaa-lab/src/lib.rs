@@ -19,9 +19,11 @@ mod fixtures;
 pub mod mint;
 mod recorder;
 mod start;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 
 pub use config::{LabConfig, Ports, Storage, Urls};
 pub use env_file::EnvFile;
-pub use fixtures::{ClientRole, Fixtures, LabKeys, Requestor};
+pub use fixtures::{ClientRole, FixtureEdit, Fixtures, LabKeys, Requestor};
 pub use start::{Lab, LabHandle, StartError};

@@ -98,7 +98,7 @@ struct RunArgs {
     /// Bind every component to a port the OS picks (see --ready-file for the URLs).
     #[arg(long, global = true)]
     ephemeral_ports: bool,
-    /// Keep all state in memory (only the TLS CA is written, to <data-dir>/tls).
+    /// Keep all state in memory (only the TLS CA is written, to `<data-dir>/tls`).
     #[arg(long, global = true)]
     in_memory: bool,
     /// Directory for the SQLite files and the lab CA (kept across restarts).

@@ -107,7 +107,10 @@ impl Lab {
         let trace = Arc::new(Trace::new(config.trace_capacity, config.reveal_secrets));
 
         let tls_material = if config.tls { Some(tls::load_or_create(&config.tls_dir())?) } else { None };
-        let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
+        let mut fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
+        for edit in &config.fixture_edits {
+            edit.apply(&mut fixtures);
+        }
         let keys = LabKeys::load(config.keys_dir.as_deref())?;
         let db_path = |name: &str| -> Result<Option<PathBuf>, StartError> {
             match &config.storage {
