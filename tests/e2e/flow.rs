@@ -227,4 +227,13 @@ async fn the_test_lab_builder_shapes_users_connections_and_time() {
     assert_eq!(lab.todos(&at).await.unwrap()["count"], 4);
     lab.clock.advance(7200 + 61);
     assert!(matches!(lab.todos(&at).await, Err(TestLabError::Refused { status: 401, .. })));
+
+    // A short-lifetime profile: every token lives 30 s.
+    let short = Lab::builder().lifetimes(xaa_lab::LabLifetimes::short(30)).start().await.unwrap();
+    let s = short.sign_in(CLIENT, "zoe@example.org").await.unwrap();
+    let jag = short.exchange(CLIENT, &s.id_token, "todos.read").await.unwrap();
+    let (_, c) = decode(&jag);
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 30);
+    let at = short.jwt_bearer(CLIENT, &jag).await.unwrap();
+    assert_eq!(decode(&at).1["exp"].as_i64().unwrap() - decode(&at).1["iat"].as_i64().unwrap(), 30);
 }

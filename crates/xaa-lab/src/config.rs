@@ -60,6 +60,8 @@ pub struct LabConfig {
     pub reveal_secrets: bool,
     /// How many requests the trace keeps (oldest dropped first); 0 turns recording off.
     pub trace_capacity: usize,
+    /// Token lifetimes: the IdP's (ID token, ID-JAG, code, session) and the access token's.
+    pub lifetimes: LabLifetimes,
     /// Changes applied to the fixtures once they are loaded (tests).
     pub fixture_edits: Vec<crate::fixtures::FixtureEdit>,
     /// The clock every component uses.
@@ -78,6 +80,7 @@ impl Default for LabConfig {
             keys_dir: None,
             reveal_secrets: false,
             trace_capacity: 2000,
+            lifetimes: LabLifetimes::default(),
             fixture_edits: Vec::new(),
             clock: Arc::new(SystemClock::new()),
         }
@@ -97,6 +100,30 @@ impl LabConfig {
             (None, Storage::Dir(d)) => d.join("tls"),
             (None, Storage::InMemory) => std::env::temp_dir().join(format!("xaa-lab-tls-{}", std::process::id())),
         }
+    }
+}
+
+/// Token lifetimes across the lab, in seconds.
+#[derive(Clone, Copy, Debug)]
+pub struct LabLifetimes {
+    /// The IdP's lifetimes (ID token 600, IdP access token 600, ID-JAG 300, code 60, session 8 h).
+    pub idp: xaa_idp::Lifetimes,
+    /// Access tokens of the resource authorization server (xaa.dev: 7200).
+    pub access_token: i64,
+}
+
+impl Default for LabLifetimes {
+    fn default() -> Self {
+        Self { idp: xaa_idp::Lifetimes::default(), access_token: 7200 }
+    }
+}
+
+impl LabLifetimes {
+    /// Every token lives `seconds` (a "short-lifetime profile" for showing expiry).
+    pub fn short(seconds: i64) -> Self {
+        let idp =
+            xaa_idp::Lifetimes { id_token: seconds, access_token: seconds, id_jag: seconds, ..Default::default() };
+        Self { idp, access_token: seconds }
     }
 }
 

@@ -16,7 +16,7 @@ use tracing::Level;
 use xaa_core::http_client::LazyClient;
 use xaa_core::key_source::HttpKeySource;
 use xaa_core::trace::Trace;
-use xaa_idp::{IdpConfig, IdpState, Lifetimes};
+use xaa_idp::{IdpConfig, IdpState};
 use xaa_notes::{NotesConfig, NotesState};
 use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Store, TodoApiConfig, TodoState};
 
@@ -129,7 +129,7 @@ impl Lab {
                 users: fixtures.users.clone(),
                 authorization_servers: fixtures.authorization_servers.clone(),
                 connections: fixtures.connections.clone(),
-                lifetimes: Lifetimes::default(),
+                lifetimes: config.lifetimes.idp,
                 secure_cookies: config.tls,
             },
             keys.idp,
@@ -158,7 +158,7 @@ impl Lab {
                 trusted_issuers: vec![urls.idp.clone()],
                 clients: fixtures.requestors.iter().map(|r| r.resource_as.clone()).collect(),
                 resources,
-                access_token_lifetime: 7200,
+                access_token_lifetime: config.lifetimes.access_token,
             },
             keys.resource_as,
             idp_keys,

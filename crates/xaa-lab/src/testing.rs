@@ -109,6 +109,12 @@ impl TestLabBuilder {
         self
     }
 
+    /// Token lifetimes (e.g. [`crate::LabLifetimes::short`]).
+    pub fn lifetimes(mut self, lifetimes: crate::LabLifetimes) -> Self {
+        self.config.lifetimes = lifetimes;
+        self
+    }
+
     /// Adds a named user.
     pub fn user(self, email: &str, name: &str) -> Self {
         let user = User { email: email.to_owned(), name: name.to_owned() };
