@@ -31,7 +31,7 @@ use xaa_idp::User;
 
 use crate::config::LabConfig;
 use crate::fixtures::{FixtureEdit, Fixtures, Requestor};
-use crate::start::{Lab, LabHandle, StartError};
+use crate::start::{Lab, LabHandle, StartError, connector};
 
 /// Why a test-lab step failed.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +87,7 @@ pub struct TestLab {
     pub clock: Arc<ManualClock>,
     /// A client with no cookies that does not follow redirects (and trusts the lab CA in TLS mode).
     pub http: reqwest::Client,
+    tls: Option<native_tls::TlsConnector>,
 }
 
 static TLS_DIRS: AtomicU64 = AtomicU64::new(0);
@@ -142,8 +143,9 @@ impl TestLabBuilder {
         self.config.clock = clock.clone();
         self.config.fixture_edits = self.edits;
         let lab = Lab::start(self.config).await?;
-        let http = browser_client(lab.ca_cert_pem.as_deref(), false);
-        Ok(TestLab { lab, clock, http })
+        let tls = connector(lab.ca_cert_pem.as_deref());
+        let http = client_with(tls.clone(), false);
+        Ok(TestLab { lab, clock, http, tls })
     }
 }
 
@@ -160,7 +162,7 @@ impl TestLab {
 
     /// A fresh browser-like client: its own cookie jar, no redirects, the lab CA trusted.
     pub fn browser(&self) -> reqwest::Client {
-        browser_client(self.lab.ca_cert_pem.as_deref(), true)
+        client_with(self.tls.clone(), true)
     }
 
     fn requestor(&self, client_id: &str) -> Result<&Requestor, TestLabError> {
@@ -330,11 +332,17 @@ fn hidden(html: &str, name: &str) -> Result<String, TestLabError> {
     Ok(html[start + marker.len()..].split('"').next().unwrap_or_default().to_owned())
 }
 
-/// A client that does not follow redirects, with a cookie jar when `cookies`, trusting `ca` (PEM).
+/// A client that does not follow redirects, with a cookie jar when `cookies`, trusting only `ca`
+/// (PEM): the lab is all it calls.
 pub fn browser_client(ca: Option<&[u8]>, cookies: bool) -> reqwest::Client {
-    let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(cookies);
-    if let Some(cert) = ca.and_then(|pem| reqwest::Certificate::from_pem(pem).ok()) {
-        b = b.tls_certs_merge([cert]);
-    }
-    b.build().unwrap_or_default()
+    client_with(connector(ca), cookies)
+}
+
+fn client_with(tls: Option<native_tls::TlsConnector>, cookies: bool) -> reqwest::Client {
+    let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(cookies);
+    let builder = match tls {
+        Some(connector) => builder.tls_backend_preconfigured(connector),
+        None => builder,
+    };
+    builder.build().unwrap_or_default()
 }
