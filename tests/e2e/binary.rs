@@ -359,3 +359,18 @@ async fn minted_tokens_work_against_the_running_lab_and_overrides_are_refused() 
     assert!(refused.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
     assert!(lab.interrupt().0);
 }
+
+#[test]
+fn deterministic_minting_is_byte_identical() {
+    let mint = |args: &[&str]| {
+        let out = Command::new(lab_binary()).args(["token", "id-jag"]).args(args).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(mint(&["--deterministic", "9"]), mint(&["--deterministic", "9"]));
+    assert_ne!(mint(&["--deterministic", "9"]), mint(&["--deterministic", "10"]));
+    assert_ne!(mint(&[]), mint(&[]), "without it, every jti is fresh");
+    let jag: Value = serde_json::from_str(&mint(&["--deterministic"])).unwrap();
+    let (_, claims) = decode(jag["access_token"].as_str().unwrap());
+    assert_eq!(claims["iat"], xaa_lab::DETERMINISTIC_EPOCH);
+}

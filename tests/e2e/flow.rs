@@ -237,3 +237,38 @@ async fn the_test_lab_builder_shapes_users_connections_and_time() {
     let at = short.jwt_bearer(CLIENT, &jag).await.unwrap();
     assert_eq!(decode(&at).1["exp"].as_i64().unwrap() - decode(&at).1["iat"].as_i64().unwrap(), 30);
 }
+
+/// Runs sign-in, exchange and jwt-bearer in a deterministic lab on `ports` (or ephemeral ones);
+/// returns the lab's ports and the three tokens.
+async fn deterministic_run(ports: Option<xaa_lab::Ports>) -> (xaa_lab::Ports, [String; 3]) {
+    let mut builder = xaa_lab::testing::TestLab::builder().deterministic(42);
+    if let Some(p) = ports {
+        builder = builder.configure(move |c| c.ports = p);
+    }
+    let lab = builder.start().await.unwrap();
+    let port = |u: &str| u.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    let urls = &lab.lab.urls;
+    let ports = xaa_lab::Ports {
+        console: port(&urls.console),
+        idp: port(&urls.idp),
+        authorization_server: port(&urls.authorization_server),
+        todo_api: port(&urls.todo_api),
+        notes: port(&urls.notes),
+    };
+    assert_eq!(lab.now(), xaa_lab::DETERMINISTIC_EPOCH);
+    let s = lab.sign_in(CLIENT, "alice@acme.example").await.unwrap();
+    let jag = lab.exchange(CLIENT, &s.id_token, "todos.read").await.unwrap();
+    let at = lab.jwt_bearer(CLIENT, &jag).await.unwrap();
+    lab.lab.shutdown(std::time::Duration::from_secs(1)).await;
+    (ports, [s.id_token, jag, at])
+}
+
+#[tokio::test]
+async fn deterministic_mode_issues_byte_identical_tokens() {
+    let (ports, first) = deterministic_run(None).await;
+    let (_, second) = deterministic_run(Some(ports)).await;
+    assert_eq!(first, second, "same seed, clock and ports: the same bytes");
+    let (_, claims) = decode(&first[1]);
+    assert_eq!(claims["iat"], xaa_lab::DETERMINISTIC_EPOCH);
+    assert_eq!(claims["jti"], decode(&second[1]).1["jti"]);
+}

@@ -4,6 +4,7 @@ use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
 use xaa_core::jose::{KeySet, SigningKey};
+use xaa_core::secret::SharedEntropy;
 use xaa_core::sqlite::DbError;
 
 use crate::config::{Connection, IdpConfig};
@@ -17,20 +18,23 @@ pub struct IdpState {
     pub(crate) key_set: KeySet,
     pub(crate) store: Store,
     pub(crate) clock: SharedClock,
+    pub(crate) entropy: SharedEntropy,
     connections: RwLock<Vec<Connection>>,
 }
 
 impl IdpState {
-    /// Builds the IdP with its signing key, storing its state in `db_path` (in memory when `None`).
+    /// Builds the IdP with its signing key, storing its state in `db_path` (in memory when `None`);
+    /// codes, ids and `jti`s come from `entropy`.
     pub fn new(
         config: IdpConfig,
         signing_key: SigningKey,
         db_path: Option<&std::path::Path>,
         clock: SharedClock,
+        entropy: SharedEntropy,
     ) -> Result<Arc<Self>, DbError> {
         let key_set = KeySet::from_signing_keys([&signing_key]);
         let connections = RwLock::new(config.connections.clone());
-        Ok(Arc::new(Self { store: Store::open(db_path)?, config, signing_key, key_set, clock, connections }))
+        Ok(Arc::new(Self { store: Store::open(db_path)?, config, signing_key, key_set, clock, entropy, connections }))
     }
 
     /// The issuer identifier.

@@ -30,6 +30,9 @@ impl Ports {
     pub const EPHEMERAL: Ports = Ports { console: 0, idp: 0, authorization_server: 0, todo_api: 0, notes: 0 };
 }
 
+/// Where the clock stands in deterministic mode: 2027-01-15T08:00:00Z.
+pub const DETERMINISTIC_EPOCH: i64 = 1_800_000_000;
+
 /// Where state lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Storage {
@@ -66,6 +69,8 @@ pub struct LabConfig {
     pub fixture_edits: Vec<crate::fixtures::FixtureEdit>,
     /// The clock every component uses.
     pub clock: SharedClock,
+    /// Where codes, ids and `jti`s come from (seeded in deterministic mode).
+    pub entropy: xaa_core::secret::SharedEntropy,
 }
 
 impl Default for LabConfig {
@@ -83,6 +88,7 @@ impl Default for LabConfig {
             lifetimes: LabLifetimes::default(),
             fixture_edits: Vec::new(),
             clock: Arc::new(SystemClock::new()),
+            entropy: Arc::new(xaa_core::secret::OsEntropy),
         }
     }
 }
@@ -91,6 +97,14 @@ impl LabConfig {
     /// For tests: ephemeral ports, in-memory storage.
     pub fn for_tests() -> Self {
         Self { ports: Ports::EPHEMERAL, storage: Storage::InMemory, ..Self::default() }
+    }
+
+    /// Deterministic mode: the clock stands at [`DETERMINISTIC_EPOCH`] until moved, and every
+    /// code, id and `jti` derives from `seed`, so two runs issue byte-identical tokens.
+    pub fn deterministic(mut self, seed: u64) -> Self {
+        self.clock = Arc::new(xaa_core::clock::ManualClock::new(DETERMINISTIC_EPOCH));
+        self.entropy = Arc::new(xaa_core::secret::SeededEntropy::new(seed));
+        self
     }
 
     /// The directory holding the lab CA.

@@ -23,7 +23,7 @@ mod start;
 pub mod testing;
 pub mod tls;
 
-pub use config::{LabConfig, LabLifetimes, Ports, Storage, Urls};
+pub use config::{DETERMINISTIC_EPOCH, LabConfig, LabLifetimes, Ports, Storage, Urls};
 pub use env_file::EnvFile;
 pub use fixtures::{ClientRole, FixtureEdit, Fixtures, LabKeys, Requestor};
 pub use start::{Lab, LabHandle, StartError};

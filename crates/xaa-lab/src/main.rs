@@ -116,6 +116,10 @@ struct RunArgs {
     /// Show tokens and secrets in full in the OAuth HTTP log and the trace (masked by default).
     #[arg(long, global = true)]
     reveal_secrets: bool,
+    /// Deterministic mode: the clock stands at 2027-01-15T08:00:00Z and codes, ids and jtis derive
+    /// from SEED, so two runs issue byte-identical tokens.
+    #[arg(long, global = true, value_name = "SEED", num_args = 0..=1, default_missing_value = "0")]
+    deterministic: Option<u64>,
     /// How many requests the console's live trace keeps (0 turns recording off).
     #[arg(long, global = true, value_name = "N", default_value_t = 2000)]
     trace_capacity: usize,
@@ -123,7 +127,7 @@ struct RunArgs {
 
 impl RunArgs {
     fn config(&self) -> LabConfig {
-        LabConfig {
+        let config = LabConfig {
             ports: if self.ephemeral_ports { Ports::EPHEMERAL } else { Ports::DEFAULT },
             tls: self.tls,
             storage: if self.in_memory { Storage::InMemory } else { Storage::Dir(self.data_dir.clone()) },
@@ -134,6 +138,10 @@ impl RunArgs {
             reveal_secrets: self.reveal_secrets,
             trace_capacity: self.trace_capacity,
             ..LabConfig::default()
+        };
+        match self.deterministic {
+            Some(seed) => config.deterministic(seed),
+            None => config,
         }
     }
 }
@@ -200,8 +208,9 @@ fn mint_token(run: &RunArgs, kind: TokenCommand) -> anyhow::Result<()> {
         aud: args.aud,
         client_id: args.client_id,
     };
-    let now = xaa_core::clock::Clock::now(&xaa_core::clock::SystemClock::new());
-    let out = mint(kind, &request, &urls, &fixtures, &keys, now).map_err(anyhow::Error::msg)?;
+    let now = config.clock.now();
+    let out =
+        mint(kind, &request, &urls, &fixtures, &keys, now, config.entropy.as_ref()).map_err(anyhow::Error::msg)?;
     stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))
 }
 

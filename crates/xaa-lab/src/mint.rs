@@ -4,7 +4,6 @@
 
 use serde_json::{Value, json};
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims, IdTokenClaims, OneOrMany};
-use xaa_core::secret::random_token;
 use xaa_core::urn;
 use xaa_idp::User;
 
@@ -43,7 +42,7 @@ pub struct MintRequest {
     pub client_id: Option<String>,
 }
 
-/// Mints a token of `kind`; `now` is the current time.
+/// Mints a token of `kind`; `now` is the current time, `jti`s come from `entropy`.
 pub fn mint(
     kind: TokenKind,
     req: &MintRequest,
@@ -51,6 +50,7 @@ pub fn mint(
     fixtures: &Fixtures,
     keys: &LabKeys,
     now: i64,
+    entropy: &dyn xaa_core::secret::Entropy,
 ) -> Result<Value, String> {
     let requestor = fixtures
         .requestors
@@ -86,7 +86,7 @@ pub fn mint(
                 sub: user.sub(),
                 aud: OneOrMany::One(req.aud.clone().unwrap_or_else(|| urls.authorization_server.clone())),
                 client_id: req.client_id.clone().unwrap_or_else(|| requestor.resource_as.client_id.clone()),
-                jti: random_token(16),
+                jti: entropy.token(16),
                 exp,
                 iat,
                 nbf: None,
@@ -108,7 +108,7 @@ pub fn mint(
                 aud: req.aud.clone().unwrap_or_else(|| urls.todo_api.clone()),
                 client_id: req.client_id.clone().unwrap_or_else(|| requestor.resource_as.client_id.clone()),
                 scope: req.scope.clone(),
-                jti: random_token(16),
+                jti: entropy.token(16),
                 iat,
                 exp,
                 auth_time: Some(iat),

@@ -135,6 +135,7 @@ impl Lab {
             keys.idp,
             db_path("idp.sqlite")?.as_deref(),
             config.clock.clone(),
+            config.entropy.clone(),
         )
         .map_err(|e| StartError::Storage(e.to_string()))?;
 
@@ -164,6 +165,7 @@ impl Lab {
             idp_keys,
             store.clone(),
             config.clock.clone(),
+            config.entropy.clone(),
         );
         let todo_state = TodoState::new(
             TodoApiConfig {

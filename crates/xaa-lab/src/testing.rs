@@ -110,6 +110,14 @@ impl TestLabBuilder {
         self
     }
 
+    /// Deterministic mode (see [`LabConfig::deterministic`]): a fixed clock and seeded ids, so two
+    /// labs built alike issue byte-identical tokens for the same calls.
+    pub fn deterministic(mut self, seed: u64) -> Self {
+        self.config = self.config.deterministic(seed);
+        self.clock_at.get_or_insert(crate::DETERMINISTIC_EPOCH);
+        self
+    }
+
     /// Token lifetimes (e.g. [`crate::LabLifetimes::short`]).
     pub fn lifetimes(mut self, lifetimes: crate::LabLifetimes) -> Self {
         self.config.lifetimes = lifetimes;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use xaa_core::clock::SharedClock;
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::key_source::KeySource;
+use xaa_core::secret::SharedEntropy;
 
 use crate::config::{ResourceAsConfig, TodoApiConfig};
 use crate::store::Store;
@@ -17,6 +18,7 @@ pub struct AsState {
     pub(crate) idp_keys: Arc<dyn KeySource>,
     pub(crate) store: Store,
     pub(crate) clock: SharedClock,
+    pub(crate) entropy: SharedEntropy,
 }
 
 impl std::fmt::Debug for AsState {
@@ -33,9 +35,10 @@ impl AsState {
         idp_keys: Arc<dyn KeySource>,
         store: Store,
         clock: SharedClock,
+        entropy: SharedEntropy,
     ) -> Arc<Self> {
         let key_set = KeySet::from_signing_keys([&signing_key]);
-        Arc::new(Self { config, signing_key, key_set, idp_keys, store, clock })
+        Arc::new(Self { config, signing_key, key_set, idp_keys, store, clock, entropy })
     }
 
     /// The public keys that verify this server's access tokens.

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use xaa_core::oauth::FormParams;
-use xaa_core::secret::{random_token, sha256_b64};
+use xaa_core::secret::sha256_b64;
 
 use crate::config::User;
 use crate::pages::{LoginEmailPage, PageError};
@@ -107,8 +107,8 @@ pub(crate) async fn authorize(
             return fail("login_required", "the user is not signed in at the IdP");
         }
     }
-    let login_id = random_token(24);
-    let csrf = random_token(24);
+    let login_id = st.entropy.token(24);
+    let csrf = st.entropy.token(24);
     st.store.insert_login(login_id.clone(), csrf.clone(), request, now).await.map_err(PageError::internal)?;
     let cookie = Cookie::build((LOGIN_COOKIE, login_id.clone()))
         .path("/")
@@ -132,7 +132,7 @@ pub(crate) async fn issue_code(
     email: String,
     auth_time: i64,
 ) -> Result<String, PageError> {
-    let code = random_token(32);
+    let code = st.entropy.token(32);
     let grant = CodeGrant {
         request,
         email,

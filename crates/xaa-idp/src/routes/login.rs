@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
-use xaa_core::secret::{random_token, sha256_b64};
+use xaa_core::secret::sha256_b64;
 
 use super::authorize::code_response;
 use crate::pages::{LoginCodePage, LoginEmailPage, PageError};
@@ -77,8 +77,8 @@ pub(crate) async fn code(
         .into_response());
     }
     let now = st.clock.now();
-    let session_id = random_token(32);
-    let authorization_code = random_token(32);
+    let session_id = st.entropy.token(32);
+    let authorization_code = st.entropy.token(32);
     let grant = crate::store::CodeGrant {
         request: login.request.clone(),
         email: email.clone(),

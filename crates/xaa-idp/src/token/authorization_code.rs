@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use xaa_core::claims::IdTokenClaims;
 use xaa_core::oauth::{AccessTokenResponse, FormParams, OAuthError, no_store_json};
-use xaa_core::secret::{random_token, sha256_b64};
+use xaa_core::secret::sha256_b64;
 use xaa_core::urn;
 
 use super::storage;
@@ -80,7 +80,7 @@ pub(super) async fn grant(
         .signing_key
         .sign(urn::TYP_ID_TOKEN, &claims)
         .map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))?;
-    let access_token = random_token(32);
+    let access_token = st.entropy.token(32);
     let expires_in = st.config.lifetimes.access_token;
     st.store
         .insert_access_token(

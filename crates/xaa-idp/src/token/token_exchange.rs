@@ -4,7 +4,6 @@
 use xaa_core::claims::{IdJagClaims, OneOrMany};
 use xaa_core::oauth::{FormParams, OAuthError, TokenExchangeResponse, no_store_json};
 use xaa_core::scope::Scope;
-use xaa_core::secret::random_token;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_token::{IdTokenExpectations, validate_id_token};
@@ -98,7 +97,7 @@ pub(super) async fn grant(
         sub: id_token.sub.clone(),
         aud: OneOrMany::One(grant.audience.clone()),
         client_id: grant.resource_client_id.clone(),
-        jti: random_token(16),
+        jti: st.entropy.token(16),
         exp: now + lifetime,
         iat: now,
         nbf: None,

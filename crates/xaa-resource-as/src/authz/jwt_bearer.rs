@@ -6,7 +6,6 @@ use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
 use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, no_store_json};
 use xaa_core::scope::Scope;
-use xaa_core::secret::random_token;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_jag::{IdJagExpectations, validate_id_jag};
@@ -61,7 +60,7 @@ pub(super) async fn grant(
         aud: resource.resource.clone(),
         client_id: client.client_id.clone(),
         scope: scope.to_string(),
-        jti: random_token(16),
+        jti: st.entropy.token(16),
         iat: now,
         exp: now + lifetime,
         auth_time: id_jag.auth_time,
