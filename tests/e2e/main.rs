@@ -5,6 +5,7 @@
 mod harness;
 
 mod authorize;
+mod bench;
 mod binary;
 mod browser;
 mod console;
