@@ -278,7 +278,11 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
     ] {
         out.push_str(&format!("  {name:<31} {url}\n"));
     }
-    out.push_str("\n  Log in with any email and any 6-digit code (e.g. alice@acme.example / 123456).\n");
+    out.push_str(&format!(
+        "\n  Start at the console: {}/explorer walks the four XAA steps; {}/trace shows every request live.\n",
+        u.console, u.console
+    ));
+    out.push_str("  Log in with any email and any 6-digit code (e.g. alice@acme.example / 123456).\n");
     out.push_str("\n  .env for your own requestor on http://localhost:3000 (also: `lab env`):\n\n");
     for line in lab.env.to_dotenv().lines() {
         out.push_str(&format!("    {line}\n"));
