@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use xaa_core::clock::SharedClock;
-use xaa_core::trace::{Exchange, Trace, TraceEvent, collect_checks};
+use xaa_core::trace::{Exchange, Trace, TraceEvent, body_params, collect_checks};
 
 /// Bodies larger than this are refused before any component sees them (each accepts less).
 const MAX_BUFFER: usize = 2 * 1024 * 1024;
@@ -42,13 +42,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BUFFER).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        params.extend(form_urlencoded::parse(&bytes).into_owned());
-    } else if content_type.starts_with("application/json")
-        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&bytes)
-    {
-        params.extend(map.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or(v.to_string()))));
-    }
+    params.extend(body_params(&content_type, &bytes));
     let req = Request::from_parts(parts, Body::from(bytes));
     let (resp, checks) = collect_checks(next.run(req)).await;
     let status = resp.status().as_u16();

@@ -13,10 +13,6 @@ use xaa_core::secret::mask;
 
 use crate::state::NotesState;
 
-/// Form parameters and headers whose values are secrets.
-const SECRET_PARAMS: &[&str] =
-    &["client_secret", "subject_token", "assertion", "code", "code_verifier", "id_token_hint", "access_token", "token"];
-
 /// The app's HTTP client with the OAuth HTTP log (owns its parts, so its futures are `'static`).
 #[derive(Clone, Debug)]
 pub(crate) struct OAuthHttp {
@@ -75,14 +71,9 @@ fn sent_exchange(req: &reqwest::Request, at: i64) -> xaa_core::trace::Exchange {
     if let Some(auth) = req.headers().get(reqwest::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         request.push(("authorization".into(), auth.to_owned()));
     }
-    let content_type =
-        req.headers().get(reqwest::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+    let content_type = req.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if let Some(body) = req.body().and_then(|b| b.as_bytes()) {
-        if content_type.starts_with(b"application/x-www-form-urlencoded") {
-            request.extend(form_urlencoded::parse(body).into_owned());
-        } else if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) {
-            request.extend(map.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or(v.to_string()))));
-        }
+        request.extend(xaa_core::trace::body_params(content_type, body));
     }
     xaa_core::trace::Exchange {
         service: "notes".into(),
@@ -122,7 +113,7 @@ fn describe_request(req: &reqwest::Request, reveal: bool) -> String {
             .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
         if is_form {
             for (k, v) in form_urlencoded::parse(body) {
-                let shown = if !reveal && SECRET_PARAMS.contains(&k.as_ref()) { mask(&v) } else { v.into_owned() };
+                let shown = if !reveal && xaa_core::trace::is_secret(&k) { mask(&v) } else { v.into_owned() };
                 text.push_str(&format!("\n    {k}={shown}"));
             }
         } else {

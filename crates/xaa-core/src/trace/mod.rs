@@ -301,7 +301,8 @@ impl Trace {
         }
     }
 
-    fn masked_json(&self, v: Value) -> Value {
+    /// A JSON answer as the trace stores it: secret members masked (unless revealing).
+    pub fn masked_json(&self, v: Value) -> Value {
         if self.reveal {
             return v;
         }
@@ -316,6 +317,20 @@ impl Trace {
             ),
             other => other,
         }
+    }
+}
+
+/// The parameters of a request body: form fields, or the top-level members of a JSON object
+/// (non-string values as JSON text). Other bodies give none.
+pub fn body_params(content_type: &str, body: &[u8]) -> Vec<(String, String)> {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        return form_urlencoded::parse(body).into_owned().collect();
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) if content_type.starts_with("application/json") => {
+            map.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect()
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -340,7 +355,8 @@ impl TraceFilter {
     }
 }
 
-fn is_secret(name: &str) -> bool {
+/// Whether a parameter or JSON member called `name` carries a secret (see [`SECRET_NAMES`]).
+pub fn is_secret(name: &str) -> bool {
     SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 

@@ -64,7 +64,7 @@ pub(super) async fn call(
         .filter_map(|h| resp.headers().get(*h).and_then(|v| v.to_str().ok()).map(|v| format!("{h}: {v}")))
         .collect();
     let body: Option<Value> = resp.json().await.ok();
-    let masked_body = body.as_ref().map(|b| mask_json(st, b));
+    let masked_body = body.clone().map(|b| st.trace.masked_json(b));
     let response = format!(
         "HTTP/1.1 {} {}\n{}\n\n{}",
         status.as_u16(),
@@ -99,19 +99,5 @@ fn failed(n: usize, st: &ConsoleState, request: String, error: String) -> StepRe
         tokens: vec![],
         checks: vec![],
         snippets: snippets(n, &st.snippet_context("/api/todos")),
-    }
-}
-
-fn mask_json(st: &ConsoleState, v: &Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| match v {
-                    Value::String(s) => (k.clone(), Value::String(st.trace.shown(k, s))),
-                    other => (k.clone(), other.clone()),
-                })
-                .collect(),
-        ),
-        other => other.clone(),
     }
 }

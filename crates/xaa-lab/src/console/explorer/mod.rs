@@ -177,10 +177,9 @@ pub(crate) struct StepForm {
     endpoint: String,
 }
 
-fn checked(st: &ConsoleState, jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Option<StepForm> {
+fn checked(jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Option<StepForm> {
     let Form(f) = form.ok()?;
     let expected = jar.get(super::CSRF_COOKIE).map(|c| c.value().to_owned())?;
-    let _ = st;
     Secret::new(expected).matches(&f.csrf).then_some(f)
 }
 
@@ -194,7 +193,7 @@ pub(crate) async fn start(
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    let Some(f) = checked(&st, &jar, form) else { return back(1) };
+    let Some(f) = checked(&jar, form) else { return back(1) };
     let (state, nonce, verifier) = (random_token(16), random_token(16), random_token(32));
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let email = f.email.trim().to_owned();
@@ -278,7 +277,7 @@ pub(crate) async fn step(
     Path(n): Path<usize>,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    let Some(f) = checked(&st, &jar, form) else { return back(n) };
+    let Some(f) = checked(&jar, form) else { return back(n) };
     let mut c = chain(&st, &jar);
     let ex = &st.explorer;
     match n {
@@ -338,7 +337,7 @@ pub(crate) async fn reset(
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    if checked(&st, &jar, form).is_some() {
+    if checked(&jar, form).is_some() {
         let jar = save(&st, jar, Chain::default());
         return (jar, back(1)).into_response();
     }
