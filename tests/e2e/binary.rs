@@ -71,7 +71,9 @@ async fn ready_file_banner_and_graceful_stop() {
     let lab = Running::start(&[], &dir);
     let r = &lab.ready.clone();
     let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["idp", "authorization_server", "todo_api", "notes", "console", "ca_cert", "env"]);
+    assert_eq!(keys, ["idp", "authorization_server", "todo_api", "notes", "console", "ca_cert", "env", "admin_token"]);
+    let admin_token = r["admin_token"].as_str().unwrap().to_owned();
+    assert!(admin_token.len() >= 32, "the admin token is long enough to guess never");
     let env_keys: Vec<&str> = r["env"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected = [
         "IDP_URL",
@@ -108,6 +110,7 @@ async fn ready_file_banner_and_graceful_stop() {
     assert!(stdout.contains(&format!("IdP (issuer)                    {idp}")));
     assert!(stdout.contains("any 6-digit code"));
     assert!(stdout.contains("CLIENT_ID=my-requestor"));
+    assert!(stdout.contains(&format!("/admin?token={admin_token}")), "the banner links the admin pages");
 }
 
 #[tokio::test]

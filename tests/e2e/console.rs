@@ -264,7 +264,7 @@ async fn the_explorer_shows_a_refusal_with_the_failed_check() {
     let lab = TestLab::start().await;
     let browser = lab.browser();
     let keep = lab.lab.idp.connections().into_iter().filter(|c| c.client_id != "lab-explorer").collect();
-    lab.lab.idp.set_connections(keep);
+    lab.lab.idp.set_connections(keep).await.unwrap();
     let page = explore(&lab, &browser, "alice@acme.example").await;
     assert!(page.contains("id=\"status-2\">400 invalid_target"), "the exchange is refused");
     assert!(page.contains("✗ <strong>policy</strong>"));

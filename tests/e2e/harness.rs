@@ -84,6 +84,13 @@ impl TestLab {
     }
 
     /// The notes app's base URL.
+    pub fn console(&self) -> &str {
+        &self.lab.urls.console
+    }
+    /// A request to the console's admin API with the admin token.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.console())).bearer_auth(&self.lab.admin_token)
+    }
     pub fn notes(&self) -> &str {
         &self.lab.urls.notes
     }

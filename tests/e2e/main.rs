@@ -4,9 +4,11 @@
 
 mod harness;
 
+mod admin_browser;
 mod authorize;
 mod bench;
 mod binary;
+mod break_it;
 mod browser;
 mod console;
 mod flow;

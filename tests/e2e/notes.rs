@@ -333,7 +333,7 @@ async fn cached_token_outlives_a_revoked_connection_until_refresh() {
     let csrf = hidden(&html, "csrf");
 
     let all = lab.lab.idp.connections();
-    lab.lab.idp.set_connections(all.iter().filter(|c| c.client_id != NOTES_CLIENT).cloned().collect());
+    lab.lab.idp.set_connections(all.iter().filter(|c| c.client_id != NOTES_CLIENT).cloned().collect()).await.unwrap();
     assert_eq!(todo_titles(&page(&lab, &alice, "/notes").await), SEED_TODOS, "the cached access token still works");
 
     let resp = post(&lab, &alice, "/todos/refresh", &[("csrf", &csrf), ("note", "")]).await;
@@ -356,7 +356,7 @@ async fn cached_token_outlives_a_revoked_connection_until_refresh() {
     assert_eq!(textarea(&html).as_deref(), Some("notes do not need the todo app"));
     assert!(html.contains("id=\"todo-problem\""));
 
-    lab.lab.idp.set_connections(all);
+    lab.lab.idp.set_connections(all).await.unwrap();
     assert_eq!(todo_titles(&page(&lab, &alice, "/notes").await), SEED_TODOS, "granted again, todos are back");
 }
 

@@ -215,7 +215,7 @@ async fn resource_not_governed_by_the_audience_is_invalid_target() {
 async fn revoked_connection_is_invalid_target_at_once() {
     let (lab, params) = ready().await;
     let keep: Vec<Connection> = lab.lab.idp.connections().into_iter().filter(|c| c.client_id != CLIENT).collect();
-    lab.lab.idp.set_connections(keep);
+    lab.lab.idp.set_connections(keep).await.unwrap();
     let d = refused(&lab, &params, 400, "invalid_target").await;
     assert!(d.contains("has not connected client 'my-requestor'"), "{d}");
 }
@@ -235,7 +235,7 @@ async fn narrowed_connection_makes_write_scope_invalid() {
             c
         })
         .collect();
-    lab.lab.idp.set_connections(narrowed);
+    lab.lab.idp.set_connections(narrowed).await.unwrap();
     let d = refused(&lab, &params, 400, "invalid_scope").await;
     assert!(d.contains("todos.write"), "{d}");
 }
@@ -313,7 +313,7 @@ async fn user_not_assigned_to_the_connection_is_invalid_grant() {
             c
         })
         .collect();
-    lab.lab.idp.set_connections(only_bob);
+    lab.lab.idp.set_connections(only_bob).await.unwrap();
     let d = refused(&lab, &params, 400, "invalid_grant").await;
     assert!(d.contains("user 'alice@acme.example' is not assigned"), "{d}");
     let bob = lab.login("bob@acme.example").await;

@@ -10,6 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Seconds since the Unix epoch.
     fn now(&self) -> i64;
+    /// Moves this clock by `seconds` (negative moves it back): the lab clock, for tokens and
+    /// validation alike, so expiry shows without waiting.
+    fn advance(&self, seconds: i64);
 }
 
 /// A clock shared by every component of one lab.
@@ -26,16 +29,15 @@ impl SystemClock {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Moves this clock forward by `seconds` (negative moves it back).
-    pub fn advance(&self, seconds: i64) {
-        self.offset.fetch_add(seconds, Ordering::SeqCst);
-    }
 }
 
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
         let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         wall + self.offset.load(Ordering::SeqCst)
+    }
+    fn advance(&self, seconds: i64) {
+        self.offset.fetch_add(seconds, Ordering::SeqCst);
     }
 }
 
@@ -50,7 +52,7 @@ impl ManualClock {
     pub fn new(now: i64) -> Self {
         Self { now: AtomicI64::new(now) }
     }
-    /// Moves the clock forward by `seconds`.
+    /// Moves the clock by `seconds` (the [`Clock::advance`] of this clock, callable without the trait).
     pub fn advance(&self, seconds: i64) {
         self.now.fetch_add(seconds, Ordering::SeqCst);
     }
@@ -63,5 +65,8 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> i64 {
         self.now.load(Ordering::SeqCst)
+    }
+    fn advance(&self, seconds: i64) {
+        ManualClock::advance(self, seconds);
     }
 }

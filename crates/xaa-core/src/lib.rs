@@ -8,6 +8,7 @@
 //!   §4.4.1) and RFC 9068 access tokens, each recording the checks it ran;
 //! - [`key_source`]: where a validator gets an issuer's public keys (HTTP discovery + JWKS, cached);
 //! - [`oauth`]: RFC 6749 §5.2 error codes, form parameters with duplicate detection, client credentials;
+//! - [`faults`]: the break-it switches the lab turns on to show each failure;
 //! - [`scope`], [`clock`], [`secret`]: scope sets, an injectable clock, and masking of secrets in logs.
 //!
 //! It owns no web framework and no storage. Two optional adapters live behind features: `axum`
@@ -17,6 +18,7 @@
 
 pub mod claims;
 pub mod clock;
+pub mod faults;
 pub mod http_client;
 pub mod inspect;
 pub mod jose;

@@ -56,4 +56,10 @@ impl Db {
         .await
         .map_err(|e| DbError(format!("database task failed: {e}")))?
     }
+
+    /// Runs `f` with the connection on this thread: only at start-up, before serving.
+    pub fn call_now<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
+        let mut guard = self.conn.lock().map_err(|_| DbError("database lock poisoned".into()))?;
+        f(&mut guard).map_err(DbError::from)
+    }
 }

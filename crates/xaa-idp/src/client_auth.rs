@@ -2,12 +2,13 @@
 
 use xaa_core::oauth::{OAuthError, PresentedClient, TokenRequest};
 
-use crate::config::{IdpClient, IdpConfig};
+use crate::config::IdpClient;
+use crate::state::IdpState;
 
 /// Checks the presented credentials against the registered clients.
-pub(crate) fn authenticate<'c>(config: &'c IdpConfig, req: &TokenRequest) -> Result<&'c IdpClient, OAuthError> {
+pub(crate) fn authenticate(st: &IdpState, req: &TokenRequest) -> Result<IdpClient, OAuthError> {
     let presented = PresentedClient::from_request(req.authorization.as_deref(), &req.params)?;
-    let client = config.client(&presented.client_id);
-    presented.authenticate(client.map(|c| &c.client_secret))?;
+    let client = st.client(&presented.client_id);
+    presented.authenticate(client.as_ref().map(|c| &c.client_secret))?;
     client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
 }

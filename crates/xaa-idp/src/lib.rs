@@ -13,22 +13,28 @@
 //! | `POST /token` | `authorization_code` and token exchange (ID token → ID-JAG) |
 //! | `GET /userinfo` | OIDC UserInfo with the IdP access token |
 //! | `GET /session/end` | RP-initiated logout |
+//! | `POST /register` | RFC 7591 dynamic client registration (with the draft-04 §8 grant-profile metadata) |
 //!
 //! It must not know anything about the resource AS but its issuer, resources and scopes, which
 //! come from the policy.
 
+mod audit;
 mod client_auth;
 mod config;
+mod keys;
 mod pages;
 mod policy;
+mod registry;
 mod routes;
 mod state;
 mod store;
 mod token;
 
+pub use audit::{AuditEntry, AuditFilter};
 pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User};
+pub use keys::{PublishedKey, Rotation};
 pub use routes::router;
-pub use state::IdpState;
+pub use state::{IdpState, RegistryError};
 
 /// Cookie holding the IdP's single sign-on session (names are unique across the lab's components).
 pub const SESSION_COOKIE: &str = "xaa_idp_session";

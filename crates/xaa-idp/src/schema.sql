@@ -37,3 +37,42 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     scope      TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
+-- Clients registered at run time (console, admin API, RFC 7591). Lab-only: the secret is kept so
+-- the console can show the client's .env again.
+CREATE TABLE IF NOT EXISTS clients (
+    client_id     TEXT PRIMARY KEY,
+    client_secret TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    redirect_uris TEXT NOT NULL,         -- JSON array
+    post_logout_redirect_uris TEXT NOT NULL, -- JSON array
+    created_at    INTEGER NOT NULL
+);
+-- The connection policy as IT last set it. `seed` records which fixture policy it started from:
+-- a different fixture policy (other URLs or edited policy.json) reseeds the fixture connections.
+CREATE TABLE IF NOT EXISTS connections (
+    client_id            TEXT NOT NULL,
+    authorization_server TEXT NOT NULL,
+    resource             TEXT NOT NULL,
+    scopes               TEXT NOT NULL,   -- JSON array
+    resource_client_id   TEXT NOT NULL,
+    users                TEXT NOT NULL,   -- JSON array
+    PRIMARY KEY (client_id, authorization_server, resource)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- Every token exchange, issued or refused (the IdP's audit log).
+CREATE TABLE IF NOT EXISTS audit (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    client_id  TEXT NOT NULL,
+    user       TEXT NOT NULL,
+    audience   TEXT NOT NULL,
+    resource   TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    outcome    TEXT NOT NULL,             -- issued | refused
+    error      TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    jti        TEXT NOT NULL
+);

@@ -1,40 +1,76 @@
-//! The IdP's shared state.
+//! The IdP's shared state: configuration, keys, the client registry and the connection policy
+//! (both changeable while it runs), storage, clock, entropy and the break-it switches.
 
 use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
+use xaa_core::faults::SharedFaults;
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::secret::SharedEntropy;
 use xaa_core::sqlite::DbError;
 
-use crate::config::{Connection, IdpConfig};
+use crate::audit::{AuditEntry, AuditFilter};
+use crate::config::{Connection, IdpClient, IdpConfig};
+use crate::keys::{IdpKeys, PublishedKey, Rotation};
 use crate::store::Store;
 
 /// State shared by every IdP handler.
 #[derive(Debug)]
 pub struct IdpState {
     pub(crate) config: IdpConfig,
-    pub(crate) signing_key: SigningKey,
-    pub(crate) key_set: KeySet,
+    pub(crate) keys: IdpKeys,
     pub(crate) store: Store,
     pub(crate) clock: SharedClock,
     pub(crate) entropy: SharedEntropy,
+    pub(crate) faults: SharedFaults,
+    clients: RwLock<Vec<IdpClient>>,
     connections: RwLock<Vec<Connection>>,
+}
+
+/// Why a registry change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A client with this id exists.
+    #[error("a client with id \"{0}\" already exists")]
+    Exists(String),
+    /// No such client.
+    #[error("no client with id \"{0}\"")]
+    Unknown(String),
+    /// Fixture clients are part of the lab's configuration.
+    #[error("client \"{0}\" comes from the fixtures and cannot be deleted")]
+    Fixture(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] DbError),
 }
 
 impl IdpState {
     /// Builds the IdP with its signing key, storing its state in `db_path` (in memory when `None`);
-    /// codes, ids and `jti`s come from `entropy`.
+    /// codes, ids and `jti`s come from `entropy`. Clients registered earlier and the connection
+    /// policy as IT last set it are read back from the database.
     pub fn new(
         config: IdpConfig,
         signing_key: SigningKey,
         db_path: Option<&std::path::Path>,
         clock: SharedClock,
         entropy: SharedEntropy,
+        faults: SharedFaults,
     ) -> Result<Arc<Self>, DbError> {
-        let key_set = KeySet::from_signing_keys([&signing_key]);
-        let connections = RwLock::new(config.connections.clone());
-        Ok(Arc::new(Self { store: Store::open(db_path)?, config, signing_key, key_set, clock, entropy, connections }))
+        let store = Store::open(db_path)?;
+        let fixture_ids: Vec<String> = config.clients.iter().map(|c| c.client_id.clone()).collect();
+        let mut clients = config.clients.clone();
+        clients.extend(store.registered_clients()?.into_iter().filter(|c| !fixture_ids.contains(&c.client_id)));
+        let connections = store.load_connections(&config.connections, &fixture_ids)?;
+        Ok(Arc::new(Self {
+            store,
+            keys: IdpKeys::new(signing_key),
+            config,
+            clock,
+            entropy,
+            faults,
+            clients: RwLock::new(clients),
+            connections: RwLock::new(connections),
+        }))
     }
 
     /// The issuer identifier.
@@ -42,9 +78,70 @@ impl IdpState {
         &self.config.issuer
     }
 
-    /// The public keys that verify this IdP's tokens.
-    pub fn public_keys(&self) -> &KeySet {
-        &self.key_set
+    /// The public keys that verify this IdP's tokens now (the signing key and retired keys whose
+    /// tokens may still be live).
+    pub fn public_keys(&self) -> KeySet {
+        self.keys.published(self.clock.now())
+    }
+
+    /// The published keys and their status.
+    pub fn published_keys(&self) -> Vec<PublishedKey> {
+        self.keys.describe(self.clock.now())
+    }
+
+    /// Rotates the signing key: `key` signs from now on; the previous key stays in the JWKS until
+    /// every token it signed has expired (the longest ID token or ID-JAG lifetime, plus leeway).
+    pub fn rotate_key(&self, key: SigningKey) -> Rotation {
+        let now = self.clock.now();
+        let l = &self.config.lifetimes;
+        let retire_at = now + l.id_token.max(l.id_jag) + xaa_core::JWT_LEEWAY;
+        let r = self.keys.rotate(key, now, retire_at);
+        tracing::info!(kid = %r.kid, previous = %r.previous_kid, until = r.previous_published_until, "IdP signing key rotated");
+        r
+    }
+
+    /// Every client: the fixtures' and those registered since.
+    pub fn clients(&self) -> Vec<IdpClient> {
+        self.clients.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// The client with this id.
+    pub fn client(&self, client_id: &str) -> Option<IdpClient> {
+        self.clients.read().ok()?.iter().find(|c| c.client_id == client_id).cloned()
+    }
+
+    /// Whether the client comes from the fixtures (rather than a registration).
+    pub fn is_fixture_client(&self, client_id: &str) -> bool {
+        self.config.client(client_id).is_some()
+    }
+
+    /// Registers a client (kept in the database).
+    pub async fn register_client(&self, client: IdpClient) -> Result<(), RegistryError> {
+        if self.client(&client.client_id).is_some() {
+            return Err(RegistryError::Exists(client.client_id));
+        }
+        self.store.insert_client(client.clone(), self.clock.now()).await?;
+        if let Ok(mut c) = self.clients.write() {
+            c.push(client);
+        }
+        Ok(())
+    }
+
+    /// Deletes a registered client and its connections.
+    pub async fn delete_client(&self, client_id: &str) -> Result<(), RegistryError> {
+        if self.is_fixture_client(client_id) {
+            return Err(RegistryError::Fixture(client_id.to_owned()));
+        }
+        if !self.store.delete_client(client_id.to_owned()).await? {
+            return Err(RegistryError::Unknown(client_id.to_owned()));
+        }
+        if let Ok(mut c) = self.clients.write() {
+            c.retain(|c| c.client_id != client_id);
+        }
+        if let Ok(mut c) = self.connections.write() {
+            c.retain(|c| c.client_id != client_id);
+        }
+        Ok(())
     }
 
     /// The current connection policy.
@@ -52,10 +149,22 @@ impl IdpState {
         self.connections.read().map(|c| c.clone()).unwrap_or_default()
     }
 
-    /// Replaces the connection policy; the next token exchange uses it.
-    pub fn set_connections(&self, connections: Vec<Connection>) {
+    /// Replaces the connection policy (kept in the database); the next token exchange uses it.
+    pub async fn set_connections(&self, connections: Vec<Connection>) -> Result<(), DbError> {
+        self.store.save_connections(connections.clone()).await?;
         if let Ok(mut c) = self.connections.write() {
             *c = connections;
         }
+        Ok(())
+    }
+
+    /// The audit log, newest first.
+    pub async fn audit(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, DbError> {
+        self.store.audit(filter).await
+    }
+
+    /// The break-it switches this IdP obeys.
+    pub fn faults(&self) -> &SharedFaults {
+        &self.faults
     }
 }

@@ -35,7 +35,7 @@ pub(crate) struct CodeGrant {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Store {
-    db: Db,
+    pub(crate) db: Db,
 }
 
 impl Store {

@@ -45,8 +45,14 @@ pub enum Storage {
 /// Everything `Lab::start` needs.
 #[derive(Clone, Debug)]
 pub struct LabConfig {
-    /// Address every component binds (loopback by default).
+    /// Address the IdP, resource AS, todo API and notes app bind (loopback by default).
     pub bind: IpAddr,
+    /// Address the console and its admin API bind: loopback unless set otherwise.
+    pub console_bind: IpAddr,
+    /// The token the admin pages and API require (`None`: a fresh one per start).
+    pub admin_token: Option<String>,
+    /// How soon the resource AS may refetch the IdP's JWKS for an unknown `kid` (rate limit; 1 s).
+    pub jwks_refetch_interval: std::time::Duration,
     /// Ports.
     pub ports: Ports,
     /// Serve every component over HTTPS with the lab CA.
@@ -77,6 +83,9 @@ impl Default for LabConfig {
     fn default() -> Self {
         Self {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            console_bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            admin_token: None,
+            jwks_refetch_interval: std::time::Duration::from_secs(1),
             ports: Ports::DEFAULT,
             tls: false,
             tls_dir: None,

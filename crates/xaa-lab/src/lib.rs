@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod config;
 mod console;
 mod env_file;

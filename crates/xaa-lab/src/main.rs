@@ -120,6 +120,16 @@ struct RunArgs {
     /// from SEED, so two runs issue byte-identical tokens.
     #[arg(long, global = true, value_name = "SEED", num_args = 0..=1, default_missing_value = "0")]
     deterministic: Option<u64>,
+    /// The admin token the console's admin pages and API require (default: a new one per start,
+    /// printed in the banner and written to the ready file).
+    #[arg(long, global = true, value_name = "TOKEN", env = "LAB_ADMIN_TOKEN")]
+    admin_token: Option<String>,
+    /// Address the IdP, resource AS, todo API and notes app listen on.
+    #[arg(long, global = true, value_name = "ADDR", default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Address the console and its admin API listen on (loopback unless you choose otherwise).
+    #[arg(long, global = true, value_name = "ADDR", default_value = "127.0.0.1")]
+    console_bind: std::net::IpAddr,
     /// How many requests the console's live trace keeps (0 turns recording off).
     #[arg(long, global = true, value_name = "N", default_value_t = 2000)]
     trace_capacity: usize,
@@ -137,6 +147,9 @@ impl RunArgs {
             keys_dir: self.keys.clone(),
             reveal_secrets: self.reveal_secrets,
             trace_capacity: self.trace_capacity,
+            admin_token: self.admin_token.clone(),
+            bind: self.bind,
+            console_bind: self.console_bind,
             ..LabConfig::default()
         };
         match self.deterministic {
@@ -283,6 +296,10 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
         u.console, u.console
     ));
     out.push_str("  Log in with any email and any 6-digit code (e.g. alice@acme.example / 123456).\n");
+    out.push_str(&format!(
+        "\n  IT admin (register apps, connections, audit log, break-it switches, clock, keys):\n    {}/admin?token={}\n  Admin API: Authorization: Bearer {}\n",
+        u.console, lab.admin_token, lab.admin_token
+    ));
     out.push_str("\n  .env for your own requestor on http://localhost:3000 (also: `lab env`):\n\n");
     for line in lab.env.to_dotenv().lines() {
         out.push_str(&format!("    {line}\n"));

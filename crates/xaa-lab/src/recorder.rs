@@ -24,6 +24,7 @@ pub(crate) struct Recorder {
     pub(crate) service: &'static str,
     pub(crate) host: String,
     pub(crate) clock: SharedClock,
+    pub(crate) report_cards: Arc<crate::admin::ReportCards>,
 }
 
 pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next: Next) -> Response {
@@ -72,6 +73,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         request_id,
     });
     log_step(&event);
+    rec.report_cards.observe(&event);
     resp
 }
 

@@ -13,13 +13,15 @@ use axum_server::tls_openssl::{OpenSSLAcceptor, OpenSSLConfig};
 use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use xaa_core::faults::{Faults, SharedFaults};
 use xaa_core::http_client::LazyClient;
 use xaa_core::key_source::HttpKeySource;
 use xaa_core::trace::Trace;
 use xaa_idp::{IdpConfig, IdpState};
 use xaa_notes::{NotesConfig, NotesState};
-use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Store, TodoApiConfig, TodoState};
+use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Shared, Store, TodoApiConfig, TodoState};
 
+use crate::admin::{Admin, ReportCards};
 use crate::config::{LabConfig, Ports, Storage, Urls};
 use crate::env_file::EnvFile;
 use crate::fixtures::{ClientRole, Fixtures, LabKeys};
@@ -67,8 +69,14 @@ pub struct LabHandle {
     pub ca_cert_pem: Option<Vec<u8>>,
     /// The bring-your-own requestor's `.env`.
     pub env: EnvFile,
-    /// The IdP (for its connection policy).
+    /// The IdP (its clients, connection policy, audit log and keys).
     pub idp: Arc<IdpState>,
+    /// The resource authorization server (its clients).
+    pub resource_as: Arc<AsState>,
+    /// The break-it switches.
+    pub faults: SharedFaults,
+    /// The token the console's admin pages and API require.
+    pub admin_token: String,
     /// The fixtures the lab runs with.
     pub fixtures: Fixtures,
     /// Every request the components received or sent.
@@ -86,14 +94,16 @@ impl std::fmt::Debug for LabHandle {
 impl Lab {
     /// Starts every component and returns once all of them listen.
     pub async fn start(config: LabConfig) -> Result<LabHandle, StartError> {
-        let listen = |component: &'static str, port: u16| {
-            let addr = SocketAddr::new(config.bind, port);
+        let listen_on = |component: &'static str, ip, port: u16| {
+            let addr = SocketAddr::new(ip, port);
             TcpListener::bind(addr).map_err(|source| StartError::Bind { component, addr, source })
         };
+        let listen = |component: &'static str, port: u16| listen_on(component, config.bind, port);
         let idp_l = listen("IdP", config.ports.idp)?;
         let as_l = listen("resource authorization server", config.ports.authorization_server)?;
         let todo_l = listen("todo API", config.ports.todo_api)?;
-        let console_l = listen("console", config.ports.console)?;
+        // The console carries the admin API: loopback only unless configured otherwise.
+        let console_l = listen_on("console", config.console_bind, config.ports.console)?;
         let notes_l = listen("notes app", config.ports.notes)?;
         let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
         let ports = Ports {
@@ -122,6 +132,8 @@ impl Lab {
             }
         };
 
+        let faults: SharedFaults = Arc::new(Faults::new());
+        let admin_token = config.admin_token.clone().unwrap_or_else(|| config.entropy.token(24));
         let idp = IdpState::new(
             IdpConfig {
                 issuer: urls.idp.clone(),
@@ -136,6 +148,7 @@ impl Lab {
             db_path("idp.sqlite")?.as_deref(),
             config.clock.clone(),
             config.entropy.clone(),
+            faults.clone(),
         )
         .map_err(|e| StartError::Storage(e.to_string()))?;
 
@@ -143,7 +156,7 @@ impl Lab {
         let http = Arc::new(LazyClient::new(Box::new(move || outbound_client(ca_pem.as_deref()))));
         let warm = http.clone();
         tokio::task::spawn_blocking(move || warm.warm());
-        let idp_keys = Arc::new(HttpKeySource::new(http.clone(), Duration::from_secs(1)));
+        let idp_keys = Arc::new(HttpKeySource::new(http.clone(), config.jwks_refetch_interval));
         let store =
             Store::open(db_path("resource.sqlite")?.as_deref()).map_err(|e| StartError::Storage(e.to_string()))?;
         let resources: Vec<ProtectedResource> = fixtures
@@ -164,9 +177,9 @@ impl Lab {
             keys.resource_as,
             idp_keys,
             store.clone(),
-            config.clock.clone(),
-            config.entropy.clone(),
-        );
+            Shared { clock: config.clock.clone(), entropy: config.entropy.clone(), faults: faults.clone() },
+        )
+        .map_err(|e| StartError::Storage(e.to_string()))?;
         let todo_state = TodoState::new(
             TodoApiConfig {
                 resource: urls.todo_api.clone(),
@@ -176,6 +189,7 @@ impl Lab {
             as_state.public_keys().clone(),
             store,
             config.clock.clone(),
+            faults.clone(),
         );
         let explorer = fixtures
             .requestor(ClientRole::Explorer)
@@ -207,14 +221,29 @@ impl Lab {
             .requestor(ClientRole::BringYourOwn)
             .ok_or_else(|| StartError::Other("clients.json has no \"bring-your-own\" client".into()))?;
         let env = EnvFile::new(&urls, byo);
+        let report_cards = Arc::new(ReportCards::new(
+            idp.clone(),
+            fixtures.authorization_servers.iter().map(|s| s.issuer.clone()).collect(),
+        ));
+        let admin = Admin {
+            urls: urls.clone(),
+            idp: idp.clone(),
+            resource_as: as_state.clone(),
+            authorization_servers: fixtures.authorization_servers.clone(),
+            faults: faults.clone(),
+            clock: config.clock.clone(),
+            entropy: config.entropy.clone(),
+            report_cards: report_cards.clone(),
+        };
         let console = crate::console::router(crate::console::ConsoleState {
             urls: urls.clone(),
             env: env.clone(),
             ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
             users: fixtures.users.clone(),
             trace: trace.clone(),
-            idp_keys: idp.public_keys().clone(),
             as_keys: as_state.public_keys().clone(),
+            admin,
+            admin_token: admin_token.clone(),
             clock: config.clock.clone(),
             secure_cookies: config.tls,
             explorer: crate::console::ExplorerClient {
@@ -233,6 +262,9 @@ impl Lab {
             ca_cert_pem: tls_material.as_ref().map(|t| t.ca_cert_pem.clone()),
             env,
             idp: idp.clone(),
+            resource_as: as_state.clone(),
+            faults,
+            admin_token,
             fixtures,
             trace: trace.clone(),
             handles: Vec::new(),
@@ -254,6 +286,7 @@ impl Lab {
                     service,
                     host: format!("localhost:{port}"),
                     clock: clock.clone(),
+                    report_cards: report_cards.clone(),
                 })
             })
         };
@@ -339,6 +372,7 @@ impl LabHandle {
             "console": self.urls.console,
             "ca_cert": self.ca_cert.as_ref().map(|p| p.display().to_string()),
             "env": self.env,
+            "admin_token": self.admin_token,
         })
     }
 

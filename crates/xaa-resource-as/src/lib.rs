@@ -5,7 +5,7 @@
 //! - [`authz_router`]: the resource authorization server. It accepts ID-JAGs through the RFC 7523
 //!   jwt-bearer grant (draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4) and issues RFC 9068
 //!   access tokens. Paths: `/.well-known/oauth-authorization-server`, `/.well-known/openid-configuration`,
-//!   `/jwks`, `POST /token`, `POST /token/introspection` (RFC 7662).
+//!   `/jwks`, `POST /token`, `POST /token/introspection` (RFC 7662), `POST /register` (RFC 7591).
 //! - [`todo_router`]: the todo API (xaa.dev's "Todo0"), a protected resource (RFC 6750, RFC 9728).
 //!   It validates access tokens only with the authorization server's *public* keys, never by
 //!   reading the authorization server's tables. Paths: `/.well-known/oauth-protected-resource`,
@@ -21,7 +21,7 @@ mod todos;
 
 pub use authz::router as authz_router;
 pub use config::{AsClient, ProtectedResource, ResourceAsConfig, SeedTodo, TodoApiConfig};
-pub use state::{AsState, TodoState};
+pub use state::{AsState, Shared, TodoState};
 pub use store::{Store, Todo};
 pub use todos::router as todo_router;
 

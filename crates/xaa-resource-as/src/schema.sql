@@ -16,3 +16,10 @@ CREATE TABLE IF NOT EXISTS todos (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS todos_by_sub ON todos (sub, id);
+-- Clients of the authorization server registered at run time (console, admin API, RFC 7591).
+-- Lab-only: the secret is kept so the console can show the client's .env again.
+CREATE TABLE IF NOT EXISTS clients (
+    client_id     TEXT PRIMARY KEY,
+    client_secret TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+);

@@ -1,13 +1,15 @@
 //! Shared state of the two routers.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
+use xaa_core::faults::SharedFaults;
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::key_source::KeySource;
 use xaa_core::secret::SharedEntropy;
+use xaa_core::sqlite::DbError;
 
-use crate::config::{ResourceAsConfig, TodoApiConfig};
+use crate::config::{AsClient, ResourceAsConfig, TodoApiConfig};
 use crate::store::Store;
 
 /// State of the resource authorization server.
@@ -19,6 +21,8 @@ pub struct AsState {
     pub(crate) store: Store,
     pub(crate) clock: SharedClock,
     pub(crate) entropy: SharedEntropy,
+    pub(crate) faults: SharedFaults,
+    clients: RwLock<Vec<AsClient>>,
 }
 
 impl std::fmt::Debug for AsState {
@@ -27,23 +31,82 @@ impl std::fmt::Debug for AsState {
     }
 }
 
+/// The lab components every role shares: clock, entropy and break-it switches.
+#[derive(Clone, Debug)]
+pub struct Shared {
+    /// The clock.
+    pub clock: SharedClock,
+    /// Where ids and `jti`s come from.
+    pub entropy: SharedEntropy,
+    /// The break-it switches.
+    pub faults: SharedFaults,
+}
+
 impl AsState {
-    /// Builds the authorization server: it signs with `signing_key` and finds IdP keys through `idp_keys`.
+    /// Builds the authorization server: it signs with `signing_key` and finds IdP keys through
+    /// `idp_keys`. Clients registered earlier are read back from `store`.
     pub fn new(
         config: ResourceAsConfig,
         signing_key: SigningKey,
         idp_keys: Arc<dyn KeySource>,
         store: Store,
-        clock: SharedClock,
-        entropy: SharedEntropy,
-    ) -> Arc<Self> {
+        shared: Shared,
+    ) -> Result<Arc<Self>, DbError> {
         let key_set = KeySet::from_signing_keys([&signing_key]);
-        Arc::new(Self { config, signing_key, key_set, idp_keys, store, clock, entropy })
+        let mut clients = config.clients.clone();
+        let registered = store.registered_clients()?;
+        clients.extend(registered.into_iter().filter(|r| !config.clients.iter().any(|c| c.client_id == r.client_id)));
+        Ok(Arc::new(Self {
+            config,
+            signing_key,
+            key_set,
+            idp_keys,
+            store,
+            clock: shared.clock,
+            entropy: shared.entropy,
+            faults: shared.faults,
+            clients: RwLock::new(clients),
+        }))
+    }
+
+    /// The issuer identifier.
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
     }
 
     /// The public keys that verify this server's access tokens.
     pub fn public_keys(&self) -> &KeySet {
         &self.key_set
+    }
+
+    /// The client with this id.
+    pub fn client(&self, client_id: &str) -> Option<AsClient> {
+        self.clients.read().ok()?.iter().find(|c| c.client_id == client_id).cloned()
+    }
+
+    /// Registers a client (kept in the database); `false` when the id is taken.
+    pub async fn register_client(&self, client: AsClient) -> Result<bool, DbError> {
+        if self.client(&client.client_id).is_some() {
+            return Ok(false);
+        }
+        self.store.insert_client(client.clone(), self.clock.now()).await?;
+        if let Ok(mut c) = self.clients.write() {
+            c.push(client);
+        }
+        Ok(true)
+    }
+
+    /// Deletes a client registered at run time; `false` when there is none with this id (fixture
+    /// clients are never deleted).
+    pub async fn delete_client(&self, client_id: &str) -> Result<bool, DbError> {
+        if self.config.clients.iter().any(|c| c.client_id == client_id) {
+            return Ok(false);
+        }
+        let gone = self.store.delete_client(client_id.to_owned()).await?;
+        if let Ok(mut c) = self.clients.write() {
+            c.retain(|c| c.client_id != client_id);
+        }
+        Ok(gone)
     }
 }
 
@@ -54,11 +117,19 @@ pub struct TodoState {
     pub(crate) as_keys: KeySet,
     pub(crate) store: Store,
     pub(crate) clock: SharedClock,
+    pub(crate) faults: SharedFaults,
 }
 
 impl TodoState {
-    /// Builds the todo API; it verifies access tokens with `as_keys`, the authorization server's public keys.
-    pub fn new(config: TodoApiConfig, as_keys: KeySet, store: Store, clock: SharedClock) -> Arc<Self> {
-        Arc::new(Self { config, as_keys, store, clock })
+    /// Builds the todo API; it verifies access tokens with `as_keys`, the authorization server's
+    /// public keys, and obeys the todo API's break-it switches.
+    pub fn new(
+        config: TodoApiConfig,
+        as_keys: KeySet,
+        store: Store,
+        clock: SharedClock,
+        faults: SharedFaults,
+    ) -> Arc<Self> {
+        Arc::new(Self { config, as_keys, store, clock, faults })
     }
 }

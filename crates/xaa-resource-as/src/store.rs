@@ -29,6 +29,38 @@ impl Store {
         Ok(Self { db: Db::open(path, include_str!("schema.sql"))? })
     }
 
+    /// Clients registered at run time (read once, at start-up).
+    pub(crate) fn registered_clients(&self) -> Result<Vec<crate::config::AsClient>, DbError> {
+        self.db.call_now(|c| {
+            let mut st = c.prepare("SELECT client_id, client_secret FROM clients ORDER BY created_at, client_id")?;
+            let rows = st.query_map([], |r| {
+                Ok(crate::config::AsClient {
+                    client_id: r.get(0)?,
+                    client_secret: xaa_core::secret::Secret::new(r.get::<_, String>(1)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    pub(crate) async fn insert_client(&self, client: crate::config::AsClient, now: i64) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO clients (client_id, client_secret, created_at) VALUES (?1, ?2, ?3)",
+                    params![client.client_id, client.client_secret.expose(), now],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
+    pub(crate) async fn delete_client(&self, client_id: String) -> Result<bool, DbError> {
+        self.db
+            .call(move |c| c.execute("DELETE FROM clients WHERE client_id = ?1", params![client_id]).map(|n| n > 0))
+            .await
+    }
+
     /// Records `(issuer, jti)` as used until `expires_at`. `Ok(false)` when it was already used.
     pub(crate) async fn use_jti(
         &self,

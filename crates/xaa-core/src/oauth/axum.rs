@@ -70,3 +70,48 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
         Ok(Self { params: FormParams::parse(&body), authorization })
     }
 }
+
+impl IntoResponse for super::RegistrationError {
+    fn into_response(self) -> Response {
+        let mut resp = (StatusCode::BAD_REQUEST, axum::Json(&self)).into_response();
+        no_store(resp.headers_mut());
+        resp
+    }
+}
+
+/// An RFC 7591 registration request: a JSON object of client metadata (at most 64 KiB), parsed
+/// but not yet validated for a registrar.
+#[derive(Debug)]
+pub struct RegistrationRequest(pub super::ClientMetadata);
+
+impl<S: Send + Sync> FromRequest<S> for RegistrationRequest {
+    type Rejection = super::RegistrationError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        if !mime.eq_ignore_ascii_case("application/json") {
+            return Err(super::RegistrationError {
+                error: "invalid_client_metadata",
+                error_description: "a registration request is application/json (RFC 7591 §3.1)".into(),
+            });
+        }
+        let body = axum::body::to_bytes(req.into_body(), MAX_TOKEN_REQUEST_BYTES).await.map_err(|_| {
+            super::RegistrationError {
+                error: "invalid_client_metadata",
+                error_description: format!(
+                    "the client metadata is larger than {} KiB or could not be read",
+                    MAX_TOKEN_REQUEST_BYTES / 1024
+                ),
+            }
+        })?;
+        super::ClientMetadata::parse(&body).map(Self)
+    }
+}
+
+/// `201 Created` with the registered client (RFC 7591 §3.2.1), `Cache-Control: no-store`.
+pub fn registered(body: serde_json::Map<String, serde_json::Value>) -> Response {
+    let mut resp = (StatusCode::CREATED, axum::Json(body)).into_response();
+    no_store(resp.headers_mut());
+    resp
+}

@@ -6,13 +6,15 @@ mod axum;
 mod client_auth;
 mod error;
 mod form;
+mod registration;
 mod response;
 
 #[cfg(feature = "axum")]
-pub use axum::{TokenRequest, no_store_json};
+pub use axum::{RegistrationRequest, TokenRequest, no_store_json, registered};
 pub use client_auth::{ClientAuthMethod, PresentedClient};
 pub use error::{ErrorCode, OAuthError, wire_safe};
 pub use form::FormParams;
+pub use registration::{ClientMetadata, Registrar, RegistrationError, check_redirect_uri, registration_response};
 pub use response::{AccessTokenResponse, TokenExchangeResponse};
 
 /// Largest token-request body the lab accepts (an ID token or ID-JAG is a few KiB).

@@ -34,7 +34,7 @@ pub(crate) async fn authorize(
     let Some(client_id) = one("client_id")? else {
         return Err(PageError::bad_request("Invalid sign-in request", "The request has no client_id.", None));
     };
-    let Some(client) = st.config.client(&client_id) else {
+    let Some(client) = st.client(&client_id) else {
         return Err(PageError::bad_request(
             "Unknown application",
             format!("No application with client_id \"{client_id}\" is registered at this IdP."),

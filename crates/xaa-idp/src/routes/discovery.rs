@@ -18,6 +18,7 @@ pub(crate) async fn openid_configuration(State(st): State<Arc<IdpState>>) -> Jso
         "userinfo_endpoint": format!("{iss}/userinfo"),
         "jwks_uri": format!("{iss}/jwks"),
         "end_session_endpoint": format!("{iss}/session/end"),
+        "registration_endpoint": format!("{iss}/register"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": [urn::GRANT_AUTHORIZATION_CODE, urn::GRANT_TOKEN_EXCHANGE],

@@ -1,4 +1,4 @@
-//! `GET /jwks`: the IdP's public signing keys (RFC 7517), derived from its private keys at start.
+//! `GET /jwks`: the IdP's public signing keys (RFC 7517), the signing key and the retired keys whose tokens may still be live.
 
 use std::sync::Arc;
 
@@ -9,5 +9,5 @@ use serde_json::Value;
 use crate::state::IdpState;
 
 pub(crate) async fn jwks(State(st): State<Arc<IdpState>>) -> Json<Value> {
-    Json(st.key_set.to_jwks())
+    Json(st.public_keys().to_jwks())
 }

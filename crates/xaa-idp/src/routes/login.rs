@@ -127,7 +127,7 @@ async fn pending_login(st: &IdpState, jar: &CookieJar, login_id: &str, csrf: &st
 
 /// The name of the application the user is signing in to.
 fn client_name(st: &IdpState, login: &Login) -> String {
-    st.config.client(&login.request.client_id).map(|c| c.name.clone()).unwrap_or_default()
+    st.client(&login.request.client_id).map(|c| c.name).unwrap_or_default()
 }
 
 fn incomplete_form() -> PageError {

@@ -4,6 +4,7 @@ pub(crate) mod authorize;
 mod discovery;
 mod jwks;
 mod login;
+mod registration;
 mod session_end;
 mod userinfo;
 
@@ -25,6 +26,7 @@ pub fn router(state: Arc<IdpState>) -> Router {
         .route("/login/email", post(login::email))
         .route("/login/code", post(login::code))
         .route("/token", post(crate::token::token))
+        .route("/register", post(registration::register))
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .route("/session/end", get(session_end::end_session).post(session_end::end_session_form))
         .with_state(state)

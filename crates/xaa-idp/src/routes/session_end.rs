@@ -63,7 +63,7 @@ async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Respon
     let redirect = match one("post_logout_redirect_uri")? {
         None => None,
         Some(uri) => {
-            let client = client_id.as_deref().and_then(|c| st.config.client(c)).ok_or_else(|| {
+            let client = client_id.as_deref().and_then(|c| st.client(c)).ok_or_else(|| {
                 PageError::bad_request(
                     "Invalid sign-out request",
                     "post_logout_redirect_uri needs client_id or id_token_hint to identify the application.",
@@ -100,7 +100,8 @@ async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Respon
 /// The `aud` of an ID token this IdP signed (expired tokens are fine as hints).
 fn own_id_token_audience(st: &IdpState, hint: &str) -> Option<String> {
     let jwt = UnverifiedJwt::parse(hint).ok()?;
-    let key = st.key_set.find(jwt.header().kid.as_deref()?)?;
+    let keys = st.public_keys();
+    let key = keys.find(jwt.header().kid.as_deref()?)?;
     xaa_core::jose::verify_signature(&jwt, key).ok()?;
     if jwt.unverified_issuer() != Some(st.issuer()) {
         return None;

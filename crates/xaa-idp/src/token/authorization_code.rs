@@ -68,7 +68,7 @@ pub(super) async fn grant(
         iss: st.issuer().to_owned(),
         sub: user.sub(),
         aud: client.client_id.clone(),
-        exp: now + st.config.lifetimes.id_token,
+        exp: now + st.faults.lifetime(st.config.lifetimes.id_token, &[&client.client_id]),
         iat: now,
         auth_time: grant.auth_time,
         nonce: grant.request.nonce.clone(),
@@ -77,7 +77,8 @@ pub(super) async fn grant(
         name: Some(user.name.clone()),
     };
     let id_token = st
-        .signing_key
+        .keys
+        .signing()
         .sign(urn::TYP_ID_TOKEN, &claims)
         .map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))?;
     let access_token = st.entropy.token(32);

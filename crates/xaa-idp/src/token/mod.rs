@@ -2,6 +2,7 @@
 //! RFC 8693 token exchange (ID token → ID-JAG).
 
 mod authorization_code;
+mod break_it;
 mod token_exchange;
 
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use xaa_core::oauth::{ErrorCode, OAuthError, TokenRequest};
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 
+use crate::audit::AuditEntry;
 use crate::state::IdpState;
 
 /// Client authentication, as every token endpoint records it (RFC 6749 §2.3.1).
@@ -19,10 +21,20 @@ const CLIENT_AUTH: &str = "RFC 6749 §2.3.1";
 
 pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequest, OAuthError>) -> Response {
     let mut checks = CheckLog::new();
+    let mut audit = None;
     let result = match req {
-        Ok(req) => handle(&st, &req, &mut checks).await,
+        Ok(req) => {
+            audit = AuditEntry::for_exchange(&req, st.clock.now());
+            handle(&st, &req, &mut checks, audit.as_mut()).await
+        }
         Err(e) => Err(e),
     };
+    if let Some(mut entry) = audit {
+        entry.record_outcome(result.as_ref().err());
+        if let Err(e) = st.store.append_audit(entry).await {
+            tracing::error!(error = %e, "the audit log could not be written");
+        }
+    }
     let resp = match result {
         Ok(resp) => resp,
         Err(e) => {
@@ -35,16 +47,24 @@ pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequ
     resp
 }
 
-async fn handle(st: &IdpState, req: &TokenRequest, checks: &mut CheckLog) -> Result<Response, OAuthError> {
-    let client = crate::client_auth::authenticate(&st.config, req).inspect_err(|e| {
+async fn handle(
+    st: &IdpState,
+    req: &TokenRequest,
+    checks: &mut CheckLog,
+    audit: Option<&mut AuditEntry>,
+) -> Result<Response, OAuthError> {
+    let client = crate::client_auth::authenticate(st, req).inspect_err(|e| {
         checks.fail("client", CLIENT_AUTH, e.description.clone());
     })?;
     checks.pass("client", CLIENT_AUTH, format!("client '{}' authenticated", client.client_id));
     let grant_type = req.params.required("grant_type")?;
-    match grant_type {
-        urn::GRANT_AUTHORIZATION_CODE => authorization_code::grant(st, client, &req.params, checks).await,
-        urn::GRANT_TOKEN_EXCHANGE => token_exchange::grant(st, client, &req.params, checks).await,
-        other => Err(OAuthError::new(
+    match (grant_type, audit) {
+        (urn::GRANT_AUTHORIZATION_CODE, _) => authorization_code::grant(st, &client, &req.params, checks).await,
+        (urn::GRANT_TOKEN_EXCHANGE, Some(audit)) => {
+            audit.client_id = client.client_id.clone();
+            token_exchange::grant(st, &client, &req.params, checks, audit).await
+        }
+        (other, _) => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!(
                 "grant_type \"{other}\" is not supported here; use \"{}\" or \"{}\"",

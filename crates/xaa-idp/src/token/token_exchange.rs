@@ -8,6 +8,7 @@ use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_token::{IdTokenExpectations, validate_id_token};
 
+use crate::audit::AuditEntry;
 use crate::config::IdpClient;
 use crate::policy;
 use crate::state::IdpState;
@@ -19,6 +20,7 @@ pub(super) async fn grant(
     client: &IdpClient,
     params: &FormParams,
     checks: &mut CheckLog,
+    audit: &mut AuditEntry,
 ) -> Result<axum::response::Response, OAuthError> {
     match params.single("requested_token_type")? {
         Some(urn::TOKEN_TYPE_ID_JAG) => {}
@@ -54,8 +56,9 @@ pub(super) async fn grant(
     let now = st.clock.now();
     let expect =
         IdTokenExpectations { issuer: st.issuer(), client_id: &client.client_id, now, leeway: xaa_core::JWT_LEEWAY };
-    let id_token = validate_id_token(subject_token, expect, &st.key_set, checks)
+    let id_token = validate_id_token(subject_token, expect, &st.public_keys(), checks)
         .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
+    audit.user = id_token.email.clone();
 
     let audiences: Vec<&str> = params.values("audience").collect();
     let audience = match audiences.as_slice() {
@@ -91,8 +94,9 @@ pub(super) async fn grant(
         format!("IT's connection allows '{}' at '{}' with scope '{}'", client.client_id, grant.audience, grant.scope),
     );
 
-    let lifetime = st.config.lifetimes.id_jag;
-    let claims = IdJagClaims {
+    let ids = [client.client_id.as_str(), grant.resource_client_id.as_str()];
+    let lifetime = st.faults.lifetime(st.config.lifetimes.id_jag, &ids);
+    let mut claims = IdJagClaims {
         iss: st.issuer().to_owned(),
         sub: id_token.sub.clone(),
         aud: OneOrMany::One(grant.audience.clone()),
@@ -106,14 +110,24 @@ pub(super) async fn grant(
         auth_time: Some(id_token.auth_time),
         email: Some(id_token.email.clone()),
     };
-    let id_jag = st
-        .signing_key
-        .sign(urn::TYP_ID_JAG, &claims)
+    let broken = super::break_it::BrokenIdJag::apply(st, &ids, &grant, &mut claims);
+    let signing = st.keys.signing();
+    let key = match broken.untrusted_key {
+        true => st.keys.untrusted().ok_or_else(|| OAuthError::server_error("the untrusted demo key is unusable"))?,
+        false => signing.as_ref(),
+    };
+    let id_jag = key
+        .sign(broken.typ.unwrap_or(urn::TYP_ID_JAG), &claims)
         .map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))?;
     tracing::info!(
         client.id = %client.client_id, user.sub = %claims.sub, aud = %grant.audience,
         scope = %grant.scope, jti = %claims.jti, "issued ID-JAG"
     );
+    audit.scope = grant.scope.to_string();
+    audit.jti = claims.jti.clone();
+    if !broken.switches.is_empty() {
+        audit.reason = format!("issued broken on purpose by break-it switch {}", broken.switches.join(", "));
+    }
     Ok(no_store_json(&TokenExchangeResponse {
         access_token: id_jag,
         issued_token_type: urn::TOKEN_TYPE_ID_JAG,

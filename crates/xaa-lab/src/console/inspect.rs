@@ -52,9 +52,10 @@ pub(crate) async fn analyse(
         let page = InspectPage { csrf, token: f.token, error, result: None };
         return (axum::http::StatusCode::BAD_REQUEST, jar, page).into_response();
     }
+    let idp_keys = st.admin.idp.public_keys();
     let lab = LabContext {
         idp: &st.urls.idp,
-        idp_keys: &st.idp_keys,
+        idp_keys: &idp_keys,
         authorization_server: &st.urls.authorization_server,
         as_keys: &st.as_keys,
         todo_api: &st.urls.todo_api,

@@ -8,8 +8,10 @@
 //! | `GET /trace.json` | the filtered trace as JSON |
 //! | `GET /trace/flows/{id}`, `/trace/flows/{id}/json`, `/trace/flows/{id}/mermaid` | one flow: diagram, JSON, Mermaid |
 //! | `GET /inspect`, `POST /inspect` | token inspector (CSRF protected) |
+//! | `/admin…`, `/api/admin/…` | IT admin pages and JSON API (admin token; see [`admin`]) |
 //! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer |
 
+mod admin;
 mod explorer;
 mod inspect;
 mod snippets;
@@ -42,8 +44,9 @@ pub(crate) struct ConsoleState {
     pub(crate) ca_cert: Option<PathBuf>,
     pub(crate) users: Vec<User>,
     pub(crate) trace: Arc<xaa_core::trace::Trace>,
-    pub(crate) idp_keys: KeySet,
     pub(crate) as_keys: KeySet,
+    pub(crate) admin: crate::admin::Admin,
+    pub(crate) admin_token: String,
     pub(crate) clock: SharedClock,
     pub(crate) secure_cookies: bool,
     pub(crate) explorer: ExplorerClient,
@@ -93,6 +96,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/explorer/callback", get(explorer::callback))
         .route("/explorer/step/{n}", axum::routing::post(explorer::step))
         .route("/explorer/reset", axum::routing::post(explorer::reset))
+        .merge(admin::routes())
         .with_state(Arc::new(state))
 }
 

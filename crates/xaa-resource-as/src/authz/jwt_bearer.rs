@@ -4,6 +4,7 @@
 
 use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
+use xaa_core::faults::Fault;
 use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::urn;
@@ -22,6 +23,14 @@ pub(super) async fn grant(
     checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
     let assertion = params.required("assertion")?;
+    if st.faults.take(Fault::RefuseNextGrant, &[&client.client_id]).is_some() {
+        let f = checks.fail(
+            "break-it switch",
+            "lab",
+            "refused on purpose: the lab's break-it switch 'refuse-next-grant' was on (it is off now; retry)",
+        );
+        return Err(OAuthError::invalid_grant(f.to_string()));
+    }
     let now = st.clock.now();
     let expect = IdJagExpectations {
         audience: &st.config.issuer,
@@ -53,7 +62,7 @@ pub(super) async fn grant(
     }
     checks.pass("jti", "RFC 7523 §3 item 7", "jti not seen before; recorded until exp + leeway");
 
-    let lifetime = st.config.access_token_lifetime;
+    let lifetime = st.faults.lifetime(st.config.access_token_lifetime, &[&client.client_id]);
     let claims = AccessTokenClaims {
         iss: st.config.issuer.clone(),
         sub: id_jag.sub.clone(),

@@ -18,6 +18,7 @@ fn metadata(st: &AsState) -> Value {
         "token_endpoint": format!("{iss}/token"),
         "jwks_uri": format!("{iss}/jwks"),
         "introspection_endpoint": format!("{iss}/token/introspection"),
+        "registration_endpoint": format!("{iss}/register"),
         "grant_types_supported": [urn::GRANT_JWT_BEARER],
         "authorization_grant_profiles_supported": [urn::GRANT_PROFILE_ID_JAG],
         "response_types_supported": [],

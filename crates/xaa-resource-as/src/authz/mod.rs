@@ -3,6 +3,7 @@
 mod introspection;
 mod jwt_bearer;
 mod metadata;
+mod registration;
 mod token;
 
 use std::sync::Arc;
@@ -20,5 +21,6 @@ pub fn router(state: Arc<AsState>) -> Router {
         .route("/jwks", get(metadata::jwks))
         .route("/token", post(token::token))
         .route("/token/introspection", post(introspection::introspect))
+        .route("/register", post(registration::register))
         .with_state(state)
 }

@@ -32,7 +32,7 @@ async fn handle(st: &AsState, req: &TokenRequest, checks: &mut CheckLog) -> Resu
     })?;
     checks.pass("client", "RFC 6749 §2.3.1", format!("client '{}' authenticated", client.client_id));
     match req.params.required("grant_type")? {
-        urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, client, &req.params, checks).await,
+        urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, &client, &req.params, checks).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type \"{other}\" is not supported here; use \"{}\" (RFC 7523 §2.1)", urn::GRANT_JWT_BEARER),
@@ -41,9 +41,9 @@ async fn handle(st: &AsState, req: &TokenRequest, checks: &mut CheckLog) -> Resu
 }
 
 /// Authenticates a client of this authorization server (RFC 6749 §2.3.1).
-pub(crate) fn authenticate<'s>(st: &'s AsState, req: &TokenRequest) -> Result<&'s AsClient, OAuthError> {
+pub(crate) fn authenticate(st: &AsState, req: &TokenRequest) -> Result<AsClient, OAuthError> {
     let presented = PresentedClient::from_request(req.authorization.as_deref(), &req.params)?;
-    let client = st.config.clients.iter().find(|c| c.client_id == presented.client_id);
-    presented.authenticate(client.map(|c| &c.client_secret))?;
+    let client = st.client(&presented.client_id);
+    presented.authenticate(client.as_ref().map(|c| &c.client_secret))?;
     client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
 }

@@ -3,6 +3,7 @@
 
 mod bearer;
 mod handlers;
+mod outage;
 
 use std::sync::Arc;
 
@@ -16,14 +17,14 @@ use crate::{SCOPE_READ, SCOPE_WRITE};
 
 /// The todo API's router.
 pub fn router(state: Arc<TodoState>) -> Router {
-    Router::new()
-        .route("/.well-known/oauth-protected-resource", get(protected_resource))
+    let api = Router::new()
         .route("/api/todos", get(handlers::list).post(handlers::create))
         .route("/api/todos/completed", get(handlers::completed))
         .route("/api/todos/incomplete", get(handlers::incomplete))
         .route("/api/todos/stats", get(handlers::stats))
         .route("/api/todos/{id}", get(handlers::get).patch(handlers::update).delete(handlers::delete))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), outage::outage));
+    Router::new().route("/.well-known/oauth-protected-resource", get(protected_resource)).merge(api).with_state(state)
 }
 
 /// `GET /.well-known/oauth-protected-resource` (RFC 9728 §3).

@@ -1,0 +1,218 @@
+//! RFC 7591 dynamic client registration: the client metadata both lab servers accept, including
+//! the ID-JAG grant profile metadata of draft-ietf-oauth-identity-assertion-authz-grant-04 §8.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::urn;
+
+/// Which server registers the client: each supports different grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registrar {
+    /// The IdP: `authorization_code` (sign-in) and token exchange (ID-JAG).
+    IdentityProvider,
+    /// The resource authorization server: the jwt-bearer grant with an ID-JAG.
+    ResourceAuthorizationServer,
+}
+
+/// An RFC 7591 §3.2.2 error: `invalid_redirect_uri` or `invalid_client_metadata`, HTTP 400.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegistrationError {
+    /// The error code.
+    pub error: &'static str,
+    /// What was wrong.
+    pub error_description: String,
+}
+
+impl RegistrationError {
+    fn metadata(d: impl Into<String>) -> Self {
+        Self { error: "invalid_client_metadata", error_description: super::wire_safe(&d.into()) }
+    }
+    fn redirect(d: impl Into<String>) -> Self {
+        Self { error: "invalid_redirect_uri", error_description: super::wire_safe(&d.into()) }
+    }
+}
+
+/// Client metadata as registered (RFC 7591 §2), with the server's defaults filled in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMetadata {
+    /// Exact redirect URIs (required for `authorization_code`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// OIDC RP-initiated logout: exact post-logout redirect URIs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `client_secret_basic` (default) or `client_secret_post`.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+    /// Grant types the client will use.
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    /// Response types (`code`).
+    #[serde(default)]
+    pub response_types: Vec<String>,
+    /// Human-readable name.
+    #[serde(default)]
+    pub client_name: Option<String>,
+    /// Space-separated scopes the client may ask for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// draft-04 §8: grant profiles the client supports (`urn:ietf:params:oauth:grant-profile:id-jag`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_grant_profiles_supported: Vec<String>,
+    /// Every other member, kept and echoed (RFC 7591 §3.2.1: the server returns what it registered).
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl ClientMetadata {
+    /// Parses a registration request body.
+    pub fn parse(body: &[u8]) -> Result<Self, RegistrationError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| RegistrationError::metadata(format!("the body is not a JSON object: {e} (RFC 7591 §3.1)")))?;
+        if !value.is_object() {
+            return Err(RegistrationError::metadata(
+                "the body must be a JSON object of client metadata (RFC 7591 §3.1)",
+            ));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| RegistrationError::metadata(format!("client metadata has a wrong type: {e} (RFC 7591 §2)")))
+    }
+
+    /// Checks the metadata for `registrar` and fills in its defaults (RFC 7591 §2, §3.2.2).
+    pub fn validate(mut self, registrar: Registrar) -> Result<Self, RegistrationError> {
+        let supported: &[&str] = match registrar {
+            // jwt-bearer and token exchange are both accepted at both servers: draft-04 §8 makes a
+            // client declaring the ID-JAG profile list both, wherever it registers.
+            Registrar::IdentityProvider => {
+                &[urn::GRANT_AUTHORIZATION_CODE, urn::GRANT_TOKEN_EXCHANGE, urn::GRANT_JWT_BEARER]
+            }
+            Registrar::ResourceAuthorizationServer => &[urn::GRANT_JWT_BEARER, urn::GRANT_TOKEN_EXCHANGE],
+        };
+        if self.grant_types.is_empty() {
+            self.grant_types = vec![match registrar {
+                Registrar::IdentityProvider => urn::GRANT_AUTHORIZATION_CODE.to_owned(),
+                Registrar::ResourceAuthorizationServer => urn::GRANT_JWT_BEARER.to_owned(),
+            }];
+        }
+        if let Some(g) = self.grant_types.iter().find(|g| !supported.contains(&g.as_str())) {
+            return Err(RegistrationError::metadata(format!(
+                "grant type \"{g}\" is not supported here (supported: {}) (RFC 7591 §2)",
+                supported.join(", ")
+            )));
+        }
+        let has = |g: &str| self.grant_types.iter().any(|x| x == g);
+        if self.authorization_grant_profiles_supported.iter().any(|p| p == urn::GRANT_PROFILE_ID_JAG)
+            && !(has(urn::GRANT_TOKEN_EXCHANGE) && has(urn::GRANT_JWT_BEARER))
+        {
+            return Err(RegistrationError::metadata(format!(
+                "a client supporting \"{}\" must list both \"{}\" and \"{}\" in grant_types ({} §8)",
+                urn::GRANT_PROFILE_ID_JAG,
+                urn::GRANT_TOKEN_EXCHANGE,
+                urn::GRANT_JWT_BEARER,
+                urn::DRAFT
+            )));
+        }
+        let code = has(urn::GRANT_AUTHORIZATION_CODE);
+        if self.response_types.is_empty() && code {
+            self.response_types = vec!["code".into()];
+        }
+        match (code, self.response_types.as_slice()) {
+            (true, [one]) if one == "code" => {}
+            (false, []) => {}
+            _ => {
+                return Err(RegistrationError::metadata(
+                    "response_types must be [\"code\"] with the authorization_code grant and empty without it (RFC 7591 §2.1)",
+                ));
+            }
+        }
+        match self.token_endpoint_auth_method.as_deref() {
+            None => self.token_endpoint_auth_method = Some("client_secret_basic".into()),
+            Some("client_secret_basic" | "client_secret_post") => {}
+            Some(other) => {
+                return Err(RegistrationError::metadata(format!(
+                    "token_endpoint_auth_method \"{other}\" is not supported: use client_secret_basic or client_secret_post (XAA clients are confidential, {} §9.1)",
+                    urn::DRAFT
+                )));
+            }
+        }
+        if code && self.redirect_uris.is_empty() {
+            return Err(RegistrationError::redirect(
+                "redirect_uris is required for the authorization_code grant (RFC 7591 §2)",
+            ));
+        }
+        for uri in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris) {
+            check_redirect_uri(uri)?;
+        }
+        let name = self.client_name.as_deref().map(str::trim).unwrap_or("");
+        self.client_name =
+            Some(if name.is_empty() { "Unnamed client".into() } else { name.chars().take(100).collect() });
+        Ok(self)
+    }
+}
+
+/// An absolute `http` or `https` URI without a fragment (RFC 6749 §3.1.2).
+pub fn check_redirect_uri(uri: &str) -> Result<(), RegistrationError> {
+    let parsed = reqwest::Url::parse(uri)
+        .map_err(|e| RegistrationError::redirect(format!("redirect URI \"{uri}\" is not an absolute URI: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(RegistrationError::redirect(format!(
+            "redirect URI \"{uri}\" must use http or https (RFC 6749 §3.1.2)"
+        )));
+    }
+    if parsed.fragment().is_some() {
+        return Err(RegistrationError::redirect(format!(
+            "redirect URI \"{uri}\" must not contain a fragment (RFC 6749 §3.1.2)"
+        )));
+    }
+    Ok(())
+}
+
+/// The RFC 7591 §3.2.1 response: the registered metadata plus the credentials.
+pub fn registration_response(
+    metadata: &ClientMetadata,
+    client_id: &str,
+    client_secret: &str,
+    issued_at: i64,
+) -> Map<String, Value> {
+    let mut out = match serde_json::to_value(metadata) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    out.insert("client_id".into(), client_id.into());
+    out.insert("client_secret".into(), client_secret.into());
+    out.insert("client_id_issued_at".into(), issued_at.into());
+    out.insert("client_secret_expires_at".into(), 0.into());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(v: Value) -> Result<ClientMetadata, RegistrationError> {
+        ClientMetadata::parse(v.to_string().as_bytes())?.validate(Registrar::IdentityProvider)
+    }
+
+    #[test]
+    fn defaults_and_refusals() {
+        let m = meta(serde_json::json!({"redirect_uris": ["http://localhost:3000/cb"], "x": 1})).unwrap();
+        assert_eq!(m.grant_types, vec!["authorization_code"]);
+        assert_eq!(m.response_types, vec!["code"]);
+        assert_eq!(m.token_endpoint_auth_method.as_deref(), Some("client_secret_basic"));
+        assert_eq!(m.other.get("x"), Some(&Value::from(1)));
+        let e = |v| meta(v).unwrap_err().error;
+        assert_eq!(e(serde_json::json!({})), "invalid_redirect_uri");
+        assert_eq!(e(serde_json::json!({"redirect_uris": ["http://a/#f"]})), "invalid_redirect_uri");
+        assert_eq!(
+            e(serde_json::json!({"redirect_uris": ["http://a/"], "token_endpoint_auth_method": "none"})),
+            "invalid_client_metadata"
+        );
+        assert_eq!(
+            e(serde_json::json!({"redirect_uris": ["http://a/"], "grant_types": ["authorization_code"],
+                "authorization_grant_profiles_supported": [urn::GRANT_PROFILE_ID_JAG]})),
+            "invalid_client_metadata"
+        );
+        assert_eq!(e(serde_json::json!({"grant_types": ["password"]})), "invalid_client_metadata");
+    }
+}

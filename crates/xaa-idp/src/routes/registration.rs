@@ -1,0 +1,38 @@
+//! `POST /register`: RFC 7591 dynamic client registration at the IdP. Open registration, as a
+//! local lab's should be; a registered client has no connection until IT grants one, so it can
+//! sign users in but every token exchange answers `invalid_target` until then.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use xaa_core::oauth::{Registrar, RegistrationError, RegistrationRequest, registered, registration_response};
+use xaa_core::secret::Secret;
+
+use crate::config::IdpClient;
+use crate::state::IdpState;
+
+pub(crate) async fn register(
+    State(st): State<Arc<IdpState>>,
+    req: Result<RegistrationRequest, RegistrationError>,
+) -> Response {
+    let metadata = match req.and_then(|RegistrationRequest(m)| m.validate(Registrar::IdentityProvider)) {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
+    let client_id = format!("dcr-{}", st.entropy.token(9));
+    let secret = st.entropy.token(24);
+    let client = IdpClient {
+        client_id: client_id.clone(),
+        client_secret: Secret::new(secret.clone()),
+        name: metadata.client_name.clone().unwrap_or_default(),
+        redirect_uris: metadata.redirect_uris.clone(),
+        post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
+    };
+    if let Err(e) = st.register_client(client).await {
+        tracing::error!(error = %e, "client registration failed");
+        return xaa_core::oauth::OAuthError::server_error("the IdP could not store the client").into_response();
+    }
+    tracing::info!(client.id = %client_id, "client registered (RFC 7591)");
+    registered(registration_response(&metadata, &client_id, &secret, st.clock.now()))
+}

@@ -1,0 +1,65 @@
+//! The IdP's break-it switches: ID-JAGs broken on purpose, each in one way a resource AS must
+//! refuse (checklist §5.2), so a requestor's handling of the refusal can be shown.
+
+use xaa_core::claims::{IdJagClaims, OneOrMany};
+use xaa_core::faults::Fault;
+
+use crate::policy::Grant;
+use crate::state::IdpState;
+
+/// How the next ID-JAG is broken.
+#[derive(Debug, Default)]
+pub(super) struct BrokenIdJag {
+    /// The JOSE `typ` to use instead of `oauth-id-jag+jwt`.
+    pub(super) typ: Option<&'static str>,
+    /// Sign with the key that no JWKS publishes.
+    pub(super) untrusted_key: bool,
+    /// The switches that applied (for the audit log).
+    pub(super) switches: Vec<&'static str>,
+}
+
+impl BrokenIdJag {
+    /// Applies every IdP switch that is on for `client_ids` to `claims`.
+    pub(super) fn apply(st: &IdpState, client_ids: &[&str], grant: &Grant, claims: &mut IdJagClaims) -> Self {
+        let mut out = BrokenIdJag::default();
+        let on = |f: Fault| st.faults.active(f, client_ids).is_some();
+        if on(Fault::IdJagExpired) {
+            let lifetime = claims.exp - claims.iat;
+            claims.exp = claims.iat - 120;
+            claims.iat = claims.exp - lifetime;
+            out.switches.push(Fault::IdJagExpired.name());
+        }
+        if on(Fault::IdJagWrongTyp) {
+            out.typ = Some("JWT");
+            out.switches.push(Fault::IdJagWrongTyp.name());
+        }
+        if on(Fault::IdJagWrongAud) {
+            // The classic mix-up: the resource (todo API) where the authorization server belongs.
+            let resource = grant.resources.first().cloned().or_else(|| {
+                st.config
+                    .authorization_servers
+                    .iter()
+                    .find(|s| s.issuer == grant.audience)
+                    .and_then(|s| s.resources.first())
+                    .map(|r| r.resource.clone())
+            });
+            claims.aud = OneOrMany::One(resource.unwrap_or_else(|| format!("{}/not-the-issuer", grant.audience)));
+            out.switches.push(Fault::IdJagWrongAud.name());
+        }
+        if on(Fault::IdJagForeignClientId) {
+            let other = st
+                .connections()
+                .into_iter()
+                .map(|c| c.resource_client_id)
+                .find(|id| *id != grant.resource_client_id)
+                .unwrap_or_else(|| "another-client-at-todo0".into());
+            claims.client_id = other;
+            out.switches.push(Fault::IdJagForeignClientId.name());
+        }
+        if on(Fault::IdJagUntrustedKey) {
+            out.untrusted_key = true;
+            out.switches.push(Fault::IdJagUntrustedKey.name());
+        }
+        out
+    }
+}

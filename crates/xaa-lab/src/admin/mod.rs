@@ -1,0 +1,79 @@
+//! IT administration of the lab, behind the console's admin pages and JSON API: registering
+//! requestors, governing their connections, the break-it switches, the lab clock, IdP key
+//! rotation and the requestors' report cards. Every operation lives here once; the pages and the
+//! API only translate.
+
+mod governance;
+mod register;
+pub(crate) mod report_card;
+
+use std::sync::Arc;
+
+use xaa_core::clock::SharedClock;
+use xaa_core::faults::SharedFaults;
+use xaa_core::secret::SharedEntropy;
+use xaa_idp::{AuthorizationServer, IdpState};
+use xaa_resource_as::AsState;
+
+use crate::config::Urls;
+
+pub(crate) use governance::ConnectionChange;
+pub(crate) use register::{RegisterRequest, Registered};
+pub(crate) use report_card::ReportCards;
+
+/// What the admin operations act on.
+pub(crate) struct Admin {
+    pub(crate) urls: Urls,
+    pub(crate) idp: Arc<IdpState>,
+    pub(crate) resource_as: Arc<AsState>,
+    pub(crate) authorization_servers: Vec<AuthorizationServer>,
+    pub(crate) faults: SharedFaults,
+    pub(crate) clock: SharedClock,
+    pub(crate) entropy: SharedEntropy,
+    pub(crate) report_cards: Arc<ReportCards>,
+}
+
+/// A refused admin request: the message says what to change.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct AdminError(pub(crate) String);
+
+impl AdminError {
+    pub(crate) fn new(m: impl Into<String>) -> Self {
+        Self(m.into())
+    }
+}
+
+impl Admin {
+    /// The resource AS this lab runs (the one registrations connect to).
+    pub(crate) fn lab_authorization_server(&self) -> Option<&AuthorizationServer> {
+        self.authorization_servers.iter().find(|s| s.issuer == self.urls.authorization_server)
+    }
+
+    /// Both client ids of the requestor whose IdP or resource-AS client id is `id` (for scoping
+    /// a switch to one requestor); `[id]` when no connection links it to another.
+    pub(crate) fn requestor_ids(&self, id: &str) -> Vec<String> {
+        let mut ids = vec![id.to_owned()];
+        for c in self.idp.connections() {
+            if c.client_id == id && !ids.contains(&c.resource_client_id) {
+                ids.push(c.resource_client_id.clone());
+            }
+            if c.resource_client_id == id && !ids.contains(&c.client_id) {
+                ids.push(c.client_id.clone());
+            }
+        }
+        ids
+    }
+
+    /// Rotates the IdP's signing key to a freshly generated one (OpenSSL, ~50 ms).
+    pub(crate) fn rotate_idp_key(&self) -> Result<xaa_idp::Rotation, AdminError> {
+        let kid = format!("idp-rotated-{}", self.entropy.token(6));
+        let pem = openssl::rsa::Rsa::generate(2048)
+            .and_then(openssl::pkey::PKey::from_rsa)
+            .and_then(|k| k.private_key_to_pem_pkcs8())
+            .map_err(|e| AdminError::new(format!("key generation failed: {e}")))?;
+        let pem = String::from_utf8(pem).map_err(|e| AdminError::new(e.to_string()))?;
+        let key = xaa_core::jose::SigningKey::from_pem(&kid, &pem).map_err(|e| AdminError::new(e.to_string()))?;
+        Ok(self.idp.rotate_key(key))
+    }
+}

@@ -1,0 +1,191 @@
+//! Registering a requestor, as xaa.dev's "Developer > Register Client" does: one IdP client, one
+//! resource-AS client and IT's connection between them, with the `.env` the tutorial's app reads.
+
+use serde::{Deserialize, Serialize};
+use xaa_core::oauth::check_redirect_uri;
+use xaa_core::secret::Secret;
+use xaa_idp::{Connection, IdpClient};
+use xaa_resource_as::AsClient;
+
+use super::{Admin, AdminError};
+use crate::env_file::EnvFile;
+use crate::fixtures::{ClientRole, IdpClientFixture, Requestor};
+
+/// What to register.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(crate) struct RegisterRequest {
+    /// Application name.
+    pub(crate) name: String,
+    /// Exact redirect URIs.
+    pub(crate) redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    #[serde(default)]
+    pub(crate) post_logout_redirect_uris: Vec<String>,
+    /// The resource to connect (default: the todo API).
+    #[serde(default)]
+    pub(crate) resource: Option<String>,
+    /// Scopes of the connection (default: every scope of the resource).
+    #[serde(default)]
+    pub(crate) scopes: Option<Vec<String>>,
+}
+
+/// A registered requestor: both credential pairs, the connection and the `.env`.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Registered {
+    pub(crate) name: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) resource_client_id: String,
+    pub(crate) resource_client_secret: String,
+    pub(crate) authorization_server: String,
+    pub(crate) resource: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) env: EnvFile,
+}
+
+impl Registered {
+    /// The `.env` as text.
+    pub(crate) fn dotenv(&self) -> String {
+        self.env.to_dotenv()
+    }
+}
+
+fn slug(name: &str) -> String {
+    let s: String =
+        name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>();
+    let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    let s: String = s.chars().take(24).collect();
+    if s.is_empty() { "app".into() } else { s }
+}
+
+impl Admin {
+    /// Registers a requestor; nothing is kept when any part is refused.
+    pub(crate) async fn register(&self, req: RegisterRequest) -> Result<Registered, AdminError> {
+        let name = req.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AdminError::new("the application name must have 1 to 100 characters"));
+        }
+        let clean = |v: Vec<String>| -> Vec<String> {
+            v.into_iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect()
+        };
+        let redirect_uris = clean(req.redirect_uris);
+        let post_logout = clean(req.post_logout_redirect_uris);
+        if redirect_uris.is_empty() {
+            return Err(AdminError::new("at least one redirect URI is required (matched exactly at sign-in)"));
+        }
+        for uri in redirect_uris.iter().chain(&post_logout) {
+            check_redirect_uri(uri).map_err(|e| AdminError::new(e.error_description))?;
+        }
+        let server = self
+            .lab_authorization_server()
+            .ok_or_else(|| AdminError::new("the lab has no resource authorization server in its policy"))?;
+        let resource = match &req.resource {
+            Some(r) if !r.trim().is_empty() => server
+                .resources
+                .iter()
+                .find(|x| x.resource == r.trim())
+                .ok_or_else(|| AdminError::new(format!("\"{r}\" is not a resource of {}", server.issuer)))?,
+            _ => server.resources.first().ok_or_else(|| AdminError::new("the authorization server has no resource"))?,
+        };
+        let scopes = match req.scopes {
+            Some(s) if !s.is_empty() => {
+                if let Some(bad) = s.iter().find(|x| !resource.scopes.contains(x)) {
+                    return Err(AdminError::new(format!(
+                        "scope \"{bad}\" is not defined by {} (its scopes: {})",
+                        resource.resource,
+                        resource.scopes.join(" ")
+                    )));
+                }
+                s
+            }
+            Some(_) => return Err(AdminError::new("choose at least one scope")),
+            None => resource.scopes.clone(),
+        };
+
+        let client_id = format!("{}-{}", slug(&name), self.entropy.token(4).to_lowercase().replace(['_', '-'], "x"));
+        let resource_client_id = format!("{client_id}-at-todo0");
+        let idp_client = IdpClient {
+            client_id: client_id.clone(),
+            client_secret: Secret::new(self.entropy.token(24)),
+            name,
+            redirect_uris,
+            post_logout_redirect_uris: post_logout,
+        };
+        self.idp.register_client(idp_client).await.map_err(|e| AdminError::new(e.to_string()))?;
+        let as_client =
+            AsClient { client_id: resource_client_id.clone(), client_secret: Secret::new(self.entropy.token(24)) };
+        match self.resource_as.register_client(as_client).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(self.undo(&client_id, format!("client \"{resource_client_id}\" exists at the AS")).await);
+            }
+            Err(e) => return Err(self.undo(&client_id, e.to_string()).await),
+        }
+        let mut policy = self.idp.connections();
+        policy.push(Connection {
+            client_id: client_id.clone(),
+            authorization_server: server.issuer.clone(),
+            resource: resource.resource.clone(),
+            scopes,
+            resource_client_id: resource_client_id.clone(),
+            users: Vec::new(),
+        });
+        if let Err(e) = self.idp.set_connections(policy).await {
+            let _ = self.resource_as.delete_client(&resource_client_id).await;
+            return Err(self.undo(&client_id, e.to_string()).await);
+        }
+        tracing::info!(client.id = %client_id, resource.client_id = %resource_client_id, "requestor registered");
+        self.registered(&client_id).ok_or_else(|| AdminError::new("the registration could not be read back"))
+    }
+
+    /// Removes a half-made registration's IdP client and returns the error.
+    async fn undo(&self, client_id: &str, error: String) -> AdminError {
+        let _ = self.idp.delete_client(client_id).await;
+        AdminError::new(error)
+    }
+
+    /// A registered (or fixture) requestor's credentials and `.env`, from the live registries.
+    pub(crate) fn registered(&self, client_id: &str) -> Option<Registered> {
+        let idp = self.idp.client(client_id)?;
+        let connection = self.idp.connections().into_iter().find(|c| c.client_id == client_id);
+        let resource_client_id = connection
+            .as_ref()
+            .map(|c| c.resource_client_id.clone())
+            .unwrap_or_else(|| format!("{client_id}-at-todo0"));
+        let at_as = self.resource_as.client(&resource_client_id);
+        let requestor = Requestor {
+            role: ClientRole::Other,
+            name: idp.name.clone(),
+            idp: IdpClientFixture {
+                client_id: idp.client_id.clone(),
+                client_secret: idp.client_secret.clone(),
+                redirect_uris: idp.redirect_uris.clone(),
+                post_logout_redirect_uris: idp.post_logout_redirect_uris.clone(),
+            },
+            resource_as: at_as
+                .clone()
+                .unwrap_or(AsClient { client_id: resource_client_id.clone(), client_secret: Secret::new("") }),
+        };
+        Some(Registered {
+            name: idp.name.clone(),
+            client_id: idp.client_id.clone(),
+            client_secret: idp.client_secret.expose().to_owned(),
+            resource_client_id,
+            resource_client_secret: at_as.map(|c| c.client_secret.expose().to_owned()).unwrap_or_default(),
+            authorization_server: connection.as_ref().map(|c| c.authorization_server.clone()).unwrap_or_default(),
+            resource: connection.as_ref().map(|c| c.resource.clone()).unwrap_or_default(),
+            scopes: connection.map(|c| c.scopes).unwrap_or_default(),
+            env: EnvFile::new(&self.urls, &requestor),
+        })
+    }
+
+    /// Deletes a registered requestor: its IdP client, its connections and its AS client.
+    pub(crate) async fn unregister(&self, client_id: &str) -> Result<(), AdminError> {
+        let resource_client_id = self.registered(client_id).map(|r| r.resource_client_id);
+        self.idp.delete_client(client_id).await.map_err(|e| AdminError::new(e.to_string()))?;
+        if let Some(id) = resource_client_id {
+            self.resource_as.delete_client(&id).await.map_err(|e| AdminError::new(e.to_string()))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,253 @@
+//! The requestor report card: what each client does right or wrong, read from its real traffic
+//! as the lab's recorder sees it (the six habits a workshop teacher watches).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use serde_json::Value;
+use xaa_core::trace::{Direction, TraceEvent};
+use xaa_core::urn;
+use xaa_idp::IdpState;
+
+/// One habit on the card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Item {
+    Pkce,
+    AudienceAndResource,
+    TokenTypes,
+    ResourceCredentials,
+    SingleUse,
+    HandlesNA,
+}
+
+impl Item {
+    pub(crate) const ALL: [Item; 6] = [
+        Item::Pkce,
+        Item::AudienceAndResource,
+        Item::TokenTypes,
+        Item::ResourceCredentials,
+        Item::SingleUse,
+        Item::HandlesNA,
+    ];
+
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            Item::Pkce => "Signs users in with PKCE (S256)",
+            Item::AudienceAndResource => "Token exchange: audience = the AS issuer, and a resource",
+            Item::TokenTypes => "Token exchange: the right token types",
+            Item::ResourceCredentials => "jwt-bearer: authenticates with its resource-AS credentials",
+            Item::SingleUse => "Never reuses an ID-JAG",
+            Item::HandlesNA => "Handles token_type N_A (an ID-JAG is not an access token)",
+        }
+    }
+
+    pub(crate) fn spec(self) -> &'static str {
+        match self {
+            Item::Pkce => "RFC 7636 §4; OAuth 2.1 §7.5.1",
+            Item::AudienceAndResource => "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3; RFC 8707",
+            Item::TokenTypes => "draft-04 §4.3; RFC 8693 §2.1",
+            Item::ResourceCredentials => "draft-04 §4.4; RFC 6749 §2.3",
+            Item::SingleUse => "RFC 7523 §3 item 7; draft-04 §4.4.1",
+            Item::HandlesNA => "RFC 8693 §2.2.1; draft-04 §4.3.2",
+        }
+    }
+
+    pub(crate) fn hint(self) -> &'static str {
+        match self {
+            Item::Pkce => {
+                "send code_challenge (BASE64URL(SHA-256(code_verifier))) with code_challenge_method=S256 to /authorize, and the code_verifier to /token"
+            }
+            Item::AudienceAndResource => {
+                "audience must be the resource AS issuer exactly (AUTH_SERVER_URL), not its token endpoint or the API; resource is the API (TODO_RESOURCE_SERVER)"
+            }
+            Item::TokenTypes => {
+                "requested_token_type=urn:ietf:params:oauth:token-type:id-jag and subject_token_type=urn:ietf:params:oauth:token-type:id_token"
+            }
+            Item::ResourceCredentials => {
+                "at the resource AS, authenticate as RESOURCE_CLIENT_ID / RESOURCE_CLIENT_SECRET, not with the IdP client"
+            }
+            Item::SingleUse => "exchange the ID token for a new ID-JAG each time; an ID-JAG is accepted once",
+            Item::HandlesNA => {
+                "token_type N_A means the ID-JAG is not an access token: send it as the jwt-bearer assertion, then call the API with the access token you get back"
+            }
+        }
+    }
+}
+
+/// What was seen of one habit.
+#[derive(Clone, Debug, Default, Serialize)]
+pub(crate) struct Observation {
+    /// `passed`, `failed` or `not yet seen` (the latest observation wins).
+    pub(crate) status: &'static str,
+    pub(crate) passed: u32,
+    pub(crate) failed: u32,
+    /// What the last observation was.
+    pub(crate) evidence: String,
+    pub(crate) flow: u64,
+}
+
+/// One requestor's card.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Card {
+    pub(crate) client_id: String,
+    pub(crate) items: Vec<CardItem>,
+}
+
+/// An item with its observation, ready to show.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct CardItem {
+    pub(crate) item: Item,
+    pub(crate) title: &'static str,
+    pub(crate) spec: &'static str,
+    pub(crate) hint: &'static str,
+    #[serde(flatten)]
+    pub(crate) seen: Observation,
+}
+
+/// Every client's card, fed by the recorder.
+#[derive(Debug)]
+pub(crate) struct ReportCards {
+    idp: Arc<IdpState>,
+    authorization_servers: Vec<String>,
+    cards: Mutex<HashMap<String, HashMap<Item, Observation>>>,
+}
+
+impl ReportCards {
+    pub(crate) fn new(idp: Arc<IdpState>, authorization_servers: Vec<String>) -> Self {
+        Self { idp, authorization_servers, cards: Mutex::new(HashMap::new()) }
+    }
+
+    /// The card of `client_id` (an IdP client id).
+    pub(crate) fn card(&self, client_id: &str) -> Card {
+        let cards = self.cards.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = cards.get(client_id);
+        Card {
+            client_id: client_id.to_owned(),
+            items: Item::ALL
+                .into_iter()
+                .map(|item| CardItem {
+                    item,
+                    title: item.title(),
+                    spec: item.spec(),
+                    hint: item.hint(),
+                    seen: seen
+                        .and_then(|s| s.get(&item).cloned())
+                        .unwrap_or(Observation { status: "not yet seen", ..Default::default() }),
+                })
+                .collect(),
+        }
+    }
+
+    /// Reads one received request.
+    pub(crate) fn observe(&self, e: &TraceEvent) {
+        if e.direction != Direction::Received {
+            return;
+        }
+        let Some(owner) = e.client_id.as_deref().map(|c| self.owner(c)) else { return };
+        let param = |name: &str| e.request.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let failed_check = |name: &str| e.checks.iter().any(|c| c.name == name && !c.passed);
+        let passed_check = |name: &str| e.checks.iter().any(|c| c.name == name && c.passed);
+        let note = |item: Item, ok: bool, evidence: String| self.note(&owner, item, ok, evidence, e.flow);
+        match e.step.as_str() {
+            "login" if e.target.ends_with("/authorize") => {
+                let method = param("code_challenge_method");
+                let ok = param("code_challenge").is_some() && method == Some("S256");
+                let what = match (param("code_challenge"), method) {
+                    (None, _) => "no code_challenge".to_owned(),
+                    (Some(_), m) => format!("code_challenge_method {}", m.unwrap_or("(absent, plain)")),
+                };
+                note(Item::Pkce, ok, format!("/authorize with {what}"));
+            }
+            "token exchange" => {
+                let audience = param("audience");
+                let resource = param("resource");
+                let ok =
+                    audience.is_some_and(|a| self.authorization_servers.iter().any(|s| s == a)) && resource.is_some();
+                note(
+                    Item::AudienceAndResource,
+                    ok,
+                    format!(
+                        "audience {}, resource {}",
+                        audience.map(|a| format!("\"{a}\"")).unwrap_or("missing".into()),
+                        resource.map(|r| format!("\"{r}\"")).unwrap_or("missing".into())
+                    ),
+                );
+                let requested = param("requested_token_type");
+                let subject = param("subject_token_type");
+                let ok = requested == Some(urn::TOKEN_TYPE_ID_JAG) && subject == Some(urn::TOKEN_TYPE_ID_TOKEN);
+                note(
+                    Item::TokenTypes,
+                    ok,
+                    format!(
+                        "requested_token_type {}, subject_token_type {}",
+                        requested.unwrap_or("missing"),
+                        subject.unwrap_or("missing")
+                    ),
+                );
+            }
+            "jwt-bearer" => {
+                if failed_check("client") {
+                    note(
+                        Item::ResourceCredentials,
+                        false,
+                        "the AS refused the client credentials (invalid_client)".into(),
+                    );
+                } else if failed_check("client_id") {
+                    note(
+                        Item::ResourceCredentials,
+                        false,
+                        "authenticated as a client other than the ID-JAG's client_id".into(),
+                    );
+                } else if passed_check("client_id") {
+                    note(Item::ResourceCredentials, true, "authenticated as the ID-JAG's client_id".into());
+                }
+                if failed_check("jti") {
+                    note(Item::SingleUse, false, "presented an ID-JAG that was already used".into());
+                } else if passed_check("jti") {
+                    note(Item::SingleUse, true, "a fresh ID-JAG".into());
+                    note(Item::HandlesNA, true, "sent the ID-JAG as the jwt-bearer assertion".into());
+                }
+            }
+            "todo API" => {
+                let typ = e
+                    .tokens
+                    .iter()
+                    .find(|t| t.field == "authorization")
+                    .and_then(|t| t.header.get("typ"))
+                    .and_then(Value::as_str);
+                if typ.is_some_and(|t| t.eq_ignore_ascii_case(urn::TYP_ID_JAG)) {
+                    note(Item::HandlesNA, false, "called the API with the ID-JAG as a bearer token".into());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The IdP client a client id belongs to (resource-AS ids map through the connections).
+    fn owner(&self, client_id: &str) -> String {
+        if self.idp.client(client_id).is_some() {
+            return client_id.to_owned();
+        }
+        self.idp
+            .connections()
+            .into_iter()
+            .find(|c| c.resource_client_id == client_id)
+            .map(|c| c.client_id)
+            .unwrap_or_else(|| client_id.to_owned())
+    }
+
+    fn note(&self, owner: &str, item: Item, ok: bool, evidence: String, flow: u64) {
+        let mut cards = self.cards.lock().unwrap_or_else(|p| p.into_inner());
+        let o = cards.entry(owner.to_owned()).or_default().entry(item).or_default();
+        o.status = if ok { "passed" } else { "failed" };
+        if ok {
+            o.passed += 1;
+        } else {
+            o.failed += 1;
+        }
+        o.evidence = evidence;
+        o.flow = flow;
+    }
+}

@@ -1,0 +1,342 @@
+//! The admin JSON API. Errors are `{"error", "error_description"}` with 400 (bad request),
+//! 404 (unknown client or switch) or 401 (no admin token).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use xaa_core::faults::{Fault, Switch};
+use xaa_idp::{AuditEntry, AuditFilter};
+
+use super::AdminAuth;
+use crate::admin::{AdminError, ConnectionChange, RegisterRequest};
+use crate::console::ConsoleState;
+
+fn error(status: StatusCode, code: &str, description: impl std::fmt::Display) -> Response {
+    (status, Json(json!({"error": code, "error_description": description.to_string()}))).into_response()
+}
+
+fn bad(e: AdminError) -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid_request", e)
+}
+
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
+    b.map(|Json(t)| t).map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())))
+}
+
+pub(crate) async fn clients(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Json<Value> {
+    let a = &st.admin;
+    let list: Vec<Value> = a
+        .idp
+        .clients()
+        .into_iter()
+        .map(|c| {
+            let connections: Vec<_> = a.idp.connections().into_iter().filter(|x| x.client_id == c.client_id).collect();
+            json!({
+                "client_id": c.client_id,
+                "name": c.name,
+                "registered": !a.idp.is_fixture_client(&c.client_id),
+                "redirect_uris": c.redirect_uris,
+                "resource_client_id": connections.first().map(|x| x.resource_client_id.clone()),
+                "connections": connections.iter().map(connection_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({ "clients": list }))
+}
+
+fn connection_json(c: &xaa_idp::Connection) -> Value {
+    json!({
+        "client_id": c.client_id,
+        "authorization_server": c.authorization_server,
+        "resource": c.resource,
+        "scopes": c.scopes,
+        "resource_client_id": c.resource_client_id,
+        "users": c.users,
+    })
+}
+
+pub(crate) async fn register(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    req: Result<Json<RegisterRequest>, JsonRejection>,
+) -> Response {
+    let req = match body(req) {
+        Ok(r) => r,
+        Err(e) => return *e,
+    };
+    match st.admin.register(req).await {
+        Ok(r) => {
+            let mut v = serde_json::to_value(&r).unwrap_or_default();
+            v["dotenv"] = r.dotenv().into();
+            (StatusCode::CREATED, Json(v)).into_response()
+        }
+        Err(e) => bad(e),
+    }
+}
+
+pub(crate) async fn client(_: AdminAuth, State(st): State<Arc<ConsoleState>>, Path(id): Path<String>) -> Response {
+    let Some(r) = st.admin.registered(&id) else {
+        return error(StatusCode::NOT_FOUND, "not_found", format!("no client \"{id}\""));
+    };
+    let mut v = serde_json::to_value(&r).unwrap_or_default();
+    v["dotenv"] = r.dotenv().into();
+    v["report_card"] = serde_json::to_value(st.admin.report_cards.card(&id)).unwrap_or_default();
+    Json(v).into_response()
+}
+
+pub(crate) async fn delete_client(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    Path(id): Path<String>,
+) -> Response {
+    if st.admin.idp.client(&id).is_none() {
+        return error(StatusCode::NOT_FOUND, "not_found", format!("no client \"{id}\""));
+    }
+    match st.admin.unregister(&id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => bad(e),
+    }
+}
+
+pub(crate) async fn connections(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Json<Value> {
+    Json(json!({ "connections": st.admin.idp.connections().iter().map(connection_json).collect::<Vec<_>>() }))
+}
+
+pub(crate) async fn grant(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    req: Result<Json<ConnectionChange>, JsonRejection>,
+) -> Response {
+    let change = match body(req) {
+        Ok(r) => r,
+        Err(e) => return *e,
+    };
+    match st.admin.grant(change).await {
+        Ok(c) => Json(connection_json(&c)).into_response(),
+        Err(e) => bad(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RevokeQuery {
+    client_id: String,
+    resource: Option<String>,
+}
+
+pub(crate) async fn revoke(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    q: Result<Query<RevokeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", "say which connection: ?client_id=…[&resource=…]");
+    };
+    match st.admin.revoke(&q.client_id, q.resource.as_deref()).await {
+        Ok(n) => Json(json!({ "revoked": n })).into_response(),
+        Err(e) => error(StatusCode::NOT_FOUND, "not_found", e),
+    }
+}
+
+/// The audit filter of the API and the page.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(crate) struct AuditQuery {
+    pub(crate) client_id: Option<String>,
+    pub(crate) user: Option<String>,
+    pub(crate) outcome: Option<String>,
+    pub(crate) format: Option<String>,
+    pub(crate) limit: Option<u32>,
+}
+
+impl AuditQuery {
+    pub(crate) fn filter(&self) -> AuditFilter {
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        AuditFilter {
+            client_id: given(&self.client_id),
+            user: given(&self.user),
+            outcome: given(&self.outcome),
+            limit: self.limit,
+        }
+    }
+}
+
+pub(crate) async fn audit(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", "filters: client_id, user, outcome, format, limit");
+    };
+    let entries = match st.admin.idp.audit(q.filter()).await {
+        Ok(e) => e,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
+    };
+    match q.format.as_deref() {
+        Some("csv") => {
+            let mut out = format!("{}\r\n", AuditEntry::CSV_HEADER);
+            for e in &entries {
+                out.push_str(&e.csv_row());
+                out.push_str("\r\n");
+            }
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (header::CONTENT_DISPOSITION, "attachment; filename=\"id-jag-audit.csv\""),
+                ],
+                out,
+            )
+                .into_response()
+        }
+        None | Some("json") => Json(json!({ "entries": entries })).into_response(),
+        Some(other) => {
+            error(StatusCode::BAD_REQUEST, "invalid_request", format!("format \"{other}\" is unknown: use json or csv"))
+        }
+    }
+}
+
+fn switch_json(s: &Switch) -> Value {
+    json!({
+        "name": s.fault.name(),
+        "component": s.fault.component(),
+        "effect": s.fault.effect(),
+        "clients": s.clients,
+        "delay_ms": s.delay_ms,
+    })
+}
+
+pub(crate) async fn switches(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Json<Value> {
+    let on = st.admin.faults.list();
+    let all: Vec<Value> = Fault::ALL
+        .into_iter()
+        .map(|f| {
+            let s = on.iter().find(|s| s.fault == f);
+            json!({
+                "name": f.name(),
+                "component": f.component(),
+                "effect": f.effect(),
+                "on": s.is_some(),
+                "clients": s.map(|s| s.clients.clone()).unwrap_or_default(),
+                "delay_ms": s.map(|s| s.delay_ms).unwrap_or(0),
+            })
+        })
+        .collect();
+    Json(json!({ "switches": all }))
+}
+
+/// Turning a switch on: for every client, or for one requestor.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(crate) struct SwitchOn {
+    /// Either client id of the requestor (empty: every client).
+    #[serde(default)]
+    pub(crate) client_id: Option<String>,
+    /// The delay of `todo-api-slow` (default 2000 ms).
+    #[serde(default)]
+    pub(crate) delay_ms: Option<u64>,
+}
+
+/// Turns `name` on (shared by the page and the API).
+pub(crate) fn turn_on(st: &ConsoleState, name: &str, on: &SwitchOn) -> Result<Switch, (StatusCode, String)> {
+    let fault = Fault::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        (StatusCode::NOT_FOUND, format!("no switch \"{name}\" (switches: {})", names.join(", ")))
+    })?;
+    let clients = match on.client_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => Vec::new(),
+        Some(c) => {
+            let ids = st.admin.requestor_ids(c);
+            let known = st.admin.idp.client(c).is_some() || ids.len() > 1;
+            if !known {
+                return Err((StatusCode::BAD_REQUEST, format!("no client \"{c}\" at the IdP or in a connection")));
+            }
+            ids
+        }
+    };
+    let delay_ms = match fault {
+        Fault::TodoApiSlow => on.delay_ms.unwrap_or(2000).min(60_000),
+        _ => 0,
+    };
+    let switch = Switch { fault, clients, delay_ms };
+    st.admin.faults.set(switch.clone());
+    tracing::warn!(switch = fault.name(), clients = ?switch.clients, "break-it switch on");
+    Ok(switch)
+}
+
+pub(crate) async fn switch_on(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    Path(name): Path<String>,
+    req: Option<Json<SwitchOn>>,
+) -> Response {
+    let on = req.map(|Json(o)| o).unwrap_or_default();
+    match turn_on(&st, &name, &on) {
+        Ok(s) => Json(switch_json(&s)).into_response(),
+        Err((status, m)) => {
+            error(status, if status == StatusCode::NOT_FOUND { "not_found" } else { "invalid_request" }, m)
+        }
+    }
+}
+
+pub(crate) async fn switch_off(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    Path(name): Path<String>,
+) -> Response {
+    let Some(fault) = Fault::from_name(&name) else {
+        return error(StatusCode::NOT_FOUND, "not_found", format!("no switch \"{name}\""));
+    };
+    let was_on = st.admin.faults.clear(fault);
+    tracing::info!(switch = fault.name(), "break-it switch off");
+    Json(json!({ "name": fault.name(), "was_on": was_on })).into_response()
+}
+
+pub(crate) fn clock_json(st: &ConsoleState) -> Value {
+    let now = st.admin.clock.now();
+    let wall =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    json!({ "now": now, "offset_seconds": now - wall })
+}
+
+pub(crate) async fn clock(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Json<Value> {
+    Json(clock_json(&st))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Advance {
+    advance: i64,
+}
+
+pub(crate) async fn advance_clock(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    req: Result<Json<Advance>, JsonRejection>,
+) -> Response {
+    let a = match body(req) {
+        Ok(a) => a,
+        Err(e) => return *e,
+    };
+    if a.advance.abs() > 10 * 365 * 86_400 {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", "advance by at most ten years");
+    }
+    st.admin.clock.advance(a.advance);
+    tracing::warn!(seconds = a.advance, "lab clock advanced");
+    Json(clock_json(&st)).into_response()
+}
+
+pub(crate) async fn keys(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Json<Value> {
+    Json(json!({ "keys": st.admin.idp.published_keys() }))
+}
+
+pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Response {
+    let admin = st.clone();
+    match tokio::task::spawn_blocking(move || admin.admin.rotate_idp_key()).await {
+        Ok(Ok(r)) => Json(json!(r)).into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
+    }
+}

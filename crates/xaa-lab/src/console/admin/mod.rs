@@ -1,0 +1,111 @@
+//! The console's admin side: pages under `/admin` and a JSON API under `/api/admin`, both behind
+//! the admin token `lab` prints at start (and writes to the ready file as `admin_token`).
+//! The API takes `Authorization: Bearer <admin token>`; a browser opens `/admin?token=…` once
+//! (or pastes the token at `/admin/login`) and then carries an HttpOnly, SameSite=Strict cookie.
+//!
+//! | API | what |
+//! | --- | --- |
+//! | `GET, POST /api/admin/clients` | list; register a requestor (IdP client + AS client + connection) |
+//! | `GET, DELETE /api/admin/clients/{id}` | credentials, `.env` and report card; delete |
+//! | `GET, PUT, DELETE /api/admin/connections` | the policy; grant or narrow; revoke (`?client_id=&resource=`) |
+//! | `GET /api/admin/audit` | the ID-JAG audit log (`?client_id=&user=&outcome=&format=csv`) |
+//! | `GET /api/admin/switches`, `PUT, DELETE /api/admin/switches/{name}` | break-it switches |
+//! | `GET, POST /api/admin/clock` | the lab clock (`{"advance": seconds}`) |
+//! | `GET /api/admin/keys`, `POST /api/admin/keys/rotate` | IdP signing keys; rotation |
+
+mod api;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post, put};
+use axum_extra::extract::CookieJar;
+use xaa_core::secret::Secret;
+
+use super::ConsoleState;
+
+/// The cookie a browser carries once it has shown the admin token.
+pub(crate) const ADMIN_COOKIE: &str = "xaa_console_admin";
+
+/// Proof that the request carries the admin token.
+pub(crate) struct AdminAuth;
+
+/// How a request without the token is refused: JSON for the API, the login page for pages.
+pub(crate) enum Refused {
+    Api,
+    Page(String),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Api => {
+                let body = serde_json::json!({
+                    "error": "unauthorized",
+                    "error_description": "the admin API needs the admin token lab printed at start: Authorization: Bearer <admin_token>",
+                });
+                let mut resp = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"lab-admin\""));
+                resp
+            }
+            Refused::Page(path) => {
+                let next = form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+                Redirect::to(&format!("/admin/login?next={next}")).into_response()
+            }
+        }
+    }
+}
+
+impl FromRequestParts<Arc<ConsoleState>> for AdminAuth {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<ConsoleState>) -> Result<Self, Self::Rejection> {
+        let token = Secret::new(st.admin_token.clone());
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let jar = CookieJar::from_headers(&parts.headers);
+        let cookie = jar.get(ADMIN_COOKIE).map(|c| c.value().to_owned());
+        if bearer.is_some_and(|b| token.matches(b.trim())) || cookie.is_some_and(|c| token.matches(&c)) {
+            return Ok(AdminAuth);
+        }
+        if parts.uri.path().starts_with("/api/") {
+            Err(Refused::Api)
+        } else {
+            Err(Refused::Page(parts.uri.path().to_owned()))
+        }
+    }
+}
+
+pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
+    Router::new()
+        .route("/admin", get(pages::overview))
+        .route("/admin/login", get(pages::login_form).post(pages::login))
+        .route("/admin/logout", post(pages::logout))
+        .route("/admin/register", get(pages::register_form).post(pages::register))
+        .route("/admin/clients/{id}", get(pages::client))
+        .route("/admin/clients/{id}/delete", post(pages::delete_client))
+        .route("/admin/connections", post(pages::grant))
+        .route("/admin/connections/revoke", post(pages::revoke))
+        .route("/admin/switches", post(pages::switch))
+        .route("/admin/clock", post(pages::clock))
+        .route("/admin/keys/rotate", post(pages::rotate))
+        .route("/admin/audit", get(pages::audit))
+        .route("/api/admin/clients", get(api::clients).post(api::register))
+        .route("/api/admin/clients/{id}", get(api::client).delete(api::delete_client))
+        .route("/api/admin/connections", get(api::connections).put(api::grant).delete(api::revoke))
+        .route("/api/admin/audit", get(api::audit))
+        .route("/api/admin/switches", get(api::switches))
+        .route("/api/admin/switches/{name}", put(api::switch_on).delete(api::switch_off))
+        .route("/api/admin/clock", get(api::clock).post(api::advance_clock))
+        .route("/api/admin/keys", get(api::keys))
+        .route("/api/admin/keys/rotate", post(api::rotate))
+}

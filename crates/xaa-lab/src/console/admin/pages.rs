@@ -1,0 +1,444 @@
+//! The admin pages: overview (requestors, connections, switches, clock, keys), registration,
+//! one requestor's credentials and report card, and the audit log. Every form carries the
+//! console's CSRF token; a change redirects back with a one-line message.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+use xaa_core::faults::Fault;
+use xaa_core::oauth::FormParams;
+use xaa_core::secret::Secret;
+use xaa_idp::{AuditEntry, Connection, IdpClient, PublishedKey};
+
+use super::api::{AuditQuery, SwitchOn, turn_on};
+use super::{ADMIN_COOKIE, AdminAuth};
+use crate::admin::report_card::Card;
+use crate::admin::{ConnectionChange, RegisterRequest, Registered};
+use crate::console::{ConsoleState, csrf_cookie};
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Flash {
+    msg: Option<String>,
+    ok: Option<u8>,
+    token: Option<String>,
+}
+
+/// A switch as the overview lists it.
+pub(crate) struct SwitchRow {
+    name: &'static str,
+    component: &'static str,
+    effect: &'static str,
+    on: bool,
+    scope: String,
+    delay_ms: u64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin.html")]
+struct Overview {
+    csrf: String,
+    message: Option<(bool, String)>,
+    clients: Vec<(IdpClient, bool)>,
+    connections: Vec<Connection>,
+    scopes: Vec<String>,
+    switches: Vec<SwitchRow>,
+    now: String,
+    offset: i64,
+    keys: Vec<PublishedKey>,
+}
+
+fn flash(f: &Flash) -> Option<(bool, String)> {
+    f.msg.clone().map(|m| (f.ok == Some(1), m))
+}
+
+fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
+    let m = form_urlencoded::byte_serialize(msg.as_ref().as_bytes()).collect::<String>();
+    let sep = if to.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{to}{sep}ok={}&msg={m}", u8::from(ok))).into_response()
+}
+
+fn time(t: i64) -> String {
+    crate::console::view::format_time(t)
+}
+
+pub(crate) async fn overview(
+    auth: Result<AdminAuth, super::Refused>,
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    Query(f): Query<Flash>,
+) -> Response {
+    // `/admin?token=…` (the link lab prints) signs this browser in once.
+    if let Some(t) = &f.token {
+        return sign_in(&st, jar, t, "/admin");
+    }
+    if let Err(r) = auth {
+        return r.into_response();
+    }
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    let a = &st.admin;
+    let on = a.faults.list();
+    let switches = Fault::ALL
+        .into_iter()
+        .map(|fault| {
+            let s = on.iter().find(|s| s.fault == fault);
+            SwitchRow {
+                name: fault.name(),
+                component: fault.component(),
+                effect: fault.effect(),
+                on: s.is_some(),
+                scope: match s {
+                    Some(s) if !s.clients.is_empty() => s.clients.join(" / "),
+                    Some(_) => "every client".into(),
+                    None => String::new(),
+                },
+                delay_ms: s.map(|s| s.delay_ms).unwrap_or(0),
+            }
+        })
+        .collect();
+    let scopes = a.lab_authorization_server().and_then(|s| s.resources.first()).map(|r| r.scopes.clone());
+    let now = a.clock.now();
+    let page = Overview {
+        csrf,
+        message: flash(&f),
+        clients: a.idp.clients().into_iter().map(|c| (c.clone(), !a.idp.is_fixture_client(&c.client_id))).collect(),
+        connections: a.idp.connections(),
+        scopes: scopes.unwrap_or_default(),
+        switches,
+        now: time(now),
+        offset: super::api::clock_json(&st)["offset_seconds"].as_i64().unwrap_or(0),
+        keys: a.idp.published_keys(),
+    };
+    (jar, page).into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_login.html")]
+struct LoginPage {
+    csrf: String,
+    next: String,
+    error: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/admin") && !n.starts_with("//") => n.to_owned(),
+        _ => "/admin".into(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Next {
+    next: Option<String>,
+}
+
+pub(crate) async fn login_form(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Query(n): Query<Next>) -> Response {
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    (jar, LoginPage { csrf, next: safe_next(n.next.as_deref()), error: None }).into_response()
+}
+
+fn sign_in(st: &ConsoleState, jar: CookieJar, presented: &str, next: &str) -> Response {
+    if !Secret::new(st.admin_token.clone()).matches(presented.trim()) {
+        let (jar, csrf) = csrf_cookie(st, jar);
+        let error = Some(
+            "That is not the admin token. It is in the lab's start-up banner and in the ready file (admin_token)."
+                .into(),
+        );
+        return (StatusCode::UNAUTHORIZED, jar, LoginPage { csrf, next: safe_next(Some(next)), error }).into_response();
+    }
+    let cookie = Cookie::build((ADMIN_COOKIE, st.admin_token.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(st.secure_cookies);
+    (jar.add(cookie), Redirect::to(&safe_next(Some(next)))).into_response()
+}
+
+pub(crate) async fn login(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    let form = FormParams::parse(&body);
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    let next = safe_next(form.single("next").ok().flatten());
+    if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf.clone()).matches(c)) {
+        let error = Some("This page was open too long; try again.".into());
+        return (StatusCode::BAD_REQUEST, jar, LoginPage { csrf, next, error }).into_response();
+    }
+    sign_in(&st, jar, form.single("token").ok().flatten().unwrap_or(""), &next)
+}
+
+pub(crate) async fn logout(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    let form = FormParams::parse(&body);
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf).matches(c)) {
+        return Redirect::to("/admin").into_response();
+    }
+    (jar.remove(Cookie::build(ADMIN_COOKIE).path("/")), Redirect::to("/admin/login")).into_response()
+}
+
+/// The form of a change, once its CSRF token is checked (`None`: refuse with [`expired`]).
+fn checked_form(jar: &CookieJar, body: &Bytes) -> Option<FormParams> {
+    let form = FormParams::parse(body);
+    let expected = jar.get(crate::console::CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let given = form.single("csrf").ok().flatten()?;
+    (!expected.is_empty() && Secret::new(expected).matches(given)).then_some(form)
+}
+
+fn expired() -> Response {
+    back("/admin", false, "This page was open too long (its form token expired); try again.")
+}
+
+fn text(form: &FormParams, name: &str) -> Option<String> {
+    form.single(name).ok().flatten().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn lines(form: &FormParams, name: &str) -> Vec<String> {
+    form.values(name).flat_map(|v| v.lines()).map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_register.html")]
+struct RegisterPage {
+    csrf: String,
+    error: Option<String>,
+    name: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    scopes: Vec<(String, bool)>,
+    resource: String,
+}
+
+pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    let resource = st.admin.lab_authorization_server().and_then(|s| s.resources.first()).cloned();
+    let page = RegisterPage {
+        csrf,
+        error: None,
+        name: String::new(),
+        redirect_uris: "http://localhost:3000/auth/callback".into(),
+        post_logout_redirect_uris: "http://localhost:3000".into(),
+        scopes: resource.as_ref().map(|r| r.scopes.iter().map(|s| (s.clone(), true)).collect()).unwrap_or_default(),
+        resource: resource.map(|r| r.resource).unwrap_or_default(),
+    };
+    (jar, page).into_response()
+}
+
+pub(crate) async fn register(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    body: Bytes,
+) -> Response {
+    let Some(form) = checked_form(&jar, &body) else { return expired() };
+    let scopes: Vec<String> = form.values("scopes").map(str::to_owned).collect();
+    let req = RegisterRequest {
+        name: text(&form, "name").unwrap_or_default(),
+        redirect_uris: lines(&form, "redirect_uris"),
+        post_logout_redirect_uris: lines(&form, "post_logout_redirect_uris"),
+        resource: text(&form, "resource"),
+        scopes: Some(scopes.clone()),
+    };
+    match st.admin.register(req.clone()).await {
+        Ok(r) => Redirect::to(&format!("/admin/clients/{}?new=1", r.client_id)).into_response(),
+        Err(e) => {
+            let (jar, csrf) = csrf_cookie(&st, jar);
+            let all = st
+                .admin
+                .lab_authorization_server()
+                .and_then(|s| s.resources.first())
+                .map(|r| r.scopes.clone())
+                .unwrap_or_default();
+            let page = RegisterPage {
+                csrf,
+                error: Some(e.to_string()),
+                name: req.name,
+                redirect_uris: req.redirect_uris.join("\n"),
+                post_logout_redirect_uris: req.post_logout_redirect_uris.join("\n"),
+                scopes: all.iter().map(|s| (s.clone(), scopes.contains(s))).collect(),
+                resource: req.resource.unwrap_or_default(),
+            };
+            (StatusCode::BAD_REQUEST, jar, page).into_response()
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_client.html")]
+struct ClientPage {
+    csrf: String,
+    fresh: bool,
+    registered: bool,
+    r: Registered,
+    card: Card,
+    connected: bool,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct New {
+    new: Option<u8>,
+}
+
+pub(crate) async fn client(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Query(n): Query<New>,
+) -> Response {
+    let Some(r) = st.admin.registered(&id) else {
+        return back("/admin", false, format!("There is no client \"{id}\"."));
+    };
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    let connected = st.admin.idp.connections().iter().any(|c| c.client_id == id);
+    let page = ClientPage {
+        csrf,
+        fresh: n.new == Some(1),
+        registered: !st.admin.idp.is_fixture_client(&id),
+        card: st.admin.report_cards.card(&id),
+        r,
+        connected,
+    };
+    (jar, page).into_response()
+}
+
+pub(crate) async fn delete_client(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if checked_form(&jar, &body).is_none() {
+        return expired();
+    }
+    match st.admin.unregister(&id).await {
+        Ok(()) => back("/admin", true, format!("Deleted \"{id}\" and its connection.")),
+        Err(e) => back("/admin", false, e.to_string()),
+    }
+}
+
+pub(crate) async fn grant(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    let Some(form) = checked_form(&jar, &body) else { return expired() };
+    let change = ConnectionChange {
+        client_id: text(&form, "client_id").unwrap_or_default(),
+        authorization_server: text(&form, "authorization_server"),
+        resource: text(&form, "resource"),
+        scopes: form.values("scopes").map(str::to_owned).collect(),
+        users: None,
+        resource_client_id: text(&form, "resource_client_id"),
+    };
+    match st.admin.grant(change).await {
+        Ok(c) => back(
+            "/admin",
+            true,
+            format!("\"{}\" may now get \"{}\" at {}.", c.client_id, c.scopes.join(" "), c.resource),
+        ),
+        Err(e) => back("/admin", false, e.to_string()),
+    }
+}
+
+pub(crate) async fn revoke(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    let Some(form) = checked_form(&jar, &body) else { return expired() };
+    let client_id = text(&form, "client_id").unwrap_or_default();
+    match st.admin.revoke(&client_id, text(&form, "resource").as_deref()).await {
+        Ok(_) => back("/admin", true, format!("Revoked: \"{client_id}\"'s next token exchange gets invalid_target.")),
+        Err(e) => back("/admin", false, e.to_string()),
+    }
+}
+
+pub(crate) async fn switch(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    let Some(form) = checked_form(&jar, &body) else { return expired() };
+    let name = text(&form, "name").unwrap_or_default();
+    if text(&form, "action").as_deref() == Some("off") {
+        return match Fault::from_name(&name) {
+            Some(f) => {
+                st.admin.faults.clear(f);
+                back("/admin", true, format!("Switch {name} is off."))
+            }
+            None => back("/admin", false, format!("There is no switch \"{name}\".")),
+        };
+    }
+    let on = SwitchOn {
+        client_id: text(&form, "client_id"),
+        delay_ms: text(&form, "delay_ms").and_then(|d| d.parse().ok()),
+    };
+    match turn_on(&st, &name, &on) {
+        Ok(s) => back("/admin", true, format!("Switch {name} is on: {}", s.fault.effect())),
+        Err((_, m)) => back("/admin", false, m),
+    }
+}
+
+pub(crate) async fn clock(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    let Some(form) = checked_form(&jar, &body) else { return expired() };
+    match text(&form, "advance").and_then(|s| s.parse::<i64>().ok()) {
+        Some(s) if s.abs() <= 10 * 365 * 86_400 => {
+            st.admin.clock.advance(s);
+            back("/admin", true, format!("The lab clock moved {s} s; it now reads {}.", time(st.admin.clock.now())))
+        }
+        _ => back("/admin", false, "Advance the clock by a whole number of seconds (at most ten years)."),
+    }
+}
+
+pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    if checked_form(&jar, &body).is_none() {
+        return expired();
+    }
+    let s = st.clone();
+    match tokio::task::spawn_blocking(move || s.admin.rotate_idp_key()).await {
+        Ok(Ok(r)) => back(
+            "/admin",
+            true,
+            format!(
+                "The IdP now signs with \"{}\"; \"{}\" stays in the JWKS until {}.",
+                r.kid,
+                r.previous_kid,
+                time(r.previous_published_until)
+            ),
+        ),
+        Ok(Err(e)) => back("/admin", false, e.to_string()),
+        Err(e) => back("/admin", false, e.to_string()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_audit.html")]
+struct AuditPage {
+    q: AuditQuery,
+    query: String,
+    entries: Vec<AuditEntry>,
+    clients: Vec<String>,
+}
+
+impl AuditPage {
+    fn at(&self, t: &i64) -> String {
+        time(*t)
+    }
+}
+
+pub(crate) async fn audit(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let entries = st.admin.idp.audit(q.filter()).await.unwrap_or_default();
+    let f = q.filter();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [("client_id", f.client_id), ("user", f.user), ("outcome", f.outcome)] {
+        if let Some(v) = v {
+            query.append_pair(k, &v);
+        }
+    }
+    let page = AuditPage {
+        q,
+        query: query.finish(),
+        entries,
+        clients: st.admin.idp.clients().into_iter().map(|c| c.client_id).collect(),
+    };
+    page.into_response()
+}

@@ -1,0 +1,94 @@
+//! The IT admin pages in headless Chromium: sign in with the admin token, register a requestor,
+//! revoke its connection, and turn a break-it switch on, checking each effect over real HTTP.
+
+use fantoccini::Locator;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::browser::Browser;
+use crate::harness::*;
+
+fn dotenv_value(dotenv: &str, name: &str) -> String {
+    dotenv.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn register_revoke_and_break_it_through_the_admin_pages_in_chromium() {
+    let lab = TestLab::start().await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    let console = lab.console().to_owned();
+
+    // Without the token: the sign-in page, which refuses a wrong token.
+    b.goto(&format!("{console}/admin")).await.unwrap();
+    assert!(b.current_url().await.unwrap().path().starts_with("/admin/login"));
+    b.find(Locator::Id("token")).await.unwrap().send_keys("not-the-token").await.unwrap();
+    b.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Css("p.msg.bad")).await.unwrap();
+    assert!(browser.text().await.contains("That is not the admin token"));
+
+    // The banner's link signs the browser in.
+    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token)).await.unwrap();
+    b.wait().for_element(Locator::Id("connections")).await.unwrap();
+    assert_eq!(b.title().await.unwrap(), "IT admin · XAA Lab");
+
+    // Register a requestor.
+    b.find(Locator::Id("register-link")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("register")).await.unwrap();
+    b.find(Locator::Id("name")).await.unwrap().send_keys("Workshop Notes").await.unwrap();
+    b.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("registered")).await.unwrap();
+    let client_id = b.find(Locator::Id("client-id")).await.unwrap().text().await.unwrap();
+    assert!(client_id.starts_with("workshop-notes-"), "{client_id}");
+    let dotenv = b.find(Locator::Id("dotenv")).await.unwrap().text().await.unwrap();
+    assert_eq!(dotenv_value(&dotenv, "CLIENT_ID"), client_id);
+    assert_eq!(dotenv_value(&dotenv, "RESOURCE_CLIENT_ID"), format!("{client_id}-at-todo0"));
+    assert_eq!(dotenv_value(&dotenv, "AUTH_SERVER_URL"), lab.authz());
+    browser.screenshot("admin-registered").await;
+
+    // Its credentials work for the real flow.
+    let secret = dotenv_value(&dotenv, "CLIENT_SECRET");
+    let login = lab.login_as(&client_id, &secret, REDIRECT, "alice@acme.example").await;
+    let exchange = with(
+        &with(&lab.exchange_params(&login.id_token), "client_id", Some(&client_id)),
+        "client_secret",
+        Some(&secret),
+    );
+    assert_eq!(lab.idp_token(&exchange).await.status(), 200);
+
+    // Revoke its connection on the admin page: the next exchange gets invalid_target.
+    b.goto(&format!("{console}/admin")).await.unwrap();
+    let revoke = format!("tr[data-client='{client_id}'] button[name=revoke]");
+    b.find(Locator::Css(&revoke)).await.unwrap().click().await.unwrap();
+    let message = b.wait().for_element(Locator::Id("message")).await.unwrap().text().await.unwrap();
+    assert!(message.contains("invalid_target"), "{message}");
+    assert!(b.find_all(Locator::Css(&format!("tr[data-client='{client_id}']"))).await.unwrap().is_empty());
+    let d = assert_oauth_error(lab.idp_token(&exchange).await, 400, "invalid_target").await;
+    assert!(d.contains(&client_id), "{d}");
+
+    // Turn the todo API off for every client.
+    let row = "#switch-todo-api-unavailable button[value=on]";
+    b.find(Locator::Css(row)).await.unwrap().click().await.unwrap();
+    let message = b.wait().for_element(Locator::Id("message")).await.unwrap().text().await.unwrap();
+    assert!(message.contains("todo-api-unavailable is on"), "{message}");
+    assert!(browser.text().await.contains("ON for every client"));
+    browser.screenshot("admin-switch-on").await;
+    let token = lab.full_chain("bob@acme.example").await;
+    assert_eq!(lab.todo(Method::GET, "/api/todos", &token).send().await.unwrap().status(), 503);
+    let switches: Value = lab.admin(Method::GET, "/api/admin/switches").send().await.unwrap().json().await.unwrap();
+    let on: Vec<&str> = switches["switches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["on"] == true)
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(on, ["todo-api-unavailable"]);
+
+    // The audit page lists the refusal.
+    b.goto(&format!("{console}/admin/audit?outcome=refused")).await.unwrap();
+    let audit = b.wait().for_element(Locator::Id("audit")).await.unwrap().text().await.unwrap();
+    assert!(audit.contains("invalid_target") && audit.contains(&client_id), "{audit}");
+    browser.screenshot("admin-audit").await;
+    browser.close().await;
+}
