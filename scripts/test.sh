@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with Rust: installs what the tests need when it
-# is absent (OpenSSL headers, Chromium and ChromeDriver for the browser tests), builds the `lab`
-# binary the end-to-end tests drive, then runs every test of the workspace.
+# is absent (OpenSSL headers, Chromium and ChromeDriver for the browser tests, Node.js, npm and
+# Python's venv for the language examples), builds the `lab` binary the end-to-end tests drive,
+# runs every test of the workspace, then the Node and Python examples (scripts/examples.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,10 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
   sudo=""
@@ -20,12 +25,24 @@ fi
 
 cargo build --workspace --bins
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+examples_log="$(mktemp)"
+trap 'rm -f "$log" "$examples_log"' EXIT
 set +e
 cargo test --workspace "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+./scripts/examples.sh 2>&1 | tee "$examples_log"
+examples_status=${PIPESTATUS[0]}
 set -e
+# cargo's "N passed; M failed" lines, plus the examples' closing "examples: N passed, M failed"
 passed=$(grep -oE '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -oE '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
+examples=$(grep -E '^examples: [0-9]+ passed, [0-9]+ failed$' "$examples_log" | tail -1)
+if [ -n "$examples" ]; then
+  passed=$((passed + $(grep -oE '[0-9]+ passed' <<<"$examples" | awk '{s += $1} END {print s + 0}')))
+  failed=$((failed + $(grep -oE '[0-9]+ failed' <<<"$examples" | awk '{s += $1} END {print s + 0}')))
+elif [ "$examples_status" -ne 0 ]; then
+  failed=$((failed + 1))
+fi
 echo "total: $passed passed, $failed failed"
+[ "$status" -ne 0 ] || status=$examples_status
 exit "$status"

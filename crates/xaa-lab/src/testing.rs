@@ -3,9 +3,13 @@
 //! login pages, the code grant with PKCE, the token exchange, jwt-bearer, the todo API), never a
 //! shortcut that skips validation. Dropping it stops every component.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), xaa_lab::testing::TestLabError> {
-//! use xaa_lab::testing::TestLab;
+//! This example runs as a doc test (`cargo test -p xaa-lab --features testing --doc`); Node and
+//! Python test suites drive the `lab` binary instead (`examples/node`, `examples/python`).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), xaa_lab::testing::TestLabError> {
+//! use xaa_lab::testing::{TestLab, TestLabError};
 //!
 //! let lab = TestLab::builder().user("dana@acme.example", "Dana Doe").start().await?;
 //! let signed_in = lab.sign_in("my-requestor", "dana@acme.example").await?;
@@ -13,7 +17,10 @@
 //! let access_token = lab.jwt_bearer("my-requestor", &id_jag).await?;
 //! let todos = lab.todos(&access_token).await?;
 //! assert_eq!(todos["success"], true);
-//! lab.clock.advance(3600); // expiry without sleeping
+//!
+//! lab.clock.advance(7200 + 61); // past the access token's lifetime and leeway, without sleeping
+//! let refused = lab.todos(&access_token).await;
+//! assert!(matches!(refused, Err(TestLabError::Refused { status: 401, .. })));
 //! # Ok(()) }
 //! ```
 
