@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod admin;
 mod admin_browser;
 mod authorize;
 mod bench;
@@ -11,6 +12,7 @@ mod binary;
 mod break_it;
 mod browser;
 mod console;
+mod dcr;
 mod flow;
 mod jwt_bearer;
 mod notes;

@@ -57,9 +57,39 @@ impl Db {
         .map_err(|e| DbError(format!("database task failed: {e}")))?
     }
 
+    /// Adds `column` (declared as `decl`) to `table` when a database made by an older lab lacks it.
+    /// `table`, `column` and `decl` are the caller's constants, never input.
+    pub fn ensure_column(&self, table: &str, column: &str, decl: &str) -> Result<(), DbError> {
+        self.call_now(|c| {
+            let has =
+                c.prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?.exists([column])?;
+            if !has {
+                c.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+            }
+            Ok(())
+        })
+    }
+
     /// Runs `f` with the connection on this thread: only at start-up, before serving.
     pub fn call_now<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
         let mut guard = self.conn.lock().map_err(|_| DbError("database lock poisoned".into()))?;
         f(&mut guard).map_err(DbError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ensure_column_adds_a_missing_column_once() {
+        let db = super::Db::open(None, "CREATE TABLE t (a TEXT);").unwrap();
+        db.ensure_column("t", "b", "TEXT NOT NULL DEFAULT '[]'").unwrap();
+        db.ensure_column("t", "b", "TEXT NOT NULL DEFAULT '[]'").unwrap();
+        let b: String = db
+            .call_now(|c| {
+                c.execute("INSERT INTO t (a) VALUES ('x')", [])?;
+                c.query_row("SELECT b FROM t", [], |r| r.get(0))
+            })
+            .unwrap();
+        assert_eq!(b, "[]");
     }
 }

@@ -36,6 +36,9 @@ pub struct IdpClient {
     /// Exact post-logout redirect URIs.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Grant types it registered (RFC 7591 §2); empty means every grant this IdP supports.
+    #[serde(default)]
+    pub grant_types: Vec<String>,
 }
 
 /// A named user.

@@ -20,7 +20,7 @@ impl Store {
     pub(crate) fn registered_clients(&self) -> Result<Vec<IdpClient>, DbError> {
         self.db.call_now(|c| {
             let mut st = c.prepare(
-                "SELECT client_id, client_secret, name, redirect_uris, post_logout_redirect_uris
+                "SELECT client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, grant_types
                  FROM clients ORDER BY created_at, client_id",
             )?;
             let rows = st.query_map([], |r| {
@@ -30,6 +30,7 @@ impl Store {
                     name: r.get(2)?,
                     redirect_uris: from_json(r.get(3)?),
                     post_logout_redirect_uris: from_json(r.get(4)?),
+                    grant_types: from_json(r.get(5)?),
                 })
             })?;
             rows.collect()
@@ -40,14 +41,15 @@ impl Store {
         self.db
             .call(move |c| {
                 c.execute(
-                    "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, grant_types, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         client.client_id,
                         client.client_secret.expose(),
                         client.name,
                         json(&client.redirect_uris),
                         json(&client.post_logout_redirect_uris),
+                        json(&client.grant_types),
                         now
                     ],
                 )

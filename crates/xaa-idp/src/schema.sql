@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS clients (
     name          TEXT NOT NULL,
     redirect_uris TEXT NOT NULL,         -- JSON array
     post_logout_redirect_uris TEXT NOT NULL, -- JSON array
+    grant_types   TEXT NOT NULL DEFAULT '[]', -- JSON array; empty: every grant
     created_at    INTEGER NOT NULL
 );
 -- The connection policy as IT last set it. `seed` records which fixture policy it started from:

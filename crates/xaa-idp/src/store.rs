@@ -40,7 +40,9 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
-        Ok(Self { db: Db::open(path, include_str!("schema.sql"))? })
+        let db = Db::open(path, include_str!("schema.sql"))?;
+        db.ensure_column("clients", "grant_types", "TEXT NOT NULL DEFAULT '[]'")?;
+        Ok(Self { db })
     }
 
     pub(crate) async fn insert_login(&self, id: String, csrf: String, r: AuthRequest, now: i64) -> Result<(), DbError> {

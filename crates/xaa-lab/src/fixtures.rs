@@ -182,6 +182,7 @@ impl Fixtures {
                 name: r.name.clone(),
                 redirect_uris: r.idp.redirect_uris.clone(),
                 post_logout_redirect_uris: r.idp.post_logout_redirect_uris.clone(),
+                grant_types: Vec::new(),
             })
             .collect()
     }

@@ -25,6 +25,9 @@ pub struct AsClient {
     pub client_id: String,
     /// Client secret.
     pub client_secret: Secret,
+    /// Grant types it registered (RFC 7591 §2); empty means every grant this server supports.
+    #[serde(default)]
+    pub grant_types: Vec<String>,
 }
 
 /// A protected resource governed by this authorization server.

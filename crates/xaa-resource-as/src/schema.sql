@@ -21,5 +21,6 @@ CREATE INDEX IF NOT EXISTS todos_by_sub ON todos (sub, id);
 CREATE TABLE IF NOT EXISTS clients (
     client_id     TEXT PRIMARY KEY,
     client_secret TEXT NOT NULL,
+    grant_types   TEXT NOT NULL DEFAULT '[]', -- JSON array; empty: every grant
     created_at    INTEGER NOT NULL
 );

@@ -26,17 +26,21 @@ pub struct Store {
 impl Store {
     /// Opens the database at `path`, or in memory when `None`.
     pub fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
-        Ok(Self { db: Db::open(path, include_str!("schema.sql"))? })
+        let db = Db::open(path, include_str!("schema.sql"))?;
+        db.ensure_column("clients", "grant_types", "TEXT NOT NULL DEFAULT '[]'")?;
+        Ok(Self { db })
     }
 
     /// Clients registered at run time (read once, at start-up).
     pub(crate) fn registered_clients(&self) -> Result<Vec<crate::config::AsClient>, DbError> {
         self.db.call_now(|c| {
-            let mut st = c.prepare("SELECT client_id, client_secret FROM clients ORDER BY created_at, client_id")?;
+            let mut st =
+                c.prepare("SELECT client_id, client_secret, grant_types FROM clients ORDER BY created_at, client_id")?;
             let rows = st.query_map([], |r| {
                 Ok(crate::config::AsClient {
                     client_id: r.get(0)?,
                     client_secret: xaa_core::secret::Secret::new(r.get::<_, String>(1)?),
+                    grant_types: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or_default(),
                 })
             })?;
             rows.collect()
@@ -47,8 +51,13 @@ impl Store {
         self.db
             .call(move |c| {
                 c.execute(
-                    "INSERT INTO clients (client_id, client_secret, created_at) VALUES (?1, ?2, ?3)",
-                    params![client.client_id, client.client_secret.expose(), now],
+                    "INSERT INTO clients (client_id, client_secret, grant_types, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        client.client_id,
+                        client.client_secret.expose(),
+                        serde_json::to_string(&client.grant_types).unwrap_or_else(|_| "[]".into()),
+                        now
+                    ],
                 )
                 .map(drop)
             })

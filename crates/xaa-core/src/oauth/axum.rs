@@ -91,19 +91,15 @@ impl<S: Send + Sync> FromRequest<S> for RegistrationRequest {
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let mime = content_type.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("application/json") {
-            return Err(super::RegistrationError {
-                error: "invalid_client_metadata",
-                error_description: "a registration request is application/json (RFC 7591 §3.1)".into(),
-            });
+            return Err(super::RegistrationError::metadata(
+                "a registration request is application/json (RFC 7591 §3.1)",
+            ));
         }
         let body = axum::body::to_bytes(req.into_body(), MAX_TOKEN_REQUEST_BYTES).await.map_err(|_| {
-            super::RegistrationError {
-                error: "invalid_client_metadata",
-                error_description: format!(
-                    "the client metadata is larger than {} KiB or could not be read",
-                    MAX_TOKEN_REQUEST_BYTES / 1024
-                ),
-            }
+            super::RegistrationError::metadata(format!(
+                "the client metadata is larger than {} KiB or could not be read",
+                MAX_TOKEN_REQUEST_BYTES / 1024
+            ))
         })?;
         super::ClientMetadata::parse(&body).map(Self)
     }

@@ -14,7 +14,9 @@ pub use axum::{RegistrationRequest, TokenRequest, no_store_json, registered};
 pub use client_auth::{ClientAuthMethod, PresentedClient};
 pub use error::{ErrorCode, OAuthError, wire_safe};
 pub use form::FormParams;
-pub use registration::{ClientMetadata, Registrar, RegistrationError, check_redirect_uri, registration_response};
+pub use registration::{
+    ClientMetadata, Registrar, RegistrationError, check_redirect_uri, check_registered_grant, registration_response,
+};
 pub use response::{AccessTokenResponse, TokenExchangeResponse};
 
 /// Largest token-request body the lab accepts (an ID token or ID-JAG is a few KiB).

@@ -25,7 +25,7 @@ pub struct RegistrationError {
 }
 
 impl RegistrationError {
-    fn metadata(d: impl Into<String>) -> Self {
+    pub(super) fn metadata(d: impl Into<String>) -> Self {
         Self { error: "invalid_client_metadata", error_description: super::wire_safe(&d.into()) }
     }
     fn redirect(d: impl Into<String>) -> Self {
@@ -166,6 +166,25 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), RegistrationError> {
         )));
     }
     Ok(())
+}
+
+/// `unauthorized_client` when a client registered for `registered` grant types (RFC 7591 §2)
+/// uses another one; an empty list allows every grant the server supports.
+pub fn check_registered_grant(
+    client_id: &str,
+    registered: &[String],
+    grant_type: &str,
+) -> Result<(), super::OAuthError> {
+    if registered.is_empty() || registered.iter().any(|g| g == grant_type) {
+        return Ok(());
+    }
+    Err(super::OAuthError::new(
+        super::ErrorCode::UnauthorizedClient,
+        format!(
+            "client \"{client_id}\" registered the grant types {} and may not use \"{grant_type}\" (RFC 6749 §5.2, RFC 7591 §2)",
+            registered.join(", ")
+        ),
+    ))
 }
 
 /// The RFC 7591 §3.2.1 response: the registered metadata plus the credentials.

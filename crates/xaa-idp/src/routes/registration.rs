@@ -28,6 +28,7 @@ pub(crate) async fn register(
         name: metadata.client_name.clone().unwrap_or_default(),
         redirect_uris: metadata.redirect_uris.clone(),
         post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
+        grant_types: metadata.grant_types.clone(),
     };
     if let Err(e) = st.register_client(client).await {
         tracing::error!(error = %e, "client registration failed");

@@ -58,6 +58,7 @@ async fn handle(
     })?;
     checks.pass("client", CLIENT_AUTH, format!("client '{}' authenticated", client.client_id));
     let grant_type = req.params.required("grant_type")?;
+    xaa_core::oauth::check_registered_grant(&client.client_id, &client.grant_types, grant_type)?;
     match (grant_type, audit) {
         (urn::GRANT_AUTHORIZATION_CODE, _) => authorization_code::grant(st, &client, &req.params, checks).await,
         (urn::GRANT_TOKEN_EXCHANGE, Some(audit)) => {

@@ -70,7 +70,9 @@ impl Admin {
         });
         let known_resource_client =
             policy.iter().find(|c| c.client_id == client_id).map(|c| c.resource_client_id.clone());
-        let resource_client_id = match (given(&change.resource_client_id), known_resource_client) {
+        // Registration names the AS client `<id>-at-todo0`: found again after a revoke.
+        let registered_pair = Some(format!("{client_id}-at-todo0")).filter(|id| self.resource_as.client(id).is_some());
+        let resource_client_id = match (given(&change.resource_client_id), known_resource_client.or(registered_pair)) {
             (Some(id), _) => id.to_owned(),
             (None, Some(id)) => id,
             (None, None) => {

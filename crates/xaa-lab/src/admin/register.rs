@@ -110,10 +110,14 @@ impl Admin {
             name,
             redirect_uris,
             post_logout_redirect_uris: post_logout,
+            grant_types: Vec::new(),
         };
         self.idp.register_client(idp_client).await.map_err(|e| AdminError::new(e.to_string()))?;
-        let as_client =
-            AsClient { client_id: resource_client_id.clone(), client_secret: Secret::new(self.entropy.token(24)) };
+        let as_client = AsClient {
+            client_id: resource_client_id.clone(),
+            client_secret: Secret::new(self.entropy.token(24)),
+            grant_types: Vec::new(),
+        };
         match self.resource_as.register_client(as_client).await {
             Ok(true) => {}
             Ok(false) => {
@@ -162,9 +166,11 @@ impl Admin {
                 redirect_uris: idp.redirect_uris.clone(),
                 post_logout_redirect_uris: idp.post_logout_redirect_uris.clone(),
             },
-            resource_as: at_as
-                .clone()
-                .unwrap_or(AsClient { client_id: resource_client_id.clone(), client_secret: Secret::new("") }),
+            resource_as: at_as.clone().unwrap_or(AsClient {
+                client_id: resource_client_id.clone(),
+                client_secret: Secret::new(""),
+                grant_types: Vec::new(),
+            }),
         };
         Some(Registered {
             name: idp.name.clone(),
@@ -179,12 +185,15 @@ impl Admin {
         })
     }
 
-    /// Deletes a registered requestor: its IdP client, its connections and its AS client.
+    /// Deletes a registered requestor: its IdP client and its connections, and the AS client
+    /// that registration made for it (`<id>-at-todo0`) unless another connection still names it.
+    /// An AS client registered on its own (RFC 7591) stays.
     pub(crate) async fn unregister(&self, client_id: &str) -> Result<(), AdminError> {
-        let resource_client_id = self.registered(client_id).map(|r| r.resource_client_id);
+        let made_for_it = format!("{client_id}-at-todo0");
         self.idp.delete_client(client_id).await.map_err(|e| AdminError::new(e.to_string()))?;
-        if let Some(id) = resource_client_id {
-            self.resource_as.delete_client(&id).await.map_err(|e| AdminError::new(e.to_string()))?;
+        let still_named = self.idp.connections().iter().any(|c| c.resource_client_id == made_for_it);
+        if !still_named {
+            self.resource_as.delete_client(&made_for_it).await.map_err(|e| AdminError::new(e.to_string()))?;
         }
         Ok(())
     }

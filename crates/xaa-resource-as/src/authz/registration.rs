@@ -23,7 +23,11 @@ pub(crate) async fn register(
     };
     let client_id = format!("dcr-{}", st.entropy.token(9));
     let secret = st.entropy.token(24);
-    let client = AsClient { client_id: client_id.clone(), client_secret: Secret::new(secret.clone()) };
+    let client = AsClient {
+        client_id: client_id.clone(),
+        client_secret: Secret::new(secret.clone()),
+        grant_types: metadata.grant_types.clone(),
+    };
     match st.register_client(client).await {
         Ok(true) => {}
         Ok(false) | Err(_) => {

@@ -31,7 +31,9 @@ async fn handle(st: &AsState, req: &TokenRequest, checks: &mut CheckLog) -> Resu
         checks.fail("client", "RFC 6749 §2.3.1", e.description.clone());
     })?;
     checks.pass("client", "RFC 6749 §2.3.1", format!("client '{}' authenticated", client.client_id));
-    match req.params.required("grant_type")? {
+    let grant_type = req.params.required("grant_type")?;
+    xaa_core::oauth::check_registered_grant(&client.client_id, &client.grant_types, grant_type)?;
+    match grant_type {
         urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, &client, &req.params, checks).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
