@@ -8,6 +8,22 @@ use serde_json::Value;
 use crate::browser::Browser;
 use crate::harness::*;
 
+/// The page's one-line message once it contains `expected`: the click navigates, so an element of
+/// the previous page may still be found (or go stale) for a moment.
+async fn wait_for_message(b: &fantoccini::Client, expected: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Ok(e) = b.find(Locator::Id("message")).await
+            && let Ok(text) = e.text().await
+            && text.contains(expected)
+        {
+            return text;
+        }
+        assert!(std::time::Instant::now() < deadline, "no message containing {expected:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn dotenv_value(dotenv: &str, name: &str) -> String {
     dotenv.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).unwrap_or_default().to_owned()
 }
@@ -60,8 +76,7 @@ async fn register_revoke_and_break_it_through_the_admin_pages_in_chromium() {
     b.goto(&format!("{console}/admin")).await.unwrap();
     let revoke = format!("tr[data-client='{client_id}'] button[name=revoke]");
     b.find(Locator::Css(&revoke)).await.unwrap().click().await.unwrap();
-    let message = b.wait().for_element(Locator::Id("message")).await.unwrap().text().await.unwrap();
-    assert!(message.contains("invalid_target"), "{message}");
+    wait_for_message(b, "invalid_target").await;
     assert!(b.find_all(Locator::Css(&format!("tr[data-client='{client_id}']"))).await.unwrap().is_empty());
     let d = assert_oauth_error(lab.idp_token(&exchange).await, 400, "invalid_target").await;
     assert!(d.contains(&client_id), "{d}");
@@ -69,8 +84,7 @@ async fn register_revoke_and_break_it_through_the_admin_pages_in_chromium() {
     // Turn the todo API off for every client.
     let row = "#switch-todo-api-unavailable button[value=on]";
     b.find(Locator::Css(row)).await.unwrap().click().await.unwrap();
-    let message = b.wait().for_element(Locator::Id("message")).await.unwrap().text().await.unwrap();
-    assert!(message.contains("todo-api-unavailable is on"), "{message}");
+    wait_for_message(b, "todo-api-unavailable is on").await;
     assert!(browser.text().await.contains("ON for every client"));
     browser.screenshot("admin-switch-on").await;
     let token = lab.full_chain("bob@acme.example").await;

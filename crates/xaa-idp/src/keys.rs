@@ -19,6 +19,17 @@ struct Inner {
     current: Arc<SigningKey>,
     /// Retired keys with the time until which they stay published.
     retired: Vec<(Arc<SigningKey>, i64)>,
+    /// The published set, built once per change (every token exchange reads it).
+    published: Arc<KeySet>,
+}
+
+impl Inner {
+    fn new(current: Arc<SigningKey>, retired: Vec<(Arc<SigningKey>, i64)>) -> Self {
+        let published = Arc::new(KeySet::from_signing_keys(
+            std::iter::once(current.as_ref()).chain(retired.iter().map(|(k, _)| k.as_ref())),
+        ));
+        Self { current, retired, published }
+    }
 }
 
 /// What a rotation did.
@@ -48,7 +59,7 @@ const UNTRUSTED_PEM: &str = include_str!("untrusted-key.pem");
 
 impl IdpKeys {
     pub(crate) fn new(key: SigningKey) -> Self {
-        Self { inner: RwLock::new(Inner { current: Arc::new(key), retired: Vec::new() }), untrusted: OnceLock::new() }
+        Self { inner: RwLock::new(Inner::new(Arc::new(key), Vec::new())), untrusted: OnceLock::new() }
     }
 
     /// The key that signs new tokens.
@@ -64,11 +75,18 @@ impl IdpKeys {
         self.untrusted.get_or_init(|| SigningKey::from_pem("untrusted-demo", UNTRUSTED_PEM).ok()).as_ref()
     }
 
-    /// Every key still published at `now`.
-    pub(crate) fn published(&self, now: i64) -> KeySet {
-        let Ok(i) = self.inner.read() else { return KeySet::from_signing_keys([]) };
-        let retired = i.retired.iter().filter(|(_, until)| *until > now).map(|(k, _)| k.as_ref());
-        KeySet::from_signing_keys(std::iter::once(i.current.as_ref()).chain(retired))
+    /// Every key still published at `now` (a retired key leaves once its tokens have expired).
+    pub(crate) fn published(&self, now: i64) -> Arc<KeySet> {
+        {
+            let i = self.inner.read().unwrap_or_else(|p| p.into_inner());
+            if i.retired.iter().all(|(_, until)| *until > now) {
+                return i.published.clone();
+            }
+        }
+        let mut i = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let retired: Vec<_> = i.retired.iter().filter(|(_, until)| *until > now).cloned().collect();
+        *i = Inner::new(i.current.clone(), retired);
+        i.published.clone()
     }
 
     /// The published keys, for the console.
@@ -89,9 +107,10 @@ impl IdpKeys {
             Ok(i) => i,
             Err(p) => p.into_inner(),
         };
-        let previous = std::mem::replace(&mut i.current, Arc::new(key));
-        i.retired.retain(|(_, until)| *until > now);
-        i.retired.push((previous.clone(), retire_at));
+        let previous = i.current.clone();
+        let mut retired: Vec<_> = i.retired.iter().filter(|(_, until)| *until > now).cloned().collect();
+        retired.push((previous.clone(), retire_at));
+        *i = Inner::new(Arc::new(key), retired);
         Rotation {
             kid: i.current.kid().to_owned(),
             previous_kid: previous.kid().to_owned(),

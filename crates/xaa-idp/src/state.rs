@@ -80,7 +80,7 @@ impl IdpState {
 
     /// The public keys that verify this IdP's tokens now (the signing key and retired keys whose
     /// tokens may still be live).
-    pub fn public_keys(&self) -> KeySet {
+    pub fn public_keys(&self) -> Arc<KeySet> {
         self.keys.published(self.clock.now())
     }
 

@@ -4,6 +4,11 @@
 pub mod keys;
 pub mod unverified;
 
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex, OnceLock};
+
 pub use keys::{KeySet, SigningKey};
 pub use unverified::{JoseHeader, UnverifiedJwt};
 
@@ -35,15 +40,61 @@ pub fn verify_signature(
     {
         return Err(JoseError(format!("the key is for {key_alg}, the token says {alg}")));
     }
-    let jwk = josekit::jwk::Jwk::from_map(jwk.clone())?;
-    let verifier: Box<dyn josekit::jws::JwsVerifier> = match alg {
-        "RS256" => Box::new(josekit::jws::RS256.verifier_from_jwk(&jwk)?),
-        "ES256" => Box::new(josekit::jws::ES256.verifier_from_jwk(&jwk)?),
+    let (verifier, key_id) = verifier_for(alg, jwk)?;
+    let (message, signature) = unverified.signing_input_and_signature();
+    // A requestor presents the same ID token for every exchange until it expires: remember the
+    // exact (key, signed bytes, signature) triples that verified, never the failures.
+    let seen = {
+        let mut h = Sha256::new();
+        h.update(key_id.as_bytes());
+        h.update([0]);
+        h.update(message.as_bytes());
+        h.update([0]);
+        h.update(&signature);
+        <[u8; 32]>::from(h.finalize())
+    };
+    static VERIFIED: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
+    let verified = VERIFIED.get_or_init(Default::default);
+    if verified.lock().is_ok_and(|v| v.contains(&seen)) {
+        return Ok(());
+    }
+    verifier.verify(message.as_bytes(), &signature)?;
+    if let Ok(mut v) = verified.lock() {
+        if v.len() >= 4096 {
+            v.clear();
+        }
+        v.insert(seen);
+    }
+    Ok(())
+}
+
+/// The verifier of `jwk` for `alg`, built once per key: turning a JWK into an OpenSSL public key
+/// costs about ten times the RSA verification itself, so every process keeps the few it has met.
+fn verifier_for(
+    alg: &str,
+    jwk: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Arc<dyn josekit::jws::JwsVerifier>, String), JoseError> {
+    type Cache = Mutex<HashMap<String, Arc<dyn josekit::jws::JwsVerifier>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = format!("{alg} {}", serde_json::Value::Object(jwk.clone()));
+    if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok((v, key));
+    }
+    let parsed = josekit::jwk::Jwk::from_map(jwk.clone())?;
+    let verifier: Arc<dyn josekit::jws::JwsVerifier> = match alg {
+        "RS256" => Arc::new(josekit::jws::RS256.verifier_from_jwk(&parsed)?),
+        "ES256" => Arc::new(josekit::jws::ES256.verifier_from_jwk(&parsed)?),
         other => return Err(JoseError(format!("algorithm {other} is not allowed"))),
     };
-    let (message, signature) = unverified.signing_input_and_signature();
-    verifier.verify(message.as_bytes(), &signature)?;
-    Ok(())
+    if let Ok(mut c) = cache.lock() {
+        // Keys rotate rarely; a bound keeps a stream of forged keys from growing the cache.
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.insert(key.clone(), verifier.clone());
+    }
+    Ok((verifier, key))
 }
 
 #[cfg(test)]

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The benchmark suite: every figure in one run, against the release `lab` over loopback.
+#   - the machine's raw RSA-2048 signing rate (`openssl speed rsa2048`, one core and all cores);
+#   - `lab` start-up to its ready file (median of 20) and an in-process TestLab start (median of 20);
+#   - with the lab pinned to core 0 and the load driver (crates/xaa-lab/benches/load.rs) to core 1:
+#     token-exchange throughput and p50/p99, jwt-bearer throughput, the full flow (exchange +
+#     jwt-bearer + GET /api/todos) at concurrency 1 and 32, and the lab's peak RSS;
+#   - each throughput as a ratio of the single-core signing rate (one exchange = one signature).
+# Usage: scripts/bench.sh [SECONDS per measurement, default 10]. State lives in a temporary data
+# dir (SQLite files in WAL mode, as in normal use); RUST_LOG=warn.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-10}"
+cores=$(nproc)
+(( cores >= 2 )) || { echo "bench.sh: needs two cores (server on one, load on the other)" >&2; exit 1; }
+
+cargo build --release --bin lab -q
+cargo bench -p xaa-lab --features bench --no-run -q 2>/dev/null
+load() { taskset -c 1 cargo bench -q -p xaa-lab --features bench --bench load -- "$@" 2>/dev/null | grep '^RESULT'; }
+val() { sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<"$2"; }
+
+dir="$(mktemp -d)"
+lab_pid=""
+cleanup() { [ -n "$lab_pid" ] && kill "$lab_pid" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+speed=$(taskset -c 0 openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
+speed_all=$(openssl speed -seconds 3 -multi "$cores" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
+printf 'openssl speed rsa2048: %s sign/s on one core, %s sign/s on %s cores\n' "$speed" "$speed_all" "$cores"
+
+echo "== start-up"
+times=()
+for i in $(seq 20); do
+  ready="$dir/start-$i.json"
+  start=$(date +%s%N)
+  RUST_LOG=warn target/release/lab --ephemeral-ports --in-memory --data-dir "$dir/start" --ready-file "$ready" >/dev/null 2>&1 &
+  pid=$!
+  while [ ! -s "$ready" ]; do sleep 0.0005; done
+  end=$(date +%s%N)
+  kill -INT "$pid"; wait "$pid" || true
+  times+=($(( (end - start) / 1000 )))
+done
+sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+startup_ms=$(awk -v a="${sorted[9]}" -v b="${sorted[10]}" 'BEGIN { printf "%.1f", (a + b) / 2000 }')
+printf 'lab start-up to ready file: median %s ms (min %.1f, max %.1f) over 20 runs\n' "$startup_ms" \
+  "$(awk -v x="${sorted[0]}" 'BEGIN { print x / 1000 }')" "$(awk -v x="${sorted[19]}" 'BEGIN { print x / 1000 }')"
+r=$(load testlab-start --runs 20)
+testlab_ms=$(val median_ms "$r")
+printf 'TestLab start (in process): median %s ms (min %s, max %s) over 20 starts\n' "$testlab_ms" "$(val min_ms "$r")" "$(val max_ms "$r")"
+
+echo "== load: lab pinned to core 0, load driver pinned to core 1, ${seconds}s per measurement"
+ready="$dir/ready.json"
+RUST_LOG=warn taskset -c 0 target/release/lab --ephemeral-ports --data-dir "$dir/data" --ready-file "$ready" >/dev/null 2>&1 &
+lab_pid=$!
+while [ ! -s "$ready" ]; do sleep 0.01; done
+
+ex=$(load exchange --ready "$ready" --concurrency 8 --seconds "$seconds")
+printf 'token exchange, c=8:       %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$ex")" "$(val p50_ms "$ex")" "$(val p99_ms "$ex")" "$(val errors "$ex")"
+requests=$(awk -v s="$seconds" -v r="$(val per_second "$ex")" 'BEGIN { printf "%d", s * r }')
+jb=$(load jwt-bearer --ready "$ready" --concurrency 8 --requests "$requests")
+printf 'jwt-bearer, c=8:           %8s/s  p50 %s ms  p99 %s ms  errors %s  (%s fresh ID-JAGs)\n' "$(val per_second "$jb")" "$(val p50_ms "$jb")" "$(val p99_ms "$jb")" "$(val errors "$jb")" "$requests"
+f1=$(load flow --ready "$ready" --concurrency 1 --seconds "$seconds")
+printf 'full flow, c=1:            %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$f1")" "$(val p50_ms "$f1")" "$(val p99_ms "$f1")" "$(val errors "$f1")"
+f32=$(load flow --ready "$ready" --concurrency 32 --seconds "$seconds")
+printf 'full flow, c=32:           %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$f32")" "$(val p50_ms "$f32")" "$(val p99_ms "$f32")" "$(val errors "$f32")"
+rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$lab_pid/status")
+printf 'peak RSS of lab after the load: %.1f MB\n' "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')"
+kill -INT "$lab_pid"; wait "$lab_pid" || true; lab_pid=""
+
+echo "== unpinned (lab and load driver share both cores)"
+ready2="$dir/ready2.json"
+RUST_LOG=warn target/release/lab --ephemeral-ports --data-dir "$dir/data2" --ready-file "$ready2" >/dev/null 2>&1 &
+lab_pid=$!
+while [ ! -s "$ready2" ]; do sleep 0.01; done
+exu=$(cargo bench -q -p xaa-lab --features bench --bench load -- exchange --ready "$ready2" --concurrency 8 --seconds "$seconds" 2>/dev/null | grep '^RESULT')
+printf 'token exchange, c=8:       %8s/s  p50 %s ms  p99 %s ms\n' "$(val per_second "$exu")" "$(val p50_ms "$exu")" "$(val p99_ms "$exu")"
+kill -INT "$lab_pid"; wait "$lab_pid" || true; lab_pid=""
+
+echo "== summary (target in brackets)"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == "<") ? (v < t) : (v >= t); print ok ? "met" : "MISSED" }'; }
+ex_ratio=$(ratio "$(val per_second "$ex")" "$speed")
+printf 'lab ready:                         %8s ms   [< 50 ms]   %s\n' "$startup_ms" "$(check "$startup_ms" 50 '<')"
+printf 'TestLab start:                     %8s ms   [< 20 ms]   %s\n' "$testlab_ms" "$(check "$testlab_ms" 20 '<')"
+printf 'token exchange / raw signing rate: %8s      [>= 0.80]   %s\n' "$ex_ratio" "$(check "$ex_ratio" 0.80 '>=')"
+printf 'jwt-bearer / raw signing rate:     %8s\n' "$(ratio "$(val per_second "$jb")" "$speed")"
+printf 'full flow / raw signing rate:      %8s      (two signatures per flow: 0.50 is the ceiling)\n' "$(ratio "$(val per_second "$f32")" "$speed")"
+printf 'full-flow p50 at c=1:              %8s ms   [< 3 ms]    %s\n' "$(val p50_ms "$f1")" "$(check "$(val p50_ms "$f1")" 3 '<')"
+printf 'peak RSS under load:               %8.1f MB   [< 60 MB]   %s\n' "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')" "$(check "$((rss_kb / 1024))" 60 '<')"
