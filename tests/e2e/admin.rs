@@ -569,3 +569,128 @@ async fn a_deleted_requestor_can_no_longer_sign_in_exchange_or_redeem() {
     let token = lab.full_chain(ALICE).await;
     assert_eq!(lab.todo(Method::GET, "/api/todos", &token).send().await.unwrap().status(), StatusCode::OK);
 }
+
+/// Signs `browser` in to the admin pages with the banner's link; returns the console's CSRF token.
+async fn admin_browser_session(lab: &TestLab, browser: &reqwest::Client) -> String {
+    let signed_in = browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("xaa_console_admin="), "{cookie}");
+    assert!(!cookie.contains(&lab.lab.admin_token), "the cookie holds a session id, never the token");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let page = browser.get(format!("{}/admin", lab.console())).send().await.unwrap().text().await.unwrap();
+    hidden(&page, "csrf")
+}
+
+/// Cookies on localhost ignore ports: a page on another port must not be able to post the
+/// console's forms, and the cookie alone never opens the JSON API.
+#[tokio::test]
+async fn pages_of_other_origins_and_cookies_cannot_drive_the_admin() {
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let csrf = admin_browser_session(&lab, &browser).await;
+    let form = [("csrf", csrf.as_str()), ("name", "todo-api-unavailable"), ("action", "on")];
+    let url = format!("{}/admin/switches", lab.console());
+    for other in ["http://localhost:3000", "http://evil.example", "null"] {
+        let resp = browser.post(&url).header("origin", other).form(&form).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{other}");
+        let body = resp.text().await.unwrap();
+        assert!(body.contains("sent by a page of another site or port"), "{body}");
+    }
+    let referer = browser.post(&url).header("referer", "http://localhost:3000/x").form(&form).send().await.unwrap();
+    assert_eq!(referer.status(), StatusCode::FORBIDDEN);
+    let (_, switches) = admin_json(&lab, Method::GET, "/api/admin/switches", None).await;
+    assert!(switches["switches"].as_array().unwrap().iter().all(|s| s["on"] == false), "nothing was switched on");
+    // The console's own page may.
+    let resp = browser.post(&url).header("origin", lab.console()).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, switches) = admin_json(&lab, Method::GET, "/api/admin/switches", None).await;
+    let on: Vec<&Value> = switches["switches"].as_array().unwrap().iter().filter(|s| s["on"] == true).collect();
+    assert_eq!(on.len(), 1);
+    // The admin cookie does not open the API: only the bearer token does (any case of "Bearer").
+    let api = format!("{}/api/admin/keys/rotate", lab.console());
+    let resp = browser.post(&api).header("origin", lab.console()).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = lab
+        .http
+        .get(format!("{}/api/admin/clients", lab.console()))
+        .header("authorization", format!("bearer {}", lab.lab.admin_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Signing out ends the session.
+    let resp = browser
+        .post(format!("{}/admin/logout", lab.console()))
+        .header("origin", lab.console())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = browser.get(format!("{}/admin", lab.console())).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(resp.headers()["location"].to_str().unwrap().starts_with("/admin/login"));
+}
+
+/// Twenty registrations at once: every one keeps its connection (policy changes are serialised).
+#[tokio::test]
+async fn concurrent_registrations_keep_every_connection() {
+    let lab = TestLab::start().await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let request = lab
+            .admin(Method::POST, "/api/admin/clients")
+            .json(&json!({ "name": format!("Parallel {i}"), "redirect_uris": [REDIRECT] }));
+        tasks.push(tokio::spawn(async move { request.send().await.unwrap().json::<Value>().await.unwrap() }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap()["client_id"].as_str().unwrap().to_owned());
+    }
+    let connected: Vec<String> =
+        connections(&lab).await.iter().map(|c| c["client_id"].as_str().unwrap().to_owned()).collect();
+    for id in &ids {
+        assert!(connected.contains(id), "{id} lost its connection");
+    }
+    assert_eq!(connected.len(), ids.len() + 3, "the fixtures' three connections and twenty new ones");
+}
+
+/// Client mistakes on the admin API are JSON 4xx answers, never a crash.
+#[tokio::test]
+async fn the_admin_api_answers_mistakes_with_json() {
+    let lab = TestLab::start().await;
+    let clock = lab.admin(Method::POST, "/api/admin/clock").json(&json!({ "advance": i64::MIN }));
+    assert_admin_error(
+        clock.send().await.unwrap(),
+        400,
+        "invalid_request",
+        "move the clock by at most ten years (315360000 s) either way",
+    )
+    .await;
+    let before = lab.now();
+    assert_eq!(lab.now(), before, "the clock did not move");
+    let body = lab.admin(Method::PUT, "/api/admin/switches/todo-api-slow").body("{not json").send().await.unwrap();
+    assert_eq!(body.status(), StatusCode::BAD_REQUEST);
+    let err: Value = body.json().await.unwrap();
+    assert_eq!(err["error"], "invalid_request");
+    assert!(err["error_description"].as_str().unwrap().starts_with("the body must be"), "{err}");
+    let unknown = lab.admin(Method::GET, "/api/admin/nothing/here").send().await.unwrap();
+    assert_admin_error(unknown, 404, "not_found", "no admin API at /api/admin/nothing/here (see the README)").await;
+    // A control character in the page to return to is dropped, not echoed into a header.
+    let browser = lab.browser();
+    let csrf = {
+        let page = browser.get(format!("{}/admin/login", lab.console())).send().await.unwrap().text().await.unwrap();
+        hidden(&page, "csrf")
+    };
+    let resp = browser
+        .post(format!("{}/admin/login", lab.console()))
+        .form(&[("csrf", csrf.as_str()), ("next", "/admin\nX-Injected: 1"), ("token", lab.lab.admin_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], "/admin");
+}

@@ -25,6 +25,8 @@ pub struct IdpState {
     pub(crate) faults: SharedFaults,
     clients: RwLock<Vec<IdpClient>>,
     connections: RwLock<Vec<Connection>>,
+    /// Serialises changes of the policy (read, change, store, publish), so none is lost.
+    policy_writer: tokio::sync::Mutex<()>,
 }
 
 /// Why a registry change was refused.
@@ -70,6 +72,7 @@ impl IdpState {
             faults,
             clients: RwLock::new(clients),
             connections: RwLock::new(connections),
+            policy_writer: tokio::sync::Mutex::new(()),
         }))
     }
 
@@ -132,6 +135,7 @@ impl IdpState {
         if self.is_fixture_client(client_id) {
             return Err(RegistryError::Fixture(client_id.to_owned()));
         }
+        let _policy = self.policy_writer.lock().await;
         if !self.store.delete_client(client_id.to_owned()).await? {
             return Err(RegistryError::Unknown(client_id.to_owned()));
         }
@@ -151,11 +155,28 @@ impl IdpState {
 
     /// Replaces the connection policy (kept in the database); the next token exchange uses it.
     pub async fn set_connections(&self, connections: Vec<Connection>) -> Result<(), DbError> {
-        self.store.save_connections(connections.clone()).await?;
-        if let Ok(mut c) = self.connections.write() {
+        self.update_connections(|c| {
             *c = connections;
+            Ok::<_, DbError>(())
+        })
+        .await
+    }
+
+    /// Changes the connection policy with `change`, one change at a time: concurrent changes
+    /// (two registrations at once) never lose each other's connections. Nothing changes when
+    /// `change` fails or the database cannot store the result.
+    pub async fn update_connections<T, E: From<DbError>>(
+        &self,
+        change: impl FnOnce(&mut Vec<Connection>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _policy = self.policy_writer.lock().await;
+        let mut policy = self.connections();
+        let out = change(&mut policy)?;
+        self.store.save_connections(policy.clone()).await?;
+        if let Ok(mut c) = self.connections.write() {
+            *c = policy;
         }
-        Ok(())
+        Ok(out)
     }
 
     /// The audit log, newest first.

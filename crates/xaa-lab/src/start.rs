@@ -244,6 +244,7 @@ impl Lab {
             as_keys: as_state.public_keys().clone(),
             admin,
             admin_token: admin_token.clone(),
+            admin_sessions: Default::default(),
             clock: config.clock.clone(),
             secure_cookies: config.tls,
             explorer: crate::console::ExplorerClient {

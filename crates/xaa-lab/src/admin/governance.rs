@@ -64,54 +64,69 @@ impl Admin {
                 resource.scopes.join(" ")
             )));
         }
-        let mut policy = self.idp.connections();
-        let existing = policy.iter().position(|c| {
-            c.client_id == client_id && c.authorization_server == issuer && c.resource == resource.resource
-        });
-        let known_resource_client =
-            policy.iter().find(|c| c.client_id == client_id).map(|c| c.resource_client_id.clone());
-        // Registration names the AS client `<id>-at-todo0`: found again after a revoke.
-        let registered_pair = Some(format!("{client_id}-at-todo0")).filter(|id| self.resource_as.client(id).is_some());
-        let resource_client_id = match (given(&change.resource_client_id), known_resource_client.or(registered_pair)) {
-            (Some(id), _) => id.to_owned(),
-            (None, Some(id)) => id,
-            (None, None) => {
-                return Err(AdminError::new(format!(
-                    "say which client id \"{client_id}\" has at {issuer} (resource_client_id): the IdP puts it in the ID-JAG"
-                )));
-            }
-        };
         let users = change
             .users
             .clone()
             .map(|u| u.into_iter().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect::<Vec<_>>());
-        let connection = Connection {
-            client_id: client_id.to_owned(),
-            authorization_server: issuer.to_owned(),
-            resource: resource.resource.clone(),
-            scopes,
-            resource_client_id,
-            users: users.or_else(|| existing.map(|i| policy[i].users.clone())).unwrap_or_default(),
-        };
-        match existing {
-            Some(i) => policy[i] = connection.clone(),
-            None => policy.push(connection.clone()),
-        }
-        self.idp.set_connections(policy).await.map_err(|e| AdminError::new(e.to_string()))?;
+        let lab_as = issuer == self.urls.authorization_server;
+        let connection = self
+            .idp
+            .update_connections(|policy| {
+                let existing = policy.iter().position(|c| {
+                    c.client_id == client_id && c.authorization_server == issuer && c.resource == resource.resource
+                });
+                let known = policy.iter().find(|c| c.client_id == client_id).map(|c| c.resource_client_id.clone());
+                // Registration names the AS client `<id>-at-todo0`: found again after a revoke.
+                let registered_pair =
+                    Some(format!("{client_id}-at-todo0")).filter(|id| self.resource_as.client(id).is_some());
+                let resource_client_id = match (given(&change.resource_client_id), known.or(registered_pair)) {
+                    (Some(id), _) => id.to_owned(),
+                    (None, Some(id)) => id,
+                    (None, None) => {
+                        return Err(AdminError::new(format!(
+                            "say which client id \"{client_id}\" has at {issuer} (resource_client_id): the IdP puts it in the ID-JAG"
+                        )));
+                    }
+                };
+                if lab_as && self.resource_as.client(&resource_client_id).is_none() {
+                    return Err(AdminError::new(format!(
+                        "the authorization server {issuer} has no client \"{resource_client_id}\": register it there first"
+                    )));
+                }
+                let connection = Connection {
+                    client_id: client_id.to_owned(),
+                    authorization_server: issuer.to_owned(),
+                    resource: resource.resource.clone(),
+                    scopes,
+                    resource_client_id,
+                    users: users.or_else(|| existing.map(|i| policy[i].users.clone())).unwrap_or_default(),
+                };
+                match existing {
+                    Some(i) => policy[i] = connection.clone(),
+                    None => policy.push(connection.clone()),
+                }
+                Ok(connection)
+            })
+            .await?;
         tracing::info!(client.id = %connection.client_id, scopes = %connection.scopes.join(" "), "connection granted");
         Ok(connection)
     }
 
     /// Revokes a requestor's connection to `resource` (every connection of it when `None`).
     pub(crate) async fn revoke(&self, client_id: &str, resource: Option<&str>) -> Result<usize, AdminError> {
-        let mut policy = self.idp.connections();
-        let before = policy.len();
-        policy.retain(|c| !(c.client_id == client_id && resource.is_none_or(|r| r.is_empty() || c.resource == r)));
-        let removed = before - policy.len();
-        if removed == 0 {
-            return Err(AdminError::new(format!("client \"{client_id}\" has no such connection")));
-        }
-        self.idp.set_connections(policy).await.map_err(|e| AdminError::new(e.to_string()))?;
+        let removed = self
+            .idp
+            .update_connections(|policy| {
+                let before = policy.len();
+                policy.retain(|c| {
+                    !(c.client_id == client_id && resource.is_none_or(|r| r.is_empty() || c.resource == r))
+                });
+                match before - policy.len() {
+                    0 => Err(AdminError::new(format!("client \"{client_id}\" has no such connection"))),
+                    n => Ok(n),
+                }
+            })
+            .await?;
         tracing::info!(client.id = %client_id, removed, "connection revoked");
         Ok(removed)
     }

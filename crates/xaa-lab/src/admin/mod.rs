@@ -38,6 +38,12 @@ pub(crate) struct Admin {
 #[error("{0}")]
 pub(crate) struct AdminError(pub(crate) String);
 
+impl From<xaa_core::sqlite::DbError> for AdminError {
+    fn from(e: xaa_core::sqlite::DbError) -> Self {
+        Self(e.to_string())
+    }
+}
+
 impl AdminError {
     pub(crate) fn new(m: impl Into<String>) -> Self {
         Self(m.into())
@@ -63,6 +69,17 @@ impl Admin {
             }
         }
         ids
+    }
+
+    /// Moves the lab clock by `seconds` (at most ten years either way); returns the new time.
+    pub(crate) fn advance_clock(&self, seconds: i64) -> Result<i64, AdminError> {
+        if seconds.unsigned_abs() > 10 * 365 * 86_400 {
+            return Err(AdminError::new("move the clock by at most ten years (315360000 s) either way"));
+        }
+        self.clock.advance(seconds);
+        let now = self.clock.now();
+        tracing::warn!(seconds, now, "lab clock moved");
+        Ok(now)
     }
 
     /// Rotates the IdP's signing key to a freshly generated one (OpenSSL, ~50 ms).

@@ -125,16 +125,22 @@ impl Admin {
             }
             Err(e) => return Err(self.undo(&client_id, e.to_string()).await),
         }
-        let mut policy = self.idp.connections();
-        policy.push(Connection {
+        let connection = Connection {
             client_id: client_id.clone(),
             authorization_server: server.issuer.clone(),
             resource: resource.resource.clone(),
             scopes,
             resource_client_id: resource_client_id.clone(),
             users: Vec::new(),
-        });
-        if let Err(e) = self.idp.set_connections(policy).await {
+        };
+        let added = self
+            .idp
+            .update_connections(|policy| {
+                policy.push(connection);
+                Ok::<_, AdminError>(())
+            })
+            .await;
+        if let Err(e) = added {
             let _ = self.resource_as.delete_client(&resource_client_id).await;
             return Err(self.undo(&client_id, e.to_string()).await);
         }
@@ -152,10 +158,13 @@ impl Admin {
     pub(crate) fn registered(&self, client_id: &str) -> Option<Registered> {
         let idp = self.idp.client(client_id)?;
         let connection = self.idp.connections().into_iter().find(|c| c.client_id == client_id);
+        // Its AS client: the one its connection names, else the one registration made for it;
+        // none (empty) for an IdP client IT has not connected yet.
         let resource_client_id = connection
             .as_ref()
             .map(|c| c.resource_client_id.clone())
-            .unwrap_or_else(|| format!("{client_id}-at-todo0"));
+            .or_else(|| Some(format!("{client_id}-at-todo0")).filter(|id| self.resource_as.client(id).is_some()))
+            .unwrap_or_default();
         let at_as = self.resource_as.client(&resource_client_id);
         let requestor = Requestor {
             role: ClientRole::Other,
@@ -195,6 +204,7 @@ impl Admin {
         if !still_named {
             self.resource_as.delete_client(&made_for_it).await.map_err(|e| AdminError::new(e.to_string()))?;
         }
+        tracing::warn!(client.id = %client_id, "requestor deleted");
         Ok(())
     }
 }

@@ -64,7 +64,7 @@ pub(crate) fn authorize(
         .get_all(header::AUTHORIZATION)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .filter_map(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t))
         .collect::<Vec<_>>();
     let token = match (bearer.as_slice(), in_query) {
         ([one], false) => one.trim(),

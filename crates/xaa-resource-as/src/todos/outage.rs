@@ -21,7 +21,7 @@ pub(crate) async fn outage(State(st): State<Arc<TodoState>>, req: Request, next:
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t))
         .and_then(|t| UnverifiedJwt::parse(t.trim()).ok())
         .and_then(|jwt| jwt.unverified_claims().get("client_id").and_then(|c| c.as_str()).map(str::to_owned))
         .unwrap_or_default();

@@ -1,7 +1,9 @@
 //! The console's admin side: pages under `/admin` and a JSON API under `/api/admin`, both behind
 //! the admin token `lab` prints at start (and writes to the ready file as `admin_token`).
-//! The API takes `Authorization: Bearer <admin token>`; a browser opens `/admin?token=…` once
-//! (or pastes the token at `/admin/login`) and then carries an HttpOnly, SameSite=Strict cookie.
+//! The API takes only `Authorization: Bearer <admin token>`. A browser opens `/admin?token=…`
+//! once (or pastes the token at `/admin/login`) and then carries a random session id (never the
+//! token) in an HttpOnly, SameSite=Strict cookie scoped to `/admin`; every admin form also carries
+//! the console's CSRF token, and the console refuses state changes sent from other origins.
 //!
 //! | API | what |
 //! | --- | --- |
@@ -29,7 +31,7 @@ use xaa_core::secret::Secret;
 
 use super::ConsoleState;
 
-/// The cookie a browser carries once it has shown the admin token.
+/// The cookie holding a browser's admin session id (path `/admin`).
 pub(crate) const ADMIN_COOKIE: &str = "xaa_console_admin";
 
 /// Proof that the request carries the admin token.
@@ -38,7 +40,7 @@ pub(crate) struct AdminAuth;
 /// How a request without the token is refused: JSON for the API, the login page for pages.
 pub(crate) enum Refused {
     Api,
-    Page(String),
+    Page { path: String, method: axum::http::Method },
 }
 
 impl IntoResponse for Refused {
@@ -54,7 +56,9 @@ impl IntoResponse for Refused {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"lab-admin\""));
                 resp
             }
-            Refused::Page(path) => {
+            Refused::Page { path, method } => {
+                // After signing in, come back to the page; a form's target is no page to land on.
+                let path = if method == axum::http::Method::GET { path } else { "/admin".to_owned() };
                 let next = form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
                 Redirect::to(&format!("/admin/login?next={next}")).into_response()
             }
@@ -66,22 +70,25 @@ impl FromRequestParts<Arc<ConsoleState>> for AdminAuth {
     type Rejection = Refused;
 
     async fn from_request_parts(parts: &mut Parts, st: &Arc<ConsoleState>) -> Result<Self, Self::Rejection> {
-        let token = Secret::new(st.admin_token.clone());
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+        if parts.uri.path().starts_with("/api/") {
+            // The API: the token itself, as a bearer token (the scheme is case-insensitive).
+            let token = Secret::new(st.admin_token.clone());
+            let bearer = parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim());
+            return if bearer.is_some_and(|b| token.matches(b)) { Ok(AdminAuth) } else { Err(Refused::Api) };
+        }
         let jar = CookieJar::from_headers(&parts.headers);
-        let cookie = jar.get(ADMIN_COOKIE).map(|c| c.value().to_owned());
-        if bearer.is_some_and(|b| token.matches(b.trim())) || cookie.is_some_and(|c| token.matches(&c)) {
+        let session = jar.get(ADMIN_COOKIE).map(|c| c.value().to_owned());
+        let known = session.is_some_and(|s| st.admin_sessions.lock().is_ok_and(|set| set.contains(&s)));
+        if known {
             return Ok(AdminAuth);
         }
-        if parts.uri.path().starts_with("/api/") {
-            Err(Refused::Api)
-        } else {
-            Err(Refused::Page(parts.uri.path().to_owned()))
-        }
+        Err(Refused::Page { path: parts.uri.path().to_owned(), method: parts.method.clone() })
     }
 }
 
@@ -99,6 +106,7 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/clock", post(pages::clock))
         .route("/admin/keys/rotate", post(pages::rotate))
         .route("/admin/audit", get(pages::audit))
+        .route("/admin/audit/export", get(pages::audit_export))
         .route("/api/admin/clients", get(api::clients).post(api::register))
         .route("/api/admin/clients/{id}", get(api::client).delete(api::delete_client))
         .route("/api/admin/connections", get(api::connections).put(api::grant).delete(api::revoke))
@@ -108,4 +116,5 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/api/admin/clock", get(api::clock).post(api::advance_clock))
         .route("/api/admin/keys", get(api::keys))
         .route("/api/admin/keys/rotate", post(api::rotate))
+        .route("/api/admin/{*rest}", axum::routing::any(api::unknown))
 }

@@ -27,7 +27,7 @@ use crate::console::{ConsoleState, csrf_cookie};
 #[derive(Deserialize, Default)]
 pub(crate) struct Flash {
     msg: Option<String>,
-    ok: Option<u8>,
+    ok: Option<String>,
     token: Option<String>,
 }
 
@@ -52,11 +52,11 @@ struct Overview {
     switches: Vec<SwitchRow>,
     now: String,
     offset: i64,
-    keys: Vec<PublishedKey>,
+    keys: Vec<(String, Option<String>)>,
 }
 
 fn flash(f: &Flash) -> Option<(bool, String)> {
-    f.msg.clone().map(|m| (f.ok == Some(1), m))
+    f.msg.clone().map(|m| (f.ok.as_deref() == Some("1"), m))
 }
 
 fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
@@ -73,8 +73,9 @@ pub(crate) async fn overview(
     auth: Result<AdminAuth, super::Refused>,
     State(st): State<Arc<ConsoleState>>,
     jar: CookieJar,
-    Query(f): Query<Flash>,
+    f: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    let f = f.map(|Query(f)| f).unwrap_or_default();
     // `/admin?token=…` (the link lab prints) signs this browser in once.
     if let Some(t) = &f.token {
         return sign_in(&st, jar, t, "/admin");
@@ -114,7 +115,7 @@ pub(crate) async fn overview(
         switches,
         now: time(now),
         offset: super::api::clock_json(&st)["offset_seconds"].as_i64().unwrap_or(0),
-        keys: a.idp.published_keys(),
+        keys: a.idp.published_keys().into_iter().map(|k: PublishedKey| (k.kid, k.until.map(time))).collect(),
     };
     (jar, page).into_response()
 }
@@ -127,9 +128,12 @@ struct LoginPage {
     error: Option<String>,
 }
 
+/// A local admin path to return to: printable ASCII only (no header injection), no other site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/admin") && !n.starts_with("//") => n.to_owned(),
+        Some(n) if n.starts_with("/admin") && n.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'\\') => {
+            n.to_owned()
+        }
         _ => "/admin".into(),
     }
 }
@@ -153,8 +157,12 @@ fn sign_in(st: &ConsoleState, jar: CookieJar, presented: &str, next: &str) -> Re
         );
         return (StatusCode::UNAUTHORIZED, jar, LoginPage { csrf, next: safe_next(Some(next)), error }).into_response();
     }
-    let cookie = Cookie::build((ADMIN_COOKIE, st.admin_token.clone()))
-        .path("/")
+    let session = xaa_core::secret::random_token(24);
+    if let Ok(mut set) = st.admin_sessions.lock() {
+        set.insert(session.clone());
+    }
+    let cookie = Cookie::build((ADMIN_COOKIE, session))
+        .path("/admin")
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(st.secure_cookies);
@@ -178,7 +186,10 @@ pub(crate) async fn logout(State(st): State<Arc<ConsoleState>>, jar: CookieJar, 
     if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf).matches(c)) {
         return Redirect::to("/admin").into_response();
     }
-    (jar.remove(Cookie::build(ADMIN_COOKIE).path("/")), Redirect::to("/admin/login")).into_response()
+    if let (Some(c), Ok(mut set)) = (jar.get(ADMIN_COOKIE), st.admin_sessions.lock()) {
+        set.remove(c.value());
+    }
+    (jar.remove(Cookie::build(ADMIN_COOKIE).path("/admin")), Redirect::to("/admin/login")).into_response()
 }
 
 /// The form of a change, once its CSRF token is checked (`None`: refuse with [`expired`]).
@@ -358,15 +369,18 @@ pub(crate) async fn switch(_: AdminAuth, State(st): State<Arc<ConsoleState>>, ja
         return match Fault::from_name(&name) {
             Some(f) => {
                 st.admin.faults.clear(f);
+                tracing::warn!(switch = f.name(), "break-it switch off");
                 back("/admin", true, format!("Switch {name} is off."))
             }
             None => back("/admin", false, format!("There is no switch \"{name}\".")),
         };
     }
-    let on = SwitchOn {
-        client_id: text(&form, "client_id"),
-        delay_ms: text(&form, "delay_ms").and_then(|d| d.parse().ok()),
+    let delay_ms = match text(&form, "delay_ms").map(|d| d.parse::<u64>()) {
+        None => None,
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => return back("/admin", false, "The delay is a whole number of milliseconds (0 to 60000)."),
     };
+    let on = SwitchOn { client_id: text(&form, "client_id"), delay_ms };
     match turn_on(&st, &name, &on) {
         Ok(s) => back("/admin", true, format!("Switch {name} is on: {}", s.fault.effect())),
         Err((_, m)) => back("/admin", false, m),
@@ -375,12 +389,12 @@ pub(crate) async fn switch(_: AdminAuth, State(st): State<Arc<ConsoleState>>, ja
 
 pub(crate) async fn clock(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
     let Some(form) = checked_form(&jar, &body) else { return expired() };
-    match text(&form, "advance").and_then(|s| s.parse::<i64>().ok()) {
-        Some(s) if s.abs() <= 10 * 365 * 86_400 => {
-            st.admin.clock.advance(s);
-            back("/admin", true, format!("The lab clock moved {s} s; it now reads {}.", time(st.admin.clock.now())))
-        }
-        _ => back("/admin", false, "Advance the clock by a whole number of seconds (at most ten years)."),
+    let Some(s) = text(&form, "advance").and_then(|s| s.parse::<i64>().ok()) else {
+        return back("/admin", false, "Move the clock by a whole number of seconds.");
+    };
+    match st.admin.advance_clock(s) {
+        Ok(now) => back("/admin", true, format!("The lab clock moved {s} s; it now reads {}.", time(now))),
+        Err(e) => back("/admin", false, e.to_string()),
     }
 }
 
@@ -418,6 +432,14 @@ impl AuditPage {
     fn at(&self, t: &i64) -> String {
         time(*t)
     }
+}
+
+pub(crate) async fn audit_export(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    super::api::export_audit(&st, q).await
 }
 
 pub(crate) async fn audit(
