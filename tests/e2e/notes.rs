@@ -483,3 +483,39 @@ async fn sign_in_returns_only_to_local_paths() {
         assert_eq!(followed.as_str(), home, "return_to {evil:?} leads to {loc:?}");
     }
 }
+
+/// Cookies on localhost ignore ports: a page on another port could send the notes app's and the
+/// IdP's cookies with a forged form. Both refuse a form whose Origin is not their own.
+#[tokio::test]
+async fn forms_posted_by_pages_of_other_origins_are_refused() {
+    let lab = TestLab::start().await;
+    let alice = lab.notes_login("alice@acme.example").await;
+    let csrf = hidden(&page(&lab, &alice, "/notes").await, "csrf");
+    let form = [("csrf", csrf.as_str()), ("title", "forged"), ("body", "from another port")];
+    let resp = alice
+        .post(format!("{}/notes", lab.notes()))
+        .header("origin", "http://localhost:3000")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(resp.text().await.unwrap().contains("sent by a page of another site or port"));
+    assert!(!page(&lab, &alice, "/notes").await.contains("forged"), "no note was created");
+    // From its own page it works.
+    let resp = alice.post(format!("{}/notes", lab.notes())).header("origin", lab.notes()).form(&form).send().await;
+    assert_eq!(resp.unwrap().status(), StatusCode::SEE_OTHER);
+
+    // The IdP's login form likewise.
+    let browser = lab.browser();
+    let login_page = browser.get(lab.authorize_url(CLIENT, REDIRECT, &[])).send().await.unwrap().text().await.unwrap();
+    let (login, csrf) = (hidden(&login_page, "login"), hidden(&login_page, "csrf"));
+    let resp = browser
+        .post(format!("{}/login/email", lab.idp()))
+        .header("origin", "http://localhost:3000")
+        .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("email", "mallory@acme.example")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}

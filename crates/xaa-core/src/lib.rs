@@ -24,6 +24,8 @@ pub mod inspect;
 pub mod jose;
 pub mod key_source;
 pub mod oauth;
+#[cfg(feature = "axum")]
+pub mod same_origin;
 pub mod scope;
 pub mod secret;
 #[cfg(feature = "sqlite")]

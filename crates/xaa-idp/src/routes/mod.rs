@@ -23,11 +23,16 @@ pub fn router(state: Arc<IdpState>) -> Router {
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/jwks", get(jwks::jwks))
         .route("/authorize", get(authorize::authorize))
-        .route("/login/email", post(login::email))
-        .route("/login/code", post(login::code))
+        .merge(
+            // The login forms and the logout confirmation: posted only by the IdP's own pages.
+            Router::new()
+                .route("/login/email", post(login::email))
+                .route("/login/code", post(login::code))
+                .route("/session/end", get(session_end::end_session).post(session_end::end_session_form))
+                .route_layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin)),
+        )
         .route("/token", post(crate::token::token))
         .route("/register", post(registration::register))
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
-        .route("/session/end", get(session_end::end_session).post(session_end::end_session_form))
         .with_state(state)
 }

@@ -99,7 +99,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/explorer/step/{n}", axum::routing::post(explorer::step))
         .route("/explorer/reset", axum::routing::post(explorer::reset))
         .merge(admin::routes())
-        .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))
         .with_state(Arc::new(state))
 }
 
@@ -110,41 +110,4 @@ async fn home(State(st): State<Arc<ConsoleState>>) -> HomePage {
         ca_cert: st.ca_cert.as_ref().map(|p| p.display().to_string()),
         users: st.users.clone(),
     }
-}
-
-/// Refuses a state-changing request sent by a page of another origin: cookies on localhost ignore
-/// ports, so a page on any other localhost port could otherwise post the console's forms with
-/// the console's cookies (the SameSite attribute does not separate ports). The `Origin` (or,
-/// without it, the `Referer`) must name the host the request was sent to; clients that send
-/// neither (curl, scripts) are not browsers and are judged by the token they present.
-async fn same_origin(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    use axum::http::{Method, header};
-    use axum::response::IntoResponse;
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
-    }
-    let h = req.headers();
-    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let sender = h
-        .get(header::ORIGIN)
-        .or_else(|| h.get(header::REFERER))
-        .map(|v| v.to_str().ok().and_then(|s| reqwest::Url::parse(s).ok()));
-    let same = match sender {
-        None => true,
-        Some(Some(url)) => {
-            let authority = match url.port() {
-                Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
-                None => url.host_str().unwrap_or("").to_owned(),
-            };
-            !host.is_empty() && authority.eq_ignore_ascii_case(host)
-        }
-        Some(None) => false,
-    };
-    if same {
-        return next.run(req).await;
-    }
-    tracing::warn!(path = %req.uri().path(), "console refused a request sent by a page of another origin");
-    let body = "The console refused this request: it was sent by a page of another site or port. \
-                Use the console's own pages.";
-    (axum::http::StatusCode::FORBIDDEN, body).into_response()
 }

@@ -40,6 +40,7 @@ pub fn router(state: Arc<NotesState>) -> Router {
         .route("/todos/{id}/toggle", post(todos::toggle))
         .route("/todos/refresh", post(todos::refresh))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))
         .with_state(state)
 }
 
