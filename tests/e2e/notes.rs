@@ -519,3 +519,18 @@ async fn forms_posted_by_pages_of_other_origins_are_refused() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+/// A break-it switch as the reference requestor shows it: the todo API's deliberate 503.
+#[tokio::test]
+async fn the_todos_pane_explains_a_todo_api_outage() {
+    let lab = TestLab::start().await;
+    let alice = lab.notes_login("alice@acme.example").await;
+    let on = lab.admin(reqwest::Method::PUT, "/api/admin/switches/todo-api-unavailable").send().await.unwrap();
+    assert_eq!(on.status(), StatusCode::OK);
+    let html = unescape(&page(&lab, &alice, "/notes").await);
+    assert!(html.contains("The todo API is down for now"), "{html}");
+    assert!(html.contains("temporarily_unavailable") && html.contains("503"), "{html}");
+    let off = lab.admin(reqwest::Method::DELETE, "/api/admin/switches/todo-api-unavailable").send().await.unwrap();
+    assert_eq!(off.status(), StatusCode::OK);
+    assert!(unescape(&page(&lab, &alice, "/notes").await).contains("Read the ID-JAG draft"), "the todos are back");
+}

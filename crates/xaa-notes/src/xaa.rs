@@ -68,6 +68,9 @@ impl XaaError {
                 ("invalid_grant", _) => "The authorization server refused the ID-JAG. Get a fresh token to try again.",
                 ("insufficient_scope", _) => "The access token does not allow this action.",
                 ("invalid_token", _) => "The todo API refused the access token. Get a fresh token to try again.",
+                ("temporarily_unavailable", _) => {
+                    "The todo API is down for now (it asked to retry later). Your notes are safe; try again in a moment."
+                }
                 _ => "The request was refused. The error below says why.",
             },
         }

@@ -298,7 +298,7 @@ pub(crate) async fn send_to_todos(
         Err(problem) => {
             let view = View {
                 selected: Some(id),
-                flash: Some("Saved. The todo was not created:".into()),
+                flash: Some("The note is saved, but the todo was not created (see Todos).".into()),
                 problem: Some(problem),
                 ..View::default()
             };

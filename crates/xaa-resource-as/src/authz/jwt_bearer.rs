@@ -26,7 +26,7 @@ pub(super) async fn grant(
     if st.faults.take(Fault::RefuseNextGrant, &[&client.client_id]).is_some() {
         let f = checks.fail(
             "break-it switch",
-            "lab",
+            "XAA Lab",
             "refused on purpose: the lab's break-it switch 'refuse-next-grant' was on (it is off now; retry)",
         );
         return Err(OAuthError::invalid_grant(f.to_string()));
