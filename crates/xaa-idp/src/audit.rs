@@ -51,22 +51,22 @@ impl Store {
     pub(crate) async fn append_audit(&self, e: AuditEntry) -> Result<(), DbError> {
         self.db
             .call(move |c| {
-                c.execute(
+                c.prepare_cached(
                     "INSERT INTO audit (at, client_id, user, audience, resource, scope, outcome, error, reason, jti)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    params![
-                        e.at,
-                        e.client_id,
-                        e.user,
-                        e.audience,
-                        e.resource,
-                        e.scope,
-                        e.outcome,
-                        e.error,
-                        e.reason,
-                        e.jti
-                    ],
-                )
+                )?
+                .execute(params![
+                    e.at,
+                    e.client_id,
+                    e.user,
+                    e.audience,
+                    e.resource,
+                    e.scope,
+                    e.outcome,
+                    e.error,
+                    e.reason,
+                    e.jti
+                ])
                 .map(drop)
             })
             .await

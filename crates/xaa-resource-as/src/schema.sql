@@ -5,6 +5,8 @@ CREATE TABLE IF NOT EXISTS used_jtis (
     expires_at INTEGER NOT NULL,   -- ID-JAG exp + JWT_LEEWAY: the record outlives the token
     PRIMARY KEY (issuer, jti)
 );
+-- Every grant first drops the expired records: without this index that is a scan of them all.
+CREATE INDEX IF NOT EXISTS used_jtis_by_expiry ON used_jtis (expires_at);
 CREATE TABLE IF NOT EXISTS seeded_users (
     sub TEXT PRIMARY KEY
 );

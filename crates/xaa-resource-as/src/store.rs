@@ -80,11 +80,10 @@ impl Store {
     ) -> Result<bool, DbError> {
         self.db
             .call(move |c| {
-                c.execute("DELETE FROM used_jtis WHERE expires_at < ?1", params![now])?;
-                let inserted = c.execute(
-                    "INSERT OR IGNORE INTO used_jtis (issuer, jti, expires_at) VALUES (?1, ?2, ?3)",
-                    params![issuer, jti, expires_at],
-                )?;
+                c.prepare_cached("DELETE FROM used_jtis WHERE expires_at < ?1")?.execute(params![now])?;
+                let inserted = c
+                    .prepare_cached("INSERT OR IGNORE INTO used_jtis (issuer, jti, expires_at) VALUES (?1, ?2, ?3)")?
+                    .execute(params![issuer, jti, expires_at])?;
                 Ok(inserted == 1)
             })
             .await
