@@ -77,3 +77,8 @@ CREATE TABLE IF NOT EXISTS audit (
     reason     TEXT NOT NULL,
     jti        TEXT NOT NULL
 );
+-- Housekeeping drops expired rows on every login: indexes keep that from scanning the tables.
+CREATE INDEX IF NOT EXISTS logins_by_age ON logins (created_at);
+CREATE INDEX IF NOT EXISTS codes_by_expiry ON codes (expires_at);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
+CREATE INDEX IF NOT EXISTS access_tokens_by_expiry ON access_tokens (expires_at);
