@@ -694,3 +694,40 @@ async fn the_admin_api_answers_mistakes_with_json() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers()["location"], "/admin");
 }
+
+/// Registered apps and IT's policy live in the data dir: after a restart (on other ports, as
+/// every test lab has) the app signs in and exchanges again, and a revocation still holds.
+#[tokio::test]
+async fn registrations_and_the_policy_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("xaa-e2e-admin-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = xaa_lab::Storage::Dir(dir.clone());
+    let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    let reg = register(&lab, "Persistent App").await;
+    let revoke = format!("/api/admin/connections?client_id={CLIENT}");
+    assert_eq!(lab.admin(Method::DELETE, &revoke).send().await.unwrap().status(), StatusCode::OK);
+    let narrow = json!({ "client_id": NOTES_CLIENT, "scopes": ["todos.read"] });
+    assert_eq!(admin_json(&lab, Method::PUT, "/api/admin/connections", Some(narrow)).await.0, StatusCode::OK);
+    let old_authz = lab.authz().to_owned();
+    lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
+
+    let again = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    assert_ne!(again.authz(), old_authz, "other ports this time");
+    let (status, card) =
+        admin_json(&again, Method::GET, &format!("/api/admin/clients/{}", text(&reg, "client_id")), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(card["client_secret"], reg["client_secret"]);
+    assert_eq!(card["resource_client_secret"], reg["resource_client_secret"]);
+    assert_eq!(card["authorization_server"], again.authz(), "the connection follows the new URLs");
+    let login = login_registered(&again, &reg, ALICE).await;
+    let jag = exchanged(&again, &exchange_params_of(&again, &reg, &login.id_token)).await;
+    let resp = again.as_token(&bearer_params_of(&again, &reg, text(&jag, "access_token"))).await;
+    assert_eq!(resp.status(), StatusCode::OK, "its AS client survived too");
+    // IT's changes to the fixture clients held.
+    let mine = again.login(ALICE).await;
+    assert_oauth_error(again.idp_token(&again.exchange_params(&mine.id_token)).await, 400, "invalid_target").await;
+    let notes = connections(&again).await.into_iter().find(|c| c["client_id"] == NOTES_CLIENT).unwrap();
+    assert_eq!(notes["scopes"], json!(["todos.read"]));
+    assert_eq!(notes["resource"], again.api());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,7 +4,7 @@
 use rusqlite::params;
 use xaa_core::sqlite::DbError;
 
-use crate::config::{Connection, IdpClient};
+use crate::config::{AuthorizationServer, Connection, IdpClient};
 use crate::store::Store;
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -73,16 +73,57 @@ impl Store {
 
     /// The stored policy; when the fixture policy differs from the one it was seeded from, the
     /// fixture clients' connections are replaced by the fixtures' (registered clients' stay).
+    ///
+    /// The authorization servers' URLs are remembered too: when they changed since (other ports),
+    /// the stored connections follow them, matched by position in the configuration.
     pub(crate) fn load_connections(
         &self,
         fixtures: &[Connection],
         fixture_clients: &[String],
+        servers: &[AuthorizationServer],
     ) -> Result<Vec<Connection>, DbError> {
-        let seed = json(&fixtures.iter().map(ConnectionRow::from).collect::<Vec<_>>());
+        let urls: Vec<(String, Vec<String>)> = servers
+            .iter()
+            .map(|s| (s.issuer.clone(), s.resources.iter().map(|r| r.resource.clone()).collect()))
+            .collect();
+        // The fixture policy as written, whatever ports the servers have this time.
+        let portable = |mut row: ConnectionRow| {
+            for (i, (issuer, resources)) in urls.iter().enumerate() {
+                if row.authorization_server == *issuer {
+                    row.authorization_server = format!("{{server {i}}}");
+                }
+                for (j, r) in resources.iter().enumerate() {
+                    if row.resource == *r {
+                        row.resource = format!("{{server {i} resource {j}}}");
+                    }
+                }
+            }
+            row
+        };
+        let seed = json(&fixtures.iter().map(|c| portable(ConnectionRow::from(c))).collect::<Vec<_>>());
         let fixtures: Vec<ConnectionRow> = fixtures.iter().map(ConnectionRow::from).collect();
         let fixture_clients = fixture_clients.to_vec();
         self.db.call_now(move |c| {
             let tx = c.transaction()?;
+            let before: Option<String> =
+                tx.query_row("SELECT value FROM meta WHERE key = 'server_urls'", [], |r| r.get(0)).ok();
+            let before: Vec<(String, Vec<String>)> = before.map(from_json).unwrap_or_default();
+            if before.len() == urls.len() {
+                for ((old_iss, old_res), (new_iss, new_res)) in before.iter().zip(&urls) {
+                    tx.execute(
+                        "UPDATE connections SET authorization_server = ?2 WHERE authorization_server = ?1",
+                        params![old_iss, new_iss],
+                    )?;
+                    for (old, new) in old_res.iter().zip(new_res) {
+                        tx.execute("UPDATE connections SET resource = ?2 WHERE resource = ?1", params![old, new])?;
+                    }
+                }
+            }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('server_urls', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![json(&urls)],
+            )?;
             let stored: Option<String> =
                 tx.query_row("SELECT value FROM meta WHERE key = 'policy_seed'", [], |r| r.get(0)).ok();
             if stored.as_deref() != Some(seed.as_str()) {
