@@ -47,18 +47,28 @@ fn jose(c: &mut Criterion) {
     let source = StaticKeySource::default()
         .with_issuer(urls.idp.clone(), xaa_core::jose::KeySet::from_signing_keys([&keys.idp]));
     let trusted = vec![urls.idp.clone()];
-    c.bench_function("validate an ID-JAG (every check of draft-04 section 4.4.1)", |b| {
-        b.iter(|| {
-            let expect = IdJagExpectations {
-                audience: &urls.authorization_server,
-                trusted_issuers: &trusted,
-                client_id: "my-requestor-at-todo0",
-                now: NOW,
-                leeway: 60,
-            };
-            rt.block_on(validate_id_jag(&jag, expect, &source, &mut CheckLog::new())).expect("valid")
-        })
+    let validate = |jag: &str| {
+        let expect = IdJagExpectations {
+            audience: &urls.authorization_server,
+            trusted_issuers: &trusted,
+            client_id: "my-requestor-at-todo0",
+            now: NOW,
+            leeway: 60,
+        };
+        rt.block_on(validate_id_jag(jag, expect, &source, &mut CheckLog::new())).expect("valid")
+    };
+    let mut n = 0u64;
+    c.bench_function("validate a new ID-JAG (every check of draft-04 section 4.4.1, RSA verify)", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                keys.idp.sign(urn::TYP_ID_JAG, &id_jag_claims(&urls, format!("jti-{n}"))).expect("signs")
+            },
+            |jag| validate(&jag),
+            criterion::BatchSize::SmallInput,
+        )
     });
+    c.bench_function("validate the same ID-JAG again (the verification is remembered)", |b| b.iter(|| validate(&jag)));
 }
 
 fn token_exchange(c: &mut Criterion) {
