@@ -731,3 +731,16 @@ async fn registrations_and_the_policy_survive_a_restart() {
     assert_eq!(notes["resource"], again.api());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Opening the lab to the network (`--bind 0.0.0.0`) leaves the console and its admin API on
+/// loopback unless `--console-bind` says otherwise.
+#[tokio::test]
+async fn the_console_stays_on_loopback_when_the_lab_is_opened() {
+    use std::net::{IpAddr, Ipv4Addr};
+    let open = TestLab::start_configured(|c| c.bind = IpAddr::V4(Ipv4Addr::UNSPECIFIED)).await;
+    assert_eq!(open.lab.listening_on("idp").unwrap().ip(), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    assert_eq!(open.lab.listening_on("console").unwrap().ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let chosen = TestLab::start_configured(|c| c.console_bind = IpAddr::V4(Ipv4Addr::UNSPECIFIED)).await;
+    assert_eq!(chosen.lab.listening_on("console").unwrap().ip(), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    assert_eq!(chosen.lab.listening_on("idp").unwrap().ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
+}

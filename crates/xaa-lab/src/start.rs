@@ -82,6 +82,7 @@ pub struct LabHandle {
     /// Every request the components received or sent.
     pub trace: Arc<Trace>,
     handles: Vec<(&'static str, Handle<SocketAddr>)>,
+    addrs: Vec<(&'static str, SocketAddr)>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -269,6 +270,7 @@ impl Lab {
             fixtures,
             trace: trace.clone(),
             handles: Vec::new(),
+            addrs: Vec::new(),
             tasks: Vec::new(),
         };
         let tls_config = match &tls_material {
@@ -330,6 +332,9 @@ impl LabHandle {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         );
         let handle = Handle::new();
+        if let Ok(addr) = listener.local_addr() {
+            self.addrs.push((service, addr));
+        }
         let server = axum_server::from_tcp(listener)
             .map_err(|e| StartError::Other(format!("{service}: {e}")))?
             .handle(handle.clone());
@@ -349,6 +354,11 @@ impl LabHandle {
         self.handles.push((service, handle));
         self.tasks.push(task);
         Ok(())
+    }
+
+    /// The address a component (`idp`, `resource-as`, `todo-api`, `console`, `notes`) listens on.
+    pub fn listening_on(&self, service: &str) -> Option<SocketAddr> {
+        self.addrs.iter().find(|(name, _)| *name == service).map(|(_, a)| *a)
     }
 
     /// Stops one component (`idp`, `resource-as`, `todo-api`, `console`, `notes`) at once, to show
