@@ -21,6 +21,15 @@
 //! lab.clock.advance(7200 + 61); // past the access token's lifetime and leeway, without sleeping
 //! let refused = lab.todos(&access_token).await;
 //! assert!(matches!(refused, Err(TestLabError::Refused { status: 401, .. })));
+//!
+//! // Every failure on demand: a break-it switch, here for one requestor only.
+//! use xaa_core::faults::Fault;
+//! lab.break_it(Fault::IdJagWrongTyp, &["my-requestor", "my-requestor-at-todo0"]);
+//! let signed_in = lab.sign_in("my-requestor", "dana@acme.example").await?;
+//! let id_jag = lab.exchange("my-requestor", &signed_in.id_token, "todos.read").await?;
+//! let refused = lab.jwt_bearer("my-requestor", &id_jag).await;
+//! assert!(matches!(refused, Err(TestLabError::Refused { step: "jwt-bearer", status: 400, .. })));
+//! lab.mend(Fault::IdJagWrongTyp);
 //! # Ok(()) }
 //! ```
 
@@ -173,6 +182,19 @@ impl TestLab {
     /// The lab clock's time.
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Turns a break-it switch on for `clients` (their IdP and resource-AS ids; empty: every client),
+    /// as the console's admin page does. [`xaa_core::faults::Fault::TodoApiSlow`] waits 2 s.
+    pub fn break_it(&self, fault: xaa_core::faults::Fault, clients: &[&str]) {
+        let delay_ms = if fault == xaa_core::faults::Fault::TodoApiSlow { 2000 } else { 0 };
+        let clients = clients.iter().map(|c| (*c).to_owned()).collect();
+        self.lab.faults.set(xaa_core::faults::Switch { fault, clients, delay_ms });
+    }
+
+    /// Turns a break-it switch off.
+    pub fn mend(&self, fault: xaa_core::faults::Fault) {
+        self.lab.faults.clear(fault);
     }
 
     /// A fresh browser-like client: its own cookie jar, no redirects, the lab CA trusted.
