@@ -18,6 +18,7 @@ mod console;
 mod env_file;
 mod fixtures;
 pub mod mint;
+mod outbound;
 mod recorder;
 mod start;
 #[cfg(feature = "testing")]

@@ -25,6 +25,7 @@ use crate::admin::{Admin, ReportCards};
 use crate::config::{LabConfig, Ports, Storage, Urls};
 use crate::env_file::EnvFile;
 use crate::fixtures::{ClientRole, Fixtures, LabKeys};
+use crate::outbound::outbound_client;
 use crate::recorder::Recorder;
 use crate::tls;
 
@@ -403,37 +404,5 @@ impl Drop for LabHandle {
         for (_, h) in &self.handles {
             h.shutdown();
         }
-    }
-}
-
-/// The client the resource AS and the notes app use to call the lab: no redirects, a timeout, and
-/// only the lab CA as a trusted root (it calls nothing but the lab's own servers).
-fn outbound_client(lab_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, String> {
-    let builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(5))
-        .user_agent(concat!("xaa-lab/", env!("CARGO_PKG_VERSION")));
-    let builder = match connector(lab_ca_pem) {
-        Some(tls) => builder.tls_backend_preconfigured(tls),
-        None => builder,
-    };
-    builder.build().map_err(|e| format!("HTTP client: {e}"))
-}
-
-/// The TLS connector trusting only `ca` (PEM). Building one costs ~100 ms of CPU (an OpenSSL
-/// context), so the one without a CA is built once per process and shared by every client.
-pub(crate) fn connector(ca: Option<&[u8]>) -> Option<native_tls::TlsConnector> {
-    static PLAIN: std::sync::OnceLock<Option<native_tls::TlsConnector>> = std::sync::OnceLock::new();
-    let build = |ca: Option<&[u8]>| {
-        let mut b = native_tls::TlsConnector::builder();
-        b.disable_built_in_roots(true);
-        if let Some(cert) = ca.and_then(|pem| native_tls::Certificate::from_pem(pem).ok()) {
-            b.add_root_certificate(cert);
-        }
-        b.build().ok()
-    };
-    match ca {
-        None => PLAIN.get_or_init(|| build(None)).clone(),
-        Some(pem) => build(Some(pem)),
     }
 }

@@ -47,7 +47,8 @@ use xaa_idp::User;
 
 use crate::config::LabConfig;
 use crate::fixtures::{FixtureEdit, Fixtures, Requestor};
-use crate::start::{Lab, LabHandle, StartError, connector};
+use crate::outbound::connector;
+use crate::start::{Lab, LabHandle, StartError};
 
 /// Why a test-lab step failed.
 #[derive(Debug, thiserror::Error)]

@@ -16,7 +16,9 @@
 //! | `GET /api/admin/keys`, `POST /api/admin/keys/rotate` | IdP signing keys; rotation |
 
 mod api;
+mod audit;
 mod pages;
+mod sign_in;
 
 use std::sync::Arc;
 
@@ -95,8 +97,8 @@ impl FromRequestParts<Arc<ConsoleState>> for AdminAuth {
 pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
     Router::new()
         .route("/admin", get(pages::overview))
-        .route("/admin/login", get(pages::login_form).post(pages::login))
-        .route("/admin/logout", post(pages::logout))
+        .route("/admin/login", get(sign_in::login_form).post(sign_in::login))
+        .route("/admin/logout", post(sign_in::logout))
         .route("/admin/register", get(pages::register_form).post(pages::register))
         .route("/admin/clients/{id}", get(pages::client))
         .route("/admin/clients/{id}/delete", post(pages::delete_client))
@@ -105,8 +107,8 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/switches", post(pages::switch))
         .route("/admin/clock", post(pages::clock))
         .route("/admin/keys/rotate", post(pages::rotate))
-        .route("/admin/audit", get(pages::audit))
-        .route("/admin/audit/export", get(pages::audit_export))
+        .route("/admin/audit", get(audit::audit))
+        .route("/admin/audit/export", get(audit::audit_export))
         .route("/api/admin/clients", get(api::clients).post(api::register))
         .route("/api/admin/clients/{id}", get(api::client).delete(api::delete_client))
         .route("/api/admin/connections", get(api::connections).put(api::grant).delete(api::revoke))

@@ -1,5 +1,5 @@
 //! The admin pages: overview (requestors, connections, switches, clock, keys), registration,
-//! one requestor's credentials and report card, and the audit log. Every form carries the
+//! and one requestor's credentials and report card. Every form carries the
 //! console's CSRF token; a change redirects back with a one-line message.
 
 use std::sync::Arc;
@@ -11,15 +11,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use xaa_core::faults::Fault;
 use xaa_core::oauth::FormParams;
 use xaa_core::secret::Secret;
-use xaa_idp::{AuditEntry, Connection, IdpClient, PublishedKey};
+use xaa_idp::{Connection, IdpClient, PublishedKey};
 
-use super::api::{AuditQuery, SwitchOn, turn_on};
-use super::{ADMIN_COOKIE, AdminAuth};
+use super::AdminAuth;
+use super::api::{SwitchOn, turn_on};
 use crate::admin::report_card::Card;
 use crate::admin::{ConnectionChange, RegisterRequest, Registered};
 use crate::console::{ConsoleState, csrf_cookie};
@@ -65,7 +64,7 @@ fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
     Redirect::to(&format!("{to}{sep}ok={}&msg={m}", u8::from(ok))).into_response()
 }
 
-fn time(t: i64) -> String {
+pub(super) fn time(t: i64) -> String {
     crate::console::view::format_time(t)
 }
 
@@ -78,7 +77,7 @@ pub(crate) async fn overview(
     let f = f.map(|Query(f)| f).unwrap_or_default();
     // `/admin?token=…` (the link lab prints) signs this browser in once.
     if let Some(t) = &f.token {
-        return sign_in(&st, jar, t, "/admin");
+        return super::sign_in::sign_in(&st, jar, t, "/admin");
     }
     if let Err(r) = auth {
         return r.into_response();
@@ -118,78 +117,6 @@ pub(crate) async fn overview(
         keys: a.idp.published_keys().into_iter().map(|k: PublishedKey| (k.kid, k.until.map(time))).collect(),
     };
     (jar, page).into_response()
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin_login.html")]
-struct LoginPage {
-    csrf: String,
-    next: String,
-    error: Option<String>,
-}
-
-/// A local admin path to return to: printable ASCII only (no header injection), no other site.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with("/admin") && n.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'\\') => {
-            n.to_owned()
-        }
-        _ => "/admin".into(),
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct Next {
-    next: Option<String>,
-}
-
-pub(crate) async fn login_form(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Query(n): Query<Next>) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    (jar, LoginPage { csrf, next: safe_next(n.next.as_deref()), error: None }).into_response()
-}
-
-fn sign_in(st: &ConsoleState, jar: CookieJar, presented: &str, next: &str) -> Response {
-    if !Secret::new(st.admin_token.clone()).matches(presented.trim()) {
-        let (jar, csrf) = csrf_cookie(st, jar);
-        let error = Some(
-            "That is not the admin token. It is in the lab's start-up banner and in the ready file (admin_token)."
-                .into(),
-        );
-        return (StatusCode::UNAUTHORIZED, jar, LoginPage { csrf, next: safe_next(Some(next)), error }).into_response();
-    }
-    let session = xaa_core::secret::random_token(24);
-    if let Ok(mut set) = st.admin_sessions.lock() {
-        set.insert(session.clone());
-    }
-    let cookie = Cookie::build((ADMIN_COOKIE, session))
-        .path("/admin")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(st.secure_cookies);
-    (jar.add(cookie), Redirect::to(&safe_next(Some(next)))).into_response()
-}
-
-pub(crate) async fn login(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let form = FormParams::parse(&body);
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    let next = safe_next(form.single("next").ok().flatten());
-    if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf.clone()).matches(c)) {
-        let error = Some("This page was open too long; try again.".into());
-        return (StatusCode::BAD_REQUEST, jar, LoginPage { csrf, next, error }).into_response();
-    }
-    sign_in(&st, jar, form.single("token").ok().flatten().unwrap_or(""), &next)
-}
-
-pub(crate) async fn logout(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let form = FormParams::parse(&body);
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf).matches(c)) {
-        return Redirect::to("/admin").into_response();
-    }
-    if let (Some(c), Ok(mut set)) = (jar.get(ADMIN_COOKIE), st.admin_sessions.lock()) {
-        set.remove(c.value());
-    }
-    (jar.remove(Cookie::build(ADMIN_COOKIE).path("/admin")), Redirect::to("/admin/login")).into_response()
 }
 
 /// The form of a change, once its CSRF token is checked (`None`: refuse with [`expired`]).
@@ -417,50 +344,4 @@ pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>, ja
         Ok(Err(e)) => back("/admin", false, e.to_string()),
         Err(e) => back("/admin", false, e.to_string()),
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin_audit.html")]
-struct AuditPage {
-    q: AuditQuery,
-    query: String,
-    entries: Vec<AuditEntry>,
-    clients: Vec<String>,
-}
-
-impl AuditPage {
-    fn at(&self, t: &i64) -> String {
-        time(*t)
-    }
-}
-
-pub(crate) async fn audit_export(
-    _: AdminAuth,
-    State(st): State<Arc<ConsoleState>>,
-    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    super::api::export_audit(&st, q).await
-}
-
-pub(crate) async fn audit(
-    _: AdminAuth,
-    State(st): State<Arc<ConsoleState>>,
-    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let entries = st.admin.idp.audit(q.filter()).await.unwrap_or_default();
-    let f = q.filter();
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("client_id", f.client_id), ("user", f.user), ("outcome", f.outcome)] {
-        if let Some(v) = v {
-            query.append_pair(k, &v);
-        }
-    }
-    let page = AuditPage {
-        q,
-        query: query.finish(),
-        entries,
-        clients: st.admin.idp.clients().into_iter().map(|c| c.client_id).collect(),
-    };
-    page.into_response()
 }
