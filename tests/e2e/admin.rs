@@ -709,8 +709,12 @@ async fn registrations_and_the_policy_survive_a_restart() {
     let narrow = json!({ "client_id": NOTES_CLIENT, "scopes": ["todos.read"] });
     assert_eq!(admin_json(&lab, Method::PUT, "/api/admin/connections", Some(narrow)).await.0, StatusCode::OK);
     let old_authz = lab.authz().to_owned();
+    let old_ports = [lab.lab.listening_on("resource-as").unwrap(), lab.lab.listening_on("todo-api").unwrap()];
     lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
 
+    // Hold the old ports, so the new lab surely runs on others.
+    let _held: Vec<std::net::TcpListener> =
+        old_ports.iter().filter_map(|a| std::net::TcpListener::bind(a).ok()).collect();
     let again = TestLab::start_configured(|c| c.storage = storage.clone()).await;
     assert_ne!(again.authz(), old_authz, "other ports this time");
     let (status, card) =

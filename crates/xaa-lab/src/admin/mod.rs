@@ -71,6 +71,11 @@ impl Admin {
         ids
     }
 
+    /// A random suffix for ids people read and type: lower-case letters and digits only.
+    pub(crate) fn readable_suffix(&self, bytes: usize) -> String {
+        self.entropy.token(bytes).to_lowercase().replace(['-', '_'], "x")
+    }
+
     /// Moves the lab clock by `seconds` (at most ten years either way); returns the new time.
     pub(crate) fn advance_clock(&self, seconds: i64) -> Result<i64, AdminError> {
         if seconds.unsigned_abs() > 10 * 365 * 86_400 {
@@ -84,7 +89,7 @@ impl Admin {
 
     /// Rotates the IdP's signing key to a freshly generated one (OpenSSL, ~50 ms).
     pub(crate) fn rotate_idp_key(&self) -> Result<xaa_idp::Rotation, AdminError> {
-        let kid = format!("idp-rotated-{}", self.entropy.token(6));
+        let kid = format!("idp-rotated-{}", self.readable_suffix(6));
         let pem = openssl::rsa::Rsa::generate(2048)
             .and_then(openssl::pkey::PKey::from_rsa)
             .and_then(|k| k.private_key_to_pem_pkcs8())

@@ -102,7 +102,7 @@ impl Admin {
             None => resource.scopes.clone(),
         };
 
-        let client_id = format!("{}-{}", slug(&name), self.entropy.token(4).to_lowercase().replace(['_', '-'], "x"));
+        let client_id = format!("{}-{}", slug(&name), self.readable_suffix(4));
         let resource_client_id = format!("{client_id}-at-todo0");
         let idp_client = IdpClient {
             client_id: client_id.clone(),
