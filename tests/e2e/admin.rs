@@ -748,3 +748,11 @@ async fn the_console_stays_on_loopback_when_the_lab_is_opened() {
     assert_eq!(chosen.lab.listening_on("console").unwrap().ip(), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     assert_eq!(chosen.lab.listening_on("idp").unwrap().ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
 }
+
+/// A known admin API path asked with another method answers 405 in JSON too.
+#[tokio::test]
+async fn a_wrong_method_on_the_admin_api_is_a_json_405() {
+    let lab = TestLab::start().await;
+    let resp = lab.admin(Method::PATCH, "/api/admin/clock").send().await.unwrap();
+    assert_admin_error(resp, 405, "method_not_allowed", "/api/admin/clock does not answer PATCH").await;
+}

@@ -330,6 +330,9 @@ impl LabHandle {
                     tracing::info_span!("http", service, method = %req.method(), path = %req.uri().path())
                 })
                 .on_request(())
+                // Every response is logged once, at INFO; a deliberate 503 (a break-it switch) is no
+                // server failure, and real failures are logged where they happen.
+                .on_failure(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         );
         let handle = Handle::new();

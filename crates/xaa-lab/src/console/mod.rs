@@ -99,6 +99,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/explorer/step/{n}", axum::routing::post(explorer::step))
         .route("/explorer/reset", axum::routing::post(explorer::reset))
         .merge(admin::routes())
+        .method_not_allowed_fallback(admin::method_not_allowed)
         .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))
         .with_state(Arc::new(state))
 }

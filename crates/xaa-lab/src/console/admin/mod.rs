@@ -94,6 +94,17 @@ impl FromRequestParts<Arc<ConsoleState>> for AdminAuth {
     }
 }
 
+/// A known path asked with another method: JSON for the admin API, a line of text elsewhere.
+pub(crate) async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let message = format!("{} does not answer {method}", uri.path());
+    if uri.path().starts_with("/api/") {
+        let body = serde_json::json!({ "error": "method_not_allowed", "error_description": message });
+        (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+    } else {
+        (StatusCode::METHOD_NOT_ALLOWED, message).into_response()
+    }
+}
+
 pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
     Router::new()
         .route("/admin", get(pages::overview))
