@@ -2,6 +2,7 @@
 //! `chromium-driver`, installed by `./scripts/test.sh`). Screenshots go to `target/screenshots/`.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,10 +21,12 @@ pub struct Browser {
 impl Browser {
     pub async fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // Its own process group, so Chromium (its child) goes with it when a test fails.
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver is installed (./scripts/test.sh installs chromium-driver)");
         let profile = std::env::temp_dir().join(format!("xaa-e2e-chrome-{}-{port}", std::process::id()));
@@ -75,6 +78,8 @@ impl Browser {
 impl Drop for Browser {
     /// Also on a failed assertion: ChromeDriver (and the Chromium it started) never outlive the test.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
