@@ -14,7 +14,7 @@ for i in $(seq "$runs"); do
   start=$(date +%s%N)
   "$bin" --ephemeral-ports --in-memory --ready-file "$ready" >/dev/null 2>&1 &
   pid=$!
-  while [ ! -s "$ready" ]; do sleep 0.001; done
+  while [ ! -s "$ready" ]; do sleep 0.0005; done
   end=$(date +%s%N)
   kill -INT "$pid"; wait "$pid" || true
   times+=($(( (end - start) / 1000 )))

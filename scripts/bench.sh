@@ -30,21 +30,9 @@ speed_all=$(openssl speed -seconds 3 -multi "$cores" rsa2048 2>/dev/null | awk '
 printf 'openssl speed rsa2048: %s sign/s on one core, %s sign/s on %s cores\n' "$speed" "$speed_all" "$cores"
 
 echo "== start-up"
-times=()
-for i in $(seq 20); do
-  ready="$dir/start-$i.json"
-  start=$(date +%s%N)
-  RUST_LOG=warn target/release/lab --ephemeral-ports --in-memory --data-dir "$dir/start" --ready-file "$ready" >/dev/null 2>&1 &
-  pid=$!
-  while [ ! -s "$ready" ]; do sleep 0.0005; done
-  end=$(date +%s%N)
-  kill -INT "$pid"; wait "$pid" || true
-  times+=($(( (end - start) / 1000 )))
-done
-sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-startup_ms=$(awk -v a="${sorted[9]}" -v b="${sorted[10]}" 'BEGIN { printf "%.1f", (a + b) / 2000 }')
-printf 'lab start-up to ready file: median %s ms (min %.1f, max %.1f) over 20 runs\n' "$startup_ms" \
-  "$(awk -v x="${sorted[0]}" 'BEGIN { print x / 1000 }')" "$(awk -v x="${sorted[19]}" 'BEGIN { print x / 1000 }')"
+startup=$(scripts/bench-startup.sh 20 | tail -1)
+startup_ms=$(awk '{ printf "%.1f", $2 }' <<<"$startup")
+printf 'lab start-up to ready file, 20 runs:%s\n' "$startup"
 r=$(load testlab-start --runs 20)
 testlab_ms=$(val median_ms "$r")
 printf 'TestLab start (in process): median %s ms (min %s, max %s) over 20 starts\n' "$testlab_ms" "$(val min_ms "$r")" "$(val max_ms "$r")"

@@ -7,7 +7,6 @@ mod harness;
 mod admin;
 mod admin_browser;
 mod authorize;
-mod bench;
 mod binary;
 mod break_it;
 mod browser;

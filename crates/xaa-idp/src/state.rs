@@ -113,6 +113,16 @@ impl IdpState {
         self.clients.read().ok()?.iter().find(|c| c.client_id == client_id).cloned()
     }
 
+    /// The requestor (IdP client id) that `client_id` belongs to: itself when it is an IdP client,
+    /// else the IdP client whose connection names it as its client at a resource AS.
+    pub fn requestor_of(&self, client_id: &str) -> Option<String> {
+        if self.clients.read().ok()?.iter().any(|c| c.client_id == client_id) {
+            return Some(client_id.to_owned());
+        }
+        let connections = self.connections.read().ok()?;
+        connections.iter().find(|c| c.resource_client_id == client_id).map(|c| c.client_id.clone())
+    }
+
     /// Whether the client comes from the fixtures (rather than a registration).
     pub fn is_fixture_client(&self, client_id: &str) -> bool {
         self.config.client(client_id).is_some()

@@ -48,6 +48,13 @@ impl Registered {
     pub(crate) fn dotenv(&self) -> String {
         self.env.to_dotenv()
     }
+
+    /// As the admin API answers it: every field, plus the `.env` as text (`dotenv`).
+    pub(crate) fn json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        v["dotenv"] = self.dotenv().into();
+        v
+    }
 }
 
 fn slug(name: &str) -> String {

@@ -227,15 +227,7 @@ impl ReportCards {
 
     /// The IdP client a client id belongs to (resource-AS ids map through the connections).
     fn owner(&self, client_id: &str) -> String {
-        if self.idp.client(client_id).is_some() {
-            return client_id.to_owned();
-        }
-        self.idp
-            .connections()
-            .into_iter()
-            .find(|c| c.resource_client_id == client_id)
-            .map(|c| c.client_id)
-            .unwrap_or_else(|| client_id.to_owned())
+        self.idp.requestor_of(client_id).unwrap_or_else(|| client_id.to_owned())
     }
 
     fn note(&self, owner: &str, item: Item, ok: bool, evidence: String, flow: u64) {

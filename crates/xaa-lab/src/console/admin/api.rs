@@ -71,11 +71,7 @@ pub(crate) async fn register(
         Err(e) => return *e,
     };
     match st.admin.register(req).await {
-        Ok(r) => {
-            let mut v = serde_json::to_value(&r).unwrap_or_default();
-            v["dotenv"] = r.dotenv().into();
-            (StatusCode::CREATED, Json(v)).into_response()
-        }
+        Ok(r) => (StatusCode::CREATED, Json(r.json())).into_response(),
         Err(e) => bad(e),
     }
 }
@@ -84,8 +80,7 @@ pub(crate) async fn client(_: AdminAuth, State(st): State<Arc<ConsoleState>>, Pa
     let Some(r) = st.admin.registered(&id) else {
         return error(StatusCode::NOT_FOUND, "not_found", format!("no client \"{id}\""));
     };
-    let mut v = serde_json::to_value(&r).unwrap_or_default();
-    v["dotenv"] = r.dotenv().into();
+    let mut v = r.json();
     v["report_card"] = serde_json::to_value(st.admin.report_cards.card(&id)).unwrap_or_default();
     Json(v).into_response()
 }
@@ -275,6 +270,12 @@ pub(crate) fn turn_on(st: &ConsoleState, name: &str, on: &SwitchOn) -> Result<Sw
     Ok(switch)
 }
 
+/// Turns `fault` off (shared by the page and the API); `false` when it was not on.
+pub(crate) fn turn_off(st: &ConsoleState, fault: Fault) -> bool {
+    tracing::warn!(switch = fault.name(), "break-it switch off");
+    st.admin.faults.clear(fault)
+}
+
 pub(crate) async fn switch_on(
     _: AdminAuth,
     State(st): State<Arc<ConsoleState>>,
@@ -311,8 +312,7 @@ pub(crate) async fn switch_off(
     let Some(fault) = Fault::from_name(&name) else {
         return error(StatusCode::NOT_FOUND, "not_found", format!("no switch \"{name}\""));
     };
-    let was_on = st.admin.faults.clear(fault);
-    tracing::warn!(switch = fault.name(), "break-it switch off");
+    let was_on = turn_off(&st, fault);
     Json(json!({ "name": fault.name(), "was_on": was_on })).into_response()
 }
 

@@ -18,7 +18,7 @@ use xaa_core::secret::Secret;
 use xaa_idp::{Connection, IdpClient, PublishedKey};
 
 use super::AdminAuth;
-use super::api::{SwitchOn, turn_on};
+use super::api::{SwitchOn, turn_off, turn_on};
 use crate::admin::report_card::Card;
 use crate::admin::{ConnectionChange, RegisterRequest, Registered};
 use crate::console::{ConsoleState, csrf_cookie};
@@ -295,8 +295,7 @@ pub(crate) async fn switch(_: AdminAuth, State(st): State<Arc<ConsoleState>>, ja
     if text(&form, "action").as_deref() == Some("off") {
         return match Fault::from_name(&name) {
             Some(f) => {
-                st.admin.faults.clear(f);
-                tracing::warn!(switch = f.name(), "break-it switch off");
+                turn_off(&st, f);
                 back("/admin", true, format!("Switch {name} is off."))
             }
             None => back("/admin", false, format!("There is no switch \"{name}\".")),
