@@ -35,32 +35,7 @@ async fn register_revoke_and_break_it_through_the_admin_pages_in_chromium() {
     let b = &browser.client;
     let console = lab.console().to_owned();
 
-    // Without the token: the sign-in page, which refuses a wrong token.
-    b.goto(&format!("{console}/admin")).await.unwrap();
-    assert!(b.current_url().await.unwrap().path().starts_with("/admin/login"));
-    b.find(Locator::Id("token")).await.unwrap().send_keys("not-the-token").await.unwrap();
-    b.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
-    b.wait().for_element(Locator::Css("p.msg.bad")).await.unwrap();
-    assert!(browser.text().await.contains("That is not the admin token"));
-
-    // The banner's link signs the browser in.
-    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token)).await.unwrap();
-    b.wait().for_element(Locator::Id("connections")).await.unwrap();
-    assert_eq!(b.title().await.unwrap(), "IT admin · XAA Lab");
-
-    // Register a requestor.
-    b.find(Locator::Id("register-link")).await.unwrap().click().await.unwrap();
-    b.wait().for_element(Locator::Id("register")).await.unwrap();
-    b.find(Locator::Id("name")).await.unwrap().send_keys("Workshop Notes").await.unwrap();
-    b.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
-    b.wait().for_element(Locator::Id("registered")).await.unwrap();
-    let client_id = b.find(Locator::Id("client-id")).await.unwrap().text().await.unwrap();
-    assert!(client_id.starts_with("workshop-notes-"), "{client_id}");
-    let dotenv = b.find(Locator::Id("dotenv")).await.unwrap().text().await.unwrap();
-    assert_eq!(dotenv_value(&dotenv, "CLIENT_ID"), client_id);
-    assert_eq!(dotenv_value(&dotenv, "RESOURCE_CLIENT_ID"), format!("{client_id}-at-todo0"));
-    assert_eq!(dotenv_value(&dotenv, "AUTH_SERVER_URL"), lab.authz());
-    browser.screenshot("admin-registered").await;
+    let (client_id, dotenv) = register_through_the_admin_pages(&lab, &browser).await;
 
     // Its credentials work for the real flow.
     let secret = dotenv_value(&dotenv, "CLIENT_SECRET");
@@ -105,4 +80,38 @@ async fn register_revoke_and_break_it_through_the_admin_pages_in_chromium() {
     assert!(audit.contains("invalid_target") && audit.contains(&client_id), "{audit}");
     browser.screenshot("admin-audit").await;
     browser.close().await;
+}
+
+/// Signs in to the admin pages (a wrong token first, then the banner's link) and registers a
+/// requestor; its client id and `.env`.
+pub async fn register_through_the_admin_pages(lab: &TestLab, browser: &Browser) -> (String, String) {
+    let b = &browser.client;
+    let console = lab.console().to_owned();
+    // Without the token: the sign-in page, which refuses a wrong token.
+    b.goto(&format!("{console}/admin")).await.unwrap();
+    assert!(b.current_url().await.unwrap().path().starts_with("/admin/login"));
+    b.find(Locator::Id("token")).await.unwrap().send_keys("not-the-token").await.unwrap();
+    b.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Css("p.msg.bad")).await.unwrap();
+    assert!(browser.text().await.contains("That is not the admin token"));
+
+    // The banner's link signs the browser in.
+    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token)).await.unwrap();
+    b.wait().for_element(Locator::Id("connections")).await.unwrap();
+    assert_eq!(b.title().await.unwrap(), "IT admin · XAA Lab");
+
+    // Register a requestor.
+    b.find(Locator::Id("register-link")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("register")).await.unwrap();
+    b.find(Locator::Id("name")).await.unwrap().send_keys("Workshop Notes").await.unwrap();
+    b.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("registered")).await.unwrap();
+    let client_id = b.find(Locator::Id("client-id")).await.unwrap().text().await.unwrap();
+    assert!(client_id.starts_with("workshop-notes-"), "{client_id}");
+    let dotenv = b.find(Locator::Id("dotenv")).await.unwrap().text().await.unwrap();
+    assert_eq!(dotenv_value(&dotenv, "CLIENT_ID"), client_id);
+    assert_eq!(dotenv_value(&dotenv, "RESOURCE_CLIENT_ID"), format!("{client_id}-at-todo0"));
+    assert_eq!(dotenv_value(&dotenv, "AUTH_SERVER_URL"), lab.authz());
+    browser.screenshot("admin-registered").await;
+    (client_id, dotenv)
 }

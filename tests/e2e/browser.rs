@@ -20,6 +20,22 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Self {
+        Self::launch(false).await
+    }
+
+    /// For a lab started with `--tls`: Chromium accepts the lab CA's certificates (as a browser
+    /// that trusts the CA would) and negotiates HTTP/2 through ALPN.
+    pub async fn start_tls() -> Self {
+        Self::launch(true).await
+    }
+
+    /// The protocol the current page was loaded with (`h2`, `http/1.1`).
+    pub async fn protocol(&self) -> String {
+        let js = "return performance.getEntriesByType('navigation')[0].nextHopProtocol";
+        self.client.execute(js, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn launch(accept_lab_ca: bool) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         // Its own process group, so Chromium (its child) goes with it when a test fails.
         let driver = Command::new("chromedriver")
@@ -31,6 +47,7 @@ impl Browser {
             .expect("chromedriver is installed (./scripts/test.sh installs chromium-driver)");
         let profile = std::env::temp_dir().join(format!("xaa-e2e-chrome-{}-{port}", std::process::id()));
         let caps = json!({
+            "acceptInsecureCerts": accept_lab_ca,
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": [
@@ -179,6 +196,12 @@ async fn the_live_trace_receives_a_notes_flow_in_chromium() {
 #[tokio::test]
 async fn a_tampered_id_jag_fails_the_signature_check_in_the_inspector() {
     let lab = TestLab::start().await;
+    let browser = Browser::start().await;
+    the_inspector_refuses_a_tampered_id_jag(&lab, &browser).await;
+    browser.close().await;
+}
+
+pub async fn the_inspector_refuses_a_tampered_id_jag(lab: &TestLab, browser: &Browser) {
     let login = lab.login("alice@acme.example").await;
     let jag = lab.id_jag(&login.id_token).await;
     let (_, claims) = decode(&jag);
@@ -187,7 +210,6 @@ async fn a_tampered_id_jag_fails_the_signature_check_in_the_inspector() {
     let forged = sign(&untrusted_key("idp-2026-01"), "oauth-id-jag+jwt", &claims);
     let tampered = format!("{}.{}", &forged[..forged.rfind('.').unwrap()], &jag[jag.rfind('.').unwrap() + 1..]);
 
-    let browser = Browser::start().await;
     let b = &browser.client;
     b.goto(&format!("{}/inspect", lab.lab.urls.console)).await.unwrap();
     b.find(Locator::Id("token")).await.unwrap().send_keys(&tampered).await.unwrap();
@@ -199,13 +221,17 @@ async fn a_tampered_id_jag_fails_the_signature_check_in_the_inspector() {
     assert!(checks.contains("✗ signature"), "{checks}");
     assert!(browser.text().await.contains("ID-JAG (Identity Assertion JWT Authorization Grant)"));
     browser.screenshot("console-inspector-tampered").await;
-    browser.close().await;
 }
 
 #[tokio::test]
 async fn the_flow_explorer_in_chromium() {
     let lab = TestLab::start().await;
     let browser = Browser::start().await;
+    the_explorer_runs_the_four_steps(&lab, &browser).await;
+    browser.close().await;
+}
+
+pub async fn the_explorer_runs_the_four_steps(lab: &TestLab, browser: &Browser) {
     let b = &browser.client;
     b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "Flow explorer · XAA Lab");
@@ -239,5 +265,4 @@ async fn the_flow_explorer_in_chromium() {
     let response = b.find(Locator::Id("response-4")).await.unwrap().text().await.unwrap();
     assert!(response.contains("\"success\": true"), "{response}");
     browser.screenshot("console-flow-explorer").await;
-    browser.close().await;
 }

@@ -30,7 +30,7 @@ async fn wait_for_url(b: &Client, part: &str) -> String {
 }
 
 /// From the landing page through the IdP's two login pages to `/notes`.
-async fn sign_in(lab: &TestLab, browser: &Browser, email: &str, shots: bool) {
+pub async fn sign_in(lab: &TestLab, browser: &Browser, email: &str, shots: bool) {
     let b = &browser.client;
     b.goto(lab.notes()).await.unwrap();
     assert!(browser.text().await.contains("Your thoughts, organized."));
@@ -140,9 +140,14 @@ async fn a_revoked_connection_is_explained_and_notes_keep_working() {
 async fn log_out_requires_signing_in_again() {
     let lab = TestLab::start().await;
     let browser = Browser::start().await;
-    let b = &browser.client;
     sign_in(&lab, &browser, "frank@acme.example", false).await;
+    log_out(&lab, &browser).await;
+    browser.close().await;
+}
 
+/// From a signed-in `/notes` page: log out, then `/notes` asks the IdP for a login again.
+pub async fn log_out(lab: &TestLab, browser: &Browser) {
+    let b = &browser.client;
     // 4. Log out: locally and at the IdP, back to the landing page; /notes then needs a login.
     click(b, "form[action='/auth/logout'] button").await;
     let landing = format!("{}/", lab.notes());
@@ -156,5 +161,4 @@ async fn log_out_requires_signing_in_again() {
     b.goto(&format!("{}/notes", lab.notes())).await.unwrap();
     b.wait().for_element(Locator::Id("email")).await.unwrap();
     assert!(b.current_url().await.unwrap().as_str().starts_with(lab.idp()), "the IdP asks for a login again");
-    browser.close().await;
 }

@@ -69,6 +69,10 @@ pub struct LabConfig {
     pub reveal_secrets: bool,
     /// How many requests the trace keeps (oldest dropped first); 0 turns recording off.
     pub trace_capacity: usize,
+    /// About how many bytes the trace keeps at most (oldest requests dropped first).
+    pub trace_budget: usize,
+    /// Connections each component takes at once, and how long they may idle.
+    pub connections: crate::ConnectionLimits,
     /// Token lifetimes: the IdP's (ID token, ID-JAG, code, session) and the access token's.
     pub lifetimes: LabLifetimes,
     /// Changes applied to the fixtures once they are loaded (tests).
@@ -94,6 +98,8 @@ impl Default for LabConfig {
             keys_dir: None,
             reveal_secrets: false,
             trace_capacity: 2000,
+            trace_budget: xaa_core::trace::bounds::DEFAULT_BUDGET,
+            connections: crate::ConnectionLimits::default(),
             lifetimes: LabLifetimes::default(),
             fixture_edits: Vec::new(),
             clock: Arc::new(SystemClock::new()),

@@ -14,6 +14,7 @@
 
 mod admin;
 mod config;
+mod connections;
 mod console;
 mod env_file;
 mod fixtures;
@@ -26,6 +27,7 @@ pub mod testing;
 pub mod tls;
 
 pub use config::{DETERMINISTIC_EPOCH, LabConfig, LabLifetimes, Ports, Storage, Urls};
+pub use connections::ConnectionLimits;
 pub use env_file::EnvFile;
 pub use fixtures::{ClientRole, FixtureEdit, Fixtures, LabKeys, Requestor};
 pub use start::{Lab, LabHandle, StartError};

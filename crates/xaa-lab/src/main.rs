@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use xaa_lab::{ClientRole, EnvFile, Fixtures, Lab, LabConfig, LabHandle, Ports, Storage, Urls};
+use xaa_lab::{ClientRole, ConnectionLimits, EnvFile, Fixtures, Lab, LabConfig, LabHandle, Ports, Storage, Urls};
 
 /// The XAA lab: a mock IdP, resource authorization server and todo API on localhost.
 #[derive(Parser, Debug)]
@@ -133,9 +133,31 @@ struct RunArgs {
     /// How many requests the console's live trace keeps (0 turns recording off).
     #[arg(long, global = true, value_name = "N", default_value_t = 2000)]
     trace_capacity: usize,
+    /// How much memory the live trace may use, in MiB (oldest requests dropped first; every value
+    /// is cut to 300 characters and a request keeps at most 40 parameters).
+    #[arg(long, global = true, value_name = "MIB", default_value_t = 4)]
+    trace_budget_mb: usize,
+    /// Open connections each component takes at once; past it new ones are closed (default: a
+    /// fifth of the open-files limit less a reserve, between 32 and 1024).
+    #[arg(long, global = true, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Seconds a connection may idle (no byte either way) before it is closed; an HTTP/1 request
+    /// head must also arrive within this time, or 15 s if that is shorter.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    idle_timeout: u64,
 }
 
 impl RunArgs {
+    fn connection_limits(&self) -> ConnectionLimits {
+        let defaults = ConnectionLimits::default();
+        let idle = std::time::Duration::from_secs(self.idle_timeout.max(1));
+        ConnectionLimits {
+            per_listener: self.max_connections.unwrap_or(defaults.per_listener).max(1),
+            header_read_timeout: defaults.header_read_timeout.min(idle),
+            idle_timeout: idle,
+        }
+    }
+
     fn config(&self) -> LabConfig {
         let config = LabConfig {
             ports: if self.ephemeral_ports { Ports::EPHEMERAL } else { Ports::DEFAULT },
@@ -147,6 +169,8 @@ impl RunArgs {
             keys_dir: self.keys.clone(),
             reveal_secrets: self.reveal_secrets,
             trace_capacity: self.trace_capacity,
+            trace_budget: self.trace_budget_mb.saturating_mul(1024 * 1024),
+            connections: self.connection_limits(),
             admin_token: self.admin_token.clone(),
             bind: self.bind,
             console_bind: self.console_bind,

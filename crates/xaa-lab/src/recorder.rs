@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use xaa_core::clock::SharedClock;
+use xaa_core::trace::bounds::bounded_params;
 use xaa_core::trace::{Exchange, Trace, TraceEvent, body_params, collect_checks};
 
 /// Bodies larger than this are refused before any component sees them (each accepts less).
@@ -33,7 +34,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
     let method = req.method().to_string();
     let target = format!("{}{}", rec.host, req.uri().path());
     let mut params: Vec<(String, String)> =
-        req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+        req.uri().query().map(|q| bounded_params(form_urlencoded::parse(q.as_bytes()))).unwrap_or_default();
     if let Some(auth) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         params.push(("authorization".into(), auth.to_owned()));
     }
@@ -43,10 +44,16 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BUFFER).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
+    let from_query = params.len();
     params.extend(body_params(&content_type, &bytes));
     let req = Request::from_parts(parts, Body::from(bytes));
     let (resp, checks) = collect_checks(next.run(req)).await;
     let status = resp.status().as_u16();
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // The component refused the body for its size: the trace keeps none of it either.
+        params.truncate(from_query);
+        params.push(("body".into(), "not kept: refused for its size".into()));
+    }
     let (resp, json) = if content_type_of(&resp).starts_with("application/json") {
         let (parts, body) = resp.into_parts();
         match axum::body::to_bytes(body, MAX_BUFFER).await {

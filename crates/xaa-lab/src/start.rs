@@ -9,7 +9,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Request;
 use axum_server::Handle;
+use axum_server::accept::DefaultAcceptor;
 use axum_server::tls_openssl::{OpenSSLAcceptor, OpenSSLConfig};
+use hyper_util::rt::TokioTimer;
+
+use crate::connections::{ConnectionLimits, Guarded};
 use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -116,7 +120,7 @@ impl Lab {
             notes: port(&notes_l),
         };
         let urls = Urls::new(config.tls, ports);
-        let trace = Arc::new(Trace::new(config.trace_capacity, config.reveal_secrets));
+        let trace = Arc::new(Trace::new(config.trace_capacity, config.reveal_secrets).with_budget(config.trace_budget));
 
         let tls_material = if config.tls { Some(tls::load_or_create(&config.tls_dir())?) } else { None };
         let mut fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
@@ -243,6 +247,7 @@ impl Lab {
             ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
             users: fixtures.users.clone(),
             trace: trace.clone(),
+            trace_rows: Default::default(),
             as_keys: as_state.public_keys().clone(),
             admin,
             admin_token: admin_token.clone(),
@@ -310,7 +315,7 @@ impl Lab {
                 Some(r) => router.layer(axum::middleware::from_fn_with_state(r, crate::recorder::record)),
                 None => router,
             };
-            handle.serve(service, listener, router, tls_config.clone())?;
+            handle.serve(service, listener, router, tls_config.clone(), &config.connections)?;
         }
         Ok(handle)
     }
@@ -323,6 +328,7 @@ impl LabHandle {
         listener: TcpListener,
         router: Router,
         tls: Option<OpenSSLConfig>,
+        limits: &ConnectionLimits,
     ) -> Result<(), StartError> {
         let router = router.layer(
             TraceLayer::new_for_http()
@@ -339,21 +345,29 @@ impl LabHandle {
         if let Ok(addr) = listener.local_addr() {
             self.addrs.push((service, addr));
         }
-        let server = axum_server::from_tcp(listener)
+        let mut server = axum_server::from_tcp(listener)
             .map_err(|e| StartError::Other(format!("{service}: {e}")))?
-            .handle(handle.clone());
+            .handle(handle.clone())
+            .first_request_timeout(limits.header_read_timeout);
+        server.http_builder().http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
         let app = router.into_make_service();
         let task = match tls {
-            Some(cfg) => tokio::spawn(async move {
-                if let Err(e) = server.acceptor(OpenSSLAcceptor::new(cfg)).serve(app).await {
-                    tracing::error!(service, error = %e, "server stopped");
-                }
-            }),
-            None => tokio::spawn(async move {
-                if let Err(e) = server.serve(app).await {
-                    tracing::error!(service, error = %e, "server stopped");
-                }
-            }),
+            Some(cfg) => {
+                let acceptor = Guarded::new(OpenSSLAcceptor::new(cfg), limits, service);
+                tokio::spawn(async move {
+                    if let Err(e) = server.acceptor(acceptor).serve(app).await {
+                        tracing::error!(service, error = %e, "server stopped");
+                    }
+                })
+            }
+            None => {
+                let acceptor = Guarded::new(DefaultAcceptor, limits, service);
+                tokio::spawn(async move {
+                    if let Err(e) = server.acceptor(acceptor).serve(app).await {
+                        tracing::error!(service, error = %e, "server stopped");
+                    }
+                })
+            }
         };
         self.handles.push((service, handle));
         self.tasks.push(task);

@@ -2,8 +2,9 @@
 //! decoded token claims and the checks the receiving server ran, grouped into flows (login →
 //! exchange → jwt-bearer → API) by client, subject and ID-JAG `jti`.
 //!
-//! Bounded (oldest events dropped first) and secret-free: token and secret values are masked
-//! before an event is stored, unless the lab runs with `reveal_secrets`.
+//! Bounded in events and in bytes (oldest events dropped first; every value, parameter list and
+//! JSON answer cut to the lengths in [`bounds`]) and secret-free: token and secret values are
+//! masked before an event is stored, unless the lab runs with `reveal_secrets`.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -19,8 +20,10 @@ use crate::jose::UnverifiedJwt;
 use crate::secret::mask;
 use crate::validation::{Check, CheckLog};
 
+pub mod bounds;
 mod flows;
 
+use bounds::{MAX_KEY, MAX_REVEALED, MAX_TOKENS, MAX_VALUE, bounded_params, cut, event_bytes, shrink_json, shrink_map};
 use flows::{assign_flow, request_client, step_of};
 
 tokio::task_local! {
@@ -59,9 +62,6 @@ pub const SECRET_NAMES: &[&str] = &[
     "token",
     "authorization",
 ];
-
-/// Longest parameter value kept in full (a note body can be hundreds of KB).
-const MAX_SHOWN: usize = 300;
 
 /// Whether the component received or sent the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -152,7 +152,10 @@ pub struct Exchange {
 }
 
 struct Inner {
-    events: VecDeque<Arc<TraceEvent>>,
+    /// The kept events with their estimated sizes.
+    events: VecDeque<(Arc<TraceEvent>, usize)>,
+    /// The sum of the kept events' sizes.
+    bytes: usize,
     next_flow: u64,
     /// (client or resource client, subject) → flow.
     by_party: HashMap<(String, String), u64>,
@@ -187,6 +190,7 @@ impl Inner {
 /// The trace of one lab.
 pub struct Trace {
     capacity: usize,
+    budget: usize,
     reveal: bool,
     next_id: AtomicU64,
     inner: Mutex<Inner>,
@@ -195,20 +199,27 @@ pub struct Trace {
 
 impl std::fmt::Debug for Trace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Trace").field("capacity", &self.capacity).field("reveal", &self.reveal).finish_non_exhaustive()
+        f.debug_struct("Trace")
+            .field("capacity", &self.capacity)
+            .field("budget", &self.budget)
+            .field("reveal", &self.reveal)
+            .finish_non_exhaustive()
     }
 }
 
 impl Trace {
-    /// A trace keeping the last `capacity` events; `reveal` stores secrets unmasked.
+    /// A trace keeping the last `capacity` events within [`bounds::DEFAULT_BUDGET`] bytes;
+    /// `reveal` stores secrets unmasked.
     pub fn new(capacity: usize, reveal: bool) -> Self {
         let (tx, _) = broadcast::channel(256);
         Self {
             capacity: capacity.max(1),
+            budget: bounds::DEFAULT_BUDGET,
             reveal,
             next_id: AtomicU64::new(1),
             inner: Mutex::new(Inner {
                 events: VecDeque::new(),
+                bytes: 0,
                 next_flow: 1,
                 by_party: HashMap::new(),
                 by_jti: HashMap::new(),
@@ -219,37 +230,48 @@ impl Trace {
         }
     }
 
-    /// Records an exchange: masks it, decodes its tokens, assigns its flow, keeps it, streams it.
+    /// The same trace keeping about `bytes` bytes of events at most (at least the newest event).
+    pub fn with_budget(mut self, bytes: usize) -> Self {
+        self.budget = bytes;
+        self
+    }
+
+    /// Records an exchange: bounds and masks it, decodes its tokens, assigns its flow, keeps it
+    /// (dropping the oldest events past the count or the byte budget), streams it.
     pub fn record(&self, ex: Exchange) -> Arc<TraceEvent> {
         let tokens = find_tokens(&ex.request, ex.response.as_ref());
         let step = step_of(&ex);
-        let client = request_client(&ex.request);
+        let client = request_client(&ex.request).map(|c| cut(&c, MAX_VALUE));
         let mut event = TraceEvent {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             flow: 0,
             at: ex.at,
             service: ex.service,
             direction: if ex.sent { Direction::Sent } else { Direction::Received },
-            method: ex.method,
-            target: ex.target,
-            step,
-            request: ex.request.into_iter().map(|(k, v)| self.masked_pair(k, v)).collect(),
+            method: cut(&ex.method, MAX_KEY),
+            target: cut(&ex.target, MAX_VALUE),
+            step: cut(&step, MAX_KEY),
+            request: bounded_params(ex.request).into_iter().map(|(k, v)| self.masked_pair(k, v)).collect(),
             status: ex.status,
             response: ex.response.map(|v| self.masked_json(v)),
             tokens,
-            checks: ex.checks,
+            checks: ex.checks.into_iter().map(|c| Check { detail: cut(&c.detail, MAX_VALUE), ..c }).collect(),
             client_id: None,
             subject: None,
             duration_ms: ex.duration_ms,
-            request_id: ex.request_id,
+            request_id: ex.request_id.map(|r| cut(&r, MAX_KEY)),
         };
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.forget_old_links(self.capacity);
         assign_flow(&mut inner, &mut event, client);
         let event = Arc::new(event);
-        inner.events.push_back(Arc::clone(&event));
-        while inner.events.len() > self.capacity {
-            inner.events.pop_front();
+        let size = event_bytes(&event);
+        inner.events.push_back((Arc::clone(&event), size));
+        inner.bytes += size;
+        while inner.events.len() > self.capacity || (inner.bytes > self.budget && inner.events.len() > 1) {
+            if let Some((_, dropped)) = inner.events.pop_front() {
+                inner.bytes -= dropped;
+            }
         }
         drop(inner);
         if self.tx.receiver_count() > 0 {
@@ -261,13 +283,18 @@ impl Trace {
     /// The kept events, oldest first, that match `filter`.
     pub fn events(&self, filter: &TraceFilter) -> Vec<TraceEvent> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.events.iter().filter(|e| filter.matches(e)).map(|e| TraceEvent::clone(e)).collect()
+        inner.events.iter().filter(|(e, _)| filter.matches(e)).map(|(e, _)| TraceEvent::clone(e)).collect()
     }
 
     /// The event a component recorded for the request carrying `x-lab-request-id: request_id`.
     pub fn find_request(&self, request_id: &str) -> Option<TraceEvent> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.events.iter().rev().find(|e| e.request_id.as_deref() == Some(request_id)).map(|e| TraceEvent::clone(e))
+        inner
+            .events
+            .iter()
+            .rev()
+            .find(|(e, _)| e.request_id.as_deref() == Some(request_id))
+            .map(|(e, _)| TraceEvent::clone(e))
     }
 
     /// `value` as the trace would store parameter `name`: masked when it is a secret.
@@ -285,51 +312,61 @@ impl Trace {
         self.reveal
     }
 
-    fn masked_pair(&self, k: String, v: String) -> (String, String) {
-        if !self.reveal && is_secret(&k) {
-            let shown = match v.split_once(' ') {
-                Some((scheme, rest)) if k.eq_ignore_ascii_case("authorization") => format!("{scheme} {}", mask(rest)),
-                _ => mask(&v),
-            };
-            (k, shown)
-        } else if v.chars().count() > MAX_SHOWN {
-            let shown: String = v.chars().take(MAX_SHOWN).collect();
-            let n = v.chars().count();
-            (k, format!("{shown}… ({n} chars)"))
-        } else {
-            (k, v)
-        }
+    /// The bytes the kept events take, by the estimate the budget counts.
+    pub fn kept_bytes(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).bytes
     }
 
-    /// A JSON answer as the trace stores it: secret members masked (unless revealing).
-    pub fn masked_json(&self, v: Value) -> Value {
+    fn masked_pair(&self, k: String, v: String) -> (String, String) {
+        let k = cut(&k, MAX_KEY);
+        if !is_secret(&k) {
+            return (k, cut(&v, MAX_VALUE));
+        }
         if self.reveal {
-            return v;
+            return (k, cut(&v, MAX_REVEALED));
         }
-        match v {
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| match v {
-                        Value::String(s) if is_secret(&k) => (k, Value::String(mask(&s))),
-                        other => (k, other),
-                    })
-                    .collect(),
-            ),
-            other => other,
+        let shown = match v.split_once(' ') {
+            Some((scheme, rest)) if k.eq_ignore_ascii_case("authorization") => {
+                format!("{} {}", cut(scheme, MAX_KEY), mask(rest))
+            }
+            _ => mask(&v),
+        };
+        (k, shown)
+    }
+
+    /// A JSON answer as the trace stores it: secret members masked (unless revealing), everything
+    /// bounded as [`bounds`] says.
+    pub fn masked_json(&self, v: Value) -> Value {
+        let Value::Object(map) = v else { return shrink_json(v, 0) };
+        let (secrets, rest): (Map<String, Value>, Map<String, Value>) =
+            map.into_iter().partition(|(k, v)| v.is_string() && is_secret(k));
+        let mut out = shrink_map(rest, 0);
+        for (k, v) in secrets {
+            let s = v.as_str().unwrap_or_default();
+            out.insert(k, Value::String(if self.reveal { cut(s, MAX_REVEALED) } else { mask(s) }));
         }
+        Value::Object(out)
     }
 }
 
 /// The parameters of a request body: form fields, or the top-level members of a JSON object
-/// (non-string values as JSON text). Other bodies give none.
+/// (non-string values as JSON text). Other bodies give none. At most [`bounds::MAX_PARAMS`]
+/// (and an entry counting the rest).
 pub fn body_params(content_type: &str, body: &[u8]) -> Vec<(String, String)> {
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        return form_urlencoded::parse(body).into_owned().collect();
+        return bounded_params(form_urlencoded::parse(body));
+    }
+    if !content_type.starts_with("application/json") {
+        return Vec::new();
     }
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) if content_type.starts_with("application/json") => {
-            map.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect()
-        }
+        Ok(Value::Object(map)) => bounded_params(map.into_iter().map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s,
+                other => cut(&other.to_string(), MAX_VALUE),
+            };
+            (k, text)
+        })),
         _ => Vec::new(),
     }
 }
@@ -360,16 +397,24 @@ pub fn is_secret(name: &str) -> bool {
     SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
-/// JWTs among the request parameters and response members.
+/// JWTs among the request parameters and response members (at most [`MAX_TOKENS`], their
+/// claims bounded like JSON answers).
 fn find_tokens(request: &[(String, String)], response: Option<&Value>) -> Vec<SeenToken> {
     let mut out = Vec::new();
     let mut consider = |field: &str, value: &str| {
         let value = value.strip_prefix("Bearer ").unwrap_or(value);
+        if out.len() >= MAX_TOKENS || value.len() > MAX_REVEALED * 4 {
+            return;
+        }
         if let Ok(jwt) = UnverifiedJwt::parse(value) {
-            let header = serde_json::json!({
-                "alg": jwt.header().alg, "typ": jwt.header().typ, "kid": jwt.header().kid,
-            });
-            out.push(SeenToken { field: field.to_owned(), header, claims: jwt.unverified_claims().clone() });
+            let header = shrink_json(
+                serde_json::json!({
+                    "alg": jwt.header().alg, "typ": jwt.header().typ, "kid": jwt.header().kid,
+                }),
+                0,
+            );
+            let claims = shrink_map(jwt.unverified_claims().clone(), 0);
+            out.push(SeenToken { field: cut(field, MAX_KEY), header, claims });
         }
     };
     for (k, v) in request {

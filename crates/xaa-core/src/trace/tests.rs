@@ -62,3 +62,37 @@ fn linking_maps_stay_bounded() {
     assert!(inner.pending_login.len() <= 64, "{}", inner.pending_login.len());
     assert_eq!(inner.events.len(), 4);
 }
+
+#[test]
+fn the_byte_budget_bounds_the_trace_whatever_the_requests_carry() {
+    let trace = Trace::new(10_000, false).with_budget(256 * 1024);
+    // 2 MiB bodies of tiny fields, huge keys and values, deep JSON answers: what made 20 requests
+    // cost 1.6 GB before the trace had a byte budget.
+    let body = format!("{}={}&", "k".repeat(100_000), "v".repeat(100_000)).repeat(10) + &"a=1&".repeat(100_000);
+    let answer: Value =
+        (0..5000).map(|i| (format!("m{i}"), Value::from("x".repeat(1000)))).collect::<Map<_, _>>().into();
+    for _ in 0..20 {
+        let mut e = ex("localhost:1/token", &[]);
+        e.request = body_params("application/x-www-form-urlencoded", body.as_bytes());
+        e.response = Some(answer.clone());
+        let kept = trace.record(e);
+        assert!(kept.request.len() <= bounds::MAX_PARAMS + 1);
+        assert!(kept.request.iter().all(|(k, v)| k.chars().count() <= 80 && v.chars().count() <= 320), "cut");
+        assert!(serde_json::to_string(&*kept).unwrap().len() < 64 * 1024, "one event stays small");
+    }
+    assert!(trace.kept_bytes() <= 256 * 1024, "{}", trace.kept_bytes());
+    let kept = trace.events(&TraceFilter::default());
+    assert!(kept.len() > 1 && kept.len() < 20, "the oldest went first: {}", kept.len());
+    assert_eq!(kept.last().unwrap().id, 20, "the newest is always kept");
+}
+
+#[test]
+fn revealed_secrets_are_kept_whole_up_to_a_jwt_size() {
+    let token = "e".repeat(2000);
+    let revealing = Trace::new(10, true);
+    let e = revealing.record(ex("localhost:1/token", &[("assertion", &token)]));
+    assert_eq!(e.request[0].1, token, "a revealed token is shown whole, not cut at 300 characters");
+    let masking = Trace::new(10, false);
+    let e = masking.record(ex("localhost:1/token", &[("assertion", &token)]));
+    assert_eq!(e.request[0].1, format!("eeeeee…eeee (2000 chars)"));
+}

@@ -44,6 +44,8 @@ pub(crate) struct ConsoleState {
     pub(crate) ca_cert: Option<PathBuf>,
     pub(crate) users: Vec<User>,
     pub(crate) trace: Arc<xaa_core::trace::Trace>,
+    /// Trace rows rendered for the live pages.
+    pub(crate) trace_rows: trace::RowCache,
     pub(crate) as_keys: KeySet,
     pub(crate) admin: crate::admin::Admin,
     pub(crate) admin_token: String,

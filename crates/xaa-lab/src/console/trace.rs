@@ -1,7 +1,9 @@
 //! The live trace pages: flows of recorded requests, streamed with server-sent events.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,24 +13,40 @@ use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
-use xaa_core::trace::TraceFilter;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use xaa_core::trace::{Direction, TraceEvent, TraceFilter};
 
 use super::ConsoleState;
-use super::view::{FlowView, flows, mermaid};
+use super::view::{EventView, FlowView, flows, mermaid};
+
+/// Flows shown per trace page (older ones page through `?before=`).
+const FLOWS_PER_PAGE: usize = 20;
+/// Requests shown per flow on the trace page (the flow's own page shows them all).
+const EVENTS_PER_FLOW: usize = 25;
+/// Rows sent to a trace page per batch; past that the page is told how many it missed.
+const ROWS_PER_BATCH: usize = 40;
+/// How often a trace page gets its batch of new rows.
+const BATCH_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Deserialize, Default)]
 pub(crate) struct FilterQuery {
     client: Option<String>,
     user: Option<String>,
-    fragment: Option<String>,
+    /// Show the flows older than this flow id (paging).
+    before: Option<u64>,
+    /// `html`: the trace page's stream of rendered rows, in batches.
+    view: Option<String>,
 }
 
 impl FilterQuery {
     fn filter(&self) -> TraceFilter {
-        let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         TraceFilter { client: some(&self.client), subject: some(&self.user), flow: None }
     }
+}
+
+fn some(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 #[derive(Template, WebTemplate)]
@@ -39,21 +57,40 @@ struct TracePage {
     user: String,
     clients: Vec<String>,
     masked: bool,
+    /// Paging: the flow id to pass as `before` for older flows, if there are any.
+    older: Option<u64>,
+    /// Whether this is an older page (no live updates).
+    paged: bool,
+    events_per_flow: usize,
+    flows_per_page: usize,
 }
 
-/// Just the flows, for the page's live refresh.
-#[derive(Template, WebTemplate)]
-#[template(path = "trace_flows.html")]
-struct TraceFlows {
-    flows: Vec<FlowView>,
+/// One request's row, as the page and its live updates show it.
+#[derive(Template)]
+#[template(path = "trace_event.html")]
+struct EventRow<'a> {
+    e: &'a EventView,
+}
+
+/// A flow's section with its heading and no rows yet (a live update's new flow).
+#[derive(Template)]
+#[template(path = "trace_flow_head.html")]
+struct FlowHead<'a> {
+    f: &'a FlowView,
 }
 
 pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, Query(q): Query<FilterQuery>) -> Response {
-    let flows = flows(&st.trace.events(&q.filter()));
-    if q.fragment.is_some() {
-        return TraceFlows { flows }.into_response();
-    }
     let all = st.trace.events(&TraceFilter::default());
+    let filter = q.filter();
+    let matching: Vec<TraceEvent> = all.iter().filter(|e| filter.matches(e)).cloned().collect();
+    let mut flows: Vec<FlowView> = flows(&matching).into_iter().filter(|f| q.before.is_none_or(|b| f.id < b)).collect();
+    let older = (flows.len() > FLOWS_PER_PAGE).then(|| flows[FLOWS_PER_PAGE - 1].id);
+    flows.truncate(FLOWS_PER_PAGE);
+    for f in &mut flows {
+        let extra = f.events.len().saturating_sub(EVENTS_PER_FLOW);
+        f.events.drain(..extra);
+        f.earlier = extra;
+    }
     let mut clients: Vec<String> = all.iter().filter_map(|e| e.client_id.clone()).collect();
     clients.sort();
     clients.dedup();
@@ -63,33 +100,121 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, Query(q): Query<Fi
         user: q.user.clone().unwrap_or_default(),
         clients,
         masked: !st.trace.reveals_secrets(),
+        older,
+        paged: q.before.is_some(),
+        events_per_flow: EVENTS_PER_FLOW,
+        flows_per_page: FLOWS_PER_PAGE,
     }
     .into_response()
 }
 
-/// Server-sent events: one `event: request` per recorded request that passes the filter.
+/// Server-sent events. By default one `event: request` (the event as JSON) per recorded request
+/// that passes the filter. With `view=html` (the trace page): every 250 ms at most one
+/// `event: rows` with the new requests rendered, `{"rows":[{"flow","id","head","html"}],
+/// "missed":N}`, so an open page never refetches the trace and a busy lab costs each page a
+/// bounded amount of work.
 pub(crate) async fn events(
     State(st): State<Arc<ConsoleState>>,
     Query(q): Query<FilterQuery>,
 ) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
     let filter = q.filter();
-    let mut rx = st.trace.subscribe();
-    let stream = async_stream(move |tx| async move {
+    let rx = st.trace.subscribe();
+    let stream = if q.view.as_deref() == Some("html") {
+        let st = Arc::clone(&st);
+        async_stream(move |tx| html_rows(st, rx, filter, tx))
+    } else {
+        async_stream(move |tx| json_events(rx, filter, tx))
+    };
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+type Events = tokio::sync::mpsc::Sender<Result<Event, Infallible>>;
+
+async fn json_events(mut rx: broadcast::Receiver<Arc<TraceEvent>>, filter: TraceFilter, tx: Events) {
+    loop {
+        match rx.recv().await {
+            Ok(e) if filter.matches(&e) => {
+                let data = serde_json::to_string(&*e).unwrap_or_default();
+                if tx.send(Ok(Event::default().event("request").data(data))).await.is_err() {
+                    break;
+                }
+            }
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => break,
+        }
+    }
+}
+
+async fn html_rows(
+    st: Arc<ConsoleState>,
+    mut rx: broadcast::Receiver<Arc<TraceEvent>>,
+    filter: TraceFilter,
+    tx: Events,
+) {
+    let mut tick = tokio::time::interval(BATCH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let mut fresh: VecDeque<Arc<TraceEvent>> = VecDeque::new();
+        let mut missed = 0usize;
         loop {
-            match rx.recv().await {
-                Ok(e) if filter.matches(&e) => {
-                    let data = serde_json::to_string(&*e).unwrap_or_default();
-                    if tx.send(Ok(Event::default().event("request").data(data))).await.is_err() {
-                        break;
+            match rx.try_recv() {
+                Ok(e) if filter.matches(&e) && e.direction == Direction::Received => {
+                    fresh.push_back(e);
+                    if fresh.len() > ROWS_PER_BATCH {
+                        fresh.pop_front();
+                        missed += 1;
                     }
                 }
                 Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(_) => break,
+                Err(broadcast::error::TryRecvError::Lagged(n)) => missed += usize::try_from(n).unwrap_or(usize::MAX),
+                Err(broadcast::error::TryRecvError::Empty) => break,
+                Err(broadcast::error::TryRecvError::Closed) => return,
             }
         }
-    });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+        if tx.is_closed() {
+            return;
+        }
+        if fresh.is_empty() && missed == 0 {
+            continue;
+        }
+        let rows: Vec<Arc<str>> = fresh.iter().map(|e| st.trace_rows.row(e)).collect();
+        let data = format!("{{\"rows\":[{}],\"missed\":{missed}}}", rows.join(","));
+        if tx.send(Ok(Event::default().event("rows").data(data))).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The rows lately sent to trace pages: every open page gets the same rows, rendered once.
+#[derive(Default)]
+pub(crate) struct RowCache(std::sync::Mutex<VecDeque<(u64, Arc<str>)>>);
+
+impl RowCache {
+    const KEPT: usize = 256;
+
+    fn row(&self, e: &TraceEvent) -> Arc<str> {
+        let cached = |c: &VecDeque<(u64, Arc<str>)>| c.iter().rev().find(|(id, _)| *id == e.id).map(|(_, r)| r.clone());
+        if let Some(row) = cached(&self.0.lock().unwrap_or_else(|p| p.into_inner())) {
+            return row;
+        }
+        let row: Arc<str> = row_json(e).to_string().into();
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        cache.push_back((e.id, row.clone()));
+        if cache.len() > Self::KEPT {
+            cache.pop_front();
+        }
+        row
+    }
+}
+
+/// A new request as the trace page adds it: its flow's heading and its row.
+fn row_json(e: &TraceEvent) -> Value {
+    let view = EventView::from_event(e);
+    let flow = flows(std::slice::from_ref(e)).pop();
+    let head = flow.as_ref().and_then(|f| FlowHead { f }.render().ok()).unwrap_or_default();
+    let html = EventRow { e: &view }.render().unwrap_or_default();
+    json!({ "flow": e.flow, "id": e.id, "head": head, "html": html })
 }
 
 /// A stream fed by a task (the console needs nothing more than this from a stream library).
@@ -128,7 +253,7 @@ pub(crate) async fn export(State(st): State<Arc<ConsoleState>>, Query(q): Query<
 
 fn one_flow(st: &ConsoleState, id: u64) -> Option<(FlowView, Vec<xaa_core::trace::TraceEvent>)> {
     let events = st.trace.events(&TraceFilter { flow: Some(id), ..TraceFilter::default() });
-    let flow = flows(&events).into_iter().next()?;
+    let flow = flows(&events).into_iter().next()?.one_lane_per_app();
     Some((flow, events))
 }
 

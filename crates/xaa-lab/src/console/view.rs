@@ -14,7 +14,11 @@ pub(crate) struct FlowView {
     pub(crate) id: u64,
     pub(crate) client: String,
     pub(crate) subject: String,
+    /// The requestor whose flow it is (none for flow 0 and for a sign-in with no client yet).
+    pub(crate) app: Option<String>,
     pub(crate) events: Vec<EventView>,
+    /// Earlier requests of the flow not shown with it (the trace page shows the last few).
+    pub(crate) earlier: usize,
 }
 
 /// One request, ready to show.
@@ -136,21 +140,24 @@ pub(crate) fn flows(events: &[TraceEvent]) -> Vec<FlowView> {
                 0 => "discovery, keys and pages".into(),
                 _ => evs.iter().find_map(|e| e.subject.clone()).unwrap_or_else(|| "(signing in)".into()),
             },
-            events: evs
-                .iter()
-                .map(|e| {
-                    let mut v = EventView::from_event(e);
-                    // One app, one lane: its resource-AS client id is the same requestor.
-                    if id != 0
-                        && let Some(app) = evs.iter().find_map(|e| e.client_id.clone())
-                    {
-                        v.from = app;
-                    }
-                    v
-                })
-                .collect(),
+            app: if id == 0 { None } else { evs.iter().find_map(|e| e.client_id.clone()) },
+            events: evs.iter().map(|e| EventView::from_event(e)).collect(),
+            earlier: 0,
         })
         .collect()
+}
+
+impl FlowView {
+    /// One app, one lane: the requests an app sent with its resource-AS client id are drawn from
+    /// the same lane as its IdP client (the sequence diagram's view).
+    pub(crate) fn one_lane_per_app(mut self) -> Self {
+        if let Some(app) = self.app.clone() {
+            for e in &mut self.events {
+                e.from.clone_from(&app);
+            }
+        }
+        self
+    }
 }
 
 /// The flow as a Mermaid sequence diagram.
