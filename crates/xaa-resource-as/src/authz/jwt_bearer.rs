@@ -5,7 +5,7 @@
 use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
 use xaa_core::faults::Fault;
-use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, no_store_json};
+use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, TokenRequest, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
@@ -19,9 +19,10 @@ const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1";
 pub(super) async fn grant(
     st: &AsState,
     client: &AsClient,
-    params: &FormParams,
+    req: &TokenRequest,
     checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
+    let params = &req.params;
     let assertion = params.required("assertion")?;
     if st.faults.take(Fault::RefuseNextGrant, &[&client.client_id]).is_some() {
         let f = checks.fail(
@@ -38,6 +39,7 @@ pub(super) async fn grant(
         client_id: &client.client_id,
         now,
         leeway: JWT_LEEWAY,
+        dpop_proof: req.dpop_proof,
     };
     let id_jag = validate_id_jag(assertion, expect, st.idp_keys.as_ref(), checks)
         .await
