@@ -1,6 +1,13 @@
 //! RFC 8707 resource indicators: when two name the same resource (RFC 3986 §6.2.1 simple string
-//! comparison after §6.2.2 syntax-based normalisation), and a request's list without repeats (the
-//! first spelling kept).
+//! comparison after §6.2.2 syntax-based normalisation), a request's list without repeats (the
+//! first spelling kept), and the requestor's check of the `resource` member of a token response
+//! (post-04 candidate C1: it must be a non-empty subset of what was asked for).
+
+use serde_json::Value;
+
+/// The sections behind the requestor's check of a token response's `resource` member.
+pub const RESPONSE_CHECK_SPEC: &str =
+    "draft-ietf-oauth-identity-assertion-authz-grant post-04 candidate C1 (token response resource), RFC 8707 §2";
 
 /// `uri` after RFC 3986 §6.2.2 syntax-based normalisation: scheme and host in lower case,
 /// percent-encodings with upper-case hex digits and unreserved characters decoded (§6.2.2.1,
@@ -67,6 +74,33 @@ pub fn dedup<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
         }
     }
     out
+}
+
+/// The requestor's check of a token response's `resource` member against the resources it asked
+/// for: absent is fine; present, it must be a URI or a non-empty array of URIs, each one of
+/// `asked`. `Ok` says what was found, `Err` what was wrong (the token must then not be used).
+pub fn check_response(response: &Value, asked: &[&str]) -> Result<String, String> {
+    let values: Vec<&str> = match response.get("resource") {
+        None | Some(Value::Null) => {
+            return Ok("the response has no resource member, so there is nothing to compare".to_owned());
+        }
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {
+            a.iter().filter_map(Value::as_str).collect()
+        }
+        Some(other) => {
+            return Err(format!(
+                "the response's resource member is {other}; it must be a URI or a non-empty array of URIs"
+            ));
+        }
+    };
+    let asked_list = if asked.is_empty() { "none".to_owned() } else { asked.join(", ") };
+    if let Some(stray) = values.iter().find(|v| !asked.iter().any(|a| same(a, v))) {
+        return Err(format!(
+            "the response names resource \"{stray}\", which was not asked for (asked for: {asked_list}); the token must not be used"
+        ));
+    }
+    Ok(format!("the response's resource ({}) is among the resources asked for", values.join(", ")))
 }
 
 /// Upper-case hex in every percent-encoding, and unreserved characters decoded (RFC 3986 §2.3).
@@ -150,5 +184,22 @@ mod tests {
     fn dedup_keeps_the_first_spelling_in_order() {
         let asked = ["https://B.example/x", "https://a.example", "https://b.example/x", "https://a.example"];
         assert_eq!(dedup(asked), ["https://B.example/x", "https://a.example"]);
+    }
+
+    #[test]
+    fn a_response_resource_must_be_a_subset_of_what_was_asked() {
+        use serde_json::json;
+        let asked = ["https://todo.lab/api"];
+        assert!(check_response(&json!({}), &asked).is_ok());
+        assert!(check_response(&json!({ "resource": "https://todo.lab/api" }), &asked).is_ok());
+        assert!(check_response(&json!({ "resource": ["HTTPS://todo.lab/api"] }), &asked).is_ok());
+        let stray = check_response(&json!({ "resource": ["https://todo.lab/api", "https://x.example"] }), &asked);
+        assert_eq!(
+            stray.unwrap_err(),
+            "the response names resource \"https://x.example\", which was not asked for (asked for: https://todo.lab/api); the token must not be used"
+        );
+        assert!(check_response(&json!({ "resource": [] }), &asked).unwrap_err().contains("non-empty array"));
+        assert!(check_response(&json!({ "resource": 7 }), &asked).is_err());
+        assert!(check_response(&json!({ "resource": "https://todo.lab/api" }), &[]).is_err());
     }
 }

@@ -135,6 +135,6 @@ pub(super) async fn grant(
         token_type: urn::TOKEN_TYPE_N_A,
         expires_in: lifetime,
         scope: Some(grant.scope.to_string()),
-        resource: claims.resource.clone(),
+        resource: broken.response_resource(&claims),
     }))
 }

@@ -23,11 +23,13 @@ use xaa_core::urn;
 use xaa_core::validation::Check;
 
 mod call;
+mod response_check;
 
 use super::snippets::{SnippetContext, snippets};
 use super::view::TokenView;
 use super::{ConsoleState, csrf_cookie};
 use call::call;
+use response_check::check_resource;
 
 /// The explorer session cookie.
 const EXPLORER_COOKIE: &str = "xaa_console_explorer";
@@ -67,6 +69,8 @@ pub(crate) struct StepRecord {
     status: String,
     tokens: Vec<TokenView>,
     checks: Vec<Check>,
+    /// The explorer's own checks of the answer, as a requestor must run them.
+    client_checks: Vec<Check>,
     snippets: Vec<(&'static str, String)>,
 }
 
@@ -246,6 +250,7 @@ pub(crate) async fn callback(
             status: "refused".into(),
             tokens: vec![],
             checks: vec![],
+            client_checks: vec![],
             snippets: snippets(1, &st.snippet_context("")),
         });
         return (save(&st, jar, c), back(1)).into_response();
@@ -294,7 +299,8 @@ pub(crate) async fn step(
                 ("client_id", ex.client_id.clone()),
                 ("client_secret", ex.client_secret.expose().to_owned()),
             ];
-            let (record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
+            let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
+            check_resource(&st, &mut record, body.as_ref());
             c.id_jag = body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[1] = Some(record);
             c.records[2] = None;
@@ -310,7 +316,8 @@ pub(crate) async fn step(
                 ("client_secret", ex.resource_client_secret.expose().to_owned()),
             ];
             let url = format!("{}/token", st.urls.authorization_server);
-            let (record, body) = call(&st, 3, "POST", &url, form, None, None).await;
+            let (mut record, body) = call(&st, 3, "POST", &url, form, None, None).await;
+            check_resource(&st, &mut record, body.as_ref());
             c.access_token =
                 body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[2] = Some(record);
