@@ -3,8 +3,7 @@
 //! masked unless revealed), the decoded tokens with every claim explained, the checks the receiving
 //! server ran (from the trace), and copyable code.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -24,17 +23,17 @@ use xaa_core::validation::Check;
 
 mod call;
 mod response_check;
+mod sessions;
 
 use super::snippets::{SnippetContext, snippets};
 use super::view::TokenView;
 use super::{ConsoleState, csrf_cookie};
 use call::call;
 use response_check::check_resource;
+pub(crate) use sessions::Sessions;
 
 /// The explorer session cookie.
 const EXPLORER_COOKIE: &str = "xaa_console_explorer";
-/// Explorer sessions kept at most.
-const MAX_SESSIONS: usize = 1000;
 /// Todo API calls step 4 offers.
 const ENDPOINTS: &[&str] = &["GET /api/todos", "GET /api/todos/stats", "GET /api/todos/incomplete", "POST /api/todos"];
 
@@ -73,10 +72,6 @@ pub(crate) struct StepRecord {
     client_checks: Vec<Check>,
     snippets: Vec<(&'static str, String)>,
 }
-
-/// The explorer sessions of this console.
-#[derive(Debug, Default)]
-pub(crate) struct Sessions(Mutex<HashMap<String, Chain>>);
 
 struct StepView {
     n: usize,
@@ -121,8 +116,7 @@ fn session_id(jar: &CookieJar) -> Option<String> {
 }
 
 fn chain(st: &ConsoleState, jar: &CookieJar) -> Chain {
-    let sessions = st.explorer_sessions.0.lock().unwrap_or_else(|p| p.into_inner());
-    session_id(jar).and_then(|id| sessions.get(&id).cloned()).unwrap_or_default()
+    session_id(jar).and_then(|id| st.explorer_sessions.get(&id)).unwrap_or_default()
 }
 
 fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
@@ -138,12 +132,7 @@ fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
             (jar.add(cookie), id)
         }
     };
-    let mut sessions = st.explorer_sessions.0.lock().unwrap_or_else(|p| p.into_inner());
-    // A workshop has tens of browsers; past this, the oldest chains are simply forgotten.
-    if sessions.len() >= MAX_SESSIONS && !sessions.contains_key(&id) {
-        sessions.clear();
-    }
-    sessions.insert(id, chain);
+    st.explorer_sessions.put(id, chain);
     jar
 }
 
