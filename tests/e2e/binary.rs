@@ -74,6 +74,9 @@ async fn ready_file_banner_and_graceful_stop() {
     assert_eq!(keys, ["idp", "authorization_server", "todo_api", "notes", "console", "ca_cert", "env", "admin_token"]);
     let admin_token = r["admin_token"].as_str().unwrap().to_owned();
     assert!(admin_token.len() >= 32, "the admin token is long enough to guess never");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.join("ready.json")).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the ready file holds the admin token: owner only");
     let env_keys: Vec<&str> = r["env"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected = [
         "IDP_URL",

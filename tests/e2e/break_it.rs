@@ -3,6 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use xaa_core::faults::WRONG_RESOURCE;
 
 use crate::harness::*;
 
@@ -61,6 +62,36 @@ async fn the_as_refuses_the_next_grant_once() {
     let refuse = list["switches"].as_array().unwrap().iter().find(|s| s["name"] == "refuse-next-grant").unwrap();
     assert_eq!(refuse["on"], false, "a one-shot switch turns itself off");
     assert_eq!(present_new_id_jag(&lab).await.status(), 200);
+}
+
+/// The wrong-resource switches change only the `resource` member of a token response (the token
+/// itself is sound), to show why a requestor compares it with what it asked for.
+#[tokio::test]
+async fn wrong_resource_switches_change_only_the_response_member() {
+    let lab = TestLab::start().await;
+    let login = lab.login("alice@acme.example").await;
+    let on = switch_on(&lab, "exchange-wrong-resource", json!({})).await;
+    assert_eq!(on["component"], "IdP");
+    let te: Value = lab.idp_token(&lab.exchange_params(&login.id_token)).await.json().await.unwrap();
+    assert_eq!(te["resource"], WRONG_RESOURCE);
+    let jag = te["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(decode(&jag).1["resource"], lab.api(), "the ID-JAG is unchanged");
+    switch_off(&lab, "exchange-wrong-resource").await;
+
+    let on = switch_on(&lab, "grant-wrong-resource", json!({ "client_id": CLIENT })).await;
+    assert_eq!(on["component"], "resource AS");
+    let at: Value = lab.as_token(&lab.bearer_params(&jag)).await.json().await.unwrap();
+    assert_eq!(at["resource"], WRONG_RESOURCE);
+    assert_eq!(decode(at["access_token"].as_str().unwrap()).1["aud"], lab.api(), "the access token is unchanged");
+    switch_off(&lab, "grant-wrong-resource").await;
+    let te: Value = lab.idp_token(&lab.exchange_params(&login.id_token)).await.json().await.unwrap();
+    let at: Value = lab.as_token(&lab.bearer_params(te["access_token"].as_str().unwrap())).await.json().await.unwrap();
+    assert_eq!((&te["resource"], &at["resource"]), (&json!(lab.api()), &json!(lab.api())), "both off: the truth");
+
+    let audit: Value =
+        lab.admin(Method::GET, "/api/admin/audit?outcome=issued").send().await.unwrap().json().await.unwrap();
+    let reasons: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["reason"].as_str()).collect();
+    assert!(reasons.contains(&"issued broken on purpose by break-it switch exchange-wrong-resource"), "{reasons:?}");
 }
 
 #[tokio::test]

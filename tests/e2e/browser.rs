@@ -223,19 +223,12 @@ pub async fn the_inspector_refuses_a_tampered_id_jag(lab: &TestLab, browser: &Br
     browser.screenshot("console-inspector-tampered").await;
 }
 
-#[tokio::test]
-async fn the_flow_explorer_in_chromium() {
-    let lab = TestLab::start().await;
-    let browser = Browser::start().await;
-    the_explorer_runs_the_four_steps(&lab, &browser).await;
-    browser.close().await;
-}
-
-pub async fn the_explorer_runs_the_four_steps(lab: &TestLab, browser: &Browser) {
+/// Step 1 of the flow explorer in Chromium: `email` signs in on the IdP's real login pages.
+async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
     let b = &browser.client;
     b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "Flow explorer · XAA Lab");
-    b.find(Locator::Id("email")).await.unwrap().send_keys("heidi@acme.example").await.unwrap();
+    b.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
     b.find(Locator::Id("run-1")).await.unwrap().click().await.unwrap();
     // The IdP's real login pages, with the email pre-filled from the explorer.
     b.wait().for_element(Locator::Id("email")).await.unwrap();
@@ -246,14 +239,28 @@ pub async fn the_explorer_runs_the_four_steps(lab: &TestLab, browser: &Browser) 
     b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("status-1")).await.unwrap();
     assert_eq!(b.find(Locator::Id("status-1")).await.unwrap().text().await.unwrap(), "200 OK");
+}
+
+/// Runs explorer step `n` in Chromium; returns its status badge.
+async fn explorer_step(b: &Client, n: usize) -> String {
+    b.find(Locator::Id(&format!("run-{n}"))).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id(&format!("status-{n}"))).await.unwrap();
+    b.find(Locator::Id(&format!("status-{n}"))).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_flow_explorer_in_chromium() {
+    let lab = TestLab::start().await;
+    let browser = Browser::start().await;
+    the_explorer_runs_the_four_steps(&lab, &browser).await;
+    browser.close().await;
+}
+
+pub async fn the_explorer_runs_the_four_steps(lab: &TestLab, browser: &Browser) {
+    let b = &browser.client;
+    explorer_sign_in(lab, browser, "heidi@acme.example").await;
     for n in 2..=4 {
-        b.find(Locator::Id(&format!("run-{n}"))).await.unwrap().click().await.unwrap();
-        b.wait().for_element(Locator::Id(&format!("status-{n}"))).await.unwrap();
-        assert_eq!(
-            b.find(Locator::Id(&format!("status-{n}"))).await.unwrap().text().await.unwrap(),
-            "200 OK",
-            "step {n}"
-        );
+        assert_eq!(explorer_step(b, n).await, "200 OK", "step {n}");
     }
     let request = b.find(Locator::Id("request-2")).await.unwrap().text().await.unwrap();
     assert!(request.contains("subject_token_type=urn:ietf:params:oauth:token-type:id_token"), "{request}");
@@ -265,4 +272,27 @@ pub async fn the_explorer_runs_the_four_steps(lab: &TestLab, browser: &Browser) 
     let response = b.find(Locator::Id("response-4")).await.unwrap().text().await.unwrap();
     assert!(response.contains("\"success\": true"), "{response}");
     browser.screenshot("console-flow-explorer").await;
+}
+
+/// The explorer's own check of a token response, failed: the authorization server's response names
+/// a resource the explorer did not ask for, so the access token is discarded and step 4 is off.
+#[tokio::test]
+async fn the_explorer_shows_its_failed_resource_check_in_chromium() {
+    let lab = TestLab::start().await;
+    lab.break_it(xaa_core::faults::Fault::GrantWrongResource, &[]);
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    explorer_sign_in(&lab, &browser, "ivan@acme.example").await;
+    assert_eq!(explorer_step(b, 2).await, "200 OK");
+    let own = b.find(Locator::Id("client-checks-2")).await.unwrap().text().await.unwrap();
+    assert!(own.starts_with("✓ resource: the response's resource ("), "{own}");
+    assert_eq!(explorer_step(b, 3).await, "200 OK, token discarded: resource not asked for");
+    let own = b.find(Locator::Id("client-checks-3")).await.unwrap().text().await.unwrap();
+    assert!(own.starts_with("✗ resource: the response names resource \"https://api.not-asked-for.example\""), "{own}");
+    assert!(browser.text().await.contains("What the explorer checked (as every requestor must)"));
+    let run4 = b.find(Locator::Id("run-4")).await.unwrap();
+    assert_eq!(run4.attr("disabled").await.unwrap().as_deref(), Some("true"), "no access token to call the API with");
+    b.execute("document.getElementById('client-checks-3').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
+    browser.screenshot("console-flow-explorer-resource-check").await;
+    browser.close().await;
 }

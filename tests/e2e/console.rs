@@ -61,6 +61,7 @@ async fn a_notes_flow_is_traced_as_one_flow_with_checks_and_no_secrets() {
             "iat",
             "jti",
             "sub",
+            "cnf",
             "resource",
             "scope",
             "jti"
@@ -236,6 +237,13 @@ async fn the_flow_explorer_runs_the_four_steps() {
     // Step 3: the authorization server's checks, in order, all passed.
     assert!(page.contains("id=\"checks-3\""));
     assert!(page.contains("✓ <strong>signature</strong>") && !page.contains("✗"));
+    // Steps 2 and 3: the explorer's own check of each token response's resource.
+    for n in [2, 3] {
+        let own =
+            page.split(&format!("id=\"client-checks-{n}\"")).nth(1).expect("the explorer's checks").split("</ol>");
+        let own = own.into_iter().next().unwrap();
+        assert!(own.contains("✓ <strong>resource</strong>: the response&#39;s resource ("), "step {n}: {own}");
+    }
     // Step 4: the todo API's answer.
     assert!(page.contains("&#34;success&#34;: true") || page.contains("\"success\": true"), "the API answered");
     // Code in four languages, with secrets as variables only.
@@ -269,4 +277,32 @@ async fn the_explorer_shows_a_refusal_with_the_failed_check() {
     assert!(page.contains("id=\"status-2\">400 invalid_target"), "the exchange is refused");
     assert!(page.contains("✗ <strong>policy</strong>"));
     assert!(page.contains("id=\"run-3\" disabled"), "no ID-JAG, so step 3 cannot run");
+}
+
+/// The explorer checks the `resource` of each token response as a requestor must: a resource it
+/// did not ask for fails the step and the token is discarded, so the next step cannot run.
+#[tokio::test]
+async fn the_explorer_discards_a_token_for_a_resource_not_asked_for() {
+    use xaa_core::faults::{Fault, WRONG_RESOURCE};
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let failed = format!(
+        "✗ <strong>resource</strong>: the response names resource &#34;{WRONG_RESOURCE}&#34;, which was not asked for (asked for: {}); the token must not be used",
+        lab.api()
+    );
+    lab.break_it(Fault::ExchangeWrongResource, &[]);
+    let page = explore(&lab, &browser, "alice@acme.example").await;
+    assert!(page.contains("id=\"status-2\">200 OK, token discarded: resource not asked for"), "{page}");
+    assert!(page.contains(&failed), "step 2 shows the failed check: {page}");
+    assert!(page.contains("id=\"run-3\" disabled"), "no ID-JAG kept, so step 3 cannot run");
+    lab.mend(Fault::ExchangeWrongResource);
+
+    lab.break_it(Fault::GrantWrongResource, &[]);
+    let page = explore(&lab, &browser, "alice@acme.example").await;
+    assert!(page.contains("id=\"status-2\">200 OK</span>"), "step 2 passes");
+    assert!(page.contains("id=\"status-3\">200 OK, token discarded: resource not asked for"), "{page}");
+    assert!(page.contains(&failed), "step 3 shows the failed check");
+    assert!(page.contains("id=\"run-4\" disabled"), "no access token kept, so step 4 cannot run");
+    let events = lab.lab.trace.events(&xaa_core::trace::TraceFilter::default());
+    assert!(events.iter().all(|e| e.step != "todo API"), "no todo API call was made");
 }

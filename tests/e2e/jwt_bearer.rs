@@ -357,6 +357,104 @@ async fn scope_outside_the_id_jag_does_not_burn_it() {
     assert_eq!(body["scope"], "todos.read");
 }
 
+// ---- sender constraint: cnf (draft-04 §9.8.1.2.2, checklist §5.2 step 15) ----
+
+/// The RFC 7638 thumbprint of the proof key below (RFC 9449 §6.1's example), as a `cnf.jkt`.
+const JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+/// The sections every cnf refusal cites, as the wire carries them.
+const CNF_SPEC: &str = "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.2, RFC 9449 Section 4.3)";
+
+/// A DPoP proof as RFC 9449 §4.2 shapes it, for the AS token endpoint. This lab's AS validates
+/// none, so its signature is fake.
+fn dpop_proof(lab: &TestLab) -> String {
+    let jwk = json!({ "kty": "EC", "crv": "P-256", "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs", "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA" });
+    let header = json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": jwk });
+    let claims =
+        json!({ "jti": "-BwC3ESc6acc2lTc", "htm": "POST", "htu": format!("{}/token", lab.authz()), "iat": lab.now() });
+    forge(header, claims.as_object().unwrap(), FAKE_SIG)
+}
+
+/// Presents `assertion` with the right client, with a `DPoP` header when `proof` is given.
+async fn present(lab: &TestLab, assertion: &str, proof: Option<&str>) -> Response {
+    let mut req = lab.http.post(format!("{}/token", lab.authz())).form(&lab.bearer_params(assertion));
+    if let Some(p) = proof {
+        req = req.header("DPoP", p);
+    }
+    req.send().await.unwrap()
+}
+
+/// The checks the AS reported for the last jwt-bearer request it received, a failed one as
+/// `✗ name`, with the detail of its `cnf` check.
+fn last_grant_checks(lab: &TestLab) -> (Vec<String>, String) {
+    let events = lab.lab.trace.events(&xaa_core::trace::TraceFilter::default());
+    let grant = events.iter().rev().find(|e| e.step == "jwt-bearer" && e.service == "resource-as").unwrap();
+    let names = grant.checks.iter().map(|c| if c.passed { c.name.to_owned() } else { format!("✗ {}", c.name) });
+    let cnf = grant.checks.iter().find(|c| c.name == "cnf").map(|c| c.detail.clone()).unwrap_or_default();
+    (names.collect(), cnf)
+}
+
+/// The AS's checks up to `sub`, all passed, in the checklist's order.
+const UP_TO_SUB: [&str; 13] =
+    ["client", "format", "alg", "typ", "iss", "kid", "signature", "aud", "client_id", "exp", "iat", "jti", "sub"];
+
+#[tokio::test]
+async fn cnf_without_a_dpop_proof_is_invalid_grant() {
+    let lab = TestLab::start().await;
+    let jag = signed(&tweak(&lab, "cnf", Some(json!({ "jkt": JKT }))));
+    let d = assert_oauth_error(present(&lab, &jag, None).await, 400, "invalid_grant").await;
+    assert_eq!(
+        d,
+        format!(
+            "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '{JKT}' but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key {CNF_SPEC}"
+        )
+    );
+    let (names, _) = last_grant_checks(&lab);
+    assert_eq!(names, [&UP_TO_SUB[..], &["✗ cnf"]].concat(), "cnf is checked right after sub (step 15)");
+}
+
+#[tokio::test]
+async fn cnf_with_a_dpop_proof_is_refused_as_unsupported() {
+    let lab = TestLab::start().await;
+    let jag = signed(&tweak(&lab, "cnf", Some(json!({ "jkt": JKT }))));
+    let d = assert_oauth_error(present(&lab, &jag, Some(&dpop_proof(&lab))).await, 400, "invalid_grant").await;
+    assert_eq!(
+        d,
+        format!(
+            "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '{JKT}'; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) {CNF_SPEC}"
+        )
+    );
+    assert_eq!(last_grant_checks(&lab).0.last().map(String::as_str), Some("✗ cnf"));
+}
+
+#[tokio::test]
+async fn cnf_without_a_key_thumbprint_is_invalid_grant() {
+    let lab = TestLab::start().await;
+    let jag = signed(&tweak(&lab, "cnf", Some(json!({ "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }))));
+    let d = assert_oauth_error(present(&lab, &jag, None).await, 400, "invalid_grant").await;
+    assert_eq!(
+        d,
+        format!(
+            "the ID-JAG's cnf claim is {{'x5t#S256':'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2'}} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method {CNF_SPEC}"
+        )
+    );
+}
+
+/// Without `cnf` the ID-JAG is not sender-constrained: a DPoP proof sent anyway is not used and
+/// the token is a Bearer token (RFC 9449 §5 lets the client see that from `token_type`).
+#[tokio::test]
+async fn without_cnf_a_dpop_proof_still_gets_a_bearer_token() {
+    let lab = TestLab::start().await;
+    let body = granted(present(&lab, &signed(&lab.id_jag_claims()), Some(&dpop_proof(&lab))).await).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(at_claims(&body).get("cnf").is_none());
+    let (names, cnf) = last_grant_checks(&lab);
+    assert_eq!(names, [&UP_TO_SUB[..], &["cnf", "resource", "scope", "jti"]].concat());
+    assert_eq!(
+        cnf,
+        "no cnf claim: the ID-JAG is not sender-constrained; the DPoP proof sent along is not used (this lab's AS issues Bearer tokens only)"
+    );
+}
+
 // ---- accepted variants ----
 
 #[tokio::test]

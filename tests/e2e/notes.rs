@@ -534,3 +534,48 @@ async fn the_todos_pane_explains_a_todo_api_outage() {
     assert_eq!(off.status(), StatusCode::OK);
     assert!(unescape(&page(&lab, &alice, "/notes").await).contains("Read the ID-JAG draft"), "the todos are back");
 }
+
+/// The kept trace events recorded after event `after` that are `step` (`jwt-bearer`, `todo API`).
+fn traced_since(lab: &TestLab, after: u64, step: &str) -> usize {
+    let events = lab.lab.trace.events(&xaa_core::trace::TraceFilter::default());
+    events.iter().filter(|e| e.id > after && e.step == step).count()
+}
+
+/// The id of the last event the trace kept.
+fn last_event(lab: &TestLab) -> u64 {
+    lab.lab.trace.events(&xaa_core::trace::TraceFilter::default()).last().map_or(0, |e| e.id)
+}
+
+/// The reference requestor checks the `resource` member of both token responses (post-04
+/// candidate C1): a token for a resource it did not ask for is discarded, no call is made with
+/// it, and the todos pane says why.
+#[tokio::test]
+async fn a_token_for_a_resource_not_asked_for_is_discarded_unused() {
+    let lab = TestLab::start().await;
+    let alice = lab.notes_login(ALICE).await;
+    let wrong = xaa_core::faults::WRONG_RESOURCE;
+    let found = format!(
+        "The response names resource \"{wrong}\", which was not asked for (asked for: {}); the token must not be used. Lab Notes discarded the token and made no call with it.",
+        lab.api()
+    );
+    for (switch, step, never) in [
+        ("exchange-wrong-resource", "Token exchange at the IdP", "jwt-bearer"),
+        ("grant-wrong-resource", "JWT bearer grant at the todo app's authorization server", "todo API"),
+    ] {
+        let on = lab.admin(reqwest::Method::PUT, &format!("/api/admin/switches/{switch}")).send().await.unwrap();
+        assert_eq!(on.status(), StatusCode::OK);
+        let before = last_event(&lab);
+        let html = page(&lab, &alice, "/notes").await;
+        assert_eq!(problem_description(&html), found, "{switch}");
+        assert!(html.contains(&format!("<dt>Step</dt><dd>{}</dd>", step.replace('\'', "&#39;"))), "{switch}: {html}");
+        assert!(html.contains("<dt>HTTP status</dt><dd>200</dd>") && html.contains("<dt>What Lab Notes found</dt>"));
+        assert!(html.contains("so the app threw the token away without using it"), "{html}");
+        assert!(todos(&html).is_empty(), "{switch}: no todos");
+        assert_eq!(traced_since(&lab, before, never), 0, "{switch}: no {never} call with the discarded token");
+        assert!(traced_since(&lab, before, "token exchange") > 0, "{switch}: the exchange did run");
+        let off = lab.admin(reqwest::Method::DELETE, &format!("/api/admin/switches/{switch}")).send().await.unwrap();
+        assert_eq!(off.status(), StatusCode::OK);
+    }
+    // Nothing discarded was cached: with both switches off the todos are back.
+    assert_eq!(todo_titles(&page(&lab, &alice, "/notes").await), SEED_TODOS);
+}

@@ -211,6 +211,30 @@ async fn resource_not_governed_by_the_audience_is_invalid_target() {
     assert!(d.contains("not governed"), "{d}");
 }
 
+/// `resource` may repeat (RFC 8707 §2), but one resource asked for twice, also when spelt with
+/// another scheme case (RFC 3986 §6.2.2.1), is granted once, in its first spelling: in the
+/// ID-JAG's `resource` claim and the response's `resource` member alike.
+#[tokio::test]
+async fn a_repeated_resource_is_granted_once() {
+    let (lab, params) = ready().await;
+    let api = lab.api();
+    let shouted = format!("HTTP{}", api.strip_prefix("http").expect("a plain-HTTP lab"));
+    for repeat in [api, shouted.as_str()] {
+        let mut twice = params.clone();
+        twice.push(("resource".into(), repeat.to_owned()));
+        let resp = lab.idp_token(&twice).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{repeat}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["resource"], api, "the response names it once, as a string");
+        let jag = body["access_token"].as_str().unwrap();
+        assert_eq!(decode(jag).1["resource"], api, "the ID-JAG names it once, as a string");
+        // The AS issues the access token for that one resource.
+        let at: Value = lab.as_token(&lab.bearer_params(jag)).await.json().await.unwrap();
+        assert_eq!(at["resource"], api);
+        assert_eq!(decode(at["access_token"].as_str().unwrap()).1["aud"], api);
+    }
+}
+
 #[tokio::test]
 async fn revoked_connection_is_invalid_target_at_once() {
     let (lab, params) = ready().await;

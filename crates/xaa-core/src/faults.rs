@@ -23,8 +23,12 @@ pub enum Fault {
     IdJagForeignClientId,
     /// The IdP signs ID-JAGs with a key that is not in its JWKS.
     IdJagUntrustedKey,
+    /// The IdP's token-exchange response names a resource the requestor did not ask for.
+    ExchangeWrongResource,
     /// The resource AS refuses the next jwt-bearer grant (then the switch turns itself off).
     RefuseNextGrant,
+    /// The resource AS's jwt-bearer response names a resource the requestor did not ask for.
+    GrantWrongResource,
     /// The todo API answers 503 Service Unavailable.
     TodoApiUnavailable,
     /// The todo API answers after a delay of `delay_ms`.
@@ -35,13 +39,15 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, in the order the console lists them.
-    pub const ALL: [Fault; 9] = [
+    pub const ALL: [Fault; 11] = [
         Fault::IdJagExpired,
         Fault::IdJagWrongTyp,
         Fault::IdJagWrongAud,
         Fault::IdJagForeignClientId,
         Fault::IdJagUntrustedKey,
+        Fault::ExchangeWrongResource,
         Fault::RefuseNextGrant,
+        Fault::GrantWrongResource,
         Fault::TodoApiUnavailable,
         Fault::TodoApiSlow,
         Fault::ShortLifetimes,
@@ -55,7 +61,9 @@ impl Fault {
             Fault::IdJagWrongAud => "id-jag-wrong-aud",
             Fault::IdJagForeignClientId => "id-jag-foreign-client-id",
             Fault::IdJagUntrustedKey => "id-jag-untrusted-key",
+            Fault::ExchangeWrongResource => "exchange-wrong-resource",
             Fault::RefuseNextGrant => "refuse-next-grant",
+            Fault::GrantWrongResource => "grant-wrong-resource",
             Fault::TodoApiUnavailable => "todo-api-unavailable",
             Fault::TodoApiSlow => "todo-api-slow",
             Fault::ShortLifetimes => "short-lifetimes",
@@ -74,8 +82,9 @@ impl Fault {
             | Fault::IdJagWrongTyp
             | Fault::IdJagWrongAud
             | Fault::IdJagForeignClientId
-            | Fault::IdJagUntrustedKey => "IdP",
-            Fault::RefuseNextGrant => "resource AS",
+            | Fault::IdJagUntrustedKey
+            | Fault::ExchangeWrongResource => "IdP",
+            Fault::RefuseNextGrant | Fault::GrantWrongResource => "resource AS",
             Fault::TodoApiUnavailable | Fault::TodoApiSlow => "todo API",
             Fault::ShortLifetimes => "IdP and resource AS",
         }
@@ -99,8 +108,14 @@ impl Fault {
             Fault::IdJagUntrustedKey => {
                 "the IdP signs the ID-JAG with a key missing from its JWKS; the resource AS refetches the JWKS, then answers invalid_grant (check signature)"
             }
+            Fault::ExchangeWrongResource => {
+                "the IdP's token-exchange response names a resource the requestor did not ask for (the ID-JAG is unchanged); the requestor must discard the ID-JAG"
+            }
             Fault::RefuseNextGrant => {
                 "the resource AS refuses the next jwt-bearer grant with invalid_grant, then turns this switch off"
+            }
+            Fault::GrantWrongResource => {
+                "the resource AS's jwt-bearer response names a resource the requestor did not ask for (the access token is unchanged); the requestor must not use the token"
             }
             Fault::TodoApiUnavailable => "the todo API answers 503 temporarily_unavailable with Retry-After: 30",
             Fault::TodoApiSlow => "the todo API waits delay_ms before answering",
@@ -108,6 +123,10 @@ impl Fault {
         }
     }
 }
+
+/// The resource a token response names under [`Fault::ExchangeWrongResource`] and
+/// [`Fault::GrantWrongResource`]: one no requestor of the lab asks for.
+pub const WRONG_RESOURCE: &str = "https://api.not-asked-for.example";
 
 /// The lifetime of every token under [`Fault::ShortLifetimes`].
 pub const SHORT_LIFETIME: i64 = 30;

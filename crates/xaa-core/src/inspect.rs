@@ -93,6 +93,7 @@ pub async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection, Strin
                 client_id: &client,
                 now: lab.now,
                 leeway: lab.leeway,
+                dpop_proof: false,
             };
             let r = validate_id_jag(raw, expect, &keys, &mut log).await.map(drop);
             (format!("the resource authorization server's jwt-bearer validation (presented by client '{client}')"), r)

@@ -54,6 +54,7 @@ fn jose(c: &mut Criterion) {
             client_id: "my-requestor-at-todo0",
             now: NOW,
             leeway: 60,
+            dpop_proof: false,
         };
         rt.block_on(validate_id_jag(jag, expect, &source, &mut CheckLog::new())).expect("valid")
     };

@@ -20,6 +20,7 @@ mod env_file;
 mod fixtures;
 pub mod mint;
 mod outbound;
+pub mod private_file;
 mod recorder;
 mod start;
 #[cfg(feature = "testing")]

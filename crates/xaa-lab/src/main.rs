@@ -291,10 +291,9 @@ fn run_lab(args: RunArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The ready file carries the admin token, so it is owner-only (written whole, then renamed).
 fn write_ready_file(path: &std::path::Path, lab: &LabHandle) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&lab.ready_json())?)?;
-    std::fs::rename(&tmp, path)?;
+    xaa_lab::private_file::write(path, &serde_json::to_vec_pretty(&lab.ready_json())?)?;
     Ok(())
 }
 

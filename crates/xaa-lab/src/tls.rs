@@ -85,14 +85,14 @@ pub fn load_or_create(dir: &Path) -> Result<TlsMaterial, TlsError> {
     })
 }
 
+/// Writes one file; private keys are created 0600 from the start ([`crate::private_file`]).
 fn write(dir: &Path, name: &str, bytes: &[u8], private: bool) -> Result<(), TlsError> {
     let path = dir.join(name);
-    fs::write(&path, bytes).map_err(|e| TlsError::Io(path.clone(), e))?;
-    if private {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(|e| TlsError::Io(path, e))?;
-    }
-    Ok(())
+    let written = match private {
+        true => crate::private_file::write(&path, bytes),
+        false => fs::write(&path, bytes),
+    };
+    written.map_err(|e| TlsError::Io(path, e))
 }
 
 fn ec_key() -> Result<PKey<Private>, openssl::error::ErrorStack> {
@@ -176,6 +176,27 @@ mod tests {
         assert!(text.contains("CA:TRUE"), "{text}");
         let leaf_text = String::from_utf8(leaf.to_text().unwrap()).unwrap();
         assert!(leaf_text.contains("DNS:localhost") && leaf_text.contains("IP Address:127.0.0.1"));
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    /// The private keys are new 0600 files ([`crate::private_file`]): never a file or link that was
+    /// there before (which a plain write would fill, then chmod).
+    #[test]
+    fn private_keys_are_new_owner_only_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("xaa-lab-tls-mode-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        // Someone else's readable file, linked where the CA key goes.
+        let planted = dir.join("planted");
+        fs::write(&planted, b"").unwrap();
+        std::os::unix::fs::symlink(&planted, dir.join(CA_KEY)).unwrap();
+        load_or_create(&dir).unwrap();
+        assert_eq!(fs::read(&planted).unwrap(), b"", "the key was not written through the link");
+        let meta = |name: &str| fs::symlink_metadata(dir.join(name)).unwrap();
+        assert!(meta(CA_KEY).file_type().is_file());
+        assert_eq!(meta(CA_KEY).permissions().mode() & 0o777, 0o600);
+        assert_eq!(meta(LEAF_KEY).permissions().mode() & 0o777, 0o600);
         let _ = fs::remove_dir_all(dir);
     }
 }

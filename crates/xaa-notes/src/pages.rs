@@ -41,7 +41,12 @@ pub(crate) struct Problem {
     pub(crate) description: String,
     pub(crate) hint: String,
     pub(crate) sign_in: bool,
+    /// Whose words the description is.
+    pub(crate) said: &'static str,
 }
+
+/// The label of a description the server sent.
+const SERVER_SAID: &str = "What the server said";
 
 impl From<&XaaError> for Problem {
     fn from(e: &XaaError) -> Self {
@@ -53,6 +58,7 @@ impl From<&XaaError> for Problem {
                 description: "The ID token from your sign-in has expired, so no new ID-JAG can be requested.".into(),
                 hint: e.hint().into(),
                 sign_in: true,
+                said: SERVER_SAID,
             },
             XaaError::Refused { step, status, error, description } => Problem {
                 step: step.title().into(),
@@ -61,6 +67,7 @@ impl From<&XaaError> for Problem {
                 description: description.clone(),
                 hint: e.hint().into(),
                 sign_in: error == "invalid_grant" && *step == crate::xaa::Step::TokenExchange,
+                said: SERVER_SAID,
             },
             XaaError::Unreachable { step, detail } => Problem {
                 step: step.title().into(),
@@ -69,6 +76,16 @@ impl From<&XaaError> for Problem {
                 description: detail.clone(),
                 hint: e.hint().into(),
                 sign_in: false,
+                said: SERVER_SAID,
+            },
+            XaaError::WrongResource { step, detail } => Problem {
+                step: step.title().into(),
+                status: Some(200),
+                error: None,
+                description: format!("{detail} Lab Notes discarded the token and made no call with it."),
+                hint: e.hint().into(),
+                sign_in: false,
+                said: "What Lab Notes found",
             },
         }
     }

@@ -48,6 +48,9 @@ pub(crate) enum XaaError {
     Refused { step: Step, status: u16, error: String, description: String },
     /// A server could not be reached or answered nonsense.
     Unreachable { step: Step, detail: String },
+    /// A server answered 200 with a token for a resource the app did not ask for: the token was
+    /// discarded unused (post-04 candidate C1).
+    WrongResource { step: Step, detail: String },
 }
 
 impl XaaError {
@@ -56,6 +59,9 @@ impl XaaError {
         match self {
             XaaError::SignInAgain => "Your sign-in at the IdP has expired. Sign in again to reach your todos.",
             XaaError::Unreachable { .. } => "The server did not answer. Is the lab still running? Your notes are safe.",
+            XaaError::WrongResource { .. } => {
+                "The server answered with a token for a resource this app did not ask for, so the app threw the token away without using it. Your notes are safe; try again with a fresh token."
+            }
             XaaError::Refused { error, step, .. } => match (error.as_str(), step) {
                 ("invalid_target", _) => {
                     "IT has not connected this app to the todo app, or revoked the connection. An administrator must grant it at the IdP; your notes are unaffected."
@@ -125,6 +131,7 @@ async fn token_exchange(st: &NotesState, session: &Session) -> Result<String, Xa
             ),
         });
     }
+    check_resource(st, step, &body)?;
     string(&body, "access_token", step)
 }
 
@@ -139,11 +146,25 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str) -> Result<CachedToken, XaaErr
         ("client_secret", c.resource_client_secret.expose()),
     ];
     let body = post_form(st, step, &endpoint, &form).await?;
+    check_resource(st, step, &body)?;
     let expires_in = body["expires_in"].as_i64().unwrap_or(300);
     Ok(CachedToken {
         token: string(&body, "access_token", step)?,
         expires_at: st.clock.now() + expires_in,
         scope: body["scope"].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+/// A token response may name the resources its token is for; they must be among those asked for
+/// (only the todo API), else the token is discarded before any use (post-04 candidate C1).
+fn check_resource(st: &NotesState, step: Step, body: &Value) -> Result<(), XaaError> {
+    xaa_core::resource::check_response(body, &[st.config.todo_api.as_str()]).map(drop).map_err(|detail| {
+        tracing::warn!(step = step.title(), %detail, "discarded a token issued for a resource not asked for");
+        let mut sentence = detail;
+        if let Some(first) = sentence.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        XaaError::WrongResource { step, detail: format!("{sentence}.") }
     })
 }
 

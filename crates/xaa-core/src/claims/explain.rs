@@ -61,6 +61,10 @@ pub fn explain(kind: TokenKind, name: &str) -> (&'static str, &'static str) {
             ("The protected resource (todo API) the grant is for; becomes the access token's aud.", JAG)
         }
         (_, "resource") => ("Resource indicator.", "RFC 8707 §2"),
+        (_, "cnf") => (
+            "Confirmation: the key the token is bound to (DPoP: jkt, its thumbprint); only a proof of that key may present it.",
+            "RFC 7800 §3.1, RFC 9449 §6",
+        ),
         (_, "auth_time") => ("When the user actually authenticated at the IdP.", "OIDC Core §2"),
         (_, "nonce") => ("Echo of the client's nonce, binding the ID token to its sign-in request.", "OIDC Core §2"),
         (_, "email") => ("The user's email address.", "OIDC Core §5.1"),

@@ -2,7 +2,7 @@
 //! of draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1 and RFC 7523 §3.
 //! Replay (`jti`) and resource/scope policy are the caller's steps, since they need its storage.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::checks::{self, CheckLog, Rejection};
 use crate::claims::IdJagClaims;
@@ -26,6 +26,8 @@ pub struct IdJagExpectations<'a> {
     pub now: i64,
     /// Clock-skew leeway in seconds.
     pub leeway: i64,
+    /// Whether the request carried a `DPoP` proof header (RFC 9449 §4.1).
+    pub dpop_proof: bool,
 }
 
 /// Validates `raw` and returns its claims, or the first failed check.
@@ -102,6 +104,7 @@ pub async fn validate_id_jag(
     log.pass("jti", CLAIMS, format!("jti \"{jti}\" present"));
     let sub = checks::required_str(claims, "sub", WHAT, CLAIMS, log)?;
     log.pass("sub", CLAIMS, format!("subject \"{sub}\""));
+    confirmation(claims, expect.dpop_proof, log)?;
     if let Some(scope) = claims.get("scope")
         && !scope.is_string()
     {
@@ -116,4 +119,40 @@ pub async fn validate_id_jag(
     }
     serde_json::from_value(Value::Object(claims.clone()))
         .map_err(|e| log.fail("claims", CLAIMS, format!("the ID-JAG claims are malformed: {e}")))
+}
+
+/// Step: sender constraint (checklist §5.2 step 15). An ID-JAG with `cnf` is bound to a key and
+/// must come with a proof of it (draft-04 §9.8.1.2.2); this lab's AS validates no DPoP proof and
+/// issues only Bearer tokens, so it refuses every bound ID-JAG, saying which case it was.
+fn confirmation(claims: &Map<String, Value>, dpop_proof: bool, log: &mut CheckLog) -> Result<(), Rejection> {
+    const CNF: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.2, RFC 9449 §4.3";
+    let Some(cnf) = claims.get("cnf") else {
+        let detail = match dpop_proof {
+            false => "no cnf claim: the ID-JAG is not sender-constrained, so a Bearer token can be issued",
+            true => {
+                "no cnf claim: the ID-JAG is not sender-constrained; the DPoP proof sent along is not used (this lab's AS issues Bearer tokens only)"
+            }
+        };
+        log.pass("cnf", CNF, detail);
+        return Ok(());
+    };
+    let Some(jkt) = cnf.get("jkt").and_then(Value::as_str) else {
+        return Err(log.fail(
+            "cnf",
+            CNF,
+            format!("the ID-JAG's cnf claim is {cnf} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method"),
+        ));
+    };
+    Err(match dpop_proof {
+        false => log.fail(
+            "cnf",
+            CNF,
+            format!("the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\" but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key"),
+        ),
+        true => log.fail(
+            "cnf",
+            CNF,
+            format!("the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\"; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token)"),
+        ),
+    })
 }

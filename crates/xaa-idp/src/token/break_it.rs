@@ -1,8 +1,9 @@
 //! The IdP's break-it switches: ID-JAGs broken on purpose, each in one way a resource AS must
-//! refuse (checklist §5.2), so a requestor's handling of the refusal can be shown.
+//! refuse (checklist §5.2), or a response a requestor must not trust (a `resource` it did not ask
+//! for), so a requestor's handling of the refusal can be shown.
 
 use xaa_core::claims::{IdJagClaims, OneOrMany};
-use xaa_core::faults::Fault;
+use xaa_core::faults::{Fault, WRONG_RESOURCE};
 
 use crate::policy::Grant;
 use crate::state::IdpState;
@@ -14,11 +15,21 @@ pub(super) struct BrokenIdJag {
     pub(super) typ: Option<&'static str>,
     /// Sign with the key that no JWKS publishes.
     pub(super) untrusted_key: bool,
+    /// Name [`WRONG_RESOURCE`] in the response's `resource` member (not in the ID-JAG).
+    pub(super) wrong_response_resource: bool,
     /// The switches that applied (for the audit log).
     pub(super) switches: Vec<&'static str>,
 }
 
 impl BrokenIdJag {
+    /// The `resource` member of the response: the ID-JAG's, unless a switch says otherwise.
+    pub(super) fn response_resource(&self, claims: &IdJagClaims) -> Option<OneOrMany> {
+        match self.wrong_response_resource {
+            true => Some(OneOrMany::One(WRONG_RESOURCE.to_owned())),
+            false => claims.resource.clone(),
+        }
+    }
+
     /// Applies every IdP switch that is on for `client_ids` to `claims`.
     pub(super) fn apply(st: &IdpState, client_ids: &[&str], grant: &Grant, claims: &mut IdJagClaims) -> Self {
         let mut out = BrokenIdJag::default();
@@ -59,6 +70,10 @@ impl BrokenIdJag {
         if on(Fault::IdJagUntrustedKey) {
             out.untrusted_key = true;
             out.switches.push(Fault::IdJagUntrustedKey.name());
+        }
+        if on(Fault::ExchangeWrongResource) {
+            out.wrong_response_resource = true;
+            out.switches.push(Fault::ExchangeWrongResource.name());
         }
         out
     }

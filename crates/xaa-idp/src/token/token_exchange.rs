@@ -75,7 +75,8 @@ pub(super) async fn grant(
             ));
         }
     };
-    let resources: Vec<&str> = params.values("resource").collect();
+    // `resource` may repeat (RFC 8707 §2); the same resource asked for twice is granted once.
+    let resources = xaa_core::resource::dedup(params.values("resource"));
     let requested_scope = params.single("scope")?.map(Scope::parse);
     let request = policy::Request {
         client_id: &client.client_id,
@@ -134,6 +135,6 @@ pub(super) async fn grant(
         token_type: urn::TOKEN_TYPE_N_A,
         expires_in: lifetime,
         scope: Some(grant.scope.to_string()),
-        resource: claims.resource.clone(),
+        resource: broken.response_resource(&claims),
     }))
 }

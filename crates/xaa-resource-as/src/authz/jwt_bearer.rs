@@ -4,8 +4,8 @@
 
 use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
-use xaa_core::faults::Fault;
-use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, no_store_json};
+use xaa_core::faults::{Fault, WRONG_RESOURCE};
+use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, TokenRequest, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
@@ -19,9 +19,10 @@ const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1";
 pub(super) async fn grant(
     st: &AsState,
     client: &AsClient,
-    params: &FormParams,
+    req: &TokenRequest,
     checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
+    let params = &req.params;
     let assertion = params.required("assertion")?;
     if st.faults.take(Fault::RefuseNextGrant, &[&client.client_id]).is_some() {
         let f = checks.fail(
@@ -38,6 +39,7 @@ pub(super) async fn grant(
         client_id: &client.client_id,
         now,
         leeway: JWT_LEEWAY,
+        dpop_proof: req.dpop_proof,
     };
     let id_jag = validate_id_jag(assertion, expect, st.idp_keys.as_ref(), checks)
         .await
@@ -83,13 +85,18 @@ pub(super) async fn grant(
         client.id = %client.client_id, user.sub = %claims.sub, aud = %claims.aud, scope = %claims.scope,
         id_jag.jti = %id_jag.jti, "issued access token"
     );
+    // Break-it: the response names a resource the client did not ask for (the token is unchanged).
+    let resource = match st.faults.active(Fault::GrantWrongResource, &[&client.client_id]) {
+        Some(_) => WRONG_RESOURCE.to_owned(),
+        None => claims.aud,
+    };
     Ok(no_store_json(&AccessTokenResponse {
         access_token,
         token_type: urn::TOKEN_TYPE_BEARER,
         expires_in: lifetime,
         scope: Some(claims.scope),
         id_token: None,
-        resource: Some(claims.aud),
+        resource: Some(resource),
     }))
 }
 

@@ -34,7 +34,7 @@ async fn handle(st: &AsState, req: &TokenRequest, checks: &mut CheckLog) -> Resu
     let grant_type = req.params.required("grant_type")?;
     xaa_core::oauth::check_registered_grant(&client.client_id, &client.grant_types, grant_type)?;
     match grant_type {
-        urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, &client, &req.params, checks).await,
+        urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, &client, req, checks).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type \"{other}\" is not supported here; use \"{}\" (RFC 7523 §2.1)", urn::GRANT_JWT_BEARER),

@@ -85,6 +85,7 @@ pub(super) async fn call(
         ),
         tokens: event.as_ref().map(|e| e.tokens.clone()).unwrap_or_default(),
         checks: event.map(|e| e.checks).unwrap_or_default(),
+        client_checks: vec![],
         snippets: snippets(n, &st.snippet_context(endpoint)),
     };
     (record, body)
@@ -98,6 +99,7 @@ fn failed(n: usize, st: &ConsoleState, request: String, error: String) -> StepRe
         status: "no answer".into(),
         tokens: vec![],
         checks: vec![],
+        client_checks: vec![],
         snippets: snippets(n, &st.snippet_context("/api/todos")),
     }
 }

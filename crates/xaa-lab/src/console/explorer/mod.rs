@@ -3,8 +3,7 @@
 //! masked unless revealed), the decoded tokens with every claim explained, the checks the receiving
 //! server ran (from the trace), and copyable code.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -23,16 +22,18 @@ use xaa_core::urn;
 use xaa_core::validation::Check;
 
 mod call;
+mod response_check;
+mod sessions;
 
 use super::snippets::{SnippetContext, snippets};
 use super::view::TokenView;
 use super::{ConsoleState, csrf_cookie};
 use call::call;
+use response_check::check_resource;
+pub(crate) use sessions::Sessions;
 
 /// The explorer session cookie.
 const EXPLORER_COOKIE: &str = "xaa_console_explorer";
-/// Explorer sessions kept at most.
-const MAX_SESSIONS: usize = 1000;
 /// Todo API calls step 4 offers.
 const ENDPOINTS: &[&str] = &["GET /api/todos", "GET /api/todos/stats", "GET /api/todos/incomplete", "POST /api/todos"];
 
@@ -67,12 +68,10 @@ pub(crate) struct StepRecord {
     status: String,
     tokens: Vec<TokenView>,
     checks: Vec<Check>,
+    /// The explorer's own checks of the answer, as a requestor must run them.
+    client_checks: Vec<Check>,
     snippets: Vec<(&'static str, String)>,
 }
-
-/// The explorer sessions of this console.
-#[derive(Debug, Default)]
-pub(crate) struct Sessions(Mutex<HashMap<String, Chain>>);
 
 struct StepView {
     n: usize,
@@ -117,8 +116,7 @@ fn session_id(jar: &CookieJar) -> Option<String> {
 }
 
 fn chain(st: &ConsoleState, jar: &CookieJar) -> Chain {
-    let sessions = st.explorer_sessions.0.lock().unwrap_or_else(|p| p.into_inner());
-    session_id(jar).and_then(|id| sessions.get(&id).cloned()).unwrap_or_default()
+    session_id(jar).and_then(|id| st.explorer_sessions.get(&id)).unwrap_or_default()
 }
 
 fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
@@ -134,12 +132,7 @@ fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
             (jar.add(cookie), id)
         }
     };
-    let mut sessions = st.explorer_sessions.0.lock().unwrap_or_else(|p| p.into_inner());
-    // A workshop has tens of browsers; past this, the oldest chains are simply forgotten.
-    if sessions.len() >= MAX_SESSIONS && !sessions.contains_key(&id) {
-        sessions.clear();
-    }
-    sessions.insert(id, chain);
+    st.explorer_sessions.put(id, chain);
     jar
 }
 
@@ -246,6 +239,7 @@ pub(crate) async fn callback(
             status: "refused".into(),
             tokens: vec![],
             checks: vec![],
+            client_checks: vec![],
             snippets: snippets(1, &st.snippet_context("")),
         });
         return (save(&st, jar, c), back(1)).into_response();
@@ -294,7 +288,8 @@ pub(crate) async fn step(
                 ("client_id", ex.client_id.clone()),
                 ("client_secret", ex.client_secret.expose().to_owned()),
             ];
-            let (record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
+            let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
+            check_resource(&st, &mut record, body.as_ref());
             c.id_jag = body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[1] = Some(record);
             c.records[2] = None;
@@ -310,7 +305,8 @@ pub(crate) async fn step(
                 ("client_secret", ex.resource_client_secret.expose().to_owned()),
             ];
             let url = format!("{}/token", st.urls.authorization_server);
-            let (record, body) = call(&st, 3, "POST", &url, form, None, None).await;
+            let (mut record, body) = call(&st, 3, "POST", &url, form, None, None).await;
+            check_resource(&st, &mut record, body.as_ref());
             c.access_token =
                 body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[2] = Some(record);
