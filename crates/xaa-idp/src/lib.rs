@@ -19,6 +19,7 @@
 //! come from the policy.
 
 mod audit;
+mod authorization_request;
 mod client_auth;
 mod config;
 mod keys;

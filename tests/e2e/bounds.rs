@@ -1,0 +1,141 @@
+//! Bounded disk: what an unauthenticated request may make the lab store. Oversized authorization
+//! request parameters are refused before anything is stored.
+
+use reqwest::{Response, StatusCode};
+
+use crate::harness::*;
+
+const STATE: &str = "st-42";
+
+/// The standard authorize URL of the bring-your-own client with `extra` parameters.
+fn authorize(lab: &TestLab, extra: &[(&str, &str)]) -> String {
+    lab.authorize_url(CLIENT, REDIRECT, extra)
+}
+
+/// Whether `resp` sets the IdP's login cookie (which it does only with a stored pending login).
+fn sets_login_cookie(resp: &Response) -> bool {
+    resp.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("xaa_idp_login="))
+}
+
+/// Length and modification time of the IdP's database files: unchanged means nothing was written.
+fn idp_files(dir: &std::path::Path) -> Vec<Option<(u64, std::time::SystemTime)>> {
+    ["idp.sqlite", "idp.sqlite-wal"]
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).ok().map(|m| (m.len(), m.modified().unwrap())))
+        .collect()
+}
+
+/// A lab keeping its SQLite files in a fresh directory of its own.
+async fn lab_on_disk(name: &str) -> (TestLab, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("xaa-e2e-bounds-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = xaa_lab::Storage::Dir(dir.clone());
+    (TestLab::start_configured(|c| c.storage = storage).await, dir)
+}
+
+#[tokio::test]
+async fn an_oversized_state_gets_the_error_page_not_a_redirect() {
+    let lab = TestLab::start().await;
+    let resp = lab.browser().get(authorize(&lab, &[("state", &"s".repeat(1025))])).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.headers().get("location").is_none(), "no redirect");
+    assert!(!sets_login_cookie(&resp));
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = resp.text().await.unwrap();
+    for needle in [
+        "Invalid sign-in request",
+        "The application sent a state of 1025 bytes; this IdP accepts at most 1024.",
+        "keep state short",
+    ] {
+        assert!(html.contains(needle), "{needle:?} missing in {html}");
+    }
+    assert!(!html.contains(&"s".repeat(1025)), "the state is not echoed");
+
+    // 1024 bytes are accepted, and echoed after the login.
+    let state = "s".repeat(1024);
+    let loc = lab.login_redirect(&lab.browser(), &authorize(&lab, &[("state", &state)]), "alice@acme.example").await;
+    assert_eq!(query_param(&loc, "state"), Some(state));
+    assert!(query_param(&loc, "code").is_some(), "{loc}");
+}
+
+#[tokio::test]
+async fn an_oversized_nonce_scope_or_login_hint_is_an_invalid_request_redirect() {
+    let lab = TestLab::start().await;
+    let cases = [
+        ("nonce", "n".repeat(513), "nonce has 513 bytes; this IdP accepts at most 512"),
+        ("scope", format!("openid {}", "x".repeat(1018)), "scope has 1025 bytes; this IdP accepts at most 1024"),
+        (
+            "login_hint",
+            format!("{}@acme.example", "a".repeat(242)),
+            "login_hint has 255 bytes; this IdP accepts at most 254",
+        ),
+    ];
+    for (name, value, description) in cases {
+        let url = format!("{}&state={STATE}", authorize(&lab, &[(name, &value)]));
+        let url = if name == "scope" { url.replacen("scope=openid+profile+email&", "", 1) } else { url };
+        let resp = lab.browser().get(url).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{name}");
+        assert!(!sets_login_cookie(&resp), "{name}");
+        let loc = location(&resp);
+        assert!(loc.starts_with(&format!("{REDIRECT}?")), "{loc}");
+        assert_eq!(query_param(&loc, "error").as_deref(), Some("invalid_request"), "{loc}");
+        assert_eq!(query_param(&loc, "error_description").as_deref(), Some(description), "{loc}");
+        assert_eq!(query_param(&loc, "state").as_deref(), Some(STATE), "{loc}");
+        assert_eq!(query_param(&loc, "iss").as_deref(), Some(lab.idp()), "{loc}");
+        assert!(query_param(&loc, "code").is_none(), "{loc}");
+    }
+    // At the limits, the login page opens and the nonce reaches the ID token.
+    let nonce = "n".repeat(512);
+    let hint = format!("{}@acme.example", "a".repeat(241));
+    let scope = format!("openid+{}", "x".repeat(1017));
+    let url = authorize(&lab, &[("nonce", &nonce), ("login_hint", &hint)]).replacen(
+        "scope=openid+profile+email",
+        &format!("scope={scope}"),
+        1,
+    );
+    let browser = lab.browser();
+    let resp = browser.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains(&format!("value=\"{hint}\"")), "login_hint prefilled");
+    let loc = lab.login_redirect(&browser, &url, "alice@acme.example").await;
+    let code = query_param(&loc, "code").expect("a code");
+    let params: Vec<(String, String)> = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", CLIENT),
+        ("client_secret", SECRET),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let resp = lab.idp_token(&params).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(decode(body["id_token"].as_str().unwrap()).1["nonce"], nonce.as_str());
+}
+
+/// The measured attack: thousands of `GET /authorize` with a 60 KB `state` grew `idp.sqlite` by
+/// hundreds of MB. Now no refused request writes a byte.
+#[tokio::test]
+async fn refused_authorization_requests_write_nothing_to_disk() {
+    let (lab, dir) = lab_on_disk("authorize").await;
+    // One accepted request first, so the files exist and the test sees writes as changes.
+    let resp = lab.browser().get(authorize(&lab, &[("state", STATE)])).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(sets_login_cookie(&resp), "an accepted request stores a pending login");
+    let before = idp_files(&dir);
+    assert!(before.iter().all(Option::is_some), "{before:?}");
+
+    let big = "x".repeat(60 * 1024);
+    for _ in 0..20 {
+        for param in ["state", "nonce", "login_hint", "scope"] {
+            let resp = lab.browser().get(authorize(&lab, &[(param, &big)])).send().await.unwrap();
+            assert!(!sets_login_cookie(&resp), "{param}");
+            assert!(resp.status() == StatusCode::BAD_REQUEST || resp.status() == StatusCode::SEE_OTHER, "{param}");
+        }
+    }
+    assert_eq!(idp_files(&dir), before, "refused requests changed the IdP's database");
+    let _ = std::fs::remove_dir_all(&dir);
+}
