@@ -1,7 +1,9 @@
 //! Bounded disk: what an unauthenticated request may make the lab store. Oversized authorization
-//! request parameters are refused before anything is stored.
+//! request parameters and oversized client metadata (RFC 7591, and the console's registration) are
+//! refused, naming the limit, before anything is stored.
 
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
 
 use crate::harness::*;
 
@@ -138,4 +140,121 @@ async fn refused_authorization_requests_write_nothing_to_disk() {
     }
     assert_eq!(idp_files(&dir), before, "refused requests changed the IdP's database");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// POSTs `body` as JSON to `{base}/register`.
+async fn register_at(lab: &TestLab, base: &str, body: &Value) -> Response {
+    lab.http.post(format!("{base}/register")).json(body).send().await.unwrap()
+}
+
+/// The client ids the admin API lists (the IdP's clients).
+async fn idp_client_ids(lab: &TestLab) -> Vec<String> {
+    let body: Value = lab.admin(Method::GET, "/api/admin/clients").send().await.unwrap().json().await.unwrap();
+    body["clients"].as_array().unwrap().iter().map(|c| c["client_id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// `n` distinct redirect URIs of `len` bytes each.
+fn uris(n: usize, len: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{REDIRECT}/{i:0>w$}", w = len - REDIRECT.len() - 1)).collect()
+}
+
+#[tokio::test]
+async fn oversized_client_metadata_is_refused_at_both_servers_naming_the_limit() {
+    let lab = TestLab::start().await;
+    let before = idp_client_ids(&lab).await;
+    let ok = uris(1, 40);
+    let big = "x".repeat(60 * 1024);
+    let redirect = "invalid_redirect_uri";
+    let metadata = "invalid_client_metadata";
+    let cases = [
+        (
+            json!({ "redirect_uris": uris(11, 40) }),
+            redirect,
+            "redirect_uris has 11 members; this server accepts at most 10",
+        ),
+        (
+            json!({ "redirect_uris": uris(1, 2049) }),
+            redirect,
+            "a member of redirect_uris has 2049 bytes; this server accepts at most 2048",
+        ),
+        (
+            json!({ "redirect_uris": ok, "post_logout_redirect_uris": uris(11, 40) }),
+            redirect,
+            "post_logout_redirect_uris has 11 members; this server accepts at most 10",
+        ),
+        (
+            json!({ "redirect_uris": ok, "client_name": "n".repeat(101) }),
+            metadata,
+            "client_name has 101 characters; this server accepts at most 100",
+        ),
+        (
+            json!({ "redirect_uris": ok, "scope": "s".repeat(1025) }),
+            metadata,
+            "scope has 1025 bytes; this server accepts at most 1024",
+        ),
+        (
+            json!({ "redirect_uris": ok, "contacts": vec!["it@acme.example"; 11] }),
+            metadata,
+            "contacts has 11 members; this server accepts at most 10",
+        ),
+        (
+            json!({ "redirect_uris": ok, "grant_types": vec!["authorization_code"; 11] }),
+            metadata,
+            "grant_types has 11 members; this server accepts at most 10",
+        ),
+        (
+            json!({ "redirect_uris": ok, "logo_uri": big }),
+            metadata,
+            "logo_uri has 61450 bytes of JSON; this server accepts at most 4096",
+        ),
+    ];
+    for base in [lab.idp(), lab.authz()] {
+        for (body, error, description) in &cases {
+            let d = assert_oauth_error(register_at(&lab, base, body).await, 400, error).await;
+            assert_eq!(&d, description, "{base}");
+        }
+        // A body over 64 KiB is not read.
+        let resp = register_at(&lab, base, &json!({ "redirect_uris": [REDIRECT], "x": "x".repeat(64 * 1024) })).await;
+        let d = assert_oauth_error(resp, 400, metadata).await;
+        assert_eq!(d, "the client metadata is larger than 64 KiB or could not be read");
+        // At the limits, a registration is accepted.
+        let at_limits = json!({
+            "redirect_uris": uris(10, 2048),
+            "client_name": "n".repeat(100),
+            "contacts": vec!["it@acme.example"; 10],
+        });
+        assert_eq!(register_at(&lab, base, &at_limits).await.status(), StatusCode::CREATED, "{base}");
+    }
+    assert_eq!(idp_client_ids(&lab).await.len(), before.len() + 1, "only the one at the limits");
+}
+
+#[tokio::test]
+async fn the_console_registration_obeys_the_same_limits() {
+    let lab = TestLab::start().await;
+    let before = idp_client_ids(&lab).await;
+    let cases = [
+        (
+            json!({ "name": "Many", "redirect_uris": uris(11, 40) }),
+            "redirect_uris has 11 members; this server accepts at most 10",
+        ),
+        (
+            json!({ "name": "Long", "redirect_uris": uris(1, 2049) }),
+            "a member of redirect_uris has 2049 bytes; this server accepts at most 2048",
+        ),
+        (
+            json!({ "name": "Logout", "redirect_uris": [REDIRECT], "post_logout_redirect_uris": uris(11, 40) }),
+            "post_logout_redirect_uris has 11 members; this server accepts at most 10",
+        ),
+        (
+            json!({ "name": "Scopes", "redirect_uris": [REDIRECT], "scopes": vec!["todos.read"; 11] }),
+            "scopes has 11 members; this server accepts at most 10",
+        ),
+    ];
+    for (body, description) in cases {
+        let resp = lab.admin(Method::POST, "/api/admin/clients").json(&body).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body, json!({ "error": "invalid_request", "error_description": description }));
+    }
+    assert_eq!(idp_client_ids(&lab).await, before, "nothing registered");
 }

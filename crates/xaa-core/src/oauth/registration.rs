@@ -28,7 +28,7 @@ impl RegistrationError {
     pub(super) fn metadata(d: impl Into<String>) -> Self {
         Self { error: "invalid_client_metadata", error_description: super::wire_safe(&d.into()) }
     }
-    fn redirect(d: impl Into<String>) -> Self {
+    pub(super) fn redirect(d: impl Into<String>) -> Self {
         Self { error: "invalid_redirect_uri", error_description: super::wire_safe(&d.into()) }
     }
 }
@@ -79,8 +79,10 @@ impl ClientMetadata {
             .map_err(|e| RegistrationError::metadata(format!("client metadata has a wrong type: {e} (RFC 7591 §2)")))
     }
 
-    /// Checks the metadata for `registrar` and fills in its defaults (RFC 7591 §2, §3.2.2).
+    /// Checks the metadata for `registrar`, sizes first (see [`super::MAX_LIST_MEMBERS`] and the
+    /// other limits), and fills in its defaults (RFC 7591 §2, §3.2.2).
     pub fn validate(mut self, registrar: Registrar) -> Result<Self, RegistrationError> {
+        self.check_limits()?;
         let supported: &[&str] = match registrar {
             // jwt-bearer and token exchange are both accepted at both servers: draft-04 §8 makes a
             // client declaring the ID-JAG profile list both, wherever it registers.
@@ -145,8 +147,7 @@ impl ClientMetadata {
             check_redirect_uri(uri)?;
         }
         let name = self.client_name.as_deref().map(str::trim).unwrap_or("");
-        self.client_name =
-            Some(if name.is_empty() { "Unnamed client".into() } else { name.chars().take(100).collect() });
+        self.client_name = Some(if name.is_empty() { "Unnamed client".into() } else { name.to_owned() });
         Ok(self)
     }
 }

@@ -2,7 +2,7 @@
 //! resource-AS client and IT's connection between them, with the `.env` the tutorial's app reads.
 
 use serde::{Deserialize, Serialize};
-use xaa_core::oauth::check_redirect_uri;
+use xaa_core::oauth::{MAX_CLIENT_NAME_CHARS, MAX_LIST_MEMBERS, check_redirect_uris};
 use xaa_core::secret::Secret;
 use xaa_idp::{Connection, IdpClient};
 use xaa_resource_as::AsClient;
@@ -66,11 +66,14 @@ fn slug(name: &str) -> String {
 }
 
 impl Admin {
-    /// Registers a requestor; nothing is kept when any part is refused.
+    /// Registers a requestor; nothing is kept when any part is refused. The name, redirect URIs and
+    /// scopes obey RFC 7591 registration's size limits (`xaa_core::oauth::MAX_LIST_MEMBERS`, …).
     pub(crate) async fn register(&self, req: RegisterRequest) -> Result<Registered, AdminError> {
         let name = req.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AdminError::new("the application name must have 1 to 100 characters"));
+        if name.is_empty() || name.chars().count() > MAX_CLIENT_NAME_CHARS {
+            return Err(AdminError::new(format!(
+                "the application name must have 1 to {MAX_CLIENT_NAME_CHARS} characters"
+            )));
         }
         let clean = |v: Vec<String>| -> Vec<String> {
             v.into_iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect()
@@ -80,9 +83,9 @@ impl Admin {
         if redirect_uris.is_empty() {
             return Err(AdminError::new("at least one redirect URI is required (matched exactly at sign-in)"));
         }
-        for uri in redirect_uris.iter().chain(&post_logout) {
-            check_redirect_uri(uri).map_err(|e| AdminError::new(e.error_description))?;
-        }
+        check_redirect_uris("redirect_uris", &redirect_uris)
+            .and_then(|()| check_redirect_uris("post_logout_redirect_uris", &post_logout))
+            .map_err(|e| AdminError::new(e.error_description))?;
         let server = self
             .lab_authorization_server()
             .ok_or_else(|| AdminError::new("the lab has no resource authorization server in its policy"))?;
@@ -95,6 +98,12 @@ impl Admin {
             _ => server.resources.first().ok_or_else(|| AdminError::new("the authorization server has no resource"))?,
         };
         let scopes = match req.scopes {
+            Some(s) if s.len() > MAX_LIST_MEMBERS => {
+                return Err(AdminError::new(format!(
+                    "scopes has {} members; this server accepts at most {MAX_LIST_MEMBERS}",
+                    s.len()
+                )));
+            }
             Some(s) if !s.is_empty() => {
                 if let Some(bad) = s.iter().find(|x| !resource.scopes.contains(x)) {
                     return Err(AdminError::new(format!(
