@@ -1,6 +1,6 @@
 //! Bounded disk: what an unauthenticated request may make the lab store. Oversized authorization
 //! request parameters and oversized client metadata (RFC 7591, and the console's registration) are
-//! refused, naming the limit, before anything is stored.
+//! refused, naming the limit, before anything is stored; open registration is capped per server.
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -257,4 +257,85 @@ async fn the_console_registration_obeys_the_same_limits() {
         assert_eq!(body, json!({ "error": "invalid_request", "error_description": description }));
     }
     assert_eq!(idp_client_ids(&lab).await, before, "nothing registered");
+}
+
+/// The body of a 201 registration.
+async fn registered(resp: Response) -> Value {
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    resp.json().await.unwrap()
+}
+
+/// The exact refusal past the cap of `max` open registrations.
+async fn assert_full(resp: Response, max: usize) {
+    let d = assert_oauth_error(resp, 403, "access_denied").await;
+    assert_eq!(
+        d,
+        format!(
+            "open registration is full: this server holds {max} clients registered without the admin token (the lab's --max-open-registrations); delete one in the lab console, or register there with the admin token (RFC 7591 Section 3)"
+        )
+    );
+}
+
+#[tokio::test]
+async fn open_registration_is_capped_per_server_and_a_deletion_frees_a_slot() {
+    let lab = TestLab::start_configured(|c| c.max_open_registrations = 2).await;
+    let at_idp = json!({ "client_name": "Open", "redirect_uris": [REDIRECT] });
+    let at_as = json!({ "client_name": "Open at the AS" });
+    let mut idp_ids = Vec::new();
+    let mut as_ids = Vec::new();
+    for _ in 0..2 {
+        idp_ids.push(registered(register_at(&lab, lab.idp(), &at_idp).await).await["client_id"].clone());
+        as_ids.push(registered(register_at(&lab, lab.authz(), &at_as).await).await["client_id"].clone());
+    }
+    assert_full(register_at(&lab, lab.idp(), &at_idp).await, 2).await;
+    assert_full(register_at(&lab, lab.authz(), &at_as).await, 2).await;
+    let listed = idp_client_ids(&lab).await;
+    assert_eq!(listed.len(), 3 + 2, "the fixtures and the two open registrations: {listed:?}");
+
+    // The console registers with the admin token: not capped, and it takes no open slot.
+    let body = json!({ "name": "Console App", "redirect_uris": [REDIRECT] });
+    let resp = lab.admin(Method::POST, "/api/admin/clients").json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_full(register_at(&lab, lab.idp(), &at_idp).await, 2).await;
+    assert_full(register_at(&lab, lab.authz(), &at_as).await, 2).await;
+
+    // Deleting an open registration frees its slot, at each server.
+    for id in [&idp_ids[0], &as_ids[0]] {
+        let resp =
+            lab.admin(Method::DELETE, &format!("/api/admin/clients/{}", id.as_str().unwrap())).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{id}");
+    }
+    registered(register_at(&lab, lab.idp(), &at_idp).await).await;
+    registered(register_at(&lab, lab.authz(), &at_as).await).await;
+    assert_full(register_at(&lab, lab.idp(), &at_idp).await, 2).await;
+    assert_full(register_at(&lab, lab.authz(), &at_as).await, 2).await;
+
+    // An AS client a connection names is not deleted from under it.
+    let resp = lab.admin(Method::DELETE, &format!("/api/admin/clients/{RESOURCE_CLIENT}")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "error": "invalid_request",
+            "error_description": format!("\"{RESOURCE_CLIENT}\" is the resource AS client of \"{CLIENT}\"'s connection: revoke that connection first"),
+        })
+    );
+}
+
+/// The cap counts what is stored, so it holds across a restart.
+#[tokio::test]
+async fn the_open_registration_cap_survives_a_restart() {
+    let (lab, dir) = lab_on_disk("cap").await;
+    let at_idp = json!({ "redirect_uris": [REDIRECT] });
+    registered(register_at(&lab, lab.idp(), &at_idp).await).await;
+    lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
+    let storage = xaa_lab::Storage::Dir(dir.clone());
+    let again = TestLab::start_configured(|c| {
+        c.storage = storage;
+        c.max_open_registrations = 1;
+    })
+    .await;
+    assert_full(register_at(&again, again.idp(), &at_idp).await, 1).await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -145,6 +145,11 @@ struct RunArgs {
     /// head must also arrive within this time, or 15 s if that is shorter.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
     idle_timeout: u64,
+    /// How many clients open RFC 7591 registration (POST /register, no admin token) may hold, at
+    /// the IdP and at the resource AS each; past it, 403 access_denied until one is deleted.
+    /// Clients registered in the console do not count.
+    #[arg(long, global = true, value_name = "N", default_value_t = xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS)]
+    max_open_registrations: usize,
 }
 
 impl RunArgs {
@@ -171,6 +176,7 @@ impl RunArgs {
             trace_capacity: self.trace_capacity,
             trace_budget: self.trace_budget_mb.saturating_mul(1024 * 1024),
             connections: self.connection_limits(),
+            max_open_registrations: self.max_open_registrations,
             admin_token: self.admin_token.clone(),
             bind: self.bind,
             console_bind: self.console_bind,

@@ -73,7 +73,8 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
 
 impl IntoResponse for super::RegistrationError {
     fn into_response(self) -> Response {
-        let mut resp = (StatusCode::BAD_REQUEST, axum::Json(&self)).into_response();
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut resp = (status, axum::Json(&self)).into_response();
         no_store(resp.headers_mut());
         resp
     }

@@ -15,21 +15,25 @@ pub enum Registrar {
     ResourceAuthorizationServer,
 }
 
-/// An RFC 7591 §3.2.2 error: `invalid_redirect_uri` or `invalid_client_metadata`, HTTP 400.
+/// An RFC 7591 §3.2.2 error: `invalid_redirect_uri` or `invalid_client_metadata` (HTTP 400), or
+/// `access_denied` (HTTP 403) when open registration is full.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RegistrationError {
     /// The error code.
     pub error: &'static str,
     /// What was wrong.
     pub error_description: String,
+    /// The HTTP status: 400 (RFC 7591 §3.2.2) unless the error says otherwise.
+    #[serde(skip)]
+    pub status: u16,
 }
 
 impl RegistrationError {
     pub(super) fn metadata(d: impl Into<String>) -> Self {
-        Self { error: "invalid_client_metadata", error_description: super::wire_safe(&d.into()) }
+        Self { error: "invalid_client_metadata", error_description: super::wire_safe(&d.into()), status: 400 }
     }
     pub(super) fn redirect(d: impl Into<String>) -> Self {
-        Self { error: "invalid_redirect_uri", error_description: super::wire_safe(&d.into()) }
+        Self { error: "invalid_redirect_uri", error_description: super::wire_safe(&d.into()), status: 400 }
     }
 }
 

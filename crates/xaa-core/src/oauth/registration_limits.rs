@@ -1,4 +1,4 @@
-//! Size limits on RFC 7591 client metadata. RFC 7591 sets no
+//! Size limits on RFC 7591 client metadata, and the cap on open registrations. RFC 7591 sets no
 //! limits, and its §3 lets open registration be "rate-limited or otherwise limited to prevent a
 //! denial-of-service attack". Both servers apply these to `POST /register`; the console's
 //! registration applies the redirect-URI and list limits too. A refusal names the limit.
@@ -25,6 +25,32 @@ pub const MAX_SCOPE_BYTES: usize = 1024;
 pub const MAX_OTHER_MEMBERS: usize = 20;
 /// Largest such member, name and JSON value together: 4 KiB (an inline `jwks` with two RSA keys fits).
 pub const MAX_OTHER_MEMBER_BYTES: usize = 4096;
+
+/// How many clients open (unauthenticated) RFC 7591 registration may hold at one server, by
+/// default: 200, the default of Keycloak's "Max Clients Limit" registration policy. Clients the
+/// console registers with the admin token do not count; deleting a client frees its slot.
+pub const DEFAULT_MAX_OPEN_REGISTRATIONS: usize = 200;
+
+impl RegistrationError {
+    /// `403 access_denied`: open registration is full (`max` clients).
+    ///
+    /// The status is Keycloak's for its "Max Clients Limit" policy (`403`, "It's allowed to have
+    /// max 200 clients per realm"): the server understood the request and refuses it, and
+    /// repeating it will not help until a slot is freed. RFC 7591 §3.2.2 lets a server use other
+    /// codes than its two; both of those would blame the metadata, which is fine. Keycloak's
+    /// `insufficient_scope` comes from a generic helper and is, per RFC 6750 §3.1, about a bearer
+    /// token's scope, which an open registration does not carry. `access_denied` (RFC 6749
+    /// §4.1.2.1, in the OAuth error registry) says what happened: the server denied the request.
+    pub fn open_registration_full(max: usize) -> Self {
+        Self {
+            error: "access_denied",
+            error_description: super::wire_safe(&format!(
+                "open registration is full: this server holds {max} clients registered without the admin token (the lab's --max-open-registrations); delete one in the lab console, or register there with the admin token (RFC 7591 §3)"
+            )),
+            status: 403,
+        }
+    }
+}
 
 /// Checks a list of redirect URIs named `field`: at most [`MAX_LIST_MEMBERS`], each an absolute
 /// `http`/`https` URI without fragment (RFC 6749 §3.1.2) of at most [`MAX_URI_BYTES`].
@@ -181,6 +207,10 @@ mod tests {
     #[test]
     fn redirect_uri_lists_are_bounded_then_checked() {
         assert!(check_redirect_uris("redirect_uris", &uris(10, 2048)).is_ok());
+        let full = RegistrationError::open_registration_full(7);
+        assert_eq!((full.status, full.error), (403, "access_denied"));
+        assert!(full.error_description.starts_with("open registration is full: this server holds 7 clients"));
+        assert!(full.error_description.ends_with("(RFC 7591 Section 3)"));
         let e = check_redirect_uris("post_logout_redirect_uris", &uris(11, 40)).unwrap_err();
         assert_eq!(e.error_description, "post_logout_redirect_uris has 11 members; this server accepts at most 10");
         let e = check_redirect_uris("redirect_uris", &["http://a/#f".to_owned()]).unwrap_err();

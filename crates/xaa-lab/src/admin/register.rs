@@ -212,8 +212,12 @@ impl Admin {
 
     /// Deletes a registered requestor: its IdP client and its connections, and the AS client
     /// that registration made for it (`<id>-at-todo0`) unless another connection still names it.
-    /// An AS client registered on its own (RFC 7591) stays.
+    /// An AS client registered on its own (RFC 7591) stays; deleting it by its own id (it is no
+    /// IdP client) frees its open-registration slot at the AS.
     pub(crate) async fn unregister(&self, client_id: &str) -> Result<(), AdminError> {
+        if self.idp.client(client_id).is_none() && self.resource_as.client(client_id).is_some() {
+            return self.unregister_at_resource_as(client_id).await;
+        }
         let made_for_it = format!("{client_id}-at-todo0");
         self.idp.delete_client(client_id).await.map_err(|e| AdminError::new(e.to_string()))?;
         let still_named = self.idp.connections().iter().any(|c| c.resource_client_id == made_for_it);
@@ -221,6 +225,23 @@ impl Admin {
             self.resource_as.delete_client(&made_for_it).await.map_err(|e| AdminError::new(e.to_string()))?;
         }
         tracing::warn!(client.id = %client_id, "requestor deleted");
+        Ok(())
+    }
+
+    /// Deletes a client registered only at the resource AS, unless a connection still names it.
+    async fn unregister_at_resource_as(&self, client_id: &str) -> Result<(), AdminError> {
+        if let Some(c) = self.idp.connections().iter().find(|c| c.resource_client_id == client_id) {
+            return Err(AdminError::new(format!(
+                "\"{client_id}\" is the resource AS client of \"{}\"'s connection: revoke that connection first",
+                c.client_id
+            )));
+        }
+        if !self.resource_as.delete_client(client_id).await? {
+            return Err(AdminError::new(format!(
+                "client \"{client_id}\" comes from the fixtures and cannot be deleted"
+            )));
+        }
+        tracing::warn!(resource.client_id = %client_id, "resource AS client deleted");
         Ok(())
     }
 }
