@@ -1,6 +1,7 @@
 //! Bounded disk: what an unauthenticated request may make the lab store. Oversized authorization
 //! request parameters and oversized client metadata (RFC 7591, and the console's registration) are
-//! refused, naming the limit, before anything is stored; open registration is capped per server.
+//! refused, naming the limit, before anything is stored; open registration is capped per server;
+//! the audit log keeps a bounded number of entries for a bounded time.
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -337,5 +338,91 @@ async fn the_open_registration_cap_survives_a_restart() {
     })
     .await;
     assert_full(register_at(&again, again.idp(), &at_idp).await, 1).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `jti`s of the audit log's entries, newest first.
+async fn audit_jtis(lab: &TestLab) -> Vec<String> {
+    let resp = lab.admin(Method::GET, "/api/admin/audit").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    body["entries"].as_array().unwrap().iter().map(|e| e["jti"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Signs alice in and exchanges her ID token; returns the ID-JAG's `jti`.
+async fn exchange_once(lab: &TestLab) -> String {
+    let login = lab.login("alice@acme.example").await;
+    let jag = lab.id_jag(&login.id_token).await;
+    decode(&jag).1["jti"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_audit_log_keeps_the_newest_entries_within_its_age() {
+    let keep = xaa_idp::AuditRetention { max_entries: 3, max_age: 3600 };
+    let lab = TestLab::start_configured(|c| c.audit_retention = keep).await;
+    let mut jtis = Vec::new();
+    for _ in 0..5 {
+        jtis.push(exchange_once(&lab).await);
+    }
+    assert_eq!(audit_jtis(&lab).await, [jtis[4].clone(), jtis[3].clone(), jtis[2].clone()], "the newest three of five");
+
+    // Half an hour later, one more: still three, the count drops the oldest.
+    lab.clock.advance(1800);
+    jtis.push(exchange_once(&lab).await);
+    assert_eq!(audit_jtis(&lab).await, [jtis[5].clone(), jtis[4].clone(), jtis[3].clone()]);
+
+    // An hour after the first five, they are past the age: only the last two remain.
+    lab.clock.advance(1801);
+    jtis.push(exchange_once(&lab).await);
+    assert_eq!(audit_jtis(&lab).await, [jtis[6].clone(), jtis[5].clone()]);
+
+    // The export and the page show the same two.
+    let csv = lab.admin(Method::GET, "/api/admin/audit?format=csv").send().await.unwrap().text().await.unwrap();
+    let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv:?}");
+    assert!(rows[0].ends_with(&format!(",{}", jtis[6])) && rows[1].ends_with(&format!(",{}", jtis[5])), "{csv:?}");
+    let browser = lab.browser();
+    let signed_in = browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let page = browser.get(format!("{}/admin/audit", lab.console())).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert_eq!(html.matches("<span class=\"badge ok\">issued</span>").count(), 2, "{html}");
+}
+
+#[test]
+fn lab_help_documents_the_bounds_flags_and_their_defaults() {
+    let out = std::process::Command::new(crate::binary::lab_binary()).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "--max-open-registrations <N>",
+        "403 access_denied",
+        "[default: 200]",
+        "--audit-max-entries <N>",
+        "[default: 10000]",
+        "--audit-max-age-days <DAYS>",
+        "[default: 7]",
+    ] {
+        assert!(help.contains(needle), "{needle:?} missing in {help}");
+    }
+    let zero =
+        std::process::Command::new(crate::binary::lab_binary()).args(["--audit-max-entries", "0"]).output().unwrap();
+    assert!(!zero.status.success());
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("0 is not in 1.."), "{zero:?}");
+}
+
+#[tokio::test]
+async fn the_lab_binary_caps_open_registration_as_told() {
+    let dir = crate::binary::temp_dir("bounds-cap");
+    let lab = crate::binary::Running::start(&["--max-open-registrations", "1"], &dir);
+    let http = reqwest::Client::new();
+    let idp = lab.ready["idp"].as_str().unwrap().to_owned();
+    let body = json!({ "redirect_uris": [REDIRECT] });
+    let first = http.post(format!("{idp}/register")).json(&body).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_full(http.post(format!("{idp}/register")).json(&body).send().await.unwrap(), 1).await;
+    let (ok, _, _) = lab.interrupt();
+    assert!(ok);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,5 +1,11 @@
 //! The IdP's audit log: every token exchange, the ID-JAG issued or the refusal and its reason
 //! (the record an IT admin reads; draft-04 §9 "audit of token exchanges").
+//!
+//! Token exchanges need no valid credentials to be logged, so the log is bounded: at most
+//! [`AuditRetention::max_entries`] entries, none older than [`AuditRetention::max_age`] (lab
+//! clock), each field at most [`MAX_FIELD_BYTES`]. Every append purges past both limits with two
+//! indexed range deletes (by id, by time), so the bound holds after each request at a cost of
+//! microseconds; the IdP also purges once at start, for limits lowered since the last run.
 
 use rusqlite::params;
 use serde::Serialize;
@@ -34,6 +40,38 @@ pub struct AuditEntry {
     pub jti: String,
 }
 
+/// How much of the audit log the IdP keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditRetention {
+    /// At most this many entries, the newest (default 10,000: weeks of a workshop's traffic).
+    pub max_entries: u32,
+    /// No entry older than this many seconds of the lab clock (default 7 days).
+    pub max_age: i64,
+}
+
+impl Default for AuditRetention {
+    fn default() -> Self {
+        Self { max_entries: 10_000, max_age: 7 * 86_400 }
+    }
+}
+
+/// The longest text an entry keeps in one field; longer values (request parameters, reasons
+/// quoting them) are cut, marked with `…`. An entry stays under ~5 KiB, so the default 10,000
+/// entries stay under ~50 MiB.
+pub(crate) const MAX_FIELD_BYTES: usize = 512;
+
+/// `s` cut to at most [`MAX_FIELD_BYTES`] on a character boundary, `…` marking a cut.
+fn clip(s: String) -> String {
+    if s.len() <= MAX_FIELD_BYTES {
+        return s;
+    }
+    let mut end = MAX_FIELD_BYTES - '…'.len_utf8();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
 /// Which entries to return, newest first.
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
@@ -48,7 +86,8 @@ pub struct AuditFilter {
 }
 
 impl Store {
-    pub(crate) async fn append_audit(&self, e: AuditEntry) -> Result<(), DbError> {
+    /// Appends `e` (fields clipped to [`MAX_FIELD_BYTES`]), then drops what `keep` no longer keeps.
+    pub(crate) async fn append_audit(&self, e: AuditEntry, keep: AuditRetention) -> Result<(), DbError> {
         self.db
             .call(move |c| {
                 c.prepare_cached(
@@ -57,19 +96,24 @@ impl Store {
                 )?
                 .execute(params![
                     e.at,
-                    e.client_id,
-                    e.user,
-                    e.audience,
-                    e.resource,
-                    e.scope,
-                    e.outcome,
-                    e.error,
-                    e.reason,
-                    e.jti
-                ])
-                .map(drop)
+                    clip(e.client_id),
+                    clip(e.user),
+                    clip(e.audience),
+                    clip(e.resource),
+                    clip(e.scope),
+                    clip(e.outcome),
+                    clip(e.error),
+                    clip(e.reason),
+                    clip(e.jti)
+                ])?;
+                purge_audit(c, keep, e.at)
             })
             .await
+    }
+
+    /// Drops the entries `keep` no longer keeps (at start-up, before serving).
+    pub(crate) fn purge_audit_now(&self, keep: AuditRetention, now: i64) -> Result<(), DbError> {
+        self.db.call_now(|c| purge_audit(c, keep, now))
     }
 
     pub(crate) async fn audit(&self, f: AuditFilter) -> Result<Vec<AuditEntry>, DbError> {
@@ -101,6 +145,15 @@ impl Store {
             })
             .await
     }
+}
+
+/// Drops entries beyond the newest `keep.max_entries` (ids only grow: AUTOINCREMENT) and those
+/// older than `keep.max_age` at `now`; both are range deletes on an index.
+fn purge_audit(c: &rusqlite::Connection, keep: AuditRetention, now: i64) -> rusqlite::Result<()> {
+    c.prepare_cached("DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?1")?
+        .execute(params![keep.max_entries])?;
+    c.prepare_cached("DELETE FROM audit WHERE at < ?1")?.execute(params![now.saturating_sub(keep.max_age)])?;
+    Ok(())
 }
 
 impl AuditEntry {
@@ -164,6 +217,43 @@ impl AuditEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(at: i64, jti: &str) -> AuditEntry {
+        AuditEntry { at, jti: jti.into(), outcome: "issued".into(), ..Default::default() }
+    }
+
+    async fn jtis(store: &Store) -> Vec<String> {
+        store.audit(AuditFilter::default()).await.unwrap().into_iter().map(|e| e.jti).collect()
+    }
+
+    #[tokio::test]
+    async fn appending_keeps_the_newest_entries_within_the_age() {
+        let store = Store::open(None).unwrap();
+        let keep = AuditRetention { max_entries: 3, max_age: 100 };
+        for (i, at) in [1000, 1001, 1002, 1003, 1004].into_iter().enumerate() {
+            store.append_audit(entry(at, &format!("j{i}")), keep).await.unwrap();
+        }
+        assert_eq!(jtis(&store).await, ["j4", "j3", "j2"], "the newest three");
+        store.append_audit(entry(1102, "j5"), keep).await.unwrap();
+        assert_eq!(jtis(&store).await, ["j5", "j4", "j3"], "still three: the count dropped j2");
+        // At 1105 everything before 1005 is past the age: j3 by the count, j4 by the age.
+        store.append_audit(entry(1105, "j6"), keep).await.unwrap();
+        assert_eq!(jtis(&store).await, ["j6", "j5"]);
+        // Lower limits apply at start-up.
+        store.purge_audit_now(AuditRetention { max_entries: 2, max_age: 1 }, 1106).unwrap();
+        assert_eq!(jtis(&store).await, ["j6"]);
+    }
+
+    #[tokio::test]
+    async fn long_fields_are_clipped_on_a_character_boundary() {
+        let store = Store::open(None).unwrap();
+        let long = AuditEntry { reason: "é".repeat(400), scope: "s".repeat(MAX_FIELD_BYTES), ..entry(1, "j") };
+        store.append_audit(long, AuditRetention::default()).await.unwrap();
+        let stored = store.audit(AuditFilter::default()).await.unwrap().remove(0);
+        assert_eq!(stored.scope, "s".repeat(MAX_FIELD_BYTES), "at the limit: kept whole");
+        assert_eq!(stored.reason, format!("{}…", "é".repeat(254)));
+        assert!(stored.reason.len() <= MAX_FIELD_BYTES);
+    }
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {

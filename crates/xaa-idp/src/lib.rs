@@ -31,7 +31,7 @@ mod state;
 mod store;
 mod token;
 
-pub use audit::{AuditEntry, AuditFilter};
+pub use audit::{AuditEntry, AuditFilter, AuditRetention};
 pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User};
 pub use keys::{PublishedKey, Rotation};
 pub use routes::router;

@@ -83,3 +83,5 @@ CREATE INDEX IF NOT EXISTS logins_by_age ON logins (created_at);
 CREATE INDEX IF NOT EXISTS codes_by_expiry ON codes (expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE INDEX IF NOT EXISTS access_tokens_by_expiry ON access_tokens (expires_at);
+-- Every audit append drops the entries past the retention age (by id for the count: the key).
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);

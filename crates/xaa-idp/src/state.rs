@@ -62,6 +62,7 @@ impl IdpState {
         faults: SharedFaults,
     ) -> Result<Arc<Self>, DbError> {
         let store = Store::open(db_path)?;
+        store.purge_audit_now(config.audit_retention, clock.now())?;
         let fixture_ids: Vec<String> = config.clients.iter().map(|c| c.client_id.clone()).collect();
         let mut clients = config.clients.clone();
         clients.extend(store.registered_clients()?.into_iter().filter(|c| !fixture_ids.contains(&c.client_id)));

@@ -79,6 +79,8 @@ pub struct LabConfig {
     /// (default [`xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS`]); the console's
     /// registrations do not count.
     pub max_open_registrations: usize,
+    /// How much of the IdP's audit log to keep (10,000 entries, 7 days of the lab clock).
+    pub audit_retention: xaa_idp::AuditRetention,
     /// Changes applied to the fixtures once they are loaded (tests).
     pub fixture_edits: Vec<crate::fixtures::FixtureEdit>,
     /// The clock every component uses.
@@ -106,6 +108,7 @@ impl Default for LabConfig {
             connections: crate::ConnectionLimits::default(),
             lifetimes: LabLifetimes::default(),
             max_open_registrations: xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS,
+            audit_retention: xaa_idp::AuditRetention::default(),
             fixture_edits: Vec::new(),
             clock: Arc::new(SystemClock::new()),
             entropy: Arc::new(xaa_core::secret::OsEntropy),

@@ -150,6 +150,7 @@ impl Lab {
                 lifetimes: config.lifetimes.idp,
                 secure_cookies: config.tls,
                 max_open_registrations: config.max_open_registrations,
+                audit_retention: config.audit_retention,
             },
             keys.idp,
             db_path("idp.sqlite")?.as_deref(),

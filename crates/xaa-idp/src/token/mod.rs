@@ -31,7 +31,7 @@ pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequ
     };
     if let Some(mut entry) = audit {
         entry.record_outcome(result.as_ref().err());
-        if let Err(e) = st.store.append_audit(entry).await {
+        if let Err(e) = st.store.append_audit(entry, st.config.audit_retention).await {
             tracing::error!(error = %e, "the audit log could not be written");
         }
     }
