@@ -1,7 +1,8 @@
 //! Bounded disk: what an unauthenticated request may make the lab store. Oversized authorization
 //! request parameters and oversized client metadata (RFC 7591, and the console's registration) are
 //! refused, naming the limit, before anything is stored; open registration is capped per server;
-//! the audit log keeps a bounded number of entries for a bounded time.
+//! the audit log keeps a bounded number of entries for a bounded time, and credits a token exchange
+//! to no client unless that client authenticated.
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -425,4 +426,108 @@ async fn the_lab_binary_caps_open_registration_as_told() {
     let (ok, _, _) = lab.interrupt();
     assert!(ok);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The audit log's entries as the API returns them, newest first (`query` filters).
+async fn audit_entries(lab: &TestLab, query: &str) -> Vec<Value> {
+    let resp = lab.admin(Method::GET, &format!("/api/admin/audit?{query}")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json::<Value>().await.unwrap()["entries"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_token_exchange_whose_client_fails_authentication_is_credited_to_no_client() {
+    let lab = TestLab::start().await;
+    let login = lab.login("alice@acme.example").await;
+    // A wrong secret for my-requestor (client_secret_post), then an unknown client (Basic).
+    let wrong = with(&lab.exchange_params(&login.id_token), "client_secret", Some("not-the-secret"));
+    let d = assert_oauth_error(lab.idp_token(&wrong).await, 401, "invalid_client").await;
+    assert_eq!(
+        d,
+        format!("client authentication failed: wrong client_secret for client '{CLIENT}' (client_secret_post)")
+    );
+    let no_creds = with(&with(&lab.exchange_params(&login.id_token), "client_id", None), "client_secret", None);
+    let resp = lab
+        .http
+        .post(format!("{}/token", lab.idp()))
+        .basic_auth("nobody", Some("guess"))
+        .form(&no_creds)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["www-authenticate"], "Basic realm=\"token\"");
+    let unknown = assert_oauth_error(resp, 401, "invalid_client").await;
+    assert_eq!(unknown, "client authentication failed: unknown client 'nobody'");
+
+    let entries = audit_entries(&lab, "").await;
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let expected = |id: &Value, reason: String| {
+        json!({
+            "id": id, "at": lab.now(), "client_id": "", "user": "", "audience": lab.authz(), "resource": lab.api(),
+            "scope": "todos.read todos.write", "outcome": "refused", "error": "invalid_client", "reason": reason, "jti": "",
+        })
+    };
+    assert_eq!(
+        entries[0],
+        expected(&entries[0]["id"], format!("unauthenticated request (claimed client_id 'nobody'): {unknown}"))
+    );
+    assert_eq!(
+        entries[1],
+        expected(&entries[1]["id"], format!("unauthenticated request (claimed client_id '{CLIENT}'): {d}"))
+    );
+
+    // Neither the filter, the CSV nor the page credits my-requestor.
+    assert_eq!(audit_entries(&lab, &format!("client_id={CLIENT}")).await, Vec::<Value>::new());
+    assert_eq!(audit_entries(&lab, "client_id=nobody").await, Vec::<Value>::new());
+    let csv = lab.admin(Method::GET, "/api/admin/audit?format=csv").send().await.unwrap().text().await.unwrap();
+    let row = csv.split("\r\n").nth(2).unwrap();
+    assert_eq!(
+        row,
+        format!(
+            "{},{},,,{},{},todos.read todos.write,refused,invalid_client,unauthenticated request (claimed client_id '{CLIENT}'): {d},",
+            entries[1]["id"],
+            lab.now(),
+            lab.authz(),
+            lab.api()
+        )
+    );
+    let browser = lab.browser();
+    browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    let html = browser.get(format!("{}/admin/audit", lab.console())).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("<em class=\"unauthenticated\">unauthenticated</em>").count(), 2, "{html}");
+    assert!(!html.contains(&format!("<code>{CLIENT}</code>")), "{html}");
+    assert!(html.contains("unauthenticated request (claimed client_id &#39;my-requestor&#39;)"), "{html}");
+
+    // The report card did not grade my-requestor on them.
+    let card: Value =
+        lab.admin(Method::GET, &format!("/api/admin/clients/{CLIENT}")).send().await.unwrap().json().await.unwrap();
+    for item in card["report_card"]["items"].as_array().unwrap() {
+        if ["audience_and_resource", "token_types"].contains(&item["item"].as_str().unwrap()) {
+            assert_eq!(item["status"], "not yet seen", "{item}");
+        }
+    }
+
+    // Once it authenticates, an exchange is its own, issued or refused.
+    lab.id_jag(&login.id_token).await;
+    let refused = with(&lab.exchange_params(&login.id_token), "scope", Some("todos.admin"));
+    let reason = assert_oauth_error(lab.idp_token(&refused).await, 400, "invalid_scope").await;
+    let mine = audit_entries(&lab, &format!("client_id={CLIENT}")).await;
+    let outcomes: Vec<(&str, &str)> =
+        mine.iter().map(|e| (e["outcome"].as_str().unwrap(), e["reason"].as_str().unwrap())).collect();
+    assert_eq!(outcomes, [("refused", reason.as_str()), ("issued", "")]);
+
+    // A refusal after authentication (a grant it did not register) is credited to it as well.
+    let reg = json!({ "client_name": "Sign-in only", "redirect_uris": [REDIRECT] });
+    let reg = registered(register_at(&lab, lab.idp(), &reg).await).await;
+    let (id, secret) = (reg["client_id"].as_str().unwrap(), reg["client_secret"].as_str().unwrap());
+    let theirs = lab.login_as(id, secret, REDIRECT, "alice@acme.example").await;
+    let params =
+        with(&with(&lab.exchange_params(&theirs.id_token), "client_id", Some(id)), "client_secret", Some(secret));
+    let reason = assert_oauth_error(lab.idp_token(&params).await, 400, "unauthorized_client").await;
+    let theirs = audit_entries(&lab, &format!("client_id={id}")).await;
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(
+        (theirs[0]["error"].as_str(), theirs[0]["reason"].as_str()),
+        (Some("unauthorized_client"), Some(reason.as_str()))
+    );
 }

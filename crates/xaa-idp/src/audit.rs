@@ -20,7 +20,8 @@ pub struct AuditEntry {
     pub id: i64,
     /// When (NumericDate, lab clock).
     pub at: i64,
-    /// The requestor (IdP client id; empty when it did not authenticate).
+    /// The requestor: the IdP client that authenticated. Empty when client authentication failed:
+    /// such a request proves no client, so the id it named appears only in `reason`, as "claimed".
     pub client_id: String,
     /// The user's email, from the subject token (empty when it was not valid).
     pub user: String,
@@ -38,6 +39,9 @@ pub struct AuditEntry {
     pub reason: String,
     /// The `jti` of the ID-JAG issued.
     pub jti: String,
+    /// The client id the request named, before authentication (for the reason of a refusal only).
+    #[serde(skip)]
+    claimed_client_id: String,
 }
 
 /// How much of the audit log the IdP keeps.
@@ -139,6 +143,7 @@ impl Store {
                             error: r.get(8)?,
                             reason: r.get(9)?,
                             jti: r.get(10)?,
+                            claimed_client_id: String::new(),
                         })
                     })?;
                 rows.collect()
@@ -166,7 +171,7 @@ impl AuditEntry {
         let presented = xaa_core::oauth::PresentedClient::from_request(req.authorization.as_deref(), p).ok();
         Some(Self {
             at,
-            client_id: presented.map(|c| c.client_id).unwrap_or_default(),
+            claimed_client_id: presented.map(|c| c.client_id).unwrap_or_default(),
             audience: p.values("audience").collect::<Vec<_>>().join(" "),
             resource: p.values("resource").collect::<Vec<_>>().join(" "),
             scope: p.values("scope").collect::<Vec<_>>().join(" "),
@@ -174,14 +179,27 @@ impl AuditEntry {
         })
     }
 
-    /// Completes the entry with the outcome.
+    /// Credits the entry to the client that authenticated (from then on, refusals are its own).
+    pub(crate) fn authenticated(&mut self, client_id: &str) {
+        client_id.clone_into(&mut self.client_id);
+    }
+
+    /// Completes the entry with the outcome. A refusal before client authentication succeeded is
+    /// recorded as unauthenticated: no requestor, the claimed id only in the reason.
     pub(crate) fn record_outcome(&mut self, refusal: Option<&xaa_core::oauth::OAuthError>) {
         match refusal {
             None => self.outcome = "issued".into(),
             Some(e) => {
                 self.outcome = "refused".into();
                 self.error = e.code.as_str().into();
-                self.reason = e.description.clone();
+                self.reason = match (self.client_id.is_empty(), self.claimed_client_id.as_str()) {
+                    (false, _) => e.description.clone(),
+                    (true, "") => format!("unauthenticated request: {}", e.description),
+                    (true, claimed) => {
+                        let claimed: String = claimed.chars().take(100).collect();
+                        format!("unauthenticated request (claimed client_id '{claimed}'): {}", e.description)
+                    }
+                };
                 self.jti.clear();
             }
         }
@@ -253,6 +271,27 @@ mod tests {
         assert_eq!(stored.scope, "s".repeat(MAX_FIELD_BYTES), "at the limit: kept whole");
         assert_eq!(stored.reason, format!("{}…", "é".repeat(254)));
         assert!(stored.reason.len() <= MAX_FIELD_BYTES);
+    }
+
+    #[test]
+    fn a_refusal_before_authentication_credits_no_client() {
+        let refusal = xaa_core::oauth::OAuthError::invalid_client("client authentication failed");
+        let claimed = |id: &str| AuditEntry { claimed_client_id: id.into(), ..Default::default() };
+        let mut e = claimed("my-requestor");
+        e.record_outcome(Some(&refusal));
+        assert_eq!((e.client_id.as_str(), e.outcome.as_str(), e.error.as_str()), ("", "refused", "invalid_client"));
+        assert_eq!(
+            e.reason,
+            "unauthenticated request (claimed client_id 'my-requestor'): client authentication failed"
+        );
+        let mut e = claimed("");
+        e.record_outcome(Some(&refusal));
+        assert_eq!(e.reason, "unauthenticated request: client authentication failed");
+        // Once authenticated, a refusal is the client's own.
+        let mut e = claimed("my-requestor");
+        e.authenticated("my-requestor");
+        e.record_outcome(Some(&xaa_core::oauth::OAuthError::invalid_grant("expired")));
+        assert_eq!((e.client_id.as_str(), e.reason.as_str()), ("my-requestor", "expired"));
     }
 
     #[test]
