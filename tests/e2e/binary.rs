@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::harness::*;
 
 /// `target/<profile>/lab`, next to the test binary's `deps/` directory.
-fn lab_binary() -> PathBuf {
+pub fn lab_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap();
     let bin = dir.join("lab");
@@ -18,20 +18,20 @@ fn lab_binary() -> PathBuf {
     bin
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xaa-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-struct Running {
+pub struct Running {
     child: Child,
-    ready: Value,
+    pub ready: Value,
 }
 
 impl Running {
-    fn start(args: &[&str], dir: &std::path::Path) -> Self {
+    pub fn start(args: &[&str], dir: &std::path::Path) -> Self {
         let ready_file = dir.join("ready.json");
         let child = Command::new(lab_binary())
             .args(["--ephemeral-ports", "--in-memory", "--ready-file"])
@@ -53,7 +53,7 @@ impl Running {
     }
 
     /// Sends SIGINT (Ctrl+C) and returns (exit success, stdout, stderr).
-    fn interrupt(self) -> (bool, String, String) {
+    pub fn interrupt(self) -> (bool, String, String) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
         let out = self.child.wait_with_output().unwrap();

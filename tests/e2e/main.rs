@@ -8,6 +8,7 @@ mod admin;
 mod admin_browser;
 mod authorize;
 mod binary;
+mod bounds;
 mod break_it;
 mod browser;
 mod console;

@@ -20,6 +20,11 @@ pub struct IdpConfig {
     pub lifetimes: Lifetimes,
     /// Whether cookies carry the `Secure` attribute (TLS mode).
     pub secure_cookies: bool,
+    /// How many clients open RFC 7591 registration may hold
+    /// ([`xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS`] by default).
+    pub max_open_registrations: usize,
+    /// How much of the audit log to keep.
+    pub audit_retention: crate::AuditRetention,
 }
 
 /// An OIDC client of the IdP.

@@ -19,6 +19,7 @@
 //! come from the policy.
 
 mod audit;
+mod authorization_request;
 mod client_auth;
 mod config;
 mod keys;
@@ -30,7 +31,7 @@ mod state;
 mod store;
 mod token;
 
-pub use audit::{AuditEntry, AuditFilter};
+pub use audit::{AuditEntry, AuditFilter, AuditRetention};
 pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User};
 pub use keys::{PublishedKey, Rotation};
 pub use routes::router;

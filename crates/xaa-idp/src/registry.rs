@@ -37,12 +37,28 @@ impl Store {
         })
     }
 
-    pub(crate) async fn insert_client(&self, client: IdpClient, now: i64) -> Result<(), DbError> {
+    /// Stores a client. With `open_cap`, it is an open (RFC 7591) registration: stored only while
+    /// fewer than `open_cap` open registrations exist (checked and inserted under the one
+    /// connection's lock, so concurrent registrations cannot pass the cap); `false` when full.
+    pub(crate) async fn insert_client(
+        &self,
+        client: IdpClient,
+        now: i64,
+        open_cap: Option<usize>,
+    ) -> Result<bool, DbError> {
         self.db
             .call(move |c| {
+                if let Some(cap) = open_cap {
+                    let open: i64 =
+                        c.query_row("SELECT COUNT(*) FROM clients WHERE open_registration = 1", [], |r| r.get(0))?;
+                    if usize::try_from(open).unwrap_or(usize::MAX) >= cap {
+                        return Ok(false);
+                    }
+                }
                 c.execute(
-                    "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, grant_types, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris,
+                                          grant_types, created_at, open_registration)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![
                         client.client_id,
                         client.client_secret.expose(),
@@ -50,10 +66,11 @@ impl Store {
                         json(&client.redirect_uris),
                         json(&client.post_logout_redirect_uris),
                         json(&client.grant_types),
-                        now
+                        now,
+                        open_cap.is_some()
                     ],
-                )
-                .map(drop)
+                )?;
+                Ok(true)
             })
             .await
     }

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS clients (
     redirect_uris TEXT NOT NULL,         -- JSON array
     post_logout_redirect_uris TEXT NOT NULL, -- JSON array
     grant_types   TEXT NOT NULL DEFAULT '[]', -- JSON array; empty: every grant
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    open_registration INTEGER NOT NULL DEFAULT 0 -- 1: open RFC 7591 registration (counts against the cap)
 );
 -- The connection policy as IT last set it. `seed` records which fixture policy it started from:
 -- a different fixture policy (other URLs or edited policy.json) reseeds the fixture connections.
@@ -82,3 +83,5 @@ CREATE INDEX IF NOT EXISTS logins_by_age ON logins (created_at);
 CREATE INDEX IF NOT EXISTS codes_by_expiry ON codes (expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE INDEX IF NOT EXISTS access_tokens_by_expiry ON access_tokens (expires_at);
+-- Every audit append drops the entries past the retention age (by id for the count: the key).
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);

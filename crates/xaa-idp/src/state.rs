@@ -41,6 +41,9 @@ pub enum RegistryError {
     /// Fixture clients are part of the lab's configuration.
     #[error("client \"{0}\" comes from the fixtures and cannot be deleted")]
     Fixture(String),
+    /// Open registration holds its maximum of clients.
+    #[error("open registration is full ({0} clients)")]
+    Full(usize),
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] DbError),
@@ -59,6 +62,7 @@ impl IdpState {
         faults: SharedFaults,
     ) -> Result<Arc<Self>, DbError> {
         let store = Store::open(db_path)?;
+        store.purge_audit_now(config.audit_retention, clock.now())?;
         let fixture_ids: Vec<String> = config.clients.iter().map(|c| c.client_id.clone()).collect();
         let mut clients = config.clients.clone();
         clients.extend(store.registered_clients()?.into_iter().filter(|c| !fixture_ids.contains(&c.client_id)));
@@ -128,12 +132,24 @@ impl IdpState {
         self.config.client(client_id).is_some()
     }
 
-    /// Registers a client (kept in the database).
+    /// Registers a client for IT (kept in the database; no cap).
     pub async fn register_client(&self, client: IdpClient) -> Result<(), RegistryError> {
+        self.insert_client(client, None).await
+    }
+
+    /// Registers a client through open RFC 7591 registration: refused with
+    /// [`RegistryError::Full`] while [`IdpConfig::max_open_registrations`] such clients exist.
+    pub(crate) async fn register_open_client(&self, client: IdpClient) -> Result<(), RegistryError> {
+        self.insert_client(client, Some(self.config.max_open_registrations)).await
+    }
+
+    async fn insert_client(&self, client: IdpClient, open_cap: Option<usize>) -> Result<(), RegistryError> {
         if self.client(&client.client_id).is_some() {
             return Err(RegistryError::Exists(client.client_id));
         }
-        self.store.insert_client(client.clone(), self.clock.now()).await?;
+        if !self.store.insert_client(client.clone(), self.clock.now(), open_cap).await? {
+            return Err(RegistryError::Full(self.config.max_open_registrations));
+        }
         if let Ok(mut c) = self.clients.write() {
             c.push(client);
         }

@@ -42,6 +42,7 @@ impl Store {
     pub(crate) fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
         let db = Db::open(path, include_str!("schema.sql"))?;
         db.ensure_column("clients", "grant_types", "TEXT NOT NULL DEFAULT '[]'")?;
+        db.ensure_column("clients", "open_registration", "INTEGER NOT NULL DEFAULT 0")?;
         Ok(Self { db })
     }
 

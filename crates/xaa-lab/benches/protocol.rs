@@ -103,6 +103,8 @@ fn token_exchange(c: &mut Criterion) {
             connections: fixtures.connections.clone(),
             lifetimes: xaa_idp::Lifetimes::default(),
             secure_cookies: false,
+            max_open_registrations: xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS,
+            audit_retention: xaa_idp::AuditRetention::default(),
         },
         keys.idp,
         None,

@@ -75,6 +75,12 @@ pub struct LabConfig {
     pub connections: crate::ConnectionLimits,
     /// Token lifetimes: the IdP's (ID token, ID-JAG, code, session) and the access token's.
     pub lifetimes: LabLifetimes,
+    /// How many clients open RFC 7591 registration may hold at the IdP, and at the resource AS
+    /// (default [`xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS`]); the console's
+    /// registrations do not count.
+    pub max_open_registrations: usize,
+    /// How much of the IdP's audit log to keep (10,000 entries, 7 days of the lab clock).
+    pub audit_retention: xaa_idp::AuditRetention,
     /// Changes applied to the fixtures once they are loaded (tests).
     pub fixture_edits: Vec<crate::fixtures::FixtureEdit>,
     /// The clock every component uses.
@@ -101,6 +107,8 @@ impl Default for LabConfig {
             trace_budget: xaa_core::trace::bounds::DEFAULT_BUDGET,
             connections: crate::ConnectionLimits::default(),
             lifetimes: LabLifetimes::default(),
+            max_open_registrations: xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS,
+            audit_retention: xaa_idp::AuditRetention::default(),
             fixture_edits: Vec::new(),
             clock: Arc::new(SystemClock::new()),
             entropy: Arc::new(xaa_core::secret::OsEntropy),

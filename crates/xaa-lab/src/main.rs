@@ -145,6 +145,17 @@ struct RunArgs {
     /// head must also arrive within this time, or 15 s if that is shorter.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
     idle_timeout: u64,
+    /// How many clients open RFC 7591 registration (POST /register, no admin token) may hold, at
+    /// the IdP and at the resource AS each; past it, 403 access_denied until one is deleted.
+    /// Clients registered in the console do not count.
+    #[arg(long, global = true, value_name = "N", default_value_t = xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS)]
+    max_open_registrations: usize,
+    /// How many entries the IdP's audit log keeps (the newest; older ones are dropped as new ones come).
+    #[arg(long, global = true, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    audit_max_entries: u32,
+    /// How many days of the lab clock an audit log entry is kept.
+    #[arg(long, global = true, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    audit_max_age_days: u32,
 }
 
 impl RunArgs {
@@ -171,6 +182,11 @@ impl RunArgs {
             trace_capacity: self.trace_capacity,
             trace_budget: self.trace_budget_mb.saturating_mul(1024 * 1024),
             connections: self.connection_limits(),
+            max_open_registrations: self.max_open_registrations,
+            audit_retention: xaa_idp::AuditRetention {
+                max_entries: self.audit_max_entries,
+                max_age: i64::from(self.audit_max_age_days) * 86_400,
+            },
             admin_token: self.admin_token.clone(),
             bind: self.bind,
             console_bind: self.console_bind,

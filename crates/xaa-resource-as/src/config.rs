@@ -16,6 +16,9 @@ pub struct ResourceAsConfig {
     pub resources: Vec<ProtectedResource>,
     /// Access token lifetime in seconds (xaa.dev: 7200).
     pub access_token_lifetime: i64,
+    /// How many clients open RFC 7591 registration may hold
+    /// ([`xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS`] by default).
+    pub max_open_registrations: usize,
 }
 
 /// A client registered at the resource authorization server.

@@ -24,5 +24,6 @@ CREATE TABLE IF NOT EXISTS clients (
     client_id     TEXT PRIMARY KEY,
     client_secret TEXT NOT NULL,
     grant_types   TEXT NOT NULL DEFAULT '[]', -- JSON array; empty: every grant
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    open_registration INTEGER NOT NULL DEFAULT 0 -- 1: open RFC 7591 registration (counts against the cap)
 );

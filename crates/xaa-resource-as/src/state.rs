@@ -84,12 +84,23 @@ impl AsState {
         self.clients.read().ok()?.iter().find(|c| c.client_id == client_id).cloned()
     }
 
-    /// Registers a client (kept in the database); `false` when the id is taken.
+    /// Registers a client for IT (kept in the database; no cap); `false` when the id is taken.
     pub async fn register_client(&self, client: AsClient) -> Result<bool, DbError> {
-        if self.client(&client.client_id).is_some() {
+        self.insert_client(client, None).await
+    }
+
+    /// Registers a client through open RFC 7591 registration; `false` when the id is taken or
+    /// [`ResourceAsConfig::max_open_registrations`] such clients exist.
+    pub(crate) async fn register_open_client(&self, client: AsClient) -> Result<bool, DbError> {
+        self.insert_client(client, Some(self.config.max_open_registrations)).await
+    }
+
+    async fn insert_client(&self, client: AsClient, open_cap: Option<usize>) -> Result<bool, DbError> {
+        if self.client(&client.client_id).is_some()
+            || !self.store.insert_client(client.clone(), self.clock.now(), open_cap).await?
+        {
             return Ok(false);
         }
-        self.store.insert_client(client.clone(), self.clock.now()).await?;
         if let Ok(mut c) = self.clients.write() {
             c.push(client);
         }

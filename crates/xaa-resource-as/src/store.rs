@@ -28,6 +28,7 @@ impl Store {
     pub fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
         let db = Db::open(path, include_str!("schema.sql"))?;
         db.ensure_column("clients", "grant_types", "TEXT NOT NULL DEFAULT '[]'")?;
+        db.ensure_column("clients", "open_registration", "INTEGER NOT NULL DEFAULT 0")?;
         Ok(Self { db })
     }
 
@@ -47,19 +48,36 @@ impl Store {
         })
     }
 
-    pub(crate) async fn insert_client(&self, client: crate::config::AsClient, now: i64) -> Result<(), DbError> {
+    /// Stores a client. With `open_cap`, it is an open (RFC 7591) registration: stored only while
+    /// fewer than `open_cap` open registrations exist (checked and inserted under the one
+    /// connection's lock, so concurrent registrations cannot pass the cap); `false` when full.
+    pub(crate) async fn insert_client(
+        &self,
+        client: crate::config::AsClient,
+        now: i64,
+        open_cap: Option<usize>,
+    ) -> Result<bool, DbError> {
         self.db
             .call(move |c| {
+                if let Some(cap) = open_cap {
+                    let open: i64 =
+                        c.query_row("SELECT COUNT(*) FROM clients WHERE open_registration = 1", [], |r| r.get(0))?;
+                    if usize::try_from(open).unwrap_or(usize::MAX) >= cap {
+                        return Ok(false);
+                    }
+                }
                 c.execute(
-                    "INSERT INTO clients (client_id, client_secret, grant_types, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO clients (client_id, client_secret, grant_types, created_at, open_registration)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![
                         client.client_id,
                         client.client_secret.expose(),
                         serde_json::to_string(&client.grant_types).unwrap_or_else(|_| "[]".into()),
-                        now
+                        now,
+                        open_cap.is_some()
                     ],
-                )
-                .map(drop)
+                )?;
+                Ok(true)
             })
             .await
     }

@@ -76,13 +76,15 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
 
 impl IntoResponse for super::RegistrationError {
     fn into_response(self) -> Response {
-        let mut resp = (StatusCode::BAD_REQUEST, axum::Json(&self)).into_response();
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut resp = (status, axum::Json(&self)).into_response();
         no_store(resp.headers_mut());
         resp
     }
 }
 
-/// An RFC 7591 registration request: a JSON object of client metadata (at most 64 KiB), parsed
+/// An RFC 7591 registration request: a JSON object of client metadata (at most
+/// [`super::MAX_REGISTRATION_BYTES`]), parsed
 /// but not yet validated for a registrar.
 #[derive(Debug)]
 pub struct RegistrationRequest(pub super::ClientMetadata);
@@ -98,10 +100,10 @@ impl<S: Send + Sync> FromRequest<S> for RegistrationRequest {
                 "a registration request is application/json (RFC 7591 §3.1)",
             ));
         }
-        let body = axum::body::to_bytes(req.into_body(), MAX_TOKEN_REQUEST_BYTES).await.map_err(|_| {
+        let body = axum::body::to_bytes(req.into_body(), super::MAX_REGISTRATION_BYTES).await.map_err(|_| {
             super::RegistrationError::metadata(format!(
                 "the client metadata is larger than {} KiB or could not be read",
-                MAX_TOKEN_REQUEST_BYTES / 1024
+                super::MAX_REGISTRATION_BYTES / 1024
             ))
         })?;
         super::ClientMetadata::parse(&body).map(Self)

@@ -7,6 +7,7 @@ mod client_auth;
 mod error;
 mod form;
 mod registration;
+mod registration_limits;
 mod response;
 
 #[cfg(feature = "axum")]
@@ -16,6 +17,10 @@ pub use error::{ErrorCode, OAuthError, wire_safe};
 pub use form::FormParams;
 pub use registration::{
     ClientMetadata, Registrar, RegistrationError, check_redirect_uri, check_registered_grant, registration_response,
+};
+pub use registration_limits::{
+    DEFAULT_MAX_OPEN_REGISTRATIONS, MAX_CLIENT_NAME_CHARS, MAX_LIST_MEMBERS, MAX_OTHER_MEMBER_BYTES, MAX_OTHER_MEMBERS,
+    MAX_REGISTRATION_BYTES, MAX_SCOPE_BYTES, MAX_URI_BYTES, check_redirect_uris,
 };
 pub use response::{AccessTokenResponse, TokenExchangeResponse};
 

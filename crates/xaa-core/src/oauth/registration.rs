@@ -15,21 +15,25 @@ pub enum Registrar {
     ResourceAuthorizationServer,
 }
 
-/// An RFC 7591 §3.2.2 error: `invalid_redirect_uri` or `invalid_client_metadata`, HTTP 400.
+/// An RFC 7591 §3.2.2 error: `invalid_redirect_uri` or `invalid_client_metadata` (HTTP 400), or
+/// `access_denied` (HTTP 403) when open registration is full.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RegistrationError {
     /// The error code.
     pub error: &'static str,
     /// What was wrong.
     pub error_description: String,
+    /// The HTTP status: 400 (RFC 7591 §3.2.2) unless the error says otherwise.
+    #[serde(skip)]
+    pub status: u16,
 }
 
 impl RegistrationError {
     pub(super) fn metadata(d: impl Into<String>) -> Self {
-        Self { error: "invalid_client_metadata", error_description: super::wire_safe(&d.into()) }
+        Self { error: "invalid_client_metadata", error_description: super::wire_safe(&d.into()), status: 400 }
     }
-    fn redirect(d: impl Into<String>) -> Self {
-        Self { error: "invalid_redirect_uri", error_description: super::wire_safe(&d.into()) }
+    pub(super) fn redirect(d: impl Into<String>) -> Self {
+        Self { error: "invalid_redirect_uri", error_description: super::wire_safe(&d.into()), status: 400 }
     }
 }
 
@@ -79,8 +83,10 @@ impl ClientMetadata {
             .map_err(|e| RegistrationError::metadata(format!("client metadata has a wrong type: {e} (RFC 7591 §2)")))
     }
 
-    /// Checks the metadata for `registrar` and fills in its defaults (RFC 7591 §2, §3.2.2).
+    /// Checks the metadata for `registrar`, sizes first (see [`super::MAX_LIST_MEMBERS`] and the
+    /// other limits), and fills in its defaults (RFC 7591 §2, §3.2.2).
     pub fn validate(mut self, registrar: Registrar) -> Result<Self, RegistrationError> {
+        self.check_limits()?;
         let supported: &[&str] = match registrar {
             // jwt-bearer and token exchange are both accepted at both servers: draft-04 §8 makes a
             // client declaring the ID-JAG profile list both, wherever it registers.
@@ -145,8 +151,7 @@ impl ClientMetadata {
             check_redirect_uri(uri)?;
         }
         let name = self.client_name.as_deref().map(str::trim).unwrap_or("");
-        self.client_name =
-            Some(if name.is_empty() { "Unnamed client".into() } else { name.chars().take(100).collect() });
+        self.client_name = Some(if name.is_empty() { "Unnamed client".into() } else { name.to_owned() });
         Ok(self)
     }
 }

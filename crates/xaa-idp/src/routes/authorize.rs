@@ -52,6 +52,8 @@ pub(crate) async fn authorize(
         ));
     }
     let state = one("state")?;
+    // Size limits: an oversized state gets the error page, the others an error redirect.
+    crate::authorization_request::check_state(state.as_deref())?;
     let fail = |error: &str, description: &str| {
         Ok(authorization_response(
             &redirect_uri,
@@ -60,6 +62,9 @@ pub(crate) async fn authorize(
             st.issuer(),
         ))
     };
+    if let Some(description) = crate::authorization_request::oversized(&params) {
+        return fail("invalid_request", &description);
+    }
     if one("response_type")?.as_deref() != Some("code") {
         return fail("unsupported_response_type", "response_type must be \"code\"");
     }

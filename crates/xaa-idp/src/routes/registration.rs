@@ -1,5 +1,6 @@
 //! `POST /register`: RFC 7591 dynamic client registration at the IdP. Open registration, as a
-//! local lab's should be; a registered client has no connection until IT grants one, so it can
+//! local lab's should be, up to [`crate::IdpConfig::max_open_registrations`] clients (then
+//! `403 access_denied`); a registered client has no connection until IT grants one, so it can
 //! sign users in but every token exchange answers `invalid_target` until then.
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use xaa_core::oauth::{Registrar, RegistrationError, RegistrationRequest, registe
 use xaa_core::secret::Secret;
 
 use crate::config::IdpClient;
-use crate::state::IdpState;
+use crate::state::{IdpState, RegistryError};
 
 pub(crate) async fn register(
     State(st): State<Arc<IdpState>>,
@@ -30,9 +31,16 @@ pub(crate) async fn register(
         post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
         grant_types: metadata.grant_types.clone(),
     };
-    if let Err(e) = st.register_client(client).await {
-        tracing::error!(error = %e, "client registration failed");
-        return xaa_core::oauth::OAuthError::server_error("the IdP could not store the client").into_response();
+    match st.register_open_client(client).await {
+        Ok(()) => {}
+        Err(RegistryError::Full(max)) => {
+            tracing::warn!(max, "open registration is full");
+            return RegistrationError::open_registration_full(max).into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "client registration failed");
+            return xaa_core::oauth::OAuthError::server_error("the IdP could not store the client").into_response();
+        }
     }
     tracing::info!(client.id = %client_id, "client registered (RFC 7591)");
     registered(registration_response(&metadata, &client_id, &secret, st.clock.now()))

@@ -31,7 +31,7 @@ pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequ
     };
     if let Some(mut entry) = audit {
         entry.record_outcome(result.as_ref().err());
-        if let Err(e) = st.store.append_audit(entry).await {
+        if let Err(e) = st.store.append_audit(entry, st.config.audit_retention).await {
             tracing::error!(error = %e, "the audit log could not be written");
         }
     }
@@ -51,18 +51,20 @@ async fn handle(
     st: &IdpState,
     req: &TokenRequest,
     checks: &mut CheckLog,
-    audit: Option<&mut AuditEntry>,
+    mut audit: Option<&mut AuditEntry>,
 ) -> Result<Response, OAuthError> {
     let client = crate::client_auth::authenticate(st, req).inspect_err(|e| {
         checks.fail("client", CLIENT_AUTH, e.description.clone());
     })?;
     checks.pass("client", CLIENT_AUTH, format!("client '{}' authenticated", client.client_id));
+    if let Some(a) = audit.as_deref_mut() {
+        a.authenticated(&client.client_id);
+    }
     let grant_type = req.params.required("grant_type")?;
     xaa_core::oauth::check_registered_grant(&client.client_id, &client.grant_types, grant_type)?;
     match (grant_type, audit) {
         (urn::GRANT_AUTHORIZATION_CODE, _) => authorization_code::grant(st, &client, &req.params, checks).await,
         (urn::GRANT_TOKEN_EXCHANGE, Some(audit)) => {
-            audit.client_id = client.client_id.clone();
             token_exchange::grant(st, &client, &req.params, checks, audit).await
         }
         (other, _) => Err(OAuthError::new(

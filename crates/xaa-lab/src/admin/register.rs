@@ -2,7 +2,7 @@
 //! resource-AS client and IT's connection between them, with the `.env` the tutorial's app reads.
 
 use serde::{Deserialize, Serialize};
-use xaa_core::oauth::check_redirect_uri;
+use xaa_core::oauth::{MAX_CLIENT_NAME_CHARS, MAX_LIST_MEMBERS, check_redirect_uris};
 use xaa_core::secret::Secret;
 use xaa_idp::{Connection, IdpClient};
 use xaa_resource_as::AsClient;
@@ -66,11 +66,14 @@ fn slug(name: &str) -> String {
 }
 
 impl Admin {
-    /// Registers a requestor; nothing is kept when any part is refused.
+    /// Registers a requestor; nothing is kept when any part is refused. The name, redirect URIs and
+    /// scopes obey RFC 7591 registration's size limits (`xaa_core::oauth::MAX_LIST_MEMBERS`, …).
     pub(crate) async fn register(&self, req: RegisterRequest) -> Result<Registered, AdminError> {
         let name = req.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AdminError::new("the application name must have 1 to 100 characters"));
+        if name.is_empty() || name.chars().count() > MAX_CLIENT_NAME_CHARS {
+            return Err(AdminError::new(format!(
+                "the application name must have 1 to {MAX_CLIENT_NAME_CHARS} characters"
+            )));
         }
         let clean = |v: Vec<String>| -> Vec<String> {
             v.into_iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect()
@@ -80,9 +83,9 @@ impl Admin {
         if redirect_uris.is_empty() {
             return Err(AdminError::new("at least one redirect URI is required (matched exactly at sign-in)"));
         }
-        for uri in redirect_uris.iter().chain(&post_logout) {
-            check_redirect_uri(uri).map_err(|e| AdminError::new(e.error_description))?;
-        }
+        check_redirect_uris("redirect_uris", &redirect_uris)
+            .and_then(|()| check_redirect_uris("post_logout_redirect_uris", &post_logout))
+            .map_err(|e| AdminError::new(e.error_description))?;
         let server = self
             .lab_authorization_server()
             .ok_or_else(|| AdminError::new("the lab has no resource authorization server in its policy"))?;
@@ -95,6 +98,12 @@ impl Admin {
             _ => server.resources.first().ok_or_else(|| AdminError::new("the authorization server has no resource"))?,
         };
         let scopes = match req.scopes {
+            Some(s) if s.len() > MAX_LIST_MEMBERS => {
+                return Err(AdminError::new(format!(
+                    "scopes has {} members; this server accepts at most {MAX_LIST_MEMBERS}",
+                    s.len()
+                )));
+            }
             Some(s) if !s.is_empty() => {
                 if let Some(bad) = s.iter().find(|x| !resource.scopes.contains(x)) {
                     return Err(AdminError::new(format!(
@@ -203,8 +212,12 @@ impl Admin {
 
     /// Deletes a registered requestor: its IdP client and its connections, and the AS client
     /// that registration made for it (`<id>-at-todo0`) unless another connection still names it.
-    /// An AS client registered on its own (RFC 7591) stays.
+    /// An AS client registered on its own (RFC 7591) stays; deleting it by its own id (it is no
+    /// IdP client) frees its open-registration slot at the AS.
     pub(crate) async fn unregister(&self, client_id: &str) -> Result<(), AdminError> {
+        if self.idp.client(client_id).is_none() && self.resource_as.client(client_id).is_some() {
+            return self.unregister_at_resource_as(client_id).await;
+        }
         let made_for_it = format!("{client_id}-at-todo0");
         self.idp.delete_client(client_id).await.map_err(|e| AdminError::new(e.to_string()))?;
         let still_named = self.idp.connections().iter().any(|c| c.resource_client_id == made_for_it);
@@ -212,6 +225,23 @@ impl Admin {
             self.resource_as.delete_client(&made_for_it).await.map_err(|e| AdminError::new(e.to_string()))?;
         }
         tracing::warn!(client.id = %client_id, "requestor deleted");
+        Ok(())
+    }
+
+    /// Deletes a client registered only at the resource AS, unless a connection still names it.
+    async fn unregister_at_resource_as(&self, client_id: &str) -> Result<(), AdminError> {
+        if let Some(c) = self.idp.connections().iter().find(|c| c.resource_client_id == client_id) {
+            return Err(AdminError::new(format!(
+                "\"{client_id}\" is the resource AS client of \"{}\"'s connection: revoke that connection first",
+                c.client_id
+            )));
+        }
+        if !self.resource_as.delete_client(client_id).await? {
+            return Err(AdminError::new(format!(
+                "client \"{client_id}\" comes from the fixtures and cannot be deleted"
+            )));
+        }
+        tracing::warn!(resource.client_id = %client_id, "resource AS client deleted");
         Ok(())
     }
 }

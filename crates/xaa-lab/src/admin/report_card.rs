@@ -160,6 +160,8 @@ impl ReportCards {
                 };
                 note(Item::Pkce, ok, format!("/authorize with {what}"));
             }
+            // A request whose client failed authentication proves nothing about the client it named.
+            "token exchange" if failed_check("client") => {}
             "token exchange" => {
                 let audience = param("audience");
                 let resource = param("resource");

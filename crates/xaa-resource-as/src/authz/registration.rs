@@ -1,7 +1,8 @@
 //! `POST /register`: RFC 7591 dynamic client registration at the resource authorization server
 //! (grant `urn:ietf:params:oauth:grant-type:jwt-bearer`, with the draft-04 §8 grant-profile
-//! metadata). The IdP must still be told this client id (the ID-JAG `client_id`), which is IT's
-//! connection policy.
+//! metadata), open up to [`crate::ResourceAsConfig::max_open_registrations`] clients (then
+//! `403 access_denied`). The IdP must still be told this client id (the ID-JAG `client_id`),
+//! which is IT's connection policy.
 
 use std::sync::Arc;
 
@@ -28,9 +29,16 @@ pub(crate) async fn register(
         client_secret: Secret::new(secret.clone()),
         grant_types: metadata.grant_types.clone(),
     };
-    match st.register_client(client).await {
+    match st.register_open_client(client).await {
         Ok(true) => {}
-        Ok(false) | Err(_) => {
+        // The id is random (72 bits): not stored means full.
+        Ok(false) => {
+            let max = st.config.max_open_registrations;
+            tracing::warn!(max, "open registration is full");
+            return RegistrationError::open_registration_full(max).into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "client registration failed");
             return xaa_core::oauth::OAuthError::server_error("the authorization server could not store the client")
                 .into_response();
         }

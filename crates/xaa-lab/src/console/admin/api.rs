@@ -90,7 +90,7 @@ pub(crate) async fn delete_client(
     State(st): State<Arc<ConsoleState>>,
     Path(id): Path<String>,
 ) -> Response {
-    if st.admin.idp.client(&id).is_none() {
+    if st.admin.idp.client(&id).is_none() && st.admin.resource_as.client(&id).is_none() {
         return error(StatusCode::NOT_FOUND, "not_found", format!("no client \"{id}\""));
     }
     match st.admin.unregister(&id).await {

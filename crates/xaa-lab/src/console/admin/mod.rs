@@ -8,7 +8,7 @@
 //! | API | what |
 //! | --- | --- |
 //! | `GET, POST /api/admin/clients` | list; register a requestor (IdP client + AS client + connection) |
-//! | `GET, DELETE /api/admin/clients/{id}` | credentials, `.env` and report card; delete |
+//! | `GET, DELETE /api/admin/clients/{id}` | credentials, `.env` and report card; delete (an IdP client, or a client registered only at the resource AS) |
 //! | `GET, PUT, DELETE /api/admin/connections` | the policy; grant or narrow; revoke (`?client_id=&resource=`) |
 //! | `GET /api/admin/audit` | the ID-JAG audit log (`?client_id=&user=&outcome=&format=csv`) |
 //! | `GET /api/admin/switches`, `PUT, DELETE /api/admin/switches/{name}` | break-it switches |
