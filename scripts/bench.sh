@@ -6,7 +6,11 @@
 #     token-exchange throughput and p50/p99, jwt-bearer throughput, the full flow (exchange +
 #     jwt-bearer + GET /api/todos) at concurrency 1 and 32, and the lab's peak RSS;
 #   - each throughput as a ratio of the single-core signing rate (one exchange = one signature).
-# Usage: scripts/bench.sh [SECONDS per measurement, default 10]. State lives in a temporary data
+#   - the workshop: 500 attendees signing in through the IdP pages, each running the flow and a
+#     todo write (64 at a time), then steady API traffic, with 20 console trace pages open and with
+#     none: errors, p50/p99, the lab's peak RSS and the API p99 ratio (pages open / none).
+# Usage: scripts/bench.sh [SECONDS per measurement, default 10; the workshop's steady phase takes
+# at least 30]; BENCH_ONLY=workshop runs only the workshop. State lives in a temporary data
 # dir (SQLite files in WAL mode, as in normal use); RUST_LOG=warn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +28,7 @@ lab_pid=""
 cleanup() { [ -n "$lab_pid" ] && kill "$lab_pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 
+if [ "${BENCH_ONLY:-}" != workshop ]; then
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 speed=$(taskset -c 0 openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
 speed_all=$(openssl speed -seconds 3 -multi "$cores" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
@@ -65,7 +70,35 @@ exu=$(cargo bench -q -p xaa-lab --features bench --bench load -- exchange --read
 printf 'token exchange, c=8:       %8s/s  p50 %s ms  p99 %s ms\n' "$(val per_second "$exu")" "$(val p50_ms "$exu")" "$(val p99_ms "$exu")"
 kill -INT "$lab_pid"; wait "$lab_pid" || true; lab_pid=""
 
+fi
+
+workshop() {  # $1 = trace pages open; prints the three RESULT lines and the lab's peak RSS in kB
+  local ready="$dir/ready-ws$1.json"
+  RUST_LOG=warn taskset -c 0 target/release/lab --ephemeral-ports --data-dir "$dir/data-ws$1" --ready-file "$ready" >/dev/null 2>&1 &
+  lab_pid=$!
+  while [ ! -s "$ready" ]; do sleep 0.01; done
+  load workshop --ready "$ready" --users 500 --concurrency 64 --seconds "$workshop_seconds" --trace-pages "$1"
+  echo "RESULT mode=workshop-rss peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$lab_pid/status")"
+  kill -INT "$lab_pid"; wait "$lab_pid" || true; lab_pid=""
+}
+workshop_seconds=$(( seconds > 30 ? seconds : 30 ))
+echo "== workshop: 500 attendees sign in through the IdP pages and run the flow + a todo write (64 at a time),"
+echo "   then ${workshop_seconds}s of steady API calls with their tokens; lab on core 0, attendees and trace pages on core 1"
+for pages in 20 0; do
+  w=$(workshop "$pages")
+  m=$(grep 'mode=workshop-sign-in-and-flow' <<<"$w"); st=$(grep 'mode=workshop-steady-api' <<<"$w")
+  tp=$(grep 'mode=workshop-trace-pages' <<<"$w"); rss=$(grep 'mode=workshop-rss' <<<"$w")
+  printf '%2s trace pages: sign-in+flow %s ok %s errors p50 %s ms p99 %s ms | steady API %s/s %s errors p50 %s ms p99 %s ms | page errors %s | peak RSS %.1f MB\n' \
+    "$pages" "$(val ok "$m")" "$(val errors "$m")" "$(val p50_ms "$m")" "$(val p99_ms "$m")" \
+    "$(val per_second "$st")" "$(val errors "$st")" "$(val p50_ms "$st")" "$(val p99_ms "$st")" "$(val errors "$tp")" \
+    "$(awk -v k="$(val peak_kb "$rss")" 'BEGIN { print k / 1024 }')"
+  eval "ws_errors_$pages=\$(( $(val errors "$m") + $(val errors "$st") + $(val errors "$tp") ))"
+  eval "ws_p99_$pages=$(val p99_ms "$st")"
+  eval "ws_rss_$pages=$(( $(val peak_kb "$rss") / 1024 ))"
+done
+
 echo "== summary (target in brackets)"
+if [ "${BENCH_ONLY:-}" != workshop ]; then
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == "<") ? (v < t) : (v >= t); print ok ? "met" : "MISSED" }'; }
 ex_ratio=$(ratio "$(val per_second "$ex")" "$speed")
@@ -76,3 +109,8 @@ printf 'jwt-bearer / raw signing rate:     %8s\n' "$(ratio "$(val per_second "$j
 printf 'full flow / raw signing rate:      %8s      (two signatures per flow: 0.50 is the ceiling)\n' "$(ratio "$(val per_second "$f32")" "$speed")"
 printf 'full-flow p50 at c=1:              %8s ms   [< 3 ms]    %s\n' "$(val p50_ms "$f1")" "$(check "$(val p50_ms "$f1")" 3 '<')"
 printf 'peak RSS under load:               %8.1f MB   [< 60 MB]   %s\n' "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')" "$(check "$((rss_kb / 1024))" 60 '<')"
+fi
+printf 'workshop errors (20 pages + none):  %8s      [0]         %s\n' "$(( ws_errors_20 + ws_errors_0 ))" "$(check "$(( ws_errors_20 + ws_errors_0 ))" 1 '<')"
+printf 'workshop peak RSS, 20 trace pages: %8s MB   [< 100 MB]  %s\n' "$ws_rss_20" "$(check "$ws_rss_20" 100 '<')"
+ws_ratio=$(ratio "$ws_p99_20" "$ws_p99_0")
+printf 'workshop API p99, 20 pages / none: %8s      [<= 2.00]   %s   (%s ms / %s ms)\n' "$ws_ratio" "$(check "$ws_ratio" 2.0001 '<')" "$ws_p99_20" "$ws_p99_0"

@@ -6,11 +6,17 @@
 //! cargo bench -p xaa-lab --bench load -- exchange   --ready F [--concurrency 8] [--seconds 10]
 //! cargo bench -p xaa-lab --bench load -- jwt-bearer --ready F [--concurrency 8] [--requests 5000]
 //! cargo bench -p xaa-lab --bench load -- flow       --ready F [--concurrency 1] [--seconds 10]
+//! cargo bench -p xaa-lab --bench load -- workshop   --ready F [--users 500] [--concurrency 64]
+//!                                                   [--seconds 30] [--trace-pages 20]
 //! ```
 //!
 //! It runs on one thread (pin it with `taskset`), so it never competes with the server for more
 //! than the core it is given. `flow` is the whole XAA chain a requestor runs per page view: token
-//! exchange, jwt-bearer, `GET /api/todos`.
+//! exchange, jwt-bearer, `GET /api/todos`. `workshop` is a room: `--users` distinct people each
+//! sign in through the IdP's login pages and run the whole flow plus a todo write
+//! (`--concurrency` at a time), then the API is called with their tokens for `--seconds`
+//! (a `GET /api/todos` and every fourth call a `POST`), while `--trace-pages` console trace pages
+//! are open (each loads `/trace` and follows its live stream, as the page's script does).
 
 use std::time::{Duration, Instant};
 
@@ -29,10 +35,21 @@ struct Args {
     seconds: f64,
     requests: usize,
     runs: usize,
+    users: usize,
+    trace_pages: usize,
 }
 
 fn args() -> Result<Args, Error> {
-    let mut a = Args { mode: String::new(), ready: None, concurrency: 8, seconds: 10.0, requests: 5000, runs: 20 };
+    let mut a = Args {
+        mode: String::new(),
+        ready: None,
+        concurrency: 8,
+        seconds: 10.0,
+        requests: 5000,
+        runs: 20,
+        users: 500,
+        trace_pages: 20,
+    };
     let mut it = std::env::args().skip(1).filter(|s| s != "--bench");
     while let Some(arg) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -42,6 +59,8 @@ fn args() -> Result<Args, Error> {
             "--seconds" => a.seconds = value()?.parse()?,
             "--requests" => a.requests = value()?.parse()?,
             "--runs" => a.runs = value()?.parse()?,
+            "--users" => a.users = value()?.parse()?,
+            "--trace-pages" => a.trace_pages = value()?.parse()?,
             m if !m.starts_with('-') && a.mode.is_empty() => a.mode = m.to_owned(),
             other => return Err(format!("unknown argument {other}").into()),
         }
@@ -55,7 +74,9 @@ struct Target {
     idp: String,
     authz: String,
     api: String,
+    console: String,
     env: Value,
+    ca: Option<Vec<u8>>,
     id_token: String,
 }
 
@@ -63,46 +84,50 @@ impl Target {
     async fn connect(ready: &str) -> Result<Self, Error> {
         let ready: Value = serde_json::from_slice(&std::fs::read(ready)?)?;
         let s = |k: &str| ready[k].as_str().map(str::to_owned).ok_or_else(|| format!("no {k} in the ready file"));
-        let (idp, authz, api) = (s("idp")?, s("authorization_server")?, s("todo_api")?);
-        let env = ready["env"].clone();
-        let e = |k: &str| env[k].as_str().unwrap_or_default().to_owned();
+        let (idp, authz, api, console) = (s("idp")?, s("authorization_server")?, s("todo_api")?, s("console")?);
         let ca = ready["ca_cert"].as_str().map(std::fs::read).transpose()?;
-        let browser = xaa_lab::testing::browser_client(ca.as_deref(), true);
+        let http = xaa_lab::testing::browser_client(ca.as_deref(), false);
+        let mut t = Self { http, idp, authz, api, console, env: ready["env"].clone(), ca, id_token: String::new() };
+        t.id_token = t.sign_in("load@acme.example").await?;
+        Ok(t)
+    }
+
+    /// A person signing in through the IdP's login pages (own cookie jar), then the code grant
+    /// with PKCE: their ID token.
+    async fn sign_in(&self, email: &str) -> Result<String, Error> {
+        let browser = xaa_lab::testing::browser_client(self.ca.as_deref(), true);
         let verifier = "load-driver-verifier-0123456789-0123456789-0123456789";
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", &e("CLIENT_ID"))
-            .append_pair("redirect_uri", &e("REDIRECT_URI"))
+            .append_pair("client_id", self.env("CLIENT_ID"))
+            .append_pair("redirect_uri", self.env("REDIRECT_URI"))
             .append_pair("response_type", "code")
             .append_pair("scope", "openid email profile")
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256")
             .finish();
+        let idp = &self.idp;
         let location =
-            xaa_lab::testing::login_via_pages(&idp, &browser, &format!("{idp}/authorize?{query}"), "load@acme.example")
-                .await?;
+            xaa_lab::testing::login_via_pages(idp, &browser, &format!("{idp}/authorize?{query}"), email).await?;
         let code = reqwest::Url::parse(&location)?
             .query_pairs()
             .find(|(k, _)| k == "code")
             .map(|(_, v)| v.into_owned())
             .ok_or("no code in the login redirect")?;
-        let http = xaa_lab::testing::browser_client(ca.as_deref(), false);
-        let token: Value = http
+        let resp = self
+            .http
             .post(format!("{idp}/token"))
             .form(&[
                 ("grant_type", "authorization_code"),
                 ("code", code.as_str()),
-                ("redirect_uri", &e("REDIRECT_URI")),
+                ("redirect_uri", self.env("REDIRECT_URI")),
                 ("code_verifier", verifier),
-                ("client_id", &e("CLIENT_ID")),
-                ("client_secret", &e("CLIENT_SECRET")),
+                ("client_id", self.env("CLIENT_ID")),
+                ("client_secret", self.env("CLIENT_SECRET")),
             ])
             .send()
-            .await?
-            .json()
             .await?;
-        let id_token = token["id_token"].as_str().ok_or("no id_token from the code grant")?.to_owned();
-        Ok(Self { http, idp, authz, api, env, id_token })
+        field(resp, "id_token").await
     }
 
     fn env(&self, k: &str) -> &str {
@@ -110,6 +135,10 @@ impl Target {
     }
 
     async fn exchange(&self) -> Result<String, Error> {
+        self.exchange_for(&self.id_token, "todos.read").await
+    }
+
+    async fn exchange_for(&self, id_token: &str, scope: &str) -> Result<String, Error> {
         let resp = self
             .http
             .post(format!("{}/token", self.idp))
@@ -118,8 +147,8 @@ impl Target {
                 ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
                 ("audience", &self.authz),
                 ("resource", &self.api),
-                ("scope", "todos.read"),
-                ("subject_token", &self.id_token),
+                ("scope", scope),
+                ("subject_token", id_token),
                 ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN),
                 ("client_id", self.env("CLIENT_ID")),
                 ("client_secret", self.env("CLIENT_SECRET")),
@@ -154,6 +183,43 @@ impl Target {
         drop(body);
         Ok(())
     }
+
+    async fn create_todo(&self, access_token: &str, title: &str) -> Result<(), Error> {
+        let resp = self
+            .http
+            .post(format!("{}/api/todos", self.api))
+            .bearer_auth(access_token)
+            .json(&serde_json::json!({ "title": title }))
+            .send()
+            .await?;
+        match resp.status().as_u16() {
+            200 | 201 => Ok(()),
+            s => Err(format!("creating a todo: {s} {}", resp.text().await.unwrap_or_default()).into()),
+        }
+    }
+
+    /// One person's whole morning: sign in through the pages, exchange, jwt-bearer, read the
+    /// todos, write one. Their access token.
+    async fn newcomer(&self, i: usize) -> Result<String, Error> {
+        let id_token = self.sign_in(&format!("attendee{i}@acme.example")).await?;
+        let jag = self.exchange_for(&id_token, "todos.read todos.write").await?;
+        let at = self.jwt_bearer(&jag).await?;
+        self.todos(&at).await?;
+        self.create_todo(&at, &format!("Workshop task of attendee {i}")).await?;
+        Ok(at)
+    }
+}
+
+/// A console trace page left open: loads `/trace`, then follows its live stream of rendered rows
+/// until `until`, as the page's script does. The bytes it received.
+async fn trace_page(http: reqwest::Client, console: String, until: Instant) -> Result<usize, Error> {
+    let page = http.get(format!("{console}/trace")).send().await?.bytes().await?;
+    let mut received = page.len();
+    let mut stream = http.get(format!("{console}/trace/events?view=html")).send().await?;
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(until.into(), stream.chunk()).await {
+        received += chunk.len();
+    }
+    Ok(received)
 }
 
 async fn field(resp: reqwest::Response, name: &str) -> Result<String, Error> {
@@ -310,10 +376,72 @@ async fn run(a: Args) -> Result<(), Error> {
             })
             .await
         }
-        other => return Err(format!("unknown mode {other:?}: testlab-start, exchange, jwt-bearer or flow").into()),
+        "workshop" => return workshop(&a, t).await,
+        other => {
+            return Err(format!("unknown mode {other:?}: testlab-start, exchange, jwt-bearer, flow or workshop").into());
+        }
     };
     sample.print(&a.mode, a.concurrency);
     Ok(())
+}
+
+/// The `workshop` measurement: sign-ins and flows of `--users` people, then steady API traffic,
+/// with `--trace-pages` trace pages open throughout. One RESULT line per phase.
+async fn workshop(a: &Args, t: std::rc::Rc<Target>) -> Result<(), Error> {
+    let far = Instant::now() + Duration::from_secs(3600);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let local = tokio::task::LocalSet::new();
+    let pages: Vec<_> = (0..a.trace_pages)
+        .map(|_| {
+            let (http, console, mut stop) = (t.http.clone(), t.console.clone(), stop_rx.clone());
+            local.spawn_local(async move {
+                tokio::select! {
+                    r = trace_page(http, console, far) => r,
+                    _ = stop.changed() => Ok(0),
+                }
+            })
+        })
+        .collect();
+    let (users, concurrency, seconds) = (a.users, a.concurrency, a.seconds);
+    local
+        .run_until(async move {
+            let tokens = std::rc::Rc::new(std::cell::RefCell::new(Vec::with_capacity(users)));
+            let (tt, tk) = (t.clone(), tokens.clone());
+            let morning = drive(concurrency, None, Some(users), move |i| {
+                let (t, tokens) = (tt.clone(), tk.clone());
+                async move {
+                    let at = t.newcomer(i).await?;
+                    tokens.borrow_mut().push(at);
+                    Ok(())
+                }
+            })
+            .await;
+            morning.print("workshop-sign-in-and-flow", concurrency);
+            let tokens = std::rc::Rc::new(std::mem::take(&mut *tokens.borrow_mut()));
+            if tokens.is_empty() {
+                return Err::<(), Error>("no attendee got an access token".into());
+            }
+            let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
+            let steady = drive(concurrency, deadline, None, move |i| {
+                let (t, tokens) = (t.clone(), tokens.clone());
+                async move {
+                    let at = &tokens[i % tokens.len()];
+                    if i % 4 == 3 { t.create_todo(at, "steady write").await } else { t.todos(at).await }
+                }
+            })
+            .await;
+            steady.print("workshop-steady-api", concurrency);
+            let _ = stop_tx.send(true);
+            let mut page_errors = 0;
+            for p in pages {
+                if !matches!(p.await, Ok(Ok(_))) {
+                    page_errors += 1;
+                }
+            }
+            println!("RESULT mode=workshop-trace-pages pages={} errors={page_errors}", a.trace_pages);
+            Ok(())
+        })
+        .await
 }
 
 fn main() -> std::process::ExitCode {
