@@ -404,6 +404,11 @@ fn lab_help_documents_the_bounds_flags_and_their_defaults() {
         "[default: 10000]",
         "--audit-max-age-days <DAYS>",
         "[default: 7]",
+        "--trace-budget-mb <MIB>",
+        "[default: 4]",
+        "--max-connections <N>",
+        "--idle-timeout <SECONDS>",
+        "[default: 90]",
     ] {
         assert!(help.contains(needle), "{needle:?} missing in {help}");
     }

@@ -39,7 +39,7 @@ impl Default for ConnectionLimits {
         Self {
             per_listener: default_per_listener(),
             header_read_timeout: Duration::from_secs(15),
-            idle_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(90),
         }
     }
 }

@@ -141,9 +141,9 @@ struct RunArgs {
     /// fifth of the open-files limit less a reserve, between 32 and 1024).
     #[arg(long, global = true, value_name = "N")]
     max_connections: Option<usize>,
-    /// Seconds a connection may idle (no byte either way) before it is closed; an HTTP/1 request
-    /// head must also arrive within this time, or 15 s if that is shorter.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    /// Seconds a connection may idle (no byte either way) before it is closed (above the longest
+    /// `todo-api-slow` delay, 60 s); an HTTP/1 request head must arrive within 15 s, or this if shorter.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 90)]
     idle_timeout: u64,
     /// How many clients open RFC 7591 registration (POST /register, no admin token) may hold, at
     /// the IdP and at the resource AS each; past it, 403 access_denied until one is deleted.
