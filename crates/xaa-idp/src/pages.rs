@@ -64,6 +64,20 @@ impl PageError {
     }
 }
 
+/// A redirect that cannot be sent (a control character or whitespace in its target): a page instead.
+impl From<xaa_core::redirect::BadLocation> for PageError {
+    fn from(e: xaa_core::redirect::BadLocation) -> Self {
+        tracing::warn!(error = %e, "refused to send a redirect");
+        Self::bad_request(
+            "Redirect URI cannot be used",
+            "The address to send you back to contains a control character or whitespace, so the Lab IdP cannot redirect to it.",
+            Some(
+                "The application's registration must be corrected: a redirect URI has no control characters or spaces.",
+            ),
+        )
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self.1.render() {

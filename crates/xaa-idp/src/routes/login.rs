@@ -102,7 +102,7 @@ pub(crate) async fn code(
         .same_site(SameSite::Lax)
         .secure(st.config.secure_cookies);
     let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(session);
-    Ok((jar, code_response(&st, &login.request, &authorization_code)).into_response())
+    Ok((jar, code_response(&st, &login.request, &authorization_code)?).into_response())
 }
 
 async fn pending_login(st: &IdpState, jar: &CookieJar, login_id: &str, csrf: &str) -> Result<Login, PageError> {

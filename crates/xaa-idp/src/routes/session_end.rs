@@ -1,15 +1,17 @@
 //! `GET /session/end`: OpenID Connect RP-Initiated Logout 1.0. Ends the IdP session; redirects only
-//! to a `post_logout_redirect_uri` registered for the client named by `client_id` or `id_token_hint`.
+//! to a `post_logout_redirect_uri` registered for the client named by `client_id` or `id_token_hint`,
+//! one the redirect can carry. Everything is checked before the session ends.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use xaa_core::jose::UnverifiedJwt;
 use xaa_core::oauth::FormParams;
+use xaa_core::redirect::SeeOther;
 use xaa_core::secret::sha256_b64;
 
 use crate::SESSION_COOKIE;
@@ -77,7 +79,26 @@ async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Respon
                     Some(&format!("Registered: {}", client.post_logout_redirect_uris.join(", "))),
                 ));
             }
-            Some(uri)
+            // Registered before registration refused control characters and whitespace.
+            xaa_core::oauth::check_redirect_uri(&uri).map_err(|e| {
+                PageError::bad_request(
+                    "Post-logout redirect URI cannot be used",
+                    format!(
+                        "{} is registered with a post-logout redirect URI the IdP cannot redirect to: {}.",
+                        client.name, e.error_description
+                    ),
+                    Some("You are still signed in. The application's registration must be corrected."),
+                )
+            })?;
+            let target = match one("state")? {
+                Some(state) => {
+                    let q = form_urlencoded::Serializer::new(String::new()).append_pair("state", &state).finish();
+                    format!("{uri}{}{q}", if uri.contains('?') { '&' } else { '?' })
+                }
+                None => uri,
+            };
+            // Built now, so a target the redirect could not carry is refused before the session ends.
+            Some(SeeOther::to(&target)?)
         }
     };
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
@@ -85,14 +106,7 @@ async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Respon
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     match redirect {
-        Some(uri) => {
-            let mut target = uri.clone();
-            if let Some(state) = one("state")? {
-                let q = form_urlencoded::Serializer::new(String::new()).append_pair("state", &state).finish();
-                target = format!("{uri}{}{q}", if uri.contains('?') { '&' } else { '?' });
-            }
-            Ok((jar, Redirect::to(&target)).into_response())
-        }
+        Some(to) => Ok((jar, to).into_response()),
         None => Ok((jar, SignedOutPage).into_response()),
     }
 }

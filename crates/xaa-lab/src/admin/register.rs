@@ -81,11 +81,11 @@ impl Admin {
         let redirect_uris = clean(req.redirect_uris);
         let post_logout = clean(req.post_logout_redirect_uris);
         if redirect_uris.is_empty() {
-            return Err(AdminError::new("at least one redirect URI is required (matched exactly at sign-in)"));
+            return Err(AdminError::redirect_uri("at least one redirect URI is required (matched exactly at sign-in)"));
         }
         check_redirect_uris("redirect_uris", &redirect_uris)
             .and_then(|()| check_redirect_uris("post_logout_redirect_uris", &post_logout))
-            .map_err(|e| AdminError::new(e.error_description))?;
+            .map_err(|e| AdminError::redirect_uri(e.error_description))?;
         let server = self
             .lab_authorization_server()
             .ok_or_else(|| AdminError::new("the lab has no resource authorization server in its policy"))?;
