@@ -1,19 +1,32 @@
-//! Bad input gets a clear error, not a 500 (issue 10): a redirect URI with a control character
-//! or whitespace is refused at every registration (RFC 7591 at the IdP and the AS, the admin API
-//! and page), and one stored before (an older `idp.sqlite`) gets an error page at `/authorize` and
-//! `/session/end`, never a broken redirect, and never after the session ended.
+//! Bad input gets a clear error, not a 500 (issue 10), and the IdP's logout confirmation:
+//!
+//! - a redirect URI with a control character or whitespace is refused at every registration (RFC
+//!   7591 at the IdP and the AS, the admin API and page), and one stored before (an older
+//!   `idp.sqlite`) gets an error page at `/authorize` and `/session/end`, never a broken redirect,
+//!   and never after the session ended;
+//! - `/session/end` without an `id_token_hint` of the signed-in user asks the user to confirm
+//!   (RP-Initiated Logout 1.0 §6) and ends the session only on the confirmation's POST.
+//!
+//! Over HTTP first, then the confirmation page in headless Chromium.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use fantoccini::Locator;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::admin::{admin_browser_session, assert_admin_error};
+use crate::browser::Browser;
 use crate::harness::*;
 
 const ALICE: &str = "alice@acme.example";
+const BOB: &str = "bob@acme.example";
+const LOGOUT_TO: &str = "http://localhost:3000";
 const INJECTED: &str = "http://localhost:3000/cb\r\nX-Injected: 1";
 const INJECTED_SHOWN: &str = "http://localhost:3000/cb??X-Injected: 1";
+const CONFIRM_FORM: &str = "<form method=\"post\" action=\"/session/end/confirm\" id=\"confirm-logout\">";
+const SIGN_OUT_EXPIRED: &str =
+    "The sign-out page is no longer valid (it expired, was already used, or was opened in another browser).";
 
 /// Redirect URIs no registration may accept: the URI, as the refusal shows it (RFC 6749 §5.2
 /// characters only), and what it contains.
@@ -64,6 +77,14 @@ async fn error_page(resp: Response, status: u16, title: &str, message: &str) -> 
 fn set_cookies(resp: &Response, name: &str) -> Vec<String> {
     let all = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned());
     all.filter(|c| c.starts_with(&format!("{name}="))).collect()
+}
+
+/// A 303 to `to` (exactly) that clears the IdP session cookie.
+fn signed_out_to(resp: &Response, to: &str) {
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(resp), to);
+    let cleared = set_cookies(resp, "xaa_idp_session");
+    assert!(cleared.len() == 1 && cleared[0].starts_with("xaa_idp_session=;"), "{cleared:?}");
 }
 
 fn session_end(lab: &TestLab, params: &[(&str, &str)]) -> String {
@@ -129,6 +150,12 @@ async fn store_client(lab: &TestLab, id: &str, redirect_uris: &[&str], post_logo
         grant_types: Vec::new(),
     };
     lab.lab.idp.register_client(client).await.unwrap();
+}
+
+/// Posts the logout confirmation page's form.
+async fn confirm(lab: &TestLab, browser: &Client, confirmation: &str) -> Response {
+    let form = [("logout", hidden(confirmation, "logout")), ("csrf", hidden(confirmation, "csrf"))];
+    browser.post(format!("{}/session/end/confirm", lab.idp())).form(&form).send().await.unwrap()
 }
 
 // --- redirect URIs with control characters or whitespace ---
@@ -252,4 +279,178 @@ async fn a_refused_sign_out_with_an_id_token_hint_leaves_the_session_intact() {
         error_page(resp, 400, "Post-logout redirect URI cannot be used", &message).await;
         assert!(signed_in(&lab, &alice).await, "{method}: the session survived");
     }
+}
+
+// --- the logout confirmation (RP-Initiated Logout 1.0 §6) ---
+
+#[tokio::test]
+async fn a_sign_out_without_id_token_hint_asks_first_and_ends_only_on_confirmation() {
+    let lab = TestLab::start().await;
+    let alice = browser_of(&lab, ALICE).await;
+    let url = session_end(&lab, &[("client_id", CLIENT), ("post_logout_redirect_uri", LOGOUT_TO), ("state", "bye")]);
+    let resp = alice.get(&url).send().await.unwrap();
+    assert!(set_cookies(&resp, "xaa_idp_session").is_empty(), "nothing ends yet");
+    let confirmation = page(resp, 200).await;
+    assert_has(
+        &confirmation,
+        &[
+            "<h1>Sign out of the Lab IdP?</h1>",
+            "<span class=\"app\">Your requestor app</span> asks to end your Lab IdP session as <strong id=\"signed-in-as\">alice@acme.example</strong>.",
+            CONFIRM_FORM,
+            "<button type=\"submit\" id=\"sign-out\">Sign out</button>",
+            "Did not ask to sign out? Close this tab: you stay signed in.",
+        ],
+    );
+    assert!(signed_in(&lab, &alice).await, "showing the page ended nothing");
+
+    signed_out_to(&confirm(&lab, &alice, &confirmation).await, "http://localhost:3000?state=bye");
+    assert!(!signed_in(&lab, &alice).await, "the confirmation ended the session");
+}
+
+#[tokio::test]
+async fn a_bare_sign_out_request_asks_first_then_shows_the_signed_out_page() {
+    let lab = TestLab::start().await;
+    let alice = browser_of(&lab, ALICE).await;
+    let get = alice.get(format!("{}/session/end", lab.idp())).send().await.unwrap();
+    let post = alice.post(format!("{}/session/end", lab.idp())).form(&[("state", "x")]).send().await.unwrap();
+    for resp in [get, post] {
+        let confirmation = page(resp, 200).await;
+        assert_has(
+            &confirmation,
+            &[
+                "A request asks to end your Lab IdP session as <strong id=\"signed-in-as\">alice@acme.example</strong>.",
+                CONFIRM_FORM,
+            ],
+        );
+    }
+    assert!(signed_in(&lab, &alice).await);
+    let confirmation = page(alice.get(format!("{}/session/end", lab.idp())).send().await.unwrap(), 200).await;
+    let resp = confirm(&lab, &alice, &confirmation).await;
+    assert_eq!(set_cookies(&resp, "xaa_idp_session").len(), 1, "the cookie is cleared");
+    assert_has(&page(resp, 200).await, &["<h1>You are signed out</h1>"]);
+    assert!(!signed_in(&lab, &alice).await);
+}
+
+#[tokio::test]
+async fn another_users_id_token_hint_asks_first_and_the_signed_in_users_ends_at_once() {
+    let lab = TestLab::start().await;
+    let (alice, alices_hint) = browser_and_id_token(&lab, CLIENT, SECRET, ALICE).await;
+    let bobs_hint = lab.login(BOB).await.id_token;
+    let to = ("post_logout_redirect_uri", LOGOUT_TO);
+    let resp = alice.get(session_end(&lab, &[("id_token_hint", bobs_hint.as_str()), to])).send().await.unwrap();
+    let confirmation = page(resp, 200).await;
+    assert_has(
+        &confirmation,
+        &["<span class=\"app\">Your requestor app</span> asks", "alice@acme.example", CONFIRM_FORM],
+    );
+    assert!(signed_in(&lab, &alice).await, "bob's token does not end alice's session");
+
+    let resp = alice.get(session_end(&lab, &[("id_token_hint", alices_hint.as_str()), to])).send().await.unwrap();
+    signed_out_to(&resp, LOGOUT_TO);
+    assert!(!signed_in(&lab, &alice).await);
+}
+
+#[tokio::test]
+async fn the_confirmation_needs_its_csrf_token_and_its_session_and_works_once() {
+    let lab = TestLab::start().await;
+    let alice = browser_of(&lab, ALICE).await;
+    let bob = browser_of(&lab, BOB).await;
+    let url = session_end(&lab, &[("client_id", CLIENT), ("post_logout_redirect_uri", LOGOUT_TO)]);
+    let confirmation = page(alice.get(&url).send().await.unwrap(), 200).await;
+    let logout = hidden(&confirmation, "logout");
+    let post = |browser: &Client, csrf: &str| {
+        let form = [("logout", logout.clone()), ("csrf", csrf.to_owned())];
+        browser.post(format!("{}/session/end/confirm", lab.idp())).form(&form).send()
+    };
+    let expired = |resp| error_page(resp, 400, "This sign-out has expired", SIGN_OUT_EXPIRED);
+
+    expired(post(&alice, "not-the-token").await.unwrap()).await;
+    expired(post(&lab.browser(), &hidden(&confirmation, "csrf")).await.unwrap()).await;
+    expired(post(&bob, &hidden(&confirmation, "csrf")).await.unwrap()).await;
+    assert!(signed_in(&lab, &alice).await && signed_in(&lab, &bob).await, "no session ended");
+
+    signed_out_to(&confirm(&lab, &alice, &confirmation).await, LOGOUT_TO);
+    expired(confirm(&lab, &alice, &confirmation).await).await;
+    assert!(signed_in(&lab, &bob).await, "only alice's session ended");
+}
+
+#[tokio::test]
+async fn the_confirmation_form_refuses_posts_from_other_origins() {
+    let lab = TestLab::start().await;
+    let alice = browser_of(&lab, ALICE).await;
+    let url = session_end(&lab, &[("client_id", CLIENT)]);
+    let confirmation = page(alice.get(&url).send().await.unwrap(), 200).await;
+    let form = [("logout", hidden(&confirmation, "logout")), ("csrf", hidden(&confirmation, "csrf"))];
+    let url = format!("{}/session/end/confirm", lab.idp());
+    for (header, other) in
+        [("origin", "http://localhost:3000"), ("origin", "null"), ("referer", "http://localhost:3000/x")]
+    {
+        let resp = alice.post(&url).header(header, other).form(&form).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{header}: {other}");
+        assert_has(&resp.text().await.unwrap(), &["sent by a page of another site or port"]);
+    }
+    assert!(signed_in(&lab, &alice).await, "the session survived");
+    // The IdP's own page may.
+    let resp = alice.post(&url).header("origin", lab.idp()).form(&form).send().await.unwrap();
+    assert_has(&page(resp, 200).await, &["<h1>You are signed out</h1>"]);
+    assert!(!signed_in(&lab, &alice).await);
+}
+
+// --- in headless Chromium ---
+
+/// Waits until the page has an element `css` whose text contains `text`.
+async fn wait_for_text(b: &fantoccini::Client, css: &str, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(e) = b.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+            && t.contains(text)
+        {
+            return;
+        }
+        let url = b.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        assert!(Instant::now() < deadline, "no {css} with {text:?} at {url}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_logout_confirmation_page_in_chromium() {
+    let lab = TestLab::start().await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    // Signed in to Lab Notes, so signed in at the IdP.
+    b.goto(&format!("{}/auth/login", lab.notes())).await.unwrap();
+    b.wait().for_element(Locator::Id("email")).await.unwrap();
+    b.find(Locator::Id("email")).await.unwrap().send_keys("grace@acme.example").await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("code")).await.unwrap();
+    b.find(Locator::Id("code")).await.unwrap().send_keys("135790").await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_text(b, "#user-email", "grace@acme.example").await;
+
+    // A sign-out request without id_token_hint, as a forged link would send: the IdP asks.
+    let home = format!("{}/", lab.notes());
+    let url = session_end(&lab, &[("client_id", NOTES_CLIENT), ("post_logout_redirect_uri", &home), ("state", "q")]);
+    b.goto(&url).await.unwrap();
+    wait_for_text(b, "h1", "Sign out of the Lab IdP?").await;
+    assert_eq!(b.title().await.unwrap(), "Sign out? · XAA Lab");
+    let text = browser.text().await;
+    assert_has(&text, &["Lab Notes asks to end your Lab IdP session as grace@acme.example.", "you stay signed in"]);
+    browser.screenshot("idp-logout-confirm").await;
+
+    // Leaving the page ends nothing: Lab Notes signs in again without the login pages.
+    b.goto(&format!("{}/auth/login", lab.notes())).await.unwrap();
+    wait_for_text(b, "#user-email", "grace@acme.example").await;
+
+    b.goto(&url).await.unwrap();
+    b.wait().for_element(Locator::Id("sign-out")).await.unwrap().click().await.unwrap();
+    wait_for_text(b, "main h1", "Your thoughts, organized.").await;
+    let landed = b.current_url().await.unwrap();
+    assert_eq!(query_param(landed.as_str(), "state").as_deref(), Some("q"), "{landed}");
+    // Signed out at the IdP: signing in to Lab Notes shows the login page again.
+    b.goto(&format!("{}/auth/login", lab.notes())).await.unwrap();
+    b.wait().for_element(Locator::Id("email")).await.unwrap();
+    assert!(browser.text().await.contains("to continue to Lab Notes"));
+    browser.close().await;
 }

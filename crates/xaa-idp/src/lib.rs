@@ -12,7 +12,8 @@
 //! | `POST /login/email`, `POST /login/code` | the two login steps (CSRF protected) |
 //! | `POST /token` | `authorization_code` and token exchange (ID token → ID-JAG) |
 //! | `GET /userinfo` | OIDC UserInfo with the IdP access token |
-//! | `GET /session/end` | RP-initiated logout |
+//! | `GET /session/end` | RP-initiated logout; without an `id_token_hint` of the signed-in user, a confirmation page |
+//! | `POST /session/end/confirm` | the confirmation's form (CSRF protected) |
 //! | `POST /register` | RFC 7591 dynamic client registration (with the draft-04 §8 grant-profile metadata) |
 //!
 //! It must not know anything about the resource AS but its issuer, resources and scopes, which
@@ -23,6 +24,7 @@ mod authorization_request;
 mod client_auth;
 mod config;
 mod keys;
+mod logout;
 mod pages;
 mod policy;
 mod registry;

@@ -32,6 +32,17 @@ pub(crate) struct LoginCodePage {
 #[template(path = "signed_out.html")]
 pub(crate) struct SignedOutPage;
 
+/// RP-Initiated Logout without an `id_token_hint` of the signed-in user: confirm first (§6).
+#[derive(Template, WebTemplate)]
+#[template(path = "logout_confirm.html")]
+pub(crate) struct LogoutConfirmPage {
+    /// The application that asked, when the request named one.
+    pub(crate) client_name: Option<String>,
+    pub(crate) email: String,
+    pub(crate) logout_id: String,
+    pub(crate) csrf: String,
+}
+
 /// A friendly error page (never a redirect to an unverified URI).
 #[derive(Template)]
 #[template(path = "error.html")]

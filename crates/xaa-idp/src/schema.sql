@@ -60,6 +60,15 @@ CREATE TABLE IF NOT EXISTS connections (
     users                TEXT NOT NULL,   -- JSON array
     PRIMARY KEY (client_id, authorization_server, resource)
 );
+-- A sign-out waiting for the user's confirmation (RP-Initiated Logout without a matching
+-- id_token_hint). It ends only the session it was asked in, and only from a form with its CSRF token.
+CREATE TABLE IF NOT EXISTS logouts (
+    id           TEXT PRIMARY KEY,
+    csrf         TEXT NOT NULL,
+    session_hash TEXT NOT NULL,
+    redirect_to  TEXT,              -- the checked post_logout_redirect_uri, with state
+    created_at   INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -80,6 +89,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 -- Housekeeping drops expired rows on every login: indexes keep that from scanning the tables.
 CREATE INDEX IF NOT EXISTS logins_by_age ON logins (created_at);
+CREATE INDEX IF NOT EXISTS logouts_by_age ON logouts (created_at);
 CREATE INDEX IF NOT EXISTS codes_by_expiry ON codes (expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE INDEX IF NOT EXISTS access_tokens_by_expiry ON access_tokens (expires_at);
