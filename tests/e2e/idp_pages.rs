@@ -1,13 +1,15 @@
-//! Bad input gets a clear error, not a 500 (issue 10), and the IdP's logout confirmation:
+//! Bad input gets a clear error, not a 500 (issue 10), and the IdP's two new pages:
 //!
 //! - a redirect URI with a control character or whitespace is refused at every registration (RFC
 //!   7591 at the IdP and the AS, the admin API and page), and one stored before (an older
 //!   `idp.sqlite`) gets an error page at `/authorize` and `/session/end`, never a broken redirect,
 //!   and never after the session ended;
 //! - `/session/end` without an `id_token_hint` of the signed-in user asks the user to confirm
-//!   (RP-Initiated Logout 1.0 §6) and ends the session only on the confirmation's POST.
+//!   (RP-Initiated Logout 1.0 §6) and ends the session only on the confirmation's POST;
+//! - a client that registered itself (open RFC 7591 registration) gets a code only once the user
+//!   allows it; clients IT registered never ask.
 //!
-//! Over HTTP first, then the confirmation page in headless Chromium.
+//! Over HTTP first, then the two pages in headless Chromium.
 
 use std::time::{Duration, Instant};
 
@@ -25,8 +27,12 @@ const LOGOUT_TO: &str = "http://localhost:3000";
 const INJECTED: &str = "http://localhost:3000/cb\r\nX-Injected: 1";
 const INJECTED_SHOWN: &str = "http://localhost:3000/cb??X-Injected: 1";
 const CONFIRM_FORM: &str = "<form method=\"post\" action=\"/session/end/confirm\" id=\"confirm-logout\">";
+const CONSENT_FORM: &str = "<form method=\"post\" action=\"/consent\" id=\"consent\">";
+const SELF_REGISTERED: &str = "This app registered itself with the Lab IdP (open dynamic registration, RFC 7591). IT did not approve it: allow it only if you trust it.";
 const SIGN_OUT_EXPIRED: &str =
     "The sign-out page is no longer valid (it expired, was already used, or was opened in another browser).";
+const SIGN_IN_EXPIRED: &str =
+    "The sign-in page is no longer valid (it expired, was already used, or was opened in another browser).";
 
 /// Redirect URIs no registration may accept: the URI, as the refusal shows it (RFC 6749 §5.2
 /// characters only), and what it contains.
@@ -148,14 +154,54 @@ async fn store_client(lab: &TestLab, id: &str, redirect_uris: &[&str], post_logo
         redirect_uris: owned(redirect_uris),
         post_logout_redirect_uris: owned(post_logout),
         grant_types: Vec::new(),
+        registration: xaa_idp::Registration::It,
     };
     lab.lab.idp.register_client(client).await.unwrap();
+}
+
+/// Registers a client at the IdP's open `POST /register`; returns its id and secret.
+async fn open_client(lab: &TestLab, name: &str) -> (String, String) {
+    let body = json!({ "client_name": name, "redirect_uris": [REDIRECT] });
+    let resp = lab.http.post(format!("{}/register", lab.idp())).json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let reg: Value = resp.json().await.unwrap();
+    (reg["client_id"].as_str().unwrap().to_owned(), reg["client_secret"].as_str().unwrap().to_owned())
+}
+
+/// Signs `email` in to `url`'s client in `browser` through the pages; returns what the code step
+/// answered.
+async fn through_login(lab: &TestLab, browser: &Client, url: &str, email: &str) -> Response {
+    let html = page(browser.get(url).send().await.unwrap(), 200).await;
+    let (login, csrf) = (hidden(&html, "login"), hidden(&html, "csrf"));
+    let post = |step: &str, value: &str| {
+        let form = [("login", login.as_str()), ("csrf", csrf.as_str()), (step, value)];
+        browser.post(format!("{}/login/{step}", lab.idp())).form(&form).send()
+    };
+    assert_eq!(post("email", email).await.unwrap().status(), StatusCode::OK);
+    post("code", "123456").await.unwrap()
+}
+
+/// Posts the consent page's form with `decision`.
+async fn answer(lab: &TestLab, browser: &Client, consent_page: &str, decision: &str) -> Response {
+    let form = [("login", hidden(consent_page, "login")), ("csrf", hidden(consent_page, "csrf"))];
+    let form = [&form[..], &[("decision", decision.to_owned())]].concat();
+    browser.post(format!("{}/consent", lab.idp())).form(&form).send().await.unwrap()
 }
 
 /// Posts the logout confirmation page's form.
 async fn confirm(lab: &TestLab, browser: &Client, confirmation: &str) -> Response {
     let form = [("logout", hidden(confirmation, "logout")), ("csrf", hidden(confirmation, "csrf"))];
     browser.post(format!("{}/session/end/confirm", lab.idp())).form(&form).send().await.unwrap()
+}
+
+/// A 303 to the bring-your-own redirect URI with `state` and `iss`; returns the Location.
+fn back_to_client(lab: &TestLab, resp: &Response, state: &str) -> String {
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let loc = location(resp);
+    assert!(loc.starts_with(&format!("{REDIRECT}?")), "{loc}");
+    assert_eq!(query_param(&loc, "state").as_deref(), Some(state), "{loc}");
+    assert_eq!(query_param(&loc, "iss").as_deref(), Some(lab.idp()), "{loc}");
+    loc
 }
 
 // --- redirect URIs with control characters or whitespace ---
@@ -375,25 +421,212 @@ async fn the_confirmation_needs_its_csrf_token_and_its_session_and_works_once() 
 }
 
 #[tokio::test]
-async fn the_confirmation_form_refuses_posts_from_other_origins() {
+async fn the_confirmation_and_consent_forms_refuse_posts_from_other_origins() {
     let lab = TestLab::start().await;
     let alice = browser_of(&lab, ALICE).await;
     let url = session_end(&lab, &[("client_id", CLIENT)]);
     let confirmation = page(alice.get(&url).send().await.unwrap(), 200).await;
-    let form = [("logout", hidden(&confirmation, "logout")), ("csrf", hidden(&confirmation, "csrf"))];
-    let url = format!("{}/session/end/confirm", lab.idp());
-    for (header, other) in
-        [("origin", "http://localhost:3000"), ("origin", "null"), ("referer", "http://localhost:3000/x")]
-    {
-        let resp = alice.post(&url).header(header, other).form(&form).send().await.unwrap();
-        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{header}: {other}");
-        assert_has(&resp.text().await.unwrap(), &["sent by a page of another site or port"]);
+    let (shady, _) = open_client(&lab, "Shady App").await;
+    let consent = page(alice.get(lab.authorize_url(&shady, REDIRECT, &[])).send().await.unwrap(), 200).await;
+    let forms = [
+        (
+            "/session/end/confirm",
+            vec![("logout", hidden(&confirmation, "logout")), ("csrf", hidden(&confirmation, "csrf"))],
+        ),
+        (
+            "/consent",
+            vec![
+                ("login", hidden(&consent, "login")),
+                ("csrf", hidden(&consent, "csrf")),
+                ("decision", "allow".into()),
+            ],
+        ),
+    ];
+    for (path, form) in &forms {
+        let url = format!("{}{path}", lab.idp());
+        for (header, other) in
+            [("origin", "http://localhost:3000"), ("origin", "null"), ("referer", "http://localhost:3000/x")]
+        {
+            let resp = alice.post(&url).header(header, other).form(form).send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path} {header}: {other}");
+            assert_has(&resp.text().await.unwrap(), &["sent by a page of another site or port"]);
+        }
     }
     assert!(signed_in(&lab, &alice).await, "the session survived");
-    // The IdP's own page may.
-    let resp = alice.post(&url).header("origin", lab.idp()).form(&form).send().await.unwrap();
+    // The IdP's own pages may.
+    let (path, form) = &forms[0];
+    let resp = alice.post(format!("{}{path}", lab.idp())).header("origin", lab.idp()).form(form).send().await.unwrap();
     assert_has(&page(resp, 200).await, &["<h1>You are signed out</h1>"]);
     assert!(!signed_in(&lab, &alice).await);
+}
+
+// --- consent for self-registered clients ---
+
+#[tokio::test]
+async fn a_self_registered_client_needs_the_users_consent_but_clients_it_registered_do_not() {
+    let lab = TestLab::start().await;
+    let (shady, secret) = open_client(&lab, "Shady Notes").await;
+    let alice = lab.browser();
+    let resp = through_login(&lab, &alice, &lab.authorize_url(&shady, REDIRECT, &[("state", "c1")]), ALICE).await;
+    assert_eq!(set_cookies(&resp, "xaa_idp_session").len(), 1, "signed in at the IdP");
+    let consent = page(resp, 200).await;
+    assert_has(
+        &consent,
+        &[
+            "<h1>Allow <span class=\"app\">Shady Notes</span>?</h1>",
+            "It asks to sign you in as <strong id=\"signed-in-as\">alice@acme.example</strong>.",
+            SELF_REGISTERED,
+            &format!("<code id=\"client-id\">{shady}</code>"),
+            "<code id=\"redirect-host\">localhost:3000</code>",
+            "<li><code>openid</code>: sign you in with your user identifier</li><li><code>profile</code>: your name</li><li><code>email</code>: your email address</li>",
+            CONSENT_FORM,
+        ],
+    );
+    let loc = back_to_client(&lab, &answer(&lab, &alice, &consent, "allow").await, "c1");
+    let tokens = redeem(&lab, &shady, &secret, &query_param(&loc, "code").expect("a code")).await;
+    assert_eq!(decode(tokens["id_token"].as_str().unwrap()).1["sub"], ALICE);
+
+    // IT's clients never ask, not even with prompt=consent: the fixtures and a console registration.
+    let body = json!({ "name": "IT Approved", "redirect_uris": [REDIRECT] });
+    let reg: Value =
+        lab.admin(Method::POST, "/api/admin/clients").json(&body).send().await.unwrap().json().await.unwrap();
+    let approved = reg["client_id"].as_str().unwrap();
+    for client in [CLIENT, approved] {
+        let url = lab.authorize_url(client, REDIRECT, &[("prompt", "consent"), ("state", "it")]);
+        let loc = back_to_client(&lab, &alice.get(url).send().await.unwrap(), "it");
+        assert!(query_param(&loc, "code").is_some(), "{client}: {loc}");
+    }
+    let bob = lab.browser();
+    let url = lab.authorize_url(approved, REDIRECT, &[("state", "b")]);
+    let resp = through_login(&lab, &bob, &url, BOB).await;
+    assert!(query_param(&back_to_client(&lab, &resp, "b"), "code").is_some());
+}
+
+#[tokio::test]
+async fn denying_consent_sends_access_denied_and_is_not_remembered() {
+    let lab = TestLab::start().await;
+    let (shady, _) = open_client(&lab, "Shady Notes").await;
+    let alice = lab.browser();
+    let url = lab.authorize_url(&shady, REDIRECT, &[("state", "d1")]);
+    let consent = page(through_login(&lab, &alice, &url, ALICE).await, 200).await;
+    let resp = answer(&lab, &alice, &consent, "deny").await;
+    let login = set_cookies(&resp, "xaa_idp_login");
+    assert!(login.len() == 1 && login[0].starts_with("xaa_idp_login=;"), "the login ended: {login:?}");
+    let loc = back_to_client(&lab, &resp, "d1");
+    assert_eq!(query_param(&loc, "error").as_deref(), Some("access_denied"), "{loc}");
+    assert_eq!(query_param(&loc, "error_description").as_deref(), Some("the user did not allow the application"));
+    assert_eq!(query_param(&loc, "code"), None);
+    // Signed in still, and asked again.
+    let again = page(alice.get(&url).send().await.unwrap(), 200).await;
+    assert_has(&again, &[CONSENT_FORM, SELF_REGISTERED]);
+}
+
+#[tokio::test]
+async fn an_allow_is_remembered_per_user_client_and_scopes() {
+    let lab = TestLab::start().await;
+    let (shady, _) = open_client(&lab, "Shady Notes").await;
+    let (other, _) = open_client(&lab, "Other Self-Registered").await;
+    let url = lab.authorize_url(&shady, REDIRECT, &[("state", "r")]);
+    let alice = lab.browser();
+    let consent = page(through_login(&lab, &alice, &url, ALICE).await, 200).await;
+    back_to_client(&lab, &answer(&lab, &alice, &consent, "allow").await, "r");
+
+    // The same session, a new session, and after the IdP session ended: no page.
+    let loc = back_to_client(&lab, &alice.get(&url).send().await.unwrap(), "r");
+    assert!(query_param(&loc, "code").is_some());
+    let resp = through_login(&lab, &lab.browser(), &url, ALICE).await;
+    assert!(query_param(&back_to_client(&lab, &resp, "r"), "code").is_some(), "kept across sessions");
+
+    // Another user, another client, or a scope not allowed yet: asked.
+    let bob = page(through_login(&lab, &lab.browser(), &url, BOB).await, 200).await;
+    assert_has(&bob, &[CONSENT_FORM, "<strong id=\"signed-in-as\">bob@acme.example</strong>"]);
+    let another = page(alice.get(lab.authorize_url(&other, REDIRECT, &[])).send().await.unwrap(), 200).await;
+    assert_has(&another, &[CONSENT_FORM, "Other Self-Registered"]);
+    let wider = lab
+        .authorize_url(&shady, REDIRECT, &[])
+        .replace("scope=openid+profile+email", "scope=openid+email+offline_access");
+    let wider = page(alice.get(wider).send().await.unwrap(), 200).await;
+    assert_has(
+        &wider,
+        &[CONSENT_FORM, "<code>offline_access</code>: keep access while you are away (a refresh token)"],
+    );
+}
+
+#[tokio::test]
+async fn prompt_consent_asks_again_and_prompt_none_cannot_skip_consent() {
+    let lab = TestLab::start().await;
+    let (shady, _) = open_client(&lab, "Shady Notes").await;
+    let alice = browser_of(&lab, ALICE).await;
+    let silent = lab.authorize_url(&shady, REDIRECT, &[("prompt", "none"), ("state", "n")]);
+    let loc = back_to_client(&lab, &alice.get(&silent).send().await.unwrap(), "n");
+    assert_eq!(query_param(&loc, "error").as_deref(), Some("consent_required"), "{loc}");
+    assert_eq!(
+        query_param(&loc, "error_description").as_deref(),
+        Some("the user has not allowed this application yet")
+    );
+
+    // Signed in already: the page comes straight away, for the signed-in user.
+    let consent = page(alice.get(lab.authorize_url(&shady, REDIRECT, &[])).send().await.unwrap(), 200).await;
+    assert_has(&consent, &[CONSENT_FORM, "<strong id=\"signed-in-as\">alice@acme.example</strong>"]);
+    assert_eq!(answer(&lab, &alice, &consent, "allow").await.status(), StatusCode::SEE_OTHER);
+    let loc = back_to_client(&lab, &alice.get(&silent).send().await.unwrap(), "n");
+    assert!(query_param(&loc, "code").is_some(), "allowed: prompt=none gets a code");
+
+    let forced = lab.authorize_url(&shady, REDIRECT, &[("prompt", "consent"), ("state", "f")]);
+    let consent = page(alice.get(&forced).send().await.unwrap(), 200).await;
+    assert_has(&consent, &[CONSENT_FORM, SELF_REGISTERED]);
+    back_to_client(&lab, &answer(&lab, &alice, &consent, "allow").await, "f");
+    // prompt=consent on the login path too, as discovery says.
+    let metadata: Value = lab
+        .http
+        .get(format!("{}/.well-known/openid-configuration", lab.idp()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["prompt_values_supported"], json!(["none", "login", "consent"]));
+    let url = lab.authorize_url(&shady, REDIRECT, &[("prompt", "consent")]);
+    let resp = through_login(&lab, &lab.browser(), &url, ALICE).await;
+    assert_has(&page(resp, 200).await, &[CONSENT_FORM]);
+}
+
+#[tokio::test]
+async fn the_consent_form_is_bound_to_its_request_browser_and_user() {
+    let lab = TestLab::start().await;
+    let (shady, _) = open_client(&lab, "Shady Notes").await;
+    let (other, other_secret) = open_client(&lab, "Other Self-Registered").await;
+    let (alice, hint) = browser_and_id_token(&lab, CLIENT, SECRET, ALICE).await;
+    let first = page(alice.get(lab.authorize_url(&shady, REDIRECT, &[])).send().await.unwrap(), 200).await;
+    let expired = |resp| error_page(resp, 400, "This sign-in has expired", SIGN_IN_EXPIRED);
+
+    // A wrong CSRF token, or another browser (without the login cookie), gets nothing.
+    let wrong = [("login", hidden(&first, "login")), ("csrf", "nope".into()), ("decision", "allow".into())];
+    expired(alice.post(format!("{}/consent", lab.idp())).form(&wrong).send().await.unwrap()).await;
+    expired(answer(&lab, &browser_of(&lab, BOB).await, &first, "allow").await).await;
+
+    // A request for another client in the same browser: the first page's answer no longer counts.
+    let url = lab.authorize_url(&other, REDIRECT, &[("state", "o")]);
+    let second = page(alice.get(&url).send().await.unwrap(), 200).await;
+    expired(answer(&lab, &alice, &first, "allow").await).await;
+    let loc = back_to_client(&lab, &answer(&lab, &alice, &second, "allow").await, "o");
+    redeem(&lab, &other, &other_secret, &query_param(&loc, "code").unwrap()).await;
+    // Used once.
+    expired(answer(&lab, &alice, &second, "allow").await).await;
+
+    // Only while the user it was shown to is signed in: alice signs out meanwhile (another tab).
+    let third = page(alice.get(lab.authorize_url(&shady, REDIRECT, &[])).send().await.unwrap(), 200).await;
+    let out = alice.get(session_end(&lab, &[("id_token_hint", hint.as_str())])).send().await.unwrap();
+    assert_eq!((out.status(), set_cookies(&out, "xaa_idp_session").len()), (StatusCode::OK, 1), "signed out");
+    let resp = answer(&lab, &alice, &third, "allow").await;
+    error_page(
+        resp,
+        400,
+        "This sign-in has expired",
+        "You are no longer signed in as the user this page was shown to.",
+    )
+    .await;
 }
 
 // --- in headless Chromium ---
@@ -452,5 +685,74 @@ async fn the_logout_confirmation_page_in_chromium() {
     b.goto(&format!("{}/auth/login", lab.notes())).await.unwrap();
     b.wait().for_element(Locator::Id("email")).await.unwrap();
     assert!(browser.text().await.contains("to continue to Lab Notes"));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_consent_page_in_chromium() {
+    let lab = TestLab::start().await;
+    // A self-registered app whose redirect URI is the console's home page, so the browser lands
+    // on a real page with the authorization response in its URL.
+    let home = format!("{}/", lab.console());
+    let body = json!({ "client_name": "Shady Notes", "redirect_uris": [home] });
+    let reg: Value =
+        lab.http.post(format!("{}/register", lab.idp())).json(&body).send().await.unwrap().json().await.unwrap();
+    let (shady, secret) = (reg["client_id"].as_str().unwrap(), reg["client_secret"].as_str().unwrap());
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    let landed = |state: &'static str| async move {
+        wait_for_text(b, "#dotenv", "IDP_URL=").await;
+        let url = b.current_url().await.unwrap().to_string();
+        assert_eq!(query_param(&url, "state").as_deref(), Some(state), "{url}");
+        url
+    };
+
+    b.goto(&lab.authorize_url(shady, &home, &[("state", "one")])).await.unwrap();
+    b.wait().for_element(Locator::Id("email")).await.unwrap().send_keys("heidi@acme.example").await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("code")).await.unwrap().send_keys("112233").await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_text(b, "h1", "Allow Shady Notes?").await;
+    assert_eq!(b.title().await.unwrap(), "Allow Shady Notes? · XAA Lab");
+    let text = browser.text().await;
+    assert_has(&text, &["It asks to sign you in as heidi@acme.example.", SELF_REGISTERED, shady]);
+    let host = lab.console().trim_start_matches("http://");
+    assert_eq!(b.find(Locator::Id("redirect-host")).await.unwrap().text().await.unwrap(), host);
+    let scopes = b.find(Locator::Id("scopes")).await.unwrap().text().await.unwrap();
+    assert_has(
+        &scopes,
+        &["openid: sign you in with your user identifier", "profile: your name", "email: your email address"],
+    );
+    browser.screenshot("idp-consent").await;
+
+    // Deny: back to the app with access_denied.
+    b.find(Locator::Id("deny")).await.unwrap().click().await.unwrap();
+    let url = landed("one").await;
+    assert_eq!(query_param(&url, "error").as_deref(), Some("access_denied"), "{url}");
+
+    // Asked again; Allow: a code the app redeems.
+    b.goto(&lab.authorize_url(shady, &home, &[("state", "two")])).await.unwrap();
+    b.wait().for_element(Locator::Id("allow")).await.unwrap().click().await.unwrap();
+    let url = landed("two").await;
+    let code = query_param(&url, "code").expect("a code");
+    let resp = lab
+        .http
+        .post(format!("{}/token", lab.idp()))
+        .basic_auth(shady, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", home.as_str()),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // Remembered: the next sign-in goes straight back.
+    b.goto(&lab.authorize_url(shady, &home, &[("state", "three")])).await.unwrap();
+    let url = landed("three").await;
+    assert!(query_param(&url, "code").is_some(), "{url}");
     browser.close().await;
 }

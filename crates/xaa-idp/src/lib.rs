@@ -10,6 +10,7 @@
 //! | `GET /jwks` | public signing keys |
 //! | `GET /authorize` | authorization code flow (PKCE S256 required) → login pages |
 //! | `POST /login/email`, `POST /login/code` | the two login steps (CSRF protected) |
+//! | `POST /consent` | the user's Allow or Deny for a self-registered client (CSRF protected; see `consent`) |
 //! | `POST /token` | `authorization_code` and token exchange (ID token → ID-JAG) |
 //! | `GET /userinfo` | OIDC UserInfo with the IdP access token |
 //! | `GET /session/end` | RP-initiated logout; without an `id_token_hint` of the signed-in user, a confirmation page |
@@ -23,6 +24,7 @@ mod audit;
 mod authorization_request;
 mod client_auth;
 mod config;
+mod consent;
 mod keys;
 mod logout;
 mod pages;
@@ -34,7 +36,7 @@ mod store;
 mod token;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRetention};
-pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User};
+pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Registration, Resource, User};
 pub use keys::{PublishedKey, Rotation};
 pub use routes::router;
 pub use state::{IdpState, RegistryError};

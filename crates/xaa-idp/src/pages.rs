@@ -43,6 +43,21 @@ pub(crate) struct LogoutConfirmPage {
     pub(crate) csrf: String,
 }
 
+/// Consent for a client that registered itself (open RFC 7591 registration).
+#[derive(Template, WebTemplate)]
+#[template(path = "consent.html")]
+pub(crate) struct ConsentPage {
+    pub(crate) client_name: String,
+    pub(crate) client_id: String,
+    /// The host (and port) of the redirect URI the code would go to.
+    pub(crate) redirect_host: String,
+    /// Each requested scope with what it gives the app.
+    pub(crate) scopes: Vec<(String, &'static str)>,
+    pub(crate) email: String,
+    pub(crate) login_id: String,
+    pub(crate) csrf: String,
+}
+
 /// A friendly error page (never a redirect to an unverified URI).
 #[derive(Template)]
 #[template(path = "error.html")]

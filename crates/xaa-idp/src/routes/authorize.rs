@@ -91,6 +91,7 @@ pub(crate) async fn authorize(
             "code_challenge must be the 43-character base64url SHA-256 of the code_verifier, without padding (RFC 7636 §4.2)",
         );
     }
+    let prompt = one("prompt")?.unwrap_or_default();
     let request = AuthRequest {
         client_id,
         redirect_uri: redirect_uri.clone(),
@@ -98,14 +99,20 @@ pub(crate) async fn authorize(
         nonce: one("nonce")?,
         code_challenge,
         scope,
+        consent_prompt: prompt.split(' ').any(|p| p == "consent"),
     };
-    let prompt = one("prompt")?.unwrap_or_default();
     let now = st.clock.now();
 
     if prompt != "login" {
         if let Some(cookie) = jar.get(SESSION_COOKIE) {
             let session = st.store.session(sha256_b64(cookie.value()), now).await.map_err(PageError::internal)?;
             if let Some((email, auth_time)) = session {
+                if crate::consent::needed(&st, &request, &email).await.map_err(PageError::internal)? {
+                    if prompt == "none" {
+                        return fail("consent_required", "the user has not allowed this application yet");
+                    }
+                    return super::consent::ask_signed_in(&st, jar, request, email).await;
+                }
                 let code = issue_code(&st, request.clone(), email, auth_time).await?;
                 return code_response(&st, &request, &code);
             }
@@ -154,6 +161,17 @@ pub(crate) async fn issue_code(
 /// The successful authorization response: `code`, `state` (only if sent) and `iss` (RFC 9207).
 pub(crate) fn code_response(st: &IdpState, request: &AuthRequest, code: &str) -> Result<Response, PageError> {
     authorization_response(&request.redirect_uri, &[("code", code)], request.state.as_deref(), st.issuer())
+}
+
+/// An error authorization response (RFC 6749 §4.1.2.1) for a request already checked.
+pub(crate) fn error_response(
+    st: &IdpState,
+    request: &AuthRequest,
+    error: &str,
+    description: &str,
+) -> Result<Response, PageError> {
+    let params = [("error", error), ("error_description", description)];
+    authorization_response(&request.redirect_uri, &params, request.state.as_deref(), st.issuer())
 }
 
 /// A registered redirect URI the IdP cannot send (stored before registration refused control

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use xaa_core::oauth::{MAX_CLIENT_NAME_CHARS, MAX_LIST_MEMBERS, check_redirect_uris};
 use xaa_core::secret::Secret;
-use xaa_idp::{Connection, IdpClient};
+use xaa_idp::{Connection, IdpClient, Registration};
 use xaa_resource_as::AsClient;
 
 use super::{Admin, AdminError};
@@ -127,6 +127,7 @@ impl Admin {
             redirect_uris,
             post_logout_redirect_uris: post_logout,
             grant_types: Vec::new(),
+            registration: Registration::It,
         };
         self.idp.register_client(idp_client).await.map_err(|e| AdminError::new(e.to_string()))?;
         let as_client = AsClient {
