@@ -39,7 +39,7 @@ async fn audit_ids(lab: &TestLab, query: &str) -> Vec<Value> {
 }
 
 /// Asserts an admin API refusal: status and the exact `{"error", "error_description"}` body.
-async fn assert_admin_error(resp: Response, status: u16, error: &str, description: &str) {
+pub async fn assert_admin_error(resp: Response, status: u16, error: &str, description: &str) {
     assert_eq!(resp.status().as_u16(), status, "HTTP status");
     assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
     let body: Value = resp.json().await.unwrap();
@@ -369,52 +369,66 @@ async fn refused_registrations_leave_nothing_behind() {
     let before_connections = connections(&lab).await;
     assert_eq!(before_clients.len(), FIXTURE_CLIENTS);
     let api = lab.api();
-    let cases: Vec<(Value, String)> = vec![
+    let cases: Vec<(Value, &str, String)> = vec![
         (
             json!({ "name": "", "redirect_uris": [REDIRECT] }),
+            "invalid_request",
             "the application name must have 1 to 100 characters".into(),
         ),
         (
             json!({ "name": "   ", "redirect_uris": [REDIRECT] }),
+            "invalid_request",
             "the application name must have 1 to 100 characters".into(),
         ),
         (
             json!({ "name": "x".repeat(101), "redirect_uris": [REDIRECT] }),
+            "invalid_request",
             "the application name must have 1 to 100 characters".into(),
         ),
         (
             json!({ "name": "No Redirect", "redirect_uris": [] }),
+            "invalid_redirect_uri",
             "at least one redirect URI is required (matched exactly at sign-in)".into(),
         ),
         (
             json!({ "name": "Blank Redirect", "redirect_uris": ["  "] }),
+            "invalid_redirect_uri",
             "at least one redirect URI is required (matched exactly at sign-in)".into(),
         ),
         (
             json!({ "name": "Fragment", "redirect_uris": ["http://localhost:3000/cb#top"] }),
+            "invalid_redirect_uri",
             "redirect URI 'http://localhost:3000/cb#top' must not contain a fragment (RFC 6749 Section 3.1.2)".into(),
         ),
         (
             json!({ "name": "Relative", "redirect_uris": ["/auth/callback"] }),
+            "invalid_redirect_uri",
             "redirect URI '/auth/callback' is not an absolute URI: relative URL without a base".into(),
         ),
         (
             json!({ "name": "Logout", "redirect_uris": [REDIRECT], "post_logout_redirect_uris": ["ftp://localhost/"] }),
+            "invalid_redirect_uri",
             "redirect URI 'ftp://localhost/' must use http or https (RFC 6749 Section 3.1.2)".into(),
         ),
         (
             json!({ "name": "Admin Scope", "redirect_uris": [REDIRECT], "scopes": ["todos.read", "todos.admin"] }),
+            "invalid_request",
             format!("scope \"todos.admin\" is not defined by {api} (its scopes: todos.read todos.write)"),
         ),
-        (json!({ "name": "No Scope", "redirect_uris": [REDIRECT], "scopes": [] }), "choose at least one scope".into()),
+        (
+            json!({ "name": "No Scope", "redirect_uris": [REDIRECT], "scopes": [] }),
+            "invalid_request",
+            "choose at least one scope".into(),
+        ),
         (
             json!({ "name": "Other API", "redirect_uris": [REDIRECT], "resource": "https://api.other.example" }),
+            "invalid_request",
             format!("\"https://api.other.example\" is not a resource of {}", lab.authz()),
         ),
     ];
-    for (body, description) in cases {
+    for (body, error, description) in cases {
         let resp = lab.admin(Method::POST, "/api/admin/clients").json(&body).send().await.unwrap();
-        assert_admin_error(resp, 400, "invalid_request", &description).await;
+        assert_admin_error(resp, 400, error, &description).await;
     }
     // Bodies that are not a registration at all.
     let missing_name = lab.admin(Method::POST, "/api/admin/clients").json(&json!({ "redirect_uris": [REDIRECT] }));
@@ -571,7 +585,7 @@ async fn a_deleted_requestor_can_no_longer_sign_in_exchange_or_redeem() {
 }
 
 /// Signs `browser` in to the admin pages with the banner's link; returns the console's CSRF token.
-async fn admin_browser_session(lab: &TestLab, browser: &reqwest::Client) -> String {
+pub async fn admin_browser_session(lab: &TestLab, browser: &reqwest::Client) -> String {
     let signed_in = browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();

@@ -507,14 +507,22 @@ async fn userinfo_accepts_the_bearer_scheme_in_any_case() {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+/// Signs alice in through the pages in `browser` and redeems the code: her ID token.
+async fn signed_in_id_token(lab: &TestLab, browser: &Client) -> String {
+    let code = query_param(&sign_in(lab, browser).await, "code").expect("code in the redirect");
+    let resp = lab.idp_token(&code_params(&code)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json::<Value>().await.unwrap()["id_token"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn session_end_also_accepts_a_form_post() {
     let lab = TestLab::start().await;
     let browser = lab.browser();
-    sign_in(&lab, &browser).await;
+    let hint = signed_in_id_token(&lab, &browser).await;
     let resp = browser
         .post(format!("{}/session/end", lab.idp()))
-        .form(&[("client_id", CLIENT), ("post_logout_redirect_uri", LOGOUT_TO), ("state", "p")])
+        .form(&[("id_token_hint", hint.as_str()), ("post_logout_redirect_uri", LOGOUT_TO), ("state", "p")])
         .send()
         .await
         .unwrap();
@@ -522,16 +530,16 @@ async fn session_end_also_accepts_a_form_post() {
     assert_eq!(location(&resp), "http://localhost:3000?state=p");
 }
 
-// --- /session/end (OpenID Connect RP-Initiated Logout) ---
+// --- /session/end (OpenID Connect RP-Initiated Logout; the confirmation page: idp_pages.rs) ---
 
 #[tokio::test]
 async fn session_end_redirects_clears_the_session_and_forces_a_new_login() {
     let lab = TestLab::start().await;
     let browser = lab.browser();
-    sign_in(&lab, &browser).await;
+    let hint = signed_in_id_token(&lab, &browser).await;
     let client = ("client_id", CLIENT);
     let to = ("post_logout_redirect_uri", LOGOUT_TO);
-    let url = session_end(&lab, &[client, to, ("state", "xyz")]);
+    let url = session_end(&lab, &[client, ("id_token_hint", &hint), to, ("state", "xyz")]);
     let resp = get(&browser, url).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&resp), "http://localhost:3000?state=xyz");

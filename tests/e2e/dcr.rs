@@ -359,7 +359,7 @@ async fn dcr_clients_need_an_it_connection_then_run_the_whole_flow() {
     let resource_client_id = at_as["client_id"].as_str().unwrap().to_owned();
     let resource_secret = at_as["client_secret"].as_str().unwrap().to_owned();
 
-    // It signs users in through the real pages right away.
+    // It signs users in through the real pages right away (each user allows it once: it registered itself).
     let login = lab.login_as(&client_id, &secret, REDIRECT, ALICE).await;
     assert_eq!(decode(&login.id_token).1["aud"], client_id.as_str());
 

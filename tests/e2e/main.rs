@@ -15,6 +15,7 @@ mod console;
 mod dcr;
 mod flow;
 mod hardening;
+mod idp_pages;
 mod jwt_bearer;
 mod notes;
 mod notes_browser;

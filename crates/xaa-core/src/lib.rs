@@ -9,6 +9,7 @@
 //! - [`key_source`]: where a validator gets an issuer's public keys (HTTP discovery + JWKS, cached);
 //! - [`oauth`]: RFC 6749 §5.2 error codes, form parameters with duplicate detection, client credentials;
 //! - [`faults`]: the break-it switches the lab turns on to show each failure;
+//! - [`redirect`]: which characters a redirect target may never carry, and a redirect that checks them;
 //! - [`resource`]: RFC 8707 resource indicators compared, de-duplicated, and checked in token responses;
 //! - [`scope`], [`clock`], [`secret`]: scope sets, an injectable clock, and masking of secrets in logs.
 //!
@@ -25,6 +26,7 @@ pub mod inspect;
 pub mod jose;
 pub mod key_source;
 pub mod oauth;
+pub mod redirect;
 pub mod resource;
 #[cfg(feature = "axum")]
 pub mod same_origin;

@@ -57,16 +57,17 @@ impl Db {
         .map_err(|e| DbError(format!("database task failed: {e}")))?
     }
 
-    /// Adds `column` (declared as `decl`) to `table` when a database made by an older lab lacks it.
-    /// `table`, `column` and `decl` are the caller's constants, never input.
-    pub fn ensure_column(&self, table: &str, column: &str, decl: &str) -> Result<(), DbError> {
+    /// Adds `column` (declared as `decl`) to `table` when a database made by an older lab lacks it;
+    /// `true` when it did (the caller may then fill in the old rows). `table`, `column` and `decl`
+    /// are the caller's constants, never input.
+    pub fn ensure_column(&self, table: &str, column: &str, decl: &str) -> Result<bool, DbError> {
         self.call_now(|c| {
             let has =
                 c.prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?.exists([column])?;
             if !has {
                 c.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
             }
-            Ok(())
+            Ok(!has)
         })
     }
 
@@ -82,8 +83,8 @@ mod tests {
     #[test]
     fn ensure_column_adds_a_missing_column_once() {
         let db = super::Db::open(None, "CREATE TABLE t (a TEXT);").unwrap();
-        db.ensure_column("t", "b", "TEXT NOT NULL DEFAULT '[]'").unwrap();
-        db.ensure_column("t", "b", "TEXT NOT NULL DEFAULT '[]'").unwrap();
+        assert!(db.ensure_column("t", "b", "TEXT NOT NULL DEFAULT '[]'").unwrap(), "added");
+        assert!(!db.ensure_column("t", "b", "TEXT NOT NULL DEFAULT '[]'").unwrap(), "there already");
         let b: String = db
             .call_now(|c| {
                 c.execute("INSERT INTO t (a) VALUES ('x')", [])?;

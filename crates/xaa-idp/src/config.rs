@@ -44,6 +44,28 @@ pub struct IdpClient {
     /// Grant types it registered (RFC 7591 §2); empty means every grant this IdP supports.
     #[serde(default)]
     pub grant_types: Vec<String>,
+    /// Who registered it: IT (fixtures, console) or the client itself (open RFC 7591 registration).
+    #[serde(skip)]
+    pub registration: Registration,
+}
+
+/// How a client came to the IdP, which decides whether its users are asked for consent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Registration {
+    /// By IT: the fixtures, the console's admin pages or its API. IT approved the app, so users
+    /// are not asked (as in an enterprise IdP, where admin consent stands for the user's).
+    #[default]
+    It,
+    /// By the client itself at the open `POST /register` (RFC 7591), with nobody's approval: each
+    /// user is asked for consent before the app gets a code.
+    Open,
+}
+
+impl Registration {
+    /// From `idp.sqlite`'s `clients.open_registration`.
+    pub(crate) fn stored(open_registration: bool) -> Self {
+        if open_registration { Registration::Open } else { Registration::It }
+    }
 }
 
 /// A named user.

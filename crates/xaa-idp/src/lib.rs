@@ -10,9 +10,11 @@
 //! | `GET /jwks` | public signing keys |
 //! | `GET /authorize` | authorization code flow (PKCE S256 required) → login pages |
 //! | `POST /login/email`, `POST /login/code` | the two login steps (CSRF protected) |
+//! | `POST /consent` | the user's Allow or Deny for a self-registered client (CSRF protected; see `consent`) |
 //! | `POST /token` | `authorization_code` and token exchange (ID token → ID-JAG) |
 //! | `GET /userinfo` | OIDC UserInfo with the IdP access token |
-//! | `GET /session/end` | RP-initiated logout |
+//! | `GET /session/end` | RP-initiated logout; without an `id_token_hint` of the signed-in user, a confirmation page |
+//! | `POST /session/end/confirm` | the confirmation's form (CSRF protected) |
 //! | `POST /register` | RFC 7591 dynamic client registration (with the draft-04 §8 grant-profile metadata) |
 //!
 //! It must not know anything about the resource AS but its issuer, resources and scopes, which
@@ -22,7 +24,9 @@ mod audit;
 mod authorization_request;
 mod client_auth;
 mod config;
+mod consent;
 mod keys;
+mod logout;
 mod pages;
 mod policy;
 mod registry;
@@ -32,7 +36,7 @@ mod store;
 mod token;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRetention};
-pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User};
+pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Registration, Resource, User};
 pub use keys::{PublishedKey, Rotation};
 pub use routes::router;
 pub use state::{IdpState, RegistryError};

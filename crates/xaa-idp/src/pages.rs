@@ -32,6 +32,32 @@ pub(crate) struct LoginCodePage {
 #[template(path = "signed_out.html")]
 pub(crate) struct SignedOutPage;
 
+/// RP-Initiated Logout without an `id_token_hint` of the signed-in user: confirm first (§6).
+#[derive(Template, WebTemplate)]
+#[template(path = "logout_confirm.html")]
+pub(crate) struct LogoutConfirmPage {
+    /// The application that asked, when the request named one.
+    pub(crate) client_name: Option<String>,
+    pub(crate) email: String,
+    pub(crate) logout_id: String,
+    pub(crate) csrf: String,
+}
+
+/// Consent for a client that registered itself (open RFC 7591 registration).
+#[derive(Template, WebTemplate)]
+#[template(path = "consent.html")]
+pub(crate) struct ConsentPage {
+    pub(crate) client_name: String,
+    pub(crate) client_id: String,
+    /// The host (and port) of the redirect URI the code would go to.
+    pub(crate) redirect_host: String,
+    /// Each requested scope with what it gives the app.
+    pub(crate) scopes: Vec<(String, &'static str)>,
+    pub(crate) email: String,
+    pub(crate) login_id: String,
+    pub(crate) csrf: String,
+}
+
 /// A friendly error page (never a redirect to an unverified URI).
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -60,6 +86,20 @@ impl PageError {
                 message: "The Lab IdP could not complete this step. Details are in the lab's terminal.".into(),
                 detail: None,
             },
+        )
+    }
+}
+
+/// A redirect that cannot be sent (a control character or whitespace in its target): a page instead.
+impl From<xaa_core::redirect::BadLocation> for PageError {
+    fn from(e: xaa_core::redirect::BadLocation) -> Self {
+        tracing::warn!(error = %e, "refused to send a redirect");
+        Self::bad_request(
+            "Redirect URI cannot be used",
+            "The address to send you back to contains a control character or whitespace, so the Lab IdP cannot redirect to it.",
+            Some(
+                "The application's registration must be corrected: a redirect URI has no control characters or spaces.",
+            ),
         )
     }
 }

@@ -4,7 +4,7 @@
 use rusqlite::params;
 use xaa_core::sqlite::DbError;
 
-use crate::config::{AuthorizationServer, Connection, IdpClient};
+use crate::config::{AuthorizationServer, Connection, IdpClient, Registration};
 use crate::store::Store;
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -20,7 +20,7 @@ impl Store {
     pub(crate) fn registered_clients(&self) -> Result<Vec<IdpClient>, DbError> {
         self.db.call_now(|c| {
             let mut st = c.prepare(
-                "SELECT client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, grant_types
+                "SELECT client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, grant_types, open_registration
                  FROM clients ORDER BY created_at, client_id",
             )?;
             let rows = st.query_map([], |r| {
@@ -31,6 +31,7 @@ impl Store {
                     redirect_uris: from_json(r.get(3)?),
                     post_logout_redirect_uris: from_json(r.get(4)?),
                     grant_types: from_json(r.get(5)?),
+                    registration: Registration::stored(r.get(6)?),
                 })
             })?;
             rows.collect()
@@ -75,13 +76,14 @@ impl Store {
             .await
     }
 
-    /// Deletes a registered client and its connections, in one transaction.
+    /// Deletes a registered client, its connections and its users' consents, in one transaction.
     pub(crate) async fn delete_client(&self, client_id: String) -> Result<bool, DbError> {
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
                 let n = tx.execute("DELETE FROM clients WHERE client_id = ?1", params![client_id])?;
                 tx.execute("DELETE FROM connections WHERE client_id = ?1", params![client_id])?;
+                tx.execute("DELETE FROM consents WHERE client_id = ?1", params![client_id])?;
                 tx.commit()?;
                 Ok(n > 0)
             })
@@ -231,5 +233,57 @@ impl ConnectionRow {
             ],
         )
         .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Registration;
+    use crate::store::Store;
+
+    /// An `idp.sqlite` of a lab from before the `open_registration` column: its self-registered
+    /// clients (always `dcr-…`) are read as open registrations, the console's as IT's; the next
+    /// start changes nothing.
+    #[test]
+    fn clients_stored_before_the_open_registration_column_are_classified() {
+        let path = std::env::temp_dir().join(format!("xaa-idp-registration-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE clients (client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, name TEXT NOT NULL,
+                 redirect_uris TEXT NOT NULL, post_logout_redirect_uris TEXT NOT NULL, created_at INTEGER NOT NULL);
+             CREATE TABLE logins (id TEXT PRIMARY KEY, csrf TEXT NOT NULL, client_id TEXT NOT NULL,
+                 redirect_uri TEXT NOT NULL, state TEXT, nonce TEXT, code_challenge TEXT NOT NULL, scope TEXT NOT NULL,
+                 email TEXT, created_at INTEGER NOT NULL);
+             INSERT INTO clients VALUES ('dcr-abc123', 's', 'Self', '[\"http://a/cb\"]', '[]', 1);
+             INSERT INTO clients VALUES ('workshop-app-x1y2', 's', 'Workshop', '[\"http://a/cb\"]', '[]', 2);",
+        )
+        .unwrap();
+        drop(old);
+        let store = Store::open(Some(&path)).unwrap();
+        let clients = store.registered_clients().unwrap();
+        let registrations: Vec<(&str, Registration)> =
+            clients.iter().map(|c| (c.client_id.as_str(), c.registration)).collect();
+        assert_eq!(registrations, [("dcr-abc123", Registration::Open), ("workshop-app-x1y2", Registration::It)]);
+        drop(store);
+        store_it_registered(&path, "dcr-console-app-z9");
+        let again = Store::open(Some(&path)).unwrap().registered_clients().unwrap();
+        let registrations: Vec<(&str, Registration)> =
+            again.iter().map(|c| (c.client_id.as_str(), c.registration)).collect();
+        assert_eq!(registrations[2], ("dcr-console-app-z9", Registration::It), "filled in once, at the migration");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    /// A console registration stored by today's lab (open_registration = 0).
+    fn store_it_registered(path: &std::path::Path, id: &str) {
+        let c = rusqlite::Connection::open(path).unwrap();
+        c.execute(
+            "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, created_at)
+             VALUES (?1, 's', 'Console', '[]', '[]', 3)",
+            [id],
+        )
+        .unwrap();
     }
 }

@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS logins (
     code_challenge TEXT NOT NULL,
     scope         TEXT NOT NULL,
     email         TEXT,
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    consent_prompt INTEGER NOT NULL DEFAULT 0   -- the request said prompt=consent
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash    TEXT PRIMARY KEY,
@@ -47,7 +48,9 @@ CREATE TABLE IF NOT EXISTS clients (
     post_logout_redirect_uris TEXT NOT NULL, -- JSON array
     grant_types   TEXT NOT NULL DEFAULT '[]', -- JSON array; empty: every grant
     created_at    INTEGER NOT NULL,
-    open_registration INTEGER NOT NULL DEFAULT 0 -- 1: open RFC 7591 registration (counts against the cap)
+    -- 1: open RFC 7591 registration (counts against the cap; its users are asked for consent);
+    -- 0: registered by IT in the console or admin API (no consent screen)
+    open_registration INTEGER NOT NULL DEFAULT 0
 );
 -- The connection policy as IT last set it. `seed` records which fixture policy it started from:
 -- a different fixture policy (other URLs or edited policy.json) reseeds the fixture connections.
@@ -59,6 +62,23 @@ CREATE TABLE IF NOT EXISTS connections (
     resource_client_id   TEXT NOT NULL,
     users                TEXT NOT NULL,   -- JSON array
     PRIMARY KEY (client_id, authorization_server, resource)
+);
+-- A user's Allow for an openly registered client, with the scopes it covers (space-separated).
+CREATE TABLE IF NOT EXISTS consents (
+    sub        TEXT NOT NULL,
+    client_id  TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    PRIMARY KEY (sub, client_id)
+);
+-- A sign-out waiting for the user's confirmation (RP-Initiated Logout without a matching
+-- id_token_hint). It ends only the session it was asked in, and only from a form with its CSRF token.
+CREATE TABLE IF NOT EXISTS logouts (
+    id           TEXT PRIMARY KEY,
+    csrf         TEXT NOT NULL,
+    session_hash TEXT NOT NULL,
+    redirect_to  TEXT,              -- the checked post_logout_redirect_uri, with state
+    created_at   INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -80,6 +100,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 -- Housekeeping drops expired rows on every login: indexes keep that from scanning the tables.
 CREATE INDEX IF NOT EXISTS logins_by_age ON logins (created_at);
+CREATE INDEX IF NOT EXISTS logouts_by_age ON logouts (created_at);
 CREATE INDEX IF NOT EXISTS codes_by_expiry ON codes (expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE INDEX IF NOT EXISTS access_tokens_by_expiry ON access_tokens (expires_at);

@@ -10,7 +10,7 @@ use xaa_core::secret::SharedEntropy;
 use xaa_core::sqlite::DbError;
 
 use crate::audit::{AuditEntry, AuditFilter};
-use crate::config::{Connection, IdpClient, IdpConfig};
+use crate::config::{Connection, IdpClient, IdpConfig, Registration};
 use crate::keys::{IdpKeys, PublishedKey, Rotation};
 use crate::store::Store;
 
@@ -144,6 +144,8 @@ impl IdpState {
     }
 
     async fn insert_client(&self, client: IdpClient, open_cap: Option<usize>) -> Result<(), RegistryError> {
+        // How it is registered decides whether its users are asked for consent (stored as such).
+        let client = IdpClient { registration: Registration::stored(open_cap.is_some()), ..client };
         if self.client(&client.client_id).is_some() {
             return Err(RegistryError::Exists(client.client_id));
         }

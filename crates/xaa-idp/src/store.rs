@@ -12,6 +12,8 @@ pub(crate) struct AuthRequest {
     pub(crate) nonce: Option<String>,
     pub(crate) code_challenge: String,
     pub(crate) scope: String,
+    /// `prompt=consent` (OIDC Core §3.1.2.1): ask an openly registered client's user again.
+    pub(crate) consent_prompt: bool,
 }
 
 /// A login in progress.
@@ -42,7 +44,12 @@ impl Store {
     pub(crate) fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
         let db = Db::open(path, include_str!("schema.sql"))?;
         db.ensure_column("clients", "grant_types", "TEXT NOT NULL DEFAULT '[]'")?;
-        db.ensure_column("clients", "open_registration", "INTEGER NOT NULL DEFAULT 0")?;
+        if db.ensure_column("clients", "open_registration", "INTEGER NOT NULL DEFAULT 0")? {
+            // Clients stored before the column: open registration made every `dcr-` id, the console
+            // never does (a console app named "DCR …" errs on the safe side: its users are asked).
+            db.call_now(|c| c.execute("UPDATE clients SET open_registration = 1 WHERE client_id LIKE 'dcr-%'", []))?;
+        }
+        db.ensure_column("logins", "consent_prompt", "INTEGER NOT NULL DEFAULT 0")?;
         Ok(Self { db })
     }
 
@@ -55,9 +62,20 @@ impl Store {
                 c.execute("DELETE FROM sessions WHERE expires_at < ?1", params![now])?;
                 c.execute("DELETE FROM access_tokens WHERE expires_at < ?1", params![now])?;
                 c.execute(
-                    "INSERT INTO logins (id, csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![id, csrf, r.client_id, r.redirect_uri, r.state, r.nonce, r.code_challenge, r.scope, now],
+                    "INSERT INTO logins (id, csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at, consent_prompt)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        id,
+                        csrf,
+                        r.client_id,
+                        r.redirect_uri,
+                        r.state,
+                        r.nonce,
+                        r.code_challenge,
+                        r.scope,
+                        now,
+                        r.consent_prompt
+                    ],
                 )
                 .map(drop)
             })
@@ -68,7 +86,7 @@ impl Store {
         self.db
             .call(move |c| {
                 c.query_row(
-                    "SELECT csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, email, created_at
+                    "SELECT csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, email, created_at, consent_prompt
                      FROM logins WHERE id = ?1",
                     params![id],
                     |r| {
@@ -81,6 +99,7 @@ impl Store {
                                 nonce: r.get(4)?,
                                 code_challenge: r.get(5)?,
                                 scope: r.get(6)?,
+                                consent_prompt: r.get(9)?,
                             },
                             email: r.get(7)?,
                             created_at: r.get(8)?,
@@ -145,6 +164,7 @@ impl Store {
                                     code_challenge: r.get(2)?,
                                     nonce: r.get(3)?,
                                     scope: r.get(4)?,
+                                    consent_prompt: false,
                                 },
                                 email: r.get(5)?,
                                 auth_time: r.get(6)?,
@@ -173,6 +193,30 @@ impl Store {
                 .optional()
             })
             .await
+    }
+
+    /// Starts a session for a user who signed in while their login stays open (for consent).
+    pub(crate) async fn insert_session(
+        &self,
+        id_hash: String,
+        email: String,
+        auth_time: i64,
+        expires_at: i64,
+    ) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO sessions (id_hash, email, auth_time, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id_hash, email, auth_time, expires_at],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
+    /// Ends a login without a code (the user denied consent).
+    pub(crate) async fn delete_login(&self, id: String) -> Result<(), DbError> {
+        self.db.call(move |c| c.execute("DELETE FROM logins WHERE id = ?1", params![id]).map(drop)).await
     }
 
     pub(crate) async fn delete_session(&self, id_hash: String) -> Result<(), DbError> {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use xaa_core::jose::SigningKey;
 use xaa_core::secret::Secret;
-use xaa_idp::{AuthorizationServer, Connection, IdpClient, User};
+use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, User};
 use xaa_resource_as::SeedTodo;
 
 use crate::config::Urls;
@@ -183,6 +183,7 @@ impl Fixtures {
                 redirect_uris: r.idp.redirect_uris.clone(),
                 post_logout_redirect_uris: r.idp.post_logout_redirect_uris.clone(),
                 grant_types: Vec::new(),
+                registration: Registration::It,
             })
             .collect()
     }

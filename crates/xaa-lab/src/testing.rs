@@ -326,7 +326,8 @@ fn string(body: &Value, field: &str) -> Result<String, TestLabError> {
 }
 
 /// Drives the IdP's login pages in `browser`: the authorize URL shows the email page, then the
-/// code page (any 6 digits); returns the `Location` the login ends with.
+/// code page (any 6 digits), then, for an app that registered itself (open RFC 7591 registration),
+/// the consent page, where it allows the app; returns the `Location` the login ends with.
 pub async fn login_via_pages(
     idp: &str,
     browser: &reqwest::Client,
@@ -359,6 +360,20 @@ pub async fn login_via_pages(
         .send()
         .await
         .map_err(http_err)?;
+    let done = if done.status() == 200 {
+        let body = done.text().await.map_err(http_err)?;
+        if !body.contains("action=\"/consent\"") {
+            return Err(TestLabError::Refused { step: "login code", status: 200, body });
+        }
+        browser
+            .post(format!("{idp}/consent"))
+            .form(&[("login", login.as_str()), ("csrf", csrf.as_str()), ("decision", "allow")])
+            .send()
+            .await
+            .map_err(http_err)?
+    } else {
+        done
+    };
     done.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned).ok_or_else(|| {
         TestLabError::Refused { step: "login code", status: done.status().as_u16(), body: String::new() }
     })

@@ -142,6 +142,19 @@ impl PageError {
     }
 }
 
+/// A redirect that cannot be sent (a control character or whitespace in its target, e.g. an IdP
+/// endpoint from discovery): a page instead.
+impl From<xaa_core::redirect::BadLocation> for PageError {
+    fn from(e: xaa_core::redirect::BadLocation) -> Self {
+        tracing::warn!(error = %e, "refused to send a redirect");
+        Self::bad_request(
+            "Cannot continue",
+            "The next address contains a control character or whitespace, so Lab Notes cannot send you there.",
+            Some("/"),
+        )
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self.1.render() {

@@ -158,6 +158,7 @@ impl ClientMetadata {
 
 /// An absolute `http` or `https` URI without a fragment (RFC 6749 §3.1.2).
 pub fn check_redirect_uri(uri: &str) -> Result<(), RegistrationError> {
+    check_redirect_uri_characters(uri)?;
     let parsed = reqwest::Url::parse(uri)
         .map_err(|e| RegistrationError::redirect(format!("redirect URI \"{uri}\" is not an absolute URI: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -171,6 +172,19 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), RegistrationError> {
         )));
     }
     Ok(())
+}
+
+/// No control character (C0, DEL, C1) and no whitespace: the URI must fit in a `Location` header
+/// as registered (see [`crate::redirect`]). Checked before parsing, which would silently drop a
+/// tab or line break and accept a URI the redirect could never send.
+fn check_redirect_uri_characters(uri: &str) -> Result<(), RegistrationError> {
+    match crate::redirect::unsafe_char(uri) {
+        None => Ok(()),
+        Some(c) => Err(RegistrationError::redirect(format!(
+            "redirect URI \"{uri}\" contains {}: a redirect URI has no control characters or whitespace (RFC 3986 §2, Appendix C)",
+            crate::redirect::describe_unsafe_char(c)
+        ))),
+    }
 }
 
 /// `unauthorized_client` when a client registered for `registered` grant types (RFC 7591 §2)
@@ -238,5 +252,31 @@ mod tests {
             "invalid_client_metadata"
         );
         assert_eq!(e(serde_json::json!({"grant_types": ["password"]})), "invalid_client_metadata");
+    }
+
+    #[test]
+    fn redirect_uris_with_control_characters_or_whitespace_are_refused() {
+        for bad in [
+            "http://a/cb\r\nX-Injected: 1",
+            "http://a/c\tb",
+            "http://a/c\0b",
+            "http://a/c\u{7f}b",
+            "http://a/c\u{9b}b",
+            "http://a/a b",
+            " http://a/cb",
+            "http://a/\u{3000}",
+        ] {
+            let refused = meta(serde_json::json!({"redirect_uris": [bad]})).unwrap_err();
+            assert_eq!(refused.error, "invalid_redirect_uri", "{bad:?}");
+            let logout =
+                meta(serde_json::json!({"redirect_uris": ["http://a/cb"], "post_logout_redirect_uris": [bad]}));
+            assert_eq!(logout.unwrap_err().error, "invalid_redirect_uri", "{bad:?}");
+        }
+        let refused = meta(serde_json::json!({"redirect_uris": ["http://a/cb\r\nX: 1"]})).unwrap_err();
+        assert_eq!(
+            refused.error_description,
+            "redirect URI 'http://a/cb??X: 1' contains the control character U+000D: a redirect URI has no control characters or whitespace (RFC 3986 Section 2, Appendix C)"
+        );
+        assert!(meta(serde_json::json!({"redirect_uris": ["http://a/caf%C3%A9?q=a%20b"]})).is_ok());
     }
 }

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use xaa_core::oauth::FormParams;
+use xaa_core::redirect::SeeOther;
 use xaa_core::secret::sha256_b64;
 
-use crate::config::User;
+use crate::config::{IdpClient, User};
 use crate::pages::{LoginEmailPage, PageError};
 use crate::state::IdpState;
 use crate::store::{AuthRequest, CodeGrant};
@@ -51,16 +52,17 @@ pub(crate) async fn authorize(
             Some(&format!("Registered (exact match required): {}", client.redirect_uris.join(", "))),
         ));
     }
+    usable_redirect_uri(&client, &redirect_uri)?;
     let state = one("state")?;
     // Size limits: an oversized state gets the error page, the others an error redirect.
     crate::authorization_request::check_state(state.as_deref())?;
     let fail = |error: &str, description: &str| {
-        Ok(authorization_response(
+        authorization_response(
             &redirect_uri,
             &[("error", error), ("error_description", description)],
             state.as_deref(),
             st.issuer(),
-        ))
+        )
     };
     if let Some(description) = crate::authorization_request::oversized(&params) {
         return fail("invalid_request", &description);
@@ -89,6 +91,7 @@ pub(crate) async fn authorize(
             "code_challenge must be the 43-character base64url SHA-256 of the code_verifier, without padding (RFC 7636 §4.2)",
         );
     }
+    let prompt = one("prompt")?.unwrap_or_default();
     let request = AuthRequest {
         client_id,
         redirect_uri: redirect_uri.clone(),
@@ -96,16 +99,22 @@ pub(crate) async fn authorize(
         nonce: one("nonce")?,
         code_challenge,
         scope,
+        consent_prompt: prompt.split(' ').any(|p| p == "consent"),
     };
-    let prompt = one("prompt")?.unwrap_or_default();
     let now = st.clock.now();
 
     if prompt != "login" {
         if let Some(cookie) = jar.get(SESSION_COOKIE) {
             let session = st.store.session(sha256_b64(cookie.value()), now).await.map_err(PageError::internal)?;
             if let Some((email, auth_time)) = session {
+                if crate::consent::needed(&st, &request, &email).await.map_err(PageError::internal)? {
+                    if prompt == "none" {
+                        return fail("consent_required", "the user has not allowed this application yet");
+                    }
+                    return super::consent::ask_signed_in(&st, jar, request, email).await;
+                }
                 let code = issue_code(&st, request.clone(), email, auth_time).await?;
-                return Ok(code_response(&st, &request, &code));
+                return code_response(&st, &request, &code);
             }
         }
         if prompt == "none" {
@@ -150,11 +159,42 @@ pub(crate) async fn issue_code(
 }
 
 /// The successful authorization response: `code`, `state` (only if sent) and `iss` (RFC 9207).
-pub(crate) fn code_response(st: &IdpState, request: &AuthRequest, code: &str) -> Response {
+pub(crate) fn code_response(st: &IdpState, request: &AuthRequest, code: &str) -> Result<Response, PageError> {
     authorization_response(&request.redirect_uri, &[("code", code)], request.state.as_deref(), st.issuer())
 }
 
-fn authorization_response(redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>, iss: &str) -> Response {
+/// An error authorization response (RFC 6749 §4.1.2.1) for a request already checked.
+pub(crate) fn error_response(
+    st: &IdpState,
+    request: &AuthRequest,
+    error: &str,
+    description: &str,
+) -> Result<Response, PageError> {
+    let params = [("error", error), ("error_description", description)];
+    authorization_response(&request.redirect_uri, &params, request.state.as_deref(), st.issuer())
+}
+
+/// A registered redirect URI the IdP cannot send (stored before registration refused control
+/// characters and whitespace) gets an error page before any login, never a broken redirect.
+fn usable_redirect_uri(client: &IdpClient, redirect_uri: &str) -> Result<(), PageError> {
+    xaa_core::oauth::check_redirect_uri(redirect_uri).map_err(|e| {
+        PageError::bad_request(
+            "Redirect URI cannot be used",
+            format!(
+                "{} is registered with a redirect URI the IdP cannot redirect to: {}.",
+                client.name, e.error_description
+            ),
+            Some("The application's registration must be corrected (IT can delete it and register it again)."),
+        )
+    })
+}
+
+fn authorization_response(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+    iss: &str,
+) -> Result<Response, PageError> {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in params {
         query.append_pair(k, v);
@@ -164,7 +204,7 @@ fn authorization_response(redirect_uri: &str, params: &[(&str, &str)], state: Op
     }
     query.append_pair("iss", iss);
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{redirect_uri}{sep}{}", query.finish())).into_response()
+    Ok(SeeOther::to(&format!("{redirect_uri}{sep}{}", query.finish()))?.into_response())
 }
 
 /// The user for a logged-in email.

@@ -28,7 +28,7 @@ pub(crate) async fn openid_configuration(State(st): State<Arc<IdpState>>) -> Jso
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "email"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "email", "email_verified", "name"],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
         "identity_chaining_requested_token_types_supported": [urn::TOKEN_TYPE_ID_JAG],
         "token_exchange_subject_token_types_supported": [urn::TOKEN_TYPE_ID_TOKEN],

@@ -78,6 +78,17 @@ pub(crate) async fn code(
     }
     let now = st.clock.now();
     let session_id = st.entropy.token(32);
+    if crate::consent::needed(&st, &login.request, &email).await.map_err(PageError::internal)? {
+        // Signed in, but the app gets a code only once the user allows it: the login stays open.
+        let expires_at = now + st.config.lifetimes.session;
+        st.store
+            .insert_session(sha256_b64(&session_id), email.clone(), now, expires_at)
+            .await
+            .map_err(PageError::internal)?;
+        tracing::info!(client.id = %login.request.client_id, user.email = %email, "user signed in at the IdP; consent asked");
+        let page = super::consent::page(&st, &login.request, email, f.login, f.csrf);
+        return Ok((jar.add(session_cookie(&st, session_id)), page).into_response());
+    }
     let authorization_code = st.entropy.token(32);
     let grant = crate::store::CodeGrant {
         request: login.request.clone(),
@@ -96,16 +107,28 @@ pub(crate) async fn code(
         .await
         .map_err(PageError::internal)?;
     tracing::info!(client.id = %login.request.client_id, user.email = %email, "user signed in at the IdP");
-    let session = Cookie::build((SESSION_COOKIE, session_id))
+    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(session_cookie(&st, session_id));
+    Ok((jar, code_response(&st, &login.request, &authorization_code)?).into_response())
+}
+
+/// The single sign-on session cookie.
+fn session_cookie(st: &IdpState, session_id: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, session_id))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(st.config.secure_cookies);
-    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(session);
-    Ok((jar, code_response(&st, &login.request, &authorization_code)).into_response())
+        .secure(st.config.secure_cookies)
+        .build()
 }
 
-async fn pending_login(st: &IdpState, jar: &CookieJar, login_id: &str, csrf: &str) -> Result<Login, PageError> {
+/// The login in progress a form names, checked: the `xaa_idp_login` cookie names it too (double
+/// submit), the form's CSRF token is its own, and it is not older than [`crate::LOGIN_TTL`].
+pub(super) async fn pending_login(
+    st: &IdpState,
+    jar: &CookieJar,
+    login_id: &str,
+    csrf: &str,
+) -> Result<Login, PageError> {
     let expired = || {
         PageError::bad_request(
             "This sign-in has expired",

@@ -1,6 +1,7 @@
 //! Every IdP path is wired here.
 
 pub(crate) mod authorize;
+mod consent;
 mod discovery;
 mod jwks;
 mod login;
@@ -24,11 +25,13 @@ pub fn router(state: Arc<IdpState>) -> Router {
         .route("/jwks", get(jwks::jwks))
         .route("/authorize", get(authorize::authorize))
         .merge(
-            // The login forms and the logout confirmation: posted only by the IdP's own pages.
+            // The login, consent and sign-out forms: posted only by the IdP's own pages.
             Router::new()
                 .route("/login/email", post(login::email))
                 .route("/login/code", post(login::code))
+                .route("/consent", post(consent::decide))
                 .route("/session/end", get(session_end::end_session).post(session_end::end_session_form))
+                .route("/session/end/confirm", post(session_end::confirm))
                 .route_layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin)),
         )
         .route("/token", post(crate::token::token))

@@ -1,7 +1,8 @@
 //! `POST /register`: RFC 7591 dynamic client registration at the IdP. Open registration, as a
 //! local lab's should be, up to [`crate::IdpConfig::max_open_registrations`] clients (then
 //! `403 access_denied`); a registered client has no connection until IT grants one, so it can
-//! sign users in but every token exchange answers `invalid_target` until then.
+//! sign users in (each user is asked for consent first: IT did not approve it) but every token
+//! exchange answers `invalid_target` until then.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use xaa_core::oauth::{Registrar, RegistrationError, RegistrationRequest, registered, registration_response};
 use xaa_core::secret::Secret;
 
-use crate::config::IdpClient;
+use crate::config::{IdpClient, Registration};
 use crate::state::{IdpState, RegistryError};
 
 pub(crate) async fn register(
@@ -30,6 +31,7 @@ pub(crate) async fn register(
         redirect_uris: metadata.redirect_uris.clone(),
         post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
         grant_types: metadata.grant_types.clone(),
+        registration: Registration::Open,
     };
     match st.register_open_client(client).await {
         Ok(()) => {}

@@ -35,18 +35,28 @@ pub(crate) struct Admin {
 
 /// A refused admin request: the message says what to change.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct AdminError(pub(crate) String);
+#[error("{message}")]
+pub(crate) struct AdminError {
+    /// The API's error code: `invalid_redirect_uri` for a redirect URI (as RFC 7591 §3.2.2 says
+    /// it), else `invalid_request`.
+    pub(crate) code: &'static str,
+    message: String,
+}
 
 impl From<xaa_core::sqlite::DbError> for AdminError {
     fn from(e: xaa_core::sqlite::DbError) -> Self {
-        Self(e.to_string())
+        Self::new(e.to_string())
     }
 }
 
 impl AdminError {
     pub(crate) fn new(m: impl Into<String>) -> Self {
-        Self(m.into())
+        Self { code: "invalid_request", message: m.into() }
+    }
+
+    /// A refused redirect or post-logout redirect URI.
+    pub(crate) fn redirect_uri(m: impl Into<String>) -> Self {
+        Self { code: "invalid_redirect_uri", message: m.into() }
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use xaa_core::oauth::{MAX_CLIENT_NAME_CHARS, MAX_LIST_MEMBERS, check_redirect_uris};
 use xaa_core::secret::Secret;
-use xaa_idp::{Connection, IdpClient};
+use xaa_idp::{Connection, IdpClient, Registration};
 use xaa_resource_as::AsClient;
 
 use super::{Admin, AdminError};
@@ -81,11 +81,11 @@ impl Admin {
         let redirect_uris = clean(req.redirect_uris);
         let post_logout = clean(req.post_logout_redirect_uris);
         if redirect_uris.is_empty() {
-            return Err(AdminError::new("at least one redirect URI is required (matched exactly at sign-in)"));
+            return Err(AdminError::redirect_uri("at least one redirect URI is required (matched exactly at sign-in)"));
         }
         check_redirect_uris("redirect_uris", &redirect_uris)
             .and_then(|()| check_redirect_uris("post_logout_redirect_uris", &post_logout))
-            .map_err(|e| AdminError::new(e.error_description))?;
+            .map_err(|e| AdminError::redirect_uri(e.error_description))?;
         let server = self
             .lab_authorization_server()
             .ok_or_else(|| AdminError::new("the lab has no resource authorization server in its policy"))?;
@@ -127,6 +127,7 @@ impl Admin {
             redirect_uris,
             post_logout_redirect_uris: post_logout,
             grant_types: Vec::new(),
+            registration: Registration::It,
         };
         self.idp.register_client(idp_client).await.map_err(|e| AdminError::new(e.to_string()))?;
         let as_client = AsClient {

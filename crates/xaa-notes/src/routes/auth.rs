@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
+use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{random_token, sha256_b64};
 
 use crate::pages::PageError;
@@ -51,7 +52,7 @@ pub(crate) async fn login(
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(st.config.secure_cookies);
-    Ok((jar.add(cookie), Redirect::to(&request.url)).into_response())
+    Ok((jar.add(cookie), SeeOther::to(&request.url)?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -116,7 +117,7 @@ pub(crate) async fn callback(
     tracing::info!(user.sub = %session.sub, "signed in to Lab Notes");
     st.store.insert_session(session, now + SESSION_TTL).await.map_err(PageError::internal)?;
     let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(session::cookie(&st, session_id));
-    Ok((jar, Redirect::to(&pending.return_to)).into_response())
+    Ok((jar, SeeOther::to(&pending.return_to)?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -130,7 +131,7 @@ pub(crate) async fn logout(
     form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let Some(session) = session::current(&st, &jar).await.map_err(PageError::internal)? else {
-        return Ok(Redirect::to("/").into_response());
+        return Ok(SeeOther::to("/")?.into_response());
     };
     if !form.is_ok_and(|Form(f)| session::csrf_ok(&session, &f.csrf)) {
         return Err(PageError::bad_request(
@@ -139,8 +140,6 @@ pub(crate) async fn logout(
             Some("/notes"),
         ));
     }
-    st.store.delete_session(session.id_hash.clone()).await.map_err(PageError::internal)?;
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     let target = match crate::oidc::end_session_endpoint(&st).await {
         Some(end) => {
             let q = form_urlencoded::Serializer::new(String::new())
@@ -152,7 +151,11 @@ pub(crate) async fn logout(
         }
         None => "/".to_owned(),
     };
-    Ok((jar, Redirect::to(&target)).into_response())
+    // Checked before the session ends: an IdP endpoint the redirect cannot carry leaves it intact.
+    let to = SeeOther::to(&target)?;
+    st.store.delete_session(session.id_hash.clone()).await.map_err(PageError::internal)?;
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, to).into_response())
 }
 
 /// Only local paths are followed after sign-in (no open redirect): printable ASCII, one leading

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use xaa_core::redirect::SeeOther;
 
 use crate::pages::{Editor, NoteItem, NotesPage, PageError, Problem};
 use crate::session;
@@ -67,7 +68,7 @@ pub(crate) async fn render(
             Err(XaaError::SignInAgain) if reauth => {
                 let back = active.map(|id| format!("/notes?id={id}")).unwrap_or_else(|| "/notes".into());
                 let q = form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &back).finish();
-                return Ok(Redirect::to(&format!("/auth/login?{q}")).into_response());
+                return Ok(SeeOther::to(&format!("/auth/login?{q}"))?.into_response());
             }
             Err(e) => problem = Some(Problem::from(&e)),
         },
@@ -107,7 +108,7 @@ pub(crate) async fn require(
         Some(s) => Ok(Ok(s)),
         None => {
             let q = form_urlencoded::Serializer::new(String::new()).append_pair("return_to", back).finish();
-            Ok(Err(Redirect::to(&format!("/auth/login?{q}")).into_response()))
+            Ok(Err(SeeOther::to(&format!("/auth/login?{q}"))?.into_response()))
         }
     }
 }
@@ -211,7 +212,7 @@ pub(crate) async fn create(
         .create_note(session.sub.clone(), form.title.trim().to_owned(), form.body, st.clock.now())
         .await
         .map_err(PageError::internal)?;
-    Ok(Redirect::to(&format!("/notes?id={id}&flash=created")).into_response())
+    Ok(SeeOther::to(&format!("/notes?id={id}&flash=created"))?.into_response())
 }
 
 /// Saves the note `id` from the form; `Ok(None)` when saved.
@@ -251,7 +252,7 @@ pub(crate) async fn save(
     if let Some(resp) = save_note(&st, &session, id, form_or_error(form)?).await? {
         return Ok(resp);
     }
-    Ok(Redirect::to(&format!("/notes?id={id}&flash=saved")).into_response())
+    Ok(SeeOther::to(&format!("/notes?id={id}&flash=saved"))?.into_response())
 }
 
 pub(crate) async fn delete(
@@ -268,10 +269,10 @@ pub(crate) async fn delete(
     if !session::csrf_ok(&session, &form.csrf) {
         return checked(&st, &session, &form, Some(id))
             .await
-            .map(|r| r.unwrap_or_else(|| Redirect::to("/notes").into_response()));
+            .map(|r| r.unwrap_or_else(|| SeeOther::to("/notes").into_response()));
     }
     if st.store.delete_note(session.sub.clone(), id).await.map_err(PageError::internal)? {
-        Ok(Redirect::to("/notes?flash=deleted").into_response())
+        Ok(SeeOther::to("/notes?flash=deleted")?.into_response())
     } else {
         Err(not_found(id))
     }
@@ -294,7 +295,7 @@ pub(crate) async fn send_to_todos(
         return Ok(resp);
     }
     match todo_client::call(&st, &session, &ApiCall::Create(title)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/notes?id={id}&flash=sent")).into_response()),
+        Ok(_) => Ok(SeeOther::to(&format!("/notes?id={id}&flash=sent"))?.into_response()),
         Err(problem) => {
             let view = View {
                 selected: Some(id),

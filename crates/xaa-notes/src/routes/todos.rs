@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use xaa_core::redirect::SeeOther;
 
 use super::notes::{View, render, require};
 use crate::pages::PageError;
@@ -65,7 +66,7 @@ pub(crate) async fn toggle(
     };
     let call = ApiCall::SetCompleted(id, form.completed.unwrap_or(true));
     match todo_client::call(&st, &session, &call).await {
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
+        Ok(_) => Ok(SeeOther::to(&back)?.into_response()),
         Err(problem) => {
             let view = View { selected: form.note.parse().ok(), problem: Some(problem), ..View::default() };
             render(&st, &session, view, false).await
@@ -83,5 +84,5 @@ pub(crate) async fn refresh(
         Err(redirect) => return Ok(redirect),
     };
     crate::xaa::forget_token(&st, &session).await.map_err(PageError::internal)?;
-    Ok(Redirect::to(&back).into_response())
+    Ok(SeeOther::to(&back)?.into_response())
 }

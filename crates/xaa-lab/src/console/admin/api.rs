@@ -1,5 +1,6 @@
-//! The admin JSON API. Errors are `{"error", "error_description"}` with 400 (bad request),
-//! 404 (unknown client or switch) or 401 (no admin token).
+//! The admin JSON API. Errors are `{"error", "error_description"}` with 400 (`invalid_request`,
+//! or `invalid_redirect_uri` for a refused redirect URI), 404 (unknown client or switch) or 401
+//! (no admin token).
 
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ fn error(status: StatusCode, code: &str, description: impl std::fmt::Display) ->
 }
 
 fn bad(e: AdminError) -> Response {
-    error(StatusCode::BAD_REQUEST, "invalid_request", e)
+    error(StatusCode::BAD_REQUEST, e.code, e)
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {

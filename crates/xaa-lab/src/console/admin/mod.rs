@@ -26,9 +26,10 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum_extra::extract::CookieJar;
+use xaa_core::redirect::SeeOther;
 use xaa_core::secret::Secret;
 
 use super::ConsoleState;
@@ -62,7 +63,7 @@ impl IntoResponse for Refused {
                 // After signing in, come back to the page; a form's target is no page to land on.
                 let path = if method == axum::http::Method::GET { path } else { "/admin".to_owned() };
                 let next = form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
-                Redirect::to(&format!("/admin/login?next={next}")).into_response()
+                SeeOther::to(&format!("/admin/login?next={next}")).into_response()
             }
         }
     }

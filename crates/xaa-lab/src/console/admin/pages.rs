@@ -9,11 +9,12 @@ use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use xaa_core::faults::Fault;
 use xaa_core::oauth::FormParams;
+use xaa_core::redirect::SeeOther;
 use xaa_core::secret::Secret;
 use xaa_idp::{Connection, IdpClient, PublishedKey};
 
@@ -61,7 +62,7 @@ fn flash(f: &Flash) -> Option<(bool, String)> {
 fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
     let m = form_urlencoded::byte_serialize(msg.as_ref().as_bytes()).collect::<String>();
     let sep = if to.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{to}{sep}ok={}&msg={m}", u8::from(ok))).into_response()
+    SeeOther::to(&format!("{to}{sep}ok={}&msg={m}", u8::from(ok))).into_response()
 }
 
 pub(super) fn time(t: i64) -> String {
@@ -182,7 +183,7 @@ pub(crate) async fn register(
         scopes: Some(scopes.clone()),
     };
     match st.admin.register(req.clone()).await {
-        Ok(r) => Redirect::to(&format!("/admin/clients/{}?new=1", r.client_id)).into_response(),
+        Ok(r) => SeeOther::to(&format!("/admin/clients/{}?new=1", r.client_id)).into_response(),
         Err(e) => {
             let (jar, csrf) = csrf_cookie(&st, jar);
             let all = st

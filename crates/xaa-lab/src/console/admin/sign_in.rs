@@ -8,11 +8,12 @@ use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use xaa_core::oauth::FormParams;
+use xaa_core::redirect::SeeOther;
 use xaa_core::secret::Secret;
 
 use super::ADMIN_COOKIE;
@@ -64,7 +65,7 @@ pub(super) fn sign_in(st: &ConsoleState, jar: CookieJar, presented: &str, next: 
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(st.secure_cookies);
-    (jar.add(cookie), Redirect::to(&safe_next(Some(next)))).into_response()
+    (jar.add(cookie), SeeOther::to(&safe_next(Some(next)))).into_response()
 }
 
 pub(crate) async fn login(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
@@ -82,10 +83,10 @@ pub(crate) async fn logout(State(st): State<Arc<ConsoleState>>, jar: CookieJar, 
     let form = FormParams::parse(&body);
     let (jar, csrf) = csrf_cookie(&st, jar);
     if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf).matches(c)) {
-        return Redirect::to("/admin").into_response();
+        return SeeOther::to("/admin").into_response();
     }
     if let (Some(c), Ok(mut set)) = (jar.get(ADMIN_COOKIE), st.admin_sessions.lock()) {
         set.remove(c.value());
     }
-    (jar.remove(Cookie::build(ADMIN_COOKIE).path("/admin")), Redirect::to("/admin/login")).into_response()
+    (jar.remove(Cookie::build(ADMIN_COOKIE).path("/admin")), SeeOther::to("/admin/login")).into_response()
 }

@@ -10,13 +10,14 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, random_token};
 use xaa_core::urn;
 use xaa_core::validation::Check;
@@ -177,7 +178,7 @@ fn checked(jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Opti
 }
 
 fn back(step: usize) -> Response {
-    Redirect::to(&format!("/explorer#step-{step}")).into_response()
+    SeeOther::to(&format!("/explorer#step-{step}")).into_response()
 }
 
 /// Step 1, part one: a fresh chain, and the browser sent to the IdP's login pages.
@@ -206,7 +207,7 @@ pub(crate) async fn start(
     let chain =
         Chain { email, pending: Some((state, nonce, verifier)), authorize: authorize.clone(), ..Chain::default() };
     let jar = save(&st, jar, chain);
-    (jar, Redirect::to(&authorize)).into_response()
+    (jar, SeeOther::to(&authorize)).into_response()
 }
 
 #[derive(Deserialize)]
