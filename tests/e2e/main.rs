@@ -18,6 +18,7 @@ mod hardening;
 mod jwt_bearer;
 mod notes;
 mod notes_browser;
+mod public_host;
 mod tls_browser;
 mod todo_api;
 mod token_exchange;

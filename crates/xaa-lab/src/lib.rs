@@ -21,6 +21,7 @@ mod fixtures;
 pub mod mint;
 mod outbound;
 pub mod private_file;
+pub mod public_host;
 mod recorder;
 mod start;
 #[cfg(feature = "testing")]

@@ -119,10 +119,11 @@ impl Lab {
             todo_api: port(&todo_l),
             notes: port(&notes_l),
         };
-        let urls = Urls::new(config.tls, ports);
+        let urls = config.urls(ports);
         let trace = Arc::new(Trace::new(config.trace_capacity, config.reveal_secrets).with_budget(config.trace_budget));
 
-        let tls_material = if config.tls { Some(tls::load_or_create(&config.tls_dir())?) } else { None };
+        let tls_material =
+            if config.tls { Some(tls::load_or_create(&config.tls_dir(), &config.public_hosts)?) } else { None };
         let mut fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
         for edit in &config.fixture_edits {
             edit.apply(&mut fixtures);
@@ -267,6 +268,8 @@ impl Lab {
             http: http.clone(),
         });
 
+        let public_host = urls.idp.split("://").nth(1).and_then(|h| h.rsplit_once(':')).map(|(h, _)| h.to_owned());
+        let public_host = public_host.unwrap_or_else(|| "localhost".into());
         let mut handle = LabHandle {
             urls,
             ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
@@ -296,7 +299,7 @@ impl Lab {
                 Arc::new(Recorder {
                     trace: trace.clone(),
                     service,
-                    host: format!("localhost:{port}"),
+                    host: format!("{public_host}:{port}"),
                     clock: clock.clone(),
                     report_cards: report_cards.clone(),
                 })
