@@ -571,7 +571,7 @@ async fn a_deleted_requestor_can_no_longer_sign_in_exchange_or_redeem() {
 }
 
 /// Signs `browser` in to the admin pages with the banner's link; returns the console's CSRF token.
-async fn admin_browser_session(lab: &TestLab, browser: &reqwest::Client) -> String {
+pub async fn admin_browser_session(lab: &TestLab, browser: &reqwest::Client) -> String {
     let signed_in = browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();

@@ -26,6 +26,7 @@ mod keys;
 mod pages;
 mod policy;
 mod registry;
+mod reset;
 mod routes;
 mod state;
 mod store;
@@ -34,6 +35,7 @@ mod token;
 pub use audit::{AuditEntry, AuditFilter, AuditRetention};
 pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Resource, User};
 pub use keys::{PublishedKey, Rotation};
+pub use reset::reset_database;
 pub use routes::router;
 pub use state::{IdpState, RegistryError};
 

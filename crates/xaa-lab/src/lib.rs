@@ -16,6 +16,7 @@ mod admin;
 mod config;
 mod connections;
 mod console;
+pub mod data_lock;
 mod env_file;
 mod fixtures;
 pub mod mint;
@@ -28,6 +29,7 @@ mod start;
 pub mod testing;
 pub mod tls;
 
+pub use admin::{ResetError, ResetReport, reset_data_dir};
 pub use config::{DETERMINISTIC_EPOCH, LabConfig, LabLifetimes, Ports, Storage, Urls};
 pub use connections::ConnectionLimits;
 pub use env_file::EnvFile;

@@ -35,6 +35,15 @@ enum Command {
         #[command(subcommand)]
         kind: TokenCommand,
     },
+    /// Reset a stopped lab's data dir for the next group: empty the audit log, give the fixture
+    /// clients the connections of policy.json again and delete every registered requestor (IdP and
+    /// resource-AS clients), unless --keep-registrations. Switches, the clock and the trace live in
+    /// memory and start clean anyway. Refuses while a lab runs on the data dir.
+    Reset {
+        /// Keep registered requestors (their clients and connections).
+        #[arg(long)]
+        keep_registrations: bool,
+    },
     /// Key management for lab signing keys.
     Keys {
         #[command(subcommand)]
@@ -212,6 +221,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Env { run }) => print_env(&run),
         Some(Command::Keys { command: KeysCommand::New { kid } }) => new_key(&kid),
         Some(Command::Token { kind }) => mint_token(&cli.run, kind),
+        Some(Command::Reset { keep_registrations }) => reset(&cli.run, keep_registrations),
         None => run_lab(cli.run),
     };
     match result {
@@ -281,6 +291,23 @@ fn stdout(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+fn reset(run: &RunArgs, keep_registrations: bool) -> anyhow::Result<()> {
+    let r = xaa_lab::reset_data_dir(&run.data_dir, keep_registrations)?;
+    let registrations = match keep_registrations {
+        true => "registered requestors kept".to_owned(),
+        false => format!(
+            "{} registered client(s) deleted at the IdP ({}), {} at the resource AS",
+            r.removed_clients.len(),
+            r.removed_clients.join(", "),
+            r.removed_resource_clients.len()
+        ),
+    };
+    stdout(&format!(
+        "lab: {} reset: audit log emptied, fixture policy reseeded at the next start, {registrations}.\n",
+        run.data_dir.display()
+    ))
 }
 
 fn new_key(kid: &str) -> anyhow::Result<()> {

@@ -87,6 +87,8 @@ pub struct LabHandle {
     /// Every request the components received or sent.
     pub trace: Arc<Trace>,
     handles: Vec<(&'static str, Handle<SocketAddr>)>,
+    /// The data dir's lock (`lab reset` refuses while it is held); `None` in memory.
+    _data_lock: Option<crate::data_lock::DataDirLock>,
     addrs: Vec<(&'static str, SocketAddr)>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -129,6 +131,11 @@ impl Lab {
             edit.apply(&mut fixtures);
         }
         let keys = LabKeys::load(config.keys_dir.as_deref())?;
+        // A second lab on the same data dir runs as before; only the first holds the lock.
+        let data_lock = match &config.storage {
+            Storage::Dir(d) => crate::data_lock::lock(d).ok(),
+            Storage::InMemory => None,
+        };
         let db_path = |name: &str| -> Result<Option<PathBuf>, StartError> {
             match &config.storage {
                 Storage::InMemory => Ok(None),
@@ -244,6 +251,7 @@ impl Lab {
             clock: config.clock.clone(),
             entropy: config.entropy.clone(),
             report_cards: report_cards.clone(),
+            trace: trace.clone(),
         };
         let console = crate::console::router(crate::console::ConsoleState {
             urls: urls.clone(),
@@ -282,6 +290,7 @@ impl Lab {
             fixtures,
             trace: trace.clone(),
             handles: Vec::new(),
+            _data_lock: data_lock,
             addrs: Vec::new(),
             tasks: Vec::new(),
         };
