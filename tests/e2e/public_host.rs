@@ -143,13 +143,17 @@ async fn the_binary_uses_the_public_host_and_warns_without_one() {
     let env = String::from_utf8(env.stdout).unwrap();
     assert!(env.contains("IDP_URL=http://lab.example:4401"), "{env}");
 
-    let open = Running::start(&["--bind", "0.0.0.0"], &temp_dir("public-host-bin-open"));
+    let open_dir = temp_dir("public-host-bin-open");
+    let open = Running::start(&["--bind", "0.0.0.0"], &open_dir);
     let (_, _, stderr) = open.interrupt();
     assert!(stderr.contains("lab: warning: --bind 0.0.0.0 without --public-host"), "{stderr}");
     assert!(stderr.contains("still says localhost") && stderr.contains("Add --public-host NAME"), "{stderr}");
 
-    let mismatched = Running::start(&["--public-host", "10.1.2.3"], &temp_dir("public-host-bin-other"));
+    let other_dir = temp_dir("public-host-bin-other");
+    let mismatched = Running::start(&["--public-host", "10.1.2.3"], &other_dir);
     let (_, _, stderr) = mismatched.interrupt();
     assert!(stderr.contains("is not an address the lab listens on (--bind 127.0.0.1)"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
+    for d in [dir, open_dir, other_dir] {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }

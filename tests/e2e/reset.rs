@@ -192,7 +192,9 @@ async fn lab_reset_resets_a_stopped_labs_data_dir() {
     assert_eq!(lab.lab.idp.connections(), lab.lab.fixtures.connections);
     lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
 
-    let (ok, _, stderr) = lab_reset(&temp_dir("reset-empty"), &[]);
+    let empty = temp_dir("reset-empty");
+    let (ok, _, stderr) = lab_reset(&empty, &[]);
     assert!(!ok && stderr.contains("holds no lab data"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&empty);
 }

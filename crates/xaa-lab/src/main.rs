@@ -326,7 +326,7 @@ fn run_lab(args: RunArgs) -> anyhow::Result<()> {
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let config = args.config();
-    for warning in xaa_lab::public_host::warnings(config.bind, &config.public_hosts) {
+    for warning in xaa_lab::public_host::warnings(config.bind, config.console_bind, &config.public_hosts) {
         eprintln!("\nlab: warning: {warning}\n");
     }
     runtime.block_on(async move {

@@ -26,13 +26,15 @@ pub fn parse(value: &str) -> Result<String, String> {
     Ok(v.trim_end_matches('.').to_ascii_lowercase())
 }
 
-/// What will not work with these listen addresses and public hosts, one paragraph each.
-pub fn warnings(bind: IpAddr, public_hosts: &[String]) -> Vec<String> {
+/// What will not work with these listen addresses (`--bind`, `--console-bind`) and public hosts,
+/// one paragraph each.
+pub fn warnings(bind: IpAddr, console_bind: IpAddr, public_hosts: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     let Some(first) = public_hosts.first() else {
-        if !bind.is_loopback() {
+        let opened = [("--bind", bind), ("--console-bind", console_bind)].into_iter().find(|(_, a)| !a.is_loopback());
+        if let Some((flag, bind)) = opened {
             out.push(format!(
-                "--bind {bind} without --public-host: other machines can open the pages, but every issuer, \
+                "{flag} {bind} without --public-host: other machines can open the pages, but every issuer, \
                  redirect URI and metadata URL still says localhost, so their browsers are sent to their own \
                  machine and their requestors cannot use the lab (tokens name http://localhost:… as issuer and \
                  audience). Add --public-host NAME, the host name or IP address the room reaches this machine by."
@@ -49,12 +51,23 @@ pub fn warnings(bind: IpAddr, public_hosts: &[String]) -> Vec<String> {
             "--public-host {first} does not resolve on this machine: the lab calls its own URLs (Lab Notes, the \
              flow explorer), so those calls will fail. Use a name this machine resolves, or an IP address."
         ));
-    } else if !resolved.iter().any(|ip| listens_on(bind, *ip)) {
-        let shown = resolved.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ");
+        return out;
+    }
+    let shown = resolved.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ");
+    if !resolved.iter().any(|ip| listens_on(bind, *ip)) {
         out.push(format!(
             "--public-host {first} ({shown}) is not an address the lab listens on (--bind {bind}): other machines \
              cannot connect, and the lab's own calls to its URLs (Lab Notes, the flow explorer) fail. Bind that \
              address (--bind {} or --bind 0.0.0.0).",
+            resolved[0]
+        ));
+    }
+    // A console on loopback keeps its localhost URL; one opened to the room uses the public host.
+    if !console_bind.is_loopback() && !resolved.iter().any(|ip| listens_on(console_bind, *ip)) {
+        out.push(format!(
+            "--public-host {first} ({shown}) is not an address the console listens on (--console-bind \
+             {console_bind}): the console's URL and the flow explorer's redirect URI name it, so the explorer \
+             cannot sign in. Use --console-bind {} or --console-bind 0.0.0.0.",
             resolved[0]
         ));
     }
@@ -83,10 +96,14 @@ mod tests {
     #[test]
     fn warns_about_what_cannot_work() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert!(warnings(ip("127.0.0.1"), &[]).is_empty());
-        assert!(warnings(ip("0.0.0.0"), &[])[0].contains("still says localhost"));
-        assert!(warnings(ip("127.0.0.2"), &["127.0.0.2".into()]).is_empty());
-        assert!(warnings(ip("0.0.0.0"), &["10.1.2.3".into()]).is_empty());
-        assert!(warnings(ip("127.0.0.1"), &["10.1.2.3".into()])[0].contains("not an address the lab listens on"));
+        let lo = ip("127.0.0.1");
+        assert!(warnings(lo, lo, &[]).is_empty());
+        assert!(warnings(ip("0.0.0.0"), lo, &[])[0].starts_with("--bind 0.0.0.0 without --public-host"));
+        assert!(warnings(lo, ip("0.0.0.0"), &[])[0].starts_with("--console-bind 0.0.0.0 without --public-host"));
+        assert!(warnings(ip("127.0.0.2"), lo, &["127.0.0.2".into()]).is_empty());
+        assert!(warnings(ip("0.0.0.0"), ip("0.0.0.0"), &["10.1.2.3".into()]).is_empty());
+        assert!(warnings(lo, lo, &["10.1.2.3".into()])[0].contains("not an address the lab listens on"));
+        let console = warnings(ip("0.0.0.0"), ip("10.9.9.9"), &["10.1.2.3".into()]);
+        assert!(console.len() == 1 && console[0].contains("not an address the console listens on"), "{console:?}");
     }
 }
