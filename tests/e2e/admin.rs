@@ -15,12 +15,12 @@ const FIXTURE_CLIENTS: usize = 3;
 type Params = Vec<(String, String)>;
 
 /// A string member of `v`, or a panic naming it.
-fn text<'a>(v: &'a Value, name: &str) -> &'a str {
+pub fn text<'a>(v: &'a Value, name: &str) -> &'a str {
     v[name].as_str().unwrap_or_else(|| panic!("no string {name:?} in {v}"))
 }
 
 /// Status and JSON body of an admin API request.
-async fn admin_json(lab: &TestLab, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn admin_json(lab: &TestLab, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
     let mut req = lab.admin(method, path);
     if let Some(b) = body {
         req = req.json(&b);
@@ -32,7 +32,7 @@ async fn admin_json(lab: &TestLab, method: Method, path: &str, body: Option<Valu
 }
 
 /// The ids of the audit entries `GET /api/admin/audit?{query}` returns, in order.
-async fn audit_ids(lab: &TestLab, query: &str) -> Vec<Value> {
+pub async fn audit_ids(lab: &TestLab, query: &str) -> Vec<Value> {
     let (status, body) = admin_json(lab, Method::GET, &format!("/api/admin/audit?{query}"), None).await;
     assert_eq!(status, StatusCode::OK, "{query}");
     body["entries"].as_array().unwrap().iter().map(|e| e["id"].clone()).collect()
@@ -47,7 +47,7 @@ pub async fn assert_admin_error(resp: Response, status: u16, error: &str, descri
 }
 
 /// Registers a requestor named `name` with the tutorial's redirect URI; returns the 201 body.
-async fn register(lab: &TestLab, name: &str) -> Value {
+pub async fn register(lab: &TestLab, name: &str) -> Value {
     let body = json!({ "name": name, "redirect_uris": [REDIRECT] });
     let (status, reg) = admin_json(lab, Method::POST, "/api/admin/clients", Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{reg}");
@@ -55,14 +55,14 @@ async fn register(lab: &TestLab, name: &str) -> Value {
 }
 
 /// The client ids `GET /api/admin/clients` lists.
-async fn client_ids(lab: &TestLab) -> Vec<String> {
+pub async fn client_ids(lab: &TestLab) -> Vec<String> {
     let (status, body) = admin_json(lab, Method::GET, "/api/admin/clients", None).await;
     assert_eq!(status, StatusCode::OK);
     body["clients"].as_array().unwrap().iter().map(|c| text(c, "client_id").to_owned()).collect()
 }
 
 /// `GET /api/admin/connections`.
-async fn connections(lab: &TestLab) -> Vec<Value> {
+pub async fn connections(lab: &TestLab) -> Vec<Value> {
     let (status, body) = admin_json(lab, Method::GET, "/api/admin/connections", None).await;
     assert_eq!(status, StatusCode::OK);
     body["connections"].as_array().unwrap().clone()

@@ -206,3 +206,24 @@ async fn key_rotation_keeps_old_tokens_valid_and_the_as_follows() {
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().filter_map(|k| k["kid"].as_str()).collect();
     assert_eq!(kids, [new_kid.as_str()]);
 }
+
+/// The page promises the old key stays until its tokens expire: moving the clock forward 2 h and
+/// back to the wall clock must not lose it, and a token it signed before still redeems.
+#[tokio::test]
+async fn a_rotated_out_key_survives_the_clock_moving_forward_and_back() {
+    let lab = TestLab::start_configured(|c| c.jwks_refetch_interval = std::time::Duration::ZERO).await;
+    let kids = || async {
+        let jwks: Value = lab.http.get(format!("{}/jwks", lab.idp())).send().await.unwrap().json().await.unwrap();
+        jwks["keys"].as_array().unwrap().iter().filter_map(|k| k["kid"].as_str().map(str::to_owned)).collect::<Vec<_>>()
+    };
+    let before = lab.login("alice@acme.example").await;
+    let old_jag = lab.id_jag(&before.id_token).await;
+    let rotated: Value = lab.admin(Method::POST, "/api/admin/keys/rotate").send().await.unwrap().json().await.unwrap();
+    let new_kid = rotated["kid"].as_str().unwrap().to_owned();
+    let clock = |advance: i64| lab.admin(Method::POST, "/api/admin/clock").json(&json!({ "advance": advance })).send();
+    assert_eq!(clock(7200).await.unwrap().status(), 200);
+    assert_eq!(kids().await, vec![new_kid.clone()], "two hours on, its tokens have expired");
+    assert_eq!(clock(-7200).await.unwrap().status(), 200, "back to the wall clock");
+    assert_eq!(kids().await, [new_kid, "idp-2026-01".to_owned()], "the old key is published again");
+    assert_eq!(lab.as_token(&lab.bearer_params(&old_jag)).await.status(), 200, "its ID-JAG still redeems");
+}

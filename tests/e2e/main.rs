@@ -19,6 +19,8 @@ mod idp_pages;
 mod jwt_bearer;
 mod notes;
 mod notes_browser;
+mod public_host;
+mod reset;
 mod tls_browser;
 mod todo_api;
 mod token_exchange;

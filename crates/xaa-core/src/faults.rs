@@ -182,6 +182,12 @@ impl Faults {
         on.len() != before
     }
 
+    /// Turns every switch off; returns how many were on.
+    pub fn clear_all(&self) -> usize {
+        let Ok(mut on) = self.on.write() else { return 0 };
+        std::mem::take(&mut *on).len()
+    }
+
     /// Every switch that is on.
     pub fn list(&self) -> Vec<Switch> {
         self.on.read().map(|on| on.clone()).unwrap_or_default()

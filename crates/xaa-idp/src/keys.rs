@@ -1,6 +1,11 @@
 //! The IdP's signing keys and their rotation: a new key signs from the moment it is added; the
 //! previous one stays in the JWKS until every token it signed has expired (checklist §7,
 //! RFC 8725 §3.10), so relying parties that refetch on an unknown `kid` never miss a key.
+//!
+//! The lab clock moves both ways, so a retired key is never forgotten because the clock once
+//! passed its time: it is published whenever the lab clock stands before it (moving the clock
+//! back to the wall clock brings back the key its live tokens need). The newest
+//! [`MAX_RETIRED`] retired keys are kept while the lab runs.
 
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -14,22 +19,34 @@ pub(crate) struct IdpKeys {
     untrusted: OnceLock<Option<SigningKey>>,
 }
 
+/// How many retired keys the IdP remembers (the oldest is forgotten past it).
+pub(crate) const MAX_RETIRED: usize = 32;
+
 #[derive(Debug)]
 struct Inner {
     current: Arc<SigningKey>,
-    /// Retired keys with the time until which they stay published.
+    /// Retired keys (oldest first) with the lab time until which they are published.
     retired: Vec<(Arc<SigningKey>, i64)>,
+    /// Which retired keys `published` holds.
+    shown: Vec<bool>,
     /// The published set, built once per change (every token exchange reads it).
     published: Arc<KeySet>,
 }
 
 impl Inner {
-    fn new(current: Arc<SigningKey>, retired: Vec<(Arc<SigningKey>, i64)>) -> Self {
+    fn new(current: Arc<SigningKey>, retired: Vec<(Arc<SigningKey>, i64)>, now: i64) -> Self {
+        let shown = visible(&retired, now);
         let published = Arc::new(KeySet::from_signing_keys(
-            std::iter::once(current.as_ref()).chain(retired.iter().map(|(k, _)| k.as_ref())),
+            std::iter::once(current.as_ref())
+                .chain(retired.iter().zip(&shown).filter(|(_, s)| **s).map(|((k, _), _)| k.as_ref())),
         ));
-        Self { current, retired, published }
+        Self { current, retired, shown, published }
     }
+}
+
+/// Which retired keys are published at `now`.
+fn visible(retired: &[(Arc<SigningKey>, i64)], now: i64) -> Vec<bool> {
+    retired.iter().map(|(_, until)| *until > now).collect()
 }
 
 /// What a rotation did.
@@ -59,7 +76,7 @@ const UNTRUSTED_PEM: &str = include_str!("untrusted-key.pem");
 
 impl IdpKeys {
     pub(crate) fn new(key: SigningKey) -> Self {
-        Self { inner: RwLock::new(Inner::new(Arc::new(key), Vec::new())), untrusted: OnceLock::new() }
+        Self { inner: RwLock::new(Inner::new(Arc::new(key), Vec::new(), 0)), untrusted: OnceLock::new() }
     }
 
     /// The key that signs new tokens.
@@ -75,17 +92,16 @@ impl IdpKeys {
         self.untrusted.get_or_init(|| SigningKey::from_pem("untrusted-demo", UNTRUSTED_PEM).ok()).as_ref()
     }
 
-    /// Every key still published at `now` (a retired key leaves once its tokens have expired).
+    /// Every key published at `now` (a retired key is not while its tokens have expired).
     pub(crate) fn published(&self, now: i64) -> Arc<KeySet> {
         {
             let i = self.inner.read().unwrap_or_else(|p| p.into_inner());
-            if i.retired.iter().all(|(_, until)| *until > now) {
+            if visible(&i.retired, now) == i.shown {
                 return i.published.clone();
             }
         }
         let mut i = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        let retired: Vec<_> = i.retired.iter().filter(|(_, until)| *until > now).cloned().collect();
-        *i = Inner::new(i.current.clone(), retired);
+        *i = Inner::new(i.current.clone(), i.retired.clone(), now);
         i.published.clone()
     }
 
@@ -108,13 +124,38 @@ impl IdpKeys {
             Err(p) => p.into_inner(),
         };
         let previous = i.current.clone();
-        let mut retired: Vec<_> = i.retired.iter().filter(|(_, until)| *until > now).cloned().collect();
+        let mut retired = i.retired.clone();
         retired.push((previous.clone(), retire_at));
-        *i = Inner::new(Arc::new(key), retired);
+        let forget = retired.len().saturating_sub(MAX_RETIRED);
+        retired.drain(..forget);
+        *i = Inner::new(Arc::new(key), retired, now);
         Rotation {
             kid: i.current.kid().to_owned(),
             previous_kid: previous.kid().to_owned(),
             previous_published_until: retire_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kids(keys: &IdpKeys, now: i64) -> Vec<String> {
+        keys.describe(now).into_iter().map(|k| k.kid).collect()
+    }
+
+    /// Moving the clock past a retired key's time and back again brings the key back, in the
+    /// JWKS and in the console's list; rotating meanwhile forgets nothing.
+    #[test]
+    fn a_retired_key_survives_the_clock_moving_back() {
+        let keys = IdpKeys::new(SigningKey::generate("first").unwrap());
+        keys.rotate(SigningKey::generate("second").unwrap(), 1000, 1700);
+        assert!(keys.published(1000).find("first").is_some());
+        assert_eq!(kids(&keys, 1000), ["second", "first"]);
+        assert!(keys.published(1000 + 7200).find("first").is_none(), "its tokens have expired");
+        keys.rotate(SigningKey::generate("third").unwrap(), 1000 + 7200, 1000 + 7900);
+        assert!(keys.published(1000).find("first").is_some(), "back to the wall clock: published again");
+        assert_eq!(kids(&keys, 1000), ["third", "first", "second"]);
     }
 }

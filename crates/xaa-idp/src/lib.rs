@@ -30,6 +30,7 @@ mod logout;
 mod pages;
 mod policy;
 mod registry;
+mod reset;
 mod routes;
 mod state;
 mod store;
@@ -38,6 +39,7 @@ mod token;
 pub use audit::{AuditEntry, AuditFilter, AuditRetention};
 pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Registration, Resource, User};
 pub use keys::{PublishedKey, Rotation};
+pub use reset::reset_database;
 pub use routes::router;
 pub use state::{IdpState, RegistryError};
 

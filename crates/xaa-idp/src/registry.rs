@@ -196,7 +196,7 @@ impl Store {
 }
 
 #[derive(serde::Serialize)]
-struct ConnectionRow {
+pub(crate) struct ConnectionRow {
     client_id: String,
     authorization_server: String,
     resource: String,
@@ -219,7 +219,7 @@ impl From<&Connection> for ConnectionRow {
 }
 
 impl ConnectionRow {
-    fn insert(&self, c: &rusqlite::Connection) -> rusqlite::Result<()> {
+    pub(crate) fn insert(&self, c: &rusqlite::Connection) -> rusqlite::Result<()> {
         c.execute(
             "INSERT OR REPLACE INTO connections (client_id, authorization_server, resource, scopes, resource_client_id, users)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

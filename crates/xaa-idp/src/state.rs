@@ -23,10 +23,10 @@ pub struct IdpState {
     pub(crate) clock: SharedClock,
     pub(crate) entropy: SharedEntropy,
     pub(crate) faults: SharedFaults,
-    clients: RwLock<Vec<IdpClient>>,
-    connections: RwLock<Vec<Connection>>,
+    pub(crate) clients: RwLock<Vec<IdpClient>>,
+    pub(crate) connections: RwLock<Vec<Connection>>,
     /// Serialises changes of the policy (read, change, store, publish), so none is lost.
-    policy_writer: tokio::sync::Mutex<()>,
+    pub(crate) policy_writer: tokio::sync::Mutex<()>,
 }
 
 /// Why a registry change was refused.

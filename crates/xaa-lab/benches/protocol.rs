@@ -37,7 +37,7 @@ fn id_jag_claims(urls: &Urls, jti: String) -> IdJagClaims {
 }
 
 fn jose(c: &mut Criterion) {
-    let urls = Urls::new(false, Ports::DEFAULT);
+    let urls = Urls::new(false, "localhost", Ports::DEFAULT);
     let keys = LabKeys::load(None).expect("embedded keys");
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     c.bench_function("sign an ID-JAG (RS256)", |b| {
@@ -73,7 +73,7 @@ fn jose(c: &mut Criterion) {
 }
 
 fn token_exchange(c: &mut Criterion) {
-    let urls = Urls::new(false, Ports::DEFAULT);
+    let urls = Urls::new(false, "localhost", Ports::DEFAULT);
     let fixtures = Fixtures::load(None, &urls).expect("fixtures");
     let keys = LabKeys::load(None).expect("embedded keys");
     let id_token = keys

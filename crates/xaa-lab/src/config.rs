@@ -49,6 +49,10 @@ pub struct LabConfig {
     pub bind: IpAddr,
     /// Address the console and its admin API bind: loopback unless set otherwise.
     pub console_bind: IpAddr,
+    /// Host names or addresses the room reaches the lab by (`--public-host`): the first is in
+    /// every URL (issuers, resource identifiers, redirects), all are in the TLS leaf. Empty:
+    /// `localhost`. Each must resolve to an address the lab binds: the lab calls its own URLs.
+    pub public_hosts: Vec<String>,
     /// The token the admin pages and API require (`None`: a fresh one per start).
     pub admin_token: Option<String>,
     /// How soon the resource AS may refetch the IdP's JWKS for an unknown `kid` (rate limit; 1 s).
@@ -94,6 +98,7 @@ impl Default for LabConfig {
         Self {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             console_bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            public_hosts: Vec::new(),
             admin_token: None,
             jwks_refetch_interval: std::time::Duration::from_secs(1),
             ports: Ports::DEFAULT,
@@ -130,6 +135,21 @@ impl LabConfig {
         self
     }
 
+    /// The host in every URL: the first `--public-host`, else `localhost`.
+    pub fn public_host(&self) -> &str {
+        self.public_hosts.first().map_or("localhost", String::as_str)
+    }
+
+    /// The base URLs for `ports` on this configuration's scheme and public host. The console
+    /// stays at `localhost` while it listens on loopback only (it carries the admin API).
+    pub fn urls(&self, ports: Ports) -> Urls {
+        let mut urls = Urls::new(self.tls, self.public_host(), ports);
+        if self.console_bind.is_loopback() {
+            urls.console = Urls::new(self.tls, "localhost", ports).console;
+        }
+        urls
+    }
+
     /// The directory holding the lab CA.
     pub fn tls_dir(&self) -> PathBuf {
         match (&self.tls_dir, &self.storage) {
@@ -164,7 +184,8 @@ impl LabLifetimes {
     }
 }
 
-/// The base URL of each component: `scheme://localhost:port`, no trailing slash. These strings
+/// The base URL of each component: `scheme://host:port` (host `localhost` unless a public host is
+/// set), no trailing slash. These strings
 /// are the issuers and resource identifiers, used identically everywhere.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Urls {
@@ -181,10 +202,14 @@ pub struct Urls {
 }
 
 impl Urls {
-    /// URLs for the given ports.
-    pub fn new(tls: bool, ports: Ports) -> Self {
+    /// URLs for the given host (a name or an IP address; IPv6 is bracketed) and ports.
+    pub fn new(tls: bool, host: &str, ports: Ports) -> Self {
         let scheme = if tls { "https" } else { "http" };
-        let url = |p: u16| format!("{scheme}://localhost:{p}");
+        let host = match host.parse::<std::net::Ipv6Addr>() {
+            Ok(v6) => format!("[{v6}]"),
+            Err(_) => host.to_ascii_lowercase(),
+        };
+        let url = |p: u16| format!("{scheme}://{host}:{p}");
         Self {
             console: url(ports.console),
             idp: url(ports.idp),

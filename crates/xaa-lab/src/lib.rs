@@ -16,17 +16,20 @@ mod admin;
 mod config;
 mod connections;
 mod console;
+pub mod data_lock;
 mod env_file;
 mod fixtures;
 pub mod mint;
 mod outbound;
 pub mod private_file;
+pub mod public_host;
 mod recorder;
 mod start;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
 
+pub use admin::{ResetError, ResetReport, reset_data_dir};
 pub use config::{DETERMINISTIC_EPOCH, LabConfig, LabLifetimes, Ports, Storage, Urls};
 pub use connections::ConnectionLimits;
 pub use env_file::EnvFile;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use xaa_lab::{ClientRole, ConnectionLimits, EnvFile, Fixtures, Lab, LabConfig, LabHandle, Ports, Storage, Urls};
+use xaa_lab::{ClientRole, ConnectionLimits, EnvFile, Fixtures, Lab, LabConfig, LabHandle, Ports, Storage};
 
 /// The XAA lab: a mock IdP, resource authorization server and todo API on localhost.
 #[derive(Parser, Debug)]
@@ -34,6 +34,15 @@ enum Command {
     Token {
         #[command(subcommand)]
         kind: TokenCommand,
+    },
+    /// Reset a stopped lab's data dir for the next group: empty the audit log, give the fixture
+    /// clients the connections of policy.json again and delete every registered requestor (IdP and
+    /// resource-AS clients), unless --keep-registrations. Switches, the clock and the trace live in
+    /// memory and start clean anyway. Refuses while a lab runs on the data dir.
+    Reset {
+        /// Keep registered requestors (their clients and connections).
+        #[arg(long)]
+        keep_registrations: bool,
     },
     /// Key management for lab signing keys.
     Keys {
@@ -127,6 +136,12 @@ struct RunArgs {
     /// Address the IdP, resource AS, todo API and notes app listen on.
     #[arg(long, global = true, value_name = "ADDR", default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
+    /// The host name or IP address the room reaches the lab by: used in every issuer, resource
+    /// identifier, redirect and metadata URL instead of localhost, and added to the TLS leaf. May be
+    /// given several times (the first is used in URLs; all go into the leaf). It must resolve to an
+    /// address the lab binds (--bind), as the lab calls its own URLs.
+    #[arg(long, global = true, value_name = "NAME", value_parser = xaa_lab::public_host::parse)]
+    public_host: Vec<String>,
     /// Address the console and its admin API listen on (loopback unless you choose otherwise).
     #[arg(long, global = true, value_name = "ADDR", default_value = "127.0.0.1")]
     console_bind: std::net::IpAddr,
@@ -190,6 +205,7 @@ impl RunArgs {
             admin_token: self.admin_token.clone(),
             bind: self.bind,
             console_bind: self.console_bind,
+            public_hosts: self.public_host.clone(),
             ..LabConfig::default()
         };
         match self.deterministic {
@@ -205,6 +221,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Env { run }) => print_env(&run),
         Some(Command::Keys { command: KeysCommand::New { kid } }) => new_key(&kid),
         Some(Command::Token { kind }) => mint_token(&cli.run, kind),
+        Some(Command::Reset { keep_registrations }) => reset(&cli.run, keep_registrations),
         None => run_lab(cli.run),
     };
     match result {
@@ -218,7 +235,7 @@ fn main() -> std::process::ExitCode {
 
 fn print_env(args: &RunArgs) -> anyhow::Result<()> {
     let config = args.config();
-    let urls = Urls::new(config.tls, config.ports);
+    let urls = config.urls(config.ports);
     let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
     let byo = fixtures
         .requestor(ClientRole::BringYourOwn)
@@ -239,7 +256,7 @@ fn mint_token(run: &RunArgs, kind: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::AccessToken(a) => (TokenKind::AccessToken, a, 7200),
     };
     let config = run.config();
-    let mut urls = Urls::new(config.tls, config.ports);
+    let mut urls = config.urls(config.ports);
     if let Some(path) = &run.ready_file {
         let ready: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
         let url = |k: &str| {
@@ -276,6 +293,23 @@ fn stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
+fn reset(run: &RunArgs, keep_registrations: bool) -> anyhow::Result<()> {
+    let r = xaa_lab::reset_data_dir(&run.data_dir, keep_registrations)?;
+    let registrations = match keep_registrations {
+        true => "registered requestors kept".to_owned(),
+        false => format!(
+            "{} registered client(s) deleted at the IdP ({}), {} at the resource AS",
+            r.removed_clients.len(),
+            r.removed_clients.join(", "),
+            r.removed_resource_clients.len()
+        ),
+    };
+    stdout(&format!(
+        "lab: {} reset: audit log emptied, fixture policy reseeded at the next start, {registrations}.\n",
+        run.data_dir.display()
+    ))
+}
+
 fn new_key(kid: &str) -> anyhow::Result<()> {
     let key = xaa_core::jose::SigningKey::generate(kid)?;
     stdout(key.private_pem())
@@ -291,9 +325,12 @@ fn run_lab(args: RunArgs) -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let config = args.config();
+    for warning in xaa_lab::public_host::warnings(config.bind, config.console_bind, &config.public_hosts) {
+        eprintln!("\nlab: warning: {warning}\n");
+    }
     runtime.block_on(async move {
         let started = Instant::now();
-        let config = args.config();
         let lab = Lab::start(config.clone()).await?;
         if let Some(path) = &args.ready_file {
             write_ready_file(path, &lab)?;
@@ -329,6 +366,13 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
         ("Notes app (requestor)", &u.notes),
     ] {
         out.push_str(&format!("  {name:<31} {url}\n"));
+    }
+    if !config.public_hosts.is_empty() {
+        let open = if config.console_bind.is_loopback() { &u.notes } else { &u.console };
+        out.push_str(&format!("\n  Participants open: {open}   (and use the .env below for their own app)\n"));
+        if config.console_bind.is_loopback() {
+            out.push_str("  The console listens on loopback only (--console-bind to share it).\n");
+        }
     }
     out.push_str(&format!(
         "\n  Start at the console: {}/explorer walks the four XAA steps; {}/trace shows every request live.\n",

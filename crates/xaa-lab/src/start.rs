@@ -87,6 +87,8 @@ pub struct LabHandle {
     /// Every request the components received or sent.
     pub trace: Arc<Trace>,
     handles: Vec<(&'static str, Handle<SocketAddr>)>,
+    /// The data dir's lock (`lab reset` refuses while it is held); `None` in memory.
+    _data_lock: Option<crate::data_lock::DataDirLock>,
     addrs: Vec<(&'static str, SocketAddr)>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -119,15 +121,21 @@ impl Lab {
             todo_api: port(&todo_l),
             notes: port(&notes_l),
         };
-        let urls = Urls::new(config.tls, ports);
+        let urls = config.urls(ports);
         let trace = Arc::new(Trace::new(config.trace_capacity, config.reveal_secrets).with_budget(config.trace_budget));
 
-        let tls_material = if config.tls { Some(tls::load_or_create(&config.tls_dir())?) } else { None };
+        let tls_material =
+            if config.tls { Some(tls::load_or_create(&config.tls_dir(), &config.public_hosts)?) } else { None };
         let mut fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
         for edit in &config.fixture_edits {
             edit.apply(&mut fixtures);
         }
         let keys = LabKeys::load(config.keys_dir.as_deref())?;
+        // A second lab on the same data dir runs as before; only the first holds the lock.
+        let data_lock = match &config.storage {
+            Storage::Dir(d) => crate::data_lock::lock(d).ok(),
+            Storage::InMemory => None,
+        };
         let db_path = |name: &str| -> Result<Option<PathBuf>, StartError> {
             match &config.storage {
                 Storage::InMemory => Ok(None),
@@ -243,6 +251,7 @@ impl Lab {
             clock: config.clock.clone(),
             entropy: config.entropy.clone(),
             report_cards: report_cards.clone(),
+            trace: trace.clone(),
         };
         let console = crate::console::router(crate::console::ConsoleState {
             urls: urls.clone(),
@@ -267,6 +276,8 @@ impl Lab {
             http: http.clone(),
         });
 
+        let public_host = urls.idp.split("://").nth(1).and_then(|h| h.rsplit_once(':')).map(|(h, _)| h.to_owned());
+        let public_host = public_host.unwrap_or_else(|| "localhost".into());
         let mut handle = LabHandle {
             urls,
             ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
@@ -279,6 +290,7 @@ impl Lab {
             fixtures,
             trace: trace.clone(),
             handles: Vec::new(),
+            _data_lock: data_lock,
             addrs: Vec::new(),
             tasks: Vec::new(),
         };
@@ -296,7 +308,7 @@ impl Lab {
                 Arc::new(Recorder {
                     trace: trace.clone(),
                     service,
-                    host: format!("localhost:{port}"),
+                    host: format!("{public_host}:{port}"),
                     clock: clock.clone(),
                     report_cards: report_cards.clone(),
                 })

@@ -1,7 +1,10 @@
 //! `--tls`: a lab-local certificate authority (CA:TRUE) and a `localhost` / `127.0.0.1` leaf it
-//! signs, created once in the TLS directory and reused, so `NODE_EXTRA_CA_CERTS` stays valid.
+//! signs (plus every `--public-host`), created once in the TLS directory and reused, so
+//! `NODE_EXTRA_CA_CERTS` stays valid. The leaf is issued again when the set of names changes.
 
+use std::collections::BTreeSet;
 use std::fs;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use openssl::asn1::Asn1Time;
@@ -44,8 +47,38 @@ const CA_KEY: &str = "ca-key.pem";
 const LEAF: &str = "localhost.pem";
 const LEAF_KEY: &str = "localhost-key.pem";
 
-/// Loads the CA and leaf from `dir`, creating whatever is missing (or a leaf that expires within a week).
-pub fn load_or_create(dir: &Path) -> Result<TlsMaterial, TlsError> {
+/// The names and addresses the leaf covers: always `localhost`, `127.0.0.1` and `::1`, then
+/// `public_hosts` (host names or IP addresses).
+fn wanted_names(public_hosts: &[String]) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = ["localhost", "127.0.0.1", "::1"].iter().map(|s| (*s).to_owned()).collect();
+    names.extend(public_hosts.iter().map(|h| match h.parse::<IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => h.to_ascii_lowercase(),
+    }));
+    names
+}
+
+/// The DNS names and IP addresses in a certificate's subjectAltName.
+fn names_of(cert: &X509) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for n in cert.subject_alt_names().iter().flatten() {
+        if let Some(d) = n.dnsname() {
+            names.insert(d.to_ascii_lowercase());
+        }
+        let ip = n.ipaddress().and_then(|b| match b.len() {
+            4 => <[u8; 4]>::try_from(b).ok().map(IpAddr::from),
+            16 => <[u8; 16]>::try_from(b).ok().map(IpAddr::from),
+            _ => None,
+        });
+        names.extend(ip.map(|ip| ip.to_string()));
+    }
+    names
+}
+
+/// Loads the CA and leaf from `dir`, creating whatever is missing (or a leaf that expires within a
+/// week, or that does not cover exactly `localhost`, `127.0.0.1`, `::1` and `public_hosts`).
+pub fn load_or_create(dir: &Path, public_hosts: &[String]) -> Result<TlsMaterial, TlsError> {
+    let names = wanted_names(public_hosts);
     fs::create_dir_all(dir).map_err(|e| TlsError::Io(dir.to_owned(), e))?;
     let read = |name: &str| fs::read(dir.join(name)).ok();
     let (ca_cert, ca_key) = match (read(CA), read(CA_KEY)) {
@@ -62,14 +95,15 @@ pub fn load_or_create(dir: &Path) -> Result<TlsMaterial, TlsError> {
         (Some(c), Some(k)) => {
             let cert = X509::from_pem(&c)?;
             let signed_by_ca = cert.verify(&*ca_cert.public_key()?).unwrap_or(false);
-            (signed_by_ca && cert.not_after() > week_from_now).then_some((cert, PKey::private_key_from_pem(&k)?))
+            let current = signed_by_ca && cert.not_after() > week_from_now && names_of(&cert) == names;
+            current.then_some((cert, PKey::private_key_from_pem(&k)?))
         }
         _ => None,
     };
     let (leaf_cert, leaf_key) = match leaf {
         Some(l) => l,
         None => {
-            let (c, k) = new_leaf(&ca_cert, &ca_key)?;
+            let (c, k) = new_leaf(&ca_cert, &ca_key, &names)?;
             write(dir, LEAF_KEY, &k.private_key_to_pem_pkcs8()?, true)?;
             write(dir, LEAF, &c.to_pem()?, false)?;
             (c, k)
@@ -127,7 +161,11 @@ fn new_ca() -> Result<(X509, PKey<Private>), openssl::error::ErrorStack> {
     Ok((b.build(), key))
 }
 
-fn new_leaf(ca: &X509, ca_key: &PKey<Private>) -> Result<(X509, PKey<Private>), openssl::error::ErrorStack> {
+fn new_leaf(
+    ca: &X509,
+    ca_key: &PKey<Private>,
+    names: &BTreeSet<String>,
+) -> Result<(X509, PKey<Private>), openssl::error::ErrorStack> {
     let key = ec_key()?;
     let mut name = X509NameBuilder::new()?;
     name.append_entry_by_text("O", "XAA Lab")?;
@@ -144,11 +182,14 @@ fn new_leaf(ca: &X509, ca_key: &PKey<Private>) -> Result<(X509, PKey<Private>), 
     b.append_extension(BasicConstraints::new().build()?)?;
     b.append_extension(KeyUsage::new().critical().digital_signature().key_agreement().build()?)?;
     b.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
-    let san = SubjectAlternativeName::new()
-        .dns("localhost")
-        .ip("127.0.0.1")
-        .ip("::1")
-        .build(&b.x509v3_context(Some(ca), None))?;
+    let mut san = SubjectAlternativeName::new();
+    for name in names {
+        match name.parse::<IpAddr>() {
+            Ok(_) => san.ip(name),
+            Err(_) => san.dns(name),
+        };
+    }
+    let san = san.build(&b.x509v3_context(Some(ca), None))?;
     b.append_extension(san)?;
     let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(Some(ca), None))?;
     b.append_extension(ski)?;
@@ -165,8 +206,8 @@ mod tests {
     #[test]
     fn creates_once_then_reuses() {
         let dir = std::env::temp_dir().join(format!("xaa-lab-tls-test-{}", std::process::id()));
-        let first = load_or_create(&dir).unwrap();
-        let second = load_or_create(&dir).unwrap();
+        let first = load_or_create(&dir, &[]).unwrap();
+        let second = load_or_create(&dir, &[]).unwrap();
         assert_eq!(first.ca_cert_pem, second.ca_cert_pem);
         assert_eq!(first.leaf_key_pem, second.leaf_key_pem);
         let ca = X509::from_pem(&first.ca_cert_pem).unwrap();
@@ -176,6 +217,15 @@ mod tests {
         assert!(text.contains("CA:TRUE"), "{text}");
         let leaf_text = String::from_utf8(leaf.to_text().unwrap()).unwrap();
         assert!(leaf_text.contains("DNS:localhost") && leaf_text.contains("IP Address:127.0.0.1"));
+        // A new set of public hosts issues a new leaf from the same CA; the same set reuses it.
+        let hosts = ["lab.example".to_owned(), "10.1.2.3".to_owned()];
+        let third = load_or_create(&dir, &hosts).unwrap();
+        assert_eq!(third.ca_cert_pem, first.ca_cert_pem);
+        assert_ne!(third.leaf_key_pem, first.leaf_key_pem);
+        let leaf = X509::from_pem(&third.leaf_chain_pem).unwrap();
+        assert_eq!(names_of(&leaf), wanted_names(&hosts));
+        assert!(names_of(&leaf).contains("10.1.2.3") && names_of(&leaf).contains("lab.example"));
+        assert_eq!(load_or_create(&dir, &hosts).unwrap().leaf_key_pem, third.leaf_key_pem);
         let _ = fs::remove_dir_all(dir);
     }
 
@@ -191,7 +241,7 @@ mod tests {
         let planted = dir.join("planted");
         fs::write(&planted, b"").unwrap();
         std::os::unix::fs::symlink(&planted, dir.join(CA_KEY)).unwrap();
-        load_or_create(&dir).unwrap();
+        load_or_create(&dir, &[]).unwrap();
         assert_eq!(fs::read(&planted).unwrap(), b"", "the key was not written through the link");
         let meta = |name: &str| fs::symlink_metadata(dir.join(name)).unwrap();
         assert!(meta(CA_KEY).file_type().is_file());

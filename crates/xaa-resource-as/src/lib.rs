@@ -22,7 +22,7 @@ mod todos;
 pub use authz::router as authz_router;
 pub use config::{AsClient, ProtectedResource, ResourceAsConfig, SeedTodo, TodoApiConfig};
 pub use state::{AsState, Shared, TodoState};
-pub use store::{Store, Todo};
+pub use store::{Store, Todo, reset_database};
 pub use todos::router as todo_router;
 
 /// Scope needed to read todos.

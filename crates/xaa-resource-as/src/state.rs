@@ -107,6 +107,15 @@ impl AsState {
         Ok(true)
     }
 
+    /// Deletes every client registered at run time (the lab's reset); returns their ids.
+    pub async fn delete_registered_clients(&self) -> Result<Vec<String>, DbError> {
+        let gone = self.store.delete_registered_clients().await?;
+        if let Ok(mut c) = self.clients.write() {
+            c.retain(|c| self.config.clients.iter().any(|f| f.client_id == c.client_id));
+        }
+        Ok(gone)
+    }
+
     /// Deletes a client registered at run time; `false` when there is none with this id (fixture
     /// clients are never deleted).
     pub async fn delete_client(&self, client_id: &str) -> Result<bool, DbError> {

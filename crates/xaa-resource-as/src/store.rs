@@ -88,6 +88,11 @@ impl Store {
             .await
     }
 
+    /// Deletes every client registered at run time (the lab's reset); returns their ids.
+    pub(crate) async fn delete_registered_clients(&self) -> Result<Vec<String>, DbError> {
+        self.db.call(delete_registered_clients).await
+    }
+
     /// Records `(issuer, jti)` as used until `expires_at`. `Ok(false)` when it was already used.
     pub(crate) async fn use_jti(
         &self,
@@ -218,4 +223,21 @@ fn seed(c: &rusqlite::Connection, sub: &str, seeds: &[SeedTodo], now: i64) -> ru
 
 fn row_to_todo(r: &rusqlite::Row<'_>) -> rusqlite::Result<Todo> {
     Ok(Todo { id: r.get(0)?, title: r.get(1)?, completed: r.get::<_, i64>(2)? != 0 })
+}
+
+fn delete_registered_clients(c: &mut rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    let tx = c.transaction()?;
+    let ids = {
+        let mut st = tx.prepare("SELECT client_id FROM clients ORDER BY client_id")?;
+        st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    tx.execute("DELETE FROM clients", [])?;
+    tx.commit()?;
+    Ok(ids)
+}
+
+/// Deletes every client registered at run time from the database at `path` while no
+/// authorization server runs on it (`lab reset`); returns their ids.
+pub fn reset_database(path: &std::path::Path) -> Result<Vec<String>, DbError> {
+    Store::open(Some(path))?.db.call_now(delete_registered_clients)
 }

@@ -280,6 +280,18 @@ impl Trace {
         event
     }
 
+    /// Forgets every kept event and link (the lab's reset). Ids and flow numbers keep counting,
+    /// so pages that show older events never mistake a new one for them.
+    pub fn clear(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.events.clear();
+        inner.bytes = 0;
+        inner.by_party.clear();
+        inner.by_jti.clear();
+        inner.resource_client.clear();
+        inner.pending_login.clear();
+    }
+
     /// The kept events, oldest first, that match `filter`.
     pub fn events(&self, filter: &TraceFilter) -> Vec<TraceEvent> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,11 +1,12 @@
 //! IT administration of the lab, behind the console's admin pages and JSON API: registering
 //! requestors, governing their connections, the break-it switches, the lab clock, IdP key
-//! rotation and the requestors' report cards. Every operation lives here once; the pages and the
+//! rotation, the requestors' report cards and the reset. Every operation lives here once; the pages and the
 //! API only translate.
 
 mod governance;
 mod register;
 pub(crate) mod report_card;
+mod reset;
 
 use std::sync::Arc;
 
@@ -20,6 +21,8 @@ use crate::config::Urls;
 pub(crate) use governance::ConnectionChange;
 pub(crate) use register::{RegisterRequest, Registered};
 pub(crate) use report_card::ReportCards;
+pub(crate) use reset::wall_clock;
+pub use reset::{ResetError, ResetReport, reset_data_dir};
 
 /// What the admin operations act on.
 pub(crate) struct Admin {
@@ -31,6 +34,7 @@ pub(crate) struct Admin {
     pub(crate) clock: SharedClock,
     pub(crate) entropy: SharedEntropy,
     pub(crate) report_cards: Arc<ReportCards>,
+    pub(crate) trace: Arc<xaa_core::trace::Trace>,
 }
 
 /// A refused admin request: the message says what to change.

@@ -119,6 +119,11 @@ impl ReportCards {
         Self { idp, authorization_servers, cards: Mutex::new(HashMap::new()) }
     }
 
+    /// Forgets every observation (the lab's reset).
+    pub(crate) fn clear(&self) {
+        self.cards.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// The card of `client_id` (an IdP client id).
     pub(crate) fn card(&self, client_id: &str) -> Card {
         let cards = self.cards.lock().unwrap_or_else(|p| p.into_inner());

@@ -319,8 +319,7 @@ pub(crate) async fn switch_off(
 
 pub(crate) fn clock_json(st: &ConsoleState) -> Value {
     let now = st.admin.clock.now();
-    let wall =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let wall = crate::admin::wall_clock();
     json!({ "now": now, "offset_seconds": now - wall })
 }
 
@@ -362,6 +361,28 @@ pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>) ->
     match tokio::task::spawn_blocking(move || admin.admin.rotate_idp_key()).await {
         Ok(Ok(r)) => Json(json!(r)).into_response(),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ResetRequest {
+    /// Keep registered requestors (their clients and connections).
+    #[serde(default)]
+    keep_registrations: bool,
+}
+
+pub(crate) async fn reset(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    req: Result<Json<ResetRequest>, JsonRejection>,
+) -> Response {
+    let r = match body(req) {
+        Ok(r) => r,
+        Err(e) => return *e,
+    };
+    match st.admin.reset(r.keep_registrations).await {
+        Ok(report) => Json(json!(report)).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
     }
 }

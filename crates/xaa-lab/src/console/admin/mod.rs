@@ -14,6 +14,7 @@
 //! | `GET /api/admin/switches`, `PUT, DELETE /api/admin/switches/{name}` | break-it switches |
 //! | `GET, POST /api/admin/clock` | the lab clock (`{"advance": seconds}`) |
 //! | `GET /api/admin/keys`, `POST /api/admin/keys/rotate` | IdP signing keys; rotation |
+//! | `POST /api/admin/reset` | reset the room (`{"keep_registrations": bool}`) |
 
 mod api;
 mod audit;
@@ -119,6 +120,7 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/switches", post(pages::switch))
         .route("/admin/clock", post(pages::clock))
         .route("/admin/keys/rotate", post(pages::rotate))
+        .route("/admin/reset", post(pages::reset))
         .route("/admin/audit", get(audit::audit))
         .route("/admin/audit/export", get(audit::audit_export))
         .route("/api/admin/clients", get(api::clients).post(api::register))
@@ -130,5 +132,6 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/api/admin/clock", get(api::clock).post(api::advance_clock))
         .route("/api/admin/keys", get(api::keys))
         .route("/api/admin/keys/rotate", post(api::rotate))
+        .route("/api/admin/reset", post(api::reset))
         .route("/api/admin/{*rest}", axum::routing::any(api::unknown))
 }

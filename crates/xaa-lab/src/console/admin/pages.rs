@@ -345,3 +345,28 @@ pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>, ja
         Err(e) => back("/admin", false, e.to_string()),
     }
 }
+
+/// The reset button: needs its confirmation box ticked.
+pub(crate) async fn reset(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    let Some(form) = checked_form(&jar, &body) else { return expired() };
+    if text(&form, "confirm").as_deref() != Some("yes") {
+        return back("/admin", false, "Nothing was reset: tick the box to confirm, then press Reset the room again.");
+    }
+    let keep = text(&form, "keep_registrations").as_deref() == Some("yes");
+    match st.admin.reset(keep).await {
+        Ok(r) => back(
+            "/admin",
+            true,
+            format!(
+                "The room is reset: {} switch(es) turned off, the clock is back on the wall clock, the trace and the audit log are empty, the fixture policy is reseeded; {}.",
+                r.switches_turned_off.len(),
+                if keep {
+                    "registered requestors were kept".to_owned()
+                } else {
+                    format!("{} registered requestor(s) deleted", r.removed_clients.len())
+                }
+            ),
+        ),
+        Err(e) => back("/admin", false, format!("The reset failed: {e}")),
+    }
+}
