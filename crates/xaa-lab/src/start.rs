@@ -243,6 +243,7 @@ impl Lab {
             clock: config.clock.clone(),
             entropy: config.entropy.clone(),
             report_cards: report_cards.clone(),
+            clock_moved: Default::default(),
         };
         let console = crate::console::router(crate::console::ConsoleState {
             urls: urls.clone(),

@@ -31,6 +31,8 @@ pub(crate) struct Admin {
     pub(crate) clock: SharedClock,
     pub(crate) entropy: SharedEntropy,
     pub(crate) report_cards: Arc<ReportCards>,
+    /// How far IT has moved the lab clock, in seconds (the console's banner shows it while not 0).
+    pub(crate) clock_moved: std::sync::atomic::AtomicI64,
 }
 
 /// A refused admin request: the message says what to change.
@@ -82,6 +84,7 @@ impl Admin {
             return Err(AdminError::new("move the clock by at most ten years (315360000 s) either way"));
         }
         self.clock.advance(seconds);
+        self.clock_moved.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
         let now = self.clock.now();
         tracing::warn!(seconds, now, "lab clock moved");
         Ok(now)

@@ -43,6 +43,7 @@ pub(crate) struct SwitchRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin.html")]
 struct Overview {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     message: Option<(bool, String)>,
     clients: Vec<(IdpClient, bool)>,
@@ -106,6 +107,7 @@ pub(crate) async fn overview(
     let scopes = a.lab_authorization_server().and_then(|s| s.resources.first()).map(|r| r.scopes.clone());
     let now = a.clock.now();
     let page = Overview {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         message: flash(&f),
         clients: a.idp.clients().into_iter().map(|c| (c.clone(), !a.idp.is_fixture_client(&c.client_id))).collect(),
@@ -142,6 +144,7 @@ fn lines(form: &FormParams, name: &str) -> Vec<String> {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_register.html")]
 struct RegisterPage {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     error: Option<String>,
     name: String,
@@ -155,6 +158,7 @@ pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleStat
     let (jar, csrf) = csrf_cookie(&st, jar);
     let resource = st.admin.lab_authorization_server().and_then(|s| s.resources.first()).cloned();
     let page = RegisterPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         error: None,
         name: String::new(),
@@ -192,6 +196,7 @@ pub(crate) async fn register(
                 .map(|r| r.scopes.clone())
                 .unwrap_or_default();
             let page = RegisterPage {
+                lab_status: crate::console::lab_status::LabStatus::of(&st),
                 csrf,
                 error: Some(e.to_string()),
                 name: req.name,
@@ -208,6 +213,7 @@ pub(crate) async fn register(
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_client.html")]
 struct ClientPage {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     fresh: bool,
     registered: bool,
@@ -234,6 +240,7 @@ pub(crate) async fn client(
     let (jar, csrf) = csrf_cookie(&st, jar);
     let connected = st.admin.idp.connections().iter().any(|c| c.client_id == id);
     let page = ClientPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         fresh: n.new == Some(1),
         registered: !st.admin.idp.is_fixture_client(&id),
