@@ -127,3 +127,188 @@ async fn an_exercise_page_and_the_switch_banner_in_chromium() {
     wait_for_banner(b, &home, false).await;
     browser.close().await;
 }
+
+/// The text of the element with `id` in a page (credentials are plain ids and tokens).
+fn by_id(html: &str, id: &str) -> String {
+    let start = html.find(&format!("id=\"{id}\">")).unwrap_or_else(|| panic!("no #{id}")) + id.len() + 6;
+    html[start..].split('<').next().unwrap().to_owned()
+}
+
+/// A participant's browser with the console's CSRF cookie, and the token for the join form.
+async fn join_form(lab: &TestLab) -> (reqwest::Client, String) {
+    let browser = lab.browser();
+    let page = browser.get(format!("{}/join", lab.console())).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("room-42"), "the page never shows the join code");
+    (browser, hidden(&html, "csrf"))
+}
+
+async fn join(lab: &TestLab, browser: &reqwest::Client, csrf: &str, code: &str, name: &str) -> (u16, String) {
+    let form = [("csrf", csrf), ("join_code", code), ("name", name), ("redirect_uris", REDIRECT)];
+    let resp = browser
+        .post(format!("{}/join", lab.console()))
+        .header("origin", lab.console())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+async fn registered_names(lab: &TestLab) -> Vec<String> {
+    let list: serde_json::Value =
+        lab.admin(Method::GET, "/api/admin/clients").send().await.unwrap().json().await.unwrap();
+    list["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["registered"] == true)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn classroom(c: &mut xaa_lab::LabConfig) {
+    c.join_code = Some("room-42".into());
+}
+
+#[tokio::test]
+async fn a_participant_registers_with_the_join_code_and_runs_the_flow() {
+    let lab = TestLab::start_configured(classroom).await;
+    assert_eq!(lab.lab.join_code, "room-42");
+    assert_eq!(lab.lab.ready_json()["join_code"], "room-42");
+    let (browser, csrf) = join_form(&lab).await;
+    let resp = browser
+        .post(format!("{}/join", lab.console()))
+        .header("origin", lab.console())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("join_code", " room-42 "),
+            ("name", "Ada's <App>"),
+            ("redirect_uris", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store", "the page holds secrets");
+    let html = resp.text().await.unwrap();
+    assert!(!html.contains("<App>"), "the name is escaped");
+    let (client_id, secret) = (by_id(&html, "client-id"), by_id(&html, "client-secret"));
+    let (resource_id, resource_secret) = (by_id(&html, "resource-client-id"), by_id(&html, "resource-client-secret"));
+    let dotenv = by_id(&html, "dotenv");
+    for line in
+        [format!("CLIENT_ID={client_id}"), format!("IDP_URL={}", lab.idp()), format!("AUTH_SERVER_URL={}", lab.authz())]
+    {
+        assert!(dotenv.contains(&line), "{line} in {dotenv}");
+    }
+    assert!(registered_names(&lab).await.contains(&"Ada's <App>".to_owned()), "IT sees the app");
+
+    // Its credentials run the real flow.
+    let login = lab.login_as(&client_id, &secret, REDIRECT, "ada@acme.example").await;
+    let exchange = with(
+        &with(&lab.exchange_params(&login.id_token), "client_id", Some(&client_id)),
+        "client_secret",
+        Some(&secret),
+    );
+    let te: serde_json::Value = lab.idp_token(&exchange).await.json().await.unwrap();
+    let jag = te["access_token"].as_str().expect("an ID-JAG").to_owned();
+    let bearer =
+        with(&with(&lab.bearer_params(&jag), "client_id", Some(&resource_id)), "client_secret", Some(&resource_secret));
+    let at: serde_json::Value = lab.as_token(&bearer).await.json().await.unwrap();
+    let token = at["access_token"].as_str().expect("an access token").to_owned();
+    assert_eq!(lab.todo(Method::GET, "/api/todos", &token).send().await.unwrap().status(), 200);
+
+    // IT still governs it: a revoked connection refuses the next exchange.
+    let revoke = format!("/api/admin/connections?client_id={client_id}");
+    assert_eq!(lab.admin(Method::DELETE, &revoke).send().await.unwrap().status(), 200);
+    let d = assert_oauth_error(lab.idp_token(&exchange).await, 400, "invalid_target").await;
+    assert!(d.contains(&client_id), "{d}");
+}
+
+#[tokio::test]
+async fn joins_are_refused_for_a_wrong_code_a_foreign_origin_the_rate_and_the_cap() {
+    let lab = TestLab::start_configured(|c| {
+        classroom(c);
+        c.max_joins = 3;
+        c.joins_per_minute = 2;
+    })
+    .await;
+    let (browser, csrf) = join_form(&lab).await;
+
+    let (status, html) = join(&lab, &browser, &csrf, "room-41", "Wrong").await;
+    assert_eq!(status, 403);
+    assert!(html.contains("That is not this lab&#39;s join code") || html.contains("That is not this lab"), "{html}");
+    let (status, html) = join(&lab, &browser, "not-the-token", "room-42", "No CSRF").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("open too long"), "{html}");
+    let foreign = browser
+        .post(format!("{}/join", lab.console()))
+        .header("origin", "http://localhost:3000")
+        .form(&[("csrf", csrf.as_str()), ("join_code", "room-42"), ("name", "Foreign"), ("redirect_uris", REDIRECT)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    let (status, html) = join(&lab, &browser, &csrf, "room-42", "").await;
+    assert_eq!(status, 400, "an invalid registration takes no place");
+    assert!(html.contains("application name"), "{html}");
+    assert!(registered_names(&lab).await.is_empty(), "nothing was created");
+
+    // Two a minute (lab clock), three in all.
+    assert_eq!(join(&lab, &browser, &csrf, "room-42", "One").await.0, 200);
+    assert_eq!(join(&lab, &browser, &csrf, "room-42", "Two").await.0, 200);
+    let resp = browser
+        .post(format!("{}/join", lab.console()))
+        .header("origin", lab.console())
+        .form(&[("csrf", csrf.as_str()), ("join_code", "room-42"), ("name", "Three"), ("redirect_uris", REDIRECT)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "60");
+    assert!(resp.text().await.unwrap().contains("at most 2 a minute"));
+    lab.clock.advance(60);
+    assert_eq!(join(&lab, &browser, &csrf, "room-42", "Three").await.0, 200);
+    lab.clock.advance(60);
+    let (status, html) = join(&lab, &browser, &csrf, "room-42", "Four").await;
+    assert_eq!(status, 403);
+    assert!(html.contains("already has 3 participant apps"), "{html}");
+    assert_eq!(registered_names(&lab).await, ["One", "Two", "Three"]);
+
+    // The admin page shows the code and the count.
+    let page = lab.browser();
+    page.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    let admin = page.get(format!("{}/admin", lab.console())).send().await.unwrap().text().await.unwrap();
+    assert!(admin.contains("<code>room-42</code></strong> (3 of at most 3 registered this run)"), "{admin}");
+}
+
+#[tokio::test]
+async fn a_participant_joins_in_chromium() {
+    let lab = TestLab::start_configured(classroom).await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    b.goto(&format!("{}/join", lab.console())).await.unwrap();
+    b.find(Locator::Id("join_code")).await.unwrap().send_keys("room-99").await.unwrap();
+    b.find(Locator::Id("name")).await.unwrap().send_keys("Grace's app").await.unwrap();
+    b.find(Locator::Id("register")).await.unwrap().click().await.unwrap();
+    let refused = b.wait().for_element(Locator::Id("message")).await.unwrap().text().await.unwrap();
+    assert!(refused.contains("not this lab's join code"), "{refused}");
+    let code = b.find(Locator::Id("join_code")).await.unwrap();
+    code.clear().await.unwrap();
+    code.send_keys("room-42").await.unwrap();
+    b.find(Locator::Id("register")).await.unwrap().click().await.unwrap();
+    let client_id = b.wait().for_element(Locator::Id("client-id")).await.unwrap().text().await.unwrap();
+    let dotenv = b.find(Locator::Id("dotenv")).await.unwrap().text().await.unwrap();
+    assert!(dotenv.contains(&format!("CLIENT_ID={client_id}")), "{dotenv}");
+    browser.screenshot("join-registered").await;
+    let secret = b.find(Locator::Id("client-secret")).await.unwrap().text().await.unwrap();
+    let login = lab.login_as(&client_id, &secret, REDIRECT, "grace@acme.example").await;
+    let exchange = with(
+        &with(&lab.exchange_params(&login.id_token), "client_id", Some(&client_id)),
+        "client_secret",
+        Some(&secret),
+    );
+    assert_eq!(lab.idp_token(&exchange).await.status(), 200);
+    browser.close().await;
+}

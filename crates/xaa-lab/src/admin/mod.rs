@@ -4,6 +4,7 @@
 //! API only translate.
 
 mod governance;
+mod join;
 mod register;
 pub(crate) mod report_card;
 
@@ -18,6 +19,7 @@ use xaa_resource_as::AsState;
 use crate::config::Urls;
 
 pub(crate) use governance::ConnectionChange;
+pub(crate) use join::{JoinDesk, JoinRefused};
 pub(crate) use register::{RegisterRequest, Registered};
 pub(crate) use report_card::ReportCards;
 
@@ -33,6 +35,8 @@ pub(crate) struct Admin {
     pub(crate) report_cards: Arc<ReportCards>,
     /// How far IT has moved the lab clock, in seconds (the console's banner shows it while not 0).
     pub(crate) clock_moved: std::sync::atomic::AtomicI64,
+    /// The classroom's join code and its limits.
+    pub(crate) join: JoinDesk,
 }
 
 /// A refused admin request: the message says what to change.

@@ -8,6 +8,7 @@
 //! | `GET /trace.json` | the filtered trace as JSON |
 //! | `GET /trace/flows/{id}`, `/trace/flows/{id}/json`, `/trace/flows/{id}/mermaid` | one flow: diagram, JSON, Mermaid |
 //! | `GET /inspect`, `POST /inspect` | token inspector (CSRF protected) |
+//! | `GET /join`, `POST /join` | participants register their own requestor with the join code (CSRF protected) |
 //! | `GET /exercises`, `GET /exercises/{switch}` | one "predict, run, explain" exercise per break-it switch |
 //! | `/admin…`, `/api/admin/…` | IT admin pages and JSON API (admin token; see [`admin`]) |
 //! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer |
@@ -16,6 +17,7 @@ mod admin;
 mod exercises;
 mod explorer;
 mod inspect;
+mod join;
 pub(crate) mod lab_status;
 mod snippets;
 mod trace;
@@ -101,6 +103,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/inspect", get(inspect::form).post(inspect::analyse))
         .route("/exercises", get(exercises::index))
         .route("/exercises/{name}", get(exercises::page))
+        .route("/join", get(join::form).post(join::join))
         .route("/explorer", get(explorer::page))
         .route("/explorer/start", axum::routing::post(explorer::start))
         .route("/explorer/callback", get(explorer::callback))

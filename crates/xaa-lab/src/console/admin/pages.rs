@@ -53,6 +53,8 @@ struct Overview {
     now: String,
     offset: i64,
     keys: Vec<(String, Option<String>)>,
+    /// The join code, how many joined with it and the cap.
+    join: (String, usize, usize),
 }
 
 fn flash(f: &Flash) -> Option<(bool, String)> {
@@ -117,6 +119,7 @@ pub(crate) async fn overview(
         now: time(now),
         offset: super::api::clock_json(&st)["offset_seconds"].as_i64().unwrap_or(0),
         keys: a.idp.published_keys().into_iter().map(|k: PublishedKey| (k.kid, k.until.map(time))).collect(),
+        join: (a.join.code().to_owned(), a.join.count().0, a.join.count().1),
     };
     (jar, page).into_response()
 }
