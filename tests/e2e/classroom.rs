@@ -312,3 +312,105 @@ async fn a_participant_joins_in_chromium() {
     assert_eq!(lab.idp_token(&exchange).await.status(), 200);
     browser.close().await;
 }
+
+/// Registers an app through the admin API; returns (client id, secret, resource id, resource secret).
+async fn registered_app(lab: &TestLab, name: &str) -> (String, String, String, String) {
+    let body = json!({ "name": name, "redirect_uris": [REDIRECT] });
+    let r: serde_json::Value =
+        lab.admin(Method::POST, "/api/admin/clients").json(&body).send().await.unwrap().json().await.unwrap();
+    let s = |k: &str| r[k].as_str().unwrap().to_owned();
+    (s("client_id"), s("client_secret"), s("resource_client_id"), s("resource_client_secret"))
+}
+
+/// Signs in and exchanges as the app; returns the ID-JAG.
+async fn exchange_as(lab: &TestLab, app: &(String, String, String, String), email: &str) -> String {
+    let login = lab.login_as(&app.0, &app.1, REDIRECT, email).await;
+    let params =
+        with(&with(&lab.exchange_params(&login.id_token), "client_id", Some(&app.0)), "client_secret", Some(&app.1));
+    let te: serde_json::Value = lab.idp_token(&params).await.json().await.unwrap();
+    te["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn bearer_as(lab: &TestLab, app: &(String, String, String, String), jag: &str) -> reqwest::Response {
+    let params = with(&with(&lab.bearer_params(jag), "client_id", Some(&app.2)), "client_secret", Some(&app.3));
+    lab.as_token(&params).await
+}
+
+#[tokio::test]
+async fn the_room_lists_progress_and_refusals_and_exports_csv() {
+    let lab = TestLab::start().await;
+    let ada = registered_app(&lab, "Ada").await;
+    let bob = registered_app(&lab, "Bob, \"the builder\"").await;
+    let jag = exchange_as(&lab, &ada, "ada@acme.example").await;
+    assert_eq!(bearer_as(&lab, &ada, &jag).await.status(), 200);
+    assert_eq!(bearer_as(&lab, &ada, &jag).await.status(), 400, "a replayed ID-JAG");
+    exchange_as(&lab, &bob, "bob@acme.example").await;
+
+    let browser = lab.browser();
+    assert_eq!(browser.get(format!("{}/admin/room", lab.console())).send().await.unwrap().status(), 303, "admin only");
+    browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    let html = browser.get(format!("{}/admin/room", lab.console())).send().await.unwrap().text().await.unwrap();
+    let row = |id: &str| {
+        let start = html.find(&format!("<tr data-client=\"{id}\">")).unwrap_or_else(|| panic!("a row for {id}"));
+        html[start..].split("</tr>").next().unwrap().to_owned()
+    };
+    let ada_row = row(&ada.0);
+    assert!(ada_row.contains("failed check <code>jti</code>"), "{ada_row}");
+    assert!(ada_row.contains("jwt-bearer <span class=\"badge bad\">400</span>"), "{ada_row}");
+    assert!(ada_row.contains("data-status=\"passed\""), "habits turned green: {ada_row}");
+    let bob_row = row(&bob.0);
+    assert!(bob_row.contains("token exchange <span class=\"badge ok\">200</span>"), "{bob_row}");
+    assert!(!html.contains("data-client=\"my-requestor\""), "fixture clients are not in the room");
+
+    let resp = browser.get(format!("{}/admin/room.csv", lab.console())).send().await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("client_id,name,Signs users in with PKCE (S256),"), "{}", lines[0]);
+    assert_eq!(lines.len(), 3, "{csv}");
+    let ada_line = lines.iter().find(|l| l.starts_with(&ada.0)).unwrap();
+    assert!(ada_line.ends_with(",jwt-bearer,400,jwt-bearer,invalid_grant,jti"), "{ada_line}");
+    let bob_line = lines.iter().find(|l| l.starts_with(&bob.0)).unwrap();
+    assert!(bob_line.contains(",\"Bob, \"\"the builder\"\"\","), "quoted: {bob_line}");
+}
+
+#[tokio::test]
+async fn the_room_updates_a_row_without_reload_in_chromium() {
+    let lab = TestLab::start().await;
+    let ada = registered_app(&lab, "Ada").await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    b.goto(&format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).await.unwrap();
+    b.goto(&format!("{}/admin/room", lab.console())).await.unwrap();
+    let last = format!("tr[data-client='{}'] td.last", ada.0);
+    let before = b.wait().for_element(Locator::Css(&last)).await.unwrap().text().await.unwrap();
+    assert_eq!(before, "no request yet");
+    let live = b.find(Locator::Id("live")).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while live.text().await.unwrap() != "● live" {
+        assert!(std::time::Instant::now() < deadline, "the stream never opened");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    b.execute("window.notReloaded = true", vec![]).await.unwrap();
+
+    let jag = exchange_as(&lab, &ada, "ada@acme.example").await;
+    assert_eq!(bearer_as(&lab, &ada, &jag).await.status(), 200);
+    assert_eq!(bearer_as(&lab, &ada, &jag).await.status(), 400);
+    let refusal = format!("tr[data-client='{}'] td.refusal", ada.0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = b.find(Locator::Css(&refusal)).await.unwrap().text().await.unwrap();
+        if text.contains("failed check jti") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the row never showed the refusal: {text}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pkce = format!("tr[data-client='{}'] td.habit", ada.0);
+    let first = b.find(Locator::Css(&pkce)).await.unwrap();
+    assert_eq!(first.attr("data-status").await.unwrap().as_deref(), Some("passed"), "PKCE turned green");
+    let same_page = b.execute("return window.notReloaded === true", vec![]).await.unwrap();
+    assert_eq!(same_page, json!(true), "updated without a reload");
+    browser.screenshot("room-live").await;
+    browser.close().await;
+}

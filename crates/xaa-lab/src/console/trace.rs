@@ -220,7 +220,7 @@ fn row_json(e: &TraceEvent) -> Value {
 }
 
 /// A stream fed by a task (the console needs nothing more than this from a stream library).
-fn async_stream<F, Fut>(body: F) -> ReceiverStream
+pub(crate) fn async_stream<F, Fut>(body: F) -> ReceiverStream
 where
     F: FnOnce(tokio::sync::mpsc::Sender<Result<Event, Infallible>>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
