@@ -399,7 +399,9 @@ async fn the_room_updates_a_row_without_reload_in_chromium() {
     let refusal = format!("tr[data-client='{}'] td.refusal", ada.0);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let text = b.find(Locator::Css(&refusal)).await.unwrap().text().await.unwrap();
+        // The row is replaced as the stream delivers it: read it in one script call.
+        let js = format!("var c = document.querySelector(\"{refusal}\"); return c ? c.textContent : ''");
+        let text = b.execute(&js, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned();
         if text.contains("failed check jti") {
             break;
         }
@@ -407,10 +409,58 @@ async fn the_room_updates_a_row_without_reload_in_chromium() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let pkce = format!("tr[data-client='{}'] td.habit", ada.0);
-    let first = b.find(Locator::Css(&pkce)).await.unwrap();
-    assert_eq!(first.attr("data-status").await.unwrap().as_deref(), Some("passed"), "PKCE turned green");
+    let js = format!("return document.querySelector(\"{pkce}\").dataset.status");
+    assert_eq!(b.execute(&js, vec![]).await.unwrap(), json!("passed"), "PKCE turned green");
     let same_page = b.execute("return window.notReloaded === true", vec![]).await.unwrap();
     assert_eq!(same_page, json!(true), "updated without a reload");
     browser.screenshot("room-live").await;
     browser.close().await;
+}
+
+/// The description an exercise page promises, HTML entities undone.
+async fn promised_description(lab: &TestLab, name: &str) -> String {
+    let (status, html) = page(lab, &format!("/exercises/{name}")).await;
+    assert_eq!(status, 200);
+    let escaped = by_id(&html, "expected-description");
+    escaped.replace("&#39;", "'").replace("&#34;", "\"").replace("&quot;", "\"").replace("&amp;", "&")
+}
+
+/// The parts of `promised` between its `…` appear in `actual`, in order.
+fn assert_matches(name: &str, promised: &str, actual: &str) {
+    let mut rest = actual;
+    for part in promised.split('…').map(str::trim).filter(|p| !p.is_empty()) {
+        let at = rest.find(part).unwrap_or_else(|| panic!("{name}: {part:?} not in {actual:?}"));
+        rest = &rest[at + part.len()..];
+    }
+}
+
+/// Each exercise's promised description is what the servers really answer.
+#[tokio::test]
+async fn exercises_promise_the_descriptions_the_servers_send() {
+    let lab = TestLab::start().await;
+    for name in [
+        "id-jag-expired",
+        "id-jag-wrong-typ",
+        "id-jag-wrong-aud",
+        "id-jag-foreign-client-id",
+        "id-jag-untrusted-key",
+        "refuse-next-grant",
+    ] {
+        let on = lab.admin(Method::PUT, &format!("/api/admin/switches/{name}")).json(&json!({})).send().await.unwrap();
+        assert_eq!(on.status(), 200);
+        let login = lab.login("alice@acme.example").await;
+        let jag = lab.id_jag(&login.id_token).await;
+        let actual = assert_oauth_error(lab.as_token(&lab.bearer_params(&jag)).await, 400, "invalid_grant").await;
+        assert_matches(name, &promised_description(&lab, name).await, &actual);
+        lab.admin(Method::DELETE, &format!("/api/admin/switches/{name}")).send().await.unwrap();
+    }
+    // short-lifetimes: the API's refusal once the lab clock moved 5 minutes.
+    lab.admin(Method::PUT, "/api/admin/switches/short-lifetimes").json(&json!({})).send().await.unwrap();
+    let token = lab.full_chain("alice@acme.example").await;
+    lab.admin(Method::POST, "/api/admin/clock").json(&json!({ "advance": 301 })).send().await.unwrap();
+    let resp = lab.todo(Method::GET, "/api/todos", &token).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let actual = body["error_description"].as_str().unwrap_or_default().to_owned();
+    assert_matches("short-lifetimes", &promised_description(&lab, "short-lifetimes").await, &actual);
 }
