@@ -71,7 +71,15 @@ async fn ready_file_banner_and_graceful_stop() {
     let lab = Running::start(&[], &dir);
     let r = &lab.ready.clone();
     let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["idp", "authorization_server", "todo_api", "notes", "console", "ca_cert", "env", "admin_token"]);
+    assert_eq!(
+        keys,
+        ["idp", "authorization_server", "todo_api", "notes", "console", "ca_cert", "env", "admin_token", "join_code"]
+    );
+    let join_code = r["join_code"].as_str().unwrap().to_owned();
+    assert!(
+        join_code.len() >= 8 && join_code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+        "{join_code}"
+    );
     let admin_token = r["admin_token"].as_str().unwrap().to_owned();
     assert!(admin_token.len() >= 32, "the admin token is long enough to guess never");
     let mode =
@@ -114,6 +122,17 @@ async fn ready_file_banner_and_graceful_stop() {
     assert!(stdout.contains("any 6-digit code"));
     assert!(stdout.contains("CLIENT_ID=my-requestor"));
     assert!(stdout.contains(&format!("/admin?token={admin_token}")), "the banner links the admin pages");
+    assert!(stdout.contains(&format!("/join with the join code:  {join_code}")), "the banner prints the join code");
+}
+
+#[tokio::test]
+async fn the_join_code_flag_sets_the_code() {
+    let dir = temp_dir("join");
+    let lab = Running::start(&["--join-code", "room-7", "--max-joins", "5"], &dir);
+    assert_eq!(lab.ready["join_code"], "room-7");
+    let (ok, stdout, _) = lab.interrupt();
+    assert!(ok);
+    assert!(stdout.contains("/join with the join code:  room-7"), "{stdout}");
 }
 
 #[tokio::test]

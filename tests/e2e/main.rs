@@ -11,6 +11,7 @@ mod binary;
 mod bounds;
 mod break_it;
 mod browser;
+mod classroom;
 mod console;
 mod dcr;
 mod flow;

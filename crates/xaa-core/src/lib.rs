@@ -20,6 +20,7 @@
 
 pub mod claims;
 pub mod clock;
+pub mod csv;
 pub mod faults;
 pub mod http_client;
 pub mod inspect;

@@ -210,11 +210,7 @@ impl AuditEntry {
 
     /// One RFC 4180 CSV row (fields quoted when they hold a comma, quote or line break).
     pub fn csv_row(&self) -> String {
-        let q = |s: &str| {
-            // A leading =, +, - or @ would be a formula in a spreadsheet: prefix it with a quote.
-            let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-            if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
-        };
+        let q = xaa_core::csv::field;
         [
             self.id.to_string(),
             self.at.to_string(),

@@ -42,6 +42,11 @@ pub enum Storage {
     InMemory,
 }
 
+/// How many requestors participants may register with the join code, by default.
+pub const DEFAULT_MAX_JOINS: usize = 100;
+/// How many join-code registrations a minute, by default.
+pub const DEFAULT_JOINS_PER_MINUTE: usize = 20;
+
 /// Everything `Lab::start` needs.
 #[derive(Clone, Debug)]
 pub struct LabConfig {
@@ -55,6 +60,13 @@ pub struct LabConfig {
     pub public_hosts: Vec<String>,
     /// The token the admin pages and API require (`None`: a fresh one per start).
     pub admin_token: Option<String>,
+    /// The join code participants register their own requestor with at the console's `/join`
+    /// (`None`: a fresh one per start, printed in the banner and shown on the admin page).
+    pub join_code: Option<String>,
+    /// How many requestors participants may register with the join code in one run.
+    pub max_joins: usize,
+    /// How many registrations the join code takes per minute of the lab clock.
+    pub joins_per_minute: usize,
     /// How soon the resource AS may refetch the IdP's JWKS for an unknown `kid` (rate limit; 1 s).
     pub jwks_refetch_interval: std::time::Duration,
     /// Ports.
@@ -100,6 +112,9 @@ impl Default for LabConfig {
             console_bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             public_hosts: Vec::new(),
             admin_token: None,
+            join_code: None,
+            max_joins: DEFAULT_MAX_JOINS,
+            joins_per_minute: DEFAULT_JOINS_PER_MINUTE,
             jwks_refetch_interval: std::time::Duration::from_secs(1),
             ports: Ports::DEFAULT,
             tls: false,

@@ -30,7 +30,9 @@ pub mod testing;
 pub mod tls;
 
 pub use admin::{ResetError, ResetReport, reset_data_dir};
-pub use config::{DETERMINISTIC_EPOCH, LabConfig, LabLifetimes, Ports, Storage, Urls};
+pub use config::{
+    DEFAULT_JOINS_PER_MINUTE, DEFAULT_MAX_JOINS, DETERMINISTIC_EPOCH, LabConfig, LabLifetimes, Ports, Storage, Urls,
+};
 pub use connections::ConnectionLimits;
 pub use env_file::EnvFile;
 pub use fixtures::{ClientRole, FixtureEdit, Fixtures, LabKeys, Requestor};

@@ -133,6 +133,16 @@ struct RunArgs {
     /// printed in the banner and written to the ready file).
     #[arg(long, global = true, value_name = "TOKEN", env = "LAB_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// The join code participants enter at the console's /join to register their own app
+    /// (default: a new one per start, printed in the banner and shown on the admin page).
+    #[arg(long, global = true, value_name = "CODE", env = "LAB_JOIN_CODE")]
+    join_code: Option<String>,
+    /// How many apps participants may register with the join code while the lab runs.
+    #[arg(long, global = true, value_name = "N", default_value_t = xaa_lab::DEFAULT_MAX_JOINS)]
+    max_joins: usize,
+    /// How many registrations the join code takes per minute (of the lab clock).
+    #[arg(long, global = true, value_name = "N", default_value_t = xaa_lab::DEFAULT_JOINS_PER_MINUTE, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    joins_per_minute: usize,
     /// Address the IdP, resource AS, todo API and notes app listen on.
     #[arg(long, global = true, value_name = "ADDR", default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
@@ -203,6 +213,9 @@ impl RunArgs {
                 max_age: i64::from(self.audit_max_age_days) * 86_400,
             },
             admin_token: self.admin_token.clone(),
+            join_code: self.join_code.clone().filter(|c| !c.trim().is_empty()),
+            max_joins: self.max_joins,
+            joins_per_minute: self.joins_per_minute,
             bind: self.bind,
             console_bind: self.console_bind,
             public_hosts: self.public_host.clone(),
@@ -382,6 +395,10 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
     out.push_str(&format!(
         "\n  IT admin (register apps, connections, audit log, break-it switches, clock, keys):\n    {}/admin?token={}\n  Admin API: Authorization: Bearer {}\n",
         u.console, lab.admin_token, lab.admin_token
+    ));
+    out.push_str(&format!(
+        "\n  Participants register their own app at {}/join with the join code:  {}\n",
+        u.console, lab.join_code
     ));
     out.push_str("\n  .env for your own requestor on http://localhost:3000 (also: `lab env`):\n\n");
     for line in lab.env.to_dotenv().lines() {

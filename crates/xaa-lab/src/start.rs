@@ -82,6 +82,8 @@ pub struct LabHandle {
     pub faults: SharedFaults,
     /// The token the console's admin pages and API require.
     pub admin_token: String,
+    /// The join code participants register their own requestor with (`/join`).
+    pub join_code: String,
     /// The fixtures the lab runs with.
     pub fixtures: Fixtures,
     /// Every request the components received or sent.
@@ -148,6 +150,9 @@ impl Lab {
 
         let faults: SharedFaults = Arc::new(Faults::new());
         let admin_token = config.admin_token.clone().unwrap_or_else(|| config.entropy.token(24));
+        // Easy to read aloud and type: lower-case letters and digits.
+        let join_code =
+            config.join_code.clone().unwrap_or_else(|| config.entropy.token(6).to_lowercase().replace(['-', '_'], "x"));
         let idp = IdpState::new(
             IdpConfig {
                 issuer: urls.idp.clone(),
@@ -252,6 +257,8 @@ impl Lab {
             entropy: config.entropy.clone(),
             report_cards: report_cards.clone(),
             trace: trace.clone(),
+            clock_moved: Default::default(),
+            join: crate::admin::JoinDesk::new(join_code.clone(), config.max_joins, config.joins_per_minute),
         };
         let console = crate::console::router(crate::console::ConsoleState {
             urls: urls.clone(),
@@ -287,6 +294,7 @@ impl Lab {
             resource_as: as_state.clone(),
             faults,
             admin_token,
+            join_code,
             fixtures,
             trace: trace.clone(),
             handles: Vec::new(),
@@ -417,6 +425,7 @@ impl LabHandle {
             "ca_cert": self.ca_cert.as_ref().map(|p| p.display().to_string()),
             "env": self.env,
             "admin_token": self.admin_token,
+            "join_code": self.join_code,
         })
     }
 

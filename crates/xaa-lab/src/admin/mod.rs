@@ -4,6 +4,7 @@
 //! API only translate.
 
 mod governance;
+mod join;
 mod register;
 pub(crate) mod report_card;
 mod reset;
@@ -19,6 +20,7 @@ use xaa_resource_as::AsState;
 use crate::config::Urls;
 
 pub(crate) use governance::ConnectionChange;
+pub(crate) use join::{JoinDesk, JoinRefused};
 pub(crate) use register::{RegisterRequest, Registered};
 pub(crate) use report_card::ReportCards;
 pub(crate) use reset::wall_clock;
@@ -35,6 +37,10 @@ pub(crate) struct Admin {
     pub(crate) entropy: SharedEntropy,
     pub(crate) report_cards: Arc<ReportCards>,
     pub(crate) trace: Arc<xaa_core::trace::Trace>,
+    /// How far IT has moved the lab clock, in seconds (the console's banner shows it while not 0).
+    pub(crate) clock_moved: std::sync::atomic::AtomicI64,
+    /// The classroom's join code and its limits.
+    pub(crate) join: JoinDesk,
 }
 
 /// A refused admin request: the message says what to change.
@@ -96,6 +102,7 @@ impl Admin {
             return Err(AdminError::new("move the clock by at most ten years (315360000 s) either way"));
         }
         self.clock.advance(seconds);
+        self.clock_moved.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
         let now = self.clock.now();
         tracing::warn!(seconds, now, "lab clock moved");
         Ok(now)

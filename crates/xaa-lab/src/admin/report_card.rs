@@ -106,22 +106,90 @@ pub(crate) struct CardItem {
     pub(crate) seen: Observation,
 }
 
+/// How far a requestor got: the last XAA step it reached and its last refusal.
+#[derive(Clone, Debug, Default, Serialize)]
+pub(crate) struct Progress {
+    /// The last step (`code grant`, `token exchange`, `jwt-bearer`, `todo API`) with its status.
+    pub(crate) last: Option<StepSeen>,
+    /// The last refused step, with the failed check.
+    pub(crate) refusal: Option<StepSeen>,
+}
+
+/// One step as the teacher sees it.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct StepSeen {
+    pub(crate) step: String,
+    pub(crate) status: u16,
+    /// The OAuth error, if any.
+    pub(crate) error: String,
+    /// The failed check's name, if a check failed.
+    pub(crate) check: String,
+    pub(crate) flow: u64,
+}
+
 /// Every client's card, fed by the recorder.
 #[derive(Debug)]
 pub(crate) struct ReportCards {
     idp: Arc<IdpState>,
     authorization_servers: Vec<String>,
     cards: Mutex<HashMap<String, HashMap<Item, Observation>>>,
+    progress: Mutex<HashMap<String, Progress>>,
+    /// The requestor (IdP client id) whose card or progress just changed.
+    changed: tokio::sync::broadcast::Sender<String>,
 }
+
+/// The steps whose outcome is a requestor's progress.
+const KEY_STEPS: [&str; 4] = ["code grant", "token exchange", "jwt-bearer", "todo API"];
 
 impl ReportCards {
     pub(crate) fn new(idp: Arc<IdpState>, authorization_servers: Vec<String>) -> Self {
-        Self { idp, authorization_servers, cards: Mutex::new(HashMap::new()) }
+        Self {
+            idp,
+            authorization_servers,
+            cards: Mutex::new(HashMap::new()),
+            progress: Mutex::new(HashMap::new()),
+            changed: tokio::sync::broadcast::channel(1024).0,
+        }
     }
 
-    /// Forgets every observation (the lab's reset).
+    /// The requestors whose card or progress changes, as they change.
+    pub(crate) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.changed.subscribe()
+    }
+
+    /// How far `client_id` (an IdP client id) got.
+    pub(crate) fn progress(&self, client_id: &str) -> Progress {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner()).get(client_id).cloned().unwrap_or_default()
+    }
+
+    /// Notes a key step's outcome.
+    fn step(&self, owner: &str, e: &TraceEvent) {
+        let Some(status) = e.status else { return };
+        let seen = StepSeen {
+            step: e.step.clone(),
+            status,
+            error: e.response.as_ref().and_then(|r| r.get("error")).and_then(Value::as_str).unwrap_or("").to_owned(),
+            check: e.checks.iter().find(|c| !c.passed).map(|c| c.name.to_owned()).unwrap_or_default(),
+            flow: e.flow,
+        };
+        let mut all = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        let p = all.entry(owner.to_owned()).or_default();
+        if status >= 400 {
+            p.refusal = Some(seen.clone());
+        }
+        p.last = Some(seen);
+    }
+
+    /// Forgets every observation and every progress row (the lab's reset), telling the room.
     pub(crate) fn clear(&self) {
-        self.cards.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut cleared: Vec<String> =
+            self.cards.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(k, _)| k).collect();
+        cleared.extend(self.progress.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(k, _)| k));
+        cleared.sort();
+        cleared.dedup();
+        for client in cleared {
+            let _ = self.changed.send(client);
+        }
     }
 
     /// The card of `client_id` (an IdP client id).
@@ -151,10 +219,19 @@ impl ReportCards {
             return;
         }
         let Some(owner) = e.client_id.as_deref().map(|c| self.owner(c)) else { return };
+        let note = |item: Item, ok: bool, evidence: String| self.note(&owner, item, ok, evidence, e.flow);
+        if KEY_STEPS.contains(&e.step.as_str()) {
+            self.step(&owner, e);
+        }
+        self.habits(e, note);
+        let _ = self.changed.send(owner);
+    }
+
+    /// The habits one received request shows.
+    fn habits(&self, e: &TraceEvent, note: impl Fn(Item, bool, String)) {
         let param = |name: &str| e.request.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let failed_check = |name: &str| e.checks.iter().any(|c| c.name == name && !c.passed);
         let passed_check = |name: &str| e.checks.iter().any(|c| c.name == name && c.passed);
-        let note = |item: Item, ok: bool, evidence: String| self.note(&owner, item, ok, evidence, e.flow);
         match e.step.as_str() {
             "login" if e.target.ends_with("/authorize") => {
                 let method = param("code_challenge_method");

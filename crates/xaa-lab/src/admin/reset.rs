@@ -38,6 +38,7 @@ impl Admin {
         self.faults.clear_all();
         let clock_moved_by = wall_clock() - self.clock.now();
         self.clock.advance(clock_moved_by);
+        self.clock_moved.store(0, std::sync::atomic::Ordering::SeqCst);
         let removed_clients = self.idp.reset(keep_registrations).await?;
         let removed_resource_clients =
             if keep_registrations { Vec::new() } else { self.resource_as.delete_registered_clients().await? };

@@ -19,6 +19,7 @@ use super::{ConsoleState, csrf_cookie};
 #[derive(Template, WebTemplate)]
 #[template(path = "inspect.html")]
 struct InspectPage {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     token: String,
     error: Option<String>,
@@ -27,7 +28,17 @@ struct InspectPage {
 
 pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
     let (jar, csrf) = csrf_cookie(&st, jar);
-    (jar, InspectPage { csrf, token: String::new(), error: None, result: None }).into_response()
+    (
+        jar,
+        InspectPage {
+            lab_status: crate::console::lab_status::LabStatus::of(&st),
+            csrf,
+            token: String::new(),
+            error: None,
+            result: None,
+        },
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -43,13 +54,24 @@ pub(crate) async fn analyse(
 ) -> Response {
     let (jar, csrf) = csrf_cookie(&st, jar);
     let Ok(Form(f)) = form else {
-        let page =
-            InspectPage { csrf, token: String::new(), error: Some("The form was incomplete.".into()), result: None };
+        let page = InspectPage {
+            lab_status: crate::console::lab_status::LabStatus::of(&st),
+            csrf,
+            token: String::new(),
+            error: Some("The form was incomplete.".into()),
+            result: None,
+        };
         return (axum::http::StatusCode::BAD_REQUEST, jar, page).into_response();
     };
     if !Secret::new(csrf.clone()).matches(&f.csrf) {
         let error = Some("This page was open too long; press Inspect again.".into());
-        let page = InspectPage { csrf, token: f.token, error, result: None };
+        let page = InspectPage {
+            lab_status: crate::console::lab_status::LabStatus::of(&st),
+            csrf,
+            token: f.token,
+            error,
+            result: None,
+        };
         return (axum::http::StatusCode::BAD_REQUEST, jar, page).into_response();
     }
     let idp_keys = st.admin.idp.public_keys();
@@ -66,5 +88,9 @@ pub(crate) async fn analyse(
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e)),
     };
-    (jar, InspectPage { csrf, token: f.token, error, result }).into_response()
+    (
+        jar,
+        InspectPage { lab_status: crate::console::lab_status::LabStatus::of(&st), csrf, token: f.token, error, result },
+    )
+        .into_response()
 }

@@ -8,12 +8,17 @@
 //! | `GET /trace.json` | the filtered trace as JSON |
 //! | `GET /trace/flows/{id}`, `/trace/flows/{id}/json`, `/trace/flows/{id}/mermaid` | one flow: diagram, JSON, Mermaid |
 //! | `GET /inspect`, `POST /inspect` | token inspector (CSRF protected) |
+//! | `GET /join`, `POST /join` | participants register their own requestor with the join code (CSRF protected) |
+//! | `GET /exercises`, `GET /exercises/{switch}` | one "predict, run, explain" exercise per break-it switch |
 //! | `/admin…`, `/api/admin/…` | IT admin pages and JSON API (admin token; see [`admin`]) |
 //! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer |
 
 mod admin;
+mod exercises;
 mod explorer;
 mod inspect;
+mod join;
+pub(crate) mod lab_status;
 mod snippets;
 mod trace;
 mod view;
@@ -79,6 +84,7 @@ pub(crate) fn csrf_cookie(st: &ConsoleState, jar: CookieJar) -> (CookieJar, Stri
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 struct HomePage {
+    lab_status: crate::console::lab_status::LabStatus,
     urls: Urls,
     dotenv: String,
     ca_cert: Option<String>,
@@ -95,6 +101,9 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/trace/flows/{id}/json", get(trace::flow_json))
         .route("/trace/flows/{id}/mermaid", get(trace::flow_mermaid))
         .route("/inspect", get(inspect::form).post(inspect::analyse))
+        .route("/exercises", get(exercises::index))
+        .route("/exercises/{name}", get(exercises::page))
+        .route("/join", get(join::form).post(join::join))
         .route("/explorer", get(explorer::page))
         .route("/explorer/start", axum::routing::post(explorer::start))
         .route("/explorer/callback", get(explorer::callback))
@@ -108,6 +117,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
 
 async fn home(State(st): State<Arc<ConsoleState>>) -> HomePage {
     HomePage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         urls: st.urls.clone(),
         dotenv: st.env.to_dotenv(),
         ca_cert: st.ca_cert.as_ref().map(|p| p.display().to_string()),

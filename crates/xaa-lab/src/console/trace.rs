@@ -52,6 +52,7 @@ fn some(v: &Option<String>) -> Option<String> {
 #[derive(Template, WebTemplate)]
 #[template(path = "trace.html")]
 struct TracePage {
+    lab_status: crate::console::lab_status::LabStatus,
     flows: Vec<FlowView>,
     client: String,
     user: String,
@@ -95,6 +96,7 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, Query(q): Query<Fi
     clients.sort();
     clients.dedup();
     TracePage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         flows,
         client: q.client.clone().unwrap_or_default(),
         user: q.user.clone().unwrap_or_default(),
@@ -218,7 +220,7 @@ fn row_json(e: &TraceEvent) -> Value {
 }
 
 /// A stream fed by a task (the console needs nothing more than this from a stream library).
-fn async_stream<F, Fut>(body: F) -> ReceiverStream
+pub(crate) fn async_stream<F, Fut>(body: F) -> ReceiverStream
 where
     F: FnOnce(tokio::sync::mpsc::Sender<Result<Event, Infallible>>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -260,6 +262,7 @@ fn one_flow(st: &ConsoleState, id: u64) -> Option<(FlowView, Vec<xaa_core::trace
 #[derive(Template, WebTemplate)]
 #[template(path = "flow.html")]
 struct FlowPage {
+    lab_status: crate::console::lab_status::LabStatus,
     flow: FlowView,
     mermaid: String,
     lanes: Vec<String>,
@@ -314,7 +317,8 @@ pub(crate) async fn flow(State(st): State<Arc<ConsoleState>>, Path(id): Path<u64
             ok: e.ok,
         })
         .collect();
-    FlowPage { mermaid: mermaid(&flow), flow, lanes, rows }.into_response()
+    FlowPage { lab_status: crate::console::lab_status::LabStatus::of(&st), mermaid: mermaid(&flow), flow, lanes, rows }
+        .into_response()
 }
 
 pub(crate) async fn flow_json(State(st): State<Arc<ConsoleState>>, Path(id): Path<u64>) -> Response {

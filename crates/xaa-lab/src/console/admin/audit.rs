@@ -16,6 +16,7 @@ use crate::console::ConsoleState;
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_audit.html")]
 struct AuditPage {
+    lab_status: crate::console::lab_status::LabStatus,
     q: AuditQuery,
     query: String,
     entries: Vec<AuditEntry>,
@@ -51,6 +52,7 @@ pub(crate) async fn audit(
         }
     }
     let page = AuditPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         q,
         query: query.finish(),
         entries,

@@ -5,6 +5,9 @@
 //! token) in an HttpOnly, SameSite=Strict cookie scoped to `/admin`; every admin form also carries
 //! the console's CSRF token, and the console refuses state changes sent from other origins.
 //!
+//! The teacher's dashboard is a page: `/admin/room` (live over `/admin/room/events`, CSV at
+//! `/admin/room.csv`).
+//!
 //! | API | what |
 //! | --- | --- |
 //! | `GET, POST /api/admin/clients` | list; register a requestor (IdP client + AS client + connection) |
@@ -19,6 +22,7 @@
 mod api;
 mod audit;
 mod pages;
+mod room;
 mod sign_in;
 
 use std::sync::Arc;
@@ -121,6 +125,9 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/clock", post(pages::clock))
         .route("/admin/keys/rotate", post(pages::rotate))
         .route("/admin/reset", post(pages::reset))
+        .route("/admin/room", get(room::page))
+        .route("/admin/room/events", get(room::events))
+        .route("/admin/room.csv", get(room::export))
         .route("/admin/audit", get(audit::audit))
         .route("/admin/audit/export", get(audit::audit_export))
         .route("/api/admin/clients", get(api::clients).post(api::register))

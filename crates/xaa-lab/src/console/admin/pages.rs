@@ -44,6 +44,7 @@ pub(crate) struct SwitchRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin.html")]
 struct Overview {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     message: Option<(bool, String)>,
     clients: Vec<(IdpClient, bool)>,
@@ -53,6 +54,8 @@ struct Overview {
     now: String,
     offset: i64,
     keys: Vec<(String, Option<String>)>,
+    /// The join code, how many joined with it and the cap.
+    join: (String, usize, usize),
 }
 
 fn flash(f: &Flash) -> Option<(bool, String)> {
@@ -107,6 +110,7 @@ pub(crate) async fn overview(
     let scopes = a.lab_authorization_server().and_then(|s| s.resources.first()).map(|r| r.scopes.clone());
     let now = a.clock.now();
     let page = Overview {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         message: flash(&f),
         clients: a.idp.clients().into_iter().map(|c| (c.clone(), !a.idp.is_fixture_client(&c.client_id))).collect(),
@@ -116,6 +120,7 @@ pub(crate) async fn overview(
         now: time(now),
         offset: super::api::clock_json(&st)["offset_seconds"].as_i64().unwrap_or(0),
         keys: a.idp.published_keys().into_iter().map(|k: PublishedKey| (k.kid, k.until.map(time))).collect(),
+        join: (a.join.code().to_owned(), a.join.count().0, a.join.count().1),
     };
     (jar, page).into_response()
 }
@@ -143,6 +148,7 @@ fn lines(form: &FormParams, name: &str) -> Vec<String> {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_register.html")]
 struct RegisterPage {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     error: Option<String>,
     name: String,
@@ -156,6 +162,7 @@ pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleStat
     let (jar, csrf) = csrf_cookie(&st, jar);
     let resource = st.admin.lab_authorization_server().and_then(|s| s.resources.first()).cloned();
     let page = RegisterPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         error: None,
         name: String::new(),
@@ -193,6 +200,7 @@ pub(crate) async fn register(
                 .map(|r| r.scopes.clone())
                 .unwrap_or_default();
             let page = RegisterPage {
+                lab_status: crate::console::lab_status::LabStatus::of(&st),
                 csrf,
                 error: Some(e.to_string()),
                 name: req.name,
@@ -209,6 +217,7 @@ pub(crate) async fn register(
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_client.html")]
 struct ClientPage {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     fresh: bool,
     registered: bool,
@@ -235,6 +244,7 @@ pub(crate) async fn client(
     let (jar, csrf) = csrf_cookie(&st, jar);
     let connected = st.admin.idp.connections().iter().any(|c| c.client_id == id);
     let page = ClientPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         fresh: n.new == Some(1),
         registered: !st.admin.idp.is_fixture_client(&id),

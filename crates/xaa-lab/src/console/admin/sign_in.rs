@@ -22,6 +22,7 @@ use crate::console::{ConsoleState, csrf_cookie};
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_login.html")]
 struct LoginPage {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     next: String,
     error: Option<String>,
@@ -44,7 +45,16 @@ pub(crate) struct Next {
 
 pub(crate) async fn login_form(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Query(n): Query<Next>) -> Response {
     let (jar, csrf) = csrf_cookie(&st, jar);
-    (jar, LoginPage { csrf, next: safe_next(n.next.as_deref()), error: None }).into_response()
+    (
+        jar,
+        LoginPage {
+            lab_status: crate::console::lab_status::LabStatus::of(&st),
+            csrf,
+            next: safe_next(n.next.as_deref()),
+            error: None,
+        },
+    )
+        .into_response()
 }
 
 pub(super) fn sign_in(st: &ConsoleState, jar: CookieJar, presented: &str, next: &str) -> Response {
@@ -54,7 +64,17 @@ pub(super) fn sign_in(st: &ConsoleState, jar: CookieJar, presented: &str, next: 
             "That is not the admin token. It is in the lab's start-up banner and in the ready file (admin_token)."
                 .into(),
         );
-        return (StatusCode::UNAUTHORIZED, jar, LoginPage { csrf, next: safe_next(Some(next)), error }).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            jar,
+            LoginPage {
+                lab_status: crate::console::lab_status::LabStatus::of(st),
+                csrf,
+                next: safe_next(Some(next)),
+                error,
+            },
+        )
+            .into_response();
     }
     let session = xaa_core::secret::random_token(24);
     if let Ok(mut set) = st.admin_sessions.lock() {
@@ -74,7 +94,12 @@ pub(crate) async fn login(State(st): State<Arc<ConsoleState>>, jar: CookieJar, b
     let next = safe_next(form.single("next").ok().flatten());
     if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf.clone()).matches(c)) {
         let error = Some("This page was open too long; try again.".into());
-        return (StatusCode::BAD_REQUEST, jar, LoginPage { csrf, next, error }).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            jar,
+            LoginPage { lab_status: crate::console::lab_status::LabStatus::of(&st), csrf, next, error },
+        )
+            .into_response();
     }
     sign_in(&st, jar, form.single("token").ok().flatten().unwrap_or(""), &next)
 }

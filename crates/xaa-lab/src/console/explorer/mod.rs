@@ -85,6 +85,7 @@ struct StepView {
 #[derive(Template, WebTemplate)]
 #[template(path = "explorer.html")]
 struct ExplorerPage {
+    lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     email: String,
     endpoint: String,
@@ -111,6 +112,11 @@ const TITLES: [(&str, &str); 4] = [
         "The access token as a bearer token. The API checks it (RFC 9068) and the scope the call needs.",
     ),
 ];
+
+/// The title of step `n` (1 to 4), as the explorer shows it.
+pub(crate) fn step_title(n: u8) -> &'static str {
+    TITLES.get(usize::from(n).wrapping_sub(1)).map(|t| t.0).unwrap_or("")
+}
 
 fn session_id(jar: &CookieJar) -> Option<String> {
     jar.get(EXPLORER_COOKIE).map(|c| c.value().to_owned())
@@ -152,6 +158,7 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
         .collect();
     let endpoint = if c.endpoint.is_empty() { ENDPOINTS[0].to_owned() } else { c.endpoint.clone() };
     let page = ExplorerPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         email: c.email.clone(),
         endpoint,

@@ -1,0 +1,189 @@
+//! The exercises' texts, one per break-it switch, keyed by [`Fault`]: what to predict, which
+//! step to run, the exact check that fails (as the servers name it) and the attack it stops.
+//! A unit test holds them to the switches that exist.
+
+use xaa_core::faults::Fault;
+
+/// One "predict, run, explain" exercise.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Exercise {
+    pub(crate) fault: Fault,
+    pub(crate) title: &'static str,
+    /// The explorer step to run (1 sign-in, 2 token exchange, 3 jwt-bearer, 4 todo API).
+    pub(crate) step: u8,
+    /// What the participant should expect, before running it.
+    pub(crate) predict: &'static str,
+    /// The failed check's name, as the trace and the explorer show it.
+    pub(crate) check: &'static str,
+    /// Who runs the check.
+    pub(crate) checked_by: &'static str,
+    /// What the requestor receives: the status and the OAuth error (or the requestor's verdict).
+    pub(crate) answer: &'static str,
+    /// The description exactly as it arrives (`error_description`, or the requestor's own check),
+    /// with `…` for the parts that differ per request; empty when there is none.
+    pub(crate) description: &'static str,
+    /// The attack the check stops (or, for switches about failure handling, the lesson).
+    pub(crate) attack: &'static str,
+    /// What a requestor must do about it.
+    pub(crate) explain: &'static str,
+}
+
+/// Every exercise, in the order of [`Fault::ALL`].
+pub(crate) const EXERCISES: [Exercise; 11] = [
+    Exercise {
+        fault: Fault::IdJagExpired,
+        title: "An expired ID-JAG",
+        step: 3,
+        predict: "Step 2 still succeeds: the IdP hands out an ID-JAG as usual. Step 3 fails: the authorization server refuses the assertion. Look at the ID-JAG's exp in step 2 before you run step 3.",
+        check: "exp",
+        checked_by: "resource AS",
+        answer: "400 invalid_grant",
+        description: "the ID-JAG expired at …, 120 s ago (now …, leeway 60 s) (RFC 7523 Section 3 item 4)",
+        attack: "Stolen-token reuse: an ID-JAG copied from a log, a proxy or a crash report is worth something only for its few minutes of life. Without exp, a leaked assertion would buy access tokens forever.",
+        explain: "A requestor never caches an ID-JAG: it exchanges a fresh one right before the jwt-bearer grant. On invalid_grant it goes back to step 2, not to the user.",
+    },
+    Exercise {
+        fault: Fault::IdJagWrongTyp,
+        title: "An ID-JAG with the wrong typ",
+        step: 3,
+        predict: "Step 2 succeeds, but the ID-JAG's header says typ JWT. Step 3 fails before the signature is even looked at.",
+        check: "typ",
+        checked_by: "resource AS",
+        answer: "400 invalid_grant",
+        description: "the assertion header typ is 'JWT' (…); an ID-JAG must have typ 'oauth-id-jag+jwt'",
+        attack: "Token confusion: the IdP signs ID tokens, logout tokens and ID-JAGs with the same key. Without an explicit typ, an ID token (or any other JWT from the IdP) with the right claims could be presented as an ID-JAG (RFC 8725 §3.11).",
+        explain: "Nothing for the requestor to fix: this is the IdP's bug, and the AS is right to refuse. Report it; never strip or rewrite a token's header.",
+    },
+    Exercise {
+        fault: Fault::IdJagWrongAud,
+        title: "An ID-JAG for the wrong audience",
+        step: 3,
+        predict: "The ID-JAG of step 2 names the todo API as aud instead of the authorization server. The authorization server refuses it in step 3.",
+        check: "aud",
+        checked_by: "resource AS",
+        answer: "400 invalid_grant",
+        description: "the ID-JAG aud is '…'; it must be '…' (a string, or an array of exactly that one value)",
+        attack: "Mix-up: an assertion minted for one recipient must not be accepted by another. Without aud, an ID-JAG for a malicious or compromised authorization server could be replayed at this one.",
+        explain: "The requestor asks for audience = the authorization server's issuer (not the resource) in step 2; the IdP must copy it into aud.",
+    },
+    Exercise {
+        fault: Fault::IdJagForeignClientId,
+        title: "An ID-JAG issued to another client",
+        step: 3,
+        predict: "The ID-JAG of step 2 carries another client's client_id. Step 3 authenticates with your credentials, so the authorization server refuses it.",
+        check: "client_id",
+        checked_by: "resource AS",
+        answer: "400 invalid_grant",
+        description: "the ID-JAG was issued for client_id '…' but the request authenticated as '…'",
+        attack: "Stolen-assertion use by another app: an ID-JAG is bound to the client it was issued for, so an app that steals (or is handed) another app's ID-JAG cannot redeem it with its own credentials.",
+        explain: "The requestor presents its own ID-JAGs only, with its own resource-AS credentials. Each app has its own client at the AS.",
+    },
+    Exercise {
+        fault: Fault::IdJagUntrustedKey,
+        title: "An ID-JAG signed with an unknown key",
+        step: 3,
+        predict: "The ID-JAG of step 2 names kid untrusted-demo, a key the IdP never published. In step 3 the authorization server refetches the IdP's JWKS once, does not find it, and refuses.",
+        check: "kid",
+        checked_by: "resource AS",
+        answer: "400 invalid_grant",
+        description: "no key with kid 'untrusted-demo' in the JWKS of '…' (refetched once)",
+        attack: "Key substitution: anyone can sign a token with a key of their own and name it in the header. The signature is only worth something if the key comes from the trusted issuer's JWKS (never from the token itself: no jwk, no jku), so the signature check never even runs here.",
+        explain: "The AS looks keys up by kid in the trusted issuer's JWKS and refetches once on an unknown kid (that is how key rotation works; try Rotate the IdP key on the admin page and run step 3 again).",
+    },
+    Exercise {
+        fault: Fault::ExchangeWrongResource,
+        title: "A token-exchange response for a resource you did not ask for",
+        step: 2,
+        predict: "Step 2 answers 200 with an ID-JAG, but the response's resource member names https://api.not-asked-for.example. The explorer discards the ID-JAG, so step 3 cannot run.",
+        check: "resource",
+        checked_by: "the requestor (the explorer's own check)",
+        answer: "200, then the requestor discards the ID-JAG",
+        description: "the response names resource \"https://api.not-asked-for.example\", which was not asked for (asked for: …); the token must not be used",
+        attack: "Resource mix-up: a requestor that uses whatever token comes back may send it to the wrong place, or believe it has access it does not. The token is sound; only the requestor's comparison catches this.",
+        explain: "After every token response, compare a resource member with the resources you asked for; if it names another, discard the token unused.",
+    },
+    Exercise {
+        fault: Fault::RefuseNextGrant,
+        title: "The authorization server refuses one grant",
+        step: 3,
+        predict: "Step 3 fails once with invalid_grant, and the switch turns itself off. Run step 2 and step 3 again: it works. Then run step 3 once more with the same ID-JAG: it fails again, for another reason.",
+        check: "break-it switch",
+        checked_by: "resource AS",
+        answer: "400 invalid_grant; the replayed ID-JAG then gets 400 invalid_grant from check jti (the ID-JAG with jti … was already used; an ID-JAG is single use)",
+        description: "refused on purpose: the lab's break-it switch 'refuse-next-grant' was on (it is off now; retry)",
+        attack: "Replay (the second refusal): the jti check makes every ID-JAG single use, so one intercepted in transit cannot be redeemed again after the requestor used it.",
+        explain: "On invalid_grant a requestor gets a fresh ID-JAG (step 2) and tries once more; it never resends the same ID-JAG and never loops.",
+    },
+    Exercise {
+        fault: Fault::GrantWrongResource,
+        title: "A jwt-bearer response for a resource you did not ask for",
+        step: 3,
+        predict: "Step 3 answers 200 with an access token, but the response's resource member names https://api.not-asked-for.example. The explorer discards the token, so step 4 cannot run.",
+        check: "resource",
+        checked_by: "the requestor (the explorer's own check)",
+        answer: "200, then the requestor discards the access token",
+        description: "the response names resource \"https://api.not-asked-for.example\", which was not asked for (asked for: …); the token must not be used",
+        attack: "Resource mix-up at the authorization server: only the requestor can notice that the token it got is not for the API it is about to call.",
+        explain: "Compare the resource member of the jwt-bearer response too, and discard a token for a resource you did not ask for.",
+    },
+    Exercise {
+        fault: Fault::TodoApiUnavailable,
+        title: "The todo API is down",
+        step: 4,
+        predict: "Steps 1 to 3 work; step 4 answers 503 with Retry-After: 30. No token check fails: the tokens are fine.",
+        check: "none (503 temporarily_unavailable)",
+        checked_by: "todo API",
+        answer: "503 temporarily_unavailable, with Retry-After: 30",
+        description: "",
+        attack: "No attack: this exercise is about failure handling. A requestor that treats every error as an auth error throws away good tokens and hammers the IdP with exchanges.",
+        explain: "Keep the access token, honour Retry-After, and tell the user the service is unavailable; only a 401 invalid_token means getting a new token.",
+    },
+    Exercise {
+        fault: Fault::TodoApiSlow,
+        title: "The todo API is slow",
+        step: 4,
+        predict: "Step 4 answers 200, but only after the delay you set on the admin page (2000 ms by default). Compare the durations in the live trace.",
+        check: "none (the answer is late, not wrong)",
+        checked_by: "todo API",
+        answer: "200, after delay_ms",
+        description: "",
+        attack: "No attack: a requestor without timeouts hangs with the API and ties up its own workers.",
+        explain: "Give every outbound call a timeout and show the user that the data is on its way (or stale).",
+    },
+    Exercise {
+        fault: Fault::ShortLifetimes,
+        title: "Tokens that live 30 seconds",
+        step: 4,
+        predict: "Run all four steps: every token response says expires_in 30. Then move the lab clock forward 5 minutes on the admin page and run step 4 again with the same access token: the API refuses it.",
+        check: "exp",
+        checked_by: "todo API",
+        answer: "401 invalid_token",
+        description: "the access token expired at …, … s ago (now …, leeway 60 s) (RFC 7523 §3 item 4)",
+        attack: "Stolen-token reuse: a short-lived access token limits what a leaked one is worth. The lab clock lets you see expiry without waiting.",
+        explain: "Cache the access token only until shortly before expires_in, then run steps 2 and 3 again; on 401 invalid_token, do the same once.",
+    },
+];
+
+/// The exercise for `fault`.
+pub(crate) fn exercise(fault: Fault) -> Option<&'static Exercise> {
+    EXERCISES.iter().find(|e| e.fault == fault)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_switch_has_exactly_one_exercise_and_no_exercise_names_a_missing_switch() {
+        for fault in Fault::ALL {
+            let n = EXERCISES.iter().filter(|e| e.fault == fault).count();
+            assert_eq!(n, 1, "switch {} has {n} exercises", fault.name());
+        }
+        for e in &EXERCISES {
+            assert!(Fault::from_name(e.fault.name()).is_some(), "exercise {:?} names no switch", e.title);
+            assert!((1..=4).contains(&e.step), "{}: step {}", e.title, e.step);
+            assert!(!e.predict.is_empty() && !e.check.is_empty() && !e.attack.is_empty());
+        }
+        assert_eq!(EXERCISES.len(), Fault::ALL.len());
+    }
+}
