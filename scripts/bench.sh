@@ -22,6 +22,8 @@ cargo build --release --bin lab -q
 cargo bench -p xaa-lab --features bench --no-run -q 2>/dev/null
 load() { taskset -c 1 cargo bench -q -p xaa-lab --features bench --bench load -- "$@" 2>/dev/null | grep '^RESULT'; }
 val() { sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<"$2"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == "<") ? (v < t) : (v >= t); print ok ? "met" : "MISSED" }'; }
 
 dir="$(mktemp -d)"
 lab_pid=""
@@ -99,8 +101,6 @@ done
 
 echo "== summary (target in brackets)"
 if [ "${BENCH_ONLY:-}" != workshop ]; then
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == "<") ? (v < t) : (v >= t); print ok ? "met" : "MISSED" }'; }
 ex_ratio=$(ratio "$(val per_second "$ex")" "$speed")
 printf 'lab ready:                         %8s ms   [< 50 ms]   %s\n' "$startup_ms" "$(check "$startup_ms" 50 '<')"
 printf 'TestLab start:                     %8s ms   [< 20 ms]   %s\n' "$testlab_ms" "$(check "$testlab_ms" 20 '<')"

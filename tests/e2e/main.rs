@@ -22,6 +22,7 @@ mod notes;
 mod notes_browser;
 mod public_host;
 mod reset;
+mod room_browser;
 mod tls_browser;
 mod todo_api;
 mod token_exchange;

@@ -106,7 +106,7 @@ impl Fault {
                 "the IdP puts another client's client_id in the ID-JAG; the resource AS answers invalid_grant (check client_id)"
             }
             Fault::IdJagUntrustedKey => {
-                "the IdP signs the ID-JAG with a key missing from its JWKS; the resource AS refetches the JWKS, then answers invalid_grant (check signature)"
+                "the IdP signs the ID-JAG with a key missing from its JWKS; the resource AS refetches the JWKS, then answers invalid_grant (check kid)"
             }
             Fault::ExchangeWrongResource => {
                 "the IdP's token-exchange response names a resource the requestor did not ask for (the ID-JAG is unchanged); the requestor must discard the ID-JAG"

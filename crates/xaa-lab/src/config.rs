@@ -156,10 +156,12 @@ impl LabConfig {
     }
 
     /// The base URLs for `ports` on this configuration's scheme and public host. The console
-    /// stays at `localhost` while it listens on loopback only (it carries the admin API).
+    /// stays at `localhost` while it listens where `localhost` leads (`127.0.0.1`, `::1`: the
+    /// default, it carries the admin API); bound anywhere else, the room reaches it by the public host.
     pub fn urls(&self, ports: Ports) -> Urls {
         let mut urls = Urls::new(self.tls, self.public_host(), ports);
-        if self.console_bind.is_loopback() {
+        let localhost = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)];
+        if localhost.contains(&self.console_bind) {
             urls.console = Urls::new(self.tls, "localhost", ports).console;
         }
         urls

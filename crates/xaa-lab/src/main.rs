@@ -381,7 +381,7 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
         out.push_str(&format!("  {name:<31} {url}\n"));
     }
     if !config.public_hosts.is_empty() {
-        let open = if config.console_bind.is_loopback() { &u.notes } else { &u.console };
+        let open = if config.console_bind.is_loopback() { u.notes.clone() } else { format!("{}/join", u.console) };
         out.push_str(&format!("\n  Participants open: {open}   (and use the .env below for their own app)\n"));
         if config.console_bind.is_loopback() {
             out.push_str("  The console listens on loopback only (--console-bind to share it).\n");
