@@ -11,6 +11,11 @@ use crate::registry::ConnectionRow;
 use crate::state::IdpState;
 use crate::store::Store;
 
+/// A user's Allow belongs to its client: a client registered later under the same id (the same
+/// `dcr-…` in deterministic mode) must ask again, as `Store::delete_client` ensures one by one.
+const FORGET_CONSENTS_OF_DELETED_CLIENTS: &str =
+    "DELETE FROM consents WHERE client_id NOT IN (SELECT client_id FROM clients)";
+
 impl Store {
     /// In one transaction: empties the audit log, deletes registered clients unless `keep`, and
     /// replaces the policy with `connections`.
@@ -21,6 +26,7 @@ impl Store {
                 tx.execute("DELETE FROM audit", [])?;
                 if !keep_registrations {
                     tx.execute("DELETE FROM clients", [])?;
+                    tx.execute(FORGET_CONSENTS_OF_DELETED_CLIENTS, [])?;
                 }
                 tx.execute("DELETE FROM connections", [])?;
                 for row in connections.iter().map(ConnectionRow::from) {
@@ -74,6 +80,7 @@ pub fn reset_database(path: &std::path::Path, keep_registrations: bool) -> Resul
             };
             tx.execute("DELETE FROM clients", [])?;
             tx.execute("DELETE FROM connections", [])?;
+            tx.execute(FORGET_CONSENTS_OF_DELETED_CLIENTS, [])?;
             ids
         };
         tx.execute("DELETE FROM audit", [])?;
@@ -81,4 +88,34 @@ pub fn reset_database(path: &std::path::Path, keep_registrations: bool) -> Resul
         tx.commit()?;
         Ok(removed)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// A stopped lab's reset forgets the users' Allows of the clients it deletes, so a client
+    /// registered later under the same id (deterministic mode repeats `dcr-…` ids) asks again.
+    #[test]
+    fn a_reset_forgets_the_consents_of_the_clients_it_deletes() {
+        let path = std::env::temp_dir().join(format!("xaa-idp-reset-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        drop(crate::store::Store::open(Some(&path)).unwrap());
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, created_at)
+                 VALUES ('dcr-kept', 's', 'Kept', '[]', '[]', 1);
+             INSERT INTO consents VALUES ('alice', 'dcr-kept', 'openid', 1);",
+        )
+        .unwrap();
+        let consents = |c: &rusqlite::Connection| {
+            c.query_row("SELECT COUNT(*) FROM consents", [], |r| r.get::<_, i64>(0)).unwrap()
+        };
+        super::reset_database(&path, true).unwrap();
+        assert_eq!(consents(&c), 1, "kept registrations keep their users' Allows");
+        assert_eq!(super::reset_database(&path, false).unwrap(), ["dcr-kept"]);
+        assert_eq!(consents(&c), 0, "a deleted client's Allows go with it");
+        drop(c);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

@@ -201,6 +201,14 @@ impl LabLifetimes {
     }
 }
 
+/// `host` as a URL names it: an IPv6 address in brackets, a name in lower case.
+pub(crate) fn url_host(host: &str) -> String {
+    match host.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) => format!("[{v6}]"),
+        Err(_) => host.to_ascii_lowercase(),
+    }
+}
+
 /// The base URL of each component: `scheme://host:port` (host `localhost` unless a public host is
 /// set), no trailing slash. These strings
 /// are the issuers and resource identifiers, used identically everywhere.
@@ -222,10 +230,7 @@ impl Urls {
     /// URLs for the given host (a name or an IP address; IPv6 is bracketed) and ports.
     pub fn new(tls: bool, host: &str, ports: Ports) -> Self {
         let scheme = if tls { "https" } else { "http" };
-        let host = match host.parse::<std::net::Ipv6Addr>() {
-            Ok(v6) => format!("[{v6}]"),
-            Err(_) => host.to_ascii_lowercase(),
-        };
+        let host = url_host(host);
         let url = |p: u16| format!("{scheme}://{host}:{p}");
         Self {
             console: url(ports.console),

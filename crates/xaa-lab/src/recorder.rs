@@ -44,15 +44,14 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BUFFER).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
-    let from_query = params.len();
-    params.extend(body_params(&content_type, &bytes));
-    let req = Request::from_parts(parts, Body::from(bytes));
+    let req = Request::from_parts(parts, Body::from(bytes.clone()));
     let (resp, checks) = collect_checks(next.run(req)).await;
     let status = resp.status().as_u16();
     if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
         // The component refused the body for its size: the trace keeps none of it either.
-        params.truncate(from_query);
         params.push(("body".into(), "not kept: refused for its size".into()));
+    } else {
+        params.extend(body_params(&content_type, &bytes));
     }
     let (resp, json) = if content_type_of(&resp).starts_with("application/json") {
         let (parts, body) = resp.into_parts();
@@ -86,7 +85,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
 
 /// One terminal line per XAA step: flow, step, who, and the outcome.
 pub(crate) fn log_step(e: &TraceEvent) {
-    let key_step = matches!(e.step.as_str(), "code grant" | "token exchange" | "jwt-bearer" | "todo API");
+    let key_step = crate::admin::report_card::KEY_STEPS.contains(&e.step.as_str());
     if !key_step || e.direction == xaa_core::trace::Direction::Sent {
         return;
     }

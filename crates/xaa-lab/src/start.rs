@@ -283,8 +283,7 @@ impl Lab {
             http: http.clone(),
         });
 
-        let public_host = urls.idp.split("://").nth(1).and_then(|h| h.rsplit_once(':')).map(|(h, _)| h.to_owned());
-        let public_host = public_host.unwrap_or_else(|| "localhost".into());
+        let public_host = crate::config::url_host(config.public_host());
         let mut handle = LabHandle {
             urls,
             ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),

@@ -139,7 +139,7 @@ pub(crate) struct ReportCards {
 }
 
 /// The steps whose outcome is a requestor's progress.
-const KEY_STEPS: [&str; 4] = ["code grant", "token exchange", "jwt-bearer", "todo API"];
+pub(crate) const KEY_STEPS: [&str; 4] = ["code grant", "token exchange", "jwt-bearer", "todo API"];
 
 impl ReportCards {
     pub(crate) fn new(idp: Arc<IdpState>, authorization_servers: Vec<String>) -> Self {

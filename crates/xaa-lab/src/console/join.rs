@@ -13,10 +13,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use xaa_core::oauth::FormParams;
-use xaa_core::secret::Secret;
 
 use super::lab_status::LabStatus;
-use super::{CSRF_COOKIE, ConsoleState, csrf_cookie};
+use super::{ConsoleState, csrf_cookie, csrf_matches, form_lines};
 use crate::admin::{JoinRefused, Registered};
 
 #[derive(Template, WebTemplate)]
@@ -47,17 +46,10 @@ pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
 pub(crate) async fn join(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
     let form = FormParams::parse(&body);
     let field = |name: &str| form.single(name).ok().flatten().unwrap_or("").trim().to_owned();
-    let expected = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
-    let csrf_ok = !expected.is_empty() && Secret::new(expected).matches(&field("csrf"));
+    let csrf_ok = csrf_matches(&jar, &form);
     let (jar, csrf) = csrf_cookie(&st, jar);
     let name = field("name");
-    let redirect_uris: Vec<String> = form
-        .values("redirect_uris")
-        .flat_map(|v| v.lines())
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let redirect_uris = form_lines(&form, "redirect_uris");
     let refuse = |status: StatusCode, error: String, jar: CookieJar| {
         let page = JoinPage {
             lab_status: LabStatus::of(&st),

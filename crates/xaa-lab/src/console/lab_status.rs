@@ -17,22 +17,18 @@ pub(crate) struct LabStatus {
     pub(crate) now: String,
 }
 
+/// Whom a switch is on for, in words.
+pub(crate) fn whom(s: &xaa_core::faults::Switch) -> String {
+    match s.clients.is_empty() {
+        true => "every client".to_owned(),
+        false => s.clients.join(" / "),
+    }
+}
+
 impl LabStatus {
     /// The lab's state now.
     pub(crate) fn of(st: &ConsoleState) -> Self {
-        let switches = st
-            .admin
-            .faults
-            .list()
-            .into_iter()
-            .map(|s| {
-                let whom = match s.clients.is_empty() {
-                    true => "every client".to_owned(),
-                    false => s.clients.join(" / "),
-                };
-                (s.fault.name(), whom)
-            })
-            .collect();
+        let switches = st.admin.faults.list().into_iter().map(|s| (s.fault.name(), whom(&s))).collect();
         LabStatus {
             switches,
             clock_moved: st.admin.clock_moved.load(Ordering::SeqCst),

@@ -81,6 +81,18 @@ pub(crate) fn csrf_cookie(st: &ConsoleState, jar: CookieJar) -> (CookieJar, Stri
     (jar.add(cookie), token)
 }
 
+/// Whether a console form carries this browser's CSRF token (the double submit of [`CSRF_COOKIE`]).
+pub(crate) fn csrf_matches(jar: &CookieJar, form: &xaa_core::oauth::FormParams) -> bool {
+    let expected = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let given = form.single("csrf").ok().flatten().unwrap_or("");
+    !expected.is_empty() && xaa_core::secret::Secret::new(expected).matches(given)
+}
+
+/// The non-empty lines of a form's textarea (or of repeated fields) `name`, trimmed.
+pub(crate) fn form_lines(form: &xaa_core::oauth::FormParams, name: &str) -> Vec<String> {
+    form.values(name).flat_map(|v| v.lines()).map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 struct HomePage {

@@ -15,14 +15,13 @@ use serde::Deserialize;
 use xaa_core::faults::Fault;
 use xaa_core::oauth::FormParams;
 use xaa_core::redirect::SeeOther;
-use xaa_core::secret::Secret;
 use xaa_idp::{Connection, IdpClient, PublishedKey};
 
 use super::AdminAuth;
 use super::api::{SwitchOn, turn_off, turn_on};
 use crate::admin::report_card::Card;
 use crate::admin::{ConnectionChange, RegisterRequest, Registered};
-use crate::console::{ConsoleState, csrf_cookie};
+use crate::console::{ConsoleState, csrf_cookie, form_lines};
 
 #[derive(Deserialize, Default)]
 pub(crate) struct Flash {
@@ -120,7 +119,10 @@ pub(crate) async fn overview(
         now: time(now),
         offset: super::api::clock_json(&st)["offset_seconds"].as_i64().unwrap_or(0),
         keys: a.idp.published_keys().into_iter().map(|k: PublishedKey| (k.kid, k.until.map(time))).collect(),
-        join: (a.join.code().to_owned(), a.join.count().0, a.join.count().1),
+        join: {
+            let (joined, cap) = a.join.count();
+            (a.join.code().to_owned(), joined, cap)
+        },
     };
     (jar, page).into_response()
 }
@@ -128,9 +130,7 @@ pub(crate) async fn overview(
 /// The form of a change, once its CSRF token is checked (`None`: refuse with [`expired`]).
 fn checked_form(jar: &CookieJar, body: &Bytes) -> Option<FormParams> {
     let form = FormParams::parse(body);
-    let expected = jar.get(crate::console::CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
-    let given = form.single("csrf").ok().flatten()?;
-    (!expected.is_empty() && Secret::new(expected).matches(given)).then_some(form)
+    crate::console::csrf_matches(jar, &form).then_some(form)
 }
 
 fn expired() -> Response {
@@ -139,10 +139,6 @@ fn expired() -> Response {
 
 fn text(form: &FormParams, name: &str) -> Option<String> {
     form.single(name).ok().flatten().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-fn lines(form: &FormParams, name: &str) -> Vec<String> {
-    form.values(name).flat_map(|v| v.lines()).map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -184,8 +180,8 @@ pub(crate) async fn register(
     let scopes: Vec<String> = form.values("scopes").map(str::to_owned).collect();
     let req = RegisterRequest {
         name: text(&form, "name").unwrap_or_default(),
-        redirect_uris: lines(&form, "redirect_uris"),
-        post_logout_redirect_uris: lines(&form, "post_logout_redirect_uris"),
+        redirect_uris: form_lines(&form, "redirect_uris"),
+        post_logout_redirect_uris: form_lines(&form, "post_logout_redirect_uris"),
         resource: text(&form, "resource"),
         scopes: Some(scopes.clone()),
     };

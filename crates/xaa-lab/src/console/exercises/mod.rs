@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use xaa_core::faults::{Fault, Switch};
+use xaa_core::faults::Fault;
 
 use super::ConsoleState;
 use super::lab_status::LabStatus;
@@ -42,10 +42,7 @@ struct ExercisePage {
 
 /// Whom the switch of `fault` is on for, when it is on.
 fn on_for(st: &ConsoleState, fault: Fault) -> Option<String> {
-    st.admin.faults.list().into_iter().find(|s| s.fault == fault).map(|s: Switch| match s.clients.is_empty() {
-        true => "every client".to_owned(),
-        false => s.clients.join(" / "),
-    })
+    st.admin.faults.list().iter().find(|s| s.fault == fault).map(super::lab_status::whom)
 }
 
 pub(crate) async fn index(State(st): State<Arc<ConsoleState>>) -> Response {
