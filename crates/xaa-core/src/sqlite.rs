@@ -18,6 +18,15 @@ pub struct Db {
 #[error("storage failure: {0}")]
 pub struct DbError(pub String);
 
+/// Whether a `clients` table (with an `open_registration` column) holds fewer open RFC 7591
+/// registrations than `cap` (`None`: no cap, a registration through the admin token). Run it in
+/// the transaction or under the lock of the insert it guards.
+pub fn below_open_registration_cap(c: &Connection, cap: Option<usize>) -> rusqlite::Result<bool> {
+    let Some(cap) = cap else { return Ok(true) };
+    let open: i64 = c.query_row("SELECT COUNT(*) FROM clients WHERE open_registration = 1", [], |r| r.get(0))?;
+    Ok(usize::try_from(open).unwrap_or(usize::MAX) < cap)
+}
+
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
         DbError(e.to_string())

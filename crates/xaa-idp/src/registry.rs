@@ -49,12 +49,8 @@ impl Store {
     ) -> Result<bool, DbError> {
         self.db
             .call(move |c| {
-                if let Some(cap) = open_cap {
-                    let open: i64 =
-                        c.query_row("SELECT COUNT(*) FROM clients WHERE open_registration = 1", [], |r| r.get(0))?;
-                    if usize::try_from(open).unwrap_or(usize::MAX) >= cap {
-                        return Ok(false);
-                    }
+                if !xaa_core::sqlite::below_open_registration_cap(c, open_cap)? {
+                    return Ok(false);
                 }
                 c.execute(
                     "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris,
