@@ -137,7 +137,7 @@ async fn discovery_documents_and_jwks() {
     assert_eq!(idp["token_endpoint"], format!("{}/token", lab.idp()));
     assert_eq!(idp["end_session_endpoint"], format!("{}/session/end", lab.idp()));
     assert_eq!(idp["identity_chaining_requested_token_types_supported"], json!([urn::TOKEN_TYPE_ID_JAG]));
-    assert_eq!(idp["grant_types_supported"], json!(["authorization_code", urn::GRANT_TOKEN_EXCHANGE]));
+    assert_eq!(idp["grant_types_supported"], json!(["authorization_code", "refresh_token", urn::GRANT_TOKEN_EXCHANGE]));
     assert_eq!(idp["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(idp["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
     assert_eq!(idp["id_token_signing_alg_values_supported"], json!(["RS256"]));

@@ -21,6 +21,7 @@ mod jwt_bearer;
 mod notes;
 mod notes_browser;
 mod public_host;
+mod refresh_token;
 mod reset;
 mod room_browser;
 mod tls_browser;

@@ -6,6 +6,10 @@ pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-e
 pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// RFC 6749 authorization code grant type.
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+/// RFC 6749 §6 refresh token grant type.
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+/// OIDC Core §11 scope that asks for a refresh token.
+pub const SCOPE_OFFLINE_ACCESS: &str = "offline_access";
 /// Requested and issued token type of an ID-JAG (draft-ietf-oauth-identity-assertion-authz-grant §4.3).
 pub const TOKEN_TYPE_ID_JAG: &str = "urn:ietf:params:oauth:token-type:id-jag";
 /// Subject token type of an OpenID Connect ID token (RFC 8693 §3).

@@ -128,11 +128,13 @@ pub struct Lifetimes {
     pub code: i64,
     /// SSO session.
     pub session: i64,
+    /// Refresh token (`offline_access`): absolute, counted from sign-in; rotation keeps the end.
+    pub refresh_token: i64,
 }
 
 impl Default for Lifetimes {
     fn default() -> Self {
-        Self { id_token: 600, access_token: 600, id_jag: 300, code: 60, session: 8 * 3600 }
+        Self { id_token: 600, access_token: 600, id_jag: 300, code: 60, session: 8 * 3600, refresh_token: 8 * 3600 }
     }
 }
 

@@ -1,4 +1,4 @@
--- The IdP's state. Codes, sessions and access tokens are stored as SHA-256 hashes only.
+-- The IdP's state. Codes, sessions, access and refresh tokens are stored as SHA-256 hashes only.
 CREATE TABLE IF NOT EXISTS logins (
     id            TEXT PRIMARY KEY,      -- login transaction id (also in the xaa_idp_login cookie)
     csrf          TEXT NOT NULL,
@@ -37,6 +37,18 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     email      TEXT NOT NULL,
     scope      TEXT NOT NULL,
     expires_at INTEGER NOT NULL
+);
+-- Refresh tokens (`offline_access`), rotated on every refresh grant. `code_hash` names the family:
+-- every token descended from one authorization code. Reuse of a rotated token revokes the family.
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    code_hash  TEXT NOT NULL,      -- the family: the code the first token was issued for
+    client_id  TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    auth_time  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,   -- the family's end: rotation does not extend it
+    used       INTEGER NOT NULL DEFAULT 0   -- 1: rotated (presenting it again is reuse)
 );
 -- Clients registered at run time (console, admin API, RFC 7591). Lab-only: the secret is kept so
 -- the console can show the client's .env again.
@@ -104,5 +116,7 @@ CREATE INDEX IF NOT EXISTS logouts_by_age ON logouts (created_at);
 CREATE INDEX IF NOT EXISTS codes_by_expiry ON codes (expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE INDEX IF NOT EXISTS access_tokens_by_expiry ON access_tokens (expires_at);
+CREATE INDEX IF NOT EXISTS refresh_tokens_by_expiry ON refresh_tokens (expires_at);
+CREATE INDEX IF NOT EXISTS refresh_tokens_by_family ON refresh_tokens (code_hash);
 -- Every audit append drops the entries past the retention age (by id for the count: the key).
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);

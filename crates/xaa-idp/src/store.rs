@@ -35,6 +35,31 @@ pub(crate) struct CodeGrant {
     pub(crate) already_used: bool,
 }
 
+/// A refresh token as stored (looked up by the hash of its value).
+#[derive(Clone, Debug)]
+pub(crate) struct RefreshGrant {
+    /// The family: the hash of the authorization code the first token of the chain came from.
+    pub(crate) code_hash: String,
+    pub(crate) client_id: String,
+    pub(crate) email: String,
+    pub(crate) scope: String,
+    pub(crate) auth_time: i64,
+    pub(crate) expires_at: i64,
+    /// Already rotated: presenting it again is reuse.
+    pub(crate) used: bool,
+}
+
+/// An IdP access token to write.
+#[derive(Clone, Debug)]
+pub(crate) struct NewAccessToken {
+    pub(crate) hash: String,
+    pub(crate) code_hash: String,
+    pub(crate) client_id: String,
+    pub(crate) email: String,
+    pub(crate) scope: String,
+    pub(crate) expires_at: i64,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Store {
     pub(crate) db: Db,
@@ -61,6 +86,7 @@ impl Store {
                 c.execute("DELETE FROM codes WHERE expires_at < ?1", params![now - 3600])?;
                 c.execute("DELETE FROM sessions WHERE expires_at < ?1", params![now])?;
                 c.execute("DELETE FROM access_tokens WHERE expires_at < ?1", params![now])?;
+                c.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", params![now])?;
                 c.execute(
                     "INSERT INTO logins (id, csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at, consent_prompt)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -223,30 +249,87 @@ impl Store {
         self.db.call(move |c| c.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash]).map(drop)).await
     }
 
-    pub(crate) async fn insert_access_token(
+    /// Writes the code grant's access token and, with `offline_access`, its refresh token, together.
+    pub(crate) async fn insert_code_tokens(
         &self,
-        hash: String,
-        code_hash: String,
-        client_id: String,
-        email: String,
-        scope: String,
-        expires_at: i64,
+        access: NewAccessToken,
+        refresh: Option<(String, RefreshGrant)>,
     ) -> Result<(), DbError> {
         self.db
             .call(move |c| {
-                c.execute(
-                    "INSERT INTO access_tokens (token_hash, code_hash, client_id, email, scope, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![hash, code_hash, client_id, email, scope, expires_at],
-                )
-                .map(drop)
+                let tx = c.transaction()?;
+                insert_access_token(&tx, &access)?;
+                if let Some((hash, grant)) = refresh {
+                    insert_refresh_token(&tx, &hash, &grant)?;
+                }
+                tx.commit()
             })
             .await
     }
 
-    /// Revokes the access tokens issued for a replayed code (RFC 6749 §4.1.2).
-    pub(crate) async fn revoke_tokens_of_code(&self, code_hash: String) -> Result<usize, DbError> {
-        self.db.call(move |c| c.execute("DELETE FROM access_tokens WHERE code_hash = ?1", params![code_hash])).await
+    /// The refresh token with this hash, whatever its state (the caller tells unknown, rotated,
+    /// expired and another client's apart).
+    pub(crate) async fn refresh_token(&self, hash: String) -> Result<Option<RefreshGrant>, DbError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT code_hash, client_id, email, scope, auth_time, expires_at, used
+                     FROM refresh_tokens WHERE token_hash = ?1",
+                    params![hash],
+                    |r| {
+                        Ok(RefreshGrant {
+                            code_hash: r.get(0)?,
+                            client_id: r.get(1)?,
+                            email: r.get(2)?,
+                            scope: r.get(3)?,
+                            auth_time: r.get(4)?,
+                            expires_at: r.get(5)?,
+                            used: r.get::<_, i64>(6)? != 0,
+                        })
+                    },
+                )
+                .optional()
+            })
+            .await
+    }
+
+    /// Rotation, all or nothing: marks `old_hash` used and writes its successor and the new access
+    /// token. `false` (nothing written) when `old_hash` was rotated meanwhile: a concurrent reuse.
+    pub(crate) async fn rotate_refresh_token(
+        &self,
+        old_hash: String,
+        new: (String, RefreshGrant),
+        access: NewAccessToken,
+    ) -> Result<bool, DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let marked = tx.execute(
+                    "UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?1 AND used = 0",
+                    params![old_hash],
+                )?;
+                if marked != 1 {
+                    return Ok(false);
+                }
+                insert_refresh_token(&tx, &new.0, &new.1)?;
+                insert_access_token(&tx, &access)?;
+                tx.commit()?;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// Revokes the access and refresh tokens descended from a code (RFC 6749 §4.1.2 for a replayed
+    /// code; OAuth 2.0 Security BCP §4.14.2 for a reused refresh token).
+    pub(crate) async fn revoke_tokens_of_code(&self, code_hash: String) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                tx.execute("DELETE FROM access_tokens WHERE code_hash = ?1", params![code_hash])?;
+                tx.execute("DELETE FROM refresh_tokens WHERE code_hash = ?1", params![code_hash])?;
+                tx.commit()
+            })
+            .await
     }
 
     /// The live access token with this hash: `(email, scope)`.
@@ -279,6 +362,24 @@ fn insert_code(c: &rusqlite::Connection, code_hash: &str, g: &CodeGrant) -> rusq
             g.auth_time,
             g.expires_at
         ],
+    )
+    .map(drop)
+}
+
+fn insert_access_token(c: &rusqlite::Connection, a: &NewAccessToken) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO access_tokens (token_hash, code_hash, client_id, email, scope, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![a.hash, a.code_hash, a.client_id, a.email, a.scope, a.expires_at],
+    )
+    .map(drop)
+}
+
+fn insert_refresh_token(c: &rusqlite::Connection, hash: &str, g: &RefreshGrant) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO refresh_tokens (token_hash, code_hash, client_id, email, scope, auth_time, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![hash, g.code_hash, g.client_id, g.email, g.scope, g.auth_time, g.expires_at],
     )
     .map(drop)
 }

@@ -180,7 +180,8 @@ impl LabConfig {
 /// Token lifetimes across the lab, in seconds.
 #[derive(Clone, Copy, Debug)]
 pub struct LabLifetimes {
-    /// The IdP's lifetimes (ID token 600, IdP access token 600, ID-JAG 300, code 60, session 8 h).
+    /// The IdP's lifetimes (ID token 600, IdP access token 600, ID-JAG 300, code 60, session 8 h,
+    /// refresh token 8 h).
     pub idp: xaa_idp::Lifetimes,
     /// Access tokens of the resource authorization server (xaa.dev: 7200).
     pub access_token: i64,

@@ -90,9 +90,12 @@ impl ClientMetadata {
         let supported: &[&str] = match registrar {
             // jwt-bearer and token exchange are both accepted at both servers: draft-04 §8 makes a
             // client declaring the ID-JAG profile list both, wherever it registers.
-            Registrar::IdentityProvider => {
-                &[urn::GRANT_AUTHORIZATION_CODE, urn::GRANT_TOKEN_EXCHANGE, urn::GRANT_JWT_BEARER]
-            }
+            Registrar::IdentityProvider => &[
+                urn::GRANT_AUTHORIZATION_CODE,
+                urn::GRANT_REFRESH_TOKEN,
+                urn::GRANT_TOKEN_EXCHANGE,
+                urn::GRANT_JWT_BEARER,
+            ],
             Registrar::ResourceAuthorizationServer => &[urn::GRANT_JWT_BEARER, urn::GRANT_TOKEN_EXCHANGE],
         };
         if self.grant_types.is_empty() {

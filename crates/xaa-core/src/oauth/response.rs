@@ -35,9 +35,12 @@ pub struct AccessTokenResponse {
     /// Granted scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// The ID token (code grant only).
+    /// The ID token (the IdP's code and refresh grants).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// The IdP's refresh token (`offline_access`, RFC 6749 §5.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// The resource the access token is restricted to (post-04 candidate C1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,

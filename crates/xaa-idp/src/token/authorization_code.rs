@@ -1,16 +1,16 @@
-//! The `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6): returns the ID token.
+//! The `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6): returns the ID token, and a
+//! refresh token when the client asked for `offline_access`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use xaa_core::claims::IdTokenClaims;
 use xaa_core::oauth::{AccessTokenResponse, FormParams, OAuthError, no_store_json};
 use xaa_core::secret::sha256_b64;
 use xaa_core::urn;
 
+use super::id_token::{SignIn, mint};
 use super::storage;
 use crate::config::IdpClient;
-use crate::routes::user as routes_user;
 use crate::state::IdpState;
 
 pub(super) async fn grant(
@@ -63,44 +63,34 @@ pub(super) async fn grant(
     }
     checks.pass("redirect_uri", "RFC 6749 §4.1.3", "the same redirect_uri as the authorization request");
     checks.pass("pkce", "RFC 7636 §4.6", "SHA-256 of code_verifier equals the code_challenge");
-    let user = routes_user(st, &grant.email);
-    let claims = IdTokenClaims {
-        iss: st.issuer().to_owned(),
-        sub: user.sub(),
-        aud: client.client_id.clone(),
-        exp: now + st.faults.lifetime(st.config.lifetimes.id_token, &[&client.client_id]),
-        iat: now,
-        auth_time: grant.auth_time,
-        nonce: grant.request.nonce.clone(),
-        email: user.email.clone(),
-        email_verified: true,
-        name: Some(user.name.clone()),
-    };
-    let id_token = st
-        .keys
-        .signing()
-        .sign(urn::TYP_ID_TOKEN, &claims)
-        .map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))?;
-    let access_token = st.entropy.token(32);
-    let expires_in = st.config.lifetimes.access_token;
+    let minted = mint(
+        st,
+        client,
+        SignIn {
+            email: &grant.email,
+            auth_time: grant.auth_time,
+            nonce: grant.request.nonce.clone(),
+            code_hash: &code_hash,
+            scope: &grant.request.scope,
+        },
+    )?;
+    let refresh_token = super::refresh_token::for_code_grant(st, client, &grant, &code_hash);
+    let refresh_value = refresh_token.as_ref().map(|(value, _, _)| value.clone());
     st.store
-        .insert_access_token(
-            sha256_b64(&access_token),
-            code_hash,
-            client.client_id.clone(),
-            user.email.clone(),
-            grant.request.scope.clone(),
-            now + expires_in,
-        )
+        .insert_code_tokens(minted.access_record, refresh_token.map(|(_, hash, record)| (hash, record)))
         .await
         .map_err(storage)?;
-    tracing::info!(client.id = %client.client_id, user.sub = %claims.sub, "issued ID token");
+    tracing::info!(
+        client.id = %client.client_id, user.sub = %minted.sub, refresh_token = refresh_value.is_some(),
+        "issued ID token"
+    );
     Ok(no_store_json(&AccessTokenResponse {
-        access_token,
+        access_token: minted.access_token,
         token_type: urn::TOKEN_TYPE_BEARER,
-        expires_in,
+        expires_in: minted.expires_in,
         scope: Some(grant.request.scope),
-        id_token: Some(id_token),
+        id_token: Some(minted.id_token),
+        refresh_token: refresh_value,
         resource: None,
     }))
 }

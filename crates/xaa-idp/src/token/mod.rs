@@ -1,8 +1,10 @@
-//! `POST /token`: client authentication, then the grant: `authorization_code` (OIDC) or
-//! RFC 8693 token exchange (ID token → ID-JAG).
+//! `POST /token`: client authentication, then the grant: `authorization_code` (OIDC),
+//! `refresh_token` (RFC 6749 §6) or RFC 8693 token exchange (ID or refresh token → ID-JAG).
 
 mod authorization_code;
 mod break_it;
+mod id_token;
+mod refresh_token;
 mod token_exchange;
 
 use std::sync::Arc;
@@ -64,14 +66,16 @@ async fn handle(
     xaa_core::oauth::check_registered_grant(&client.client_id, &client.grant_types, grant_type)?;
     match (grant_type, audit) {
         (urn::GRANT_AUTHORIZATION_CODE, _) => authorization_code::grant(st, &client, &req.params, checks).await,
+        (urn::GRANT_REFRESH_TOKEN, _) => refresh_token::grant(st, &client, &req.params, checks).await,
         (urn::GRANT_TOKEN_EXCHANGE, Some(audit)) => {
             token_exchange::grant(st, &client, &req.params, checks, audit).await
         }
         (other, _) => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!(
-                "grant_type \"{other}\" is not supported here; use \"{}\" or \"{}\"",
+                "grant_type \"{other}\" is not supported here; use \"{}\", \"{}\" or \"{}\"",
                 urn::GRANT_AUTHORIZATION_CODE,
+                urn::GRANT_REFRESH_TOKEN,
                 urn::GRANT_TOKEN_EXCHANGE
             ),
         )),

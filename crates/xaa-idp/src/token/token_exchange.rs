@@ -1,4 +1,4 @@
-//! RFC 8693 token exchange of an ID token for an ID-JAG, in the order of
+//! RFC 8693 token exchange of an ID token or an IdP refresh token for an ID-JAG, in the order of
 //! draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3 (the client is already authenticated).
 
 use xaa_core::claims::{IdJagClaims, OneOrMany};
@@ -14,6 +14,13 @@ use crate::policy;
 use crate::state::IdpState;
 
 const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3";
+
+/// The user the subject token stands for, whichever its type.
+struct Subject {
+    sub: String,
+    email: String,
+    auth_time: i64,
+}
 
 pub(super) async fn grant(
     st: &IdpState,
@@ -38,15 +45,16 @@ pub(super) async fn grant(
         }
     }
     let subject_token = params.required("subject_token")?;
-    match params.required("subject_token_type")? {
-        urn::TOKEN_TYPE_ID_TOKEN => {}
+    let subject_type = match params.required("subject_token_type")? {
+        t @ (urn::TOKEN_TYPE_ID_TOKEN | urn::TOKEN_TYPE_REFRESH_TOKEN) => t,
         other => {
             return Err(OAuthError::invalid_request(format!(
-                "subject_token_type \"{other}\" is not supported; this IdP accepts \"{}\" (RFC 8693 §2.2.2)",
-                urn::TOKEN_TYPE_ID_TOKEN
+                "subject_token_type \"{other}\" is not supported; this IdP accepts \"{}\" or \"{}\" (RFC 8693 §2.2.2)",
+                urn::TOKEN_TYPE_ID_TOKEN,
+                urn::TOKEN_TYPE_REFRESH_TOKEN
             )));
         }
-    }
+    };
     if params.single("actor_token")?.is_some() || params.single("actor_token_type")?.is_some() {
         return Err(OAuthError::invalid_request(
             "actor_token is not supported: -04 defines no processing for it (lab decision A11)",
@@ -54,11 +62,26 @@ pub(super) async fn grant(
     }
 
     let now = st.clock.now();
-    let expect =
-        IdTokenExpectations { issuer: st.issuer(), client_id: &client.client_id, now, leeway: xaa_core::JWT_LEEWAY };
-    let id_token = validate_id_token(subject_token, expect, &st.public_keys(), checks)
-        .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
-    audit.user = id_token.email.clone();
+    let subject = match subject_type {
+        urn::TOKEN_TYPE_REFRESH_TOKEN => {
+            // §4.3.3: validated like a refresh_token grant (not rotated); the claims are the user's current ones.
+            let (_, grant) = super::refresh_token::live(st, client, subject_token, checks).await?;
+            let user = crate::routes::user(st, &grant.email);
+            Subject { sub: user.sub(), email: user.email, auth_time: grant.auth_time }
+        }
+        _ => {
+            let expect = IdTokenExpectations {
+                issuer: st.issuer(),
+                client_id: &client.client_id,
+                now,
+                leeway: xaa_core::JWT_LEEWAY,
+            };
+            let id_token = validate_id_token(subject_token, expect, &st.public_keys(), checks)
+                .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
+            Subject { sub: id_token.sub, email: id_token.email, auth_time: id_token.auth_time }
+        }
+    };
+    audit.user = subject.email.clone();
 
     let audiences: Vec<&str> = params.values("audience").collect();
     let audience = match audiences.as_slice() {
@@ -80,7 +103,7 @@ pub(super) async fn grant(
     let requested_scope = params.single("scope")?.map(Scope::parse);
     let request = policy::Request {
         client_id: &client.client_id,
-        user: &id_token.email,
+        user: &subject.email,
         audience,
         resources: &resources,
         requested_scope: requested_scope.as_ref(),
@@ -99,7 +122,7 @@ pub(super) async fn grant(
     let lifetime = st.faults.lifetime(st.config.lifetimes.id_jag, &ids);
     let mut claims = IdJagClaims {
         iss: st.issuer().to_owned(),
-        sub: id_token.sub.clone(),
+        sub: subject.sub.clone(),
         aud: OneOrMany::One(grant.audience.clone()),
         client_id: grant.resource_client_id.clone(),
         jti: st.entropy.token(16),
@@ -108,8 +131,8 @@ pub(super) async fn grant(
         nbf: None,
         resource: OneOrMany::from_values(grant.resources.clone()),
         scope: Some(grant.scope.to_string()),
-        auth_time: Some(id_token.auth_time),
-        email: Some(id_token.email.clone()),
+        auth_time: Some(subject.auth_time),
+        email: Some(subject.email.clone()),
     };
     let broken = super::break_it::BrokenIdJag::apply(st, &ids, &grant, &mut claims);
     let signing = st.keys.signing();

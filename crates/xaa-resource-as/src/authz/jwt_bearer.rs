@@ -96,6 +96,7 @@ pub(super) async fn grant(
         expires_in: lifetime,
         scope: Some(claims.scope),
         id_token: None,
+        refresh_token: None,
         resource: Some(resource),
     }))
 }
