@@ -167,6 +167,10 @@ async fn the_live_trace_receives_a_notes_flow_in_chromium() {
         assert!(Instant::now() < deadline, "the flow never appeared live: {text}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The flow is named by its requestor and user, as the full page names it, whatever the last
+    // live row's client (the resource-AS client id of jwt-bearer and API calls).
+    let heading = b.find(Locator::Css("section.trace-flow h3")).await.unwrap().text().await.unwrap();
+    assert!(heading.contains("lab-notes ·") && heading.contains("grace@acme.example"), "{heading}");
     // Open the jwt-bearer request: the checks the authorization server ran are listed. (Live
     // refreshes may still be arriving, so open it until it stays open.)
     let open = "document.querySelectorAll('details.event').forEach(function (d) { if (d.textContent.includes('jwt-bearer')) d.open = true; })";
