@@ -333,3 +333,24 @@ async fn replaying_the_code_revokes_its_refresh_token() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_client_that_did_not_register_the_refresh_grant_gets_no_refresh_token() {
+    let lab = TestLab::start().await;
+    let body = serde_json::json!({ "client_name": "No refresh", "redirect_uris": [REDIRECT] });
+    let registered: Value =
+        lab.http.post(format!("{}/register", lab.idp())).json(&body).send().await.unwrap().json().await.unwrap();
+    let (id, secret) = (registered["client_id"].as_str().unwrap(), registered["client_secret"].as_str().unwrap());
+    let tokens = sign_in(&lab, id, secret, REDIRECT, ALICE, true).await;
+    assert!(tokens.get("refresh_token").is_none(), "offline_access asked, grant not registered: {tokens}");
+    // Nor may it use the grant with a refresh token it got hold of.
+    let token = alice_refresh_token(&lab).await;
+    let params = with(&with(&refresh_params(&token), "client_id", Some(id)), "client_secret", Some(secret));
+    let d = assert_oauth_error(lab.idp_token(&params).await, 400, "unauthorized_client").await;
+    assert_eq!(
+        d,
+        format!(
+            "client '{id}' registered the grant types authorization_code and may not use 'refresh_token' (RFC 6749 Section 5.2, RFC 7591 Section 2)"
+        )
+    );
+}
