@@ -216,6 +216,12 @@ impl TestLab {
         self.todo(reqwest::Method::GET, path, token).send().await.unwrap().json().await.unwrap()
     }
 
+    /// The IdP's OpenID Connect discovery document.
+    pub async fn idp_discovery(&self) -> Value {
+        let url = format!("{}/.well-known/openid-configuration", self.idp());
+        self.http.get(url).send().await.unwrap().json().await.unwrap()
+    }
+
     /// Creates a todo; returns the response.
     pub async fn create_todo(&self, token: &str, title: &str) -> Response {
         self.todo(reqwest::Method::POST, "/api/todos", token).json(&json!({ "title": title })).send().await.unwrap()

@@ -577,15 +577,7 @@ async fn prompt_consent_asks_again_and_prompt_none_cannot_skip_consent() {
     assert_has(&consent, &[CONSENT_FORM, SELF_REGISTERED]);
     back_to_client(&lab, &answer(&lab, &alice, &consent, "allow").await, "f");
     // prompt=consent on the login path too, as discovery says.
-    let metadata: Value = lab
-        .http
-        .get(format!("{}/.well-known/openid-configuration", lab.idp()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata: Value = lab.idp_discovery().await;
     assert_eq!(metadata["prompt_values_supported"], json!(["none", "login", "consent"]));
     let url = lab.authorize_url(&shady, REDIRECT, &[("prompt", "consent")]);
     let resp = through_login(&lab, &lab.browser(), &url, ALICE).await;

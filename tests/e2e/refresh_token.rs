@@ -83,15 +83,7 @@ async fn refused_with(resp: reqwest::Response, error: &str, description: &str) {
 #[tokio::test]
 async fn discovery_advertises_offline_access_the_grant_and_the_subject_type() {
     let lab = TestLab::start().await;
-    let meta: Value = lab
-        .http
-        .get(format!("{}/.well-known/openid-configuration", lab.idp()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta: Value = lab.idp_discovery().await;
     assert!(meta["scopes_supported"].as_array().unwrap().contains(&"offline_access".into()), "{meta}");
     assert!(meta["grant_types_supported"].as_array().unwrap().contains(&"refresh_token".into()), "{meta}");
     assert_eq!(
