@@ -25,6 +25,7 @@ mod authorization_request;
 mod client_auth;
 mod config;
 mod consent;
+mod governed;
 mod keys;
 mod logout;
 mod pages;

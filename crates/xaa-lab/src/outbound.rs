@@ -34,3 +34,16 @@ pub(crate) fn connector(ca: Option<&[u8]>) -> Option<native_tls::TlsConnector> {
         Some(pem) => build(Some(pem)),
     }
 }
+
+/// Reads at most `cap` bytes of a response body; `Err` when the body is longer or breaks off
+/// (answers of servers people name in the console, never trusted to be small).
+pub(crate) async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > cap {
+            return Err(format!("the answer is longer than {} KiB", cap / 1024));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

@@ -259,7 +259,11 @@ impl Lab {
             trace: trace.clone(),
             clock_moved: Default::default(),
             join: crate::admin::JoinDesk::new(join_code.clone(), config.max_joins, config.joins_per_minute),
+            resource_apps: crate::admin::ResourceAppStore::open(db_path("resource_apps.sqlite")?.as_deref())
+                .and_then(|store| crate::admin::ResourceApps::open(store, &urls.authorization_server))
+                .map_err(|e| StartError::Storage(e.to_string()))?,
         };
+        admin.govern_resource_apps();
         let console = crate::console::router(crate::console::ConsoleState {
             urls: urls.clone(),
             env: env.clone(),

@@ -15,6 +15,7 @@
 
 mod authz;
 mod config;
+mod governed;
 mod state;
 mod store;
 mod todos;

@@ -23,6 +23,8 @@ pub struct AsState {
     pub(crate) entropy: SharedEntropy,
     pub(crate) faults: SharedFaults,
     clients: RwLock<Vec<AsClient>>,
+    /// Resources registered at run time (see [`AsState::govern`]).
+    pub(crate) registered_resources: RwLock<Vec<crate::config::ProtectedResource>>,
 }
 
 impl std::fmt::Debug for AsState {
@@ -66,6 +68,7 @@ impl AsState {
             entropy: shared.entropy,
             faults: shared.faults,
             clients: RwLock::new(clients),
+            registered_resources: RwLock::default(),
         }))
     }
 

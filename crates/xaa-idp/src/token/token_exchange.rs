@@ -109,7 +109,7 @@ pub(super) async fn grant(
         requested_scope: requested_scope.as_ref(),
     };
     let policy_spec = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
-    let grant = policy::decide(&st.config.authorization_servers, &st.connections(), &request).inspect_err(|e| {
+    let grant = policy::decide(&st.authorization_servers(), &st.connections(), &request).inspect_err(|e| {
         checks.fail("policy", policy_spec, e.description.clone());
     })?;
     checks.pass(

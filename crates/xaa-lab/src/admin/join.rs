@@ -74,7 +74,7 @@ impl JoinDesk {
     }
 
     /// Takes a place for a registration made at `now`, or says why not.
-    fn reserve(&self, code: &str, now: i64) -> Result<(), JoinRefused> {
+    pub(super) fn reserve(&self, code: &str, now: i64) -> Result<(), JoinRefused> {
         if !self.code.matches(code.trim()) {
             return Err(JoinRefused::WrongCode);
         }
@@ -94,7 +94,7 @@ impl JoinDesk {
     }
 
     /// Gives back a place taken at `now` whose registration was refused.
-    fn release(&self, now: i64) {
+    pub(super) fn release(&self, now: i64) {
         if let Ok(mut book) = self.book.lock() {
             book.joined = book.joined.saturating_sub(1);
             if let Some(i) = book.recent.iter().rposition(|t| *t == now) {

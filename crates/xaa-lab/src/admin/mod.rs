@@ -8,6 +8,9 @@ mod join;
 mod register;
 pub(crate) mod report_card;
 mod reset;
+mod resource_app;
+mod resource_app_request;
+mod resource_app_store;
 
 use std::sync::Arc;
 
@@ -25,6 +28,9 @@ pub(crate) use register::{RegisterRequest, Registered};
 pub(crate) use report_card::ReportCards;
 pub(crate) use reset::wall_clock;
 pub use reset::{ResetError, ResetReport, reset_data_dir};
+pub(crate) use resource_app::{ResourceApp, ResourceApps};
+pub(crate) use resource_app_request::{NewResourceApp, OwnAs, check as check_resource_app};
+pub(crate) use resource_app_store::ResourceAppStore;
 
 /// What the admin operations act on.
 pub(crate) struct Admin {
@@ -41,6 +47,8 @@ pub(crate) struct Admin {
     pub(crate) clock_moved: std::sync::atomic::AtomicI64,
     /// The classroom's join code and its limits.
     pub(crate) join: JoinDesk,
+    /// The registered resource apps ("bring your own resource").
+    pub(crate) resource_apps: ResourceApps,
 }
 
 /// A refused admin request: the message says what to change.

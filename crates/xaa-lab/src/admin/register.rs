@@ -57,7 +57,8 @@ impl Registered {
     }
 }
 
-fn slug(name: &str) -> String {
+/// A readable id part from an application name: lower-case letters, digits and `-`, at most 24.
+pub(super) fn slug(name: &str) -> String {
     let s: String =
         name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>();
     let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
@@ -166,7 +167,7 @@ impl Admin {
     }
 
     /// Removes a half-made registration's IdP client and returns the error.
-    async fn undo(&self, client_id: &str, error: String) -> AdminError {
+    pub(super) async fn undo(&self, client_id: &str, error: String) -> AdminError {
         let _ = self.idp.delete_client(client_id).await;
         AdminError::new(error)
     }

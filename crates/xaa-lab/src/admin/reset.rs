@@ -40,6 +40,9 @@ impl Admin {
         self.clock.advance(clock_moved_by);
         self.clock_moved.store(0, std::sync::atomic::Ordering::SeqCst);
         let removed_clients = self.idp.reset(keep_registrations).await?;
+        if !keep_registrations {
+            self.delete_resource_apps().await?;
+        }
         let removed_resource_clients =
             if keep_registrations { Vec::new() } else { self.resource_as.delete_registered_clients().await? };
         self.trace.clear();
@@ -87,5 +90,9 @@ pub fn reset_data_dir(dir: &Path, keep_registrations: bool) -> Result<ResetRepor
         true => Vec::new(),
         false => xaa_resource_as::reset_database(&resource).map_err(storage(&resource))?,
     };
+    let resource_apps = dir.join("resource_apps.sqlite");
+    if !keep_registrations && resource_apps.exists() {
+        super::resource_app_store::reset_database(&resource_apps).map_err(storage(&resource_apps))?;
+    }
     Ok(ResetReport { keep_registrations, removed_clients, removed_resource_clients, ..ResetReport::default() })
 }

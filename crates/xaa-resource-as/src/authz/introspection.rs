@@ -25,7 +25,7 @@ pub(crate) async fn introspect(State(st): State<Arc<AsState>>, req: Result<Token
         Err(e) => return e.into_response(),
     };
     let now = st.clock.now();
-    let active = st.config.resources.iter().find_map(|r| {
+    let active = st.resources().iter().find_map(|r| {
         let expect = AccessTokenExpectations { issuer: &st.config.issuer, audience: &r.resource, now, leeway: 0 };
         validate_access_token(token, expect, &st.key_set, &mut CheckLog::new()).ok()
     });

@@ -46,7 +46,7 @@ pub(super) async fn grant(
         .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
 
     let resource = choose_resource(st, &id_jag, params, checks)?;
-    let scope = grant_scope(&id_jag, resource, params, checks)?;
+    let scope = grant_scope(&id_jag, &resource, params, checks)?;
 
     // Replay: consumed last, so a refused request never burns the ID-JAG (lab decision A2: single use).
     let fresh = st
@@ -104,13 +104,14 @@ pub(super) async fn grant(
 /// The resource the access token is for: every `resource` in the ID-JAG must be governed by this
 /// server (post-04 candidate C1 → `invalid_grant`); a `resource` request parameter (RFC 8707) must be
 /// one of them (`invalid_target`); without either, the default resource (lab decision A12).
-fn choose_resource<'s>(
-    st: &'s AsState,
+fn choose_resource(
+    st: &AsState,
     id_jag: &IdJagClaims,
     params: &FormParams,
     checks: &mut CheckLog,
-) -> Result<&'s ProtectedResource, OAuthError> {
-    let ours = |r: &str| st.config.resources.iter().find(|p| p.resource == r);
+) -> Result<ProtectedResource, OAuthError> {
+    let governed = st.resources();
+    let ours = |r: &str| governed.iter().find(|p| p.resource == r).cloned();
     let in_jag: Vec<&str> = id_jag.resource.as_ref().map(|r| r.values()).unwrap_or_default();
     for r in &in_jag {
         if ours(r).is_none() {
@@ -137,10 +138,9 @@ fn choose_resource<'s>(
             )
         })?,
         (None, Some(r)) => ours(r).ok_or_else(|| OAuthError::server_error("resource vanished"))?,
-        (None, None) => st
-            .config
-            .resources
+        (None, None) => governed
             .first()
+            .cloned()
             .ok_or_else(|| OAuthError::server_error("this authorization server has no resources configured"))?,
     };
     checks.pass("resource", SEC, format!("access token audience: \"{}\"", chosen.resource));

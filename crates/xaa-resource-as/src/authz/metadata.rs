@@ -12,7 +12,13 @@ use crate::state::AsState;
 
 fn metadata(st: &AsState) -> Value {
     let iss = &st.config.issuer;
-    let scopes: Vec<&str> = st.config.resources.iter().flat_map(|r| r.scopes.iter().map(String::as_str)).collect();
+    let resources = st.resources();
+    let mut scopes: Vec<&str> = Vec::new();
+    for s in resources.iter().flat_map(|r| r.scopes.iter().map(String::as_str)) {
+        if !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
     json!({
         "issuer": iss,
         "token_endpoint": format!("{iss}/token"),

@@ -23,6 +23,9 @@ use xaa_core::urn;
 use xaa_core::validation::Check;
 
 mod call;
+mod hints;
+pub(crate) mod resource_app;
+mod resource_call;
 mod response_check;
 mod sessions;
 

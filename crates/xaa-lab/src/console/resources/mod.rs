@@ -1,0 +1,232 @@
+//! "Test your resource app" (`/resources`), a wizard like xaa.dev's, on one page that works
+//! without JavaScript: (1) name, base URL and health path, checked with one `GET` (5 s; a failed
+//! check is shown with "Connect anyway"); (2) the authorization server, the lab's or the
+//! developer's own (its token endpoint discovered, see [`probe`]); (3) scopes and endpoints;
+//! (4) whether it is an MCP server; (5) the test requestor the lab makes, with its credentials.
+//! Changing resource apps takes the classroom's join code (as `/join` does); every form carries
+//! the console's CSRF token. Each app then runs in the explorer at `/explorer/resources/{id}`.
+
+pub(crate) mod probe;
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use xaa_core::oauth::FormParams;
+use xaa_core::redirect::SeeOther;
+
+use super::lab_status::LabStatus;
+use super::{ConsoleState, csrf_cookie, csrf_matches, form_lines};
+use crate::admin::{JoinRefused, NewResourceApp, OwnAs, ResourceApp};
+
+/// The wizard's fields, as typed (shown again when something is refused).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Fields {
+    name: String,
+    base_url: String,
+    health_path: String,
+    own_as: bool,
+    issuer: String,
+    target_client_id: String,
+    as_client_secret: String,
+    scopes: String,
+    endpoints: String,
+    mcp: bool,
+    mcp_url: String,
+    mcp_resources: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "resources.html")]
+struct WizardPage {
+    lab_status: LabStatus,
+    csrf: String,
+    lab_issuer: String,
+    error: Option<String>,
+    /// The failed health check, offered with "Connect anyway".
+    health: Option<String>,
+    f: Fields,
+    apps: Vec<ResourceApp>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "resource_app.html")]
+struct AppPage {
+    lab_status: LabStatus,
+    csrf: String,
+    app: ResourceApp,
+    /// Whether the secrets are shown (only right after registering).
+    fresh: bool,
+    /// The discovery attempts, right after registering an app with its own AS.
+    tried: Vec<String>,
+}
+
+fn example() -> Fields {
+    Fields {
+        health_path: "/health".into(),
+        scopes: "todos.read".into(),
+        endpoints: "GET /api/todos".into(),
+        ..Fields::default()
+    }
+}
+
+fn wizard(st: &ConsoleState, csrf: String, error: Option<String>, health: Option<String>, f: Fields) -> WizardPage {
+    WizardPage {
+        lab_status: LabStatus::of(st),
+        csrf,
+        lab_issuer: st.urls.authorization_server.clone(),
+        error,
+        health,
+        f,
+        apps: st.admin.resource_apps.list(),
+    }
+}
+
+/// `GET /resources`: the registered apps and the wizard.
+pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    (jar, wizard(&st, csrf, None, None, example())).into_response()
+}
+
+fn fields(form: &FormParams) -> Fields {
+    let field = |name: &str| form.single(name).ok().flatten().unwrap_or("").trim().to_owned();
+    Fields {
+        name: field("name"),
+        base_url: field("base_url"),
+        health_path: field("health_path"),
+        own_as: field("authorization_server") == "own",
+        issuer: field("issuer"),
+        target_client_id: field("target_client_id"),
+        as_client_secret: field("as_client_secret"),
+        scopes: form_lines(form, "scopes").join("\n"),
+        endpoints: form_lines(form, "endpoints").join("\n"),
+        mcp: field("mcp") == "yes",
+        mcp_url: field("mcp_url"),
+        mcp_resources: form_lines(form, "mcp_resources").join("\n"),
+    }
+}
+
+fn request(f: &Fields, health: String) -> NewResourceApp {
+    let lines = |s: &str| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    NewResourceApp {
+        name: f.name.clone(),
+        base_url: f.base_url.clone(),
+        health_path: f.health_path.clone(),
+        health,
+        own_as: f.own_as.then(|| OwnAs {
+            issuer: f.issuer.clone(),
+            target_client_id: f.target_client_id.clone(),
+            client_secret: f.as_client_secret.clone(),
+            ..OwnAs::default()
+        }),
+        scopes: f.scopes.split_whitespace().map(str::to_owned).collect(),
+        endpoints: lines(&f.endpoints),
+        mcp_url: if f.mcp { f.mcp_url.clone() } else { String::new() },
+        mcp_resources: if f.mcp { lines(&f.mcp_resources) } else { Vec::new() },
+    }
+}
+
+/// `POST /resources`: checks, health check, discovery, then the registration.
+pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+    let form = FormParams::parse(&body);
+    let csrf_ok = csrf_matches(&jar, &form);
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    let f = fields(&form);
+    let refuse = |status: StatusCode, error: String| {
+        (status, jar.clone(), wizard(&st, csrf.clone(), Some(error), None, f.clone())).into_response()
+    };
+    if !csrf_ok {
+        return refuse(StatusCode::BAD_REQUEST, "This page was open too long; press Register again.".into());
+    }
+    let code = form.single("join_code").ok().flatten().unwrap_or("");
+    if !st.admin.join_code_matches(code) {
+        return refuse(StatusCode::FORBIDDEN, JoinRefused::WrongCode.to_string());
+    }
+    // Refuse what cannot work before calling anyone's server.
+    let mut req = match crate::admin::check_resource_app(request(&f, String::new())) {
+        Ok(r) => r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("The registration was refused: {e}.")),
+    };
+    let http = match st.http.get() {
+        Ok(h) => h.clone(),
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, format!("The lab cannot make HTTP calls: {e}")),
+    };
+    let health_url = format!("{}{}", req.base_url.trim_end_matches('/'), req.health_path);
+    let health = probe::health(&http, &health_url).await;
+    let anyway = form.single("connect_anyway").ok().flatten() == Some("1");
+    if !health.ok && !anyway {
+        let page = wizard(&st, csrf.clone(), None, Some(health.text), f.clone());
+        return (jar, page).into_response();
+    }
+    req.health = if health.ok { health.text } else { format!("{} (connected anyway)", health.text) };
+    let mut tried = Vec::new();
+    if let Some(own) = &mut req.own_as {
+        let found = probe::discover(&http, &own.issuer).await;
+        own.token_endpoint = found.token_endpoint;
+        own.token_endpoint_source = found.source;
+        own.jwks_uri = found.jwks_uri;
+        tried = found.tried;
+    }
+    match st.admin.register_resource_app_with_code(code, req).await {
+        Ok(app) => {
+            let page = AppPage { lab_status: LabStatus::of(&st), csrf, app, fresh: true, tried };
+            let mut resp = (jar, page).into_response();
+            // The page holds the test requestor's secrets.
+            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(e) => {
+            let status = match &e {
+                JoinRefused::WrongCode | JoinRefused::Full { .. } => StatusCode::FORBIDDEN,
+                JoinRefused::TooFast { .. } => StatusCode::TOO_MANY_REQUESTS,
+                JoinRefused::Invalid(_) => StatusCode::BAD_REQUEST,
+            };
+            refuse(status, e.to_string())
+        }
+    }
+}
+
+fn not_found(st: &ConsoleState, id: &str) -> Response {
+    let error = format!("There is no resource app \"{id}\" (deleted, or never registered). Register yours here.");
+    let page = wizard(st, String::new(), Some(error), None, example());
+    (StatusCode::NOT_FOUND, page).into_response()
+}
+
+/// `GET /resources/{id}`: one app (secrets are shown only right after registering).
+pub(crate) async fn app(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Path(id): Path<String>) -> Response {
+    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, &id) };
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    (jar, AppPage { lab_status: LabStatus::of(&st), csrf, app, fresh: false, tried: Vec::new() }).into_response()
+}
+
+/// `POST /resources/{id}/delete`: the app, its test requestor's clients and its connection go.
+pub(crate) async fn delete(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = FormParams::parse(&body);
+    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, &id) };
+    let csrf_ok = csrf_matches(&jar, &form);
+    let (jar, csrf) = csrf_cookie(&st, jar);
+    let refuse = |status: StatusCode, error: String| {
+        let page = wizard(&st, csrf.clone(), Some(error), None, example());
+        (status, jar.clone(), page).into_response()
+    };
+    if !csrf_ok {
+        return refuse(StatusCode::BAD_REQUEST, "This page was open too long; press Delete again.".into());
+    }
+    if !st.admin.join_code_matches(form.single("join_code").ok().flatten().unwrap_or("")) {
+        return refuse(StatusCode::FORBIDDEN, JoinRefused::WrongCode.to_string());
+    }
+    match st.admin.delete_resource_app(&app.id).await {
+        Ok(_) => SeeOther::to("/resources#registered").into_response(),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}

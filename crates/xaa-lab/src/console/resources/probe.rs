@@ -1,0 +1,135 @@
+//! The wizard's calls to the developer's servers: the health check, and the discovery of their
+//! authorization server's token endpoint — RFC 8414 metadata (path-aware, §3.1), then OpenID
+//! Connect discovery, then `{issuer}/token`. The lab's outbound client follows no redirects and
+//! gives up after 5 s; answers are read up to [`MAX_METADATA_BYTES`].
+
+use serde_json::Value;
+
+use crate::outbound::read_capped;
+
+/// The most of a metadata document or health answer the lab reads.
+pub(crate) const MAX_METADATA_BYTES: usize = 64 * 1024;
+
+/// What the health check found.
+#[derive(Clone, Debug)]
+pub(crate) struct Health {
+    pub(crate) ok: bool,
+    /// `GET <url>: 200 OK`, or why there was no good answer.
+    pub(crate) text: String,
+}
+
+/// Calls `GET url` once; any 2xx answer is healthy.
+pub(crate) async fn health(http: &reqwest::Client, url: &str) -> Health {
+    match http.get(url).send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let text = format!("GET {url}: {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+            Health { ok: status.is_success(), text: text.trim_end().to_owned() }
+        }
+        Err(e) => Health { ok: false, text: format!("GET {url}: no answer ({})", reason(&e)) },
+    }
+}
+
+fn reason(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "no answer within 5 s"
+    } else if e.is_connect() {
+        "connection refused or host unreachable"
+    } else {
+        "the request failed"
+    }
+}
+
+/// The token endpoint found for an issuer, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Discovered {
+    pub(crate) token_endpoint: String,
+    /// Which document named it (or the fallback), as the page says it.
+    pub(crate) source: String,
+    /// The JWKS the metadata names (empty without metadata).
+    pub(crate) jwks_uri: String,
+    /// Each URL tried and what it gave, in order.
+    pub(crate) tried: Vec<String>,
+}
+
+/// The RFC 8414 §3.1 metadata URL: the well-known segment goes between host and path
+/// (`https://as.example/tenant` → `https://as.example/.well-known/oauth-authorization-server/tenant`).
+pub(crate) fn rfc8414_url(issuer: &str) -> String {
+    let (scheme, rest) = issuer.split_once("://").unwrap_or(("https", issuer));
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let path = path.trim_end_matches('/');
+    format!("{scheme}://{authority}/.well-known/oauth-authorization-server{path}")
+}
+
+/// The OpenID Connect Discovery 1.0 §4 URL: appended to the issuer.
+pub(crate) fn oidc_url(issuer: &str) -> String {
+    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+}
+
+/// Finds the token endpoint of `issuer`: RFC 8414 metadata, then OpenID Connect discovery, then
+/// `{issuer}/token`. A document counts only when its `issuer` is exactly `issuer` (RFC 8414 §3.3)
+/// and it names a `token_endpoint`.
+pub(crate) async fn discover(http: &reqwest::Client, issuer: &str) -> Discovered {
+    let mut tried = Vec::new();
+    let documents = [
+        (rfc8414_url(issuer), "RFC 8414 authorization server metadata"),
+        (oidc_url(issuer), "OpenID Connect discovery"),
+    ];
+    for (url, source) in documents {
+        match metadata(http, &url, issuer).await {
+            Ok(doc) => {
+                tried.push(format!("{url}: found"));
+                let token_endpoint = doc["token_endpoint"].as_str().unwrap_or_default().to_owned();
+                let jwks_uri = doc["jwks_uri"].as_str().unwrap_or_default().to_owned();
+                return Discovered { token_endpoint, source: format!("{source} ({url})"), jwks_uri, tried };
+            }
+            Err(why) => tried.push(format!("{url}: {why}")),
+        }
+    }
+    let token_endpoint = format!("{}/token", issuer.trim_end_matches('/'));
+    Discovered {
+        source: format!("fallback: no metadata found, so {{issuer}}/token ({token_endpoint})"),
+        token_endpoint,
+        jwks_uri: String::new(),
+        tried,
+    }
+}
+
+async fn metadata(http: &reqwest::Client, url: &str, issuer: &str) -> Result<Value, String> {
+    let resp = http.get(url).header("accept", "application/json").send().await.map_err(|e| reason(&e).to_owned())?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")).trim_end().to_owned());
+    }
+    let body = read_capped(resp, MAX_METADATA_BYTES).await?;
+    let doc: Value = serde_json::from_slice(&body).map_err(|_| "not a JSON document".to_owned())?;
+    if doc["issuer"].as_str() != Some(issuer) {
+        return Err(format!("its issuer is {}, not exactly {issuer} (RFC 8414 §3.3)", doc["issuer"]));
+    }
+    match doc["token_endpoint"].as_str() {
+        Some(t) if t.starts_with("http://") || t.starts_with("https://") => Ok(doc),
+        _ => Err("it names no token_endpoint URL".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_well_known_segment_goes_where_each_spec_puts_it() {
+        assert_eq!(rfc8414_url("https://as.example"), "https://as.example/.well-known/oauth-authorization-server");
+        assert_eq!(rfc8414_url("https://as.example/"), "https://as.example/.well-known/oauth-authorization-server");
+        assert_eq!(
+            rfc8414_url("http://127.0.0.1:9000/tenants/a"),
+            "http://127.0.0.1:9000/.well-known/oauth-authorization-server/tenants/a"
+        );
+        assert_eq!(
+            oidc_url("http://127.0.0.1:9000/tenants/a/"),
+            "http://127.0.0.1:9000/tenants/a/.well-known/openid-configuration"
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! The "Test your resource app" wizard's refusals, the health check, deletion and persistence:
+//! each refusal is the wizard again with the exact message and status, and creates nothing.
+
+use reqwest::StatusCode;
+
+use crate::byor::{app_id, call_endpoint, register, sign_in_and_get_a_token, text_of, unescape};
+use crate::byor_server::{MiddlewareConfig, ResourceServer, unreachable_url};
+use crate::harness::*;
+
+/// The wizard's alert message.
+fn message(page: &str) -> String {
+    text_of(page, "message")
+}
+
+fn fields<'a>(name: &'a str, base_url: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![("name", name), ("base_url", base_url), ("scopes", "items.read"), ("endpoints", "GET /api/items")]
+}
+
+async fn resource_server(lab: &TestLab) -> ResourceServer {
+    let authz = lab.authz().to_owned();
+    ResourceServer::start(lab.clock.clone(), |url| MiddlewareConfig {
+        issuer: authz,
+        audience: url.to_owned(),
+        demand_typ_jwt: false,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn refusals_are_the_wizard_again_with_what_to_change() {
+    let lab = TestLab::start().await;
+    let rs = resource_server(&lab).await;
+    let browser = lab.browser();
+    let before = lab.lab.idp.clients().len();
+
+    let forged = browser
+        .post(format!("{}/resources", lab.console()))
+        .form(&[("csrf", "forged"), ("join_code", lab.lab.join_code.as_str()), ("name", "X")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(message(&forged.text().await.unwrap()), "This page was open too long; press Register again.");
+
+    let mut wrong_code = fields("Items", &rs.url);
+    wrong_code.push(("join_code", "not-the-code"));
+    let (status, page) = register(&lab, &browser, &wrong_code).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        message(&page),
+        "That is not this lab's join code. Ask your teacher for it (it is in the lab's start-up banner)."
+    );
+
+    let (status, page) = register(&lab, &browser, &fields("Items", "localhost:5000")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(&page),
+        "The registration was refused: the base URL \"localhost:5000\" is not an absolute http or https URL without query or fragment (for example http://localhost:5000)."
+    );
+    assert!(page.contains("value=\"localhost:5000\""), "what was typed is kept");
+
+    let mut bad_endpoint = fields("Items", &rs.url);
+    bad_endpoint[3] = ("endpoints", "FETCH /api/items");
+    let (status, page) = register(&lab, &browser, &bad_endpoint).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(&page),
+        "The registration was refused: endpoint \"FETCH /api/items\" is not METHOD /path (methods: GET, POST, PUT, PATCH, DELETE)."
+    );
+
+    let mut no_scope = fields("Items", &rs.url);
+    no_scope[2] = ("scopes", "");
+    let (status, page) = register(&lab, &browser, &no_scope).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(&page),
+        "The registration was refused: name at least one scope your resource checks (for example todos.read)."
+    );
+
+    let authz = lab.authz().to_owned();
+    let mut lab_as_as_own = fields("Items", &rs.url);
+    lab_as_as_own.extend([("authorization_server", "own"), ("issuer", authz.as_str()), ("target_client_id", "x")]);
+    let (status, page) = register(&lab, &browser, &lab_as_as_own).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(&page),
+        format!(
+            "The registration was refused: {authz} is the lab's own authorization server: choose \"the lab's authorization server\" instead."
+        )
+    );
+    let mut no_target = fields("Items", &rs.url);
+    no_target.extend([("authorization_server", "own"), ("issuer", "http://127.0.0.1:9/as")]);
+    let (status, page) = register(&lab, &browser, &no_target).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&page).starts_with("The registration was refused: the target client id"), "{}", message(&page));
+    assert_eq!(lab.lab.idp.clients().len(), before, "no refusal created a client");
+
+    let (status, _) = register(&lab, &browser, &fields("Items", &rs.url)).await;
+    assert_eq!(status, StatusCode::OK);
+    let v2 = format!("{}/v2", rs.url);
+    let mut same_name = fields("ITEMS", &v2);
+    same_name.push(("connect_anyway", "1"));
+    let (status, page) = register(&lab, &browser, &same_name).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(&page),
+        "The registration was refused: a resource app named \"Items\" is registered already: choose another name, or delete it first."
+    );
+    let (status, page) = register(&lab, &browser, &fields("Other", &rs.url)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(&page),
+        format!(
+            "The registration was refused: the resource \"{}\" is governed by {authz} already: give your resource another URL, or delete the app that registered it.",
+            rs.url
+        )
+    );
+    assert_eq!(lab.lab.idp.clients().len(), before + 1, "one app, one test client");
+
+    for path in ["/resources/nope", "/explorer/resources/nope"] {
+        let resp = browser.get(format!("{}{path}", lab.console())).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        let body = unescape(&resp.text().await.unwrap());
+        assert!(body.contains("There is no resource app \"nope\""), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_health_check_is_shown_with_connect_anyway() {
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let down = unreachable_url();
+    let (status, page) = register(&lab, &browser, &fields("Down API", &down)).await;
+    assert_eq!(status, StatusCode::OK, "shown, not an error page");
+    let health = unescape(&page);
+    assert!(
+        health.contains(&format!(
+            "Health check failed: GET {down}/health: no answer (connection refused or host unreachable)."
+        )),
+        "{health}"
+    );
+    assert!(page.contains("id=\"connect-anyway\""));
+    assert!(!page.contains("id=\"apps\""), "nothing registered");
+
+    let mut anyway = fields("Down API", &down);
+    anyway.push(("connect_anyway", "1"));
+    let (status, page) = register(&lab, &browser, &anyway).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        text_of(&page, "health"),
+        format!("GET {down}/health: no answer (connection refused or host unreachable) (connected anyway)")
+    );
+    assert!(page.contains("id=\"registered\""));
+}
+
+#[tokio::test]
+async fn deleting_an_app_removes_its_clients_connection_and_governance() {
+    let lab = TestLab::start().await;
+    let rs = resource_server(&lab).await;
+    let browser = lab.browser();
+    let (_, page) = register(&lab, &browser, &fields("Gone API", &rs.url)).await;
+    let id = app_id(&page);
+    let as_client = text_of(&page, "as-client-id");
+    let csrf = hidden(&page, "csrf");
+    let delete = format!("{}/resources/{id}/delete", lab.console());
+
+    let resp = browser.post(&delete).form(&[("csrf", csrf.as_str()), ("join_code", "wrong")]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(lab.lab.idp.client(&format!("{id}-tester")).is_some(), "a refused deletion deletes nothing");
+    let resp =
+        browser.post(&delete).form(&[("csrf", "forged"), ("join_code", &lab.lab.join_code)]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(message(&resp.text().await.unwrap()), "This page was open too long; press Delete again.");
+
+    let resp =
+        browser.post(&delete).form(&[("csrf", csrf.as_str()), ("join_code", &lab.lab.join_code)]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/resources#registered");
+    assert!(lab.lab.idp.client(&format!("{id}-tester")).is_none());
+    assert!(lab.lab.resource_as.client(&as_client).is_none());
+    assert!(!lab.lab.idp.connections().iter().any(|c| c.resource == rs.url));
+    assert!(!lab.lab.resource_as.resources().iter().any(|r| r.resource == rs.url));
+    assert!(!lab.lab.idp.authorization_servers().iter().flat_map(|s| &s.resources).any(|r| r.resource == rs.url));
+    let resp = browser.get(format!("{}/resources/{id}", lab.console())).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp =
+        browser.post(&delete).form(&[("csrf", csrf.as_str()), ("join_code", &lab.lab.join_code)]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND, "deleting twice");
+}
+
+/// Registrations live in the data dir: after a restart (same ports, as `lab` runs) the app is
+/// listed and the four steps run again.
+#[tokio::test]
+async fn resource_apps_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("xaa-e2e-byor-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let ports =
+        xaa_lab::Ports { console: free(), idp: free(), authorization_server: free(), todo_api: free(), notes: free() };
+    let configure = |c: &mut xaa_lab::LabConfig| {
+        c.storage = xaa_lab::Storage::Dir(dir.clone());
+        c.ports = ports;
+    };
+    let lab = TestLab::start_configured(configure).await;
+    let rs = resource_server(&lab).await;
+    let (_, page) = register(&lab, &lab.browser(), &fields("Kept API", &rs.url)).await;
+    let id = app_id(&page);
+    lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
+
+    let again = TestLab::start_configured(configure).await;
+    let browser = again.browser();
+    let list = browser.get(format!("{}/resources", again.console())).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains(&format!("<a href=\"/resources/{id}\">Kept API</a>")), "{list}");
+    let csrf = sign_in_and_get_a_token(&again, &browser, &id, "erin@acme.example").await;
+    let page = call_endpoint(&again, &browser, &id, &csrf, "GET /api/items").await;
+    for n in 1..=4 {
+        assert!(page.contains(&format!("id=\"status-{n}\">200 OK")), "step {n}: {}", unescape(&page));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
