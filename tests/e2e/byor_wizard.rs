@@ -186,6 +186,17 @@ async fn deleting_an_app_removes_its_clients_connection_and_governance() {
     let resp =
         browser.post(&delete).form(&[("csrf", csrf.as_str()), ("join_code", &lab.lab.join_code)]).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND, "deleting twice");
+
+    // IT's reset without keeping registrations deletes resource apps too.
+    let (_, page) = register(&lab, &browser, &fields("Reset API", &rs.url)).await;
+    let id = app_id(&page);
+    let reset =
+        lab.admin(reqwest::Method::POST, "/api/admin/reset").json(&serde_json::json!({ "keep_registrations": false }));
+    assert_eq!(reset.send().await.unwrap().status(), StatusCode::OK);
+    let resp = browser.get(format!("{}/resources/{id}", lab.console())).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert!(lab.lab.idp.client(&format!("{id}-tester")).is_none());
+    assert!(!lab.lab.resource_as.resources().iter().any(|r| r.resource == rs.url));
 }
 
 /// Registrations live in the data dir: after a restart (same ports, as `lab` runs) the app is

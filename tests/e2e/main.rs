@@ -12,6 +12,7 @@ mod bounds;
 mod break_it;
 mod browser;
 mod byor;
+mod byor_browser;
 mod byor_server;
 mod byor_wizard;
 mod classroom;

@@ -1,0 +1,80 @@
+//! "Test your resource app" in Chromium: the wizard filled in and sent as a person does, then the
+//! explorer's four steps against the developer's resource, the endpoint picker and a failure hint.
+
+use fantoccini::{Client, Locator};
+
+use crate::browser::Browser;
+use crate::byor_server::{MiddlewareConfig, ResourceServer};
+use crate::harness::*;
+
+async fn fill(b: &Client, id: &str, text: &str) {
+    let field = b.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn run(b: &Client, n: usize) -> String {
+    b.find(Locator::Id(&format!("run-{n}"))).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id(&format!("status-{n}"))).await.unwrap();
+    b.find(Locator::Id(&format!("status-{n}"))).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
+    let lab = TestLab::start().await;
+    let authz = lab.authz().to_owned();
+    let rs = ResourceServer::start(lab.clock.clone(), |url| MiddlewareConfig {
+        issuer: authz,
+        audience: url.to_owned(),
+        demand_typ_jwt: false,
+    })
+    .await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    b.goto(lab.console()).await.unwrap();
+    b.find(Locator::Css("nav a[href='/resources']")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("wizard")).await.unwrap();
+    assert_eq!(b.title().await.unwrap(), "Test your resource app · XAA Lab");
+    fill(b, "name", "Browser API").await;
+    fill(b, "base_url", &rs.url).await;
+    fill(b, "scopes", "items.read").await;
+    fill(b, "endpoints", "GET /api/items\nPOST /api/items").await;
+    fill(b, "join_code", &lab.lab.join_code).await;
+    b.find(Locator::Id("register")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("registered")).await.unwrap();
+    let health = b.find(Locator::Id("health")).await.unwrap().text().await.unwrap();
+    assert_eq!(health, format!("GET {}/health: 200 OK", rs.url));
+    let client_id = b.find(Locator::Id("client-id")).await.unwrap().text().await.unwrap();
+    assert!(client_id.ends_with("-tester"), "{client_id}");
+    browser.screenshot("console-resource-app-registered").await;
+
+    b.find(Locator::Id("explore")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("email")).await.unwrap();
+    assert_eq!(b.title().await.unwrap(), "Flow explorer: Browser API · XAA Lab");
+    b.find(Locator::Id("email")).await.unwrap().send_keys("frank@acme.example").await.unwrap();
+    b.find(Locator::Id("run-1")).await.unwrap().click().await.unwrap();
+    // The IdP's real login pages, the email pre-filled, for the app's test client.
+    b.wait().for_element(Locator::Id("email")).await.unwrap();
+    assert!(browser.text().await.contains("to continue to Browser API tester"));
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("code")).await.unwrap();
+    b.find(Locator::Id("code")).await.unwrap().send_keys("112233").await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("status-1")).await.unwrap();
+    assert_eq!(b.find(Locator::Id("status-1")).await.unwrap().text().await.unwrap(), "200 OK");
+    for n in 2..=4 {
+        assert_eq!(run(b, n).await, "200 OK", "step {n}");
+    }
+    let response = b.find(Locator::Id("response-4")).await.unwrap().text().await.unwrap();
+    assert!(response.contains("\"first\""), "{response}");
+
+    // The endpoint picker: POST needs a scope the app was not registered with.
+    b.find(Locator::Css("#endpoint option:nth-child(2)")).await.unwrap().click().await.unwrap();
+    assert_eq!(run(b, 4).await, "403 insufficient_scope");
+    let hints = b.find(Locator::Id("hints")).await.unwrap().text().await.unwrap();
+    assert!(hints.starts_with("scope: Missing scope: the endpoint asks for \"items.write\""), "{hints}");
+    assert_eq!(b.find(Locator::Id("status-1")).await.unwrap().text().await.unwrap(), "200 OK", "no new sign-in");
+    b.execute("document.getElementById('hints').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
+    browser.screenshot("console-resource-app-hints").await;
+    browser.close().await;
+}
