@@ -136,7 +136,8 @@ async fn lab_as_mode_runs_the_four_steps_against_your_resource() {
     }
     let step2 = unescape(&page);
     assert!(step2.contains(&format!("audience={authz}\n&resource={base_url}\n&scope=items.read")), "{step2}");
-    assert!(text_of(&page, "response-4").contains("\"first\""));
+    let response = text_of(&page, "response-4");
+    assert!(response.contains("\"first\""));
     let seen = rs.accepted.lock().unwrap().clone().expect("the resource accepted a token");
     assert_eq!(seen["aud"], Value::from(base_url.clone()), "aud = the resource URL, trailing slash kept");
     assert_eq!((seen["iss"].as_str(), seen["scope"].as_str()), (Some(authz.as_str()), Some("items.read")));
@@ -303,4 +304,37 @@ async fn discovery_falls_back_to_openid_connect_then_to_the_token_path() {
         let page = call_endpoint(&lab, &browser, &id, &csrf, "GET /api/items").await;
         assert!(page.contains("id=\"status-3\">200 OK") && page.contains("id=\"status-4\">200 OK"), "{name}");
     }
+}
+
+/// A resource that is an MCP server: its URL and resource URIs are stored and shown, and step 4
+/// can list its resources (`initialize`, `notifications/initialized`, `resources/list`).
+#[tokio::test]
+async fn an_mcp_resource_lists_its_resources_in_step_4() {
+    let lab = TestLab::start().await;
+    let authz = lab.authz().to_owned();
+    let rs = ResourceServer::start(lab.clock.clone(), |url| MiddlewareConfig {
+        issuer: authz,
+        audience: url.to_owned(),
+        demand_typ_jwt: false,
+    })
+    .await;
+    let browser = lab.browser();
+    let mcp_url = format!("{}/mcp", rs.url);
+    let mut fields = items_api("MCP API", &rs.url);
+    fields.extend([("mcp", "yes"), ("mcp_url", mcp_url.as_str()), ("mcp_resources", "items://first")]);
+    let (status, page) = register(&lab, &browser, &fields).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(text_of(&page, "mcp-url"), mcp_url);
+    let id = app_id(&page);
+    let csrf = sign_in_and_get_a_token(&lab, &browser, &id, "grace@acme.example").await;
+    let page = call_endpoint(&lab, &browser, &id, &csrf, "MCP resources/list").await;
+    assert!(page.contains("id=\"status-4\">200 OK"), "{}", unescape(&page));
+    let request = text_of(&page, "request-4");
+    assert!(
+        request.contains("\"method\": \"initialize\"") && request.contains("mcp-session-id: session-1"),
+        "{request}"
+    );
+    let response = text_of(&page, "response-4");
+    assert!(response.contains("data: {\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"resources\":[{\"uri\":\"items://first\",\"name\":\"first\"}]}}"), "{response}");
+    assert!(page.contains("<option selected>MCP resources/list</option>"));
 }

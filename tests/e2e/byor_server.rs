@@ -168,6 +168,39 @@ async fn create_item(State(st): State<RsState>, headers: HeaderMap) -> Response 
     }
 }
 
+/// A minimal MCP endpoint (Streamable HTTP, JSON-RPC): `initialize` opens a session,
+/// `resources/list` answers as a server-sent event; every call needs the bearer token.
+async fn mcp(State(st): State<RsState>, headers: HeaderMap, Json(rpc): Json<Value>) -> Response {
+    if let Err(r) = authorize(&st, &headers, "items.read").await {
+        return r;
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !(accept.contains("application/json") && accept.contains("text/event-stream")) {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    }
+    let session = headers.get("mcp-session-id").and_then(|v| v.to_str().ok());
+    match rpc["method"].as_str() {
+        Some("initialize") => {
+            let result = json!({ "protocolVersion": rpc["params"]["protocolVersion"], "capabilities": { "resources": {} },
+                "serverInfo": { "name": "byor-items", "version": "1" } });
+            let body = Json(json!({ "jsonrpc": "2.0", "id": rpc["id"], "result": result }));
+            ([("mcp-session-id", "session-1")], body).into_response()
+        }
+        _ if session != Some("session-1") => StatusCode::BAD_REQUEST.into_response(),
+        Some("notifications/initialized") => StatusCode::ACCEPTED.into_response(),
+        Some("resources/list") => {
+            let result = json!({ "resources": [{ "uri": "items://first", "name": "first" }] });
+            let event = json!({ "jsonrpc": "2.0", "id": rpc["id"], "result": result });
+            ([(header::CONTENT_TYPE, "text/event-stream")], format!("event: message\ndata: {event}\n\n"))
+                .into_response()
+        }
+        _ => {
+            Json(json!({ "jsonrpc": "2.0", "id": rpc["id"], "error": { "code": -32601, "message": "no such method" } }))
+                .into_response()
+        }
+    }
+}
+
 impl ResourceServer {
     /// Starts it; `config` gets the resource server's URL and returns the middleware settings.
     pub async fn start(clock: Arc<ManualClock>, config: impl FnOnce(&str) -> MiddlewareConfig) -> Self {
@@ -181,6 +214,7 @@ impl ResourceServer {
         let router = Router::new()
             .route("/health", get(|| async { "ok" }))
             .route("/api/items", get(list_items).post(create_item))
+            .route("/mcp", post(mcp))
             .with_state(st);
         let url = serve(router).await;
         *cfg.lock().unwrap() = config(&url);

@@ -24,6 +24,7 @@ use xaa_core::validation::Check;
 
 mod call;
 mod hints;
+mod mcp_resources;
 pub(crate) mod resource_app;
 mod resource_call;
 mod response_check;

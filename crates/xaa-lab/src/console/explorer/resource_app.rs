@@ -26,7 +26,8 @@ use xaa_core::urn;
 use xaa_core::validation::Check;
 
 use super::hints::{Answer, Expected, hints};
-use super::resource_call::call_out;
+use super::mcp_resources::{MCP_LIST, list_resources};
+use super::resource_call::{Outgoing, call_out};
 use super::{Callback, Chain, StepForm, StepRecord, StepView, TITLES, call, checked, save, session_id};
 use crate::admin::ResourceApp;
 use crate::console::view::TokenView;
@@ -40,6 +41,7 @@ struct ResourcePage {
     app: ResourceApp,
     email: String,
     endpoint: String,
+    endpoints: Vec<String>,
     steps: Vec<StepView>,
     masked: bool,
 }
@@ -63,6 +65,15 @@ fn store(st: &ConsoleState, jar: CookieJar, id: &str, c: Chain) -> CookieJar {
 
 fn back(id: &str, step: usize) -> Response {
     SeeOther::to(&format!("/explorer/resources/{id}#step-{step}")).into_response()
+}
+
+/// What step 4 can call: the registered endpoints, then the MCP server's resource list.
+fn endpoints(app: &ResourceApp) -> Vec<String> {
+    let mut all = app.endpoints.clone();
+    if !app.mcp_url.is_empty() {
+        all.push(MCP_LIST.to_owned());
+    }
+    all
 }
 
 fn missing(id: &str) -> Response {
@@ -93,7 +104,9 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Pa
         })
         .collect();
     let endpoint = if c.endpoint.is_empty() { app.endpoints.first().cloned().unwrap_or_default() } else { c.endpoint };
+    let endpoints = endpoints(&app);
     let page = ResourcePage {
+        endpoints,
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         app,
@@ -263,7 +276,8 @@ pub(crate) async fn step(
                 form.push(("client_secret", app.as_client_secret.clone()));
             }
             let (mut record, body) = if app.own_as {
-                let (mut record, answered) = call_out(&st, "POST", &app.token_endpoint, form, None).await;
+                let out = Outgoing { form, ..Outgoing::default() };
+                let (mut record, answered) = call_out(&st, "POST", &app.token_endpoint, out).await;
                 if let Some(t) = answered.json.as_ref().and_then(|b| b["access_token"].as_str()) {
                     record.tokens.extend(token_view("access_token", t));
                 }
@@ -280,10 +294,17 @@ pub(crate) async fn step(
         }
         4 => {
             let Some(token) = c.access_token.clone() else { return back(&id, 3) };
+            let endpoints = endpoints(&app);
             let endpoint =
-                app.endpoints.iter().find(|e| **e == f.endpoint).or(app.endpoints.first()).cloned().unwrap_or_default();
-            let (method, path) = endpoint.split_once(' ').unwrap_or(("GET", "/"));
-            let (mut record, answered) = call_out(&st, method, &app.url_of(path), Vec::new(), Some(&token)).await;
+                endpoints.iter().find(|e| **e == f.endpoint).or(endpoints.first()).cloned().unwrap_or_default();
+            let (mut record, answered) = if endpoint == MCP_LIST {
+                list_resources(&st, &app.mcp_url, &token).await
+            } else {
+                let (method, path) = endpoint.split_once(' ').unwrap_or(("GET", "/"));
+                let json = matches!(method, "POST" | "PUT" | "PATCH").then(|| serde_json::json!({}));
+                let out = Outgoing { bearer: Some(&token), json, ..Outgoing::default() };
+                call_out(&st, method, &app.url_of(path), out).await
+            };
             record.tokens.extend(token_view("Authorization", &token));
             if let Ok(jwt) = UnverifiedJwt::parse(&token) {
                 let header = header_of(&token);

@@ -191,15 +191,15 @@ pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, jar: CookieJar
     }
 }
 
-fn not_found(st: &ConsoleState, id: &str) -> Response {
+fn not_found(st: &ConsoleState, jar: CookieJar, id: &str) -> Response {
+    let (jar, csrf) = csrf_cookie(st, jar);
     let error = format!("There is no resource app \"{id}\" (deleted, or never registered). Register yours here.");
-    let page = wizard(st, String::new(), Some(error), None, example());
-    (StatusCode::NOT_FOUND, page).into_response()
+    (StatusCode::NOT_FOUND, jar, wizard(st, csrf, Some(error), None, example())).into_response()
 }
 
 /// `GET /resources/{id}`: one app (secrets are shown only right after registering).
 pub(crate) async fn app(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Path(id): Path<String>) -> Response {
-    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, &id) };
+    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, jar, &id) };
     let (jar, csrf) = csrf_cookie(&st, jar);
     (jar, AppPage { lab_status: LabStatus::of(&st), csrf, app, fresh: false, tried: Vec::new() }).into_response()
 }
@@ -212,7 +212,7 @@ pub(crate) async fn delete(
     body: Bytes,
 ) -> Response {
     let form = FormParams::parse(&body);
-    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, &id) };
+    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, jar, &id) };
     let csrf_ok = csrf_matches(&jar, &form);
     let (jar, csrf) = csrf_cookie(&st, jar);
     let refuse = |status: StatusCode, error: String| {
