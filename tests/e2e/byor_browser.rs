@@ -46,6 +46,7 @@ async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
     assert_eq!(health, format!("GET {}/health: 200 OK", rs.url));
     let client_id = b.find(Locator::Id("client-id")).await.unwrap().text().await.unwrap();
     assert!(client_id.ends_with("-tester"), "{client_id}");
+    let client_secret = b.find(Locator::Id("client-secret")).await.unwrap().text().await.unwrap();
     browser.screenshot("console-resource-app-registered").await;
 
     b.find(Locator::Id("explore")).await.unwrap().click().await.unwrap();
@@ -76,5 +77,17 @@ async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
     assert_eq!(b.find(Locator::Id("status-1")).await.unwrap().text().await.unwrap(), "200 OK", "no new sign-in");
     b.execute("document.getElementById('hints').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
     browser.screenshot("console-resource-app-hints").await;
+
+    // The app's page from the list (no secrets any more), and its deletion.
+    b.goto(&format!("{}/resources", lab.console())).await.unwrap();
+    b.find(Locator::LinkText("Browser API")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("delete")).await.unwrap();
+    let credentials = b.find(Locator::Id("credentials")).await.unwrap().text().await.unwrap();
+    assert!(credentials.contains("(shown once, at registration)") && !credentials.contains(&client_secret));
+    fill(b, "join_code", &lab.lab.join_code).await;
+    b.find(Locator::Id("delete")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Id("wizard")).await.unwrap();
+    assert!(b.find_all(Locator::Id("apps")).await.unwrap().is_empty(), "no app listed");
+    assert!(lab.lab.idp.client(&client_id).is_none());
     browser.close().await;
 }

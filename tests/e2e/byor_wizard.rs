@@ -117,6 +117,23 @@ async fn refusals_are_the_wizard_again_with_what_to_change() {
     );
     assert_eq!(lab.lab.idp.clients().len(), before + 1, "one app, one test client");
 
+    // The explorer refuses a forged form by sending the browser back, having run nothing.
+    let explored = format!("{}/explored", rs.url);
+    let mut anyway = fields("Explored", &explored);
+    anyway.push(("connect_anyway", "1"));
+    let (_, page) = register(&lab, &browser, &anyway).await;
+    let id = app_id(&page);
+    let step = format!("{}/explorer/resources/{id}/step/2", lab.console());
+    let resp = browser.post(&step).form(&[("csrf", "forged")]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), format!("/explorer/resources/{id}#step-2"));
+    let page = browser.get(format!("{}/explorer/resources/{id}", lab.console())).send().await.unwrap();
+    assert!(!page.text().await.unwrap().contains("id=\"status-"), "no step ran");
+    let start = format!("{}/explorer/resources/nope/start", lab.console());
+    let resp = browser.post(&start).form(&[("csrf", "x"), ("email", "a@b.example")]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.text().await.unwrap(), "There is no resource app \"nope\". Register yours at /resources.");
+
     for path in ["/resources/nope", "/explorer/resources/nope"] {
         let resp = browser.get(format!("{}{path}", lab.console())).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
