@@ -181,6 +181,18 @@ async fn deleting_an_app_removes_its_clients_connection_and_governance() {
     let csrf = hidden(&page, "csrf");
     let delete = format!("{}/resources/{id}/delete", lab.console());
 
+    // IT cannot delete the test client on its own: the app goes as a whole.
+    let resp = lab.admin(reqwest::Method::DELETE, &format!("/api/admin/clients/{id}-tester")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({ "error": "invalid_request", "error_description":
+        format!("\"{id}-tester\" is the test client of the resource app \"Gone API\": delete the app at /resources/{id}") })
+    );
+    let resp = lab.admin(reqwest::Method::DELETE, &format!("/api/admin/clients/{as_client}")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
     let resp = browser.post(&delete).form(&[("csrf", csrf.as_str()), ("join_code", "wrong")]).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(lab.lab.idp.client(&format!("{id}-tester")).is_some(), "a refused deletion deletes nothing");

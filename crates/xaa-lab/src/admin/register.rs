@@ -217,6 +217,7 @@ impl Admin {
     /// An AS client registered on its own (RFC 7591) stays; deleting it by its own id (it is no
     /// IdP client) frees its open-registration slot at the AS.
     pub(crate) async fn unregister(&self, client_id: &str) -> Result<(), AdminError> {
+        self.refuse_resource_app_client(client_id)?;
         if self.idp.client(client_id).is_none() && self.resource_as.client(client_id).is_some() {
             return self.unregister_at_resource_as(client_id).await;
         }

@@ -298,6 +298,19 @@ impl Admin {
         })
     }
 
+    /// Refuses to delete a resource app's test client on its own (the app would be left without
+    /// it): the app is deleted as a whole, at `/resources/{id}`.
+    pub(crate) fn refuse_resource_app_client(&self, client_id: &str) -> Result<(), AdminError> {
+        let apps = self.resource_apps.list();
+        match apps.iter().find(|a| a.client_id == client_id || (!a.own_as && a.as_client_id == client_id)) {
+            Some(app) => Err(AdminError::new(format!(
+                "\"{client_id}\" is the test client of the resource app \"{}\": delete the app at /resources/{}",
+                app.name, app.id
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Whether `code` is the classroom's join code (the right to change resource apps).
     pub(crate) fn join_code_matches(&self, code: &str) -> bool {
         Secret::new(self.join.code()).matches(code.trim())

@@ -75,3 +75,34 @@ pub(crate) fn reset_database(path: &std::path::Path) -> Result<Vec<String>, DbEr
         Ok(ids)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(id: &str, name: &str) -> ResourceApp {
+        let json = serde_json::json!({
+            "id": id, "name": name, "base_url": "http://api.example/", "health_path": "/health", "health": "",
+            "own_as": false, "issuer": "http://as", "token_endpoint": "http://as/token", "token_endpoint_source": "",
+            "jwks_uri": "", "as_client_id": "c-at", "as_client_secret": "s", "scopes": ["r"], "endpoints": ["GET /"],
+            "mcp_url": "", "mcp_resources": [], "client_id": "c", "client_secret": "s", "redirect_uri": "http://x/cb",
+            "created_at": 1,
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[tokio::test]
+    async fn apps_are_kept_unique_by_id_and_name_and_a_reset_empties_the_file() {
+        let path = std::env::temp_dir().join(format!("xaa-resource-apps-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let store = ResourceAppStore::open(Some(&path)).unwrap();
+        assert!(store.insert(app("a-1", "Items")).await.unwrap());
+        assert!(!store.insert(app("a-2", "ITEMS")).await.unwrap(), "the name, case-insensitive");
+        assert!(!store.insert(app("a-1", "Other")).await.unwrap(), "the id");
+        assert_eq!(store.load().unwrap().iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["a-1"]);
+        assert_eq!(reset_database(&path).unwrap(), ["a-1"]);
+        assert!(store.load().unwrap().is_empty());
+        assert!(!store.delete("a-1".into()).await.unwrap());
+        let _ = std::fs::remove_file(&path);
+    }
+}
