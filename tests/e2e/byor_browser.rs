@@ -40,6 +40,7 @@ async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
     fill(b, "scopes", "items.read").await;
     fill(b, "endpoints", "GET /api/items\nPOST /api/items").await;
     fill(b, "join_code", &lab.lab.join_code).await;
+    browser.screenshot("console-resource-app-wizard").await;
     b.find(Locator::Id("register")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("registered")).await.unwrap();
     let health = b.find(Locator::Id("health")).await.unwrap().text().await.unwrap();
