@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use xaa_core::jose::SigningKey;
 use xaa_core::secret::Secret;
-use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, User};
+use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, Tenant, Tenants, User};
 use xaa_resource_as::SeedTodo;
 
 use crate::config::Urls;
 
-const EMBEDDED: [(&str, &str); 4] = [
+const EMBEDDED: [(&str, &str); 5] = [
     ("clients.json", include_str!("../../../fixtures/clients.json")),
     ("policy.json", include_str!("../../../fixtures/policy.json")),
     ("users.json", include_str!("../../../fixtures/users.json")),
     ("todos.json", include_str!("../../../fixtures/todos.json")),
+    ("tenants.json", include_str!("../../../fixtures/tenants.json")),
 ];
 const EMBEDDED_KEYS: [(&str, &str); 2] = [
     ("idp-2026-01", include_str!("../../../keys/idp-2026-01.pem")),
@@ -83,6 +84,9 @@ struct Policy {
 
 #[derive(Deserialize)]
 struct ConnectionFixture {
+    /// The tenant whose IT granted it (default: the default tenant).
+    #[serde(default)]
+    tenant: Option<String>,
     client_id: String,
     authorization_server: String,
     resource: String,
@@ -124,12 +128,15 @@ pub struct Fixtures {
     pub connections: Vec<Connection>,
     /// Named users.
     pub users: Vec<User>,
+    /// The IdP's tenants (the first is the default).
+    pub tenants: Tenants,
     /// Seed todos.
     pub todos: Vec<SeedTodo>,
 }
 
 impl Fixtures {
-    /// Loads the four fixture files from `dir` (embedded copies when `None`), substituting `urls`.
+    /// Loads the fixture files from `dir` (embedded copies when `None`), substituting `urls`. A
+    /// `dir` without `tenants.json` gets the embedded tenants.
     pub fn load(dir: Option<&Path>, urls: &Urls) -> Result<Self, FixtureError> {
         let text = |name: &str| -> Result<String, FixtureError> {
             let raw = match dir {
@@ -144,6 +151,17 @@ impl Fixtures {
             serde_json::from_str(text).map_err(|e| err(name, e))
         }
         let requestors: Vec<Requestor> = parse("clients.json", &text("clients.json")?)?;
+        // A fixtures dir from before tenants has no tenants.json: the embedded one applies.
+        let tenants_text = match dir.is_some_and(|d| !d.join("tenants.json").exists()) {
+            true => urls.substitute(EMBEDDED[4].1),
+            false => text("tenants.json")?,
+        };
+        let tenants =
+            Tenants::new(parse::<Vec<Tenant>>("tenants.json", &tenants_text)?).map_err(|e| err("tenants.json", e))?;
+        let known_tenant = |file: &str, id: Option<&str>| match id {
+            Some(t) if tenants.get(t).is_none() => Err(err(file, format!("unknown tenant \"{t}\""))),
+            _ => Ok(()),
+        };
         let policy: Policy = parse("policy.json", &text("policy.json")?)?;
         let connections = policy
             .connections
@@ -153,7 +171,9 @@ impl Fixtures {
                     .iter()
                     .find(|r| r.idp.client_id == c.client_id)
                     .ok_or_else(|| err("policy.json", format!("connection for unknown client \"{}\"", c.client_id)))?;
+                known_tenant("policy.json", c.tenant.as_deref())?;
                 Ok(Connection {
+                    tenant: c.tenant.unwrap_or_else(|| tenants.default_tenant().id.clone()),
                     client_id: c.client_id,
                     authorization_server: c.authorization_server,
                     resource: c.resource,
@@ -163,10 +183,15 @@ impl Fixtures {
                 })
             })
             .collect::<Result<Vec<_>, FixtureError>>()?;
+        let users: Vec<User> = parse("users.json", &text("users.json")?)?;
+        for u in &users {
+            known_tenant("users.json", u.tenant.as_deref())?;
+        }
         Ok(Self {
             authorization_servers: policy.authorization_servers,
             connections,
-            users: parse("users.json", &text("users.json")?)?,
+            users,
+            tenants,
             todos: parse("todos.json", &text("todos.json")?)?,
             requestors,
         })

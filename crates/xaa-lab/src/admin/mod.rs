@@ -8,6 +8,7 @@ mod join;
 mod register;
 pub(crate) mod report_card;
 mod reset;
+mod tenants;
 
 use std::sync::Arc;
 

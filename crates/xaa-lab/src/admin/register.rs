@@ -27,6 +27,9 @@ pub(crate) struct RegisterRequest {
     /// Scopes of the connection (default: every scope of the resource).
     #[serde(default)]
     pub(crate) scopes: Option<Vec<String>>,
+    /// The tenant whose IT grants the connection (default: the default tenant).
+    #[serde(default)]
+    pub(crate) tenant: Option<String>,
 }
 
 /// A registered requestor: both credential pairs, the connection and the `.env`.
@@ -86,6 +89,7 @@ impl Admin {
         check_redirect_uris("redirect_uris", &redirect_uris)
             .and_then(|()| check_redirect_uris("post_logout_redirect_uris", &post_logout))
             .map_err(|e| AdminError::redirect_uri(e.error_description))?;
+        let tenant = self.tenant(req.tenant.as_deref())?.id;
         let server = self
             .lab_authorization_server()
             .ok_or_else(|| AdminError::new("the lab has no resource authorization server in its policy"))?;
@@ -149,6 +153,7 @@ impl Admin {
             scopes,
             resource_client_id: resource_client_id.clone(),
             users: Vec::new(),
+            tenant,
         };
         let added = self
             .idp

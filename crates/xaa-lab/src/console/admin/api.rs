@@ -53,6 +53,7 @@ pub(crate) async fn clients(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -
 
 fn connection_json(c: &xaa_idp::Connection) -> Value {
     json!({
+        "tenant": c.tenant,
         "client_id": c.client_id,
         "authorization_server": c.authorization_server,
         "resource": c.resource,
@@ -100,8 +101,28 @@ pub(crate) async fn delete_client(
     }
 }
 
-pub(crate) async fn connections(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Json<Value> {
-    Json(json!({ "connections": st.admin.idp.connections().iter().map(connection_json).collect::<Vec<_>>() }))
+/// `?tenant=`: whose policy (default: the default tenant).
+#[derive(Deserialize)]
+pub(crate) struct TenantQuery {
+    tenant: Option<String>,
+}
+
+/// One tenant's connections.
+pub(crate) async fn connections(
+    _: AdminAuth,
+    State(st): State<Arc<ConsoleState>>,
+    q: Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", "the only parameter is ?tenant=…");
+    };
+    let tenant = match st.admin.tenant(q.tenant.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return bad(e),
+    };
+    let of_tenant: Vec<Value> =
+        st.admin.idp.connections().iter().filter(|c| c.tenant == tenant.id).map(connection_json).collect();
+    Json(json!({ "tenant": tenant.id, "connections": of_tenant })).into_response()
 }
 
 pub(crate) async fn grant(
@@ -123,6 +144,7 @@ pub(crate) async fn grant(
 pub(crate) struct RevokeQuery {
     client_id: String,
     resource: Option<String>,
+    tenant: Option<String>,
 }
 
 pub(crate) async fn revoke(
@@ -131,9 +153,17 @@ pub(crate) async fn revoke(
     q: Result<Query<RevokeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = q else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request", "say which connection: ?client_id=…[&resource=…]");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "say which connection: ?client_id=…[&resource=…][&tenant=…]",
+        );
     };
-    match st.admin.revoke(&q.client_id, q.resource.as_deref()).await {
+    let tenant = match st.admin.tenant(q.tenant.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return bad(e),
+    };
+    match st.admin.revoke(&tenant.id, &q.client_id, q.resource.as_deref()).await {
         Ok(n) => Json(json!({ "revoked": n })).into_response(),
         Err(e) => error(StatusCode::NOT_FOUND, "not_found", e),
     }
@@ -145,6 +175,7 @@ pub(crate) struct AuditQuery {
     pub(crate) client_id: Option<String>,
     pub(crate) user: Option<String>,
     pub(crate) outcome: Option<String>,
+    pub(crate) tenant: Option<String>,
     pub(crate) format: Option<String>,
     pub(crate) limit: Option<u32>,
 }
@@ -156,6 +187,7 @@ impl AuditQuery {
             client_id: given(&self.client_id),
             user: given(&self.user),
             outcome: given(&self.outcome),
+            tenant: given(&self.tenant),
             limit: self.limit,
         }
     }
@@ -175,8 +207,17 @@ pub(crate) async fn export_audit(
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = q else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request", "filters: client_id, user, outcome, format, limit");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "filters: client_id, user, outcome, tenant, format, limit",
+        );
     };
+    if let Some(t) = q.filter().tenant
+        && let Err(e) = st.admin.tenant(Some(&t))
+    {
+        return bad(e);
+    }
     let entries = match st.admin.idp.audit(q.filter()).await {
         Ok(e) => e,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use xaa_core::faults::Fault;
 use xaa_core::oauth::FormParams;
 use xaa_core::redirect::SeeOther;
-use xaa_idp::{Connection, IdpClient, PublishedKey};
+use xaa_idp::{Connection, IdpClient, PublishedKey, Tenant};
 
 use super::AdminAuth;
 use super::api::{SwitchOn, turn_off, turn_on};
@@ -28,6 +28,7 @@ pub(crate) struct Flash {
     msg: Option<String>,
     ok: Option<String>,
     token: Option<String>,
+    tenant: Option<String>,
 }
 
 /// A switch as the overview lists it.
@@ -47,6 +48,9 @@ struct Overview {
     csrf: String,
     message: Option<(bool, String)>,
     clients: Vec<(IdpClient, bool)>,
+    /// The tenant whose connections are shown, and every tenant (the selector).
+    tenant: Tenant,
+    tenants: Vec<Tenant>,
     connections: Vec<Connection>,
     scopes: Vec<String>,
     switches: Vec<SwitchRow>,
@@ -85,8 +89,12 @@ pub(crate) async fn overview(
     if let Err(r) = auth {
         return r.into_response();
     }
-    let (jar, csrf) = csrf_cookie(&st, jar);
     let a = &st.admin;
+    let (tenant, message) = match a.tenant(f.tenant.as_deref()) {
+        Ok(t) => (t, flash(&f)),
+        Err(e) => (a.idp.tenants().default_tenant().clone(), Some((false, e.to_string()))),
+    };
+    let (jar, csrf) = csrf_cookie(&st, jar);
     let on = a.faults.list();
     let switches = Fault::ALL
         .into_iter()
@@ -111,9 +119,11 @@ pub(crate) async fn overview(
     let page = Overview {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
-        message: flash(&f),
+        message,
         clients: a.idp.clients().into_iter().map(|c| (c.clone(), !a.idp.is_fixture_client(&c.client_id))).collect(),
-        connections: a.idp.connections(),
+        connections: a.idp.connections().into_iter().filter(|c| c.tenant == tenant.id).collect(),
+        tenants: a.idp.tenants().all().to_vec(),
+        tenant,
         scopes: scopes.unwrap_or_default(),
         switches,
         now: time(now),
@@ -152,6 +162,15 @@ struct RegisterPage {
     post_logout_redirect_uris: String,
     scopes: Vec<(String, bool)>,
     resource: String,
+    /// Every tenant, the one the connection goes to selected.
+    tenants: Vec<(Tenant, bool)>,
+}
+
+/// The tenants for the registration form's select, `chosen` (else the default) selected.
+fn tenant_choice(st: &ConsoleState, chosen: Option<&str>) -> Vec<(Tenant, bool)> {
+    let tenants = st.admin.idp.tenants();
+    let chosen = chosen.unwrap_or(&tenants.default_tenant().id);
+    tenants.all().iter().map(|t| (t.clone(), t.id == chosen)).collect()
 }
 
 pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
@@ -166,6 +185,7 @@ pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleStat
         post_logout_redirect_uris: "http://localhost:3000".into(),
         scopes: resource.as_ref().map(|r| r.scopes.iter().map(|s| (s.clone(), true)).collect()).unwrap_or_default(),
         resource: resource.map(|r| r.resource).unwrap_or_default(),
+        tenants: tenant_choice(&st, None),
     };
     (jar, page).into_response()
 }
@@ -184,6 +204,7 @@ pub(crate) async fn register(
         post_logout_redirect_uris: form_lines(&form, "post_logout_redirect_uris"),
         resource: text(&form, "resource"),
         scopes: Some(scopes.clone()),
+        tenant: text(&form, "tenant"),
     };
     match st.admin.register(req.clone()).await {
         Ok(r) => SeeOther::to(&format!("/admin/clients/{}?new=1", r.client_id)).into_response(),
@@ -204,6 +225,7 @@ pub(crate) async fn register(
                 post_logout_redirect_uris: req.post_logout_redirect_uris.join("\n"),
                 scopes: all.iter().map(|s| (s.clone(), scopes.contains(s))).collect(),
                 resource: req.resource.unwrap_or_default(),
+                tenants: tenant_choice(&st, req.tenant.as_deref()),
             };
             (StatusCode::BAD_REQUEST, jar, page).into_response()
         }
@@ -269,7 +291,10 @@ pub(crate) async fn delete_client(
 
 pub(crate) async fn grant(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
     let Some(form) = checked_form(&jar, &body) else { return expired() };
+    let tenant = text(&form, "tenant");
+    let to = tenant_page(tenant.as_deref());
     let change = ConnectionChange {
+        tenant,
         client_id: text(&form, "client_id").unwrap_or_default(),
         authorization_server: text(&form, "authorization_server"),
         resource: text(&form, "resource"),
@@ -279,20 +304,40 @@ pub(crate) async fn grant(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar
     };
     match st.admin.grant(change).await {
         Ok(c) => back(
-            "/admin",
+            &to,
             true,
-            format!("\"{}\" may now get \"{}\" at {}.", c.client_id, c.scopes.join(" "), c.resource),
+            format!(
+                "\"{}\" may now get \"{}\" at {} for tenant {}'s users.",
+                c.client_id,
+                c.scopes.join(" "),
+                c.resource,
+                c.tenant
+            ),
         ),
-        Err(e) => back("/admin", false, e.to_string()),
+        Err(e) => back(&to, false, e.to_string()),
+    }
+}
+
+/// The overview showing `tenant`'s connections (the page a policy form returns to).
+fn tenant_page(tenant: Option<&str>) -> String {
+    match tenant {
+        Some(t) => format!("/admin?tenant={}", form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()),
+        None => "/admin".into(),
     }
 }
 
 pub(crate) async fn revoke(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
     let Some(form) = checked_form(&jar, &body) else { return expired() };
     let client_id = text(&form, "client_id").unwrap_or_default();
-    match st.admin.revoke(&client_id, text(&form, "resource").as_deref()).await {
-        Ok(_) => back("/admin", true, format!("Revoked: \"{client_id}\"'s next token exchange gets invalid_target.")),
-        Err(e) => back("/admin", false, e.to_string()),
+    let tenant = text(&form, "tenant");
+    let to = tenant_page(tenant.as_deref());
+    let revoked = match st.admin.tenant(tenant.as_deref()) {
+        Ok(t) => st.admin.revoke(&t.id, &client_id, text(&form, "resource").as_deref()).await,
+        Err(e) => Err(e),
+    };
+    match revoked {
+        Ok(_) => back(&to, true, format!("Revoked: \"{client_id}\"'s next token exchange gets invalid_target.")),
+        Err(e) => back(&to, false, e.to_string()),
     }
 }
 

@@ -88,6 +88,8 @@ struct ExplorerPage {
     lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     email: String,
+    /// The signed-in user's tenant, once step 1 has an ID token.
+    tenant: Option<String>,
     endpoint: String,
     endpoints: Vec<&'static str>,
     steps: Vec<StepView>,
@@ -161,6 +163,7 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         email: c.email.clone(),
+        tenant: c.id_token.as_ref().map(|_| crate::console::tenant::label(&st, &c.email)),
         endpoint,
         endpoints: ENDPOINTS.to_vec(),
         steps,
