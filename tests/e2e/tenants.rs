@@ -72,6 +72,53 @@ async fn the_id_token_the_id_jag_and_the_access_token_name_the_tenant() {
 }
 
 #[tokio::test]
+async fn a_refresh_token_subject_carries_the_users_tenant() {
+    let lab = TestLab::start().await;
+    assert!(lab.idp_discovery().await["claims_supported"].as_array().unwrap().contains(&json!("tenant")));
+    let url = lab
+        .authorize_url(CLIENT, REDIRECT, &[])
+        .replace("scope=openid+profile+email", "scope=openid+profile+email+offline_access");
+    let code = query_param(&lab.login_redirect(&lab.browser(), &url, GLOBEX_ALICE).await, "code").unwrap();
+    let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
+    let code_grant = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", CLIENT),
+        ("client_secret", SECRET),
+    ]);
+    let tokens: Value = lab.idp_token(&code_grant).await.json().await.unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    // The refresh grant's new ID token names the tenant.
+    let refresh = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &refresh_token),
+        ("client_id", CLIENT),
+        ("client_secret", SECRET),
+    ]);
+    let refreshed: Value = lab.idp_token(&refresh).await.json().await.unwrap();
+    assert_eq!(decode(refreshed["id_token"].as_str().unwrap()).1["tenant"], "customer2");
+
+    // A refresh token as the subject: customer2's policy applies, and the ID-JAG names customer2.
+    let rotated = refreshed["refresh_token"].as_str().unwrap();
+    let exchange = with(
+        &with(&lab.exchange_params(rotated), "subject_token_type", Some(xaa_core::urn::TOKEN_TYPE_REFRESH_TOKEN)),
+        "scope",
+        Some("todos.read"),
+    );
+    let body: Value = lab.idp_token(&exchange).await.json().await.unwrap();
+    let (_, id_jag) = decode(body["access_token"].as_str().expect("an ID-JAG"));
+    assert_eq!((&id_jag["sub"], &id_jag["tenant"]), (&json!(GLOBEX_ALICE), &json!("customer2")));
+    let wider = with(&exchange, "scope", Some(RW));
+    let d = assert_oauth_error(lab.idp_token(&wider).await, 400, "invalid_scope").await;
+    assert!(d.contains("in tenant 'customer2'"), "{d}");
+}
+
+#[tokio::test]
 async fn an_unknown_email_belongs_to_the_tenant_of_its_domain_else_the_default() {
     let lab = TestLab::start().await;
     for (email, tenant) in
