@@ -342,3 +342,56 @@ async fn the_reset_reseeds_every_tenants_fixture_policy() {
         assert_eq!(policy_of(&lab, t).await, fixture_policy(t), "{t}");
     }
 }
+
+/// The client id of the registered requestor named `name`.
+async fn client_named(lab: &TestLab, name: &str) -> String {
+    let (_, list) = admin_json(lab, Method::GET, "/api/admin/clients", None).await;
+    let found = list["clients"].as_array().unwrap().iter().find(|c| c["name"] == name);
+    found.and_then(|c| c["client_id"].as_str()).unwrap_or_else(|| panic!("no client {name}: {list}")).to_owned()
+}
+
+#[tokio::test]
+async fn a_participant_who_joins_is_connected_in_the_default_tenant() {
+    let lab = TestLab::start_configured(|c| c.join_code = Some("room-7".into())).await;
+    let browser = lab.browser();
+    let form = browser.get(format!("{}/join", lab.console())).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&form, "csrf");
+    let fields = [("csrf", csrf.as_str()), ("join_code", "room-7"), ("name", "Joiner"), ("redirect_uris", REDIRECT)];
+    let resp =
+        browser.post(format!("{}/join", lab.console())).header("origin", lab.console()).form(&fields).send().await;
+    assert_eq!(resp.unwrap().status(), StatusCode::OK);
+    let id = client_named(&lab, "Joiner").await;
+    for t in ["customer1", "customer2", "customer3"] {
+        assert_eq!(policy_of(&lab, t).await.iter().any(|(c, _)| *c == id), t == "customer1", "{t}");
+    }
+}
+
+#[tokio::test]
+async fn the_admin_page_shows_the_default_tenant_for_an_unknown_one_and_says_so() {
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let console = lab.console().to_owned();
+    let signed_in = browser.get(format!("{console}/admin?token={}", lab.lab.admin_token)).send().await.unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let page = browser.get(format!("{console}/admin?tenant=customer9")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Connections of tenant customer1 (Acme Corp)"), "{html}");
+    let message = UNKNOWN_TENANT.replace('"', "&#34;");
+    assert!(html.contains(&format!("id=\"message\" role=\"status\">{message}</p>")), "{html}");
+
+    // A change posted for an unknown tenant changes nothing and says why.
+    let form = [("csrf", hidden(&html, "csrf")), ("tenant", "customer9".into()), ("client_id", CLIENT.into())];
+    let resp = browser
+        .post(format!("{console}/admin/connections/revoke"))
+        .header("origin", console.as_str())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = location(&resp);
+    assert!(to.starts_with("/admin?tenant=customer9&ok=0&msg="), "{to}");
+    assert_eq!(query_param(&to, "msg").as_deref(), Some(UNKNOWN_TENANT));
+    assert_eq!(policy_of(&lab, "customer1").await, fixture_policy("customer1"));
+}

@@ -90,9 +90,10 @@ pub(crate) async fn overview(
         return r.into_response();
     }
     let a = &st.admin;
+    // An unknown tenant shows the default one, saying so (unless a change's message is waiting).
     let (tenant, message) = match a.tenant(f.tenant.as_deref()) {
         Ok(t) => (t, flash(&f)),
-        Err(e) => (a.idp.tenants().default_tenant().clone(), Some((false, e.to_string()))),
+        Err(e) => (a.idp.tenants().default_tenant().clone(), flash(&f).or(Some((false, e.to_string())))),
     };
     let (jar, csrf) = csrf_cookie(&st, jar);
     let on = a.faults.list();
