@@ -119,6 +119,18 @@ async fn a_refresh_token_subject_carries_the_users_tenant() {
 }
 
 #[tokio::test]
+async fn userinfo_names_the_tenant() {
+    let lab = TestLab::start().await;
+    let token = lab.login(GLOBEX_ALICE).await.access_token;
+    let resp = lab.http.get(format!("{}/userinfo", lab.idp())).bearer_auth(token).send().await.unwrap();
+    let body: Value = resp.json().await.unwrap();
+    let expected = json!({
+        "sub": GLOBEX_ALICE, "email": GLOBEX_ALICE, "email_verified": true, "name": "Alice Garcia", "tenant": "customer2",
+    });
+    assert_eq!(body, expected);
+}
+
+#[tokio::test]
 async fn an_unknown_email_belongs_to_the_tenant_of_its_domain_else_the_default() {
     let lab = TestLab::start().await;
     for (email, tenant) in
