@@ -22,13 +22,6 @@ struct Subject {
     auth_time: i64,
 }
 
-impl Subject {
-    /// The user's tenant: its policy decides, and the ID-JAG names it.
-    fn tenant<'s>(&self, st: &'s IdpState) -> &'s crate::Tenant {
-        st.tenant_of(&self.email)
-    }
-}
-
 pub(super) async fn grant(
     st: &IdpState,
     client: &IdpClient,
@@ -89,7 +82,8 @@ pub(super) async fn grant(
         }
     };
     audit.user = subject.email.clone();
-    let tenant = subject.tenant(st);
+    // The user's tenant: its IT's policy decides, and the ID-JAG names it (draft-04 §6.1).
+    let tenant = st.tenant_of(&subject.email);
     audit.tenant = tenant.id.clone();
 
     let audiences: Vec<&str> = params.values("audience").collect();
