@@ -37,6 +37,16 @@ async fn the_login_page_and_the_explorer_name_the_users_tenant_in_chromium() {
     let lab = TestLab::start().await;
     let browser = Browser::start().await;
     let b = &browser.client;
+    // The console home lists the tenants and each named user's.
+    b.goto(lab.console()).await.unwrap();
+    let tenants = b.find(Locator::Id("tenants")).await.unwrap().text().await.unwrap();
+    assert!(
+        tenants.starts_with(
+            "The IdP has tenants, as xaa.dev does: customer1 (Acme Corp, @acme.example), the default; customer2 (Globex, @globex.example); customer3 (Initech, @initech.example)."
+        ),
+        "{tenants}"
+    );
+    assert!(browser.text().await.contains("alice@globex.example (Alice Garcia, customer2 (Globex))"));
     b.goto(&format!("{}/explorer", lab.console())).await.unwrap();
     b.find(Locator::Id("email")).await.unwrap().send_keys("alice@globex.example").await.unwrap();
     b.find(Locator::Id("run-1")).await.unwrap().click().await.unwrap();
