@@ -307,6 +307,7 @@ async fn a_registration_connects_in_the_default_tenant_unless_one_is_chosen() {
         assert_eq!(status, StatusCode::CREATED, "{reg}");
         let id = reg["client_id"].as_str().unwrap().to_owned();
         let chosen = tenant.unwrap_or("customer1");
+        assert_eq!(reg["tenant"], chosen, "{reg}");
         for t in ["customer1", "customer2", "customer3"] {
             let has = policy_of(&lab, t).await.iter().any(|(c, _)| *c == id);
             assert_eq!(has, t == chosen, "{name} in {t}");

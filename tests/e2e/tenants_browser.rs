@@ -110,6 +110,7 @@ async fn the_admin_pages_govern_one_tenant_at_a_time_in_chromium() {
     b.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("registered")).await.unwrap();
     let client_id = b.find(Locator::Id("client-id")).await.unwrap().text().await.unwrap();
+    assert_eq!(b.find(Locator::Id("connection-tenant")).await.unwrap().text().await.unwrap(), "customer3");
     assert!(connected(&lab, "customer3").await.contains(&client_id));
     assert!(!connected(&lab, "customer1").await.contains(&client_id));
 

@@ -43,6 +43,8 @@ pub(crate) struct Registered {
     pub(crate) authorization_server: String,
     pub(crate) resource: String,
     pub(crate) scopes: Vec<String>,
+    /// The tenant of the connection shown (the default tenant's when it has one there).
+    pub(crate) tenant: String,
     pub(crate) env: EnvFile,
 }
 
@@ -179,7 +181,10 @@ impl Admin {
     /// A registered (or fixture) requestor's credentials and `.env`, from the live registries.
     pub(crate) fn registered(&self, client_id: &str) -> Option<Registered> {
         let idp = self.idp.client(client_id)?;
-        let connection = self.idp.connections().into_iter().find(|c| c.client_id == client_id);
+        let default_tenant = &self.idp.tenants().default_tenant().id;
+        let mut connections: Vec<_> = self.idp.connections().into_iter().filter(|c| c.client_id == client_id).collect();
+        connections.sort_by_key(|c| c.tenant != *default_tenant);
+        let connection = connections.into_iter().next();
         // Its AS client: the one its connection names, else the one registration made for it;
         // none (empty) for an IdP client IT has not connected yet.
         let resource_client_id = connection
@@ -211,6 +216,7 @@ impl Admin {
             resource_client_secret: at_as.map(|c| c.client_secret.expose().to_owned()).unwrap_or_default(),
             authorization_server: connection.as_ref().map(|c| c.authorization_server.clone()).unwrap_or_default(),
             resource: connection.as_ref().map(|c| c.resource.clone()).unwrap_or_default(),
+            tenant: connection.as_ref().map(|c| c.tenant.clone()).unwrap_or_default(),
             scopes: connection.map(|c| c.scopes).unwrap_or_default(),
             env: EnvFile::new(&self.urls, &requestor),
         })
