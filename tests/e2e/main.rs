@@ -25,6 +25,7 @@ mod refresh_token;
 mod reset;
 mod room_browser;
 mod tenants;
+mod tenants_admin;
 mod tenants_browser;
 mod tls_browser;
 mod todo_api;

@@ -15,18 +15,18 @@ use xaa_core::faults::{Fault, Switch};
 use xaa_idp::{AuditEntry, AuditFilter};
 
 use super::AdminAuth;
-use crate::admin::{AdminError, ConnectionChange, RegisterRequest};
+use crate::admin::{AdminError, RegisterRequest};
 use crate::console::ConsoleState;
 
-fn error(status: StatusCode, code: &str, description: impl std::fmt::Display) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, description: impl std::fmt::Display) -> Response {
     (status, Json(json!({"error": code, "error_description": description.to_string()}))).into_response()
 }
 
-fn bad(e: AdminError) -> Response {
+pub(super) fn bad(e: AdminError) -> Response {
     error(StatusCode::BAD_REQUEST, e.code, e)
 }
 
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
+pub(super) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
     b.map(|Json(t)| t).map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())))
 }
 
@@ -51,7 +51,7 @@ pub(crate) async fn clients(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -
     Json(json!({ "clients": list }))
 }
 
-fn connection_json(c: &xaa_idp::Connection) -> Value {
+pub(super) fn connection_json(c: &xaa_idp::Connection) -> Value {
     json!({
         "tenant": c.tenant,
         "client_id": c.client_id,
@@ -98,74 +98,6 @@ pub(crate) async fn delete_client(
     match st.admin.unregister(&id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => bad(e),
-    }
-}
-
-/// `?tenant=`: whose policy (default: the default tenant).
-#[derive(Deserialize)]
-pub(crate) struct TenantQuery {
-    tenant: Option<String>,
-}
-
-/// One tenant's connections.
-pub(crate) async fn connections(
-    _: AdminAuth,
-    State(st): State<Arc<ConsoleState>>,
-    q: Result<Query<TenantQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let Ok(Query(q)) = q else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request", "the only parameter is ?tenant=…");
-    };
-    let tenant = match st.admin.tenant(q.tenant.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return bad(e),
-    };
-    let of_tenant: Vec<Value> =
-        st.admin.idp.connections().iter().filter(|c| c.tenant == tenant.id).map(connection_json).collect();
-    Json(json!({ "tenant": tenant.id, "connections": of_tenant })).into_response()
-}
-
-pub(crate) async fn grant(
-    _: AdminAuth,
-    State(st): State<Arc<ConsoleState>>,
-    req: Result<Json<ConnectionChange>, JsonRejection>,
-) -> Response {
-    let change = match body(req) {
-        Ok(r) => r,
-        Err(e) => return *e,
-    };
-    match st.admin.grant(change).await {
-        Ok(c) => Json(connection_json(&c)).into_response(),
-        Err(e) => bad(e),
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct RevokeQuery {
-    client_id: String,
-    resource: Option<String>,
-    tenant: Option<String>,
-}
-
-pub(crate) async fn revoke(
-    _: AdminAuth,
-    State(st): State<Arc<ConsoleState>>,
-    q: Result<Query<RevokeQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let Ok(Query(q)) = q else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "say which connection: ?client_id=…[&resource=…][&tenant=…]",
-        );
-    };
-    let tenant = match st.admin.tenant(q.tenant.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return bad(e),
-    };
-    match st.admin.revoke(&tenant.id, &q.client_id, q.resource.as_deref()).await {
-        Ok(n) => Json(json!({ "revoked": n })).into_response(),
-        Err(e) => error(StatusCode::NOT_FOUND, "not_found", e),
     }
 }
 

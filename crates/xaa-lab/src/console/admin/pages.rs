@@ -20,7 +20,7 @@ use xaa_idp::{Connection, IdpClient, PublishedKey, Tenant};
 use super::AdminAuth;
 use super::api::{SwitchOn, turn_off, turn_on};
 use crate::admin::report_card::Card;
-use crate::admin::{ConnectionChange, RegisterRequest, Registered};
+use crate::admin::{RegisterRequest, Registered};
 use crate::console::{ConsoleState, csrf_cookie, form_lines};
 
 #[derive(Deserialize, Default)]
@@ -65,7 +65,7 @@ fn flash(f: &Flash) -> Option<(bool, String)> {
     f.msg.clone().map(|m| (f.ok.as_deref() == Some("1"), m))
 }
 
-fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
+pub(super) fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
     let m = form_urlencoded::byte_serialize(msg.as_ref().as_bytes()).collect::<String>();
     let sep = if to.contains('?') { '&' } else { '?' };
     SeeOther::to(&format!("{to}{sep}ok={}&msg={m}", u8::from(ok))).into_response()
@@ -139,16 +139,16 @@ pub(crate) async fn overview(
 }
 
 /// The form of a change, once its CSRF token is checked (`None`: refuse with [`expired`]).
-fn checked_form(jar: &CookieJar, body: &Bytes) -> Option<FormParams> {
+pub(super) fn checked_form(jar: &CookieJar, body: &Bytes) -> Option<FormParams> {
     let form = FormParams::parse(body);
     crate::console::csrf_matches(jar, &form).then_some(form)
 }
 
-fn expired() -> Response {
+pub(super) fn expired() -> Response {
     back("/admin", false, "This page was open too long (its form token expired); try again.")
 }
 
-fn text(form: &FormParams, name: &str) -> Option<String> {
+pub(super) fn text(form: &FormParams, name: &str) -> Option<String> {
     form.single(name).ok().flatten().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
@@ -287,58 +287,6 @@ pub(crate) async fn delete_client(
     match st.admin.unregister(&id).await {
         Ok(()) => back("/admin", true, format!("Deleted \"{id}\" and its connection.")),
         Err(e) => back("/admin", false, e.to_string()),
-    }
-}
-
-pub(crate) async fn grant(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
-    let tenant = text(&form, "tenant");
-    let to = tenant_page(tenant.as_deref());
-    let change = ConnectionChange {
-        tenant,
-        client_id: text(&form, "client_id").unwrap_or_default(),
-        authorization_server: text(&form, "authorization_server"),
-        resource: text(&form, "resource"),
-        scopes: form.values("scopes").map(str::to_owned).collect(),
-        users: None,
-        resource_client_id: text(&form, "resource_client_id"),
-    };
-    match st.admin.grant(change).await {
-        Ok(c) => back(
-            &to,
-            true,
-            format!(
-                "\"{}\" may now get \"{}\" at {} for tenant {}'s users.",
-                c.client_id,
-                c.scopes.join(" "),
-                c.resource,
-                c.tenant
-            ),
-        ),
-        Err(e) => back(&to, false, e.to_string()),
-    }
-}
-
-/// The overview showing `tenant`'s connections (the page a policy form returns to).
-fn tenant_page(tenant: Option<&str>) -> String {
-    match tenant {
-        Some(t) => format!("/admin?tenant={}", form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()),
-        None => "/admin".into(),
-    }
-}
-
-pub(crate) async fn revoke(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
-    let client_id = text(&form, "client_id").unwrap_or_default();
-    let tenant = text(&form, "tenant");
-    let to = tenant_page(tenant.as_deref());
-    let revoked = match st.admin.tenant(tenant.as_deref()) {
-        Ok(t) => st.admin.revoke(&t.id, &client_id, text(&form, "resource").as_deref()).await,
-        Err(e) => Err(e),
-    };
-    match revoked {
-        Ok(_) => back(&to, true, format!("Revoked: \"{client_id}\"'s next token exchange gets invalid_target.")),
-        Err(e) => back(&to, false, e.to_string()),
     }
 }
 
