@@ -263,3 +263,50 @@ fn first_pem(dir: &Path, prefix: &str) -> Result<PathBuf, FixtureError> {
     found.sort();
     found.pop().ok_or_else(|| err(dir.display().to_string(), format!("no {prefix}*.pem key")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Ports;
+
+    /// A fixtures dir with the embedded files, `edit` applied to (name, text).
+    fn dir_with(tag: &str, edit: impl Fn(&str, &str) -> Option<String>) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xaa-fixtures-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in EMBEDDED {
+            match edit(name, text) {
+                Some(t) => std::fs::write(dir.join(name), t).unwrap(),
+                None => drop(std::fs::remove_file(dir.join(name))),
+            }
+        }
+        dir
+    }
+
+    #[test]
+    fn tenants_come_from_tenants_json_or_the_embedded_one_and_must_be_known() {
+        let urls = Urls::new(false, "localhost", Ports::DEFAULT);
+        let ids = |f: &Fixtures| f.tenants.all().iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+        let embedded = Fixtures::load(None, &urls).unwrap();
+        assert_eq!(ids(&embedded), ["customer1", "customer2", "customer3"]);
+        assert!(embedded.connections.iter().any(|c| c.tenant == "customer3" && c.client_id == "lab-notes"));
+
+        // A dir from before tenants (no tenants.json, connections without a tenant): the embedded
+        // tenants, every connection the default tenant's.
+        let old = dir_with("old", |name, text| {
+            let untagged = text.lines().filter(|l| !l.contains("\"tenant\"")).collect::<Vec<_>>().join("\n");
+            (name != "tenants.json").then(|| untagged)
+        });
+        let loaded = Fixtures::load(Some(&old), &urls).unwrap();
+        assert_eq!(ids(&loaded), ["customer1", "customer2", "customer3"]);
+        assert!(loaded.connections.iter().all(|c| c.tenant == "customer1"));
+
+        let unknown = dir_with("unknown", |name, text| {
+            Some(if name == "users.json" { text.replace("customer3", "customer9") } else { text.to_owned() })
+        });
+        let e = Fixtures::load(Some(&unknown), &urls).unwrap_err();
+        assert_eq!(e.to_string(), "users.json: unknown tenant \"customer9\"");
+        for d in [old, unknown] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
+}
