@@ -294,7 +294,7 @@ mod tests {
         // tenants, every connection the default tenant's.
         let old = dir_with("old", |name, text| {
             let untagged = text.lines().filter(|l| !l.contains("\"tenant\"")).collect::<Vec<_>>().join("\n");
-            (name != "tenants.json").then(|| untagged)
+            (name != "tenants.json").then_some(untagged)
         });
         let loaded = Fixtures::load(Some(&old), &urls).unwrap();
         assert_eq!(ids(&loaded), ["customer1", "customer2", "customer3"]);
