@@ -224,7 +224,7 @@ async fn revoking_narrowing_and_widening_a_connection_apply_to_the_next_exchange
     let (status, granted) = admin_json(&lab, Method::PUT, "/api/admin/connections", Some(grant)).await;
     assert_eq!(status, StatusCode::OK);
     let expected = json!({
-        "client_id": client_id, "authorization_server": lab.authz(), "resource": lab.api(),
+        "tenant": "customer1", "client_id": client_id, "authorization_server": lab.authz(), "resource": lab.api(),
         "scopes": ["todos.read"], "resource_client_id": resource_client_id, "users": [],
     });
     assert_eq!(granted, expected);
@@ -300,7 +300,7 @@ async fn the_audit_log_lists_issued_and_refused_exchanges_newest_first() {
         &json!({
             "id": issued["id"], "at": issued_at, "client_id": CLIENT, "user": ALICE, "audience": lab.authz(),
             "resource": lab.api(), "scope": "todos.read todos.write", "outcome": "issued", "error": "",
-            "reason": "", "jti": jti,
+            "reason": "", "jti": jti, "tenant": "customer1",
         })
     );
     assert_eq!(
@@ -308,7 +308,7 @@ async fn the_audit_log_lists_issued_and_refused_exchanges_newest_first() {
         &json!({
             "id": refused["id"], "at": issued_at + 5, "client_id": NOTES_CLIENT, "user": BOB,
             "audience": lab.authz(), "resource": lab.api(), "scope": "todos.admin", "outcome": "refused",
-            "error": "invalid_scope", "reason": reason, "jti": "",
+            "error": "invalid_scope", "reason": reason, "jti": "", "tenant": "customer1",
         })
     );
 
@@ -333,13 +333,13 @@ async fn the_audit_log_lists_issued_and_refused_exchanges_newest_first() {
     let csv = resp.text().await.unwrap();
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(lines.len(), 4, "header, two rows, and the final CRLF: {csv:?}");
-    assert_eq!(lines[0], "id,at,client_id,user,audience,resource,scope,outcome,error,reason,jti");
+    assert_eq!(lines[0], "id,at,client_id,user,audience,resource,scope,outcome,error,reason,jti,tenant");
     let quoted_reason = format!("\"{}\"", reason.replace('"', "\"\""));
     let reason_field = if reason.contains(',') { quoted_reason } else { reason.clone() };
     assert_eq!(
         lines[1],
         format!(
-            "{},{},lab-notes,{BOB},{},{},todos.admin,refused,invalid_scope,{reason_field},",
+            "{},{},lab-notes,{BOB},{},{},todos.admin,refused,invalid_scope,{reason_field},,customer1",
             refused["id"],
             issued_at + 5,
             lab.authz(),
@@ -351,7 +351,7 @@ async fn the_audit_log_lists_issued_and_refused_exchanges_newest_first() {
     assert_eq!(
         lines[2],
         format!(
-            "{},{issued_at},my-requestor,{ALICE},{},{},todos.read todos.write,issued,,,{jti_field}",
+            "{},{issued_at},my-requestor,{ALICE},{},{},todos.read todos.write,issued,,,{jti_field},customer1",
             issued["id"],
             lab.authz(),
             lab.api()

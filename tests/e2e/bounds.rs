@@ -385,8 +385,8 @@ async fn the_audit_log_keeps_the_newest_entries_within_its_age() {
     let csv = lab.admin(Method::GET, "/api/admin/audit?format=csv").send().await.unwrap().text().await.unwrap();
     let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).skip(1).collect();
     assert_eq!(rows.len(), 2, "{csv:?}");
-    // As a CSV cell: a random jti that starts with '-' is defused like a formula.
-    let cell = |jti: &str| format!(",{}", xaa_core::csv::field(jti));
+    // As a CSV cell: a random jti that starts with '-' is defused like a formula; the tenant follows.
+    let cell = |jti: &str| format!(",{},customer1", xaa_core::csv::field(jti));
     assert!(rows[0].ends_with(&cell(&jtis[6])) && rows[1].ends_with(&cell(&jtis[5])), "{csv:?}");
     let browser = lab.browser();
     let signed_in = browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
@@ -476,6 +476,7 @@ async fn a_token_exchange_whose_client_fails_authentication_is_credited_to_no_cl
         json!({
             "id": id, "at": lab.now(), "client_id": "", "user": "", "audience": lab.authz(), "resource": lab.api(),
             "scope": "todos.read todos.write", "outcome": "refused", "error": "invalid_client", "reason": reason, "jti": "",
+            "tenant": "",
         })
     };
     assert_eq!(
@@ -495,7 +496,7 @@ async fn a_token_exchange_whose_client_fails_authentication_is_credited_to_no_cl
     assert_eq!(
         row,
         format!(
-            "{},{},,,{},{},todos.read todos.write,refused,invalid_client,unauthenticated request (claimed client_id '{CLIENT}'): {d},",
+            "{},{},,,{},{},todos.read todos.write,refused,invalid_client,unauthenticated request (claimed client_id '{CLIENT}'): {d},,",
             entries[1]["id"],
             lab.now(),
             lab.authz(),

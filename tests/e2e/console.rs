@@ -62,6 +62,7 @@ async fn a_notes_flow_is_traced_as_one_flow_with_checks_and_no_secrets() {
             "jti",
             "sub",
             "cnf",
+            "tenant",
             "resource",
             "scope",
             "jti"

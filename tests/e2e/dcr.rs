@@ -393,7 +393,7 @@ async fn dcr_clients_need_an_it_connection_then_run_the_whole_flow() {
     assert_eq!(
         connection,
         json!({
-            "client_id": client_id, "authorization_server": lab.authz(), "resource": lab.api(),
+            "tenant": "customer1", "client_id": client_id, "authorization_server": lab.authz(), "resource": lab.api(),
             "scopes": ["todos.read", "todos.write"], "resource_client_id": resource_client_id, "users": [],
         })
     );

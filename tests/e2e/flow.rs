@@ -63,7 +63,8 @@ async fn walk_the_flow(lab: &TestLab) {
     assert_eq!(header["kid"], "resource-as-2026-01");
     assert_eq!(claims["iss"], lab.authz());
     assert_eq!(claims["aud"], lab.api());
-    assert_eq!(claims["sub"], "alice@acme.example");
+    assert_eq!(claims["sub"], "customer1:alice@acme.example", "{{tenant}}:{{user}}, as xaa.dev's AS");
+    assert_eq!(claims["app_org"], "customer1");
     assert_eq!(claims["client_id"], RESOURCE_CLIENT);
     assert_eq!(claims["scope"], "todos.read todos.write");
     assert!(claims["jti"].is_string());
@@ -72,7 +73,7 @@ async fn walk_the_flow(lab: &TestLab) {
     let list = lab.todo_json("/api/todos", &access_token).await;
     assert_eq!(list["success"], true);
     assert_eq!(list["count"], 4, "a new user starts with the four seed todos");
-    assert_eq!(list["user"]["sub"], "alice@acme.example");
+    assert_eq!(list["user"]["sub"], "customer1:alice@acme.example");
     assert_eq!(list["data"][0]["title"], "Read the ID-JAG draft, section 4");
     assert_eq!(list["data"][0]["completed"], true);
 
@@ -122,7 +123,7 @@ async fn todos_are_per_user() {
     assert_eq!(bob_sees.status(), StatusCode::NOT_FOUND);
     let bob_list = lab.todo_json("/api/todos", &bob).await;
     assert_eq!(bob_list["count"], 4);
-    assert_eq!(bob_list["user"]["sub"], "bob@acme.example");
+    assert_eq!(bob_list["user"]["sub"], "customer1:bob@acme.example");
 }
 
 #[tokio::test]

@@ -448,7 +448,7 @@ async fn without_cnf_a_dpop_proof_still_gets_a_bearer_token() {
     assert_eq!(body["token_type"], "Bearer");
     assert!(at_claims(&body).get("cnf").is_none());
     let (names, cnf) = last_grant_checks(&lab);
-    assert_eq!(names, [&UP_TO_SUB[..], &["cnf", "resource", "scope", "jti"]].concat());
+    assert_eq!(names, [&UP_TO_SUB[..], &["cnf", "tenant", "resource", "scope", "jti"]].concat());
     assert_eq!(
         cnf,
         "no cnf claim: the ID-JAG is not sender-constrained; the DPoP proof sent along is not used (this lab's AS issues Bearer tokens only)"
@@ -478,7 +478,7 @@ async fn aud_as_a_one_element_array_is_accepted() {
     let params = creds(&lab.bearer_params(&jag), None);
     let basic = Some((RESOURCE_CLIENT, RESOURCE_SECRET));
     let claims = at_claims(&granted(post(&lab, "/token", basic, &params).await).await);
-    assert_eq!(claims["sub"], ALICE);
+    assert_eq!(claims["sub"], format!("customer1:{ALICE}"));
     assert_eq!(claims["client_id"], RESOURCE_CLIENT);
 }
 
@@ -497,10 +497,11 @@ async fn introspection() {
     assert_eq!(active["active"], true);
     assert_eq!(active["token_type"], "Bearer");
     let (_, at) = decode(&access_token);
-    for claim in "sub client_id scope aud iss exp iat jti".split(' ') {
+    for claim in "sub client_id scope aud iss exp iat jti app_org".split(' ') {
         assert!(!at[claim].is_null() && active[claim] == at[claim], "{claim}: {active}");
     }
-    assert_eq!(active["sub"], ALICE);
+    assert_eq!(active["sub"], format!("customer1:{ALICE}"));
+    assert_eq!(active["app_org"], "customer1");
     // client_secret_post works too.
     let body_auth = creds(&form(&access_token), me);
     let body = granted(post(&lab, path, None, &body_auth).await).await;

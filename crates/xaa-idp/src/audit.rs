@@ -39,6 +39,8 @@ pub struct AuditEntry {
     pub reason: String,
     /// The `jti` of the ID-JAG issued.
     pub jti: String,
+    /// The user's tenant (empty when the subject token was not valid).
+    pub tenant: String,
     /// The client id the request named, before authentication (for the reason of a refusal only).
     #[serde(skip)]
     claimed_client_id: String,
@@ -85,6 +87,8 @@ pub struct AuditFilter {
     pub user: Option<String>,
     /// Only `issued` or `refused`.
     pub outcome: Option<String>,
+    /// Only this tenant's users.
+    pub tenant: Option<String>,
     /// At most this many (default 1000).
     pub limit: Option<u32>,
 }
@@ -95,8 +99,8 @@ impl Store {
         self.db
             .call(move |c| {
                 c.prepare_cached(
-                    "INSERT INTO audit (at, client_id, user, audience, resource, scope, outcome, error, reason, jti)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO audit (at, client_id, user, audience, resource, scope, outcome, error, reason, jti, tenant)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?
                 .execute(params![
                     e.at,
@@ -108,7 +112,8 @@ impl Store {
                     clip(e.outcome),
                     clip(e.error),
                     clip(e.reason),
-                    clip(e.jti)
+                    clip(e.jti),
+                    clip(e.tenant)
                 ])?;
                 purge_audit(c, keep, e.at)
             })
@@ -124,13 +129,14 @@ impl Store {
         self.db
             .call(move |c| {
                 let mut st = c.prepare(
-                    "SELECT id, at, client_id, user, audience, resource, scope, outcome, error, reason, jti FROM audit
+                    "SELECT id, at, client_id, user, audience, resource, scope, outcome, error, reason, jti, tenant FROM audit
                      WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL OR lower(user) = lower(?2))
-                       AND (?3 IS NULL OR outcome = ?3)
+                       AND (?3 IS NULL OR outcome = ?3) AND (?5 IS NULL OR tenant = ?5)
                      ORDER BY id DESC LIMIT ?4",
                 )?;
+                let limit = f.limit.unwrap_or(1000).min(100_000);
                 let rows =
-                    st.query_map(params![f.client_id, f.user, f.outcome, f.limit.unwrap_or(1000).min(100_000)], |r| {
+                    st.query_map(params![f.client_id, f.user, f.outcome, limit, f.tenant], |r| {
                         Ok(AuditEntry {
                             id: r.get(0)?,
                             at: r.get(1)?,
@@ -143,6 +149,7 @@ impl Store {
                             error: r.get(8)?,
                             reason: r.get(9)?,
                             jti: r.get(10)?,
+                            tenant: r.get(11)?,
                             claimed_client_id: String::new(),
                         })
                     })?;
@@ -206,7 +213,7 @@ impl AuditEntry {
     }
 
     /// The CSV header matching [`AuditEntry::csv_row`].
-    pub const CSV_HEADER: &'static str = "id,at,client_id,user,audience,resource,scope,outcome,error,reason,jti";
+    pub const CSV_HEADER: &'static str = "id,at,client_id,user,audience,resource,scope,outcome,error,reason,jti,tenant";
 
     /// One RFC 4180 CSV row (fields quoted when they hold a comma, quote or line break).
     pub fn csv_row(&self) -> String {
@@ -223,6 +230,7 @@ impl AuditEntry {
             q(&self.error),
             q(&self.reason),
             q(&self.jti),
+            q(&self.tenant),
         ]
         .join(",")
     }
@@ -293,6 +301,6 @@ mod tests {
     #[test]
     fn csv_quotes_and_defuses_formulas() {
         let e = AuditEntry { reason: "a, \"b\"".into(), user: "=cmd".into(), ..Default::default() };
-        assert_eq!(e.csv_row(), "0,0,,'=cmd,,,,,,\"a, \"\"b\"\"\",");
+        assert_eq!(e.csv_row(), "0,0,,'=cmd,,,,,,\"a, \"\"b\"\"\",,");
     }
 }

@@ -12,6 +12,8 @@ pub struct IdpConfig {
     pub clients: Vec<IdpClient>,
     /// Named users (any other email may log in too, with derived claims).
     pub users: Vec<User>,
+    /// The tenants the users belong to; the first is the default.
+    pub tenants: crate::Tenants,
     /// Resource authorization servers this IdP issues ID-JAGs for, with the resources they govern.
     pub authorization_servers: Vec<AuthorizationServer>,
     /// Which client may reach which authorization server, resource and scopes.
@@ -75,6 +77,9 @@ pub struct User {
     pub email: String,
     /// Display name.
     pub name: String,
+    /// The id of the tenant the user belongs to (`None`: by the email's domain, else the default).
+    #[serde(default)]
+    pub tenant: Option<String>,
 }
 
 /// A resource authorization server known to the IdP (an `audience` it accepts).
@@ -113,6 +118,8 @@ pub struct Connection {
     /// Users (emails) assigned to this connection; empty means every user.
     #[serde(default)]
     pub users: Vec<String>,
+    /// The tenant whose IT granted it: it applies to that tenant's users only.
+    pub tenant: String,
 }
 
 /// Token lifetimes in seconds.
@@ -162,7 +169,7 @@ impl User {
             })
             .collect::<Vec<_>>()
             .join(" ");
-        User { email: email.to_lowercase(), name }
+        User { email: email.to_lowercase(), name, tenant: None }
     }
 
     /// The subject identifier: the lower-cased email, as xaa.dev does (stable and readable).

@@ -35,6 +35,7 @@ mod reset;
 mod routes;
 mod state;
 mod store;
+mod tenant;
 mod token;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRetention};
@@ -43,6 +44,7 @@ pub use keys::{PublishedKey, Rotation};
 pub use reset::reset_database;
 pub use routes::router;
 pub use state::{IdpState, RegistryError};
+pub use tenant::{Tenant, Tenants, TenantsError};
 
 /// Cookie holding the IdP's single sign-on session (names are unique across the lab's components).
 pub const SESSION_COOKIE: &str = "xaa_idp_session";

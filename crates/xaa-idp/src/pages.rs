@@ -24,6 +24,8 @@ pub(crate) struct LoginCodePage {
     pub(crate) login_id: String,
     pub(crate) csrf: String,
     pub(crate) email: String,
+    /// The user's tenant, as "Name (id)".
+    pub(crate) tenant: String,
     pub(crate) error: Option<String>,
 }
 

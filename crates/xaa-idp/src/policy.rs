@@ -13,6 +13,8 @@ const TARGET: &str = "RFC 8693 §2.2.2, draft-ietf-oauth-identity-assertion-auth
 pub(crate) struct Request<'a> {
     /// The authenticated client (IdP client id).
     pub(crate) client_id: &'a str,
+    /// The user's tenant: only its IT's connections apply.
+    pub(crate) tenant: &'a str,
     /// The user's email, from the validated subject token.
     pub(crate) user: &'a str,
     /// The `audience` parameter.
@@ -32,14 +34,15 @@ pub(crate) struct Grant {
     pub(crate) resource_client_id: String,
 }
 
-/// Decides a token exchange for `client_id`: `invalid_target` for an unknown or unconnected
-/// audience or resource, `invalid_scope` for scopes beyond the connection.
+/// Decides a token exchange for `client_id` under the connections of the user's tenant:
+/// `invalid_target` for an unknown or unconnected audience or resource, `invalid_scope` for scopes
+/// beyond the connection; a refusal by the policy names the tenant.
 pub(crate) fn decide(
     servers: &[AuthorizationServer],
     connections: &[Connection],
     request: &Request<'_>,
 ) -> Result<Grant, OAuthError> {
-    let Request { client_id, user, audience, resources, requested_scope } = *request;
+    let Request { client_id, tenant, user, audience, resources, requested_scope } = *request;
     let target = |d: String| OAuthError::new(ErrorCode::InvalidTarget, format!("{d} ({TARGET})"));
     let Some(server) = servers.iter().find(|s| s.issuer == audience) else {
         let known: Vec<&str> = servers.iter().map(|s| s.issuer.as_str()).collect();
@@ -58,7 +61,7 @@ pub(crate) fn decide(
     }
     let connected: Vec<&Connection> = connections
         .iter()
-        .filter(|c| c.client_id == client_id && c.authorization_server == audience)
+        .filter(|c| c.tenant == tenant && c.client_id == client_id && c.authorization_server == audience)
         .filter(|c| resources.is_empty() || resources.contains(&c.resource.as_str()))
         .collect();
     let usable: Vec<&Connection> = connected
@@ -70,19 +73,19 @@ pub(crate) fn decide(
         // Lab decision A7: a valid subject the policy does not entitle is invalid_grant
         // (post-04 candidate C2 would call it access_denied).
         return Err(OAuthError::invalid_grant(format!(
-            "user \"{user}\" is not assigned to the connection from client \"{client_id}\" to \"{audience}\" ({TARGET})"
+            "user \"{user}\" is not assigned to the connection from client \"{client_id}\" to \"{audience}\" in tenant \"{tenant}\" ({TARGET})"
         )));
     }
     for r in resources {
         if !usable.iter().any(|c| c.resource == *r) {
             return Err(target(format!(
-                "the administrator has not connected client \"{client_id}\" to resource \"{r}\" at \"{audience}\""
+                "the administrator has not connected client \"{client_id}\" to resource \"{r}\" at \"{audience}\" in tenant \"{tenant}\""
             )));
         }
     }
     let Some(first) = usable.first() else {
         return Err(target(format!(
-            "the administrator has not connected client \"{client_id}\" to the authorization server \"{audience}\""
+            "the administrator has not connected client \"{client_id}\" to the authorization server \"{audience}\" in tenant \"{tenant}\""
         )));
     };
     let allowed = Scope::from_tokens(usable.iter().flat_map(|c| c.scopes.iter().cloned()));
@@ -93,7 +96,7 @@ pub(crate) fn decide(
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     format!(
-                        "scope \"{beyond}\" is not allowed for client \"{client_id}\" at \"{audience}\" (allowed: \"{allowed}\") (RFC 6749 §5.2, draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3)"
+                        "scope \"{beyond}\" is not allowed for client \"{client_id}\" at \"{audience}\" in tenant \"{tenant}\" (allowed: \"{allowed}\") (RFC 6749 §5.2, draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3)"
                     ),
                 ));
             }
@@ -127,12 +130,13 @@ mod tests {
             scopes: vec!["r".into()],
             resource_client_id: "app-at-api".into(),
             users: Vec::new(),
+            tenant: "t1".into(),
         }];
         (servers, connections)
     }
 
     fn req<'a>(client: &'a str, audience: &'a str, resources: &'a [&'a str], scope: Option<&'a Scope>) -> Request<'a> {
-        Request { client_id: client, user: "ann@x.example", audience, resources, requested_scope: scope }
+        Request { client_id: client, tenant: "t1", user: "ann@x.example", audience, resources, requested_scope: scope }
     }
 
     #[test]
@@ -159,5 +163,17 @@ mod tests {
         assert_eq!(code(decide(&s, &c, &req("app", "https://as", &[], None))), "invalid_grant");
         c[0].users = vec!["ANN@x.example".into()];
         assert!(decide(&s, &c, &req("app", "https://as", &[], None)).is_ok());
+    }
+
+    #[test]
+    fn another_tenants_connections_do_not_apply() {
+        let (s, c) = fixture();
+        let other = Request { tenant: "t2", ..req("app", "https://as", &["https://api"], None) };
+        let e = decide(&s, &c, &other).unwrap_err();
+        assert_eq!(e.code.as_str(), "invalid_target");
+        assert_eq!(
+            e.description,
+            "the administrator has not connected client 'app' to resource 'https://api' at 'https://as' in tenant 't2' (RFC 8693 Section 2.2.2, draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.3.3)"
+        );
     }
 }

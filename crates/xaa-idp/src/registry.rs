@@ -91,11 +91,14 @@ impl Store {
     ///
     /// The authorization servers' URLs are remembered too: when they changed since (other ports),
     /// the stored connections follow them, matched by position in the configuration.
+    ///
+    /// Connections moved from a lab before tenants (tenant `''`) become the default tenant's.
     pub(crate) fn load_connections(
         &self,
         fixtures: &[Connection],
         fixture_clients: &[String],
         servers: &[AuthorizationServer],
+        default_tenant: &str,
     ) -> Result<Vec<Connection>, DbError> {
         let urls: Vec<(String, Vec<String>)> = servers
             .iter()
@@ -120,6 +123,7 @@ impl Store {
         let fixture_clients = fixture_clients.to_vec();
         self.db.call_now(move |c| {
             let tx = c.transaction()?;
+            tx.execute("UPDATE connections SET tenant = ?1 WHERE tenant = ''", params![default_tenant])?;
             let before: Option<String> =
                 tx.query_row("SELECT value FROM meta WHERE key = 'server_urls'", [], |r| r.get(0)).ok();
             let before: Vec<(String, Vec<String>)> = before.map(from_json).unwrap_or_default();
@@ -156,7 +160,7 @@ impl Store {
             }
             let out = {
                 let mut st = tx.prepare(
-                    "SELECT client_id, authorization_server, resource, scopes, resource_client_id, users
+                    "SELECT client_id, authorization_server, resource, scopes, resource_client_id, users, tenant
                      FROM connections ORDER BY rowid",
                 )?;
                 let rows = st.query_map([], |r| {
@@ -167,6 +171,7 @@ impl Store {
                         scopes: from_json(r.get(3)?),
                         resource_client_id: r.get(4)?,
                         users: from_json(r.get(5)?),
+                        tenant: r.get(6)?,
                     })
                 })?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()?
@@ -191,8 +196,41 @@ impl Store {
     }
 }
 
+/// Gives the `connections` table of a lab from before tenants its `tenant` column, part of the
+/// primary key (so one client may have a connection in each tenant): the table is rebuilt in one
+/// transaction, its rows in their order with tenant `''` (the default tenant's, assigned by
+/// [`Store::load_connections`]).
+pub(crate) fn move_connections_into_tenants(db: &xaa_core::sqlite::Db) -> Result<(), DbError> {
+    db.call_now(|c| {
+        let has = c.prepare("SELECT 1 FROM pragma_table_info('connections') WHERE name = 'tenant'")?.exists([])?;
+        if has {
+            return Ok(());
+        }
+        let tx = c.transaction()?;
+        tx.execute_batch(
+            "ALTER TABLE connections RENAME TO connections_before_tenants;
+             CREATE TABLE connections (
+                 tenant               TEXT NOT NULL,
+                 client_id            TEXT NOT NULL,
+                 authorization_server TEXT NOT NULL,
+                 resource             TEXT NOT NULL,
+                 scopes               TEXT NOT NULL,
+                 resource_client_id   TEXT NOT NULL,
+                 users                TEXT NOT NULL,
+                 PRIMARY KEY (tenant, client_id, authorization_server, resource)
+             );
+             INSERT INTO connections (tenant, client_id, authorization_server, resource, scopes, resource_client_id, users)
+                 SELECT '', client_id, authorization_server, resource, scopes, resource_client_id, users
+                 FROM connections_before_tenants ORDER BY rowid;
+             DROP TABLE connections_before_tenants;",
+        )?;
+        tx.commit()
+    })
+}
+
 #[derive(serde::Serialize)]
 pub(crate) struct ConnectionRow {
+    tenant: String,
     client_id: String,
     authorization_server: String,
     resource: String,
@@ -204,6 +242,7 @@ pub(crate) struct ConnectionRow {
 impl From<&Connection> for ConnectionRow {
     fn from(c: &Connection) -> Self {
         Self {
+            tenant: c.tenant.clone(),
             client_id: c.client_id.clone(),
             authorization_server: c.authorization_server.clone(),
             resource: c.resource.clone(),
@@ -217,15 +256,16 @@ impl From<&Connection> for ConnectionRow {
 impl ConnectionRow {
     pub(crate) fn insert(&self, c: &rusqlite::Connection) -> rusqlite::Result<()> {
         c.execute(
-            "INSERT OR REPLACE INTO connections (client_id, authorization_server, resource, scopes, resource_client_id, users)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO connections (client_id, authorization_server, resource, scopes, resource_client_id, users, tenant)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 self.client_id,
                 self.authorization_server,
                 self.resource,
                 self.scopes,
                 self.resource_client_id,
-                self.users
+                self.users,
+                self.tenant
             ],
         )
         .map(drop)
@@ -270,6 +310,49 @@ mod tests {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+    }
+
+    /// An `idp.sqlite` of a lab from before tenants: its connections table gets the `tenant`
+    /// column (part of the key), a registered client's connection becomes the default tenant's
+    /// and keeps its scopes, and a second tenant can then hold a connection of the same client.
+    #[test]
+    fn connections_stored_before_tenants_become_the_default_tenants() {
+        use crate::config::Connection;
+        let path = std::env::temp_dir().join(format!("xaa-idp-tenants-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE connections (client_id TEXT NOT NULL, authorization_server TEXT NOT NULL,
+                 resource TEXT NOT NULL, scopes TEXT NOT NULL, resource_client_id TEXT NOT NULL, users TEXT NOT NULL,
+                 PRIMARY KEY (client_id, authorization_server, resource));
+             INSERT INTO connections VALUES ('app-x1', 'https://as', 'https://api', '[\"r\"]', 'app-x1-at-todo0', '[]');",
+        )
+        .unwrap();
+        drop(old);
+        let store = Store::open(Some(&path)).unwrap();
+        let loaded = store.load_connections(&[], &[], &[], "customer1").unwrap();
+        let mine = Connection {
+            client_id: "app-x1".into(),
+            authorization_server: "https://as".into(),
+            resource: "https://api".into(),
+            scopes: vec!["r".into()],
+            resource_client_id: "app-x1-at-todo0".into(),
+            users: Vec::new(),
+            tenant: "customer1".into(),
+        };
+        assert_eq!(loaded, std::slice::from_ref(&mine));
+        let other = Connection { tenant: "customer2".into(), scopes: vec!["w".into()], ..mine.clone() };
+        block_on(store.save_connections(vec![mine.clone(), other.clone()]));
+        drop(store);
+        let again = Store::open(Some(&path)).unwrap().load_connections(&[], &[], &[], "customer1").unwrap();
+        assert_eq!(again, [mine, other], "one client, a connection in each tenant");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    fn block_on<T>(f: impl std::future::Future<Output = Result<T, xaa_core::sqlite::DbError>>) -> T {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f).unwrap()
     }
 
     /// A console registration stored by today's lab (open_registration = 0).

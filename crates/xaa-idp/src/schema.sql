@@ -64,16 +64,18 @@ CREATE TABLE IF NOT EXISTS clients (
     -- 0: registered by IT in the console or admin API (no consent screen)
     open_registration INTEGER NOT NULL DEFAULT 0
 );
--- The connection policy as IT last set it. `seed` records which fixture policy it started from:
--- a different fixture policy (other URLs or edited policy.json) reseeds the fixture connections.
+-- The connection policy as IT last set it, per tenant. `seed` records which fixture policy it
+-- started from: a different fixture policy (other URLs or edited policy.json) reseeds the fixture
+-- connections. `tenant` is '' only in rows moved from a lab before tenants (the default tenant's).
 CREATE TABLE IF NOT EXISTS connections (
+    tenant               TEXT NOT NULL,
     client_id            TEXT NOT NULL,
     authorization_server TEXT NOT NULL,
     resource             TEXT NOT NULL,
     scopes               TEXT NOT NULL,   -- JSON array
     resource_client_id   TEXT NOT NULL,
     users                TEXT NOT NULL,   -- JSON array
-    PRIMARY KEY (client_id, authorization_server, resource)
+    PRIMARY KEY (tenant, client_id, authorization_server, resource)
 );
 -- A user's Allow for an openly registered client, with the scopes it covers (space-separated).
 CREATE TABLE IF NOT EXISTS consents (
@@ -108,7 +110,8 @@ CREATE TABLE IF NOT EXISTS audit (
     outcome    TEXT NOT NULL,             -- issued | refused
     error      TEXT NOT NULL,
     reason     TEXT NOT NULL,
-    jti        TEXT NOT NULL
+    jti        TEXT NOT NULL,
+    tenant     TEXT NOT NULL DEFAULT ''   -- the user's tenant ('' before the subject was known)
 );
 -- Housekeeping drops expired rows on every login: indexes keep that from scanning the tables.
 CREATE INDEX IF NOT EXISTS logins_by_age ON logins (created_at);

@@ -68,7 +68,12 @@ impl IdpState {
         let fixture_ids: Vec<String> = config.clients.iter().map(|c| c.client_id.clone()).collect();
         let mut clients = config.clients.clone();
         clients.extend(store.registered_clients()?.into_iter().filter(|c| !fixture_ids.contains(&c.client_id)));
-        let connections = store.load_connections(&config.connections, &fixture_ids, &config.authorization_servers)?;
+        let connections = store.load_connections(
+            &config.connections,
+            &fixture_ids,
+            &config.authorization_servers,
+            &config.tenants.default_tenant().id,
+        )?;
         Ok(Arc::new(Self {
             store,
             keys: IdpKeys::new(signing_key),

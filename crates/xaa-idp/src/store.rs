@@ -75,6 +75,8 @@ impl Store {
             db.call_now(|c| c.execute("UPDATE clients SET open_registration = 1 WHERE client_id LIKE 'dcr-%'", []))?;
         }
         db.ensure_column("logins", "consent_prompt", "INTEGER NOT NULL DEFAULT 0")?;
+        db.ensure_column("audit", "tenant", "TEXT NOT NULL DEFAULT ''")?;
+        crate::registry::move_connections_into_tenants(&db)?;
         Ok(Self { db })
     }
 

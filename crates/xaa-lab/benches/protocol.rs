@@ -33,6 +33,7 @@ fn id_jag_claims(urls: &Urls, jti: String) -> IdJagClaims {
         scope: Some("todos.read".into()),
         auth_time: Some(NOW),
         email: Some("alice@acme.example".into()),
+        tenant: Some("customer1".into()),
     }
 }
 
@@ -91,6 +92,7 @@ fn token_exchange(c: &mut Criterion) {
                 email: "alice@acme.example".into(),
                 email_verified: true,
                 name: Some("Alice".into()),
+                tenant: Some("customer1".into()),
             },
         )
         .expect("signs");
@@ -99,6 +101,7 @@ fn token_exchange(c: &mut Criterion) {
             issuer: urls.idp.clone(),
             clients: fixtures.idp_clients(),
             users: fixtures.users.clone(),
+            tenants: fixtures.tenants.clone(),
             authorization_servers: fixtures.authorization_servers.clone(),
             connections: fixtures.connections.clone(),
             lifetimes: xaa_idp::Lifetimes::default(),

@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use xaa_core::jose::SigningKey;
 use xaa_core::secret::Secret;
-use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, User};
+use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, Tenant, Tenants, User};
 use xaa_resource_as::SeedTodo;
 
 use crate::config::Urls;
 
-const EMBEDDED: [(&str, &str); 4] = [
+const EMBEDDED: [(&str, &str); 5] = [
     ("clients.json", include_str!("../../../fixtures/clients.json")),
     ("policy.json", include_str!("../../../fixtures/policy.json")),
     ("users.json", include_str!("../../../fixtures/users.json")),
     ("todos.json", include_str!("../../../fixtures/todos.json")),
+    ("tenants.json", include_str!("../../../fixtures/tenants.json")),
 ];
 const EMBEDDED_KEYS: [(&str, &str); 2] = [
     ("idp-2026-01", include_str!("../../../keys/idp-2026-01.pem")),
@@ -83,6 +84,9 @@ struct Policy {
 
 #[derive(Deserialize)]
 struct ConnectionFixture {
+    /// The tenant whose IT granted it (default: the default tenant).
+    #[serde(default)]
+    tenant: Option<String>,
     client_id: String,
     authorization_server: String,
     resource: String,
@@ -124,12 +128,15 @@ pub struct Fixtures {
     pub connections: Vec<Connection>,
     /// Named users.
     pub users: Vec<User>,
+    /// The IdP's tenants (the first is the default).
+    pub tenants: Tenants,
     /// Seed todos.
     pub todos: Vec<SeedTodo>,
 }
 
 impl Fixtures {
-    /// Loads the four fixture files from `dir` (embedded copies when `None`), substituting `urls`.
+    /// Loads the fixture files from `dir` (embedded copies when `None`), substituting `urls`. A
+    /// `dir` without `tenants.json` gets the embedded tenants.
     pub fn load(dir: Option<&Path>, urls: &Urls) -> Result<Self, FixtureError> {
         let text = |name: &str| -> Result<String, FixtureError> {
             let raw = match dir {
@@ -144,6 +151,17 @@ impl Fixtures {
             serde_json::from_str(text).map_err(|e| err(name, e))
         }
         let requestors: Vec<Requestor> = parse("clients.json", &text("clients.json")?)?;
+        // A fixtures dir from before tenants has no tenants.json: the embedded one applies.
+        let tenants_text = match dir.is_some_and(|d| !d.join("tenants.json").exists()) {
+            true => urls.substitute(EMBEDDED[4].1),
+            false => text("tenants.json")?,
+        };
+        let tenants =
+            Tenants::new(parse::<Vec<Tenant>>("tenants.json", &tenants_text)?).map_err(|e| err("tenants.json", e))?;
+        let known_tenant = |file: &str, id: Option<&str>| match id {
+            Some(t) if tenants.get(t).is_none() => Err(err(file, format!("unknown tenant \"{t}\""))),
+            _ => Ok(()),
+        };
         let policy: Policy = parse("policy.json", &text("policy.json")?)?;
         let connections = policy
             .connections
@@ -153,7 +171,9 @@ impl Fixtures {
                     .iter()
                     .find(|r| r.idp.client_id == c.client_id)
                     .ok_or_else(|| err("policy.json", format!("connection for unknown client \"{}\"", c.client_id)))?;
+                known_tenant("policy.json", c.tenant.as_deref())?;
                 Ok(Connection {
+                    tenant: c.tenant.unwrap_or_else(|| tenants.default_tenant().id.clone()),
                     client_id: c.client_id,
                     authorization_server: c.authorization_server,
                     resource: c.resource,
@@ -163,10 +183,15 @@ impl Fixtures {
                 })
             })
             .collect::<Result<Vec<_>, FixtureError>>()?;
+        let users: Vec<User> = parse("users.json", &text("users.json")?)?;
+        for u in &users {
+            known_tenant("users.json", u.tenant.as_deref())?;
+        }
         Ok(Self {
             authorization_servers: policy.authorization_servers,
             connections,
-            users: parse("users.json", &text("users.json")?)?,
+            users,
+            tenants,
             todos: parse("todos.json", &text("todos.json")?)?,
             requestors,
         })
@@ -237,4 +262,51 @@ fn first_pem(dir: &Path, prefix: &str) -> Result<PathBuf, FixtureError> {
         .collect();
     found.sort();
     found.pop().ok_or_else(|| err(dir.display().to_string(), format!("no {prefix}*.pem key")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Ports;
+
+    /// A fixtures dir with the embedded files, `edit` applied to (name, text).
+    fn dir_with(tag: &str, edit: impl Fn(&str, &str) -> Option<String>) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xaa-fixtures-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in EMBEDDED {
+            match edit(name, text) {
+                Some(t) => std::fs::write(dir.join(name), t).unwrap(),
+                None => drop(std::fs::remove_file(dir.join(name))),
+            }
+        }
+        dir
+    }
+
+    #[test]
+    fn tenants_come_from_tenants_json_or_the_embedded_one_and_must_be_known() {
+        let urls = Urls::new(false, "localhost", Ports::DEFAULT);
+        let ids = |f: &Fixtures| f.tenants.all().iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+        let embedded = Fixtures::load(None, &urls).unwrap();
+        assert_eq!(ids(&embedded), ["customer1", "customer2", "customer3"]);
+        assert!(embedded.connections.iter().any(|c| c.tenant == "customer3" && c.client_id == "lab-notes"));
+
+        // A dir from before tenants (no tenants.json, connections without a tenant): the embedded
+        // tenants, every connection the default tenant's.
+        let old = dir_with("old", |name, text| {
+            let untagged = text.lines().filter(|l| !l.contains("\"tenant\"")).collect::<Vec<_>>().join("\n");
+            (name != "tenants.json").then_some(untagged)
+        });
+        let loaded = Fixtures::load(Some(&old), &urls).unwrap();
+        assert_eq!(ids(&loaded), ["customer1", "customer2", "customer3"]);
+        assert!(loaded.connections.iter().all(|c| c.tenant == "customer1"));
+
+        let unknown = dir_with("unknown", |name, text| {
+            Some(if name == "users.json" { text.replace("customer3", "customer9") } else { text.to_owned() })
+        });
+        let e = Fixtures::load(Some(&unknown), &urls).unwrap_err();
+        assert_eq!(e.to_string(), "users.json: unknown tenant \"customer9\"");
+        for d in [old, unknown] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
 }

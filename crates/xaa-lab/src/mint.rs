@@ -58,6 +58,7 @@ pub fn mint(
         .find(|r| r.idp.client_id == req.client)
         .ok_or_else(|| format!("no client \"{}\" in the fixtures", req.client))?;
     let user = User::for_email(&fixtures.users, &req.email);
+    let tenant = fixtures.tenants.of(&user).id.clone();
     let iat = if req.expired { now - req.lifetime - 2 * xaa_core::JWT_LEEWAY } else { now };
     let exp = iat + req.lifetime;
     let sign = |key: &xaa_core::jose::SigningKey, default_typ: &str, claims: &dyn erased::Claims| {
@@ -76,6 +77,7 @@ pub fn mint(
                 email: user.email.clone(),
                 email_verified: true,
                 name: Some(user.name.clone()),
+                tenant: Some(tenant),
             };
             let token = sign(&keys.idp, urn::TYP_ID_TOKEN, &claims)?;
             json!({ "id_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": "openid email profile" })
@@ -94,6 +96,7 @@ pub fn mint(
                 scope: Some(req.scope.clone()),
                 auth_time: Some(iat),
                 email: Some(user.email.clone()),
+                tenant: Some(tenant),
             };
             let token = sign(&keys.idp, urn::TYP_ID_JAG, &claims)?;
             json!({
@@ -104,7 +107,7 @@ pub fn mint(
         TokenKind::AccessToken => {
             let claims = AccessTokenClaims {
                 iss: urls.authorization_server.clone(),
-                sub: user.sub(),
+                sub: format!("{tenant}:{}", user.sub()),
                 aud: req.aud.clone().unwrap_or_else(|| urls.todo_api.clone()),
                 client_id: req.client_id.clone().unwrap_or_else(|| requestor.resource_as.client_id.clone()),
                 scope: req.scope.clone(),
@@ -113,6 +116,7 @@ pub fn mint(
                 exp,
                 auth_time: Some(iat),
                 email: Some(user.email.clone()),
+                app_org: Some(tenant),
             };
             let token = sign(&keys.resource_as, urn::TYP_ACCESS_TOKEN, &claims)?;
             json!({ "access_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": req.scope, "resource": urls.todo_api })

@@ -158,6 +158,7 @@ impl Lab {
                 issuer: urls.idp.clone(),
                 clients: fixtures.idp_clients(),
                 users: fixtures.users.clone(),
+                tenants: fixtures.tenants.clone(),
                 authorization_servers: fixtures.authorization_servers.clone(),
                 connections: fixtures.connections.clone(),
                 lifetimes: config.lifetimes.idp,
@@ -191,6 +192,7 @@ impl Lab {
             ResourceAsConfig {
                 issuer: urls.authorization_server.clone(),
                 trusted_issuers: vec![urls.idp.clone()],
+                default_tenant: fixtures.tenants.default_tenant().id.clone(),
                 clients: fixtures.requestors.iter().map(|r| r.resource_as.clone()).collect(),
                 resources,
                 access_token_lifetime: config.lifetimes.access_token,

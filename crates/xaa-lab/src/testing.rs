@@ -143,7 +143,7 @@ impl TestLabBuilder {
 
     /// Adds a named user.
     pub fn user(self, email: &str, name: &str) -> Self {
-        let user = User { email: email.to_owned(), name: name.to_owned() };
+        let user = User { email: email.to_owned(), name: name.to_owned(), tenant: None };
         self.fixtures(move |f| f.users.push(user.clone()))
     }
 

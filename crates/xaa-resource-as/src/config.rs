@@ -10,6 +10,9 @@ pub struct ResourceAsConfig {
     pub issuer: String,
     /// IdP issuers whose ID-JAGs are accepted (exact strings).
     pub trusted_issuers: Vec<String>,
+    /// The tenant of an ID-JAG without a `tenant` claim (the IdP's default tenant): access tokens
+    /// name the user `{tenant}:{sub}`.
+    pub default_tenant: String,
     /// OAuth clients of this authorization server (distinct from their IdP clients).
     pub clients: Vec<AsClient>,
     /// Protected resources this server issues tokens for; the first is the default (lab decision A12).

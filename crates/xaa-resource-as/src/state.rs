@@ -55,6 +55,7 @@ impl AsState {
         shared: Shared,
     ) -> Result<Arc<Self>, DbError> {
         let key_set = KeySet::from_signing_keys([&signing_key]);
+        store.move_todos_into_tenant(&config.default_tenant)?;
         let mut clients = config.clients.clone();
         let registered = store.registered_clients()?;
         clients.extend(registered.into_iter().filter(|r| !config.clients.iter().any(|c| c.client_id == r.client_id)));

@@ -32,6 +32,11 @@ impl Store {
         Ok(Self { db })
     }
 
+    /// The database (for the statements of other modules of this crate).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Clients registered at run time (read once, at start-up).
     pub(crate) fn registered_clients(&self) -> Result<Vec<crate::config::AsClient>, DbError> {
         self.db.call_now(|c| {

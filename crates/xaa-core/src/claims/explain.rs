@@ -70,6 +70,14 @@ pub fn explain(kind: TokenKind, name: &str) -> (&'static str, &'static str) {
         (_, "email") => ("The user's email address.", "OIDC Core §5.1"),
         (_, "email_verified") => ("Whether the IdP verified the email (the one-time code did).", "OIDC Core §5.1"),
         (_, "name") => ("The user's display name.", "OIDC Core §5.1"),
+        (AccessToken, "app_org") => (
+            "The user's IdP tenant (organisation); sub is {app_org}:{user}, so tenants never share data.",
+            "xaa.dev access token",
+        ),
+        (_, "tenant") => (
+            "The IdP tenant the user belongs to: iss + tenant + sub identify them at a multi-tenant IdP.",
+            "draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1, §6.1",
+        ),
         (_, "azp") => ("Authorized party: the client the token was issued to.", "OIDC Core §2"),
         _ => ("A claim the lab does not define.", "RFC 7519 §4.2"),
     }

@@ -60,6 +60,10 @@ pub struct IdTokenClaims {
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The IdP tenant the user belongs to (OpenID Connect Enterprise Extensions; the lab's IdP is
+    /// one multi-tenant issuer, so `iss` + `tenant` + `sub` identify the user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 /// ID-JAG claims (draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1).
@@ -94,6 +98,10 @@ pub struct IdJagClaims {
     /// The user's email, for subject resolution at the resource AS (RECOMMENDED, §3.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The IdP tenant of the subject (§3.1, §6.1): a multi-tenant issuer's `sub` is unique only
+    /// within its tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 /// RFC 9068 JWT access token claims.
@@ -121,4 +129,8 @@ pub struct AccessTokenClaims {
     /// The user's email, carried from the ID-JAG.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The IdP tenant (organisation) the user belongs to, as xaa.dev's AS names it; `sub` is
+    /// `{app_org}:{user}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_org: Option<String>,
 }

@@ -65,7 +65,13 @@ pub(super) fn assign_flow(inner: &mut Inner, e: &mut TraceEvent, request_client:
         "code grant" => (request_client, find("id_token").and_then(|t| claim(t, "sub"))),
         "todo API" => {
             let at = find("authorization");
-            (at.and_then(|t| claim(t, "client_id")), at.and_then(|t| claim(t, "sub")))
+            // The AS names the user `{app_org}:{IdP sub}` (tenants): the IdP's `sub` links the flow.
+            let sub = at.and_then(|t| {
+                let sub = claim(t, "sub")?;
+                let org = claim(t, "app_org").unwrap_or_default();
+                Some(sub.strip_prefix(&format!("{org}:")).map(str::to_owned).unwrap_or(sub))
+            });
+            (at.and_then(|t| claim(t, "client_id")), sub)
         }
         _ => (request_client, None),
     };

@@ -27,7 +27,7 @@ pub(crate) async fn openid_configuration(State(st): State<Arc<IdpState>>) -> Jso
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "email", urn::SCOPE_OFFLINE_ACCESS],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "email", "email_verified", "name"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "email", "email_verified", "name", "tenant"],
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
         "identity_chaining_requested_token_types_supported": [urn::TOKEN_TYPE_ID_JAG],

@@ -52,7 +52,8 @@ pub(crate) async fn email(
         .into_response());
     }
     st.store.set_login_email(f.login.clone(), email.clone()).await.map_err(PageError::internal)?;
-    Ok(LoginCodePage { client_name, login_id: f.login, csrf: f.csrf, email, error: None }.into_response())
+    let tenant = tenant_label(&st, &email);
+    Ok(LoginCodePage { client_name, login_id: f.login, csrf: f.csrf, email, tenant, error: None }.into_response())
 }
 
 pub(crate) async fn code(
@@ -71,6 +72,7 @@ pub(crate) async fn code(
             client_name: client_name(&st, &login),
             login_id: f.login,
             csrf: f.csrf,
+            tenant: tenant_label(&st, &email),
             email,
             error: Some("The code is 6 digits, for example 123456.".into()),
         }
@@ -146,6 +148,12 @@ pub(super) async fn pending_login(
         return Err(expired());
     }
     Ok(login)
+}
+
+/// The tenant the email signs in to, as the code page names it.
+fn tenant_label(st: &IdpState, email: &str) -> String {
+    let t = st.tenant_of(email);
+    format!("{} ({})", t.name, t.id)
 }
 
 /// The name of the application the user is signing in to.

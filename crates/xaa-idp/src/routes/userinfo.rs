@@ -25,7 +25,10 @@ pub(crate) async fn userinfo(State(st): State<Arc<IdpState>>, headers: HeaderMap
     match st.store.access_token(sha256_b64(token.trim()), st.clock.now()).await {
         Ok(Some((email, _scope))) => {
             let u = user(&st, &email);
-            Json(json!({ "sub": u.sub(), "email": u.email, "email_verified": true, "name": u.name })).into_response()
+            let tenant = &st.tenant_of(&email).id;
+            let claims =
+                json!({ "sub": u.sub(), "email": u.email, "email_verified": true, "name": u.name, "tenant": tenant });
+            Json(claims).into_response()
         }
         Ok(None) => challenge(Some("the access token is unknown or expired")),
         Err(e) => {

@@ -45,6 +45,7 @@ pub(super) fn mint(st: &IdpState, client: &IdpClient, s: SignIn<'_>) -> Result<M
         email: user.email.clone(),
         email_verified: true,
         name: Some(user.name.clone()),
+        tenant: Some(st.config.tenants.of(&user).id.clone()),
     };
     let id_token = st
         .keys

@@ -82,6 +82,9 @@ pub(super) async fn grant(
         }
     };
     audit.user = subject.email.clone();
+    // The user's tenant: its IT's policy decides, and the ID-JAG names it (draft-04 §6.1).
+    let tenant = st.tenant_of(&subject.email);
+    audit.tenant = tenant.id.clone();
 
     let audiences: Vec<&str> = params.values("audience").collect();
     let audience = match audiences.as_slice() {
@@ -103,6 +106,7 @@ pub(super) async fn grant(
     let requested_scope = params.single("scope")?.map(Scope::parse);
     let request = policy::Request {
         client_id: &client.client_id,
+        tenant: &tenant.id,
         user: &subject.email,
         audience,
         resources: &resources,
@@ -115,7 +119,10 @@ pub(super) async fn grant(
     checks.pass(
         "policy",
         policy_spec,
-        format!("IT's connection allows '{}' at '{}' with scope '{}'", client.client_id, grant.audience, grant.scope),
+        format!(
+            "IT's connection in tenant '{}' allows '{}' at '{}' with scope '{}'",
+            tenant.id, client.client_id, grant.audience, grant.scope
+        ),
     );
 
     let ids = [client.client_id.as_str(), grant.resource_client_id.as_str()];
@@ -133,6 +140,7 @@ pub(super) async fn grant(
         scope: Some(grant.scope.to_string()),
         auth_time: Some(subject.auth_time),
         email: Some(subject.email.clone()),
+        tenant: Some(tenant.id.clone()),
     };
     let broken = super::break_it::BrokenIdJag::apply(st, &ids, &grant, &mut claims);
     let signing = st.keys.signing();

@@ -10,6 +10,9 @@ use super::{Admin, AdminError};
 /// A connection to create or change.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct ConnectionChange {
+    /// The tenant whose policy changes (default: the default tenant).
+    #[serde(default)]
+    pub(crate) tenant: Option<String>,
     /// The requestor's IdP client id.
     pub(crate) client_id: String,
     /// The resource AS issuer (default: the lab's).
@@ -33,8 +36,9 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 impl Admin {
-    /// Grants a connection, or changes the scopes and users of an existing one.
+    /// Grants a connection in a tenant, or changes the scopes and users of an existing one.
     pub(crate) async fn grant(&self, change: ConnectionChange) -> Result<Connection, AdminError> {
+        let tenant = self.tenant(change.tenant.as_deref())?.id;
         let client_id = change.client_id.trim();
         if self.idp.client(client_id).is_none() {
             return Err(AdminError::new(format!("no client \"{client_id}\" is registered at the IdP")));
@@ -73,7 +77,10 @@ impl Admin {
             .idp
             .update_connections(|policy| {
                 let existing = policy.iter().position(|c| {
-                    c.client_id == client_id && c.authorization_server == issuer && c.resource == resource.resource
+                    c.tenant == tenant
+                        && c.client_id == client_id
+                        && c.authorization_server == issuer
+                        && c.resource == resource.resource
                 });
                 let known = policy.iter().find(|c| c.client_id == client_id).map(|c| c.resource_client_id.clone());
                 // Registration names the AS client `<id>-at-todo0`: found again after a revoke.
@@ -100,6 +107,7 @@ impl Admin {
                     scopes,
                     resource_client_id,
                     users: users.or_else(|| existing.map(|i| policy[i].users.clone())).unwrap_or_default(),
+                    tenant: tenant.clone(),
                 };
                 match existing {
                     Some(i) => policy[i] = connection.clone(),
@@ -108,18 +116,29 @@ impl Admin {
                 Ok(connection)
             })
             .await?;
-        tracing::info!(client.id = %connection.client_id, scopes = %connection.scopes.join(" "), "connection granted");
+        tracing::info!(
+            tenant = %connection.tenant, client.id = %connection.client_id, scopes = %connection.scopes.join(" "),
+            "connection granted"
+        );
         Ok(connection)
     }
 
-    /// Revokes a requestor's connection to `resource` (every connection of it when `None`).
-    pub(crate) async fn revoke(&self, client_id: &str, resource: Option<&str>) -> Result<usize, AdminError> {
+    /// Revokes a requestor's connection to `resource` in `tenant` (every connection of it there
+    /// when `None`).
+    pub(crate) async fn revoke(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        resource: Option<&str>,
+    ) -> Result<usize, AdminError> {
         let removed = self
             .idp
             .update_connections(|policy| {
                 let before = policy.len();
                 policy.retain(|c| {
-                    !(c.client_id == client_id && resource.is_none_or(|r| r.is_empty() || c.resource == r))
+                    !(c.tenant == tenant
+                        && c.client_id == client_id
+                        && resource.is_none_or(|r| r.is_empty() || c.resource == r))
                 });
                 match before - policy.len() {
                     0 => Err(AdminError::new(format!("client \"{client_id}\" has no such connection"))),
@@ -127,7 +146,7 @@ impl Admin {
                 }
             })
             .await?;
-        tracing::info!(client.id = %client_id, removed, "connection revoked");
+        tracing::info!(tenant, client.id = %client_id, removed, "connection revoked");
         Ok(removed)
     }
 }

@@ -11,6 +11,7 @@ mod reset;
 mod resource_app;
 mod resource_app_request;
 mod resource_app_store;
+mod tenants;
 
 use std::sync::Arc;
 

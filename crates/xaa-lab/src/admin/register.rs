@@ -27,6 +27,9 @@ pub(crate) struct RegisterRequest {
     /// Scopes of the connection (default: every scope of the resource).
     #[serde(default)]
     pub(crate) scopes: Option<Vec<String>>,
+    /// The tenant whose IT grants the connection (default: the default tenant).
+    #[serde(default)]
+    pub(crate) tenant: Option<String>,
 }
 
 /// A registered requestor: both credential pairs, the connection and the `.env`.
@@ -40,6 +43,8 @@ pub(crate) struct Registered {
     pub(crate) authorization_server: String,
     pub(crate) resource: String,
     pub(crate) scopes: Vec<String>,
+    /// The tenant of the connection shown (the default tenant's when it has one there).
+    pub(crate) tenant: String,
     pub(crate) env: EnvFile,
 }
 
@@ -87,6 +92,7 @@ impl Admin {
         check_redirect_uris("redirect_uris", &redirect_uris)
             .and_then(|()| check_redirect_uris("post_logout_redirect_uris", &post_logout))
             .map_err(|e| AdminError::redirect_uri(e.error_description))?;
+        let tenant = self.tenant(req.tenant.as_deref())?.id;
         let server = self
             .lab_authorization_server()
             .ok_or_else(|| AdminError::new("the lab has no resource authorization server in its policy"))?;
@@ -150,6 +156,7 @@ impl Admin {
             scopes,
             resource_client_id: resource_client_id.clone(),
             users: Vec::new(),
+            tenant,
         };
         let added = self
             .idp
@@ -175,7 +182,10 @@ impl Admin {
     /// A registered (or fixture) requestor's credentials and `.env`, from the live registries.
     pub(crate) fn registered(&self, client_id: &str) -> Option<Registered> {
         let idp = self.idp.client(client_id)?;
-        let connection = self.idp.connections().into_iter().find(|c| c.client_id == client_id);
+        let default_tenant = &self.idp.tenants().default_tenant().id;
+        let mut connections: Vec<_> = self.idp.connections().into_iter().filter(|c| c.client_id == client_id).collect();
+        connections.sort_by_key(|c| c.tenant != *default_tenant);
+        let connection = connections.into_iter().next();
         // Its AS client: the one its connection names, else the one registration made for it;
         // none (empty) for an IdP client IT has not connected yet.
         let resource_client_id = connection
@@ -207,6 +217,7 @@ impl Admin {
             resource_client_secret: at_as.map(|c| c.client_secret.expose().to_owned()).unwrap_or_default(),
             authorization_server: connection.as_ref().map(|c| c.authorization_server.clone()).unwrap_or_default(),
             resource: connection.as_ref().map(|c| c.resource.clone()).unwrap_or_default(),
+            tenant: connection.as_ref().map(|c| c.tenant.clone()).unwrap_or_default(),
             scopes: connection.map(|c| c.scopes).unwrap_or_default(),
             env: EnvFile::new(&self.urls, &requestor),
         })

@@ -212,18 +212,26 @@ impl Admin {
                 Err(e) => return Err(self.undo(&client_id, e.to_string()).await),
             }
         }
-        let connection = Connection {
-            client_id: client_id.clone(),
-            authorization_server: issuer,
-            resource: app.base_url.clone(),
-            scopes: app.scopes.clone(),
-            resource_client_id: as_client_id.clone(),
-            users: Vec::new(),
-        };
+        // One connection in every tenant: whoever the developer signs in as, the test runs.
+        let connections: Vec<Connection> = self
+            .idp
+            .tenants()
+            .all()
+            .iter()
+            .map(|tenant| Connection {
+                tenant: tenant.id.clone(),
+                client_id: client_id.clone(),
+                authorization_server: issuer.clone(),
+                resource: app.base_url.clone(),
+                scopes: app.scopes.clone(),
+                resource_client_id: as_client_id.clone(),
+                users: Vec::new(),
+            })
+            .collect();
         let added = self
             .idp
             .update_connections(|policy| {
-                policy.push(connection);
+                policy.extend(connections);
                 Ok::<_, AdminError>(())
             })
             .await;

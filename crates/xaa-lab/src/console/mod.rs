@@ -23,6 +23,7 @@ mod join;
 pub(crate) mod lab_status;
 mod resources;
 mod snippets;
+mod tenant;
 mod trace;
 mod view;
 
@@ -103,7 +104,9 @@ struct HomePage {
     urls: Urls,
     dotenv: String,
     ca_cert: Option<String>,
-    users: Vec<User>,
+    /// Named users with their tenant's label.
+    users: Vec<(User, String)>,
+    tenants: Vec<xaa_idp::Tenant>,
 }
 
 pub(crate) fn router(state: ConsoleState) -> Router {
@@ -143,6 +146,7 @@ async fn home(State(st): State<Arc<ConsoleState>>) -> HomePage {
         urls: st.urls.clone(),
         dotenv: st.env.to_dotenv(),
         ca_cert: st.ca_cert.as_ref().map(|p| p.display().to_string()),
-        users: st.users.clone(),
+        users: st.users.iter().map(|u| (u.clone(), tenant::label(&st, &u.email))).collect(),
+        tenants: st.admin.idp.tenants().all().to_vec(),
     }
 }

@@ -32,7 +32,7 @@ pub(crate) async fn introspect(State(st): State<Arc<AsState>>, req: Result<Token
     match active {
         Some(c) => no_store_json(&json!({
             "active": true, "scope": c.scope, "client_id": c.client_id, "sub": c.sub, "aud": c.aud,
-            "iss": c.iss, "exp": c.exp, "iat": c.iat, "jti": c.jti, "token_type": "Bearer",
+            "iss": c.iss, "exp": c.exp, "iat": c.iat, "jti": c.jti, "token_type": "Bearer", "app_org": c.app_org,
         })),
         None => no_store_json(&json!({ "active": false })),
     }

@@ -45,6 +45,7 @@ pub(super) async fn grant(
         .await
         .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
 
+    let account = super::tenant::account(&id_jag, &st.config.default_tenant, checks)?;
     let resource = choose_resource(st, &id_jag, params, checks)?;
     let scope = grant_scope(&id_jag, &resource, params, checks)?;
 
@@ -67,7 +68,7 @@ pub(super) async fn grant(
     let lifetime = st.faults.lifetime(st.config.access_token_lifetime, &[&client.client_id]);
     let claims = AccessTokenClaims {
         iss: st.config.issuer.clone(),
-        sub: id_jag.sub.clone(),
+        sub: account.sub,
         aud: resource.resource.clone(),
         client_id: client.client_id.clone(),
         scope: scope.to_string(),
@@ -76,6 +77,7 @@ pub(super) async fn grant(
         exp: now + lifetime,
         auth_time: id_jag.auth_time,
         email: id_jag.email.clone(),
+        app_org: Some(account.app_org),
     };
     let access_token = st
         .signing_key

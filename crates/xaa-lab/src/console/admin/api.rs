@@ -15,18 +15,18 @@ use xaa_core::faults::{Fault, Switch};
 use xaa_idp::{AuditEntry, AuditFilter};
 
 use super::AdminAuth;
-use crate::admin::{AdminError, ConnectionChange, RegisterRequest};
+use crate::admin::{AdminError, RegisterRequest};
 use crate::console::ConsoleState;
 
-fn error(status: StatusCode, code: &str, description: impl std::fmt::Display) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, description: impl std::fmt::Display) -> Response {
     (status, Json(json!({"error": code, "error_description": description.to_string()}))).into_response()
 }
 
-fn bad(e: AdminError) -> Response {
+pub(super) fn bad(e: AdminError) -> Response {
     error(StatusCode::BAD_REQUEST, e.code, e)
 }
 
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
+pub(super) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
     b.map(|Json(t)| t).map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())))
 }
 
@@ -51,8 +51,9 @@ pub(crate) async fn clients(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -
     Json(json!({ "clients": list }))
 }
 
-fn connection_json(c: &xaa_idp::Connection) -> Value {
+pub(super) fn connection_json(c: &xaa_idp::Connection) -> Value {
     json!({
+        "tenant": c.tenant,
         "client_id": c.client_id,
         "authorization_server": c.authorization_server,
         "resource": c.resource,
@@ -100,51 +101,13 @@ pub(crate) async fn delete_client(
     }
 }
 
-pub(crate) async fn connections(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Json<Value> {
-    Json(json!({ "connections": st.admin.idp.connections().iter().map(connection_json).collect::<Vec<_>>() }))
-}
-
-pub(crate) async fn grant(
-    _: AdminAuth,
-    State(st): State<Arc<ConsoleState>>,
-    req: Result<Json<ConnectionChange>, JsonRejection>,
-) -> Response {
-    let change = match body(req) {
-        Ok(r) => r,
-        Err(e) => return *e,
-    };
-    match st.admin.grant(change).await {
-        Ok(c) => Json(connection_json(&c)).into_response(),
-        Err(e) => bad(e),
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct RevokeQuery {
-    client_id: String,
-    resource: Option<String>,
-}
-
-pub(crate) async fn revoke(
-    _: AdminAuth,
-    State(st): State<Arc<ConsoleState>>,
-    q: Result<Query<RevokeQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let Ok(Query(q)) = q else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request", "say which connection: ?client_id=…[&resource=…]");
-    };
-    match st.admin.revoke(&q.client_id, q.resource.as_deref()).await {
-        Ok(n) => Json(json!({ "revoked": n })).into_response(),
-        Err(e) => error(StatusCode::NOT_FOUND, "not_found", e),
-    }
-}
-
 /// The audit filter of the API and the page.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct AuditQuery {
     pub(crate) client_id: Option<String>,
     pub(crate) user: Option<String>,
     pub(crate) outcome: Option<String>,
+    pub(crate) tenant: Option<String>,
     pub(crate) format: Option<String>,
     pub(crate) limit: Option<u32>,
 }
@@ -156,6 +119,7 @@ impl AuditQuery {
             client_id: given(&self.client_id),
             user: given(&self.user),
             outcome: given(&self.outcome),
+            tenant: given(&self.tenant),
             limit: self.limit,
         }
     }
@@ -175,8 +139,17 @@ pub(crate) async fn export_audit(
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = q else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request", "filters: client_id, user, outcome, format, limit");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "filters: client_id, user, outcome, tenant, format, limit",
+        );
     };
+    if let Some(t) = q.filter().tenant
+        && let Err(e) = st.admin.tenant(Some(&t))
+    {
+        return bad(e);
+    }
     let entries = match st.admin.idp.audit(q.filter()).await {
         Ok(e) => e,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),

@@ -21,6 +21,7 @@ struct AuditPage {
     query: String,
     entries: Vec<AuditEntry>,
     clients: Vec<String>,
+    tenants: Vec<xaa_idp::Tenant>,
 }
 
 impl AuditPage {
@@ -46,7 +47,7 @@ pub(crate) async fn audit(
     let entries = st.admin.idp.audit(q.filter()).await.unwrap_or_default();
     let f = q.filter();
     let mut query = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("client_id", f.client_id), ("user", f.user), ("outcome", f.outcome)] {
+    for (k, v) in [("client_id", f.client_id), ("user", f.user), ("outcome", f.outcome), ("tenant", f.tenant)] {
         if let Some(v) = v {
             query.append_pair(k, &v);
         }
@@ -57,6 +58,7 @@ pub(crate) async fn audit(
         query: query.finish(),
         entries,
         clients: st.admin.idp.clients().into_iter().map(|c| c.client_id).collect(),
+        tenants: st.admin.idp.tenants().all().to_vec(),
     };
     page.into_response()
 }

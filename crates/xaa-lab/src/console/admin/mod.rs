@@ -21,6 +21,7 @@
 
 mod api;
 mod audit;
+mod connections;
 mod pages;
 mod room;
 mod sign_in;
@@ -119,8 +120,8 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/register", get(pages::register_form).post(pages::register))
         .route("/admin/clients/{id}", get(pages::client))
         .route("/admin/clients/{id}/delete", post(pages::delete_client))
-        .route("/admin/connections", post(pages::grant))
-        .route("/admin/connections/revoke", post(pages::revoke))
+        .route("/admin/connections", post(connections::grant_form))
+        .route("/admin/connections/revoke", post(connections::revoke_form))
         .route("/admin/switches", post(pages::switch))
         .route("/admin/clock", post(pages::clock))
         .route("/admin/keys/rotate", post(pages::rotate))
@@ -132,7 +133,7 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/audit/export", get(audit::audit_export))
         .route("/api/admin/clients", get(api::clients).post(api::register))
         .route("/api/admin/clients/{id}", get(api::client).delete(api::delete_client))
-        .route("/api/admin/connections", get(api::connections).put(api::grant).delete(api::revoke))
+        .route("/api/admin/connections", get(connections::list).put(connections::grant).delete(connections::revoke))
         .route("/api/admin/audit", get(api::audit))
         .route("/api/admin/switches", get(api::switches))
         .route("/api/admin/switches/{name}", put(api::switch_on).delete(api::switch_off))

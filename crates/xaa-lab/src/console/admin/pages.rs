@@ -15,12 +15,12 @@ use serde::Deserialize;
 use xaa_core::faults::Fault;
 use xaa_core::oauth::FormParams;
 use xaa_core::redirect::SeeOther;
-use xaa_idp::{Connection, IdpClient, PublishedKey};
+use xaa_idp::{Connection, IdpClient, PublishedKey, Tenant};
 
 use super::AdminAuth;
 use super::api::{SwitchOn, turn_off, turn_on};
 use crate::admin::report_card::Card;
-use crate::admin::{ConnectionChange, RegisterRequest, Registered};
+use crate::admin::{RegisterRequest, Registered};
 use crate::console::{ConsoleState, csrf_cookie, form_lines};
 
 #[derive(Deserialize, Default)]
@@ -28,6 +28,7 @@ pub(crate) struct Flash {
     msg: Option<String>,
     ok: Option<String>,
     token: Option<String>,
+    tenant: Option<String>,
 }
 
 /// A switch as the overview lists it.
@@ -47,6 +48,9 @@ struct Overview {
     csrf: String,
     message: Option<(bool, String)>,
     clients: Vec<(IdpClient, bool)>,
+    /// The tenant whose connections are shown, and every tenant (the selector).
+    tenant: Tenant,
+    tenants: Vec<Tenant>,
     connections: Vec<Connection>,
     scopes: Vec<String>,
     switches: Vec<SwitchRow>,
@@ -61,7 +65,7 @@ fn flash(f: &Flash) -> Option<(bool, String)> {
     f.msg.clone().map(|m| (f.ok.as_deref() == Some("1"), m))
 }
 
-fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
+pub(super) fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
     let m = form_urlencoded::byte_serialize(msg.as_ref().as_bytes()).collect::<String>();
     let sep = if to.contains('?') { '&' } else { '?' };
     SeeOther::to(&format!("{to}{sep}ok={}&msg={m}", u8::from(ok))).into_response()
@@ -85,8 +89,13 @@ pub(crate) async fn overview(
     if let Err(r) = auth {
         return r.into_response();
     }
-    let (jar, csrf) = csrf_cookie(&st, jar);
     let a = &st.admin;
+    // An unknown tenant shows the default one, saying so (unless a change's message is waiting).
+    let (tenant, message) = match a.tenant(f.tenant.as_deref()) {
+        Ok(t) => (t, flash(&f)),
+        Err(e) => (a.idp.tenants().default_tenant().clone(), flash(&f).or(Some((false, e.to_string())))),
+    };
+    let (jar, csrf) = csrf_cookie(&st, jar);
     let on = a.faults.list();
     let switches = Fault::ALL
         .into_iter()
@@ -111,9 +120,11 @@ pub(crate) async fn overview(
     let page = Overview {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
-        message: flash(&f),
+        message,
         clients: a.idp.clients().into_iter().map(|c| (c.clone(), !a.idp.is_fixture_client(&c.client_id))).collect(),
-        connections: a.idp.connections(),
+        connections: a.idp.connections().into_iter().filter(|c| c.tenant == tenant.id).collect(),
+        tenants: a.idp.tenants().all().to_vec(),
+        tenant,
         scopes: scopes.unwrap_or_default(),
         switches,
         now: time(now),
@@ -128,16 +139,16 @@ pub(crate) async fn overview(
 }
 
 /// The form of a change, once its CSRF token is checked (`None`: refuse with [`expired`]).
-fn checked_form(jar: &CookieJar, body: &Bytes) -> Option<FormParams> {
+pub(super) fn checked_form(jar: &CookieJar, body: &Bytes) -> Option<FormParams> {
     let form = FormParams::parse(body);
     crate::console::csrf_matches(jar, &form).then_some(form)
 }
 
-fn expired() -> Response {
+pub(super) fn expired() -> Response {
     back("/admin", false, "This page was open too long (its form token expired); try again.")
 }
 
-fn text(form: &FormParams, name: &str) -> Option<String> {
+pub(super) fn text(form: &FormParams, name: &str) -> Option<String> {
     form.single(name).ok().flatten().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
@@ -152,6 +163,15 @@ struct RegisterPage {
     post_logout_redirect_uris: String,
     scopes: Vec<(String, bool)>,
     resource: String,
+    /// Every tenant, the one the connection goes to selected.
+    tenants: Vec<(Tenant, bool)>,
+}
+
+/// The tenants for the registration form's select, `chosen` (else the default) selected.
+fn tenant_choice(st: &ConsoleState, chosen: Option<&str>) -> Vec<(Tenant, bool)> {
+    let tenants = st.admin.idp.tenants();
+    let chosen = chosen.unwrap_or(&tenants.default_tenant().id);
+    tenants.all().iter().map(|t| (t.clone(), t.id == chosen)).collect()
 }
 
 pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
@@ -166,6 +186,7 @@ pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleStat
         post_logout_redirect_uris: "http://localhost:3000".into(),
         scopes: resource.as_ref().map(|r| r.scopes.iter().map(|s| (s.clone(), true)).collect()).unwrap_or_default(),
         resource: resource.map(|r| r.resource).unwrap_or_default(),
+        tenants: tenant_choice(&st, None),
     };
     (jar, page).into_response()
 }
@@ -184,6 +205,7 @@ pub(crate) async fn register(
         post_logout_redirect_uris: form_lines(&form, "post_logout_redirect_uris"),
         resource: text(&form, "resource"),
         scopes: Some(scopes.clone()),
+        tenant: text(&form, "tenant"),
     };
     match st.admin.register(req.clone()).await {
         Ok(r) => SeeOther::to(&format!("/admin/clients/{}?new=1", r.client_id)).into_response(),
@@ -204,6 +226,7 @@ pub(crate) async fn register(
                 post_logout_redirect_uris: req.post_logout_redirect_uris.join("\n"),
                 scopes: all.iter().map(|s| (s.clone(), scopes.contains(s))).collect(),
                 resource: req.resource.unwrap_or_default(),
+                tenants: tenant_choice(&st, req.tenant.as_deref()),
             };
             (StatusCode::BAD_REQUEST, jar, page).into_response()
         }
@@ -263,35 +286,6 @@ pub(crate) async fn delete_client(
     }
     match st.admin.unregister(&id).await {
         Ok(()) => back("/admin", true, format!("Deleted \"{id}\" and its connection.")),
-        Err(e) => back("/admin", false, e.to_string()),
-    }
-}
-
-pub(crate) async fn grant(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
-    let change = ConnectionChange {
-        client_id: text(&form, "client_id").unwrap_or_default(),
-        authorization_server: text(&form, "authorization_server"),
-        resource: text(&form, "resource"),
-        scopes: form.values("scopes").map(str::to_owned).collect(),
-        users: None,
-        resource_client_id: text(&form, "resource_client_id"),
-    };
-    match st.admin.grant(change).await {
-        Ok(c) => back(
-            "/admin",
-            true,
-            format!("\"{}\" may now get \"{}\" at {}.", c.client_id, c.scopes.join(" "), c.resource),
-        ),
-        Err(e) => back("/admin", false, e.to_string()),
-    }
-}
-
-pub(crate) async fn revoke(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
-    let client_id = text(&form, "client_id").unwrap_or_default();
-    match st.admin.revoke(&client_id, text(&form, "resource").as_deref()).await {
-        Ok(_) => back("/admin", true, format!("Revoked: \"{client_id}\"'s next token exchange gets invalid_target.")),
         Err(e) => back("/admin", false, e.to_string()),
     }
 }

@@ -92,6 +92,8 @@ struct ExplorerPage {
     lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     email: String,
+    /// The signed-in user's tenant, as step 1's ID token names it.
+    tenant: Option<String>,
     endpoint: String,
     endpoints: Vec<&'static str>,
     steps: Vec<StepView>,
@@ -165,6 +167,7 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         email: c.email.clone(),
+        tenant: c.id_token.as_deref().and_then(|t| crate::console::tenant::of_id_token(&st, t)),
         endpoint,
         endpoints: ENDPOINTS.to_vec(),
         steps,
