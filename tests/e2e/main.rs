@@ -24,6 +24,7 @@ mod public_host;
 mod refresh_token;
 mod reset;
 mod room_browser;
+mod saml;
 mod tls_browser;
 mod todo_api;
 mod token_exchange;

@@ -27,6 +27,8 @@ pub struct IdpState {
     pub(crate) connections: RwLock<Vec<Connection>>,
     /// Serialises changes of the policy (read, change, store, publish), so none is lost.
     pub(crate) policy_writer: tokio::sync::Mutex<()>,
+    /// The SAML signing key and certificate (see `saml`).
+    pub(crate) saml_key: crate::saml::SamlKeySlot,
 }
 
 /// Why a registry change was refused.
@@ -77,6 +79,7 @@ impl IdpState {
             clients: RwLock::new(clients),
             connections: RwLock::new(connections),
             policy_writer: tokio::sync::Mutex::new(()),
+            saml_key: Default::default(),
         }))
     }
 

@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use xaa_core::jose::SigningKey;
 use xaa_core::secret::Secret;
-use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, User};
+use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, SamlServiceProvider, User};
 use xaa_resource_as::SeedTodo;
 
 use crate::config::Urls;
 
-const EMBEDDED: [(&str, &str); 4] = [
+const EMBEDDED: [(&str, &str); 5] = [
     ("clients.json", include_str!("../../../fixtures/clients.json")),
     ("policy.json", include_str!("../../../fixtures/policy.json")),
     ("users.json", include_str!("../../../fixtures/users.json")),
     ("todos.json", include_str!("../../../fixtures/todos.json")),
+    ("saml.json", include_str!("../../../fixtures/saml.json")),
 ];
 const EMBEDDED_KEYS: [(&str, &str); 2] = [
     ("idp-2026-01", include_str!("../../../keys/idp-2026-01.pem")),
@@ -126,6 +127,8 @@ pub struct Fixtures {
     pub users: Vec<User>,
     /// Seed todos.
     pub todos: Vec<SeedTodo>,
+    /// SAML service providers (`saml.json`; optional in a `--fixtures` dir).
+    pub saml_service_providers: Vec<SamlServiceProvider>,
 }
 
 impl Fixtures {
@@ -168,8 +171,21 @@ impl Fixtures {
             connections,
             users: parse("users.json", &text("users.json")?)?,
             todos: parse("todos.json", &text("todos.json")?)?,
+            saml_service_providers: match dir {
+                Some(d) if !d.join("saml.json").exists() => Vec::new(),
+                _ => parse("saml.json", &text("saml.json")?)?,
+            },
             requestors,
         })
+    }
+
+    /// Refuses SAML service providers the IdP cannot serve (a `transient` NameID format, an
+    /// unknown client, an unusable ACS URL).
+    pub fn check_saml(&self) -> Result<(), FixtureError> {
+        let clients = self.idp_clients();
+        self.saml_service_providers
+            .iter()
+            .try_for_each(|sp| sp.check(&clients).map(drop).map_err(|e| err("saml.json", e)))
     }
 
     /// The IdP clients.

@@ -94,6 +94,7 @@ pub fn mint(
                 scope: Some(req.scope.clone()),
                 auth_time: Some(iat),
                 email: Some(user.email.clone()),
+                sub_id: None,
             };
             let token = sign(&keys.idp, urn::TYP_ID_JAG, &claims)?;
             json!({

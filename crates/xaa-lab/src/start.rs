@@ -132,6 +132,7 @@ impl Lab {
         for edit in &config.fixture_edits {
             edit.apply(&mut fixtures);
         }
+        fixtures.check_saml()?;
         let keys = LabKeys::load(config.keys_dir.as_deref())?;
         // A second lab on the same data dir runs as before; only the first holds the lock.
         let data_lock = match &config.storage {
@@ -164,6 +165,7 @@ impl Lab {
                 secure_cookies: config.tls,
                 max_open_registrations: config.max_open_registrations,
                 audit_retention: config.audit_retention,
+                saml_service_providers: fixtures.saml_service_providers.clone(),
             },
             keys.idp,
             db_path("idp.sqlite")?.as_deref(),
@@ -172,6 +174,7 @@ impl Lab {
             faults.clone(),
         )
         .map_err(|e| StartError::Storage(e.to_string()))?;
+        crate::saml_key::load_or_create(&idp, &config.storage)?;
 
         let ca_pem = tls_material.as_ref().map(|t| t.ca_cert_pem.clone());
         let http = Arc::new(LazyClient::new(Box::new(move || outbound_client(ca_pem.as_deref()))));
