@@ -23,7 +23,9 @@ use xaa_core::key_source::HttpKeySource;
 use xaa_core::trace::Trace;
 use xaa_idp::{IdpConfig, IdpState};
 use xaa_notes::{NotesConfig, NotesState};
-use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Shared, Store, TodoApiConfig, TodoState};
+use xaa_resource_as::{
+    AsState, ProtectedResource, ResourceAsConfig, SamlTrust, Shared, Store, TodoApiConfig, TodoState,
+};
 
 use crate::admin::{Admin, ReportCards};
 use crate::config::{LabConfig, Ports, Storage, Urls};
@@ -59,6 +61,9 @@ pub enum StartError {
     #[error("{0}")]
     Other(String),
 }
+
+/// The IdP tenant whose SAML-derived ID-JAGs the AS accepts (xaa.dev: `customer1` only).
+const SAML_TENANT: &str = "customer1";
 
 /// The lab: IdP, resource authorization server, todo API and console.
 #[derive(Debug)]
@@ -198,6 +203,11 @@ impl Lab {
                 resources,
                 access_token_lifetime: config.lifetimes.access_token,
                 max_open_registrations: config.max_open_registrations,
+                saml_trust: vec![SamlTrust {
+                    idp_issuer: urls.idp.clone(),
+                    saml_issuer: xaa_idp::saml_entity_id(&urls.idp),
+                    tenants: vec![SAML_TENANT.into()],
+                }],
             },
             keys.resource_as,
             idp_keys,
