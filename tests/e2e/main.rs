@@ -25,6 +25,7 @@ mod refresh_token;
 mod reset;
 mod room_browser;
 mod saml;
+mod saml_browser;
 mod tls_browser;
 mod todo_api;
 mod token_exchange;

@@ -56,7 +56,17 @@ pub fn authn_request_url(lab: &TestLab, sp: &ServiceProvider, relay_state: &str)
 
 /// Signs `email` in at the IdP's pages for `sp` (HTTP-Redirect binding) in a fresh browser.
 pub async fn saml_login(lab: &TestLab, sp: &ServiceProvider, email: &str) -> Posted {
-    let browser = lab.browser();
+    saml_login_in(lab, &lab.browser(), sp, email).await
+}
+
+/// The auto-posting page's form: `action`, `SAMLResponse`, `RelayState`.
+fn posted_form(html: &str, request_id: String) -> Posted {
+    let action = html.split("action=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
+    Posted { action, saml_response: hidden(html, "SAMLResponse"), relay_state: hidden(html, "RelayState"), request_id }
+}
+
+/// [`saml_login`] in `browser`.
+pub async fn saml_login_in(lab: &TestLab, browser: &reqwest::Client, sp: &ServiceProvider, email: &str) -> Posted {
     let (url, request_id) = authn_request_url(lab, sp, "notes-42");
     let page = browser.get(&url).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
@@ -70,14 +80,7 @@ pub async fn saml_login(lab: &TestLab, sp: &ServiceProvider, email: &str) -> Pos
     let form = [("login", login.as_str()), ("csrf", csrf.as_str()), ("code", "123456")];
     let done = browser.post(format!("{idp}/login/code")).form(&form).send().await.unwrap();
     assert_eq!(done.status(), StatusCode::OK);
-    let html = done.text().await.unwrap();
-    let action = html.split("action=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
-    Posted {
-        action,
-        saml_response: hidden(&html, "SAMLResponse"),
-        relay_state: hidden(&html, "RelayState"),
-        request_id,
-    }
+    posted_form(&done.text().await.unwrap(), request_id)
 }
 
 /// The `saml2:Assertion` element of a `SAMLResponse`, as the SP forwards it.
@@ -396,4 +399,46 @@ async fn the_as_accepts_only_a_trusted_saml_sub_id_for_the_saml_tenant() {
         assert_eq!(lab.as_token(&lab.bearer_params(&jag)).await.status(), StatusCode::OK, "{tenant:?}");
         assert!(last_grant_checks(&lab).contains(&"sub_id".to_owned()), "the trace shows the sub_id check");
     }
+}
+
+#[tokio::test]
+async fn a_signed_in_user_is_answered_at_once_also_by_the_post_binding() {
+    let lab = TestLab::start().await;
+    let sp = service_provider(&lab, SP_ENTITY, SP_ACS).await;
+    let browser = lab.browser();
+    saml_login_in(&lab, &browser, &sp, EMAIL).await;
+    // HTTP-POST binding (SAML 2.0 Bindings §3.5): base64, not deflated; the session answers it.
+    let request = sp.make_authentication_request(&format!("{}/saml/sso", lab.idp())).unwrap();
+    let form = [("SAMLRequest", STANDARD.encode(request.to_string().unwrap())), ("RelayState", "again".into())];
+    let resp = browser.post(format!("{}/saml/sso", lab.idp())).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let posted = posted_form(&resp.text().await.unwrap(), request.id.clone());
+    assert_eq!((posted.action.as_str(), posted.relay_state.as_str()), (SP_ACS, "again"));
+    let assertion = sp.parse_base64_response(&posted.saml_response, Some(&[&request.id])).unwrap();
+    assert_eq!(assertion.subject.unwrap().name_id.unwrap().value, EMAIL);
+}
+
+#[tokio::test]
+async fn the_saml_key_is_kept_in_the_data_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = crate::binary::temp_dir("saml-key");
+    let storage = xaa_lab::Storage::Dir(dir.clone());
+    let certificate = |lab: &TestLab| {
+        let lab_url = format!("{}/saml/metadata", lab.idp());
+        let http = lab.http.clone();
+        async move {
+            let xml = http.get(lab_url).send().await.unwrap().text().await.unwrap();
+            let metadata: EntityDescriptor = xml.parse().unwrap();
+            metadata.idp_sso_descriptors.unwrap()[0].key_descriptors[0].key_info.x509_data.clone().unwrap().certificates
+        }
+    };
+    let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    let first = certificate(&lab).await;
+    let mode = std::fs::metadata(dir.join("saml-idp.pem")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the SAML private key is the owner's only");
+    lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
+    let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    assert_eq!(certificate(&lab).await, first, "the same certificate after a restart");
+    lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -132,7 +132,8 @@ pub struct Fixtures {
 }
 
 impl Fixtures {
-    /// Loads the four fixture files from `dir` (embedded copies when `None`), substituting `urls`.
+    /// Loads the fixture files from `dir` (embedded copies when `None`; `saml.json` may be absent
+    /// from `dir`), substituting `urls`.
     pub fn load(dir: Option<&Path>, urls: &Urls) -> Result<Self, FixtureError> {
         let text = |name: &str| -> Result<String, FixtureError> {
             let raw = match dir {
