@@ -442,3 +442,11 @@ async fn the_saml_key_is_kept_in_the_data_dir() {
     lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_console_home_shows_saml() {
+    let lab = TestLab::start().await;
+    let html = lab.http.get(lab.console()).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("<a href=\"{}/saml/metadata\">SAML metadata</a>", lab.idp())), "{html}");
+    assert!(html.contains("urn:ietf:params:oauth:token-type:saml2"));
+}
