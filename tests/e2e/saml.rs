@@ -71,7 +71,7 @@ pub async fn saml_login_in(lab: &TestLab, browser: &reqwest::Client, sp: &Servic
     let page = browser.get(&url).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("Your requestor app"), "the login page names the SP's client: {html}");
+    assert!(html.contains("<h1>Sign in</h1>"), "the IdP's login page: {html}");
     let (login, csrf) = (hidden(&html, "login"), hidden(&html, "csrf"));
     let idp = lab.idp();
     let form = [("login", login.as_str()), ("csrf", csrf.as_str()), ("email", email)];
@@ -143,6 +143,9 @@ async fn a_saml_sign_in_becomes_an_id_jag_an_access_token_and_todos() {
     let posted = saml_login(&lab, &sp, EMAIL).await;
     assert_eq!(posted.action, SP_ACS);
     assert_eq!(posted.relay_state, "notes-42");
+    let (url, _) = authn_request_url(&lab, &sp, "");
+    let login_page = lab.browser().get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(login_page.contains("to continue to <span class=\"app\">Your requestor app</span>"), "{login_page}");
     // The SP validates the response: signature against the metadata's key, audience, recipient,
     // InResponseTo.
     let assertion = sp.parse_base64_response(&posted.saml_response, Some(&[&posted.request_id])).unwrap();
@@ -449,4 +452,70 @@ async fn the_console_home_shows_saml() {
     let html = lab.http.get(lab.console()).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&format!("<a href=\"{}/saml/metadata\">SAML metadata</a>", lab.idp())), "{html}");
     assert!(html.contains("urn:ietf:params:oauth:token-type:saml2"));
+}
+
+async fn put_saml(lab: &TestLab, client: &str, body: Value) -> (StatusCode, Value) {
+    let resp =
+        lab.admin(reqwest::Method::PUT, &format!("/api/admin/clients/{client}/saml")).json(&body).send().await.unwrap();
+    (resp.status(), resp.json().await.unwrap())
+}
+
+fn api_error(description: &str) -> Value {
+    json!({ "error": "invalid_request", "error_description": description })
+}
+
+#[tokio::test]
+async fn it_registers_a_saml_sp_for_an_existing_client_with_the_admin_api() {
+    let lab = TestLab::start().await;
+    let notes_sp = "https://notes.example/saml";
+    let acs = "https://notes.example/saml/acs";
+    let sp_body = |entity: &str, acs: &str, format: &str| json!({ "entity_id": entity, "acs_url": acs, "name_id_format": format });
+
+    let (status, body) = put_saml(&lab, NOTES_CLIENT, sp_body(notes_sp, acs, "transient")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        api_error(&format!(
+            "SAML service provider \"{notes_sp}\": NameID format \"transient\" is not supported; use \"emailAddress\" or \"persistent\" (a transient NameID cannot identify the same user at the resource)"
+        ))
+    );
+    let (status, body) = put_saml(&lab, NOTES_CLIENT, sp_body(notes_sp, "javascript:alert(1)", "persistent")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        api_error(&format!(
+            "SAML service provider \"{notes_sp}\": the ACS URL \"javascript:alert(1)\" is not an absolute http(s) URL"
+        ))
+    );
+    let taken = format!(
+        "SAML service provider \"{SP_ENTITY}\": the entityID is another client's SAML service provider, or this client's SP comes from the fixtures"
+    );
+    let (status, body) = put_saml(&lab, NOTES_CLIENT, sp_body(SP_ENTITY, acs, "persistent")).await;
+    assert_eq!((status, body), (StatusCode::BAD_REQUEST, api_error(&taken)));
+    let (status, body) = put_saml(&lab, "no-such-client", sp_body(notes_sp, acs, "persistent")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({ "error": "not_found", "error_description": "no client \"no-such-client\"" }));
+
+    let (status, body) = put_saml(&lab, NOTES_CLIENT, sp_body(notes_sp, acs, "persistent")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({
+            "client_id": NOTES_CLIENT, "entity_id": notes_sp, "acs_url": acs, "name_id_format": "persistent",
+            "idp_metadata": format!("{}/saml/metadata", lab.idp()),
+        })
+    );
+    // The SP signs a user in, and its client exchanges the assertion with its own credentials.
+    let sp = service_provider(&lab, notes_sp, acs).await;
+    let posted = saml_login(&lab, &sp, EMAIL).await;
+    assert_eq!(posted.action, acs);
+    sp.parse_base64_response(&posted.saml_response, Some(&[&posted.request_id])).unwrap();
+    let params = saml_exchange(&lab, &URL_SAFE_NO_PAD.encode(assertion_xml(&posted.saml_response)));
+    let params = with(&with(&params, "client_id", Some(NOTES_CLIENT)), "client_secret", Some(NOTES_SECRET));
+    let resp = lab.idp_token(&params).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    let (_, claims) = decode(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["client_id"], NOTES_RESOURCE_CLIENT);
+    assert_eq!(claims["sub_id"]["nameid_format"], "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent");
 }

@@ -138,3 +138,10 @@ CREATE TABLE IF NOT EXISTS saml_assertions (
     expires_at   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS saml_assertions_by_expiry ON saml_assertions (expires_at);
+-- SAML service providers registered at run time (admin API), one per client; fixture SPs live in saml.json.
+CREATE TABLE IF NOT EXISTS saml_service_providers (
+    entity_id      TEXT PRIMARY KEY,
+    client_id      TEXT NOT NULL UNIQUE,
+    acs_url        TEXT NOT NULL,
+    name_id_format TEXT NOT NULL
+);

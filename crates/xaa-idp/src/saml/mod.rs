@@ -16,6 +16,7 @@ mod assertion;
 mod credential;
 mod metadata;
 mod records;
+mod registry;
 pub(crate) mod sso;
 pub(crate) mod subject_token;
 
@@ -101,6 +102,17 @@ pub enum SamlRegistrationError {
         /// The client it names.
         client_id: String,
     },
+    /// The entityID is another SP's, or the client has a fixture SP.
+    #[error(
+        "SAML service provider \"{entity_id}\": the entityID is another client's SAML service provider, or this client's SP comes from the fixtures"
+    )]
+    EntityIdTaken {
+        /// The SP.
+        entity_id: String,
+    },
+    /// Storage failed.
+    #[error("the IdP could not store the SAML service provider: {0}")]
+    Storage(String),
     /// The ACS URL is not an absolute http(s) URL.
     #[error("SAML service provider \"{entity_id}\": the ACS URL \"{acs_url}\" is not an absolute http(s) URL")]
     AcsUrl {

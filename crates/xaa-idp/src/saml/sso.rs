@@ -81,7 +81,7 @@ async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, deflated: bool)
     let Some(issuer) = request.issuer.as_ref().and_then(|i| i.value.clone()) else {
         return Err(invalid("The AuthnRequest has no Issuer: the IdP cannot tell which service provider sent it."));
     };
-    let Some(sp) = st.config.saml_service_providers.iter().find(|s| s.entity_id == issuer).cloned() else {
+    let Some(sp) = st.saml_service_provider(&issuer).await.map_err(PageError::internal)? else {
         return Err(PageError::bad_request(
             "Unknown SAML service provider",
             format!("No SAML service provider with entityID \"{issuer}\" is registered at this IdP."),
@@ -170,7 +170,7 @@ pub(crate) async fn finish_login(
     saml: SamlLogin,
     email: String,
 ) -> Result<Response, PageError> {
-    let Some(sp) = st.config.saml_service_providers.iter().find(|s| s.entity_id == saml.sp_entity_id).cloned() else {
+    let Some(sp) = st.saml_service_provider(&saml.sp_entity_id).await.map_err(PageError::internal)? else {
         return Err(PageError::bad_request(
             "Unknown SAML service provider",
             "The application is no longer registered.",

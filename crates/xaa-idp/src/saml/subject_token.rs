@@ -132,7 +132,8 @@ pub(crate) async fn validate(
             format!("the assertion must have exactly one Audience, not {}", audiences.len()),
         ));
     };
-    let Some(sp) = st.config.saml_service_providers.iter().find(|s| s.entity_id == *audience) else {
+    let sp = st.saml_service_provider(audience).await.map_err(crate::token::storage)?;
+    let Some(sp) = sp else {
         return Err(refuse(
             checks,
             "audience",

@@ -23,6 +23,7 @@ mod api;
 mod audit;
 mod pages;
 mod room;
+mod saml;
 mod sign_in;
 
 use std::sync::Arc;
@@ -132,6 +133,7 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/audit/export", get(audit::audit_export))
         .route("/api/admin/clients", get(api::clients).post(api::register))
         .route("/api/admin/clients/{id}", get(api::client).delete(api::delete_client))
+        .route("/api/admin/clients/{id}/saml", put(saml::put_saml))
         .route("/api/admin/connections", get(api::connections).put(api::grant).delete(api::revoke))
         .route("/api/admin/audit", get(api::audit))
         .route("/api/admin/switches", get(api::switches))
