@@ -518,4 +518,16 @@ async fn it_registers_a_saml_sp_for_an_existing_client_with_the_admin_api() {
     let (_, claims) = decode(body["access_token"].as_str().unwrap());
     assert_eq!(claims["client_id"], NOTES_RESOURCE_CLIENT);
     assert_eq!(claims["sub_id"]["nameid_format"], "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent");
+
+    // A reset keeping registrations keeps it; a full reset removes IT's SAML registrations.
+    for keep in [true, false] {
+        let reset = lab.admin(reqwest::Method::POST, "/api/admin/reset").json(&json!({ "keep_registrations": keep }));
+        assert_eq!(reset.send().await.unwrap().status(), StatusCode::OK);
+        let (url, _) = authn_request_url(&lab, &sp, "");
+        let status = lab.browser().get(&url).send().await.unwrap().status();
+        assert_eq!(status, if keep { StatusCode::OK } else { StatusCode::BAD_REQUEST }, "keep_registrations {keep}");
+    }
+    let (url, _) = authn_request_url(&lab, &sp, "");
+    let message = format!("No SAML service provider with entityID &#34;{notes_sp}&#34; is registered at this IdP.");
+    sso_page(&lab, &url, "Unknown SAML service provider", &message).await;
 }
