@@ -21,7 +21,7 @@ use crate::harness::*;
 /// The fixture SAML service provider (`fixtures/saml.json`), the SP of `my-requestor`.
 pub const SP_ENTITY: &str = "http://localhost:3000/saml/metadata";
 pub const SP_ACS: &str = "http://localhost:3000/saml/acs";
-const EMAIL: &str = "alice@acme.example";
+pub const EMAIL: &str = "alice@acme.example";
 
 /// What the SP received at its ACS URL.
 pub struct Posted {
@@ -305,7 +305,7 @@ async fn a_transient_name_id_registration_is_refused() {
 }
 
 /// An error page at `/saml/sso`: status 400, HTML with `title` and `message`.
-async fn sso_page(lab: &TestLab, url: &str, title: &str, message: &str) {
+pub async fn sso_page(lab: &TestLab, url: &str, title: &str, message: &str) {
     let resp = lab.browser().get(url).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
@@ -341,67 +341,6 @@ async fn sso_mistakes_get_friendly_pages() {
         form_urlencoded::Serializer::new(String::new()).append_pair("SAMLRequest", &not_deflated).finish()
     );
     sso_page(&lab, &url, "Invalid SAML request", "The SAMLRequest is not DEFLATE-compressed").await;
-}
-
-/// The AS's check names for the last jwt-bearer grant, a failed one as `✗ name`.
-fn last_grant_checks(lab: &TestLab) -> Vec<String> {
-    let events = lab.lab.trace.events(&xaa_core::trace::TraceFilter::default());
-    let grant = events.iter().rev().find(|e| e.step == "jwt-bearer" && e.service == "resource-as").unwrap();
-    grant.checks.iter().map(|c| if c.passed { c.name.to_owned() } else { format!("✗ {}", c.name) }).collect()
-}
-
-/// An ID-JAG as the lab IdP would sign it, with `sub_id` and `tenant` set as given.
-fn id_jag_with(lab: &TestLab, sub_id: Value, tenant: Option<&str>) -> String {
-    let mut claims = lab.id_jag_claims();
-    claims.insert("sub_id".into(), sub_id);
-    if let Some(t) = tenant {
-        claims.insert("tenant".into(), t.into());
-    }
-    sign(&lab_keys().idp, urn::TYP_ID_JAG, &claims)
-}
-
-#[tokio::test]
-async fn the_as_accepts_only_a_trusted_saml_sub_id_for_the_saml_tenant() {
-    let lab = TestLab::start().await;
-    let good = json!({ "format": "saml-nameid", "issuer": format!("{}/saml", lab.idp()), "nameid": EMAIL });
-    let spec = "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 3.2)";
-
-    let malformed = id_jag_with(&lab, json!({ "format": "email" }), None);
-    let d = assert_oauth_error(lab.as_token(&lab.bearer_params(&malformed)).await, 400, "invalid_grant").await;
-    assert_eq!(
-        d,
-        format!(
-            "sub_id must be an RFC 9493 subject identifier of format 'saml-nameid' with string members format, issuer and nameid; got {{'format':'email'}} {spec}"
-        )
-    );
-    assert_eq!(last_grant_checks(&lab).last().map(String::as_str), Some("✗ sub_id"));
-
-    let mut untrusted = good.clone();
-    untrusted["issuer"] = "https://idp.evil.example/saml".into();
-    let jag = id_jag_with(&lab, untrusted, None);
-    let d = assert_oauth_error(lab.as_token(&lab.bearer_params(&jag)).await, 400, "invalid_grant").await;
-    assert_eq!(
-        d,
-        format!(
-            "sub_id issuer 'https://idp.evil.example/saml' is not a SAML issuer this authorization server trusts for the IdP '{}' {spec}",
-            lab.idp()
-        )
-    );
-
-    let jag = id_jag_with(&lab, good.clone(), Some("customer2"));
-    let d = assert_oauth_error(lab.as_token(&lab.bearer_params(&jag)).await, 400, "invalid_grant").await;
-    assert_eq!(
-        d,
-        format!(
-            "SAML-derived grants are accepted only for tenant customer1; this ID-JAG is for tenant 'customer2' {spec}"
-        )
-    );
-
-    for tenant in [None, Some("customer1")] {
-        let jag = id_jag_with(&lab, good.clone(), tenant);
-        assert_eq!(lab.as_token(&lab.bearer_params(&jag)).await.status(), StatusCode::OK, "{tenant:?}");
-        assert!(last_grant_checks(&lab).contains(&"sub_id".to_owned()), "the trace shows the sub_id check");
-    }
 }
 
 #[tokio::test]
@@ -452,82 +391,4 @@ async fn the_console_home_shows_saml() {
     let html = lab.http.get(lab.console()).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&format!("<a href=\"{}/saml/metadata\">SAML metadata</a>", lab.idp())), "{html}");
     assert!(html.contains("urn:ietf:params:oauth:token-type:saml2"));
-}
-
-async fn put_saml(lab: &TestLab, client: &str, body: Value) -> (StatusCode, Value) {
-    let resp =
-        lab.admin(reqwest::Method::PUT, &format!("/api/admin/clients/{client}/saml")).json(&body).send().await.unwrap();
-    (resp.status(), resp.json().await.unwrap())
-}
-
-fn api_error(description: &str) -> Value {
-    json!({ "error": "invalid_request", "error_description": description })
-}
-
-#[tokio::test]
-async fn it_registers_a_saml_sp_for_an_existing_client_with_the_admin_api() {
-    let lab = TestLab::start().await;
-    let notes_sp = "https://notes.example/saml";
-    let acs = "https://notes.example/saml/acs";
-    let sp_body = |entity: &str, acs: &str, format: &str| json!({ "entity_id": entity, "acs_url": acs, "name_id_format": format });
-
-    let (status, body) = put_saml(&lab, NOTES_CLIENT, sp_body(notes_sp, acs, "transient")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        body,
-        api_error(&format!(
-            "SAML service provider \"{notes_sp}\": NameID format \"transient\" is not supported; use \"emailAddress\" or \"persistent\" (a transient NameID cannot identify the same user at the resource)"
-        ))
-    );
-    let (status, body) = put_saml(&lab, NOTES_CLIENT, sp_body(notes_sp, "javascript:alert(1)", "persistent")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        body,
-        api_error(&format!(
-            "SAML service provider \"{notes_sp}\": the ACS URL \"javascript:alert(1)\" is not an absolute http(s) URL"
-        ))
-    );
-    let taken = format!(
-        "SAML service provider \"{SP_ENTITY}\": the entityID is another client's SAML service provider, or this client's SP comes from the fixtures"
-    );
-    let (status, body) = put_saml(&lab, NOTES_CLIENT, sp_body(SP_ENTITY, acs, "persistent")).await;
-    assert_eq!((status, body), (StatusCode::BAD_REQUEST, api_error(&taken)));
-    let (status, body) = put_saml(&lab, "no-such-client", sp_body(notes_sp, acs, "persistent")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, json!({ "error": "not_found", "error_description": "no client \"no-such-client\"" }));
-
-    let (status, body) = put_saml(&lab, NOTES_CLIENT, sp_body(notes_sp, acs, "persistent")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        body,
-        json!({
-            "client_id": NOTES_CLIENT, "entity_id": notes_sp, "acs_url": acs, "name_id_format": "persistent",
-            "idp_metadata": format!("{}/saml/metadata", lab.idp()),
-        })
-    );
-    // The SP signs a user in, and its client exchanges the assertion with its own credentials.
-    let sp = service_provider(&lab, notes_sp, acs).await;
-    let posted = saml_login(&lab, &sp, EMAIL).await;
-    assert_eq!(posted.action, acs);
-    sp.parse_base64_response(&posted.saml_response, Some(&[&posted.request_id])).unwrap();
-    let params = saml_exchange(&lab, &URL_SAFE_NO_PAD.encode(assertion_xml(&posted.saml_response)));
-    let params = with(&with(&params, "client_id", Some(NOTES_CLIENT)), "client_secret", Some(NOTES_SECRET));
-    let resp = lab.idp_token(&params).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body: Value = resp.json().await.unwrap();
-    let (_, claims) = decode(body["access_token"].as_str().unwrap());
-    assert_eq!(claims["client_id"], NOTES_RESOURCE_CLIENT);
-    assert_eq!(claims["sub_id"]["nameid_format"], "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent");
-
-    // A reset keeping registrations keeps it; a full reset removes IT's SAML registrations.
-    for keep in [true, false] {
-        let reset = lab.admin(reqwest::Method::POST, "/api/admin/reset").json(&json!({ "keep_registrations": keep }));
-        assert_eq!(reset.send().await.unwrap().status(), StatusCode::OK);
-        let (url, _) = authn_request_url(&lab, &sp, "");
-        let status = lab.browser().get(&url).send().await.unwrap().status();
-        assert_eq!(status, if keep { StatusCode::OK } else { StatusCode::BAD_REQUEST }, "keep_registrations {keep}");
-    }
-    let (url, _) = authn_request_url(&lab, &sp, "");
-    let message = format!("No SAML service provider with entityID &#34;{notes_sp}&#34; is registered at this IdP.");
-    sso_page(&lab, &url, "Unknown SAML service provider", &message).await;
 }
