@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with Rust: installs what the tests need when it
-# is absent (OpenSSL headers, Chromium and ChromeDriver for the browser tests, Node.js, npm and
-# Python's venv for the language examples), builds the `lab` binary the end-to-end tests drive,
+# is absent (OpenSSL headers, libxml2 and xmlsec1 headers and libclang for SAML, Chromium and
+# ChromeDriver for the browser tests, Node.js, npm and Python's venv for the language examples), builds the `lab` binary the end-to-end tests drive,
 # runs every test of the workspace, then the Node and Python examples (scripts/examples.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+# samael (SAML): libxml2 and xmlsec1 headers, and libclang for its bindgen build step
+for pkg in libxml2-dev libxmlsec1-dev libclang-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)

@@ -88,7 +88,7 @@ async fn discovery_advertises_offline_access_the_grant_and_the_subject_type() {
     assert!(meta["grant_types_supported"].as_array().unwrap().contains(&"refresh_token".into()), "{meta}");
     assert_eq!(
         meta["token_exchange_subject_token_types_supported"],
-        serde_json::json!([urn::TOKEN_TYPE_ID_TOKEN, urn::TOKEN_TYPE_REFRESH_TOKEN])
+        serde_json::json!([urn::TOKEN_TYPE_ID_TOKEN, urn::TOKEN_TYPE_SAML2, urn::TOKEN_TYPE_REFRESH_TOKEN])
     );
 }
 
@@ -295,15 +295,16 @@ async fn refresh_token_subject_refusals_have_exact_bodies() {
     let elsewhere = with(&refresh_exchange(&lab, refresh_token), "audience", Some("https://elsewhere.example"));
     let d = assert_oauth_error(lab.idp_token(&elsewhere).await, 400, "invalid_target").await;
     assert!(d.contains("https://elsewhere.example"), "{d}");
-    // An unsupported subject token type names both supported ones.
-    let saml = with(&refresh_exchange(&lab, refresh_token), "subject_token_type", Some(urn::TOKEN_TYPE_SAML2));
+    // An unsupported subject token type names the supported ones.
+    let jwt = "urn:ietf:params:oauth:token-type:jwt";
+    let unsupported = with(&refresh_exchange(&lab, refresh_token), "subject_token_type", Some(jwt));
     refused_with(
-        lab.idp_token(&saml).await,
+        lab.idp_token(&unsupported).await,
         "invalid_request",
         &format!(
-            "subject_token_type '{}' is not supported; this IdP accepts '{}' or '{}' (RFC 8693 Section 2.2.2)",
-            urn::TOKEN_TYPE_SAML2,
+            "subject_token_type '{jwt}' is not supported; this IdP accepts '{}', '{}' or '{}' (RFC 8693 Section 2.2.2)",
             urn::TOKEN_TYPE_ID_TOKEN,
+            urn::TOKEN_TYPE_SAML2,
             urn::TOKEN_TYPE_REFRESH_TOKEN
         ),
     )

@@ -128,11 +128,11 @@ async fn missing_subject_token_is_invalid_request() {
 }
 
 #[tokio::test]
-async fn saml_subject_token_type_is_invalid_request() {
+async fn an_id_token_typed_as_saml2_is_invalid_grant() {
     let (lab, params) = ready().await;
     let d =
-        refused(&lab, &with(&params, "subject_token_type", Some(urn::TOKEN_TYPE_SAML2)), 400, "invalid_request").await;
-    assert!(d.contains("subject_token_type"), "{d}");
+        refused(&lab, &with(&params, "subject_token_type", Some(urn::TOKEN_TYPE_SAML2)), 400, "invalid_grant").await;
+    assert_eq!(d, "the subject_token is not a base64url-encoded SAML assertion (RFC 8693 Section 3)");
 }
 
 #[tokio::test]

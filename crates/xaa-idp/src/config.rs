@@ -27,6 +27,8 @@ pub struct IdpConfig {
     pub max_open_registrations: usize,
     /// How much of the audit log to keep.
     pub audit_retention: crate::AuditRetention,
+    /// SAML service providers (each an OAuth client's SP; checked with [`crate::SamlServiceProvider::check`]).
+    pub saml_service_providers: Vec<crate::SamlServiceProvider>,
 }
 
 /// An OIDC client of the IdP.

@@ -16,6 +16,7 @@
 //! | `GET /session/end` | RP-initiated logout; without an `id_token_hint` of the signed-in user, a confirmation page |
 //! | `POST /session/end/confirm` | the confirmation's form (CSRF protected) |
 //! | `POST /register` | RFC 7591 dynamic client registration (with the draft-04 §8 grant-profile metadata) |
+//! | `GET /saml/metadata`, `GET`/`POST /saml/sso` | the SAML 2.0 IdP (see `saml`) |
 //!
 //! It must not know anything about the resource AS but its issuer, resources and scopes, which
 //! come from the policy.
@@ -33,6 +34,7 @@ mod policy;
 mod registry;
 mod reset;
 mod routes;
+mod saml;
 mod state;
 mod store;
 mod tenant;
@@ -43,6 +45,7 @@ pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetime
 pub use keys::{PublishedKey, Rotation};
 pub use reset::reset_database;
 pub use routes::router;
+pub use saml::{NameIdFormat, SamlRegistrationError, SamlServiceProvider, entity_id as saml_entity_id};
 pub use state::{IdpState, RegistryError};
 pub use tenant::{Tenant, Tenants, TenantsError};
 

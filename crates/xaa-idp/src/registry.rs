@@ -80,6 +80,7 @@ impl Store {
                 let n = tx.execute("DELETE FROM clients WHERE client_id = ?1", params![client_id])?;
                 tx.execute("DELETE FROM connections WHERE client_id = ?1", params![client_id])?;
                 tx.execute("DELETE FROM consents WHERE client_id = ?1", params![client_id])?;
+                tx.execute("DELETE FROM saml_service_providers WHERE client_id = ?1", params![client_id])?;
                 tx.commit()?;
                 Ok(n > 0)
             })

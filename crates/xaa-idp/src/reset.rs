@@ -27,6 +27,8 @@ impl Store {
                 if !keep_registrations {
                     tx.execute("DELETE FROM clients", [])?;
                     tx.execute(FORGET_CONSENTS_OF_DELETED_CLIENTS, [])?;
+                    // IT's SAML registrations go with the registrations (the fixtures' stay in saml.json).
+                    tx.execute("DELETE FROM saml_service_providers", [])?;
                 }
                 tx.execute("DELETE FROM connections", [])?;
                 for row in connections.iter().map(ConnectionRow::from) {
@@ -81,6 +83,7 @@ pub fn reset_database(path: &std::path::Path, keep_registrations: bool) -> Resul
             tx.execute("DELETE FROM clients", [])?;
             tx.execute("DELETE FROM connections", [])?;
             tx.execute(FORGET_CONSENTS_OF_DELETED_CLIENTS, [])?;
+            tx.execute("DELETE FROM saml_service_providers", [])?;
             ids
         };
         tx.execute("DELETE FROM audit", [])?;

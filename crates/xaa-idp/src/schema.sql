@@ -123,3 +123,28 @@ CREATE INDEX IF NOT EXISTS refresh_tokens_by_expiry ON refresh_tokens (expires_a
 CREATE INDEX IF NOT EXISTS refresh_tokens_by_family ON refresh_tokens (code_hash);
 -- Every audit append drops the entries past the retention age (by id for the count: the key).
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
+-- A login started by a SAML AuthnRequest (its row in `logins` holds the SP's client and ACS URL).
+CREATE TABLE IF NOT EXISTS saml_logins (
+    login_id     TEXT PRIMARY KEY,
+    sp_entity_id TEXT NOT NULL,
+    request_id   TEXT NOT NULL,       -- the AuthnRequest's ID (the response's InResponseTo)
+    relay_state  TEXT,
+    created_at   INTEGER NOT NULL
+);
+-- Every SAML assertion the IdP issued: token exchange accepts only these (positive identification).
+CREATE TABLE IF NOT EXISTS saml_assertions (
+    id           TEXT PRIMARY KEY,    -- the assertion's ID
+    sp_entity_id TEXT NOT NULL,
+    email        TEXT NOT NULL,
+    name_id      TEXT NOT NULL,
+    auth_time    INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS saml_assertions_by_expiry ON saml_assertions (expires_at);
+-- SAML service providers registered at run time (admin API), one per client; fixture SPs live in saml.json.
+CREATE TABLE IF NOT EXISTS saml_service_providers (
+    entity_id      TEXT PRIMARY KEY,
+    client_id      TEXT NOT NULL UNIQUE,
+    acs_url        TEXT NOT NULL,
+    name_id_format TEXT NOT NULL
+);

@@ -29,6 +29,8 @@ pub struct IdpState {
     pub(crate) policy_writer: tokio::sync::Mutex<()>,
     /// Authorization servers and resources registered at run time (see [`IdpState::govern`]).
     pub(crate) registered_servers: RwLock<Vec<crate::config::AuthorizationServer>>,
+    /// The SAML signing key and certificate (see `saml`).
+    pub(crate) saml_key: crate::saml::SamlKeySlot,
 }
 
 /// Why a registry change was refused.
@@ -85,6 +87,7 @@ impl IdpState {
             connections: RwLock::new(connections),
             policy_writer: tokio::sync::Mutex::new(()),
             registered_servers: RwLock::default(),
+            saml_key: Default::default(),
         }))
     }
 

@@ -34,6 +34,7 @@ fn id_jag_claims(urls: &Urls, jti: String) -> IdJagClaims {
         auth_time: Some(NOW),
         email: Some("alice@acme.example".into()),
         tenant: Some("customer1".into()),
+        sub_id: None,
     }
 }
 
@@ -108,6 +109,7 @@ fn token_exchange(c: &mut Criterion) {
             secure_cookies: false,
             max_open_registrations: xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS,
             audit_retention: xaa_idp::AuditRetention::default(),
+            saml_service_providers: Vec::new(),
         },
         keys.idp,
         None,

@@ -6,17 +6,18 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use xaa_core::jose::SigningKey;
 use xaa_core::secret::Secret;
-use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, Tenant, Tenants, User};
+use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, SamlServiceProvider, Tenant, Tenants, User};
 use xaa_resource_as::SeedTodo;
 
 use crate::config::Urls;
 
-const EMBEDDED: [(&str, &str); 5] = [
+const EMBEDDED: [(&str, &str); 6] = [
     ("clients.json", include_str!("../../../fixtures/clients.json")),
     ("policy.json", include_str!("../../../fixtures/policy.json")),
     ("users.json", include_str!("../../../fixtures/users.json")),
     ("todos.json", include_str!("../../../fixtures/todos.json")),
     ("tenants.json", include_str!("../../../fixtures/tenants.json")),
+    ("saml.json", include_str!("../../../fixtures/saml.json")),
 ];
 const EMBEDDED_KEYS: [(&str, &str); 2] = [
     ("idp-2026-01", include_str!("../../../keys/idp-2026-01.pem")),
@@ -132,18 +133,22 @@ pub struct Fixtures {
     pub tenants: Tenants,
     /// Seed todos.
     pub todos: Vec<SeedTodo>,
+    /// SAML service providers (`saml.json`; optional in a `--fixtures` dir).
+    pub saml_service_providers: Vec<SamlServiceProvider>,
 }
 
 impl Fixtures {
     /// Loads the fixture files from `dir` (embedded copies when `None`), substituting `urls`. A
-    /// `dir` without `tenants.json` gets the embedded tenants.
+    /// `dir` without `tenants.json` gets the embedded tenants; `saml.json` may be absent from `dir`
+    /// (no SAML service providers).
     pub fn load(dir: Option<&Path>, urls: &Urls) -> Result<Self, FixtureError> {
+        let embedded = |name: &str| EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).unwrap_or_default();
         let text = |name: &str| -> Result<String, FixtureError> {
             let raw = match dir {
                 Some(d) => {
                     std::fs::read_to_string(d.join(name)).map_err(|e| err(d.join(name).display().to_string(), e))?
                 }
-                None => EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| (*t).to_owned()).unwrap_or_default(),
+                None => embedded(name).to_owned(),
             };
             Ok(urls.substitute(&raw))
         };
@@ -153,7 +158,7 @@ impl Fixtures {
         let requestors: Vec<Requestor> = parse("clients.json", &text("clients.json")?)?;
         // A fixtures dir from before tenants has no tenants.json: the embedded one applies.
         let tenants_text = match dir.is_some_and(|d| !d.join("tenants.json").exists()) {
-            true => urls.substitute(EMBEDDED[4].1),
+            true => urls.substitute(embedded("tenants.json")),
             false => text("tenants.json")?,
         };
         let tenants =
@@ -193,8 +198,21 @@ impl Fixtures {
             users,
             tenants,
             todos: parse("todos.json", &text("todos.json")?)?,
+            saml_service_providers: match dir {
+                Some(d) if !d.join("saml.json").exists() => Vec::new(),
+                _ => parse("saml.json", &text("saml.json")?)?,
+            },
             requestors,
         })
+    }
+
+    /// Refuses SAML service providers the IdP cannot serve (a `transient` NameID format, an
+    /// unknown client, an unusable ACS URL).
+    pub fn check_saml(&self) -> Result<(), FixtureError> {
+        let clients = self.idp_clients();
+        self.saml_service_providers
+            .iter()
+            .try_for_each(|sp| sp.check(&clients).map(drop).map_err(|e| err("saml.json", e)))
     }
 
     /// The IdP clients.

@@ -24,6 +24,7 @@ mod outbound;
 pub mod private_file;
 pub mod public_host;
 mod recorder;
+mod saml_key;
 mod start;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -97,6 +97,7 @@ pub fn mint(
                 auth_time: Some(iat),
                 email: Some(user.email.clone()),
                 tenant: Some(tenant),
+                sub_id: None,
             };
             let token = sign(&keys.idp, urn::TYP_ID_JAG, &claims)?;
             json!({

@@ -23,7 +23,9 @@ use xaa_core::key_source::HttpKeySource;
 use xaa_core::trace::Trace;
 use xaa_idp::{IdpConfig, IdpState};
 use xaa_notes::{NotesConfig, NotesState};
-use xaa_resource_as::{AsState, ProtectedResource, ResourceAsConfig, Shared, Store, TodoApiConfig, TodoState};
+use xaa_resource_as::{
+    AsState, ProtectedResource, ResourceAsConfig, SamlTrust, Shared, Store, TodoApiConfig, TodoState,
+};
 
 use crate::admin::{Admin, ReportCards};
 use crate::config::{LabConfig, Ports, Storage, Urls};
@@ -132,6 +134,7 @@ impl Lab {
         for edit in &config.fixture_edits {
             edit.apply(&mut fixtures);
         }
+        fixtures.check_saml()?;
         let keys = LabKeys::load(config.keys_dir.as_deref())?;
         // A second lab on the same data dir runs as before; only the first holds the lock.
         let data_lock = match &config.storage {
@@ -165,6 +168,7 @@ impl Lab {
                 secure_cookies: config.tls,
                 max_open_registrations: config.max_open_registrations,
                 audit_retention: config.audit_retention,
+                saml_service_providers: fixtures.saml_service_providers.clone(),
             },
             keys.idp,
             db_path("idp.sqlite")?.as_deref(),
@@ -173,6 +177,7 @@ impl Lab {
             faults.clone(),
         )
         .map_err(|e| StartError::Storage(e.to_string()))?;
+        crate::saml_key::load_or_create(&idp, &config.storage)?;
 
         let ca_pem = tls_material.as_ref().map(|t| t.ca_cert_pem.clone());
         let http = Arc::new(LazyClient::new(Box::new(move || outbound_client(ca_pem.as_deref()))));
@@ -197,6 +202,12 @@ impl Lab {
                 resources,
                 access_token_lifetime: config.lifetimes.access_token,
                 max_open_registrations: config.max_open_registrations,
+                saml_trust: vec![SamlTrust {
+                    idp_issuer: urls.idp.clone(),
+                    saml_issuer: xaa_idp::saml_entity_id(&urls.idp),
+                    // As on xaa.dev, SAML-derived ID-JAGs are accepted for the default tenant only.
+                    tenants: vec![fixtures.tenants.default_tenant().id.clone()],
+                }],
             },
             keys.resource_as,
             idp_keys,

@@ -22,6 +22,20 @@ pub struct ResourceAsConfig {
     /// How many clients open RFC 7591 registration may hold
     /// ([`xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS`] by default).
     pub max_open_registrations: usize,
+    /// SAML issuers trusted in the `sub_id` of SAML-derived ID-JAGs (draft-04 §3.2), per IdP.
+    pub saml_trust: Vec<SamlTrust>,
+}
+
+/// A SAML issuer whose `sub_id`s the ID-JAGs of one IdP may carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SamlTrust {
+    /// The IdP's issuer (the ID-JAG `iss`).
+    pub idp_issuer: String,
+    /// Its SAML issuer (entityID), e.g. `{idp}/saml`.
+    pub saml_issuer: String,
+    /// The IdP tenants whose SAML-derived grants are accepted (an ID-JAG without a `tenant`
+    /// claim is the IdP's single, default tenant).
+    pub tenants: Vec<String>,
 }
 
 /// A client registered at the resource authorization server.

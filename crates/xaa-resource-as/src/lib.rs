@@ -21,7 +21,7 @@ mod store;
 mod todos;
 
 pub use authz::router as authz_router;
-pub use config::{AsClient, ProtectedResource, ResourceAsConfig, SeedTodo, TodoApiConfig};
+pub use config::{AsClient, ProtectedResource, ResourceAsConfig, SamlTrust, SeedTodo, TodoApiConfig};
 pub use state::{AsState, Shared, TodoState};
 pub use store::{Store, Todo, reset_database};
 pub use todos::router as todo_router;

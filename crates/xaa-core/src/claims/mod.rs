@@ -102,6 +102,10 @@ pub struct IdJagClaims {
     /// within its tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// RFC 9493 subject identifier of a SAML-derived grant: format `saml-nameid` with `issuer`,
+    /// `nameid` and optionally `nameid_format` (draft-04 §3.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_id: Option<serde_json::Value>,
 }
 
 /// RFC 9068 JWT access token claims.

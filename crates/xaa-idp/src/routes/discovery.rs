@@ -31,6 +31,6 @@ pub(crate) async fn openid_configuration(State(st): State<Arc<IdpState>>) -> Jso
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
         "identity_chaining_requested_token_types_supported": [urn::TOKEN_TYPE_ID_JAG],
-        "token_exchange_subject_token_types_supported": [urn::TOKEN_TYPE_ID_TOKEN, urn::TOKEN_TYPE_REFRESH_TOKEN],
+        "token_exchange_subject_token_types_supported": [urn::TOKEN_TYPE_ID_TOKEN, urn::TOKEN_TYPE_SAML2, urn::TOKEN_TYPE_REFRESH_TOKEN],
     }))
 }

@@ -78,6 +78,9 @@ pub(crate) async fn code(
         }
         .into_response());
     }
+    if let Some(saml) = crate::saml::sso::pending(&st, &f.login).await? {
+        return crate::saml::sso::finish_login(&st, jar, f.login, saml, email).await;
+    }
     let now = st.clock.now();
     let session_id = st.entropy.token(32);
     if crate::consent::needed(&st, &login.request, &email).await.map_err(PageError::internal)? {
@@ -114,7 +117,7 @@ pub(crate) async fn code(
 }
 
 /// The single sign-on session cookie.
-fn session_cookie(st: &IdpState, session_id: String) -> Cookie<'static> {
+pub(crate) fn session_cookie(st: &IdpState, session_id: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, session_id))
         .path("/")
         .http_only(true)

@@ -17,6 +17,7 @@ use axum::routing::{get, post};
 use crate::state::IdpState;
 
 pub(crate) use authorize::user;
+pub(crate) use login::session_cookie;
 
 /// The IdP's router.
 pub fn router(state: Arc<IdpState>) -> Router {
@@ -37,5 +38,7 @@ pub fn router(state: Arc<IdpState>) -> Router {
         .route("/token", post(crate::token::token))
         .route("/register", post(registration::register))
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/saml/metadata", get(crate::saml::metadata))
+        .route("/saml/sso", get(crate::saml::sso::redirect_binding).post(crate::saml::sso::post_binding))
         .with_state(state)
 }

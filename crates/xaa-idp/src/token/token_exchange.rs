@@ -1,4 +1,4 @@
-//! RFC 8693 token exchange of an ID token or an IdP refresh token for an ID-JAG, in the order of
+//! RFC 8693 token exchange of an ID token, a SAML assertion or an IdP refresh token for an ID-JAG, in the order of
 //! draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3 (the client is already authenticated).
 
 use xaa_core::claims::{IdJagClaims, OneOrMany};
@@ -20,6 +20,8 @@ struct Subject {
     sub: String,
     email: String,
     auth_time: i64,
+    /// The draft-04 §3.2 `sub_id`, for a SAML subject.
+    sub_id: Option<serde_json::Value>,
 }
 
 pub(super) async fn grant(
@@ -46,11 +48,12 @@ pub(super) async fn grant(
     }
     let subject_token = params.required("subject_token")?;
     let subject_type = match params.required("subject_token_type")? {
-        t @ (urn::TOKEN_TYPE_ID_TOKEN | urn::TOKEN_TYPE_REFRESH_TOKEN) => t,
+        t @ (urn::TOKEN_TYPE_ID_TOKEN | urn::TOKEN_TYPE_SAML2 | urn::TOKEN_TYPE_REFRESH_TOKEN) => t,
         other => {
             return Err(OAuthError::invalid_request(format!(
-                "subject_token_type \"{other}\" is not supported; this IdP accepts \"{}\" or \"{}\" (RFC 8693 §2.2.2)",
+                "subject_token_type \"{other}\" is not supported; this IdP accepts \"{}\", \"{}\" or \"{}\" (RFC 8693 §2.2.2)",
                 urn::TOKEN_TYPE_ID_TOKEN,
+                urn::TOKEN_TYPE_SAML2,
                 urn::TOKEN_TYPE_REFRESH_TOKEN
             )));
         }
@@ -67,7 +70,13 @@ pub(super) async fn grant(
             // §4.3.3: validated like a refresh_token grant (not rotated); the claims are the user's current ones.
             let (_, grant) = super::refresh_token::live(st, client, subject_token, checks).await?;
             let user = crate::routes::user(st, &grant.email);
-            Subject { sub: user.sub(), email: user.email, auth_time: grant.auth_time }
+            Subject { sub: user.sub(), email: user.email, auth_time: grant.auth_time, sub_id: None }
+        }
+        urn::TOKEN_TYPE_SAML2 => {
+            // §4.5: this IdP's own assertion, for the authenticated client's SAML SP.
+            let saml = crate::saml::subject_token::validate(st, client, subject_token, checks).await?;
+            let user = crate::routes::user(st, &saml.email);
+            Subject { sub: user.sub(), email: user.email, auth_time: saml.auth_time, sub_id: Some(saml.sub_id) }
         }
         _ => {
             let expect = IdTokenExpectations {
@@ -78,7 +87,7 @@ pub(super) async fn grant(
             };
             let id_token = validate_id_token(subject_token, expect, &st.public_keys(), checks)
                 .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
-            Subject { sub: id_token.sub, email: id_token.email, auth_time: id_token.auth_time }
+            Subject { sub: id_token.sub, email: id_token.email, auth_time: id_token.auth_time, sub_id: None }
         }
     };
     audit.user = subject.email.clone();
@@ -141,6 +150,7 @@ pub(super) async fn grant(
         auth_time: Some(subject.auth_time),
         email: Some(subject.email.clone()),
         tenant: Some(tenant.id.clone()),
+        sub_id: subject.sub_id.clone(),
     };
     let broken = super::break_it::BrokenIdJag::apply(st, &ids, &grant, &mut claims);
     let signing = st.keys.signing();

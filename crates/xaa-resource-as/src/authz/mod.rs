@@ -4,6 +4,7 @@ mod introspection;
 mod jwt_bearer;
 mod metadata;
 mod registration;
+mod saml_subject;
 mod tenant;
 mod token;
 

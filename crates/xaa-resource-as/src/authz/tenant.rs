@@ -79,6 +79,7 @@ mod tests {
             scope: None,
             auth_time: None,
             email: None,
+            sub_id: None,
             tenant: tenant.map(str::to_owned),
         }
     }

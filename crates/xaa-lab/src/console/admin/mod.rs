@@ -24,6 +24,7 @@ mod audit;
 mod connections;
 mod pages;
 mod room;
+mod saml;
 mod sign_in;
 
 use std::sync::Arc;
@@ -133,6 +134,7 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/audit/export", get(audit::audit_export))
         .route("/api/admin/clients", get(api::clients).post(api::register))
         .route("/api/admin/clients/{id}", get(api::client).delete(api::delete_client))
+        .route("/api/admin/clients/{id}/saml", put(saml::put_saml))
         .route("/api/admin/connections", get(connections::list).put(connections::grant).delete(connections::revoke))
         .route("/api/admin/audit", get(api::audit))
         .route("/api/admin/switches", get(api::switches))

@@ -1,0 +1,177 @@
+//! The IdP as a SAML 2.0 identity provider (SAML 2.0 Core and Bindings, OASIS 2005), for the
+//! draft-ietf-oauth-identity-assertion-authz-grant-04 §4.5 path: a SAML service provider signs a
+//! user in here, receives a signed assertion at its ACS URL, and its OAuth client presents that
+//! assertion at `POST /token` (`subject_token_type` `urn:ietf:params:oauth:token-type:saml2`) for
+//! an ID-JAG carrying `sub_id` (draft-04 §3.2).
+//!
+//! | path | what |
+//! | --- | --- |
+//! | `GET /saml/metadata` | the IdP's SAML metadata (entityID `{issuer}/saml`, signing certificate) |
+//! | `GET` / `POST /saml/sso` | AuthnRequest (HTTP-Redirect or HTTP-POST binding) → login pages → auto-posted `SAMLResponse` |
+//!
+//! XML from outside is hostile: every document is size-capped and refused with a DTD before it
+//! is parsed, and only the signed part of an assertion is read (samael's xmlsec reduction).
+
+mod assertion;
+mod credential;
+mod metadata;
+mod records;
+mod registry;
+pub(crate) mod sso;
+pub(crate) mod subject_token;
+
+use serde::Deserialize;
+
+pub(crate) use credential::SamlKeySlot;
+pub(crate) use metadata::metadata;
+
+use crate::config::IdpClient;
+
+/// How long an issued assertion may be presented (`NotOnOrAfter` − `IssueInstant`), in seconds.
+pub(crate) const ASSERTION_LIFETIME: i64 = 300;
+/// The largest `SAMLRequest` accepted, in bytes (before any decoding).
+pub(crate) const MAX_ENCODED_BYTES: usize = 64 * 1024;
+/// The largest XML document parsed, in bytes (after decoding and inflating).
+pub(crate) const MAX_XML_BYTES: usize = 128 * 1024;
+
+/// The IdP's SAML entityID (and the `Issuer` of its assertions): `{issuer}/saml`.
+pub fn entity_id(issuer: &str) -> String {
+    format!("{issuer}/saml")
+}
+
+/// A NameID format a service provider may register (xaa.dev offers these two; `transient`
+/// identifiers cannot name the same user twice, so they are refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum NameIdFormat {
+    /// `urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress`: the user's email address.
+    #[serde(rename = "emailAddress")]
+    EmailAddress,
+    /// `urn:oasis:names:tc:SAML:2.0:nameid-format:persistent`: an opaque identifier per user and SP.
+    #[serde(rename = "persistent")]
+    Persistent,
+}
+
+impl NameIdFormat {
+    /// The format's URI.
+    pub fn uri(self) -> &'static str {
+        match self {
+            NameIdFormat::EmailAddress => NAMEID_EMAIL,
+            NameIdFormat::Persistent => NAMEID_PERSISTENT,
+        }
+    }
+}
+
+/// `emailAddress` NameID format (SAML 2.0 Core §8.3.2).
+pub(crate) const NAMEID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+/// `persistent` NameID format (SAML 2.0 Core §8.3.7).
+pub(crate) const NAMEID_PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+
+/// A SAML service provider registered at the IdP, tied to one of its OAuth clients: the client
+/// that may present this SP's assertions at `POST /token` (draft-04 §4.5: the assertion's
+/// Audience maps to a `client_id`, which must be the authenticated client).
+#[derive(Clone, Debug, Deserialize)]
+pub struct SamlServiceProvider {
+    /// The SP's entityID (the assertions' Audience).
+    pub entity_id: String,
+    /// The IdP OAuth client this SP is.
+    pub client_id: String,
+    /// The Assertion Consumer Service URL the `SAMLResponse` is posted to (exact match).
+    pub acs_url: String,
+    /// The NameID format of its assertions.
+    pub name_id_format: String,
+}
+
+/// Why a SAML service provider cannot be registered.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SamlRegistrationError {
+    /// The format is `transient` or unknown.
+    #[error(
+        "SAML service provider \"{entity_id}\": NameID format \"{format}\" is not supported; use \"emailAddress\" or \"persistent\" (a transient NameID cannot identify the same user at the resource)"
+    )]
+    NameIdFormat {
+        /// The SP.
+        entity_id: String,
+        /// The format it asked for.
+        format: String,
+    },
+    /// The client does not exist.
+    #[error("SAML service provider \"{entity_id}\": no OAuth client \"{client_id}\" at the IdP")]
+    UnknownClient {
+        /// The SP.
+        entity_id: String,
+        /// The client it names.
+        client_id: String,
+    },
+    /// The entityID is another SP's, or the client has a fixture SP.
+    #[error(
+        "SAML service provider \"{entity_id}\": the entityID is another client's SAML service provider, or this client's SP comes from the fixtures"
+    )]
+    EntityIdTaken {
+        /// The SP.
+        entity_id: String,
+    },
+    /// Storage failed.
+    #[error("the IdP could not store the SAML service provider: {0}")]
+    Storage(String),
+    /// The ACS URL is not an absolute http(s) URL.
+    #[error("SAML service provider \"{entity_id}\": the ACS URL \"{acs_url}\" is not an absolute http(s) URL")]
+    AcsUrl {
+        /// The SP.
+        entity_id: String,
+        /// The URL.
+        acs_url: String,
+    },
+}
+
+impl SamlServiceProvider {
+    /// Checks a registration against the IdP's clients; returns its NameID format.
+    pub fn check(&self, clients: &[IdpClient]) -> Result<NameIdFormat, SamlRegistrationError> {
+        let format = match self.name_id_format.as_str() {
+            "emailAddress" | NAMEID_EMAIL => NameIdFormat::EmailAddress,
+            "persistent" | NAMEID_PERSISTENT => NameIdFormat::Persistent,
+            other => {
+                return Err(SamlRegistrationError::NameIdFormat {
+                    entity_id: self.entity_id.clone(),
+                    format: other.to_owned(),
+                });
+            }
+        };
+        if !clients.iter().any(|c| c.client_id == self.client_id) {
+            return Err(SamlRegistrationError::UnknownClient {
+                entity_id: self.entity_id.clone(),
+                client_id: self.client_id.clone(),
+            });
+        }
+        if xaa_core::oauth::check_redirect_uri(&self.acs_url).is_err() {
+            return Err(SamlRegistrationError::AcsUrl {
+                entity_id: self.entity_id.clone(),
+                acs_url: self.acs_url.clone(),
+            });
+        }
+        Ok(format)
+    }
+
+    /// Its NameID format (checked at registration; an unknown one reads as `emailAddress`).
+    pub(crate) fn format(&self) -> NameIdFormat {
+        match self.name_id_format.as_str() {
+            "persistent" | NAMEID_PERSISTENT => NameIdFormat::Persistent,
+            _ => NameIdFormat::EmailAddress,
+        }
+    }
+}
+
+/// Escapes text for an XML attribute value or element content.
+pub(crate) fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+/// Refuses XML the IdP will not parse: too large, or with a DTD (no entities, internal or external).
+pub(crate) fn acceptable_xml(xml: &str) -> Result<(), &'static str> {
+    if xml.len() > MAX_XML_BYTES {
+        return Err("the XML document is larger than 128 KiB");
+    }
+    if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
+        return Err("the XML document has a DTD, which the IdP never parses (no entity is expanded)");
+    }
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! `/saml/sso`: the IdP side of the Web Browser SSO profile (SAML 2.0 Profiles §4.1). An
+//! AuthnRequest arrives by the HTTP-Redirect binding (`GET`, deflated and base64-encoded
+//! `SAMLRequest`, Bindings §3.4) or the HTTP-POST binding (`POST`, base64, Bindings §3.5) from a
+//! registered service provider; the user signs in with the IdP's login pages (or their session);
+//! the answer is a page that posts the signed `SAMLResponse` and `RelayState` to the SP's
+//! registered ACS URL. Every mistake gets an error page, never a redirect or post elsewhere.
+
+use std::io::Read;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{RawForm, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use samael::schema::AuthnRequest;
+use xaa_core::oauth::FormParams;
+use xaa_core::secret::sha256_b64;
+
+use super::records::SamlLogin;
+use super::{MAX_ENCODED_BYTES, MAX_XML_BYTES, SamlServiceProvider};
+use crate::pages::{LoginEmailPage, PageError};
+use crate::state::IdpState;
+use crate::store::AuthRequest;
+use crate::{LOGIN_COOKIE, SESSION_COOKIE};
+
+/// `RelayState` is opaque to the IdP; this is the most it carries back (Bindings §3.4.3 asks
+/// SPs for 80 bytes at most; deployed SPs send more).
+const MAX_RELAY_STATE_BYTES: usize = 1024;
+
+/// The page that posts the `SAMLResponse` to the SP (HTTP-POST binding, Bindings §3.5.4).
+#[derive(Template, WebTemplate)]
+#[template(path = "saml_post.html")]
+struct SamlPostPage {
+    client_name: String,
+    acs_url: String,
+    saml_response: String,
+    relay_state: Option<String>,
+}
+
+/// `GET /saml/sso`: HTTP-Redirect binding.
+pub(crate) async fn redirect_binding(
+    State(st): State<Arc<IdpState>>,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let params = FormParams::parse(query.unwrap_or_default().as_bytes());
+    sso(&st, jar, &params, true).await
+}
+
+/// `POST /saml/sso`: HTTP-POST binding.
+pub(crate) async fn post_binding(
+    State(st): State<Arc<IdpState>>,
+    jar: CookieJar,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let params = FormParams::parse(&body);
+    sso(&st, jar, &params, false).await
+}
+
+fn invalid(message: impl Into<String>) -> PageError {
+    PageError::bad_request("Invalid SAML request", message, Some("Go back to the application and try again."))
+}
+
+async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, deflated: bool) -> Result<Response, PageError> {
+    let one = |name: &str| params.single(name).map_err(|e| invalid(e.description));
+    let Some(encoded) = one("SAMLRequest")? else {
+        return Err(invalid("The request has no SAMLRequest parameter."));
+    };
+    let relay_state = one("RelayState")?.map(str::to_owned);
+    if relay_state.as_ref().is_some_and(|r| r.len() > MAX_RELAY_STATE_BYTES) {
+        return Err(invalid(format!("The RelayState is longer than {MAX_RELAY_STATE_BYTES} bytes.")));
+    }
+    let xml = decode_request(encoded, deflated).map_err(invalid)?;
+    let request = AuthnRequest::from_str(&xml)
+        .map_err(|_| invalid("The SAMLRequest is not a SAML 2.0 AuthnRequest (SAML 2.0 Core §3.4.1)."))?;
+    let Some(issuer) = request.issuer.as_ref().and_then(|i| i.value.clone()) else {
+        return Err(invalid("The AuthnRequest has no Issuer: the IdP cannot tell which service provider sent it."));
+    };
+    let Some(sp) = st.saml_service_provider(&issuer).await.map_err(PageError::internal)? else {
+        return Err(PageError::bad_request(
+            "Unknown SAML service provider",
+            format!("No SAML service provider with entityID \"{issuer}\" is registered at this IdP."),
+            Some(
+                "Check the entityID in the application's SAML settings, or register it in the lab's fixtures (saml.json).",
+            ),
+        ));
+    };
+    if let Some(acs) = request.assertion_consumer_service_url.as_deref().filter(|a| *a != sp.acs_url) {
+        return Err(PageError::bad_request(
+            "ACS URL not registered",
+            format!("\"{acs}\" is not the registered Assertion Consumer Service URL of \"{}\".", sp.entity_id),
+            Some(&format!("Registered (exact match required): {}", sp.acs_url)),
+        ));
+    }
+    let saml = SamlLogin { sp_entity_id: sp.entity_id.clone(), request_id: request.id.clone(), relay_state };
+    let now = st.clock.now();
+    if request.force_authn != Some(true)
+        && let Some(cookie) = jar.get(SESSION_COOKIE)
+    {
+        let session = st.store.session(sha256_b64(cookie.value()), now).await.map_err(PageError::internal)?;
+        if let Some((email, auth_time)) = session {
+            return respond(st, &sp, &saml, &email, auth_time).await;
+        }
+    }
+    // Sign in first: the IdP's login pages, with the SP's client as the application.
+    let login_id = st.entropy.token(24);
+    let csrf = st.entropy.token(24);
+    let login = AuthRequest {
+        client_id: sp.client_id.clone(),
+        redirect_uri: sp.acs_url.clone(),
+        state: None,
+        nonce: None,
+        code_challenge: String::new(),
+        scope: String::new(),
+        consent_prompt: false,
+    };
+    st.store.insert_login(login_id.clone(), csrf.clone(), login, now).await.map_err(PageError::internal)?;
+    st.store.insert_saml_login(login_id.clone(), saml, now).await.map_err(PageError::internal)?;
+    let cookie = Cookie::build((LOGIN_COOKIE, login_id.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(st.config.secure_cookies);
+    let client_name = st.client(&sp.client_id).map(|c| c.name).unwrap_or_default();
+    let page = LoginEmailPage { client_name, login_id, csrf, email: String::new(), error: None };
+    Ok((jar.add(cookie), page).into_response())
+}
+
+/// The AuthnRequest XML from `SAMLRequest`: base64, then (HTTP-Redirect) raw DEFLATE, size-capped
+/// at each step.
+fn decode_request(encoded: &str, deflated: bool) -> Result<String, String> {
+    if encoded.len() > MAX_ENCODED_BYTES {
+        return Err(format!("The SAMLRequest is larger than {} KiB.", MAX_ENCODED_BYTES / 1024));
+    }
+    let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = STANDARD.decode(compact).map_err(|_| "The SAMLRequest is not valid base64.".to_owned())?;
+    let xml = if deflated {
+        let mut out = Vec::new();
+        flate2::read::DeflateDecoder::new(bytes.as_slice())
+            .take(MAX_XML_BYTES as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|_| {
+                "The SAMLRequest is not DEFLATE-compressed (HTTP-Redirect binding, SAML 2.0 Bindings §3.4.4.1)."
+                    .to_owned()
+            })?;
+        out
+    } else {
+        bytes
+    };
+    let xml = String::from_utf8(xml).map_err(|_| "The SAMLRequest is not UTF-8 XML.".to_owned())?;
+    super::acceptable_xml(&xml).map_err(|e| format!("The SAMLRequest was refused: {e}."))?;
+    Ok(xml)
+}
+
+/// The login in progress `login_id`, if a SAML AuthnRequest started it.
+pub(crate) async fn pending(st: &IdpState, login_id: &str) -> Result<Option<SamlLogin>, PageError> {
+    st.store.saml_login(login_id.to_owned()).await.map_err(PageError::internal)
+}
+
+/// Ends a SAML login once the user proved their email: starts the session and answers the SP.
+pub(crate) async fn finish_login(
+    st: &IdpState,
+    jar: CookieJar,
+    login_id: String,
+    saml: SamlLogin,
+    email: String,
+) -> Result<Response, PageError> {
+    let Some(sp) = st.saml_service_provider(&saml.sp_entity_id).await.map_err(PageError::internal)? else {
+        return Err(PageError::bad_request(
+            "Unknown SAML service provider",
+            "The application is no longer registered.",
+            None,
+        ));
+    };
+    let now = st.clock.now();
+    let session_id = st.entropy.token(32);
+    let session = (sha256_b64(&session_id), email.clone(), now, now + st.config.lifetimes.session);
+    st.store.complete_saml_login(login_id, session).await.map_err(PageError::internal)?;
+    tracing::info!(sp = %sp.entity_id, user.email = %email, "user signed in at the IdP for a SAML SP");
+    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(crate::routes::session_cookie(st, session_id));
+    Ok((jar, respond(st, &sp, &saml, &email, now).await?).into_response())
+}
+
+/// The auto-posting page carrying the signed `SAMLResponse` to the SP's ACS URL.
+async fn respond(
+    st: &IdpState,
+    sp: &SamlServiceProvider,
+    saml: &SamlLogin,
+    email: &str,
+    auth_time: i64,
+) -> Result<Response, PageError> {
+    let request = super::assertion::AssertionRequest { sp, in_response_to: &saml.request_id, email, auth_time };
+    let xml = super::assertion::issue(st, request).await.map_err(PageError::internal)?;
+    Ok(SamlPostPage {
+        client_name: st.client(&sp.client_id).map(|c| c.name).unwrap_or_default(),
+        acs_url: sp.acs_url.clone(),
+        saml_response: STANDARD.encode(xml),
+        relay_state: saml.relay_state.clone(),
+    }
+    .into_response())
+}

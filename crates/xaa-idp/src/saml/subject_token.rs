@@ -1,0 +1,205 @@
+//! A SAML 2.0 assertion as the `subject_token` of a token exchange
+//! (`urn:ietf:params:oauth:token-type:saml2`, RFC 8693 §3: the base64url-encoded assertion;
+//! padded base64 is accepted too, lab decision A10). Only this IdP's own authentication
+//! assertions are accepted (draft-04 §4.3.3, post-04 candidate first bullet): its Issuer, its
+//! XML signature, and an ID in its record of issued assertions; then the lab clock, and the
+//! Audience mapped to a client that must be the authenticated one (§4.5). Every refusal is
+//! `invalid_grant` (lab decision A1).
+
+use std::str::FromStr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use samael::crypto::{AllowedSignatureAlgorithm, Crypto, CryptoProvider, ReduceMode};
+use samael::schema::Assertion;
+use serde_json::{Value, json};
+use xaa_core::oauth::OAuthError;
+use xaa_core::validation::CheckLog;
+
+use crate::config::IdpClient;
+use crate::state::IdpState;
+
+const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.5";
+const OWN: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
+const FORMAT: &str = "RFC 8693 §3";
+const TIME: &str = "SAML 2.0 Core §2.5.1.2";
+/// The largest `subject_token` read, in bytes: half the token request's own cap (an assertion of
+/// this IdP is about 5 KiB).
+const MAX_SUBJECT_TOKEN_BYTES: usize = 32 * 1024;
+
+/// The user a valid assertion names.
+pub(crate) struct SamlSubject {
+    pub(crate) email: String,
+    pub(crate) auth_time: i64,
+    /// The draft-04 §3.2 `sub_id` (RFC 9493 `saml-nameid`).
+    pub(crate) sub_id: Value,
+}
+
+/// Validates `subject_token` for `client`, recording each check.
+pub(crate) async fn validate(
+    st: &IdpState,
+    client: &IdpClient,
+    subject_token: &str,
+    checks: &mut CheckLog,
+) -> Result<SamlSubject, OAuthError> {
+    let xml = decode(subject_token).map_err(|why| refuse(checks, "format", FORMAT, why))?;
+    let unverified = Assertion::from_str(&xml).map_err(|_| {
+        refuse(
+            checks,
+            "format",
+            FORMAT,
+            "the subject_token is not a SAML 2.0 Assertion (saml:Assertion element)".into(),
+        )
+    })?;
+    let own_issuer = super::entity_id(st.issuer());
+    let issuer = unverified.issuer.value.clone().unwrap_or_default();
+    if issuer != own_issuer {
+        return Err(refuse(
+            checks,
+            "issuer",
+            OWN,
+            format!(
+                "the assertion's Issuer is \"{issuer}\"; this IdP accepts only its own assertions (\"{own_issuer}\")"
+            ),
+        ));
+    }
+    let credential = st.saml_credential().map_err(OAuthError::server_error)?;
+    let reduced = Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+        &xml,
+        std::slice::from_ref(&credential.cert_der),
+        ReduceMode::ValidateAndMarkNoAncestors,
+        Some(&[AllowedSignatureAlgorithm::RsaSha256]),
+    );
+    // From here on only what the signature covers is read.
+    let assertion = match reduced.ok().and_then(|r| Assertion::from_str(&r).ok()) {
+        Some(a) if a.id == unverified.id => a,
+        _ => {
+            return Err(refuse(
+                checks,
+                "signature",
+                OWN,
+                "the assertion's XML signature does not verify with this IdP's SAML signing key".into(),
+            ));
+        }
+    };
+    checks.pass("signature", OWN, format!("assertion \"{}\" signed by this IdP's SAML key", assertion.id));
+    let record = st.store.saml_assertion(assertion.id.clone()).await.map_err(crate::token::storage)?;
+    let Some(record) = record else {
+        return Err(refuse(
+            checks,
+            "issued",
+            OWN,
+            format!("this IdP has no record of issuing assertion \"{}\"", assertion.id),
+        ));
+    };
+    checks.pass("issued", OWN, "the assertion is in this IdP's record of issued assertions");
+
+    let now = st.clock.now();
+    let leeway = xaa_core::JWT_LEEWAY;
+    let conditions = assertion.conditions.as_ref();
+    let not_before = conditions.and_then(|c| c.not_before).map(|t| t.timestamp());
+    let not_on_or_after =
+        conditions.and_then(|c| c.not_on_or_after).map(|t| t.timestamp()).unwrap_or(record.expires_at);
+    if not_before.is_some_and(|t| now + leeway < t) {
+        return Err(refuse(
+            checks,
+            "time",
+            TIME,
+            format!("the assertion is not valid before {} (NotBefore)", not_before.unwrap_or(0)),
+        ));
+    }
+    if now >= not_on_or_after + leeway {
+        return Err(refuse(
+            checks,
+            "time",
+            TIME,
+            format!("the assertion expired at {not_on_or_after} (NotOnOrAfter); the lab clock is at {now}"),
+        ));
+    }
+    checks.pass("time", TIME, format!("valid until {not_on_or_after} (NotOnOrAfter)"));
+
+    let audiences: Vec<&str> = conditions
+        .and_then(|c| c.audience_restrictions.as_ref())
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.audience.iter().map(String::as_str))
+        .collect();
+    let [audience] = audiences.as_slice() else {
+        return Err(refuse(
+            checks,
+            "audience",
+            SEC,
+            format!("the assertion must have exactly one Audience, not {}", audiences.len()),
+        ));
+    };
+    let sp = st.saml_service_provider(audience).await.map_err(crate::token::storage)?;
+    let Some(sp) = sp else {
+        return Err(refuse(
+            checks,
+            "audience",
+            SEC,
+            format!("the assertion's Audience \"{audience}\" is no SAML service provider of this IdP"),
+        ));
+    };
+    if sp.client_id != client.client_id || record.sp_entity_id != sp.entity_id {
+        return Err(refuse(
+            checks,
+            "audience",
+            SEC,
+            format!(
+                "the assertion's Audience \"{audience}\" is the SAML service provider of client \"{}\", not of the authenticated client \"{}\"",
+                sp.client_id, client.client_id
+            ),
+        ));
+    }
+    checks.pass("audience", SEC, format!("Audience \"{audience}\" is client '{}'", client.client_id));
+
+    let name_id = assertion.subject.as_ref().and_then(|s| s.name_id.as_ref());
+    let Some(name_id) = name_id.filter(|n| n.value == record.name_id) else {
+        return Err(refuse(
+            checks,
+            "subject",
+            OWN,
+            "the assertion's NameID is not the one this IdP issued in it".into(),
+        ));
+    };
+    let format = name_id.format.clone().unwrap_or_else(|| sp.format().uri().to_owned());
+    checks.pass("subject", OWN, format!("NameID \"{}\" ({format})", name_id.value));
+    Ok(SamlSubject {
+        email: record.email,
+        auth_time: record.auth_time,
+        sub_id: json!({
+            "format": "saml-nameid",
+            "issuer": own_issuer,
+            "nameid": name_id.value,
+            "nameid_format": format,
+        }),
+    })
+}
+
+/// Records the failed check; the `invalid_grant` to send back.
+fn refuse(checks: &mut CheckLog, name: &'static str, spec: &'static str, why: String) -> OAuthError {
+    OAuthError::invalid_grant(checks.fail(name, spec, why).to_string())
+}
+
+/// The assertion XML from the `subject_token`: base64url (RFC 8693 §3), padded base64 accepted.
+fn decode(token: &str) -> Result<String, String> {
+    if token.len() > MAX_SUBJECT_TOKEN_BYTES {
+        return Err(format!("the subject_token is larger than {} KiB", MAX_SUBJECT_TOKEN_BYTES / 1024));
+    }
+    let normalised: String = token
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    let bytes = URL_SAFE_NO_PAD
+        .decode(normalised)
+        .map_err(|_| "the subject_token is not a base64url-encoded SAML assertion".to_owned())?;
+    let xml = String::from_utf8(bytes).map_err(|_| "the decoded subject_token is not UTF-8 XML".to_owned())?;
+    super::acceptable_xml(&xml).map_err(|e| format!("the subject_token was refused: {e}"))?;
+    Ok(xml)
+}
