@@ -18,6 +18,7 @@ mod flow;
 mod hardening;
 mod idp_pages;
 mod jwt_bearer;
+mod mcp;
 mod notes;
 mod notes_browser;
 mod public_host;
