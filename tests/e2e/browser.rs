@@ -228,7 +228,7 @@ pub async fn the_inspector_refuses_a_tampered_id_jag(lab: &TestLab, browser: &Br
 }
 
 /// Step 1 of the flow explorer in Chromium: `email` signs in on the IdP's real login pages.
-async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
+pub async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
     let b = &browser.client;
     b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "Flow explorer · XAA Lab");
@@ -246,7 +246,7 @@ async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
 }
 
 /// Runs explorer step `n` in Chromium; returns its status badge.
-async fn explorer_step(b: &Client, n: usize) -> String {
+pub async fn explorer_step(b: &Client, n: usize) -> String {
     b.find(Locator::Id(&format!("run-{n}"))).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id(&format!("status-{n}"))).await.unwrap();
     b.find(Locator::Id(&format!("status-{n}"))).await.unwrap().text().await.unwrap()
