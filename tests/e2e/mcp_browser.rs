@@ -133,6 +133,13 @@ async fn the_flow_explorer_calls_the_mcp_server_in_chromium() {
     );
     browser.screenshot("console-flow-explorer-mcp").await;
 
+    // The console's home links the MCP server's metadata.
+    b.goto(&lab.lab.urls.console).await.unwrap();
+    b.find(Locator::LinkText("MCP server metadata")).await.unwrap().click().await.unwrap();
+    assert!(browser.text().await.contains(&format!("\"resource\":\"{mcp}\"")), "{}", browser.text().await);
+    b.back().await.unwrap();
+    b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
+
     // The REST endpoint refuses the MCP token: it is for another audience.
     b.find(Locator::Id("endpoint")).await.unwrap().select_by_label("GET /api/todos").await.unwrap();
     assert_eq!(explorer_step(b, 4).await, "401 invalid_token");
