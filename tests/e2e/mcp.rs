@@ -305,6 +305,44 @@ async fn accept_without_both_media_types_is_406() {
     assert_eq!((body["id"].as_i64(), body["result"]["serverInfo"]["name"].as_str()), (Some(1), Some("todo0-mcp")));
 }
 
+/// Clients of 2025-03-26 and later: each gets its version back from `initialize`, and a later
+/// request naming it in `MCP-Protocol-Version` is served without a session.
+#[tokio::test]
+async fn clients_of_each_protocol_version_since_2025_03_26_are_served() {
+    let lab = TestLab::start().await;
+    let token = mcp_token(&lab, &ALL_SCOPES).await;
+    for version in ["2025-03-26", "2025-06-18", "2025-11-25"] {
+        let init = INITIALIZE.replace("2025-06-18", version);
+        let resp = lab
+            .http
+            .post(mcp_url(&lab))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("accept", BOTH)
+            .body(init)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{version}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["result"]["protocolVersion"], version);
+        let list = lab
+            .http
+            .post(mcp_url(&lab))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("accept", BOTH)
+            .header("mcp-protocol-version", version)
+            .json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(list.status(), StatusCode::OK, "{version}");
+        let body: Value = list.json().await.unwrap();
+        assert_eq!(body["result"]["tools"].as_array().map(Vec::len), Some(3), "{version}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn rest_tokens_and_mcp_tokens_do_not_cross() {
     let lab = TestLab::start().await;

@@ -54,8 +54,8 @@ async fn lab_notes_lists_todos_through_the_mcp_server_in_chromium() {
         let open = "document.querySelectorAll('details.event').forEach(function (d) { if (d.textContent.includes('resources/read')) d.open = true; })";
         b.execute(open, vec![]).await.unwrap();
         let text = browser.text().await;
-        if text.contains("MCP")
-            && text.contains("resources/read")
+        if text.contains("MCP resources/read · lab-notes-at-todo0 → Todo API")
+            && text.contains("MCP initialize ·")
             && text.contains("todo0://todos")
             && text.contains("✓ scope")
         {

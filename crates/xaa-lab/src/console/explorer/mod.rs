@@ -294,10 +294,14 @@ pub(crate) async fn step(
     match n {
         2 => {
             let Some(id_token) = c.id_token.clone() else { return back(1) };
-            c.mcp = f.target == "mcp";
-            let (resource, scope) = match c.mcp {
-                true => (mcp::server_url(&st), mcp::SCOPE),
-                false => (st.urls.todo_api.clone(), "todos.read todos.write"),
+            if c.mcp != (f.target == "mcp") {
+                c.mcp = !c.mcp;
+                c.endpoint.clear();
+            }
+            let (resource, scope) = if c.mcp {
+                (mcp::server_url(&st), mcp::SCOPE)
+            } else {
+                (st.urls.todo_api.clone(), "todos.read todos.write")
             };
             let form = vec![
                 ("grant_type", urn::GRANT_TOKEN_EXCHANGE.to_owned()),
