@@ -234,7 +234,13 @@ pub async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
     assert_eq!(b.title().await.unwrap(), "Flow explorer · XAA Lab");
     b.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
     b.find(Locator::Id("run-1")).await.unwrap().click().await.unwrap();
-    // The IdP's real login pages, with the email pre-filled from the explorer.
+    // The IdP's real login pages, with the email pre-filled from the explorer. (The explorer has
+    // an `email` field too: wait for the IdP's page before looking for it.)
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !b.current_url().await.unwrap().as_str().starts_with(lab.idp()) {
+        assert!(Instant::now() < deadline, "the explorer never sent the browser to the IdP");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     b.wait().for_element(Locator::Id("email")).await.unwrap();
     assert!(browser.text().await.contains("to continue to XAA Lab flow explorer"));
     b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();

@@ -205,18 +205,47 @@ async fn rmcp_client_reads_and_writes_todos_through_the_whole_xaa_flow() {
     client.cancel().await.unwrap();
 }
 
+/// MCP's runtime scope challenge: calling a writing tool without `todos.write` is a 403
+/// `insufficient_scope` naming every scope to ask for; reading keeps working with that token.
 #[tokio::test]
-async fn without_todos_write_the_write_tools_refuse() {
+async fn without_todos_write_the_write_tools_get_a_scope_challenge() {
     let lab = TestLab::start().await;
     let token = mcp_token(&lab, &["todos.read", "mcp.access"]).await;
     let client = connect(&lab, &token).await;
-    let r = client
+    let listed = client.call_tool(CallToolRequestParams::new("list_todos")).await.unwrap();
+    let before = tool_json(&listed)["count"].clone();
+    let err = client
         .call_tool(CallToolRequestParams::new("create_todo").with_arguments(args(json!({"title": "x"}))))
         .await
-        .unwrap();
-    assert_eq!(tool_error(&r), "this tool needs scope \"todos.write\"; the access token has \"mcp.access todos.read\"");
-    assert!(!resource_titles(&client, "todo0://todos").await.contains(&"x".to_owned()));
+        .unwrap_err()
+        .to_string();
+    // rmcp's client recognises the challenge (RFC 6750 insufficient_scope).
+    assert!(err.ends_with("error: Insufficient scope"), "{err}");
+    let _ = client.cancel().await;
+    let client = connect(&lab, &token).await;
+    let listed = client.call_tool(CallToolRequestParams::new("list_todos")).await.unwrap();
+    assert_eq!(tool_json(&listed)["count"], before, "nothing was written");
     client.cancel().await.unwrap();
+
+    for (name, arguments) in [("create_todo", json!({"title": "x"})), ("complete_todo", json!({"id": 1}))] {
+        let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": name, "arguments": arguments}});
+        let resp =
+            lab.http.post(mcp_url(&lab)).bearer_auth(&token).header("accept", BOTH).json(&call).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{name}");
+        let description = "this request needs scope \"todos.read mcp.access todos.write\"; the access token has \"mcp.access todos.read\" (RFC 6750 §3.1)";
+        assert_eq!(
+            www_authenticate(&resp),
+            format!(
+                "Bearer realm=\"todo-mcp\", resource_metadata=\"{}\", error=\"insufficient_scope\", error_description=\"{}\", scope=\"todos.read mcp.access todos.write\"",
+                metadata_url(&lab),
+                description.replace('"', "'").replace('§', "Section ")
+            )
+        );
+        assert_eq!(
+            resp.json::<Value>().await.unwrap()["error"]["data"],
+            json!({"error": "insufficient_scope", "error_description": description})
+        );
+    }
 }
 
 #[tokio::test]
@@ -303,6 +332,19 @@ async fn accept_without_both_media_types_is_406() {
     assert!(resp.headers().get("mcp-session-id").is_none());
     let body: Value = resp.json().await.unwrap();
     assert_eq!((body["id"].as_i64(), body["result"]["serverInfo"]["name"].as_str()), (Some(1), Some("todo0-mcp")));
+}
+
+#[tokio::test]
+async fn an_oversized_message_is_413() {
+    let lab = TestLab::start().await;
+    let big = json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "x".repeat(300 * 1024)}});
+    let resp = lab.http.post(mcp_url(&lab)).header("accept", BOTH).json(&big).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000,
+            "message": "Payload Too Large: a JSON-RPC message may have at most 262144 bytes"}})
+    );
 }
 
 /// Clients of 2025-03-26 and later: each gets its version back from `initialize`, and a later
