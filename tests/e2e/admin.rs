@@ -671,7 +671,7 @@ async fn concurrent_registrations_keep_every_connection() {
     for id in &ids {
         assert!(connected.contains(id), "{id} lost its connection");
     }
-    assert_eq!(connected.len(), ids.len() + 3, "the fixtures' three connections and twenty new ones");
+    assert_eq!(connected.len(), ids.len() + 6, "the fixtures' six connections (REST and MCP) and twenty new ones");
 }
 
 /// Client mistakes on the admin API are JSON 4xx answers, never a crash.

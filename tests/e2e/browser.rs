@@ -228,13 +228,19 @@ pub async fn the_inspector_refuses_a_tampered_id_jag(lab: &TestLab, browser: &Br
 }
 
 /// Step 1 of the flow explorer in Chromium: `email` signs in on the IdP's real login pages.
-async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
+pub async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
     let b = &browser.client;
     b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "Flow explorer · XAA Lab");
     b.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
     b.find(Locator::Id("run-1")).await.unwrap().click().await.unwrap();
-    // The IdP's real login pages, with the email pre-filled from the explorer.
+    // The IdP's real login pages, with the email pre-filled from the explorer. (The explorer has
+    // an `email` field too: wait for the IdP's page before looking for it.)
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !b.current_url().await.unwrap().as_str().starts_with(lab.idp()) {
+        assert!(Instant::now() < deadline, "the explorer never sent the browser to the IdP");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     b.wait().for_element(Locator::Id("email")).await.unwrap();
     assert!(browser.text().await.contains("to continue to XAA Lab flow explorer"));
     b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
@@ -246,7 +252,7 @@ async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
 }
 
 /// Runs explorer step `n` in Chromium; returns its status badge.
-async fn explorer_step(b: &Client, n: usize) -> String {
+pub async fn explorer_step(b: &Client, n: usize) -> String {
     b.find(Locator::Id(&format!("run-{n}"))).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id(&format!("status-{n}"))).await.unwrap();
     b.find(Locator::Id(&format!("status-{n}"))).await.unwrap().text().await.unwrap()

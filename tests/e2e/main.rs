@@ -22,6 +22,8 @@ mod flow;
 mod hardening;
 mod idp_pages;
 mod jwt_bearer;
+mod mcp;
+mod mcp_browser;
 mod notes;
 mod notes_browser;
 mod public_host;

@@ -10,6 +10,7 @@
 //! - [`oauth`]: RFC 6749 §5.2 error codes, form parameters with duplicate detection, client credentials;
 //! - [`faults`]: the break-it switches the lab turns on to show each failure;
 //! - [`redirect`]: which characters a redirect target may never carry, and a redirect that checks them;
+//! - [`mcp`]: the MCP StreamableHTTP wire (JSON-RPC messages in JSON or event-stream answers);
 //! - [`resource`]: RFC 8707 resource indicators compared, de-duplicated, and checked in token responses;
 //! - [`scope`], [`clock`], [`secret`]: scope sets, an injectable clock, and masking of secrets in logs.
 //!
@@ -26,6 +27,7 @@ pub mod http_client;
 pub mod inspect;
 pub mod jose;
 pub mod key_source;
+pub mod mcp;
 pub mod oauth;
 pub mod redirect;
 pub mod resource;

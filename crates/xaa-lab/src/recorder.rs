@@ -53,11 +53,15 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
     } else {
         params.extend(body_params(&content_type, &bytes));
     }
-    let (resp, json) = if content_type_of(&resp).starts_with("application/json") {
+    let resp_type = content_type_of(&resp);
+    // An MCP server may answer a POST with an event stream that ends with the JSON-RPC response:
+    // the trace shows that message. (Long-lived GET streams are never buffered.)
+    let sse_answer = resp_type.starts_with("text/event-stream") && method == "POST";
+    let (resp, json) = if resp_type.starts_with("application/json") || sse_answer {
         let (parts, body) = resp.into_parts();
         match axum::body::to_bytes(body, MAX_BUFFER).await {
             Ok(bytes) => {
-                let json = serde_json::from_slice(&bytes).ok();
+                let json = xaa_core::mcp::answer(&resp_type, &bytes);
                 (Response::from_parts(parts, Body::from(bytes)), json)
             }
             Err(_) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), None),

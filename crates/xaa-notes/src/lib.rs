@@ -17,6 +17,7 @@
 //! It knows the IdP, the authorization server and the todo API only by URL.
 
 mod config;
+mod mcp_client;
 mod oauth_http;
 mod oidc;
 mod pages;

@@ -27,6 +27,8 @@ pub(crate) enum Step {
     JwtBearer,
     /// The todo API itself.
     TodoApi,
+    /// The todo API's MCP server.
+    Mcp,
 }
 
 impl Step {
@@ -35,6 +37,7 @@ impl Step {
             Step::TokenExchange => "Token exchange at the IdP",
             Step::JwtBearer => "JWT bearer grant at the todo app's authorization server",
             Step::TodoApi => "Call to the todo API",
+            Step::Mcp => "Call to the todo MCP server",
         }
     }
 }
@@ -83,6 +86,15 @@ impl XaaError {
     }
 }
 
+/// What the exchanges ask for: a resource (RFC 8707) and scopes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Target<'a> {
+    /// The resource identifier (the access token's `aud`).
+    pub(crate) resource: &'a str,
+    /// The scopes, space-separated.
+    pub(crate) scope: &'a str,
+}
+
 /// An access token for the todo API: the cached one, or a new one from both exchanges.
 pub(crate) async fn access_token(st: &NotesState, session: &Session, fresh: bool) -> Result<CachedToken, XaaError> {
     let now = st.clock.now();
@@ -92,8 +104,9 @@ pub(crate) async fn access_token(st: &NotesState, session: &Session, fresh: bool
     if now >= session.id_token_exp {
         return Err(XaaError::SignInAgain);
     }
-    let id_jag = token_exchange(st, session).await?;
-    let token = jwt_bearer(st, &id_jag).await?;
+    let target = Target { resource: &st.config.todo_api, scope: &st.config.scopes };
+    let id_jag = token_exchange(st, session, target).await?;
+    let token = jwt_bearer(st, &id_jag, target).await?;
     st.store
         .cache_access_token(session.id_hash.clone(), Some(token.clone()))
         .await
@@ -101,12 +114,25 @@ pub(crate) async fn access_token(st: &NotesState, session: &Session, fresh: bool
     Ok(token)
 }
 
+/// A new access token for `target` from both exchanges (not cached: only the todo API's is).
+pub(crate) async fn fresh_token_for(
+    st: &NotesState,
+    session: &Session,
+    target: Target<'_>,
+) -> Result<CachedToken, XaaError> {
+    if st.clock.now() >= session.id_token_exp {
+        return Err(XaaError::SignInAgain);
+    }
+    let id_jag = token_exchange(st, session, target).await?;
+    jwt_bearer(st, &id_jag, target).await
+}
+
 /// Forgets the session's cached access token (the next call runs both exchanges).
 pub(crate) async fn forget_token(st: &NotesState, session: &Session) -> Result<(), xaa_core::sqlite::DbError> {
     st.store.cache_access_token(session.id_hash.clone(), None).await
 }
 
-async fn token_exchange(st: &NotesState, session: &Session) -> Result<String, XaaError> {
+async fn token_exchange(st: &NotesState, session: &Session, target: Target<'_>) -> Result<String, XaaError> {
     let step = Step::TokenExchange;
     let endpoint = crate::oidc::token_endpoint(st).await.map_err(|detail| XaaError::Unreachable { step, detail })?;
     let c = &st.config;
@@ -114,8 +140,8 @@ async fn token_exchange(st: &NotesState, session: &Session) -> Result<String, Xa
         ("grant_type", urn::GRANT_TOKEN_EXCHANGE),
         ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
         ("audience", c.authorization_server.as_str()),
-        ("resource", c.todo_api.as_str()),
-        ("scope", c.scopes.as_str()),
+        ("resource", target.resource),
+        ("scope", target.scope),
         ("subject_token", session.id_token.as_str()),
         ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN),
         ("client_id", c.client_id.as_str()),
@@ -131,11 +157,11 @@ async fn token_exchange(st: &NotesState, session: &Session) -> Result<String, Xa
             ),
         });
     }
-    check_resource(st, step, &body)?;
+    check_resource(target, step, &body)?;
     string(&body, "access_token", step)
 }
 
-async fn jwt_bearer(st: &NotesState, id_jag: &str) -> Result<CachedToken, XaaError> {
+async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result<CachedToken, XaaError> {
     let step = Step::JwtBearer;
     let endpoint = as_token_endpoint(st).await.map_err(|detail| XaaError::Unreachable { step, detail })?;
     let c = &st.config;
@@ -146,7 +172,7 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str) -> Result<CachedToken, XaaErr
         ("client_secret", c.resource_client_secret.expose()),
     ];
     let body = post_form(st, step, &endpoint, &form).await?;
-    check_resource(st, step, &body)?;
+    check_resource(target, step, &body)?;
     let expires_in = body["expires_in"].as_i64().unwrap_or(300);
     Ok(CachedToken {
         token: string(&body, "access_token", step)?,
@@ -156,9 +182,9 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str) -> Result<CachedToken, XaaErr
 }
 
 /// A token response may name the resources its token is for; they must be among those asked for
-/// (only the todo API), else the token is discarded before any use (post-04 candidate C1).
-fn check_resource(st: &NotesState, step: Step, body: &Value) -> Result<(), XaaError> {
-    xaa_core::resource::check_response(body, &[st.config.todo_api.as_str()]).map(drop).map_err(|detail| {
+/// (only the target's), else the token is discarded before any use (post-04 candidate C1).
+fn check_resource(target: Target<'_>, step: Step, body: &Value) -> Result<(), XaaError> {
+    xaa_core::resource::check_response(body, &[target.resource]).map(drop).map_err(|detail| {
         tracing::warn!(step = step.title(), %detail, "discarded a token issued for a resource not asked for");
         let mut sentence = detail;
         if let Some(first) = sentence.get_mut(..1) {

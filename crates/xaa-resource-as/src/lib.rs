@@ -9,19 +9,23 @@
 //! - [`todo_router`]: the todo API (xaa.dev's "Todo0"), a protected resource (RFC 6750, RFC 9728).
 //!   It validates access tokens only with the authorization server's *public* keys, never by
 //!   reading the authorization server's tables. Paths: `/.well-known/oauth-protected-resource`,
-//!   `GET|POST /api/todos`, `GET /api/todos/{completed,incomplete,stats}`, `GET|PATCH|DELETE /api/todos/{id}`.
+//!   `GET|POST /api/todos`, `GET /api/todos/{completed,incomplete,stats}`, `GET|PATCH|DELETE /api/todos/{id}`,
+//!   `GET /health`; and the same todos over MCP: `POST /mcp` with its metadata at
+//!   `/.well-known/oauth-protected-resource/mcp`.
 //!
 //! It knows the IdP only by issuer: keys come over HTTP through a [`xaa_core::key_source::KeySource`].
 
 mod authz;
 mod config;
 mod governed;
+mod mcp;
 mod state;
 mod store;
 mod todos;
 
 pub use authz::router as authz_router;
 pub use config::{AsClient, ProtectedResource, ResourceAsConfig, SamlTrust, SeedTodo, TodoApiConfig};
+pub use mcp::MCP_PATH;
 pub use state::{AsState, Shared, TodoState};
 pub use store::{Store, Todo, reset_database};
 pub use todos::router as todo_router;
@@ -30,3 +34,5 @@ pub use todos::router as todo_router;
 pub const SCOPE_READ: &str = "todos.read";
 /// Scope needed to create, change and delete todos.
 pub const SCOPE_WRITE: &str = "todos.write";
+/// Scope needed, with [`SCOPE_READ`], to use the todo API over MCP (as xaa.dev's MCP server).
+pub const SCOPE_MCP: &str = "mcp.access";

@@ -16,6 +16,7 @@ pub(super) fn step_of(ex: &Exchange) -> String {
         (_, crate::urn::GRANT_JWT_BEARER) => "jwt-bearer".into(),
         (_, "authorization_code") => "code grant".into(),
         (p, _) if p.starts_with("api/") => "todo API".into(),
+        ("mcp", _) => "MCP".into(),
         (p, _) if p.starts_with(".well-known/") => "discovery".into(),
         ("jwks", _) => "keys".into(),
         ("authorize", _) | ("login/email", _) | ("login/code", _) => "login".into(),
@@ -63,7 +64,7 @@ pub(super) fn assign_flow(inner: &mut Inner, e: &mut TraceEvent, request_client:
             (a.and_then(|t| claim(t, "client_id")).or(request_client), a.and_then(|t| claim(t, "sub")))
         }
         "code grant" => (request_client, find("id_token").and_then(|t| claim(t, "sub"))),
-        "todo API" => {
+        "todo API" | "MCP" => {
             let at = find("authorization");
             // The AS names the user `{app_org}:{IdP sub}` (tenants): the IdP's `sub` links the flow.
             let sub = at.and_then(|t| {

@@ -88,7 +88,7 @@ impl EventView {
             to,
             method: e.method.clone(),
             target: e.target.clone(),
-            step: e.step.clone(),
+            step: step_label(e),
             ok: e.status.is_some_and(|s| s < 400),
             status,
             failed_check: e.checks.iter().find(|c| !c.passed).map(|c| c.name.to_owned()),
@@ -196,6 +196,14 @@ pub(crate) fn format_time(t: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// The step as a row names it: an MCP call adds its JSON-RPC method (`MCP tools/call`).
+fn step_label(e: &TraceEvent) -> String {
+    match e.request.iter().find(|(k, _)| k == "method") {
+        Some((_, m)) if e.step == "MCP" => format!("MCP {m}"),
+        _ => e.step.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@
 //! | `GET /notes`, `POST /notes` | the notes page; create a note |
 //! | `POST /notes/{id}`, `/notes/{id}/delete`, `/notes/{id}/todo` | save, delete, send to todos |
 //! | `POST /todos/{id}/toggle`, `POST /todos/refresh` | complete/reopen a todo; drop the cached token |
+//! | `GET /todos/mcp` | the todos read through the todo API's MCP server |
 
 mod auth;
+mod mcp;
 mod notes;
 mod todos;
 
@@ -39,6 +41,7 @@ pub fn router(state: Arc<NotesState>) -> Router {
         .route("/notes/{id}/todo", post(notes::send_to_todos))
         .route("/todos/{id}/toggle", post(todos::toggle))
         .route("/todos/refresh", post(todos::refresh))
+        .route("/todos/mcp", get(mcp::page))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))
         .with_state(state)

@@ -15,49 +15,84 @@ use crate::state::TodoState;
 /// An RFC 6750 refusal: status, `WWW-Authenticate` challenge and a JSON body.
 #[derive(Debug)]
 pub(crate) struct BearerError {
-    status: StatusCode,
-    error: Option<&'static str>,
-    description: String,
-    scope: Option<&'static str>,
+    pub(crate) status: StatusCode,
+    pub(crate) error: Option<&'static str>,
+    pub(crate) description: String,
+    scope: Option<String>,
+    realm: &'static str,
     resource_metadata: String,
 }
 
-impl IntoResponse for BearerError {
-    fn into_response(self) -> Response {
-        let mut challenge = format!("Bearer realm=\"todo-api\", resource_metadata=\"{}\"", self.resource_metadata);
+impl BearerError {
+    /// The `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9728 §5.1).
+    pub(crate) fn challenge(&self) -> Option<HeaderValue> {
+        let mut challenge =
+            format!("Bearer realm=\"{}\", resource_metadata=\"{}\"", self.realm, self.resource_metadata);
         if let Some(e) = self.error {
             let d = xaa_core::oauth::wire_safe(&self.description);
             challenge.push_str(&format!(", error=\"{e}\", error_description=\"{d}\""));
         }
-        if let Some(s) = self.scope {
+        if let Some(s) = &self.scope {
             challenge.push_str(&format!(", scope=\"{s}\""));
         }
+        HeaderValue::from_str(&challenge).ok()
+    }
+}
+
+impl IntoResponse for BearerError {
+    fn into_response(self) -> Response {
         let body = json!({
             "success": false,
             "error": self.error.unwrap_or("unauthorized"),
             "error_description": self.description,
         });
+        let challenge = self.challenge();
         let mut resp = (self.status, Json(body)).into_response();
-        if let Ok(v) = HeaderValue::from_str(&challenge) {
+        if let Some(v) = challenge {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
         resp
     }
 }
 
-/// Authenticates the request and checks it carries `needed` scope.
+/// The protected resource a bearer check is for: the REST API or its MCP server.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Audience<'a> {
+    /// The `realm` of the challenge.
+    pub(crate) realm: &'static str,
+    /// The resource identifier the token's `aud` must be.
+    pub(crate) resource: &'a str,
+    /// Its RFC 9728 metadata URL, named in every challenge.
+    pub(crate) metadata: &'a str,
+}
+
+/// Authenticates a request to the REST API and checks it carries `needed` scope.
 pub(crate) fn authorize(
     st: &TodoState,
     headers: &HeaderMap,
     uri: &Uri,
     needed: &'static str,
 ) -> Result<AccessTokenClaims, BearerError> {
+    let metadata = format!("{}/.well-known/oauth-protected-resource", st.config.resource);
+    let audience = Audience { realm: "todo-api", resource: &st.config.resource, metadata: &metadata };
+    authorize_for(st, audience, headers, uri, &[needed])
+}
+
+/// Authenticates a request to `audience` and checks the token carries every scope in `needed`.
+pub(crate) fn authorize_for(
+    st: &TodoState,
+    audience: Audience<'_>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    needed: &[&'static str],
+) -> Result<AccessTokenClaims, BearerError> {
     let refuse = |status, error, description: String, scope| BearerError {
         status,
         error,
         description,
         scope,
-        resource_metadata: format!("{}/.well-known/oauth-protected-resource", st.config.resource),
+        realm: audience.realm,
+        resource_metadata: audience.metadata.to_owned(),
     };
     let in_query = uri.query().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token"));
     let bearer = headers
@@ -95,28 +130,36 @@ pub(crate) fn authorize(
     };
     let expect = AccessTokenExpectations {
         issuer: &st.config.authorization_server,
-        audience: &st.config.resource,
+        audience: audience.resource,
         now: st.clock.now(),
         leeway: JWT_LEEWAY,
     };
     let mut checks = CheckLog::new();
     let validated = validate_access_token(token, expect, &st.as_keys, &mut checks);
     let scope_spec = "RFC 6750 §3.1";
+    let needed_scope = needed.join(" ");
+    let missing = |c: &AccessTokenClaims| {
+        let has = Scope::parse(&c.scope);
+        needed.iter().any(|n| !has.contains(n))
+    };
     if let Ok(c) = &validated {
-        if Scope::parse(&c.scope).contains(needed) {
-            checks.pass("scope", scope_spec, format!("the token carries '{needed}'"));
+        if missing(c) {
+            checks.fail("scope", scope_spec, format!("the token lacks '{needed_scope}' (it has '{}')", c.scope));
         } else {
-            checks.fail("scope", scope_spec, format!("the token lacks '{needed}' (it has '{}')", c.scope));
+            checks.pass("scope", scope_spec, format!("the token carries '{needed_scope}'"));
         }
     }
     xaa_core::trace::report(&checks);
     let claims = validated.map_err(|r| refuse(StatusCode::UNAUTHORIZED, Some("invalid_token"), r.to_string(), None))?;
-    if !Scope::parse(&claims.scope).contains(needed) {
+    if missing(&claims) {
         return Err(refuse(
             StatusCode::FORBIDDEN,
             Some("insufficient_scope"),
-            format!("this request needs scope \"{needed}\"; the access token has \"{}\" (RFC 6750 §3.1)", claims.scope),
-            Some(needed),
+            format!(
+                "this request needs scope \"{needed_scope}\"; the access token has \"{}\" (RFC 6750 §3.1)",
+                claims.scope
+            ),
+            Some(needed_scope),
         ));
     }
     Ok(claims)

@@ -1,7 +1,7 @@
 //! The todo API: a protected resource (RFC 6750 bearer tokens, RFC 9728 metadata) answering in the
 //! xaa.dev envelope `{"success": true, "count": N, "user": {...}, "data": [...]}`.
 
-mod bearer;
+pub(crate) mod bearer;
 mod handlers;
 mod outage;
 
@@ -24,7 +24,17 @@ pub fn router(state: Arc<TodoState>) -> Router {
         .route("/api/todos/stats", get(handlers::stats))
         .route("/api/todos/{id}", get(handlers::get).patch(handlers::update).delete(handlers::delete))
         .layer(axum::middleware::from_fn_with_state(state.clone(), outage::outage));
-    Router::new().route("/.well-known/oauth-protected-resource", get(protected_resource)).merge(api).with_state(state)
+    Router::new()
+        .route("/.well-known/oauth-protected-resource", get(protected_resource))
+        .route("/health", get(health))
+        .merge(api)
+        .merge(crate::mcp::router(state.clone()))
+        .with_state(state)
+}
+
+/// `GET /health`: unauthenticated liveness (as xaa.dev's resource servers).
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
 }
 
 /// `GET /.well-known/oauth-protected-resource` (RFC 9728 §3).

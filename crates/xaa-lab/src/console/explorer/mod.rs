@@ -27,6 +27,7 @@ mod hints;
 mod mcp_resources;
 pub(crate) mod resource_app;
 mod resource_call;
+mod mcp;
 mod response_check;
 mod sessions;
 
@@ -60,6 +61,8 @@ pub(crate) struct Chain {
     id_jag: Option<String>,
     access_token: Option<String>,
     endpoint: String,
+    /// Step 2 asked for the MCP server rather than the REST API.
+    mcp: bool,
     authorize: String,
     records: [Option<StepRecord>; 4],
 }
@@ -96,6 +99,7 @@ struct ExplorerPage {
     tenant: Option<String>,
     endpoint: String,
     endpoints: Vec<&'static str>,
+    mcp: bool,
     steps: Vec<StepView>,
     masked: bool,
 }
@@ -162,14 +166,16 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
             record: c.records[i].clone(),
         })
         .collect();
-    let endpoint = if c.endpoint.is_empty() { ENDPOINTS[0].to_owned() } else { c.endpoint.clone() };
+    let first = if c.mcp { mcp::ACTIONS[0] } else { ENDPOINTS[0] };
+    let endpoint = if c.endpoint.is_empty() { first.to_owned() } else { c.endpoint.clone() };
     let page = ExplorerPage {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
         email: c.email.clone(),
         tenant: c.id_token.as_deref().and_then(|t| crate::console::tenant::of_id_token(&st, t)),
         endpoint,
-        endpoints: ENDPOINTS.to_vec(),
+        endpoints: ENDPOINTS.iter().chain(&mcp::ACTIONS).copied().collect(),
+        mcp: c.mcp,
         steps,
         masked: !st.trace.reveals_secrets(),
     };
@@ -183,6 +189,9 @@ pub(crate) struct StepForm {
     email: String,
     #[serde(default)]
     endpoint: String,
+    /// Step 2's resource: `mcp` for the todo API's MCP server, else the REST API.
+    #[serde(default)]
+    target: String,
 }
 
 fn checked(jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Option<StepForm> {
@@ -292,19 +301,28 @@ pub(crate) async fn step(
     match n {
         2 => {
             let Some(id_token) = c.id_token.clone() else { return back(1) };
+            if c.mcp != (f.target == "mcp") {
+                c.mcp = !c.mcp;
+                c.endpoint.clear();
+            }
+            let (resource, scope) = if c.mcp {
+                (mcp::server_url(&st), mcp::SCOPE)
+            } else {
+                (st.urls.todo_api.clone(), "todos.read todos.write")
+            };
             let form = vec![
                 ("grant_type", urn::GRANT_TOKEN_EXCHANGE.to_owned()),
                 ("requested_token_type", urn::TOKEN_TYPE_ID_JAG.to_owned()),
                 ("audience", st.urls.authorization_server.clone()),
-                ("resource", st.urls.todo_api.clone()),
-                ("scope", "todos.read todos.write".to_owned()),
+                ("resource", resource.clone()),
+                ("scope", scope.to_owned()),
                 ("subject_token", id_token),
                 ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN.to_owned()),
                 ("client_id", ex.client_id.clone()),
                 ("client_secret", ex.client_secret.expose().to_owned()),
             ];
             let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
-            check_resource(&st, &mut record, body.as_ref());
+            check_resource(&resource, &mut record, body.as_ref());
             c.id_jag = body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[1] = Some(record);
             c.records[2] = None;
@@ -321,7 +339,8 @@ pub(crate) async fn step(
             ];
             let url = format!("{}/token", st.urls.authorization_server);
             let (mut record, body) = call(&st, 3, "POST", &url, form, None, None).await;
-            check_resource(&st, &mut record, body.as_ref());
+            let resource = if c.mcp { mcp::server_url(&st) } else { st.urls.todo_api.clone() };
+            check_resource(&resource, &mut record, body.as_ref());
             c.access_token =
                 body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[2] = Some(record);
@@ -329,6 +348,11 @@ pub(crate) async fn step(
         }
         4 => {
             let Some(token) = c.access_token.clone() else { return back(3) };
+            if let Some(action) = mcp::ACTIONS.iter().find(|a| **a == f.endpoint) {
+                c.records[3] = Some(mcp::call(&st, &token, action).await);
+                c.endpoint = (*action).to_owned();
+                return (save(&st, jar, c), back(n)).into_response();
+            }
             let endpoint = ENDPOINTS.iter().find(|e| **e == f.endpoint).copied().unwrap_or(ENDPOINTS[0]);
             let (method, path) = endpoint.split_once(' ').unwrap_or(("GET", "/api/todos"));
             let url = format!("{}{path}", st.urls.todo_api);

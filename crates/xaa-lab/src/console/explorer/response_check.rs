@@ -7,13 +7,12 @@ use xaa_core::resource::{RESPONSE_CHECK_SPEC, check_response};
 use xaa_core::validation::Check;
 
 use super::StepRecord;
-use crate::console::ConsoleState;
 
 /// Checks the `resource` member of a successful token response against the one resource the
-/// explorer asks for (the todo API); a failure marks the step failed.
-pub(super) fn check_resource(st: &ConsoleState, record: &mut StepRecord, body: Option<&Value>) {
+/// explorer asks for (`resource`: the todo API or its MCP server); a failure marks the step failed.
+pub(super) fn check_resource(resource: &str, record: &mut StepRecord, body: Option<&Value>) {
     let Some(body) = body.filter(|_| record.ok) else { return };
-    let (passed, detail) = match check_response(body, &[st.urls.todo_api.as_str()]) {
+    let (passed, detail) = match check_response(body, &[resource]) {
         Ok(found) => (true, found),
         Err(problem) => (false, problem),
     };

@@ -1,0 +1,54 @@
+//! `GET /todos/mcp`: the todos read through the todo API's MCP server (both exchanges for the MCP
+//! resource, then `resources/read todo0://todos`), on a page of their own.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+
+use super::notes::require;
+use crate::mcp_client::{self, MCP_SCOPE, McpListing, TODOS_URI};
+use crate::pages::{PageError, Problem};
+use crate::state::NotesState;
+
+/// The page.
+#[derive(Template, WebTemplate)]
+#[template(path = "mcp.html")]
+pub(crate) struct McpPage {
+    name: String,
+    email: String,
+    csrf: String,
+    server_url: String,
+    scope: &'static str,
+    uri: &'static str,
+    listing: Option<McpListing>,
+    problem: Option<Problem>,
+}
+
+pub(crate) async fn page(State(st): State<Arc<NotesState>>, jar: CookieJar) -> Result<Response, PageError> {
+    let session = match require(&st, &jar, "/todos/mcp").await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (listing, problem) = match mcp_client::list(&st, &session).await {
+        Ok(l) => (Some(l), None),
+        Err(e) => {
+            tracing::warn!(error = ?e, "Failed to fetch todos through MCP");
+            (None, Some(Problem::from(&e)))
+        }
+    };
+    Ok(McpPage {
+        name: session.name.clone(),
+        email: session.email.clone(),
+        csrf: session.csrf.clone(),
+        server_url: mcp_client::server_url(&st),
+        scope: MCP_SCOPE,
+        uri: TODOS_URI,
+        listing,
+        problem,
+    }
+    .into_response())
+}
