@@ -29,7 +29,15 @@ fn fixture_policy(tenant: &str) -> Vec<(String, Value)> {
         "customer2" => vec![("lab-notes", &rw), ("lab-explorer", &rw), ("my-requestor", &r)],
         _ => vec![("lab-notes", &rw), ("lab-explorer", &rw)],
     };
-    rows.into_iter().map(|(c, s)| (c.to_owned(), s.clone())).collect()
+    // Each connection to the REST API has its MCP twin, which adds mcp.access.
+    let mut policy = Vec::new();
+    for (c, s) in rows {
+        let mut mcp = s.as_array().unwrap().clone();
+        mcp.push(json!("mcp.access"));
+        policy.push((c.to_owned(), s.clone()));
+        policy.push((c.to_owned(), Value::Array(mcp)));
+    }
+    policy
 }
 
 #[tokio::test]
@@ -51,9 +59,10 @@ async fn the_admin_api_governs_one_tenant_at_a_time() {
     assert_eq!(lab.idp_token(&lab.exchange_params(&globex.id_token)).await.status(), StatusCode::OK);
     assert_eq!(policy_of(&lab, "customer1").await, fixture_policy("customer1"));
 
-    // Revoke it in customer2: customer2's users are refused, customer1's still get ID-JAGs.
+    // Revoke it in customer2 (without `resource`: both its REST and MCP connections): customer2's
+    // users are refused, customer1's still get ID-JAGs.
     let revoke = format!("/api/admin/connections?client_id={CLIENT}&tenant=customer2");
-    assert_eq!(admin_json(&lab, Method::DELETE, &revoke, None).await, (StatusCode::OK, json!({ "revoked": 1 })));
+    assert_eq!(admin_json(&lab, Method::DELETE, &revoke, None).await, (StatusCode::OK, json!({ "revoked": 2 })));
     let d =
         assert_oauth_error(lab.idp_token(&lab.exchange_params(&globex.id_token)).await, 400, "invalid_target").await;
     assert!(d.contains("in tenant 'customer2'"), "{d}");

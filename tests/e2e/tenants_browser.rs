@@ -29,7 +29,14 @@ async fn text_when(b: &Client, id: &str, expected: &str) -> String {
 async fn connected(lab: &TestLab, tenant: &str) -> Vec<String> {
     let resp = lab.admin(Method::GET, &format!("/api/admin/connections?tenant={tenant}")).send().await.unwrap();
     let body: Value = resp.json().await.unwrap();
-    body["connections"].as_array().unwrap().iter().map(|c| c["client_id"].as_str().unwrap().to_owned()).collect()
+    let rest = |c: &&Value| !c["resource"].as_str().unwrap().ends_with("/mcp");
+    body["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(rest)
+        .map(|c| c["client_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -90,15 +97,19 @@ async fn the_admin_pages_govern_one_tenant_at_a_time_in_chromium() {
     b.find(Locator::Id("tenant-show")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Css("#tenant-select option[value=customer2][selected]")).await.unwrap();
     assert!(browser.text().await.contains("Connections of tenant customer2 (Globex)"));
-    let write = "tr[data-client='my-requestor'] input[value='todos.write']";
-    assert_eq!(b.find(Locator::Css(write)).await.unwrap().prop("checked").await.unwrap().as_deref(), Some("false"));
+    let rest_row = "tr[data-client='my-requestor']:not([data-resource$='/mcp'])";
+    let write = format!("{rest_row} input[value='todos.write']");
+    assert_eq!(b.find(Locator::Css(&write)).await.unwrap().prop("checked").await.unwrap().as_deref(), Some("false"));
+    // The MCP connection's row offers the MCP server's own scopes, mcp.access among them.
+    let mcp_access = "tr[data-client='my-requestor'][data-resource$='/mcp'] input[value='mcp.access']";
+    assert_eq!(b.find(Locator::Css(mcp_access)).await.unwrap().prop("checked").await.unwrap().as_deref(), Some("true"));
     browser.screenshot("admin-tenant-customer2").await;
 
     // Revoke it there: the page stays on customer2; customer1's connection is untouched.
-    b.find(Locator::Css("tr[data-client='my-requestor'] button[name=revoke]")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Css(&format!("{rest_row} button[name=revoke]"))).await.unwrap().click().await.unwrap();
     text_when(b, "message", "invalid_target").await;
     assert!(b.current_url().await.unwrap().query().unwrap_or_default().contains("tenant=customer2"));
-    assert!(b.find_all(Locator::Css("tr[data-client='my-requestor']")).await.unwrap().is_empty());
+    assert!(b.find_all(Locator::Css(rest_row)).await.unwrap().is_empty());
     assert_eq!(connected(&lab, "customer2").await, ["lab-notes", "lab-explorer"]);
     assert_eq!(connected(&lab, "customer1").await, ["lab-notes", "my-requestor", "lab-explorer"]);
 

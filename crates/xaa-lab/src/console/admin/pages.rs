@@ -51,7 +51,9 @@ struct Overview {
     /// The tenant whose connections are shown, and every tenant (the selector).
     tenant: Tenant,
     tenants: Vec<Tenant>,
-    connections: Vec<Connection>,
+    /// Each connection of the tenant with the scopes its resource defines (its checkboxes).
+    connections: Vec<(Connection, Vec<String>)>,
+    /// The todo API's scopes (the grant form's checkboxes).
     scopes: Vec<String>,
     switches: Vec<SwitchRow>,
     now: String,
@@ -122,7 +124,25 @@ pub(crate) async fn overview(
         csrf,
         message,
         clients: a.idp.clients().into_iter().map(|c| (c.clone(), !a.idp.is_fixture_client(&c.client_id))).collect(),
-        connections: a.idp.connections().into_iter().filter(|c| c.tenant == tenant.id).collect(),
+        connections: {
+            let servers = a.idp.authorization_servers();
+            a.idp
+                .connections()
+                .into_iter()
+                .filter(|c| c.tenant == tenant.id)
+                .map(|c| {
+                    let defined = servers
+                        .iter()
+                        .filter(|s| s.issuer == c.authorization_server)
+                        .flat_map(|s| s.resources.iter())
+                        .find(|r| r.resource == c.resource)
+                        .map(|r| r.scopes.clone());
+                    // A resource no longer governed still shows what the connection grants.
+                    let scopes = defined.unwrap_or_else(|| c.scopes.clone());
+                    (c, scopes)
+                })
+                .collect()
+        },
         tenants: a.idp.tenants().all().to_vec(),
         tenant,
         scopes: scopes.unwrap_or_default(),

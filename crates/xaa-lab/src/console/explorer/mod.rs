@@ -24,10 +24,10 @@ use xaa_core::validation::Check;
 
 mod call;
 mod hints;
+mod mcp;
 mod mcp_resources;
 pub(crate) mod resource_app;
 mod resource_call;
-mod mcp;
 mod response_check;
 mod sessions;
 
