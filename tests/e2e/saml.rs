@@ -386,9 +386,12 @@ async fn the_saml_key_is_kept_in_the_data_dir() {
 }
 
 #[tokio::test]
-async fn the_console_home_shows_saml() {
+async fn the_console_home_shows_saml_and_the_other_subject_tokens() {
     let lab = TestLab::start().await;
     let html = lab.http.get(lab.console()).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&format!("<a href=\"{}/saml/metadata\">SAML metadata</a>", lab.idp())), "{html}");
-    assert!(html.contains("urn:ietf:params:oauth:token-type:saml2"));
+    for urn in ["saml2", "refresh_token"] {
+        assert!(html.contains(&format!("urn:ietf:params:oauth:token-type:{urn}")), "{urn}");
+    }
+    assert!(html.contains("<code>offline_access</code>"));
 }
