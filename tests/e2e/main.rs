@@ -33,6 +33,7 @@ mod room_browser;
 mod saml;
 mod saml_admin;
 mod saml_browser;
+mod saml_console;
 mod saml_sub_id;
 mod tenants;
 mod tenants_admin;

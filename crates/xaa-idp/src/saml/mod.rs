@@ -110,6 +110,9 @@ pub enum SamlRegistrationError {
         /// The SP.
         entity_id: String,
     },
+    /// The entityID is empty.
+    #[error("a SAML service provider needs an entityID (the Audience of its assertions)")]
+    MissingEntityId,
     /// Storage failed.
     #[error("the IdP could not store the SAML service provider: {0}")]
     Storage(String),
@@ -126,6 +129,22 @@ pub enum SamlRegistrationError {
 impl SamlServiceProvider {
     /// Checks a registration against the IdP's clients; returns its NameID format.
     pub fn check(&self, clients: &[IdpClient]) -> Result<NameIdFormat, SamlRegistrationError> {
+        let format = self.check_fields()?;
+        if !clients.iter().any(|c| c.client_id == self.client_id) {
+            return Err(SamlRegistrationError::UnknownClient {
+                entity_id: self.entity_id.clone(),
+                client_id: self.client_id.clone(),
+            });
+        }
+        Ok(format)
+    }
+
+    /// The checks of [`check`](Self::check) that need no client: an entityID, a supported NameID
+    /// format and an absolute http(s) ACS URL (for an SP whose client is about to be registered).
+    pub fn check_fields(&self) -> Result<NameIdFormat, SamlRegistrationError> {
+        if self.entity_id.trim().is_empty() {
+            return Err(SamlRegistrationError::MissingEntityId);
+        }
         let format = match self.name_id_format.as_str() {
             "emailAddress" | NAMEID_EMAIL => NameIdFormat::EmailAddress,
             "persistent" | NAMEID_PERSISTENT => NameIdFormat::Persistent,
@@ -136,12 +155,6 @@ impl SamlServiceProvider {
                 });
             }
         };
-        if !clients.iter().any(|c| c.client_id == self.client_id) {
-            return Err(SamlRegistrationError::UnknownClient {
-                entity_id: self.entity_id.clone(),
-                client_id: self.client_id.clone(),
-            });
-        }
         if xaa_core::oauth::check_redirect_uri(&self.acs_url).is_err() {
             return Err(SamlRegistrationError::AcsUrl {
                 entity_id: self.entity_id.clone(),

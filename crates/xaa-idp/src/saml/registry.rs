@@ -9,6 +9,16 @@ use super::{SamlRegistrationError, SamlServiceProvider};
 use crate::state::IdpState;
 use crate::store::Store;
 
+/// A `saml_service_providers` row (entity_id, client_id, acs_url, name_id_format).
+fn sp_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SamlServiceProvider> {
+    Ok(SamlServiceProvider {
+        entity_id: r.get(0)?,
+        client_id: r.get(1)?,
+        acs_url: r.get(2)?,
+        name_id_format: r.get(3)?,
+    })
+}
+
 impl Store {
     async fn saml_sp(&self, entity_id: String) -> Result<Option<SamlServiceProvider>, DbError> {
         self.db
@@ -16,14 +26,20 @@ impl Store {
                 c.query_row(
                     "SELECT entity_id, client_id, acs_url, name_id_format FROM saml_service_providers WHERE entity_id = ?1",
                     params![entity_id],
-                    |r| {
-                        Ok(SamlServiceProvider {
-                            entity_id: r.get(0)?,
-                            client_id: r.get(1)?,
-                            acs_url: r.get(2)?,
-                            name_id_format: r.get(3)?,
-                        })
-                    },
+                    sp_row,
+                )
+                .optional()
+            })
+            .await
+    }
+
+    async fn saml_sp_of_client(&self, client_id: String) -> Result<Option<SamlServiceProvider>, DbError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT entity_id, client_id, acs_url, name_id_format FROM saml_service_providers WHERE client_id = ?1",
+                    params![client_id],
+                    sp_row,
                 )
                 .optional()
             })
@@ -65,6 +81,19 @@ impl IdpState {
         let sp = match fixture {
             Some(sp) => Some(sp),
             None => self.store.saml_sp(entity_id.to_owned()).await?,
+        };
+        Ok(sp.filter(|sp| self.client(&sp.client_id).is_some()))
+    }
+
+    /// The SAML service provider of this client (from the fixtures or registered by IT), if any.
+    pub async fn saml_service_provider_of_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<SamlServiceProvider>, DbError> {
+        let fixture = self.config.saml_service_providers.iter().find(|s| s.client_id == client_id).cloned();
+        let sp = match fixture {
+            Some(sp) => Some(sp),
+            None => self.store.saml_sp_of_client(client_id.to_owned()).await?,
         };
         Ok(sp.filter(|sp| self.client(&sp.client_id).is_some()))
     }

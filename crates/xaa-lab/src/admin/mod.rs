@@ -11,6 +11,7 @@ mod reset;
 mod resource_app;
 mod resource_app_request;
 mod resource_app_store;
+mod saml_sp;
 mod tenants;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub use reset::{ResetError, ResetReport, reset_data_dir};
 pub(crate) use resource_app::{ResourceApp, ResourceApps};
 pub(crate) use resource_app_request::{NewResourceApp, OwnAs, check as check_resource_app};
 pub(crate) use resource_app_store::ResourceAppStore;
+pub(crate) use saml_sp::SamlRequest;
 
 /// What the admin operations act on.
 pub(crate) struct Admin {

@@ -12,6 +12,7 @@
 //! | --- | --- |
 //! | `GET, POST /api/admin/clients` | list; register a requestor (IdP client + AS client + connection) |
 //! | `GET, DELETE /api/admin/clients/{id}` | credentials, `.env` and report card; delete (an IdP client, or a client registered only at the resource AS) |
+//! | `PUT /api/admin/clients/{id}/saml` | register or replace its SAML service provider |
 //! | `GET, PUT, DELETE /api/admin/connections` | the policy; grant or narrow; revoke (`?client_id=&resource=`) |
 //! | `GET /api/admin/audit` | the ID-JAG audit log (`?client_id=&user=&outcome=&format=csv`) |
 //! | `GET /api/admin/switches`, `PUT, DELETE /api/admin/switches/{name}` | break-it switches |
@@ -23,6 +24,7 @@ mod api;
 mod audit;
 mod connections;
 mod pages;
+mod register;
 mod room;
 mod saml;
 mod sign_in;
@@ -118,9 +120,10 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin", get(pages::overview))
         .route("/admin/login", get(sign_in::login_form).post(sign_in::login))
         .route("/admin/logout", post(sign_in::logout))
-        .route("/admin/register", get(pages::register_form).post(pages::register))
+        .route("/admin/register", get(register::register_form).post(register::register))
         .route("/admin/clients/{id}", get(pages::client))
         .route("/admin/clients/{id}/delete", post(pages::delete_client))
+        .route("/admin/clients/{id}/saml", post(saml::saml_form))
         .route("/admin/connections", post(connections::grant_form))
         .route("/admin/connections/revoke", post(connections::revoke_form))
         .route("/admin/switches", post(pages::switch))

@@ -1,5 +1,6 @@
-//! The admin pages: overview (requestors, connections, switches, clock, keys), registration,
-//! and one requestor's credentials and report card. Every form carries the
+//! The admin pages: overview (requestors, connections, switches, clock, keys) and one
+//! requestor's credentials, SAML service provider and report card (registration is in
+//! `register.rs`). Every form carries the
 //! console's CSRF token; a change redirects back with a one-line message.
 
 use std::sync::Arc;
@@ -8,20 +9,19 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use xaa_core::faults::Fault;
 use xaa_core::oauth::FormParams;
 use xaa_core::redirect::SeeOther;
-use xaa_idp::{Connection, IdpClient, PublishedKey, Tenant};
+use xaa_idp::{Connection, IdpClient, PublishedKey, SamlServiceProvider, Tenant};
 
 use super::AdminAuth;
 use super::api::{SwitchOn, turn_off, turn_on};
+use crate::admin::Registered;
 use crate::admin::report_card::Card;
-use crate::admin::{RegisterRequest, Registered};
-use crate::console::{ConsoleState, csrf_cookie, form_lines};
+use crate::console::{ConsoleState, csrf_cookie};
 
 #[derive(Deserialize, Default)]
 pub(crate) struct Flash {
@@ -173,87 +173,6 @@ pub(super) fn text(form: &FormParams, name: &str) -> Option<String> {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "admin_register.html")]
-struct RegisterPage {
-    lab_status: crate::console::lab_status::LabStatus,
-    csrf: String,
-    error: Option<String>,
-    name: String,
-    redirect_uris: String,
-    post_logout_redirect_uris: String,
-    scopes: Vec<(String, bool)>,
-    resource: String,
-    /// Every tenant, the one the connection goes to selected.
-    tenants: Vec<(Tenant, bool)>,
-}
-
-/// The tenants for the registration form's select, `chosen` (else the default) selected.
-fn tenant_choice(st: &ConsoleState, chosen: Option<&str>) -> Vec<(Tenant, bool)> {
-    let tenants = st.admin.idp.tenants();
-    let chosen = chosen.unwrap_or(&tenants.default_tenant().id);
-    tenants.all().iter().map(|t| (t.clone(), t.id == chosen)).collect()
-}
-
-pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    let resource = st.admin.lab_authorization_server().and_then(|s| s.resources.first()).cloned();
-    let page = RegisterPage {
-        lab_status: crate::console::lab_status::LabStatus::of(&st),
-        csrf,
-        error: None,
-        name: String::new(),
-        redirect_uris: "http://localhost:3000/auth/callback".into(),
-        post_logout_redirect_uris: "http://localhost:3000".into(),
-        scopes: resource.as_ref().map(|r| r.scopes.iter().map(|s| (s.clone(), true)).collect()).unwrap_or_default(),
-        resource: resource.map(|r| r.resource).unwrap_or_default(),
-        tenants: tenant_choice(&st, None),
-    };
-    (jar, page).into_response()
-}
-
-pub(crate) async fn register(
-    _: AdminAuth,
-    State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
-    body: Bytes,
-) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
-    let scopes: Vec<String> = form.values("scopes").map(str::to_owned).collect();
-    let req = RegisterRequest {
-        name: text(&form, "name").unwrap_or_default(),
-        redirect_uris: form_lines(&form, "redirect_uris"),
-        post_logout_redirect_uris: form_lines(&form, "post_logout_redirect_uris"),
-        resource: text(&form, "resource"),
-        scopes: Some(scopes.clone()),
-        tenant: text(&form, "tenant"),
-    };
-    match st.admin.register(req.clone()).await {
-        Ok(r) => SeeOther::to(&format!("/admin/clients/{}?new=1", r.client_id)).into_response(),
-        Err(e) => {
-            let (jar, csrf) = csrf_cookie(&st, jar);
-            let all = st
-                .admin
-                .lab_authorization_server()
-                .and_then(|s| s.resources.first())
-                .map(|r| r.scopes.clone())
-                .unwrap_or_default();
-            let page = RegisterPage {
-                lab_status: crate::console::lab_status::LabStatus::of(&st),
-                csrf,
-                error: Some(e.to_string()),
-                name: req.name,
-                redirect_uris: req.redirect_uris.join("\n"),
-                post_logout_redirect_uris: req.post_logout_redirect_uris.join("\n"),
-                scopes: all.iter().map(|s| (s.clone(), scopes.contains(s))).collect(),
-                resource: req.resource.unwrap_or_default(),
-                tenants: tenant_choice(&st, req.tenant.as_deref()),
-            };
-            (StatusCode::BAD_REQUEST, jar, page).into_response()
-        }
-    }
-}
-
-#[derive(Template, WebTemplate)]
 #[template(path = "admin_client.html")]
 struct ClientPage {
     lab_status: crate::console::lab_status::LabStatus,
@@ -263,11 +182,22 @@ struct ClientPage {
     r: Registered,
     card: Card,
     connected: bool,
+    /// The outcome of the SAML form.
+    message: Option<(bool, String)>,
+    /// Its SAML service provider, if it has one.
+    saml: Option<SamlServiceProvider>,
+    /// The IdP's SAML SSO and metadata URLs.
+    saml_sso: String,
+    saml_metadata: String,
+    /// The SAML form's NameID format choices, the SP's selected.
+    name_id_formats: Vec<(&'static str, bool)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct New {
     new: Option<u8>,
+    msg: Option<String>,
+    ok: Option<String>,
 }
 
 pub(crate) async fn client(
@@ -275,13 +205,17 @@ pub(crate) async fn client(
     State(st): State<Arc<ConsoleState>>,
     jar: CookieJar,
     Path(id): Path<String>,
-    Query(n): Query<New>,
+    n: Result<Query<New>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    let n = n.map(|Query(n)| n).unwrap_or_default();
     let Some(r) = st.admin.registered(&id) else {
         return back("/admin", false, format!("There is no client \"{id}\"."));
     };
     let (jar, csrf) = csrf_cookie(&st, jar);
     let connected = st.admin.idp.connections().iter().any(|c| c.client_id == id);
+    let saml = st.admin.saml_service_provider(&id).await;
+    let format = saml.as_ref().map(|sp| sp.name_id_format.clone()).unwrap_or_default();
+    let issuer = st.admin.idp.issuer();
     let page = ClientPage {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
@@ -290,6 +224,11 @@ pub(crate) async fn client(
         card: st.admin.report_cards.card(&id),
         r,
         connected,
+        message: flash(&Flash { msg: n.msg, ok: n.ok, ..Flash::default() }),
+        saml,
+        saml_sso: format!("{issuer}/saml/sso"),
+        saml_metadata: format!("{issuer}/saml/metadata"),
+        name_id_formats: super::register::format_choice(&format),
     };
     (jar, page).into_response()
 }
