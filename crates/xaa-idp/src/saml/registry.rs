@@ -98,7 +98,8 @@ impl IdpState {
         Ok(sp.filter(|sp| self.client(&sp.client_id).is_some()))
     }
 
-    /// Registers (or replaces) the SAML service provider of an existing client: its format must be
+    /// Registers (or replaces) the SAML service provider of an existing client: it needs an entityID,
+    /// its format must be
     /// `emailAddress` or `persistent`, its ACS URL an absolute http(s) URL, its entityID nobody else's.
     pub async fn register_saml_service_provider(&self, sp: SamlServiceProvider) -> Result<(), SamlRegistrationError> {
         sp.check(&self.clients())?;
