@@ -98,9 +98,8 @@ impl IdpState {
         Ok(sp.filter(|sp| self.client(&sp.client_id).is_some()))
     }
 
-    /// Registers (or replaces) the SAML service provider of an existing client: it needs an entityID,
-    /// its format must be
-    /// `emailAddress` or `persistent`, its ACS URL an absolute http(s) URL, its entityID nobody else's.
+    /// Registers (or replaces) the SAML service provider of an existing client: it needs an entityID
+    /// (nobody else's), the format `emailAddress` or `persistent` and an absolute http(s) ACS URL.
     pub async fn register_saml_service_provider(&self, sp: SamlServiceProvider) -> Result<(), SamlRegistrationError> {
         sp.check(&self.clients())?;
         let taken = || SamlRegistrationError::EntityIdTaken { entity_id: sp.entity_id.clone() };
