@@ -30,13 +30,15 @@ pub(crate) mod resource_app;
 mod resource_call;
 mod response_check;
 mod sessions;
+mod subject_token;
 
-use super::snippets::{SnippetContext, snippets};
+use super::snippets::SnippetContext;
 use super::view::TokenView;
 use super::{ConsoleState, csrf_cookie};
 use call::call;
 use response_check::check_resource;
 pub(crate) use sessions::Sessions;
+use subject_token::Subject;
 
 /// The explorer session cookie.
 const EXPLORER_COOKIE: &str = "xaa_console_explorer";
@@ -58,6 +60,12 @@ pub(crate) struct Chain {
     email: String,
     pending: Option<(String, String, String)>,
     id_token: Option<String>,
+    /// The IdP refresh token, when step 1 asked for `offline_access`.
+    refresh_token: Option<String>,
+    /// Step 1 asked for `offline_access`.
+    offline: bool,
+    /// Step 2's subject token.
+    subject: Subject,
     id_jag: Option<String>,
     access_token: Option<String>,
     endpoint: String,
@@ -100,6 +108,11 @@ struct ExplorerPage {
     endpoint: String,
     endpoints: Vec<&'static str>,
     mcp: bool,
+    offline: bool,
+    /// Step 1 got a refresh token, so step 2 offers it as the subject token.
+    has_refresh: bool,
+    refresh_subject: bool,
+    why_refresh: &'static str,
     steps: Vec<StepView>,
     masked: bool,
 }
@@ -176,6 +189,10 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
         endpoint,
         endpoints: ENDPOINTS.iter().chain(&mcp::ACTIONS).copied().collect(),
         mcp: c.mcp,
+        offline: c.offline,
+        has_refresh: c.refresh_token.is_some(),
+        refresh_subject: c.subject == Subject::RefreshToken,
+        why_refresh: subject_token::WHY,
         steps,
         masked: !st.trace.reveals_secrets(),
     };
@@ -192,6 +209,12 @@ pub(crate) struct StepForm {
     /// Step 2's resource: `mcp` for the todo API's MCP server, else the REST API.
     #[serde(default)]
     target: String,
+    /// Step 1's "also get a refresh token" checkbox.
+    #[serde(default)]
+    offline: String,
+    /// Step 2's subject token: `refresh_token`, else the ID token.
+    #[serde(default)]
+    subject: String,
 }
 
 fn checked(jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Option<StepForm> {
@@ -214,11 +237,12 @@ pub(crate) async fn start(
     let (state, nonce, verifier) = (random_token(16), random_token(16), random_token(32));
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let email = f.email.trim().to_owned();
+    let offline = subject_token::ticked(&f.offline);
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", &st.explorer.client_id)
         .append_pair("redirect_uri", &st.redirect_uri())
-        .append_pair("scope", "openid email profile")
+        .append_pair("scope", subject_token::scope(offline))
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
         .append_pair("state", &state)
@@ -227,8 +251,8 @@ pub(crate) async fn start(
         .append_pair("prompt", "login")
         .finish();
     let authorize = format!("{}/authorize?{query}", st.urls.idp);
-    let chain =
-        Chain { email, pending: Some((state, nonce, verifier)), authorize: authorize.clone(), ..Chain::default() };
+    let pending = Some((state, nonce, verifier));
+    let chain = Chain { email, pending, offline, authorize: authorize.clone(), ..Chain::default() };
     let jar = save(&st, jar, chain);
     (jar, SeeOther::to(&authorize)).into_response()
 }
@@ -264,7 +288,7 @@ pub(crate) async fn callback(
             tokens: vec![],
             checks: vec![],
             client_checks: vec![],
-            snippets: snippets(1, &st.snippet_context("")),
+            snippets: subject_token::code(&st, 1, c.offline, Subject::IdToken),
         });
         return (save(&st, jar, c), back(1)).into_response();
     }
@@ -281,7 +305,10 @@ pub(crate) async fn callback(
         "# The browser was sent to the IdP (then signed in on its pages):\nGET {}\n\n# The code it brought back was redeemed:\n{}",
         c.authorize, record.request
     );
+    record.snippets = subject_token::code(&st, 1, c.offline, Subject::IdToken);
     c.id_token = body.as_ref().and_then(|b| b["id_token"].as_str()).map(str::to_owned);
+    c.refresh_token = body.as_ref().and_then(|b| b["refresh_token"].as_str()).map(str::to_owned);
+    c.subject = Subject::IdToken;
     c.records = [Some(record), None, None, None];
     c.id_jag = None;
     c.access_token = None;
@@ -300,7 +327,15 @@ pub(crate) async fn step(
     let ex = &st.explorer;
     match n {
         2 => {
-            let Some(id_token) = c.id_token.clone() else { return back(1) };
+            if c.id_token.is_none() {
+                return back(1);
+            }
+            c.subject = Subject::from_form(&f.subject);
+            let Some(subject_token) = c.subject.token(&c) else {
+                c.records[1] = Some(subject_token::missing(&st, c.offline));
+                (c.records[2], c.records[3], c.id_jag, c.access_token) = (None, None, None, None);
+                return (save(&st, jar, c), back(2)).into_response();
+            };
             if c.mcp != (f.target == "mcp") {
                 c.mcp = !c.mcp;
                 c.endpoint.clear();
@@ -316,13 +351,14 @@ pub(crate) async fn step(
                 ("audience", st.urls.authorization_server.clone()),
                 ("resource", resource.clone()),
                 ("scope", scope.to_owned()),
-                ("subject_token", id_token),
-                ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN.to_owned()),
+                ("subject_token", subject_token),
+                ("subject_token_type", c.subject.urn().to_owned()),
                 ("client_id", ex.client_id.clone()),
                 ("client_secret", ex.client_secret.expose().to_owned()),
             ];
             let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
             check_resource(&resource, &mut record, body.as_ref());
+            record.snippets = subject_token::code(&st, 2, c.offline, c.subject);
             c.id_jag = body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[1] = Some(record);
             c.records[2] = None;
@@ -391,6 +427,8 @@ impl ConsoleState {
             todo_api: &self.urls.todo_api,
             redirect_uri: "http://localhost:3000/auth/callback",
             endpoint: if endpoint.is_empty() { "/api/todos" } else { endpoint },
+            offline: false,
+            subject_token_type: urn::TOKEN_TYPE_ID_TOKEN,
         }
     }
 }
