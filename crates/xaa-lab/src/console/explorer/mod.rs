@@ -31,6 +31,7 @@ mod resource_call;
 mod response_check;
 mod sessions;
 mod subject_token;
+mod titles;
 
 use super::snippets::SnippetContext;
 use super::view::TokenView;
@@ -39,6 +40,7 @@ use call::call;
 use response_check::check_resource;
 pub(crate) use sessions::Sessions;
 use subject_token::Subject;
+pub(crate) use titles::step_title;
 
 /// The explorer session cookie.
 const EXPLORER_COOKIE: &str = "xaa_console_explorer";
@@ -108,37 +110,9 @@ struct ExplorerPage {
     endpoint: String,
     endpoints: Vec<&'static str>,
     mcp: bool,
-    offline: bool,
-    /// Step 1 got a refresh token, so step 2 offers it as the subject token.
-    has_refresh: bool,
-    refresh_subject: bool,
-    why_refresh: &'static str,
+    refresh: subject_token::View,
     steps: Vec<StepView>,
     masked: bool,
-}
-
-const TITLES: [(&str, &str); 4] = [
-    (
-        "Single sign-on at the IdP",
-        "The user signs in at the IdP (email, then a one-time code); the explorer redeems the authorization code with PKCE and gets an ID token.",
-    ),
-    (
-        "Token exchange: ID token → ID-JAG",
-        "RFC 8693 at the IdP: the ID token is the subject token, audience is the authorization server's issuer, resource is the todo API. IT's connection policy decides.",
-    ),
-    (
-        "JWT bearer grant: ID-JAG → access token",
-        "RFC 7523 at the resource authorization server, with the explorer's own credentials there. It validates the ID-JAG check by check.",
-    ),
-    (
-        "Call the todo API",
-        "The access token as a bearer token. The API checks it (RFC 9068) and the scope the call needs.",
-    ),
-];
-
-/// The title of step `n` (1 to 4), as the explorer shows it.
-pub(crate) fn step_title(n: u8) -> &'static str {
-    TITLES.get(usize::from(n).wrapping_sub(1)).map(|t| t.0).unwrap_or("")
 }
 
 fn session_id(jar: &CookieJar) -> Option<String> {
@@ -173,8 +147,8 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
     let steps = (0..4)
         .map(|i| StepView {
             n: i + 1,
-            title: TITLES[i].0,
-            what: TITLES[i].1,
+            title: titles::TITLES[i].0,
+            what: titles::TITLES[i].1,
             enabled: have[i],
             record: c.records[i].clone(),
         })
@@ -189,10 +163,7 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
         endpoint,
         endpoints: ENDPOINTS.iter().chain(&mcp::ACTIONS).copied().collect(),
         mcp: c.mcp,
-        offline: c.offline,
-        has_refresh: c.refresh_token.is_some(),
-        refresh_subject: c.subject == Subject::RefreshToken,
-        why_refresh: subject_token::WHY,
+        refresh: subject_token::View::of(&c),
         steps,
         masked: !st.trace.reveals_secrets(),
     };
@@ -308,7 +279,6 @@ pub(crate) async fn callback(
     record.snippets = subject_token::code(&st, 1, c.offline, Subject::IdToken);
     c.id_token = body.as_ref().and_then(|b| b["id_token"].as_str()).map(str::to_owned);
     c.refresh_token = body.as_ref().and_then(|b| b["refresh_token"].as_str()).map(str::to_owned);
-    c.subject = Subject::IdToken;
     c.records = [Some(record), None, None, None];
     c.id_jag = None;
     c.access_token = None;
@@ -327,13 +297,8 @@ pub(crate) async fn step(
     let ex = &st.explorer;
     match n {
         2 => {
-            if c.id_token.is_none() {
-                return back(1);
-            }
-            c.subject = Subject::from_form(&f.subject);
-            let Some(subject_token) = c.subject.token(&c) else {
-                c.records[1] = Some(subject_token::missing(&st, c.offline));
-                (c.records[2], c.records[3], c.id_jag, c.access_token) = (None, None, None, None);
+            let Some(_) = &c.id_token else { return back(1) };
+            let Some(subject_token) = subject_token::choose(&st, &mut c, &f.subject) else {
                 return (save(&st, jar, c), back(2)).into_response();
             };
             if c.mcp != (f.target == "mcp") {

@@ -15,7 +15,7 @@ const SCOPE: &str = "openid email profile";
 const SCOPE_OFFLINE: &str = "openid email profile offline_access";
 
 /// Why a refresh token as the subject token matters, as the page says it.
-pub(super) const WHY: &str = "With a refresh token as the subject token an app can get ID-JAGs after the ID token \
+const WHY: &str = "With a refresh token as the subject token an app can get ID-JAGs after the ID token \
 expired, without the user being there. The IdP still checks the token and applies IT's connection policy, and \
 revoking the refresh token (or its expiry) stops it.";
 
@@ -52,6 +52,42 @@ impl Subject {
     }
 }
 
+/// What the page shows of the refresh token choice.
+pub(super) struct View {
+    /// Step 1's box was ticked.
+    pub(super) offline: bool,
+    /// Step 1 got a refresh token, so step 2 offers it as the subject token.
+    pub(super) offered: bool,
+    /// Step 2 last chose the refresh token.
+    pub(super) chosen: bool,
+    /// Why it matters.
+    pub(super) why: &'static str,
+}
+
+impl View {
+    /// The view of `chain`.
+    pub(super) fn of(chain: &Chain) -> Self {
+        Self {
+            offline: chain.offline,
+            offered: chain.refresh_token.is_some(),
+            chosen: chain.subject == Subject::RefreshToken,
+            why: WHY,
+        }
+    }
+}
+
+/// Records step 2's `choice` in the chain and returns the chosen token; when step 1 got none, step
+/// 2 records why instead (nothing is sent) and the later steps are cleared.
+pub(super) fn choose(st: &ConsoleState, chain: &mut Chain, choice: &str) -> Option<String> {
+    chain.subject = Subject::from_form(choice);
+    let token = chain.subject.token(chain);
+    if token.is_none() {
+        chain.records = [chain.records[0].take(), Some(missing(st, chain.offline)), None, None];
+        (chain.id_jag, chain.access_token) = (None, None);
+    }
+    token
+}
+
 /// The scope step 1 asks for: with `offline_access` when the box was ticked.
 pub(super) fn scope(offline: bool) -> &'static str {
     if offline { SCOPE_OFFLINE } else { SCOPE }
@@ -63,7 +99,7 @@ pub(super) fn ticked(value: &str) -> bool {
 }
 
 /// What step 2 shows when the refresh token was chosen but step 1 got none: nothing was sent.
-pub(super) fn missing(st: &ConsoleState, offline: bool) -> StepRecord {
+fn missing(st: &ConsoleState, offline: bool) -> StepRecord {
     StepRecord {
         request: "# Nothing was sent.".into(),
         response: "Step 1 got no refresh token. Tick \"also get a refresh token (offline_access)\" and sign in \
