@@ -231,6 +231,13 @@ pub async fn the_inspector_refuses_a_tampered_id_jag(lab: &TestLab, browser: &Br
 pub async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
     let b = &browser.client;
     b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
+    explorer_sign_in_here(lab, browser, email).await;
+}
+
+/// Step 1 of the flow explorer in Chromium from the explorer page already open (its other fields
+/// set): `email` signs in on the IdP's real login pages.
+pub async fn explorer_sign_in_here(lab: &TestLab, browser: &Browser, email: &str) {
+    let b = &browser.client;
     assert_eq!(b.title().await.unwrap(), "Flow explorer · XAA Lab");
     b.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
     b.find(Locator::Id("run-1")).await.unwrap().click().await.unwrap();

@@ -30,13 +30,17 @@ pub(crate) mod resource_app;
 mod resource_call;
 mod response_check;
 mod sessions;
+mod subject_token;
+mod titles;
 
-use super::snippets::{SnippetContext, snippets};
+use super::snippets::SnippetContext;
 use super::view::TokenView;
 use super::{ConsoleState, csrf_cookie};
 use call::call;
 use response_check::check_resource;
 pub(crate) use sessions::Sessions;
+use subject_token::Subject;
+pub(crate) use titles::step_title;
 
 /// The explorer session cookie.
 const EXPLORER_COOKIE: &str = "xaa_console_explorer";
@@ -58,6 +62,12 @@ pub(crate) struct Chain {
     email: String,
     pending: Option<(String, String, String)>,
     id_token: Option<String>,
+    /// The IdP refresh token, when step 1 asked for `offline_access`.
+    refresh_token: Option<String>,
+    /// Step 1 asked for `offline_access`.
+    offline: bool,
+    /// Step 2's subject token.
+    subject: Subject,
     id_jag: Option<String>,
     access_token: Option<String>,
     endpoint: String,
@@ -100,32 +110,9 @@ struct ExplorerPage {
     endpoint: String,
     endpoints: Vec<&'static str>,
     mcp: bool,
+    refresh: subject_token::View,
     steps: Vec<StepView>,
     masked: bool,
-}
-
-const TITLES: [(&str, &str); 4] = [
-    (
-        "Single sign-on at the IdP",
-        "The user signs in at the IdP (email, then a one-time code); the explorer redeems the authorization code with PKCE and gets an ID token.",
-    ),
-    (
-        "Token exchange: ID token → ID-JAG",
-        "RFC 8693 at the IdP: the ID token is the subject token, audience is the authorization server's issuer, resource is the todo API. IT's connection policy decides.",
-    ),
-    (
-        "JWT bearer grant: ID-JAG → access token",
-        "RFC 7523 at the resource authorization server, with the explorer's own credentials there. It validates the ID-JAG check by check.",
-    ),
-    (
-        "Call the todo API",
-        "The access token as a bearer token. The API checks it (RFC 9068) and the scope the call needs.",
-    ),
-];
-
-/// The title of step `n` (1 to 4), as the explorer shows it.
-pub(crate) fn step_title(n: u8) -> &'static str {
-    TITLES.get(usize::from(n).wrapping_sub(1)).map(|t| t.0).unwrap_or("")
 }
 
 fn session_id(jar: &CookieJar) -> Option<String> {
@@ -160,8 +147,8 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
     let steps = (0..4)
         .map(|i| StepView {
             n: i + 1,
-            title: TITLES[i].0,
-            what: TITLES[i].1,
+            title: titles::TITLES[i].0,
+            what: titles::TITLES[i].1,
             enabled: have[i],
             record: c.records[i].clone(),
         })
@@ -176,6 +163,7 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
         endpoint,
         endpoints: ENDPOINTS.iter().chain(&mcp::ACTIONS).copied().collect(),
         mcp: c.mcp,
+        refresh: subject_token::View::of(&c),
         steps,
         masked: !st.trace.reveals_secrets(),
     };
@@ -192,6 +180,12 @@ pub(crate) struct StepForm {
     /// Step 2's resource: `mcp` for the todo API's MCP server, else the REST API.
     #[serde(default)]
     target: String,
+    /// Step 1's "also get a refresh token" checkbox.
+    #[serde(default)]
+    offline: String,
+    /// Step 2's subject token: `refresh_token`, else the ID token.
+    #[serde(default)]
+    subject: String,
 }
 
 fn checked(jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Option<StepForm> {
@@ -214,11 +208,12 @@ pub(crate) async fn start(
     let (state, nonce, verifier) = (random_token(16), random_token(16), random_token(32));
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let email = f.email.trim().to_owned();
+    let offline = subject_token::ticked(&f.offline);
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", &st.explorer.client_id)
         .append_pair("redirect_uri", &st.redirect_uri())
-        .append_pair("scope", "openid email profile")
+        .append_pair("scope", subject_token::scope(offline))
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
         .append_pair("state", &state)
@@ -227,8 +222,8 @@ pub(crate) async fn start(
         .append_pair("prompt", "login")
         .finish();
     let authorize = format!("{}/authorize?{query}", st.urls.idp);
-    let chain =
-        Chain { email, pending: Some((state, nonce, verifier)), authorize: authorize.clone(), ..Chain::default() };
+    let pending = Some((state, nonce, verifier));
+    let chain = Chain { email, pending, offline, authorize: authorize.clone(), ..Chain::default() };
     let jar = save(&st, jar, chain);
     (jar, SeeOther::to(&authorize)).into_response()
 }
@@ -264,7 +259,7 @@ pub(crate) async fn callback(
             tokens: vec![],
             checks: vec![],
             client_checks: vec![],
-            snippets: snippets(1, &st.snippet_context("")),
+            snippets: subject_token::code(&st, 1, c.offline, Subject::IdToken),
         });
         return (save(&st, jar, c), back(1)).into_response();
     }
@@ -281,7 +276,9 @@ pub(crate) async fn callback(
         "# The browser was sent to the IdP (then signed in on its pages):\nGET {}\n\n# The code it brought back was redeemed:\n{}",
         c.authorize, record.request
     );
+    record.snippets = subject_token::code(&st, 1, c.offline, Subject::IdToken);
     c.id_token = body.as_ref().and_then(|b| b["id_token"].as_str()).map(str::to_owned);
+    c.refresh_token = body.as_ref().and_then(|b| b["refresh_token"].as_str()).map(str::to_owned);
     c.records = [Some(record), None, None, None];
     c.id_jag = None;
     c.access_token = None;
@@ -300,7 +297,10 @@ pub(crate) async fn step(
     let ex = &st.explorer;
     match n {
         2 => {
-            let Some(id_token) = c.id_token.clone() else { return back(1) };
+            let Some(_) = &c.id_token else { return back(1) };
+            let Some(subject_token) = subject_token::choose(&st, &mut c, &f.subject) else {
+                return (save(&st, jar, c), back(2)).into_response();
+            };
             if c.mcp != (f.target == "mcp") {
                 c.mcp = !c.mcp;
                 c.endpoint.clear();
@@ -316,13 +316,14 @@ pub(crate) async fn step(
                 ("audience", st.urls.authorization_server.clone()),
                 ("resource", resource.clone()),
                 ("scope", scope.to_owned()),
-                ("subject_token", id_token),
-                ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN.to_owned()),
+                ("subject_token", subject_token),
+                ("subject_token_type", c.subject.urn().to_owned()),
                 ("client_id", ex.client_id.clone()),
                 ("client_secret", ex.client_secret.expose().to_owned()),
             ];
             let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
             check_resource(&resource, &mut record, body.as_ref());
+            record.snippets = subject_token::code(&st, 2, c.offline, c.subject);
             c.id_jag = body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[1] = Some(record);
             c.records[2] = None;
@@ -391,6 +392,8 @@ impl ConsoleState {
             todo_api: &self.urls.todo_api,
             redirect_uri: "http://localhost:3000/auth/callback",
             endpoint: if endpoint.is_empty() { "/api/todos" } else { endpoint },
+            offline: false,
+            subject_token_type: urn::TOKEN_TYPE_ID_TOKEN,
         }
     }
 }

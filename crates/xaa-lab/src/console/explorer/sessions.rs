@@ -75,4 +75,14 @@ mod tests {
             assert!(sessions.get(&format!("s{i}")).is_some(), "s{i} is kept");
         }
     }
+
+    #[test]
+    fn a_chain_keeps_its_refresh_token_like_its_other_tokens() {
+        let sessions = Sessions::default();
+        let kept = Chain { id_token: Some("id".into()), refresh_token: Some("rt".into()), offline: true, ..chain("a") };
+        sessions.put("s".into(), kept);
+        let got = sessions.get("s").expect("the chain");
+        assert_eq!((got.id_token.as_deref(), got.refresh_token.as_deref()), (Some("id"), Some("rt")));
+        assert!(got.offline);
+    }
 }
