@@ -45,9 +45,7 @@ pub(super) async fn grant(
         .await
         .map_err(|r| OAuthError::invalid_grant(r.to_string()))?;
     // A SAML-derived grant: its sub_id (§3.2), for a tenant with SAML enabled.
-    let tenant =
-        xaa_core::jose::UnverifiedJwt::parse(assertion).ok().and_then(|j| j.unverified_claims().get("tenant").cloned());
-    super::saml_subject::check(&st.config.saml_trust, &id_jag, tenant.as_ref(), checks)?;
+    super::saml_subject::check(&st.config.saml_trust, &id_jag, id_jag.tenant.as_deref(), checks)?;
 
     let account = super::tenant::account(&id_jag, &st.config.default_tenant, checks)?;
     let resource = choose_resource(st, &id_jag, params, checks)?;

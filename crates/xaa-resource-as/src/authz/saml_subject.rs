@@ -17,7 +17,7 @@ const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §3.2";
 pub(super) fn check(
     trust: &[SamlTrust],
     id_jag: &IdJagClaims,
-    tenant: Option<&Value>,
+    tenant: Option<&str>,
     checks: &mut CheckLog,
 ) -> Result<(), OAuthError> {
     let Some(sub_id) = &id_jag.sub_id else { return Ok(()) };
@@ -36,10 +36,9 @@ pub(super) fn check(
         )));
     };
     if let Some(tenant) = tenant {
-        let name = tenant.as_str().unwrap_or_default();
-        if !trusted.tenants.iter().any(|t| t == name) {
+        if !trusted.tenants.iter().any(|t| t == tenant) {
             return Err(refuse(format!(
-                "SAML-derived grants are accepted only for tenant {}; this ID-JAG is for tenant {tenant}",
+                "SAML-derived grants are accepted only for tenant {}; this ID-JAG is for tenant \"{tenant}\"",
                 trusted.tenants.join(", ")
             )));
         }
