@@ -35,13 +35,13 @@ pub(super) fn check(
             id_jag.iss
         )));
     };
-    if let Some(tenant) = tenant {
-        if !trusted.tenants.iter().any(|t| t == tenant) {
-            return Err(refuse(format!(
-                "SAML-derived grants are accepted only for tenant {}; this ID-JAG is for tenant \"{tenant}\"",
-                trusted.tenants.join(", ")
-            )));
-        }
+    if let Some(tenant) = tenant
+        && !trusted.tenants.iter().any(|t| t == tenant)
+    {
+        return Err(refuse(format!(
+            "SAML-derived grants are accepted only for tenant {}; this ID-JAG is for tenant \"{tenant}\"",
+            trusted.tenants.join(", ")
+        )));
     }
     checks.pass("sub_id", SEC, format!("saml-nameid \"{nameid}\" from the trusted SAML issuer \"{issuer}\""));
     Ok(())
