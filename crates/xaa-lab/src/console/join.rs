@@ -79,19 +79,24 @@ pub(crate) async fn join(State(st): State<Arc<ConsoleState>>, jar: CookieJar, bo
             resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
-        Err(e) => {
-            let status = match &e {
-                JoinRefused::WrongCode | JoinRefused::Full { .. } => StatusCode::FORBIDDEN,
-                JoinRefused::TooFast { .. } => StatusCode::TOO_MANY_REQUESTS,
-                JoinRefused::Invalid(_) => StatusCode::BAD_REQUEST,
-            };
-            let mut resp = refuse(status, e.to_string(), jar);
-            if let JoinRefused::TooFast { retry_in, .. } = e
-                && let Ok(v) = HeaderValue::from_str(&retry_in.to_string())
-            {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            resp
-        }
+        Err(e) => refused(e, |status, message| refuse(status, message, jar)),
     }
+}
+
+/// How a refused join (or another registration with the join code) answers: 403 for the code or
+/// the cap, 429 with `Retry-After` when too fast, 400 for the registration itself; `page` renders
+/// the message with that status.
+pub(super) fn refused(e: JoinRefused, page: impl FnOnce(StatusCode, String) -> Response) -> Response {
+    let status = match &e {
+        JoinRefused::WrongCode | JoinRefused::Full { .. } => StatusCode::FORBIDDEN,
+        JoinRefused::TooFast { .. } => StatusCode::TOO_MANY_REQUESTS,
+        JoinRefused::Invalid(_) => StatusCode::BAD_REQUEST,
+    };
+    let mut resp = page(status, e.to_string());
+    if let JoinRefused::TooFast { retry_in, .. } = e
+        && let Ok(v) = HeaderValue::from_str(&retry_in.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }

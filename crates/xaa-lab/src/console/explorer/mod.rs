@@ -13,15 +13,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, random_token};
 use xaa_core::urn;
 use xaa_core::validation::Check;
 
+mod authorization_request;
 mod call;
 mod hints;
 mod mcp;
@@ -36,6 +34,7 @@ mod titles;
 use super::snippets::SnippetContext;
 use super::view::TokenView;
 use super::{ConsoleState, csrf_cookie};
+use authorization_request::authorization_request;
 use call::call;
 use response_check::check_resource;
 pub(crate) use sessions::Sessions;
@@ -205,24 +204,16 @@ pub(crate) async fn start(
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
     let Some(f) = checked(&jar, form) else { return back(1) };
-    let (state, nonce, verifier) = (random_token(16), random_token(16), random_token(32));
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let email = f.email.trim().to_owned();
     let offline = subject_token::ticked(&f.offline);
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &st.explorer.client_id)
-        .append_pair("redirect_uri", &st.redirect_uri())
-        .append_pair("scope", subject_token::scope(offline))
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("state", &state)
-        .append_pair("nonce", &nonce)
-        .append_pair("login_hint", &email)
-        .append_pair("prompt", "login")
-        .finish();
-    let authorize = format!("{}/authorize?{query}", st.urls.idp);
-    let pending = Some((state, nonce, verifier));
+    let (authorize, pending) = authorization_request(
+        &st.urls.idp,
+        &st.explorer.client_id,
+        &st.redirect_uri(),
+        subject_token::scope(offline),
+        &email,
+    );
+    let pending = Some(pending);
     let chain = Chain { email, pending, offline, authorize: authorize.clone(), ..Chain::default() };
     let jar = save(&st, jar, chain);
     (jar, SeeOther::to(&authorize)).into_response()

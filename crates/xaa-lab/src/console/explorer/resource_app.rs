@@ -16,15 +16,14 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 use xaa_core::claims::{TokenKind, explain};
 use xaa_core::jose::unverified::UnverifiedJwt;
 use xaa_core::redirect::SeeOther;
 use xaa_core::resource::{RESPONSE_CHECK_SPEC, check_response};
-use xaa_core::secret::random_token;
 use xaa_core::urn;
 use xaa_core::validation::Check;
 
+use super::authorization_request::authorization_request;
 use super::hints::{Answer, Expected, hints};
 use super::mcp_resources::{MCP_LIST, list_resources};
 use super::resource_call::{Outgoing, call_out};
@@ -128,23 +127,10 @@ pub(crate) async fn start(
 ) -> Response {
     let Some(app) = st.admin.resource_apps.get(&id) else { return missing(&id) };
     let Some(f) = checked(&jar, form) else { return back(&id, 1) };
-    let (state, nonce, verifier) = (random_token(16), random_token(16), random_token(32));
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let email = f.email.trim().to_owned();
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &app.client_id)
-        .append_pair("redirect_uri", &app.redirect_uri)
-        .append_pair("scope", "openid email profile")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("state", &state)
-        .append_pair("nonce", &nonce)
-        .append_pair("login_hint", &email)
-        .append_pair("prompt", "login")
-        .finish();
-    let authorize = format!("{}/authorize?{query}", st.urls.idp);
-    let c = Chain { email, pending: Some((state, nonce, verifier)), authorize: authorize.clone(), ..Chain::default() };
+    let (authorize, pending) =
+        authorization_request(&st.urls.idp, &app.client_id, &app.redirect_uri, "openid email profile", &email);
+    let c = Chain { email, pending: Some(pending), authorize: authorize.clone(), ..Chain::default() };
     (store(&st, jar, &id, c), SeeOther::to(&authorize)).into_response()
 }
 

@@ -180,14 +180,7 @@ pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, jar: CookieJar
             resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
-        Err(e) => {
-            let status = match &e {
-                JoinRefused::WrongCode | JoinRefused::Full { .. } => StatusCode::FORBIDDEN,
-                JoinRefused::TooFast { .. } => StatusCode::TOO_MANY_REQUESTS,
-                JoinRefused::Invalid(_) => StatusCode::BAD_REQUEST,
-            };
-            refuse(status, e.to_string())
-        }
+        Err(e) => super::join::refused(e, refuse),
     }
 }
 
