@@ -227,6 +227,26 @@ pub(crate) struct Callback {
     error_description: Option<String>,
 }
 
+impl Callback {
+    /// Step 1's record when the IdP redirected back with an error or a foreign `state`.
+    fn refused(self, snippets: Vec<(&'static str, String)>) -> StepRecord {
+        let why = self
+            .error
+            .map(|e| format!("error {e}: {}", self.error_description.unwrap_or_default()))
+            .unwrap_or_else(|| "an unexpected state".into());
+        StepRecord {
+            request: String::new(),
+            response: format!("The IdP redirected back with {why}"),
+            ok: false,
+            status: "refused".into(),
+            tokens: vec![],
+            checks: vec![],
+            client_checks: vec![],
+            snippets,
+        }
+    }
+}
+
 /// Step 1, part two: the IdP's redirect; the code is redeemed and recorded.
 pub(crate) async fn callback(
     State(st): State<Arc<ConsoleState>>,
@@ -236,22 +256,7 @@ pub(crate) async fn callback(
     let mut c = chain(&st, &jar);
     let Some((state, _nonce, verifier)) = c.pending.take() else { return back(1) };
     if cb.state.as_deref() != Some(state.as_str()) || cb.error.is_some() {
-        let text = format!(
-            "The IdP redirected back with {}",
-            cb.error
-                .map(|e| format!("error {e}: {}", cb.error_description.unwrap_or_default()))
-                .unwrap_or_else(|| "an unexpected state".into())
-        );
-        c.records[0] = Some(StepRecord {
-            request: String::new(),
-            response: text,
-            ok: false,
-            status: "refused".into(),
-            tokens: vec![],
-            checks: vec![],
-            client_checks: vec![],
-            snippets: subject_token::code(&st, 1, c.offline, Subject::IdToken),
-        });
+        c.records[0] = Some(cb.refused(subject_token::code(&st, 1, c.offline, Subject::IdToken)));
         return (save(&st, jar, c), back(1)).into_response();
     }
     let code = cb.code.unwrap_or_default();

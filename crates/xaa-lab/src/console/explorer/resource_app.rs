@@ -145,23 +145,7 @@ pub(crate) async fn callback(
     let mut c = chain(&st, &jar, &id);
     let Some((state, _nonce, verifier)) = c.pending.take() else { return back(&id, 1) };
     if cb.state.as_deref() != Some(state.as_str()) || cb.error.is_some() {
-        let text = format!(
-            "The IdP redirected back with {}",
-            cb.error
-                .map(|e| format!("error {e}: {}", cb.error_description.unwrap_or_default()))
-                .unwrap_or_else(|| "an unexpected state".into())
-        );
-        let record = StepRecord {
-            request: String::new(),
-            response: text,
-            ok: false,
-            status: "refused".into(),
-            tokens: vec![],
-            checks: vec![],
-            client_checks: vec![],
-            snippets: vec![],
-        };
-        c.records[0] = Some(record);
+        c.records[0] = Some(cb.refused(vec![]));
         return (store(&st, jar, &id, c), back(&id, 1)).into_response();
     }
     let form = vec![
