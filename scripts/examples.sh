@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The language examples against the real `lab` binary: installs their pinned dependencies (npm ci
 # from examples/node/package-lock.json; a venv in examples/python/.venv from requirements.txt),
-# runs the Node (node --test, openid-client) and Python (pytest) suites, and exits non-zero if
+# runs the Node (node --test, openid-client, node-saml) and Python (pytest) suites, and exits non-zero if
 # either fails. Builds nothing: expects target/debug/lab (`cargo build --bin lab`) or LAB_BIN.
 # Its last line is `examples: N passed, M failed`. The Rust example is the doc test on
 # xaa_lab::testing, run by `cargo test`.
@@ -36,7 +36,7 @@ count() { # name exit-status passed failed
   fi
 }
 
-echo "== examples/node (node --test, openid-client)"
+echo "== examples/node (node --test, openid-client, node-saml)"
 (cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node --test --test-reporter=tap lab.test.js) 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 count node "$rc" "$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$log" | tail -1)" "$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$log" | tail -1)"

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with Rust: installs what the tests need when it
-# is absent (OpenSSL headers, libxml2 and xmlsec1 headers and libclang for SAML, Chromium and
-# ChromeDriver for the browser tests, Node.js, npm and Python's venv for the language examples), builds the `lab` binary the end-to-end tests drive,
-# runs every test of the workspace, then the Node and Python examples (scripts/examples.sh).
+# is absent (OpenSSL headers and pkg-config for the lab itself; for the tests only: libxml2 and
+# xmlsec1 headers and libclang for samael, the independent SAML SP, the xmlsec1 command that
+# checks the IdP's XML signatures, Chromium and ChromeDriver for the browser tests, Node.js, npm
+# and Python's venv for the language examples), checks that the lab's own build needs none of the
+# tests' system libraries, builds the `lab` binary the end-to-end tests drive, runs every test of
+# the workspace, then the Node and Python examples (scripts/examples.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
-# samael (SAML): libxml2 and xmlsec1 headers, and libclang for its bindgen build step
+# samael (the tests' SAML SP): libxml2 and xmlsec1 headers, and libclang for its bindgen step
 for pkg in libxml2-dev libxmlsec1-dev libclang-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
@@ -25,6 +29,14 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+# `cargo run --bin lab` must build with what the README names (Rust, a C compiler, OpenSSL headers
+# and pkg-config): no bindgen/libclang, libxml2 or xmlsec1 in the lab's own dependency tree.
+native=$(cargo tree -p xaa-lab -e normal,build --prefix none | grep -oE '^(bindgen|clang-sys|libxml|xmlsec)[^ ]*' | sort -u || true)
+if [ -n "$native" ]; then
+  echo "test.sh: the lab's build pulls in $(echo $native): cargo run --bin lab would need system libraries the README does not name" >&2
+  exit 1
 fi
 
 cargo build --workspace --bins

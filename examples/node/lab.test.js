@@ -1,6 +1,8 @@
 // The XAA lab as a test fixture from Node: start the real `lab` binary on ephemeral ports, mint an
 // ID token with `lab token`, then walk the flow with openid-client: token exchange at the IdP
 // (ID token → ID-JAG), jwt-bearer at the resource AS (ID-JAG → access token), the todo API.
+// Then a widely used SAML SP library, node-saml with its default settings, signs in at the IdP's
+// SAML endpoints and validates the signed Response.
 // Run: `npm ci && npm test` (LAB_BIN defaults to ../../target/debug/lab).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
+import { SAML } from '@node-saml/node-saml';
 
 const LAB_BIN = resolve(process.env.LAB_BIN ?? fileURLToPath(new URL('../../target/debug/lab', import.meta.url)));
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -97,4 +100,59 @@ test('an expired ID-JAG is refused at the AS with invalid_grant', async () => {
     assert.equal(err.error, 'invalid_grant');
     return true;
   });
+});
+
+// The value of the hidden input `name` in an HTML page.
+function hidden(html, name) {
+  const match = html.match(new RegExp(`name="${name}" value="([^"]*)"`));
+  assert.ok(match, `no hidden ${name} in ${html}`);
+  return match[1].replaceAll('&#x2b;', '+').replaceAll('&#x2f;', '/').replaceAll('&#x3d;', '=');
+}
+
+test('node-saml with its default settings signs in at the IdP and validates the signed Response', async () => {
+  const metadata = await (await fetch(`${ready.idp}/saml/metadata`)).text();
+  const idpCert = metadata.match(/<ds:X509Certificate>([^<]+)</)[1];
+  // The fixture SAML service provider (fixtures/saml.json), the SP of the requestor client.
+  const saml = new SAML({
+    entryPoint: `${ready.idp}/saml/sso`,
+    issuer: 'http://localhost:3000/saml/metadata',
+    callbackUrl: 'http://localhost:3000/saml/acs',
+    idpCert,
+    authnRequestBinding: 'HTTP-POST',
+  });
+  // node-saml DEFLATE-compresses the AuthnRequest on the HTTP-POST binding too.
+  const form = await saml.getAuthorizeFormAsync('relay-7');
+  const samlRequest = hidden(form, 'SAMLRequest');
+  assert.notEqual(Buffer.from(samlRequest, 'base64').toString('utf8').trimStart()[0], '<', 'the request is deflated');
+
+  // A browser without JavaScript: the IdP's email and code pages, cookies carried by hand.
+  const origin = { Origin: ready.idp };
+  const post = (path, fields, cookie) =>
+    fetch(`${ready.idp}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...origin, ...(cookie ? { Cookie: cookie } : {}), 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
+  const loginPage = await post('/saml/sso', { SAMLRequest: samlRequest, RelayState: 'relay-7' });
+  assert.equal(loginPage.status, 200);
+  const cookie = loginPage.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const html = await loginPage.text();
+  const [login, csrf] = [hidden(html, 'login'), hidden(html, 'csrf')];
+  assert.equal((await post('/login/email', { login, csrf, email: 'alice@acme.example' }, cookie)).status, 200);
+  const done = await post('/login/code', { login, csrf, code: '123456' }, cookie);
+  assert.equal(done.status, 200);
+  const page = await done.text();
+  assert.equal(hidden(page, 'RelayState'), 'relay-7');
+
+  // Defaults: wantAuthnResponseSigned and wantAssertionsSigned are both true.
+  const { profile, loggedOut } = await saml.validatePostResponseAsync({ SAMLResponse: hidden(page, 'SAMLResponse') });
+  assert.equal(loggedOut, false);
+  assert.equal(profile.nameID, 'alice@acme.example');
+  assert.equal(profile.issuer, `${ready.idp}/saml`);
+
+  // A tampered Response is refused.
+  const tampered = Buffer.from(Buffer.from(hidden(page, 'SAMLResponse'), 'base64').toString('utf8')
+    .replaceAll('alice@acme.example', 'mallory@acme.example')).toString('base64');
+  await assert.rejects(saml.validatePostResponseAsync({ SAMLResponse: tampered }));
 });

@@ -35,6 +35,7 @@ mod saml;
 mod saml_admin;
 mod saml_browser;
 mod saml_console;
+mod saml_interop;
 mod saml_sub_id;
 mod tenants;
 mod tenants_admin;

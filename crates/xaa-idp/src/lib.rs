@@ -45,7 +45,9 @@ pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetime
 pub use keys::{PublishedKey, Rotation};
 pub use reset::reset_database;
 pub use routes::router;
-pub use saml::{NameIdFormat, SamlRegistrationError, SamlServiceProvider, entity_id as saml_entity_id};
+pub use saml::{
+    NameIdFormat, SamlCredentialError, SamlRegistrationError, SamlServiceProvider, entity_id as saml_entity_id,
+};
 pub use state::{IdpState, RegistryError};
 pub use tenant::{Tenant, Tenants, TenantsError};
 

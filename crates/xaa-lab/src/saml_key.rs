@@ -12,13 +12,13 @@ pub(crate) const FILE: &str = "saml-idp.pem";
 pub(crate) fn load_or_create(idp: &xaa_idp::IdpState, storage: &Storage) -> Result<(), StartError> {
     let Storage::Dir(dir) = storage else { return Ok(()) };
     let path = dir.join(FILE);
-    let fail = |e: String| StartError::Storage(format!("{}: {e}", path.display()));
+    let fail = |e: &dyn std::fmt::Display| StartError::Storage(format!("{}: {e}", path.display()));
     match std::fs::read_to_string(&path) {
-        Ok(pem) => idp.use_saml_credential(&pem).map_err(fail),
+        Ok(pem) => idp.use_saml_credential(&pem).map_err(|e| fail(&e)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let pem = idp.saml_credential_pem().map_err(fail)?;
-            crate::private_file::write(&path, pem.as_bytes()).map_err(|e| fail(e.to_string()))
+            let pem = idp.saml_credential_pem().map_err(|e| fail(&e))?;
+            crate::private_file::write(&path, pem.as_bytes()).map_err(|e| fail(&e))
         }
-        Err(e) => Err(fail(e.to_string())),
+        Err(e) => Err(fail(&e)),
     }
 }

@@ -4,6 +4,16 @@ use serde_json::{Map, Value};
 
 use super::JoseError;
 
+/// A fresh 2048-bit RSA private key as PKCS#8 PEM: the one generator of every RSA key the lab
+/// makes (JWS signing keys, rotated keys, the SAML signing key), with the `rsa` crate.
+pub fn generate_rsa_pem() -> Result<String, JoseError> {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let key = rsa::PrivateKey::new(&mut rand::rng(), 2048)
+        .map_err(|e| JoseError(format!("RSA key generation failed: {e}")))?;
+    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| JoseError(format!("PEM encoding failed: {e}")))?;
+    Ok(pem.to_string())
+}
+
 /// A private signing key and the public JWK derived from it.
 pub struct SigningKey {
     kid: String,
@@ -30,13 +40,9 @@ impl SigningKey {
         Ok(Self { kid: kid.to_owned(), signer: Box::new(signer), public_jwk: jwk.into(), pem: pem.to_owned() })
     }
 
-    /// Generates a fresh 2048-bit RSA key (with the `rsa` crate) and returns it with its PKCS#8 PEM.
+    /// Generates a fresh 2048-bit RSA key ([`generate_rsa_pem`]) and returns it with its PKCS#8 PEM.
     pub fn generate(kid: &str) -> Result<Self, JoseError> {
-        use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-        let key = rsa::PrivateKey::new(&mut rand::rng(), 2048)
-            .map_err(|e| JoseError(format!("RSA key generation failed: {e}")))?;
-        let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| JoseError(format!("PEM encoding failed: {e}")))?;
-        Self::from_pem(kid, &pem)
+        Self::from_pem(kid, &generate_rsa_pem()?)
     }
 
     /// The key id published in the JWKS and put in every JWS header this key signs.

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub use keys::{KeySet, SigningKey};
+pub use keys::{KeySet, SigningKey, generate_rsa_pem};
 pub use unverified::{JoseHeader, UnverifiedJwt};
 
 /// Signature algorithms a validator accepts (RFC 8725 §3.1): asymmetric only, never `none` or HS*.

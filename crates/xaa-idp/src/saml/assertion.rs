@@ -1,23 +1,18 @@
 //! Issuing a SAML 2.0 assertion (SAML 2.0 Core §2.3.3) inside a `samlp:Response` for the
-//! Web Browser SSO profile (SAML 2.0 Profiles §4.1.4.2): the assertion itself is signed
-//! (enveloped RSA-SHA256 signature over its ID), so it stands alone as a token-exchange
-//! `subject_token`; every instant is on the lab clock.
-
-use samael::crypto::{Crypto, CryptoProvider, gen_saml_response_id};
-use samael::schema::{
-    Assertion, AudienceRestriction, AuthnContext, AuthnContextClassRef, AuthnStatement, Conditions, Issuer, Subject,
-    SubjectConfirmation, SubjectConfirmationData, SubjectNameID,
-};
-use samael::signature::{DigestAlgorithm, Signature};
-use samael::traits::ToXml;
+//! Web Browser SSO profile (SAML 2.0 Profiles §4.1.4.2). Both are signed (enveloped RSA-SHA256
+//! signatures over their IDs, [`xml_signature`](super::xml_signature)): the assertion so that
+//! it stands alone as a token-exchange `subject_token`, the Response because SP libraries with
+//! default settings ask for it (as most IdPs do). Every instant is on the lab clock.
 
 use super::records::IssuedAssertion;
-use super::{ASSERTION_LIFETIME, NameIdFormat, SamlServiceProvider, xml_escape};
+use super::xml::{NS_ASSERTION, NS_PROTOCOL, escape, format_instant};
+use super::{ASSERTION_LIFETIME, NameIdFormat, SamlServiceProvider, xml_signature};
 use crate::state::IdpState;
 
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 const PASSWORD_PROTECTED: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
 const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 
 /// What the assertion says about whom, for which request.
 pub(crate) struct AssertionRequest<'a> {
@@ -26,6 +21,23 @@ pub(crate) struct AssertionRequest<'a> {
     pub(crate) in_response_to: &'a str,
     pub(crate) email: &'a str,
     pub(crate) auth_time: i64,
+}
+
+/// Why no Response could be issued.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum IssueError {
+    /// The signing credential is unusable.
+    #[error(transparent)]
+    Credential(#[from] super::credential::SamlCredentialError),
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Signature(#[from] xml_signature::SignatureError),
+    /// An instant is out of range.
+    #[error("time {0} is out of range")]
+    Time(i64),
+    /// The issuance record could not be stored.
+    #[error("the assertion could not be recorded: {0}")]
+    Storage(#[from] xaa_core::sqlite::DbError),
 }
 
 /// The user's NameID at `sp`: the email address, or a pairwise persistent identifier (stable for
@@ -37,62 +49,65 @@ pub(crate) fn name_id(sp: &SamlServiceProvider, sub: &str, email: &str) -> Strin
     }
 }
 
-/// Issues, records and returns the `samlp:Response` XML answering `req`.
-pub(crate) async fn issue(st: &IdpState, req: AssertionRequest<'_>) -> Result<String, String> {
+/// Issues, records and returns the signed `samlp:Response` XML answering `req`.
+pub(crate) async fn issue(st: &IdpState, req: AssertionRequest<'_>) -> Result<String, IssueError> {
     let credential = st.saml_credential()?;
     let now = st.clock.now();
-    let instant = |t: i64| chrono::DateTime::from_timestamp(t, 0).ok_or_else(|| format!("time {t} out of range"));
-    let (issued, expires) = (instant(now)?, instant(now + ASSERTION_LIFETIME)?);
-    let issuer = super::entity_id(st.issuer());
+    let instant = |t: i64| format_instant(t).ok_or(IssueError::Time(t));
+    let (issued, expires, authn) = (instant(now)?, instant(now + ASSERTION_LIFETIME)?, instant(req.auth_time)?);
+    let issuer = escape(&super::entity_id(st.issuer()));
     let user = crate::routes::user(st, req.email);
     let name_id = name_id(req.sp, &user.sub(), &user.email);
     let id = format!("_{}", st.entropy.token(24));
-    let mut signature = Signature::template(&id, &credential.cert_der);
-    for r in &mut signature.signed_info.reference {
-        r.digest_method.algorithm = DigestAlgorithm::Sha256;
-    }
-    let assertion = Assertion {
-        id: id.clone(),
-        issue_instant: issued,
-        version: "2.0".into(),
-        issuer: Issuer { value: Some(issuer.clone()), format: Some(ENTITY_FORMAT.into()), ..Issuer::default() },
-        signature: Some(signature),
-        subject: Some(Subject {
-            name_id: Some(SubjectNameID { format: Some(req.sp.format().uri().into()), value: name_id.clone() }),
-            subject_confirmations: Some(vec![SubjectConfirmation {
-                method: Some(BEARER.into()),
-                name_id: None,
-                subject_confirmation_data: Some(SubjectConfirmationData {
-                    not_before: None,
-                    not_on_or_after: Some(expires),
-                    recipient: Some(req.sp.acs_url.clone()),
-                    in_response_to: Some(req.in_response_to.to_owned()),
-                    address: None,
-                    content: None,
-                }),
-            }]),
-        }),
-        conditions: Some(Conditions {
-            not_before: Some(issued),
-            not_on_or_after: Some(expires),
-            audience_restrictions: Some(vec![AudienceRestriction { audience: vec![req.sp.entity_id.clone()] }]),
-            one_time_use: None,
-            proxy_restriction: None,
-        }),
-        authn_statements: Some(vec![AuthnStatement {
-            authn_instant: Some(instant(req.auth_time)?),
-            session_index: Some(id.clone()),
-            session_not_on_or_after: None,
-            subject_locality: None,
-            authn_context: Some(AuthnContext {
-                value: Some(AuthnContextClassRef { value: Some(PASSWORD_PROTECTED.into()) }),
-            }),
-        }]),
-        attribute_statements: None,
-    };
-    let unsigned = assertion.to_string().map_err(|e| format!("assertion serialisation failed: {e}"))?;
-    let signed = Crypto::sign_xml(unsigned, &credential.key_der).map_err(|e| format!("signing failed: {e}"))?;
-    let signed = strip_xml_declaration(&signed);
+    let (acs, audience, irt) = (escape(&req.sp.acs_url), escape(&req.sp.entity_id), escape(req.in_response_to));
+    let assertion = format!(
+        concat!(
+            r#"<saml2:Assertion xmlns:saml2="{ns}" ID="{id}" IssueInstant="{issued}" Version="2.0">"#,
+            r#"<saml2:Issuer Format="{entity}">{issuer}</saml2:Issuer>"#,
+            r#"<saml2:Subject><saml2:NameID Format="{format}">{name_id}</saml2:NameID>"#,
+            r#"<saml2:SubjectConfirmation Method="{bearer}"><saml2:SubjectConfirmationData"#,
+            r#" InResponseTo="{irt}" NotOnOrAfter="{expires}" Recipient="{acs}"/></saml2:SubjectConfirmation>"#,
+            r#"</saml2:Subject><saml2:Conditions NotBefore="{issued}" NotOnOrAfter="{expires}">"#,
+            r#"<saml2:AudienceRestriction><saml2:Audience>{audience}</saml2:Audience></saml2:AudienceRestriction>"#,
+            r#"</saml2:Conditions><saml2:AuthnStatement AuthnInstant="{authn}" SessionIndex="{id}">"#,
+            r#"<saml2:AuthnContext><saml2:AuthnContextClassRef>{context}</saml2:AuthnContextClassRef>"#,
+            r#"</saml2:AuthnContext></saml2:AuthnStatement></saml2:Assertion>"#
+        ),
+        ns = NS_ASSERTION,
+        id = id,
+        issued = issued,
+        entity = ENTITY_FORMAT,
+        issuer = issuer,
+        format = req.sp.format().uri(),
+        name_id = escape(&name_id),
+        bearer = BEARER,
+        irt = irt,
+        expires = expires,
+        acs = acs,
+        audience = audience,
+        authn = authn,
+        context = PASSWORD_PROTECTED,
+    );
+    let assertion = xml_signature::sign(&assertion, &credential.key, credential.cert_base64())?;
+    let response = format!(
+        concat!(
+            r#"<saml2p:Response xmlns:saml2p="{protocol}" xmlns:saml2="{ns}" ID="_{response_id}" Version="2.0""#,
+            r#" IssueInstant="{issued}" Destination="{acs}" InResponseTo="{irt}">"#,
+            r#"<saml2:Issuer Format="{entity}">{issuer}</saml2:Issuer>"#,
+            r#"<saml2p:Status><saml2p:StatusCode Value="{success}"/></saml2p:Status>{assertion}</saml2p:Response>"#
+        ),
+        protocol = NS_PROTOCOL,
+        ns = NS_ASSERTION,
+        response_id = st.entropy.token(24),
+        issued = issued,
+        acs = acs,
+        irt = irt,
+        entity = ENTITY_FORMAT,
+        issuer = issuer,
+        success = SUCCESS,
+        assertion = assertion,
+    );
+    let response = xml_signature::sign(&response, &credential.key, credential.cert_base64())?;
     st.store
         .insert_saml_assertion(
             IssuedAssertion {
@@ -105,31 +120,7 @@ pub(crate) async fn issue(st: &IdpState, req: AssertionRequest<'_>) -> Result<St
             },
             now,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     tracing::info!(sp = %req.sp.entity_id, user.email = %user.email, assertion.id = %id, "issued SAML assertion");
-    Ok(format!(
-        concat!(
-            r#"<saml2p:Response xmlns:saml2p="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion""#,
-            r#" ID="{id}" Version="2.0" IssueInstant="{instant}" Destination="{acs}" InResponseTo="{irt}">"#,
-            r#"<saml2:Issuer>{issuer}</saml2:Issuer>"#,
-            r#"<saml2p:Status><saml2p:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></saml2p:Status>"#,
-            "{assertion}</saml2p:Response>"
-        ),
-        id = gen_saml_response_id(),
-        instant = issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        acs = xml_escape(&req.sp.acs_url),
-        irt = xml_escape(req.in_response_to),
-        issuer = xml_escape(&issuer),
-        assertion = signed,
-    ))
-}
-
-/// The document without its `<?xml …?>` declaration (to embed it in another).
-fn strip_xml_declaration(xml: &str) -> &str {
-    let xml = xml.trim_start();
-    match xml.strip_prefix("<?xml").and_then(|rest| rest.find("?>").map(|end| &rest[end + 2..])) {
-        Some(rest) => rest.trim_start(),
-        None => xml,
-    }
+    Ok(response)
 }

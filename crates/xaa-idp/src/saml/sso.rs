@@ -5,8 +5,6 @@
 //! the answer is a page that posts the signed `SAMLResponse` and `RelayState` to the SP's
 //! registered ACS URL. Every mistake gets an error page, never a redirect or post elsewhere.
 
-use std::io::Read;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use askama::Template;
@@ -17,12 +15,12 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use samael::schema::AuthnRequest;
 use xaa_core::oauth::FormParams;
 use xaa_core::secret::sha256_b64;
 
+use super::SamlServiceProvider;
+use super::authn_request::{AuthnRequest, Binding};
 use super::records::SamlLogin;
-use super::{MAX_ENCODED_BYTES, MAX_XML_BYTES, SamlServiceProvider};
 use crate::pages::{LoginEmailPage, PageError};
 use crate::state::IdpState;
 use crate::store::AuthRequest;
@@ -49,7 +47,7 @@ pub(crate) async fn redirect_binding(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let params = FormParams::parse(query.unwrap_or_default().as_bytes());
-    sso(&st, jar, &params, true).await
+    sso(&st, jar, &params, Binding::Redirect).await
 }
 
 /// `POST /saml/sso`: HTTP-POST binding.
@@ -59,14 +57,14 @@ pub(crate) async fn post_binding(
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
     let params = FormParams::parse(&body);
-    sso(&st, jar, &params, false).await
+    sso(&st, jar, &params, Binding::Post).await
 }
 
 fn invalid(message: impl Into<String>) -> PageError {
     PageError::bad_request("Invalid SAML request", message, Some("Go back to the application and try again."))
 }
 
-async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, deflated: bool) -> Result<Response, PageError> {
+async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, binding: Binding) -> Result<Response, PageError> {
     let one = |name: &str| params.single(name).map_err(|e| invalid(e.description));
     let Some(encoded) = one("SAMLRequest")? else {
         return Err(invalid("The request has no SAMLRequest parameter."));
@@ -75,13 +73,11 @@ async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, deflated: bool)
     if relay_state.as_ref().is_some_and(|r| r.len() > MAX_RELAY_STATE_BYTES) {
         return Err(invalid(format!("The RelayState is longer than {MAX_RELAY_STATE_BYTES} bytes.")));
     }
-    let xml = decode_request(encoded, deflated).map_err(invalid)?;
-    let request = AuthnRequest::from_str(&xml)
-        .map_err(|_| invalid("The SAMLRequest is not a SAML 2.0 AuthnRequest (SAML 2.0 Core §3.4.1)."))?;
-    let Some(issuer) = request.issuer.as_ref().and_then(|i| i.value.clone()) else {
+    let request = AuthnRequest::decode(encoded, binding).map_err(invalid)?;
+    let Some(issuer) = request.issuer.as_ref() else {
         return Err(invalid("The AuthnRequest has no Issuer: the IdP cannot tell which service provider sent it."));
     };
-    let Some(sp) = st.saml_service_provider(&issuer).await.map_err(PageError::internal)? else {
+    let Some(sp) = st.saml_service_provider(issuer).await.map_err(PageError::internal)? else {
         return Err(PageError::bad_request(
             "Unknown SAML service provider",
             format!("No SAML service provider with entityID \"{issuer}\" is registered at this IdP."),
@@ -90,16 +86,16 @@ async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, deflated: bool)
             ),
         ));
     };
-    if let Some(acs) = request.assertion_consumer_service_url.as_deref().filter(|a| *a != sp.acs_url) {
+    if let Some(acs) = request.acs_url.as_deref().filter(|a| *a != sp.acs_url) {
         return Err(PageError::bad_request(
             "ACS URL not registered",
             format!("\"{acs}\" is not the registered Assertion Consumer Service URL of \"{}\".", sp.entity_id),
             Some(&format!("Registered (exact match required): {}", sp.acs_url)),
         ));
     }
-    let saml = SamlLogin { sp_entity_id: sp.entity_id.clone(), request_id: request.id.clone(), relay_state };
+    let saml = SamlLogin { sp_entity_id: sp.entity_id.clone(), request_id: request.id, relay_state };
     let now = st.clock.now();
-    if request.force_authn != Some(true)
+    if !request.force_authn
         && let Some(cookie) = jar.get(SESSION_COOKIE)
     {
         let session = st.store.session(sha256_b64(cookie.value()), now).await.map_err(PageError::internal)?;
@@ -129,32 +125,6 @@ async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, deflated: bool)
     let client_name = st.client(&sp.client_id).map(|c| c.name).unwrap_or_default();
     let page = LoginEmailPage { client_name, login_id, csrf, email: String::new(), error: None };
     Ok((jar.add(cookie), page).into_response())
-}
-
-/// The AuthnRequest XML from `SAMLRequest`: base64, then (HTTP-Redirect) raw DEFLATE, size-capped
-/// at each step.
-fn decode_request(encoded: &str, deflated: bool) -> Result<String, String> {
-    if encoded.len() > MAX_ENCODED_BYTES {
-        return Err(format!("The SAMLRequest is larger than {} KiB.", MAX_ENCODED_BYTES / 1024));
-    }
-    let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = STANDARD.decode(compact).map_err(|_| "The SAMLRequest is not valid base64.".to_owned())?;
-    let xml = if deflated {
-        let mut out = Vec::new();
-        flate2::read::DeflateDecoder::new(bytes.as_slice())
-            .take(MAX_XML_BYTES as u64 + 1)
-            .read_to_end(&mut out)
-            .map_err(|_| {
-                "The SAMLRequest is not DEFLATE-compressed (HTTP-Redirect binding, SAML 2.0 Bindings §3.4.4.1)."
-                    .to_owned()
-            })?;
-        out
-    } else {
-        bytes
-    };
-    let xml = String::from_utf8(xml).map_err(|_| "The SAMLRequest is not UTF-8 XML.".to_owned())?;
-    super::acceptable_xml(&xml).map_err(|e| format!("The SAMLRequest was refused: {e}."))?;
-    Ok(xml)
 }
 
 /// The login in progress `login_id`, if a SAML AuthnRequest started it.

@@ -6,16 +6,13 @@
 //! Audience mapped to a client that must be the authenticated one (§4.5). Every refusal is
 //! `invalid_grant` (lab decision A1).
 
-use std::str::FromStr;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use samael::crypto::{AllowedSignatureAlgorithm, Crypto, CryptoProvider, ReduceMode};
-use samael::schema::Assertion;
 use serde_json::{Value, json};
 use xaa_core::oauth::OAuthError;
 use xaa_core::validation::CheckLog;
 
+use super::xml::{self, NS_ASSERTION};
 use crate::config::IdpClient;
 use crate::state::IdpState;
 
@@ -42,17 +39,13 @@ pub(crate) async fn validate(
     subject_token: &str,
     checks: &mut CheckLog,
 ) -> Result<SamlSubject, OAuthError> {
-    let xml = decode(subject_token).map_err(|why| refuse(checks, "format", FORMAT, why))?;
-    let unverified = Assertion::from_str(&xml).map_err(|_| {
-        refuse(
-            checks,
-            "format",
-            FORMAT,
-            "the subject_token is not a SAML 2.0 Assertion (saml:Assertion element)".into(),
-        )
-    })?;
+    let text = decode(subject_token).map_err(|why| refuse(checks, "format", FORMAT, why))?;
+    let not_an_assertion = || "the subject_token is not a SAML 2.0 Assertion (saml:Assertion element)".to_owned();
+    let doc = xml::parse(&text).ok_or_else(|| refuse(checks, "format", FORMAT, not_an_assertion()))?;
+    let root = xml::root_named(&doc, NS_ASSERTION, "Assertion")
+        .ok_or_else(|| refuse(checks, "format", FORMAT, not_an_assertion()))?;
     let own_issuer = super::entity_id(st.issuer());
-    let issuer = unverified.issuer.value.clone().unwrap_or_default();
+    let issuer = xml::child_text(&doc, root, NS_ASSERTION, "Issuer").unwrap_or_default();
     if issuer != own_issuer {
         return Err(refuse(
             checks,
@@ -63,43 +56,37 @@ pub(crate) async fn validate(
             ),
         ));
     }
-    let credential = st.saml_credential().map_err(OAuthError::server_error)?;
-    let reduced = Crypto::reduce_xml_to_signed_with_allowed_algorithms(
-        &xml,
-        std::slice::from_ref(&credential.cert_der),
-        ReduceMode::ValidateAndMarkNoAncestors,
-        Some(&[AllowedSignatureAlgorithm::RsaSha256]),
-    );
-    // From here on only what the signature covers is read.
-    let assertion = match reduced.ok().and_then(|r| Assertion::from_str(&r).ok()) {
-        Some(a) if a.id == unverified.id => a,
-        _ => {
-            return Err(refuse(
-                checks,
-                "signature",
-                OWN,
-                "the assertion's XML signature does not verify with this IdP's SAML signing key".into(),
-            ));
-        }
-    };
-    checks.pass("signature", OWN, format!("assertion \"{}\" signed by this IdP's SAML key", assertion.id));
-    let record = st.store.saml_assertion(assertion.id.clone()).await.map_err(crate::token::storage)?;
+    let credential = st.saml_credential().map_err(|e| OAuthError::server_error(e.to_string()))?;
+    // The signature covers the whole document element (the reference is its ID), so from here
+    // on everything read from `root` is what this IdP signed.
+    if let Err(e) = super::xml_signature::verify(&doc, &credential.key) {
+        tracing::debug!(error = %e, "SAML subject_token signature refused");
+        return Err(refuse(
+            checks,
+            "signature",
+            OWN,
+            "the assertion's XML signature does not verify with this IdP's SAML signing key".into(),
+        ));
+    }
+    let assertion_id = xml::attr(&doc, root, "ID").unwrap_or_default().to_owned();
+    checks.pass("signature", OWN, format!("assertion \"{assertion_id}\" signed by this IdP's SAML key"));
+    let record = st.store.saml_assertion(assertion_id.clone()).await.map_err(crate::token::storage)?;
     let Some(record) = record else {
         return Err(refuse(
             checks,
             "issued",
             OWN,
-            format!("this IdP has no record of issuing assertion \"{}\"", assertion.id),
+            format!("this IdP has no record of issuing assertion \"{assertion_id}\""),
         ));
     };
     checks.pass("issued", OWN, "the assertion is in this IdP's record of issued assertions");
 
     let now = st.clock.now();
     let leeway = xaa_core::JWT_LEEWAY;
-    let conditions = assertion.conditions.as_ref();
-    let not_before = conditions.and_then(|c| c.not_before).map(|t| t.timestamp());
-    let not_on_or_after =
-        conditions.and_then(|c| c.not_on_or_after).map(|t| t.timestamp()).unwrap_or(record.expires_at);
+    let conditions = xml::only_child(&doc, root, NS_ASSERTION, "Conditions");
+    let condition = |name: &str| conditions.and_then(|c| xml::attr(&doc, c, name)).and_then(xml::instant);
+    let not_before = condition("NotBefore");
+    let not_on_or_after = condition("NotOnOrAfter").unwrap_or(record.expires_at);
     if not_before.is_some_and(|t| now + leeway < t) {
         return Err(refuse(
             checks,
@@ -118,11 +105,11 @@ pub(crate) async fn validate(
     }
     checks.pass("time", TIME, format!("valid until {not_on_or_after} (NotOnOrAfter)"));
 
-    let audiences: Vec<&str> = conditions
-        .and_then(|c| c.audience_restrictions.as_ref())
+    let audiences: Vec<String> = conditions
         .into_iter()
-        .flatten()
-        .flat_map(|r| r.audience.iter().map(String::as_str))
+        .flat_map(|c| doc.child_elements_by_name_ns(c, NS_ASSERTION, "AudienceRestriction"))
+        .flat_map(|r| doc.child_elements_by_name_ns(r, NS_ASSERTION, "Audience"))
+        .map(|a| doc.text_content_deep(a).trim().to_owned())
         .collect();
     let [audience] = audiences.as_slice() else {
         return Err(refuse(
@@ -154,8 +141,10 @@ pub(crate) async fn validate(
     }
     checks.pass("audience", SEC, format!("Audience \"{audience}\" is client '{}'", client.client_id));
 
-    let name_id = assertion.subject.as_ref().and_then(|s| s.name_id.as_ref());
-    let Some(name_id) = name_id.filter(|n| n.value == record.name_id) else {
+    let name_id = xml::only_child(&doc, root, NS_ASSERTION, "Subject")
+        .and_then(|s| xml::only_child(&doc, s, NS_ASSERTION, "NameID"))
+        .map(|n| (doc.text_content_deep(n).trim().to_owned(), xml::attr(&doc, n, "Format").map(str::to_owned)));
+    let Some((name_id, format)) = name_id.filter(|(value, _)| *value == record.name_id) else {
         return Err(refuse(
             checks,
             "subject",
@@ -163,15 +152,15 @@ pub(crate) async fn validate(
             "the assertion's NameID is not the one this IdP issued in it".into(),
         ));
     };
-    let format = name_id.format.clone().unwrap_or_else(|| sp.format().uri().to_owned());
-    checks.pass("subject", OWN, format!("NameID \"{}\" ({format})", name_id.value));
+    let format = format.unwrap_or_else(|| sp.format().uri().to_owned());
+    checks.pass("subject", OWN, format!("NameID \"{name_id}\" ({format})"));
     Ok(SamlSubject {
         email: record.email,
         auth_time: record.auth_time,
         sub_id: json!({
             "format": "saml-nameid",
             "issuer": own_issuer,
-            "nameid": name_id.value,
+            "nameid": name_id,
             "nameid_format": format,
         }),
     })
@@ -200,6 +189,6 @@ fn decode(token: &str) -> Result<String, String> {
         .decode(normalised)
         .map_err(|_| "the subject_token is not a base64url-encoded SAML assertion".to_owned())?;
     let xml = String::from_utf8(bytes).map_err(|_| "the decoded subject_token is not UTF-8 XML".to_owned())?;
-    super::acceptable_xml(&xml).map_err(|e| format!("the subject_token was refused: {e}"))?;
+    xml::acceptable(&xml).map_err(|e| format!("the subject_token was refused: {e}"))?;
     Ok(xml)
 }

@@ -119,15 +119,10 @@ impl Admin {
         Ok(now)
     }
 
-    /// Rotates the IdP's signing key to a freshly generated one (OpenSSL, ~50 ms).
+    /// Rotates the IdP's signing key to a freshly generated one (the lab's one RSA generator).
     pub(crate) fn rotate_idp_key(&self) -> Result<xaa_idp::Rotation, AdminError> {
         let kid = format!("idp-rotated-{}", self.readable_suffix(6));
-        let pem = openssl::rsa::Rsa::generate(2048)
-            .and_then(openssl::pkey::PKey::from_rsa)
-            .and_then(|k| k.private_key_to_pem_pkcs8())
-            .map_err(|e| AdminError::new(format!("key generation failed: {e}")))?;
-        let pem = String::from_utf8(pem).map_err(|e| AdminError::new(e.to_string()))?;
-        let key = xaa_core::jose::SigningKey::from_pem(&kid, &pem).map_err(|e| AdminError::new(e.to_string()))?;
+        let key = xaa_core::jose::SigningKey::generate(&kid).map_err(|e| AdminError::new(e.to_string()))?;
         Ok(self.idp.rotate_key(key))
     }
 }
