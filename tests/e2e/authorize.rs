@@ -135,15 +135,7 @@ async fn fresh_code(lab: &TestLab) -> String {
 
 /// Code-grant parameters for the bring-your-own client (client_secret_post).
 fn code_params(code: &str) -> Params {
-    let params = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", CLIENT),
-        ("client_secret", SECRET),
-    ];
-    Vec::from(params.map(|(k, v)| (k.to_owned(), v.to_owned())))
+    code_grant(code, REDIRECT, CLIENT, SECRET)
 }
 
 /// Redeems a fresh code with `changes` to the standard code-grant parameters.

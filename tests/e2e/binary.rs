@@ -163,14 +163,16 @@ async fn logs_never_show_client_secrets_or_tokens() {
     let fake_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc3ViamVjdC10b2tlbiJ9.c2lnbmF0dXJlLXNlY3JldA";
     let resp = reqwest::Client::new()
         .post(format!("{idp}/token"))
-        .form(&[
-            ("grant_type", xaa_core::urn::GRANT_TOKEN_EXCHANGE),
-            ("requested_token_type", xaa_core::urn::TOKEN_TYPE_ID_JAG),
-            ("subject_token", fake_token),
-            ("subject_token_type", xaa_core::urn::TOKEN_TYPE_ID_TOKEN),
-            ("client_id", CLIENT),
-            ("client_secret", SECRET),
-        ])
+        .form(&owned(
+            TokenExchangeRequest {
+                subject_token: fake_token.to_owned(),
+                subject_token_type: SubjectTokenType::IdToken,
+                audience: vec![],
+                resource: vec![],
+                scope: None,
+            },
+            client_secret_post(CLIENT, SECRET),
+        ))
         .send()
         .await
         .unwrap();
@@ -323,27 +325,21 @@ async fn minted_tokens_work_against_the_running_lab_and_overrides_are_refused() 
     let id = minted(&ready, "id-token", &["--email", "zed@acme.example"]);
     let id_token = id["id_token"].as_str().unwrap().to_owned();
     let exchange = |subject: String| {
-        vec![
-            ("grant_type", xaa_core::urn::GRANT_TOKEN_EXCHANGE.to_owned()),
-            ("requested_token_type", xaa_core::urn::TOKEN_TYPE_ID_JAG.to_owned()),
-            ("audience", authz.clone()),
-            ("resource", api.clone()),
-            ("subject_token", subject),
-            ("subject_token_type", xaa_core::urn::TOKEN_TYPE_ID_TOKEN.to_owned()),
-            ("client_id", CLIENT.to_owned()),
-            ("client_secret", SECRET.to_owned()),
-        ]
+        let request = TokenExchangeRequest {
+            subject_token: subject,
+            subject_token_type: SubjectTokenType::IdToken,
+            audience: vec![authz.clone()],
+            resource: vec![api.clone()],
+            scope: None,
+        };
+        request.to_form().into_iter().chain(client_secret_post(CLIENT, SECRET)).collect::<Vec<_>>()
     };
     assert_eq!(post(format!("{idp}/token"), exchange(id_token)).await.status(), 200);
 
     // An ID-JAG: the authorization server grants an access token; the access token: the API answers.
     let bearer = |assertion: String| {
-        vec![
-            ("grant_type", xaa_core::urn::GRANT_JWT_BEARER.to_owned()),
-            ("assertion", assertion),
-            ("client_id", RESOURCE_CLIENT.to_owned()),
-            ("client_secret", RESOURCE_SECRET.to_owned()),
-        ]
+        let form = JwtBearerRequest::new(assertion).to_form();
+        form.into_iter().chain(client_secret_post(RESOURCE_CLIENT, RESOURCE_SECRET)).collect::<Vec<_>>()
     };
     let jag = minted(&ready, "id-jag", &[]);
     assert_eq!(jag["token_type"], "N_A");

@@ -103,17 +103,7 @@ async fn an_oversized_nonce_scope_or_login_hint_is_an_invalid_request_redirect()
     assert!(resp.text().await.unwrap().contains(&format!("value=\"{hint}\"")), "login_hint prefilled");
     let loc = lab.login_redirect(&browser, &url, "alice@acme.example").await;
     let code = query_param(&loc, "code").expect("a code");
-    let params: Vec<(String, String)> = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", CLIENT),
-        ("client_secret", SECRET),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    let params = code_grant(&code, REDIRECT, CLIENT, SECRET);
     let resp = lab.idp_token(&params).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: serde_json::Value = resp.json().await.unwrap();

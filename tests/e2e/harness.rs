@@ -7,7 +7,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use xaa_core::jose::SigningKey;
-use xaa_core::urn;
+pub use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest, client_secret_post};
 use xaa_lab::{LabConfig, LabKeys};
 
 /// The bring-your-own client of the fixtures.
@@ -123,14 +123,7 @@ impl TestLab {
         let resp = self
             .http
             .post(format!("{}/token", self.idp()))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", redirect),
-                ("code_verifier", VERIFIER),
-                ("client_id", client),
-                ("client_secret", secret),
-            ])
+            .form(&code_grant(&code, redirect, client, secret))
             .send()
             .await
             .unwrap();
@@ -150,20 +143,14 @@ impl TestLab {
 
     /// The standard token-exchange parameters for `id_token`.
     pub fn exchange_params(&self, id_token: &str) -> Vec<(String, String)> {
-        [
-            ("grant_type", urn::GRANT_TOKEN_EXCHANGE),
-            ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
-            ("audience", self.authz()),
-            ("resource", self.api()),
-            ("scope", "todos.read todos.write"),
-            ("subject_token", id_token),
-            ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN),
-            ("client_id", CLIENT),
-            ("client_secret", SECRET),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+        let exchange = TokenExchangeRequest::for_id_jag(
+            id_token,
+            SubjectTokenType::IdToken,
+            self.authz(),
+            self.api(),
+            "todos.read todos.write",
+        );
+        owned(exchange, client_secret_post(CLIENT, SECRET))
     }
 
     /// POSTs a form to the IdP token endpoint.
@@ -183,15 +170,7 @@ impl TestLab {
 
     /// jwt-bearer parameters for `assertion` with the bring-your-own resource client.
     pub fn bearer_params(&self, assertion: &str) -> Vec<(String, String)> {
-        [
-            ("grant_type", urn::GRANT_JWT_BEARER),
-            ("assertion", assertion),
-            ("client_id", RESOURCE_CLIENT),
-            ("client_secret", RESOURCE_SECRET),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+        owned(JwtBearerRequest::new(assertion), client_secret_post(RESOURCE_CLIENT, RESOURCE_SECRET))
     }
 
     /// jwt-bearer grant; returns the access token.
@@ -299,6 +278,27 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 /// Replaces (or with `None` removes) every occurrence of parameter `name`.
+/// Code-grant parameters (PKCE with [`VERIFIER`]) with `client_secret_post` credentials.
+pub fn code_grant(code: &str, redirect_uri: &str, client: &str, secret: &str) -> Vec<(String, String)> {
+    let request = xaa_core::oauth::AuthorizationCodeRequest {
+        code: code.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        code_verifier: VERIFIER.to_owned(),
+    };
+    owned(request, client_secret_post(client, secret))
+}
+
+/// Refresh-grant parameters with `client_secret_post` credentials.
+pub fn refresh_grant(refresh_token: &str, client: &str, secret: &str) -> Vec<(String, String)> {
+    let request = xaa_core::oauth::RefreshTokenRequest { refresh_token: refresh_token.to_owned(), scope: None };
+    owned(request, client_secret_post(client, secret))
+}
+
+/// `request`'s form with `client`'s credentials, as owned pairs a test can edit with [`with`].
+pub fn owned(request: impl GrantRequest, client: [(&'static str, String); 2]) -> Vec<(String, String)> {
+    request.to_form().into_iter().chain(client).map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
 pub fn with(params: &[(String, String)], name: &str, value: Option<&str>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = params.iter().filter(|(k, _)| k != name).cloned().collect();
     if let Some(v) = value {

@@ -120,14 +120,7 @@ async fn redeem(lab: &TestLab, client: &str, secret: &str, code: &str) -> Value 
     let resp = lab
         .http
         .post(format!("{}/token", lab.idp()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-            ("client_id", client),
-            ("client_secret", secret),
-        ])
+        .form(&code_grant(code, REDIRECT, client, secret))
         .send()
         .await
         .unwrap();
@@ -731,12 +724,11 @@ async fn the_consent_page_in_chromium() {
         .http
         .post(format!("{}/token", lab.idp()))
         .basic_auth(shady, Some(secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", home.as_str()),
-            ("code_verifier", VERIFIER),
-        ])
+        .form(&xaa_core::oauth::GrantRequest::to_form(&xaa_core::oauth::AuthorizationCodeRequest {
+            code,
+            redirect_uri: home.clone(),
+            code_verifier: VERIFIER.to_owned(),
+        }))
         .send()
         .await
         .unwrap();

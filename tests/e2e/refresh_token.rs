@@ -24,14 +24,7 @@ async fn code(lab: &TestLab, client: &str, redirect: &str, email: &str, offline:
 }
 
 fn code_params(code: &str, client: &str, secret: &str, redirect: &str) -> Vec<(String, String)> {
-    pairs(&[
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect),
-        ("code_verifier", VERIFIER),
-        ("client_id", client),
-        ("client_secret", secret),
-    ])
+    code_grant(code, redirect, client, secret)
 }
 
 /// Signs `email` in to `client` through the real pages and code grant; returns the token response.
@@ -48,17 +41,8 @@ async fn alice_refresh_token(lab: &TestLab) -> String {
     body["refresh_token"].as_str().expect("a refresh token").to_owned()
 }
 
-fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    p.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
 fn refresh_params(refresh_token: &str) -> Vec<(String, String)> {
-    pairs(&[
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
-        ("client_id", CLIENT),
-        ("client_secret", SECRET),
-    ])
+    refresh_grant(refresh_token, CLIENT, SECRET)
 }
 
 /// The standard exchange parameters with a refresh token as the subject.
@@ -184,12 +168,7 @@ async fn refresh_grant_refusals_have_exact_bodies() {
         "the refresh token is unknown or revoked (RFC 6749 Section 6)",
     )
     .await;
-    let notes = pairs(&[
-        ("grant_type", "refresh_token"),
-        ("refresh_token", &token),
-        ("client_id", NOTES_CLIENT),
-        ("client_secret", NOTES_SECRET),
-    ]);
+    let notes = refresh_grant(&token, NOTES_CLIENT, NOTES_SECRET);
     refused_with(
         lab.idp_token(&notes).await,
         "invalid_grant",

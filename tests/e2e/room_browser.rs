@@ -67,14 +67,7 @@ async fn run_the_flow(lab: &TestLab, browser: &Browser, app: &App, email: &str) 
         assert!(Instant::now() < deadline, "no code reached the app; at {url}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let grant = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", app.client_id.as_str()),
-        ("client_secret", app.secret.as_str()),
-    ];
+    let grant = code_grant(&code, REDIRECT, &app.client_id, &app.secret);
     let tokens: Value =
         lab.http.post(format!("{}/token", lab.idp())).form(&grant).send().await.unwrap().json().await.unwrap();
     let id_token = tokens["id_token"].as_str().expect("an ID token");

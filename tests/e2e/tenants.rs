@@ -78,27 +78,11 @@ async fn a_refresh_token_subject_carries_the_users_tenant() {
         .authorize_url(CLIENT, REDIRECT, &[])
         .replace("scope=openid+profile+email", "scope=openid+profile+email+offline_access");
     let code = query_param(&lab.login_redirect(&lab.browser(), &url, GLOBEX_ALICE).await, "code").unwrap();
-    let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-    };
-    let code_grant = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", CLIENT),
-        ("client_secret", SECRET),
-    ]);
-    let tokens: Value = lab.idp_token(&code_grant).await.json().await.unwrap();
+    let tokens: Value = lab.idp_token(&code_grant(&code, REDIRECT, CLIENT, SECRET)).await.json().await.unwrap();
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
 
     // The refresh grant's new ID token names the tenant.
-    let refresh = form(&[
-        ("grant_type", "refresh_token"),
-        ("refresh_token", &refresh_token),
-        ("client_id", CLIENT),
-        ("client_secret", SECRET),
-    ]);
+    let refresh = refresh_grant(&refresh_token, CLIENT, SECRET);
     let refreshed: Value = lab.idp_token(&refresh).await.json().await.unwrap();
     assert_eq!(decode(refreshed["id_token"].as_str().unwrap()).1["tenant"], "customer2");
 

@@ -24,7 +24,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use xaa_core::urn;
+use xaa_core::oauth::{
+    AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
+    client_secret_post,
+};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -117,14 +120,14 @@ impl Target {
         let resp = self
             .http
             .post(format!("{idp}/token"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", self.env("REDIRECT_URI")),
-                ("code_verifier", verifier),
-                ("client_id", self.env("CLIENT_ID")),
-                ("client_secret", self.env("CLIENT_SECRET")),
-            ])
+            .form(&with_client(
+                AuthorizationCodeRequest {
+                    code,
+                    redirect_uri: self.env("REDIRECT_URI").to_owned(),
+                    code_verifier: verifier.to_owned(),
+                },
+                client_secret_post(self.env("CLIENT_ID"), self.env("CLIENT_SECRET")),
+            ))
             .send()
             .await?;
         field(resp, "id_token").await
@@ -142,17 +145,10 @@ impl Target {
         let resp = self
             .http
             .post(format!("{}/token", self.idp))
-            .form(&[
-                ("grant_type", urn::GRANT_TOKEN_EXCHANGE),
-                ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
-                ("audience", &self.authz),
-                ("resource", &self.api),
-                ("scope", scope),
-                ("subject_token", id_token),
-                ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN),
-                ("client_id", self.env("CLIENT_ID")),
-                ("client_secret", self.env("CLIENT_SECRET")),
-            ])
+            .form(&with_client(
+                TokenExchangeRequest::for_id_jag(id_token, SubjectTokenType::IdToken, &self.authz, &self.api, scope),
+                client_secret_post(self.env("CLIENT_ID"), self.env("CLIENT_SECRET")),
+            ))
             .send()
             .await?;
         field(resp, "access_token").await
@@ -162,12 +158,10 @@ impl Target {
         let resp = self
             .http
             .post(format!("{}/token", self.authz))
-            .form(&[
-                ("grant_type", urn::GRANT_JWT_BEARER),
-                ("assertion", id_jag),
-                ("client_id", self.env("RESOURCE_CLIENT_ID")),
-                ("client_secret", self.env("RESOURCE_CLIENT_SECRET")),
-            ])
+            .form(&with_client(
+                JwtBearerRequest::new(id_jag),
+                client_secret_post(self.env("RESOURCE_CLIENT_ID"), self.env("RESOURCE_CLIENT_SECRET")),
+            ))
             .send()
             .await?;
         field(resp, "access_token").await
@@ -456,4 +450,11 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `request`'s form with `client_secret_post` credentials.
+fn with_client<R: GrantRequest>(request: R, client: [(&'static str, String); 2]) -> Vec<(&'static str, String)> {
+    let mut form = request.to_form();
+    form.extend(client);
+    form
 }

@@ -12,6 +12,7 @@ use xaa_core::claims::{IdJagClaims, IdTokenClaims, OneOrMany};
 use xaa_core::clock::ManualClock;
 use xaa_core::faults::Faults;
 use xaa_core::key_source::StaticKeySource;
+use xaa_core::oauth::{GrantRequest, SubjectTokenType, TokenExchangeRequest, client_secret_post};
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_jag::{IdJagExpectations, validate_id_jag};
@@ -119,17 +120,16 @@ fn token_exchange(c: &mut Criterion) {
     )
     .expect("IdP");
     let router = xaa_idp::router(idp);
-    let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", urn::GRANT_TOKEN_EXCHANGE)
-        .append_pair("requested_token_type", urn::TOKEN_TYPE_ID_JAG)
-        .append_pair("audience", &urls.authorization_server)
-        .append_pair("resource", &urls.todo_api)
-        .append_pair("scope", "todos.read")
-        .append_pair("subject_token", &id_token)
-        .append_pair("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN)
-        .append_pair("client_id", "my-requestor")
-        .append_pair("client_secret", "my-requestor-secret-not-for-production")
-        .finish();
+    let exchange = TokenExchangeRequest::for_id_jag(
+        &id_token,
+        SubjectTokenType::IdToken,
+        &urls.authorization_server,
+        &urls.todo_api,
+        "todos.read",
+    );
+    let mut form = exchange.to_form();
+    form.extend(client_secret_post("my-requestor", "my-requestor-secret-not-for-production"));
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&form).finish();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().expect("runtime");
     c.bench_function("token exchange through the IdP router, no network (verify + policy + sign + audit row)", |b| {
         b.iter(|| {

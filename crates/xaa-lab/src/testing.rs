@@ -42,7 +42,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use xaa_core::clock::{Clock, ManualClock};
-use xaa_core::urn;
+use xaa_core::oauth::{
+    AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
+    client_secret_post,
+};
 use xaa_idp::User;
 
 use crate::config::LabConfig;
@@ -239,14 +242,8 @@ impl TestLab {
             .post(
                 "code grant",
                 &format!("{}/token", self.lab.urls.idp),
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", &redirect),
-                    ("code_verifier", &verifier),
-                    ("client_id", client_id),
-                    ("client_secret", r.idp.client_secret.expose()),
-                ],
+                AuthorizationCodeRequest { code, redirect_uri: redirect, code_verifier: verifier },
+                client_secret_post(client_id, r.idp.client_secret.expose()),
             )
             .await?;
         Ok(SignedIn { id_token: string(&body, "id_token")?, access_token: string(&body, "access_token")? })
@@ -260,17 +257,14 @@ impl TestLab {
             .post(
                 "token exchange",
                 &format!("{}/token", urls.idp),
-                &[
-                    ("grant_type", urn::GRANT_TOKEN_EXCHANGE),
-                    ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
-                    ("audience", &urls.authorization_server),
-                    ("resource", &urls.todo_api),
-                    ("scope", scope),
-                    ("subject_token", id_token),
-                    ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN),
-                    ("client_id", client_id),
-                    ("client_secret", r.idp.client_secret.expose()),
-                ],
+                TokenExchangeRequest::for_id_jag(
+                    id_token,
+                    SubjectTokenType::IdToken,
+                    &urls.authorization_server,
+                    &urls.todo_api,
+                    scope,
+                ),
+                client_secret_post(client_id, r.idp.client_secret.expose()),
             )
             .await?;
         string(&body, "access_token")
@@ -283,12 +277,8 @@ impl TestLab {
             .post(
                 "jwt-bearer",
                 &format!("{}/token", self.lab.urls.authorization_server),
-                &[
-                    ("grant_type", urn::GRANT_JWT_BEARER),
-                    ("assertion", id_jag),
-                    ("client_id", &r.resource_as.client_id),
-                    ("client_secret", r.resource_as.client_secret.expose()),
-                ],
+                JwtBearerRequest::new(id_jag),
+                client_secret_post(&r.resource_as.client_id, r.resource_as.client_secret.expose()),
             )
             .await?;
         string(&body, "access_token")
@@ -306,8 +296,17 @@ impl TestLab {
         answer("todo API", resp).await
     }
 
-    async fn post(&self, step: &'static str, url: &str, form: &[(&str, &str)]) -> Result<Value, TestLabError> {
-        let resp = self.http.post(url).form(form).send().await.map_err(http_err)?;
+    /// Posts `request` with `client_secret_post` credentials.
+    async fn post<R: GrantRequest>(
+        &self,
+        step: &'static str,
+        url: &str,
+        request: R,
+        client: [(&'static str, String); 2],
+    ) -> Result<Value, TestLabError> {
+        let mut form = request.to_form();
+        form.extend(client);
+        let resp = self.http.post(url).form(&form).send().await.map_err(http_err)?;
         answer(step, resp).await
     }
 }

@@ -9,6 +9,7 @@
 //! again only then (or when the user asks for a fresh token).
 
 use serde_json::Value;
+use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest, client_secret_post};
 use xaa_core::urn;
 
 use crate::oauth_http::OAuthHttp;
@@ -136,17 +137,15 @@ async fn token_exchange(st: &NotesState, session: &Session, target: Target<'_>) 
     let step = Step::TokenExchange;
     let endpoint = crate::oidc::token_endpoint(st).await.map_err(|detail| XaaError::Unreachable { step, detail })?;
     let c = &st.config;
-    let form = [
-        ("grant_type", urn::GRANT_TOKEN_EXCHANGE),
-        ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
-        ("audience", c.authorization_server.as_str()),
-        ("resource", target.resource),
-        ("scope", target.scope),
-        ("subject_token", session.id_token.as_str()),
-        ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN),
-        ("client_id", c.client_id.as_str()),
-        ("client_secret", c.client_secret.expose()),
-    ];
+    let exchange = TokenExchangeRequest::for_id_jag(
+        session.id_token.as_str(),
+        SubjectTokenType::IdToken,
+        c.authorization_server.as_str(),
+        target.resource,
+        target.scope,
+    );
+    let mut form = exchange.to_form();
+    form.extend(client_secret_post(&c.client_id, c.client_secret.expose()));
     let body = post_form(st, step, &endpoint, &form).await?;
     if body["issued_token_type"] != urn::TOKEN_TYPE_ID_JAG || body["token_type"] != urn::TOKEN_TYPE_N_A {
         return Err(XaaError::Unreachable {
@@ -165,12 +164,8 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result
     let step = Step::JwtBearer;
     let endpoint = as_token_endpoint(st).await.map_err(|detail| XaaError::Unreachable { step, detail })?;
     let c = &st.config;
-    let form = [
-        ("grant_type", urn::GRANT_JWT_BEARER),
-        ("assertion", id_jag),
-        ("client_id", c.resource_client_id.as_str()),
-        ("client_secret", c.resource_client_secret.expose()),
-    ];
+    let mut form = JwtBearerRequest::new(id_jag).to_form();
+    form.extend(client_secret_post(&c.resource_client_id, c.resource_client_secret.expose()));
     let body = post_form(st, step, &endpoint, &form).await?;
     check_resource(target, step, &body)?;
     let expires_in = body["expires_in"].as_i64().unwrap_or(300);
@@ -214,7 +209,7 @@ async fn as_token_endpoint(st: &NotesState) -> Result<String, String> {
         .cloned()
 }
 
-async fn post_form(st: &NotesState, step: Step, url: &str, form: &[(&str, &str)]) -> Result<Value, XaaError> {
+async fn post_form(st: &NotesState, step: Step, url: &str, form: &[(&str, String)]) -> Result<Value, XaaError> {
     let unreachable = |detail: String| XaaError::Unreachable { step, detail };
     let http = OAuthHttp::of(st).map_err(unreachable)?;
     let req = http.client().post(url).form(form).build().map_err(|e| unreachable(e.to_string()))?;

@@ -6,6 +6,7 @@ mod axum;
 mod client_auth;
 mod error;
 mod form;
+mod grant_request;
 mod registration;
 mod registration_limits;
 mod response;
@@ -15,6 +16,10 @@ pub use axum::{RegistrationRequest, TokenRequest, no_store_json, registered};
 pub use client_auth::{ClientAuthMethod, PresentedClient};
 pub use error::{ErrorCode, OAuthError, wire_safe};
 pub use form::FormParams;
+pub use grant_request::{
+    AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, RefreshTokenRequest, SubjectTokenType,
+    TokenExchangeRequest, client_secret_post,
+};
 pub use registration::{
     ClientMetadata, Registrar, RegistrationError, check_redirect_uri, check_registered_grant, registration_response,
 };

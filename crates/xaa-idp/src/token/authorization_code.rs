@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use xaa_core::oauth::{AccessTokenResponse, FormParams, OAuthError, no_store_json};
+use xaa_core::oauth::{AccessTokenResponse, AuthorizationCodeRequest, OAuthError, no_store_json};
 use xaa_core::secret::sha256_b64;
 use xaa_core::urn;
 
@@ -16,14 +16,10 @@ use crate::state::IdpState;
 pub(super) async fn grant(
     st: &IdpState,
     client: &IdpClient,
-    params: &FormParams,
+    request: &AuthorizationCodeRequest,
     checks: &mut xaa_core::validation::CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
-    let code = params.required("code")?;
-    let redirect_uri = params.required("redirect_uri")?;
-    let verifier = params.required("code_verifier").map_err(|_| {
-        OAuthError::invalid_request("missing required parameter `code_verifier` (PKCE is required, RFC 7636 §4.5)")
-    })?;
+    let AuthorizationCodeRequest { code, redirect_uri, code_verifier: verifier } = request;
     let now = st.clock.now();
     let code_hash = sha256_b64(code);
     let mut refuse = |name: &'static str, spec: &'static str, description: &str| {
@@ -50,7 +46,7 @@ pub(super) async fn grant(
     let mut refuse = |name: &'static str, spec: &'static str, description: &str| {
         OAuthError::invalid_grant(checks.fail(name, spec, description).to_string())
     };
-    if grant.request.redirect_uri != redirect_uri {
+    if grant.request.redirect_uri != *redirect_uri {
         return Err(refuse(
             "redirect_uri",
             "RFC 6749 §4.1.3",

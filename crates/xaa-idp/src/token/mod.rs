@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use xaa_core::oauth::{ErrorCode, OAuthError, TokenRequest};
+use xaa_core::oauth::{
+    AuthorizationCodeRequest, ErrorCode, OAuthError, RefreshTokenRequest, TokenExchangeRequest, TokenRequest,
+};
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 
@@ -65,10 +67,16 @@ async fn handle(
     let grant_type = req.params.required("grant_type")?;
     xaa_core::oauth::check_registered_grant(&client.client_id, &client.grant_types, grant_type)?;
     match (grant_type, audit) {
-        (urn::GRANT_AUTHORIZATION_CODE, _) => authorization_code::grant(st, &client, &req.params, checks).await,
-        (urn::GRANT_REFRESH_TOKEN, _) => refresh_token::grant(st, &client, &req.params, checks).await,
+        (urn::GRANT_AUTHORIZATION_CODE, _) => {
+            let request = AuthorizationCodeRequest::from_form(&req.params)?;
+            authorization_code::grant(st, &client, &request, checks).await
+        }
+        (urn::GRANT_REFRESH_TOKEN, _) => {
+            refresh_token::grant(st, &client, &RefreshTokenRequest::from_form(&req.params)?, checks).await
+        }
         (urn::GRANT_TOKEN_EXCHANGE, Some(audit)) => {
-            token_exchange::grant(st, &client, &req.params, checks, audit).await
+            let request = TokenExchangeRequest::from_form(&req.params)?;
+            token_exchange::grant(st, &client, request, checks, audit).await
         }
         (other, _) => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,

@@ -8,7 +8,7 @@
 //! a rotated token again is reuse and revokes the whole family (OAuth 2.0 Security BCP §4.14.2).
 //! A token exchange reads the token and does not rotate it.
 
-use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, no_store_json};
+use xaa_core::oauth::{AccessTokenResponse, ErrorCode, OAuthError, RefreshTokenRequest, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::secret::sha256_b64;
 use xaa_core::urn;
@@ -86,11 +86,11 @@ pub(super) async fn live(
 pub(super) async fn grant(
     st: &IdpState,
     client: &IdpClient,
-    params: &FormParams,
+    request: &RefreshTokenRequest,
     checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
-    let token = params.required("refresh_token")?;
-    let requested = params.single("scope")?.map(Scope::parse);
+    let token = request.refresh_token.as_str();
+    let requested = request.scope.as_deref().map(Scope::parse);
     let (old_hash, grant) = live(st, client, token, checks).await?;
     let original = Scope::parse(&grant.scope);
     let scope = match requested {

@@ -2,7 +2,7 @@
 //! draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3 (the client is already authenticated).
 
 use xaa_core::claims::{IdJagClaims, OneOrMany};
-use xaa_core::oauth::{FormParams, OAuthError, TokenExchangeResponse, no_store_json};
+use xaa_core::oauth::{OAuthError, SubjectTokenType, TokenExchangeRequest, TokenExchangeResponse, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
@@ -27,58 +27,26 @@ struct Subject {
 pub(super) async fn grant(
     st: &IdpState,
     client: &IdpClient,
-    params: &FormParams,
+    request: TokenExchangeRequest,
     checks: &mut CheckLog,
     audit: &mut AuditEntry,
 ) -> Result<axum::response::Response, OAuthError> {
-    match params.single("requested_token_type")? {
-        Some(urn::TOKEN_TYPE_ID_JAG) => {}
-        Some(other) => {
-            return Err(OAuthError::invalid_request(format!(
-                "requested_token_type \"{other}\" is not supported; this IdP issues \"{}\" ({SEC})",
-                urn::TOKEN_TYPE_ID_JAG
-            )));
-        }
-        None => {
-            return Err(OAuthError::invalid_request(format!(
-                "missing required parameter `requested_token_type` (must be \"{}\", {SEC})",
-                urn::TOKEN_TYPE_ID_JAG
-            )));
-        }
-    }
-    let subject_token = params.required("subject_token")?;
-    let subject_type = match params.required("subject_token_type")? {
-        t @ (urn::TOKEN_TYPE_ID_TOKEN | urn::TOKEN_TYPE_SAML2 | urn::TOKEN_TYPE_REFRESH_TOKEN) => t,
-        other => {
-            return Err(OAuthError::invalid_request(format!(
-                "subject_token_type \"{other}\" is not supported; this IdP accepts \"{}\", \"{}\" or \"{}\" (RFC 8693 §2.2.2)",
-                urn::TOKEN_TYPE_ID_TOKEN,
-                urn::TOKEN_TYPE_SAML2,
-                urn::TOKEN_TYPE_REFRESH_TOKEN
-            )));
-        }
-    };
-    if params.single("actor_token")?.is_some() || params.single("actor_token_type")?.is_some() {
-        return Err(OAuthError::invalid_request(
-            "actor_token is not supported: -04 defines no processing for it (lab decision A11)",
-        ));
-    }
-
+    let subject_token = request.subject_token.as_str();
     let now = st.clock.now();
-    let subject = match subject_type {
-        urn::TOKEN_TYPE_REFRESH_TOKEN => {
+    let subject = match request.subject_token_type {
+        SubjectTokenType::RefreshToken => {
             // §4.3.3: validated like a refresh_token grant (not rotated); the claims are the user's current ones.
             let (_, grant) = super::refresh_token::live(st, client, subject_token, checks).await?;
             let user = crate::routes::user(st, &grant.email);
             Subject { sub: user.sub(), email: user.email, auth_time: grant.auth_time, sub_id: None }
         }
-        urn::TOKEN_TYPE_SAML2 => {
+        SubjectTokenType::Saml2 => {
             // §4.5: this IdP's own assertion, for the authenticated client's SAML SP.
             let saml = crate::saml::subject_token::validate(st, client, subject_token, checks).await?;
             let user = crate::routes::user(st, &saml.email);
             Subject { sub: user.sub(), email: user.email, auth_time: saml.auth_time, sub_id: Some(saml.sub_id) }
         }
-        _ => {
+        SubjectTokenType::IdToken => {
             let expect = IdTokenExpectations {
                 issuer: st.issuer(),
                 client_id: &client.client_id,
@@ -95,9 +63,8 @@ pub(super) async fn grant(
     let tenant = st.tenant_of(&subject.email);
     audit.tenant = tenant.id.clone();
 
-    let audiences: Vec<&str> = params.values("audience").collect();
-    let audience = match audiences.as_slice() {
-        [one] => *one,
+    let audience = match request.audience.as_slice() {
+        [one] => one.as_str(),
         [] => {
             return Err(OAuthError::invalid_request(format!(
                 "missing required parameter `audience`: the issuer identifier of the resource authorization server ({SEC})"
@@ -111,8 +78,8 @@ pub(super) async fn grant(
         }
     };
     // `resource` may repeat (RFC 8707 §2); the same resource asked for twice is granted once.
-    let resources = xaa_core::resource::dedup(params.values("resource"));
-    let requested_scope = params.single("scope")?.map(Scope::parse);
+    let resources = xaa_core::resource::dedup(request.resource.iter().map(String::as_str));
+    let requested_scope = request.scope.as_deref().map(Scope::parse);
     let request = policy::Request {
         client_id: &client.client_id,
         tenant: &tenant.id,

@@ -5,7 +5,7 @@
 use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
 use xaa_core::faults::{Fault, WRONG_RESOURCE};
-use xaa_core::oauth::{AccessTokenResponse, ErrorCode, FormParams, OAuthError, TokenRequest, no_store_json};
+use xaa_core::oauth::{AccessTokenResponse, ErrorCode, JwtBearerRequest, OAuthError, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
@@ -19,11 +19,11 @@ const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1";
 pub(super) async fn grant(
     st: &AsState,
     client: &AsClient,
-    req: &TokenRequest,
+    request: &JwtBearerRequest,
+    dpop_proof: bool,
     checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
-    let params = &req.params;
-    let assertion = params.required("assertion")?;
+    let assertion = request.assertion.as_str();
     if st.faults.take(Fault::RefuseNextGrant, &[&client.client_id]).is_some() {
         let f = checks.fail(
             "break-it switch",
@@ -39,7 +39,7 @@ pub(super) async fn grant(
         client_id: &client.client_id,
         now,
         leeway: JWT_LEEWAY,
-        dpop_proof: req.dpop_proof,
+        dpop_proof,
     };
     let id_jag = validate_id_jag(assertion, expect, st.idp_keys.as_ref(), checks)
         .await
@@ -48,8 +48,8 @@ pub(super) async fn grant(
     super::saml_subject::check(&st.config.saml_trust, &id_jag, id_jag.tenant.as_deref(), checks)?;
 
     let account = super::tenant::account(&id_jag, &st.config.default_tenant, checks)?;
-    let resource = choose_resource(st, &id_jag, params, checks)?;
-    let scope = grant_scope(&id_jag, &resource, params, checks)?;
+    let resource = choose_resource(st, &id_jag, request.resource.as_deref(), checks)?;
+    let scope = grant_scope(&id_jag, &resource, request.scope.as_deref(), checks)?;
 
     // Replay: consumed last, so a refused request never burns the ID-JAG (lab decision A2: single use).
     let fresh = st
@@ -111,7 +111,7 @@ pub(super) async fn grant(
 fn choose_resource(
     st: &AsState,
     id_jag: &IdJagClaims,
-    params: &FormParams,
+    requested: Option<&str>,
     checks: &mut CheckLog,
 ) -> Result<ProtectedResource, OAuthError> {
     let governed = st.resources();
@@ -127,7 +127,6 @@ fn choose_resource(
             return Err(OAuthError::invalid_grant(f.to_string()));
         }
     }
-    let requested = params.single("resource")?;
     let chosen = match (requested, in_jag.first()) {
         (Some(r), _) if !in_jag.is_empty() && !in_jag.contains(&r) => {
             return Err(OAuthError::new(
@@ -156,12 +155,12 @@ fn choose_resource(
 fn grant_scope(
     id_jag: &IdJagClaims,
     resource: &ProtectedResource,
-    params: &FormParams,
+    requested: Option<&str>,
     checks: &mut CheckLog,
 ) -> Result<Scope, OAuthError> {
     let in_jag = Scope::parse(id_jag.scope.as_deref().unwrap_or(""));
     let mut granted = in_jag.intersection(&Scope::from_tokens(resource.scopes.iter().cloned()));
-    if let Some(requested) = params.single("scope")? {
+    if let Some(requested) = requested {
         granted = granted.intersection(&Scope::parse(requested));
     }
     if granted.is_empty() {
@@ -170,7 +169,7 @@ fn grant_scope(
             "RFC 6749 §3.3",
             format!(
                 "no scope can be granted: the ID-JAG grants \"{in_jag}\", the request asked for \"{}\"",
-                params.single("scope").ok().flatten().unwrap_or("(nothing)")
+                requested.unwrap_or("(nothing)")
             ),
         );
         return Err(OAuthError::new(ErrorCode::InvalidScope, f.to_string()));

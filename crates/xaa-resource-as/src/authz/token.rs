@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use xaa_core::oauth::{ErrorCode, OAuthError, PresentedClient, TokenRequest};
+use xaa_core::oauth::{ErrorCode, JwtBearerRequest, OAuthError, PresentedClient, TokenRequest};
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 
@@ -34,7 +34,10 @@ async fn handle(st: &AsState, req: &TokenRequest, checks: &mut CheckLog) -> Resu
     let grant_type = req.params.required("grant_type")?;
     xaa_core::oauth::check_registered_grant(&client.client_id, &client.grant_types, grant_type)?;
     match grant_type {
-        urn::GRANT_JWT_BEARER => super::jwt_bearer::grant(st, &client, req, checks).await,
+        urn::GRANT_JWT_BEARER => {
+            let request = JwtBearerRequest::from_form(&req.params)?;
+            super::jwt_bearer::grant(st, &client, &request, req.dpop_proof, checks).await
+        }
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type \"{other}\" is not supported here; use \"{}\" (RFC 7523 §2.1)", urn::GRANT_JWT_BEARER),

@@ -14,6 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
+use xaa_core::oauth::{
+    AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, TokenExchangeRequest, client_secret_post,
+};
 use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, random_token};
 use xaa_core::urn;
@@ -260,12 +263,7 @@ pub(crate) async fn callback(
         return (save(&st, jar, c), back(1)).into_response();
     }
     let code = cb.code.unwrap_or_default();
-    let form = vec![
-        ("grant_type", "authorization_code".to_owned()),
-        ("code", code),
-        ("redirect_uri", st.redirect_uri()),
-        ("code_verifier", verifier),
-    ];
+    let form = AuthorizationCodeRequest { code, redirect_uri: st.redirect_uri(), code_verifier: verifier }.to_form();
     let basic = Some((st.explorer.client_id.clone(), st.explorer.client_secret.expose().to_owned()));
     let (mut record, body) = call(&st, 1, "POST", &format!("{}/token", st.urls.idp), form, basic, None).await;
     record.request = format!(
@@ -306,17 +304,15 @@ pub(crate) async fn step(
             } else {
                 (st.urls.todo_api.clone(), "todos.read todos.write")
             };
-            let form = vec![
-                ("grant_type", urn::GRANT_TOKEN_EXCHANGE.to_owned()),
-                ("requested_token_type", urn::TOKEN_TYPE_ID_JAG.to_owned()),
-                ("audience", st.urls.authorization_server.clone()),
-                ("resource", resource.clone()),
-                ("scope", scope.to_owned()),
-                ("subject_token", subject_token),
-                ("subject_token_type", c.subject.urn().to_owned()),
-                ("client_id", ex.client_id.clone()),
-                ("client_secret", ex.client_secret.expose().to_owned()),
-            ];
+            let exchange = TokenExchangeRequest::for_id_jag(
+                subject_token,
+                c.subject.token_type(),
+                &st.urls.authorization_server,
+                &resource,
+                scope,
+            );
+            let mut form = exchange.to_form();
+            form.extend(client_secret_post(&ex.client_id, ex.client_secret.expose()));
             let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
             check_resource(&resource, &mut record, body.as_ref());
             record.snippets = subject_token::code(&st, 2, c.offline, c.subject);
@@ -328,12 +324,8 @@ pub(crate) async fn step(
         }
         3 => {
             let Some(id_jag) = c.id_jag.clone() else { return back(2) };
-            let form = vec![
-                ("grant_type", urn::GRANT_JWT_BEARER.to_owned()),
-                ("assertion", id_jag),
-                ("client_id", ex.resource_client_id.clone()),
-                ("client_secret", ex.resource_client_secret.expose().to_owned()),
-            ];
+            let mut form = JwtBearerRequest::new(id_jag).to_form();
+            form.extend(client_secret_post(&ex.resource_client_id, ex.resource_client_secret.expose()));
             let url = format!("{}/token", st.urls.authorization_server);
             let (mut record, body) = call(&st, 3, "POST", &url, form, None, None).await;
             let resource = if c.mcp { mcp::server_url(&st) } else { st.urls.todo_api.clone() };

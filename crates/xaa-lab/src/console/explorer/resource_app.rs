@@ -18,9 +18,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use xaa_core::claims::{TokenKind, explain};
 use xaa_core::jose::unverified::UnverifiedJwt;
+use xaa_core::oauth::{
+    AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
+    client_secret_post,
+};
 use xaa_core::redirect::SeeOther;
 use xaa_core::resource::{RESPONSE_CHECK_SPEC, check_response};
-use xaa_core::urn;
 use xaa_core::validation::Check;
 
 use super::authorization_request::authorization_request;
@@ -148,12 +151,9 @@ pub(crate) async fn callback(
         c.records[0] = Some(cb.refused(vec![]));
         return (store(&st, jar, &id, c), back(&id, 1)).into_response();
     }
-    let form = vec![
-        ("grant_type", "authorization_code".to_owned()),
-        ("code", cb.code.unwrap_or_default()),
-        ("redirect_uri", app.redirect_uri.clone()),
-        ("code_verifier", verifier),
-    ];
+    let code = cb.code.unwrap_or_default();
+    let form =
+        AuthorizationCodeRequest { code, redirect_uri: app.redirect_uri.clone(), code_verifier: verifier }.to_form();
     let basic = Some((app.client_id.clone(), app.client_secret.clone()));
     let (mut record, body) = call(&st, 1, "POST", &format!("{}/token", st.urls.idp), form, basic, None).await;
     record.request = format!(
@@ -218,17 +218,15 @@ pub(crate) async fn step(
     match n {
         2 => {
             let Some(id_token) = c.id_token.clone() else { return back(&id, 1) };
-            let form = vec![
-                ("grant_type", urn::GRANT_TOKEN_EXCHANGE.to_owned()),
-                ("requested_token_type", urn::TOKEN_TYPE_ID_JAG.to_owned()),
-                ("audience", app.issuer.clone()),
-                ("resource", app.base_url.clone()),
-                ("scope", app.scopes.join(" ")),
-                ("subject_token", id_token),
-                ("subject_token_type", urn::TOKEN_TYPE_ID_TOKEN.to_owned()),
-                ("client_id", app.client_id.clone()),
-                ("client_secret", app.client_secret.clone()),
-            ];
+            let exchange = TokenExchangeRequest::for_id_jag(
+                id_token,
+                SubjectTokenType::IdToken,
+                &app.issuer,
+                &app.base_url,
+                app.scopes.join(" "),
+            );
+            let mut form = exchange.to_form();
+            form.extend(client_secret_post(&app.client_id, &app.client_secret));
             let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
             record.snippets = vec![];
             check_resource(&app, &mut record, body.as_ref());
@@ -238,11 +236,8 @@ pub(crate) async fn step(
         }
         3 => {
             let Some(id_jag) = c.id_jag.clone() else { return back(&id, 2) };
-            let mut form = vec![
-                ("grant_type", urn::GRANT_JWT_BEARER.to_owned()),
-                ("assertion", id_jag),
-                ("client_id", app.as_client_id.clone()),
-            ];
+            let mut form = JwtBearerRequest::new(id_jag).to_form();
+            form.push(("client_id", app.as_client_id.clone()));
             if !app.as_client_secret.is_empty() {
                 form.push(("client_secret", app.as_client_secret.clone()));
             }

@@ -4,7 +4,7 @@
 //! the ID token expired, without the user; the IdP still validates the token and applies IT's
 //! policy, and revoking the refresh token stops it.
 
-use xaa_core::urn;
+use xaa_core::oauth::SubjectTokenType;
 
 use super::{Chain, StepRecord};
 use crate::console::ConsoleState;
@@ -35,12 +35,17 @@ impl Subject {
         if value == "refresh_token" { Self::RefreshToken } else { Self::IdToken }
     }
 
+    /// The `subject_token_type` sent for this subject.
+    pub(crate) fn token_type(self) -> SubjectTokenType {
+        match self {
+            Self::IdToken => SubjectTokenType::IdToken,
+            Self::RefreshToken => SubjectTokenType::RefreshToken,
+        }
+    }
+
     /// The `subject_token_type` URN sent for this subject.
     pub(crate) fn urn(self) -> &'static str {
-        match self {
-            Self::IdToken => urn::TOKEN_TYPE_ID_TOKEN,
-            Self::RefreshToken => urn::TOKEN_TYPE_REFRESH_TOKEN,
-        }
+        self.token_type().urn()
     }
 
     /// The token the chain holds for this subject, if step 1 got one.
