@@ -16,7 +16,9 @@
 //!
 //! It owns no web framework and no storage. Two optional adapters live behind features: `axum`
 //! (the OAuth error response and the token-request extractor both servers use) and `sqlite`
-//! (a blocking SQLite handle run off the async runtime).
+//! (a blocking SQLite handle run off the async runtime). A third feature, `test-helpers`, exposes
+//! `test_keys` (compiled for this crate's own tests anyway): two committed, lab-only RSA test keys
+//! and a JWT builder, for tests only.
 #![warn(missing_docs)]
 
 pub mod claims;
@@ -37,6 +39,8 @@ pub mod scope;
 pub mod secret;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(any(test, feature = "test-helpers"))]
+pub mod test_keys;
 pub mod trace;
 pub mod urn;
 pub mod validation;

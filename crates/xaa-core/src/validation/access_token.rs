@@ -65,3 +65,7 @@ pub fn validate_access_token(
     serde_json::from_value(Value::Object(claims.clone()))
         .map_err(|e| log.fail("claims", "RFC 9068 §2.2", format!("the access token claims are malformed: {e}")))
 }
+
+#[cfg(test)]
+#[path = "access_token_tests.rs"]
+mod tests;

@@ -243,6 +243,27 @@ pub(crate) fn describe_typ(typ: Option<&str>) -> &'static str {
     }
 }
 
+/// `[check] description (spec)` of a refusal, after asserting that `log` ends with exactly that
+/// failed check and that every check before it passed: the one line the validator tests pin.
+#[cfg(test)]
+pub(super) fn refusal_line(rejection: &Rejection, log: &CheckLog) -> String {
+    let (last, before) = log.checks().split_last().expect("a refusal is recorded in the log");
+    assert!(before.iter().all(|c| c.passed), "only the last check may fail: {before:?}");
+    assert_eq!(
+        (last.name, last.passed, last.detail.as_str(), last.spec),
+        (rejection.check, false, rejection.description.as_str(), rejection.spec),
+        "the log records the refusal that was returned"
+    );
+    format!("[{}] {rejection}", rejection.check)
+}
+
+/// The names of the checks in `log`, in order, after asserting that all of them passed.
+#[cfg(test)]
+pub(super) fn passed_check_names(log: &CheckLog) -> String {
+    assert!(log.checks().iter().all(|c| c.passed), "every check passed: {:?}", log.checks());
+    log.checks().iter().map(|c| c.name).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,3 +156,7 @@ fn confirmation(claims: &Map<String, Value>, dpop_proof: bool, log: &mut CheckLo
         ),
     })
 }
+
+#[cfg(test)]
+#[path = "id_jag_tests.rs"]
+mod tests;

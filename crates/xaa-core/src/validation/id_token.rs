@@ -81,3 +81,7 @@ pub fn validate_id_token(
     serde_json::from_value(Value::Object(claims.clone()))
         .map_err(|e| log.fail("claims", "OIDC Core §2", format!("the ID token claims are malformed: {e}")))
 }
+
+#[cfg(test)]
+#[path = "id_token_tests.rs"]
+mod tests;
