@@ -315,11 +315,11 @@ mod tests {
         let cases = [
             (
                 "subject_token=x",
-                "400 invalid_request: missing required parameter `requested_token_type` (must be \"urn:ietf:params:oauth:token-type:id-jag\", draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3)",
+                "400 invalid_request: missing required parameter `requested_token_type` (must be 'urn:ietf:params:oauth:token-type:id-jag', draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.3)",
             ),
             (
                 "requested_token_type=urn:ietf:params:oauth:token-type:access_token",
-                "400 invalid_request: requested_token_type \"urn:ietf:params:oauth:token-type:access_token\" is not supported; this IdP issues \"urn:ietf:params:oauth:token-type:id-jag\" (draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3)",
+                "400 invalid_request: requested_token_type 'urn:ietf:params:oauth:token-type:access_token' is not supported; this IdP issues 'urn:ietf:params:oauth:token-type:id-jag' (draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.3)",
             ),
             (
                 "requested_token_type=urn:ietf:params:oauth:token-type:id-jag",
@@ -327,7 +327,7 @@ mod tests {
             ),
             (
                 "requested_token_type=urn:ietf:params:oauth:token-type:id-jag&subject_token=x&subject_token_type=urn:ietf:params:oauth:token-type:jwt",
-                "400 invalid_request: subject_token_type \"urn:ietf:params:oauth:token-type:jwt\" is not supported; this IdP accepts \"urn:ietf:params:oauth:token-type:id_token\", \"urn:ietf:params:oauth:token-type:saml2\" or \"urn:ietf:params:oauth:token-type:refresh_token\" (RFC 8693 §2.2.2)",
+                "400 invalid_request: subject_token_type 'urn:ietf:params:oauth:token-type:jwt' is not supported; this IdP accepts 'urn:ietf:params:oauth:token-type:id_token', 'urn:ietf:params:oauth:token-type:saml2' or 'urn:ietf:params:oauth:token-type:refresh_token' (RFC 8693 Section 2.2.2)",
             ),
             (
                 "requested_token_type=urn:ietf:params:oauth:token-type:id-jag&subject_token=x&subject_token_type=urn:ietf:params:oauth:token-type:id_token&actor_token=y",
@@ -335,7 +335,7 @@ mod tests {
             ),
             (
                 "requested_token_type=urn:ietf:params:oauth:token-type:id-jag&subject_token=x&subject_token_type=urn:ietf:params:oauth:token-type:id_token&scope=a&scope=b",
-                "400 invalid_request: parameter `scope` is repeated; request parameters must not be included more than once (RFC 6749 §3.2)",
+                "400 invalid_request: parameter `scope` is repeated; request parameters must not be included more than once (RFC 6749 Section 3.2)",
             ),
         ];
         for (body, expected) in cases {
@@ -348,14 +348,14 @@ mod tests {
         let code = |p: &FormParams| AuthorizationCodeRequest::from_form(p).map(drop);
         assert_eq!(
             refusal("code=c&redirect_uri=x", code),
-            "400 invalid_request: missing required parameter `code_verifier` (PKCE is required, RFC 7636 §4.5)"
+            "400 invalid_request: missing required parameter `code_verifier` (PKCE is required, RFC 7636 Section 4.5)"
         );
         assert_eq!(refusal("redirect_uri=x", code), "400 invalid_request: missing required parameter `code`");
         let bearer = |p: &FormParams| JwtBearerRequest::from_form(p).map(drop);
         assert_eq!(refusal("scope=a", bearer), "400 invalid_request: missing required parameter `assertion`");
         assert_eq!(
             refusal("assertion=a&resource=r&resource=s", bearer),
-            "400 invalid_request: parameter `resource` is repeated; request parameters must not be included more than once (RFC 6749 §3.2)"
+            "400 invalid_request: parameter `resource` is repeated; request parameters must not be included more than once (RFC 6749 Section 3.2)"
         );
         let refresh = |p: &FormParams| RefreshTokenRequest::from_form(p).map(drop);
         assert_eq!(refusal("scope=a", refresh), "400 invalid_request: missing required parameter `refresh_token`");
