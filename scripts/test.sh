@@ -39,7 +39,13 @@ if [ -n "$native" ]; then
   exit 1
 fi
 
-cargo build --workspace --bins
+# Every declared dependency is used (scripts/unused-deps.sh).
+./scripts/unused-deps.sh
+
+# One compile: the binaries the end-to-end tests drive are built together with the test targets,
+# so both get the same feature set (the tests' dev-dependencies turn on features such as
+# reqwest's cookie jar) and `cargo test` below finds everything built.
+cargo build --workspace --bins --tests
 log="$(mktemp)"
 examples_log="$(mktemp)"
 trap 'rm -f "$log" "$examples_log"' EXIT
