@@ -16,6 +16,7 @@
 //! It knows the IdP only by issuer: keys come over HTTP through a [`xaa_core::key_source::KeySource`].
 
 mod authz;
+mod bearer;
 mod config;
 mod governed;
 mod mcp;
