@@ -22,6 +22,8 @@ mod governed;
 mod mcp;
 mod state;
 mod store;
+#[cfg(test)]
+mod test_support;
 mod todos;
 
 pub use authz::router as authz_router;

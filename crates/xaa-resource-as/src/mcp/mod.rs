@@ -5,6 +5,8 @@
 //! metadata at `/.well-known/oauth-protected-resource/mcp`.
 
 mod gate;
+#[cfg(test)]
+mod router_tests;
 mod server;
 
 use std::sync::Arc;

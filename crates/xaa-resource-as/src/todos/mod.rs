@@ -3,6 +3,8 @@
 
 mod handlers;
 mod outage;
+#[cfg(test)]
+mod router_tests;
 
 use std::sync::Arc;
 
