@@ -16,11 +16,14 @@
 //! It knows the IdP only by issuer: keys come over HTTP through a [`xaa_core::key_source::KeySource`].
 
 mod authz;
+mod bearer;
 mod config;
 mod governed;
 mod mcp;
 mod state;
 mod store;
+#[cfg(test)]
+mod test_support;
 mod todos;
 
 pub use authz::router as authz_router;

@@ -7,6 +7,8 @@ mod registration;
 mod saml_subject;
 mod tenant;
 mod token;
+#[cfg(test)]
+mod token_endpoint_tests;
 
 use std::sync::Arc;
 

@@ -1,55 +1,27 @@
 //! The MCP server's front door, in the order of xaa.dev's MCP server: the bearer token first
-//! (RFC 6750, with the REST API's validation, for the MCP resource identifier and scopes
-//! `todos.read` + `mcp.access`, plus `todos.write` for a call of a writing tool: MCP's runtime
-//! scope challenge, a 403 `insufficient_scope` naming the scopes to ask for), then the `Accept`
-//! header the StreamableHTTP transport requires. Refusals carry a JSON-RPC error body (code
-//! -32000) as the MCP TypeScript SDK's servers do.
+//! (RFC 6750, the REST API's [`Authorized`] extractor, for the MCP resource identifier and scopes
+//! `todos.read` + `mcp.access` ([`UseMcp`]), plus `todos.write` for a call of a writing tool
+//! ([`WriteOverMcp`]): MCP's runtime scope challenge, a 403 `insufficient_scope` naming the scopes
+//! to ask for), then the `Accept` header the StreamableHTTP transport requires. Refusals carry a
+//! JSON-RPC error body (code -32000) as the MCP TypeScript SDK's servers do.
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{metadata_url, resource_id};
+use super::rpc_error;
+use crate::bearer::{Authorized, UseMcp, WriteOverMcp};
 use crate::state::TodoState;
-use crate::todos::bearer::{Audience, BearerError, authorize_for};
-use crate::{SCOPE_MCP, SCOPE_READ, SCOPE_WRITE};
 
-/// JSON-RPC error code the MCP SDKs use for transport-level refusals.
-const TRANSPORT_ERROR: i64 = -32000;
 /// The tools that write todos: calling one needs `todos.write` too.
 const WRITE_TOOLS: [&str; 2] = ["create_todo", "complete_todo"];
 /// Largest JSON-RPC POST body read (the todo API's messages are small).
 const MAX_BODY: usize = 256 * 1024;
-
-fn rpc_error(status: StatusCode, message: &str, data: Option<Value>) -> Response {
-    let mut error = json!({ "code": TRANSPORT_ERROR, "message": message });
-    if let Some(d) = data {
-        error["data"] = d;
-    }
-    (status, Json(json!({ "jsonrpc": "2.0", "error": error, "id": null }))).into_response()
-}
-
-/// The bearer refusal as a JSON-RPC error, with the RFC 6750 challenge.
-fn refusal(e: BearerError) -> Response {
-    let message = match (e.status, e.error) {
-        (StatusCode::UNAUTHORIZED, None) => "Unauthorized: No access token provided".to_owned(),
-        (StatusCode::UNAUTHORIZED, _) => "Invalid or expired access token".to_owned(),
-        (StatusCode::FORBIDDEN, _) => format!("Forbidden: insufficient scope: {}", e.description),
-        _ => format!("Bad Request: {}", e.description),
-    };
-    let data = e.error.map(|code| json!({ "error": code, "error_description": e.description }));
-    let mut resp = rpc_error(e.status, &message, data);
-    if let Some(v) = e.challenge() {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    resp
-}
 
 /// Whether the `Accept` header lists both `application/json` and `text/event-stream`
 /// (MCP 2025-03-26 "Streamable HTTP", sending messages to the server, item 2).
@@ -79,34 +51,35 @@ fn calls_write_tool(body: &[u8]) -> bool {
 /// Admits a request to `/mcp` only with a valid access token for the MCP server, handing its
 /// claims to the handler in the request's extensions.
 pub(crate) async fn gate(State(st): State<Arc<TodoState>>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         let message = format!("Payload Too Large: a JSON-RPC message may have at most {MAX_BODY} bytes");
         return rpc_error(StatusCode::PAYLOAD_TOO_LARGE, &message, None);
     };
-    let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
-    let needed: &[&'static str] =
-        if calls_write_tool(&bytes) { &[SCOPE_READ, SCOPE_MCP, SCOPE_WRITE] } else { &[SCOPE_READ, SCOPE_MCP] };
-    let resource = resource_id(&st);
-    let metadata = metadata_url(&st);
-    let audience = Audience { realm: "todo-mcp", resource: &resource, metadata: &metadata };
-    let claims = match authorize_for(&st, audience, req.headers(), req.uri(), needed) {
-        Ok(c) => c,
-        Err(e) => return refusal(e),
+    let authorized = if calls_write_tool(&bytes) {
+        Authorized::<WriteOverMcp>::from_request_parts(&mut parts, &st).await.map(|a| a.claims)
+    } else {
+        Authorized::<UseMcp>::from_request_parts(&mut parts, &st).await.map(|a| a.claims)
     };
-    if req.method() == Method::POST && !accepts_both(req.headers()) {
+    let claims = match authorized {
+        Ok(c) => c,
+        Err(refused) => return refused.into_response(),
+    };
+    if parts.method == Method::POST && !accepts_both(&parts.headers) {
         return rpc_error(
             StatusCode::NOT_ACCEPTABLE,
             "Not Acceptable: Client must accept both application/json and text/event-stream",
             None,
         );
     }
-    req.extensions_mut().insert(claims);
-    next.run(req).await
+    parts.extensions.insert(claims);
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

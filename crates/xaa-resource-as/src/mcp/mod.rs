@@ -5,11 +5,15 @@
 //! metadata at `/.well-known/oauth-protected-resource/mcp`.
 
 mod gate;
+#[cfg(test)]
+mod router_tests;
 mod server;
 
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -23,13 +27,26 @@ use crate::{SCOPE_MCP, SCOPE_READ, SCOPE_WRITE};
 pub const MCP_PATH: &str = "/mcp";
 
 /// The MCP server's resource identifier: its URL, `{todo_api}/mcp`.
-fn resource_id(st: &TodoState) -> String {
+pub(crate) fn resource_id(st: &TodoState) -> String {
     format!("{}{MCP_PATH}", st.config.resource)
 }
 
 /// Its RFC 9728 metadata URL (the well-known suffix inserted before the path, §3.1).
-fn metadata_url(st: &TodoState) -> String {
+pub(crate) fn metadata_url(st: &TodoState) -> String {
     format!("{}/.well-known/oauth-protected-resource{MCP_PATH}", st.config.resource)
+}
+
+/// JSON-RPC error code the MCP SDKs use for transport-level refusals.
+const TRANSPORT_ERROR: i64 = -32000;
+
+/// A transport-level refusal as the MCP SDKs' servers send it: a JSON-RPC error (code -32000)
+/// with a null `id`.
+pub(crate) fn rpc_error(status: StatusCode, message: &str, data: Option<Value>) -> Response {
+    let mut error = json!({ "code": TRANSPORT_ERROR, "message": message });
+    if let Some(d) = data {
+        error["data"] = d;
+    }
+    (status, Json(json!({ "jsonrpc": "2.0", "error": error, "id": null }))).into_response()
 }
 
 /// The MCP endpoint and its protected-resource metadata.

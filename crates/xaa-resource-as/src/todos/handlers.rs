@@ -1,51 +1,63 @@
 //! The todo endpoints. Reads need `todos.read`, writes `todos.write`; todos are per user (`sub`).
-#![expect(clippy::result_large_err, reason = "helpers return the finished error response; one per refused request")]
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use xaa_core::claims::AccessTokenClaims;
 
-use super::bearer::authorize;
+use crate::bearer::{Authorized, ReadTodos, WriteTodos};
 use crate::state::TodoState;
 use crate::store::Todo;
-use crate::{SCOPE_READ, SCOPE_WRITE};
 
 /// Longest accepted title, in characters.
 const MAX_TITLE: usize = 500;
 
-type ApiResult = Result<Response, Response>;
+type ApiResult = Result<Json<Value>, ApiError>;
+
+/// A refused or failed todo request: `{"success": false, "error": ..., "error_description": ...}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "success": false, "error": self.error, "error_description": self.description });
+        (self.status, Json(body)).into_response()
+    }
+}
 
 fn user(c: &AccessTokenClaims) -> Value {
     json!({ "sub": c.sub, "email": c.email })
 }
 
-fn fail(status: StatusCode, error: &str, description: impl Into<String>) -> Response {
-    (status, Json(json!({ "success": false, "error": error, "error_description": description.into() }))).into_response()
+fn fail(status: StatusCode, error: &'static str, description: impl Into<String>) -> ApiError {
+    ApiError { status, error, description: description.into() }
 }
 
-fn storage(e: xaa_core::sqlite::DbError) -> Response {
+fn storage(e: xaa_core::sqlite::DbError) -> ApiError {
     tracing::error!(error = %e, "todo storage failed");
     fail(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the todo API could not read or write its storage")
 }
 
-fn not_found(id: i64) -> Response {
+fn not_found(id: i64) -> ApiError {
     fail(StatusCode::NOT_FOUND, "not_found", format!("no todo with id {id}"))
 }
 
-fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, Response> {
+fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
     id.map(|Path(i)| i)
         .map_err(|_| fail(StatusCode::BAD_REQUEST, "invalid_request", "the todo id must be a whole number"))
 }
 
-async fn listing(st: &TodoState, headers: &HeaderMap, uri: &Uri, keep: fn(&Todo) -> bool) -> ApiResult {
-    let claims = authorize(st, headers, uri, SCOPE_READ).map_err(IntoResponse::into_response)?;
+async fn listing(st: &TodoState, claims: AccessTokenClaims, keep: fn(&Todo) -> bool) -> ApiResult {
     let todos: Vec<Todo> = st
         .store
         .todos(claims.sub.clone(), st.config.seed_todos.clone(), st.clock.now())
@@ -54,40 +66,49 @@ async fn listing(st: &TodoState, headers: &HeaderMap, uri: &Uri, keep: fn(&Todo)
         .into_iter()
         .filter(keep)
         .collect();
-    Ok(Json(json!({ "success": true, "count": todos.len(), "user": user(&claims), "data": todos })).into_response())
+    Ok(Json(json!({ "success": true, "count": todos.len(), "user": user(&claims), "data": todos })))
 }
 
-pub(crate) async fn list(State(st): State<Arc<TodoState>>, headers: HeaderMap, uri: Uri) -> ApiResult {
-    listing(&st, &headers, &uri, |_| true).await
+pub(crate) async fn list(
+    State(st): State<Arc<TodoState>>,
+    Authorized { claims, .. }: Authorized<ReadTodos>,
+) -> ApiResult {
+    listing(&st, claims, |_| true).await
 }
 
-pub(crate) async fn completed(State(st): State<Arc<TodoState>>, headers: HeaderMap, uri: Uri) -> ApiResult {
-    listing(&st, &headers, &uri, |t| t.completed).await
+pub(crate) async fn completed(
+    State(st): State<Arc<TodoState>>,
+    Authorized { claims, .. }: Authorized<ReadTodos>,
+) -> ApiResult {
+    listing(&st, claims, |t| t.completed).await
 }
 
-pub(crate) async fn incomplete(State(st): State<Arc<TodoState>>, headers: HeaderMap, uri: Uri) -> ApiResult {
-    listing(&st, &headers, &uri, |t| !t.completed).await
+pub(crate) async fn incomplete(
+    State(st): State<Arc<TodoState>>,
+    Authorized { claims, .. }: Authorized<ReadTodos>,
+) -> ApiResult {
+    listing(&st, claims, |t| !t.completed).await
 }
 
-pub(crate) async fn stats(State(st): State<Arc<TodoState>>, headers: HeaderMap, uri: Uri) -> ApiResult {
-    let claims = authorize(&st, &headers, &uri, SCOPE_READ).map_err(IntoResponse::into_response)?;
+pub(crate) async fn stats(
+    State(st): State<Arc<TodoState>>,
+    Authorized { claims, .. }: Authorized<ReadTodos>,
+) -> ApiResult {
     let todos =
         st.store.todos(claims.sub.clone(), st.config.seed_todos.clone(), st.clock.now()).await.map_err(storage)?;
     let done = todos.iter().filter(|t| t.completed).count();
     let data = json!({ "total": todos.len(), "completed": done, "incomplete": todos.len() - done });
-    Ok(Json(json!({ "success": true, "user": user(&claims), "data": data })).into_response())
+    Ok(Json(json!({ "success": true, "user": user(&claims), "data": data })))
 }
 
 pub(crate) async fn get(
     State(st): State<Arc<TodoState>>,
-    headers: HeaderMap,
-    uri: Uri,
+    Authorized { claims, .. }: Authorized<ReadTodos>,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult {
-    let claims = authorize(&st, &headers, &uri, SCOPE_READ).map_err(IntoResponse::into_response)?;
     let id = path_id(id)?;
     let todo = st.store.todo(claims.sub.clone(), id).await.map_err(storage)?.ok_or_else(|| not_found(id))?;
-    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })).into_response())
+    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })))
 }
 
 #[derive(Deserialize)]
@@ -101,7 +122,7 @@ pub(crate) struct TodoChange {
     completed: Option<bool>,
 }
 
-fn clean_title(title: &str) -> Result<String, Response> {
+fn clean_title(title: &str) -> Result<String, ApiError> {
     let t = title.trim();
     if t.is_empty() {
         return Err(fail(StatusCode::BAD_REQUEST, "invalid_request", "title must not be empty"));
@@ -116,7 +137,7 @@ fn clean_title(title: &str) -> Result<String, Response> {
     Ok(t.to_owned())
 }
 
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
+fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(b)| b).map_err(|e| {
         fail(
             StatusCode::BAD_REQUEST,
@@ -128,11 +149,9 @@ fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
 
 pub(crate) async fn create(
     State(st): State<Arc<TodoState>>,
-    headers: HeaderMap,
-    uri: Uri,
+    Authorized { claims, .. }: Authorized<WriteTodos>,
     new: Result<Json<NewTodo>, JsonRejection>,
-) -> ApiResult {
-    let claims = authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let title = clean_title(&body(new)?.title)?;
     let todo = st
         .store
@@ -140,17 +159,15 @@ pub(crate) async fn create(
         .await
         .map_err(storage)?;
     tracing::info!(user.sub = %claims.sub, todo.id = todo.id, "todo created");
-    Ok((StatusCode::CREATED, Json(json!({ "success": true, "user": user(&claims), "data": todo }))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "success": true, "user": user(&claims), "data": todo }))))
 }
 
 pub(crate) async fn update(
     State(st): State<Arc<TodoState>>,
-    headers: HeaderMap,
-    uri: Uri,
+    Authorized { claims, .. }: Authorized<WriteTodos>,
     id: Result<Path<i64>, PathRejection>,
     change: Result<Json<TodoChange>, JsonRejection>,
 ) -> ApiResult {
-    let claims = authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
     let id = path_id(id)?;
     let change = body(change)?;
     let title = change.title.as_deref().map(clean_title).transpose()?;
@@ -160,17 +177,15 @@ pub(crate) async fn update(
         .await
         .map_err(storage)?
         .ok_or_else(|| not_found(id))?;
-    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })).into_response())
+    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })))
 }
 
 pub(crate) async fn delete(
     State(st): State<Arc<TodoState>>,
-    headers: HeaderMap,
-    uri: Uri,
+    Authorized { claims, .. }: Authorized<WriteTodos>,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult {
-    let claims = authorize(&st, &headers, &uri, SCOPE_WRITE).map_err(IntoResponse::into_response)?;
     let id = path_id(id)?;
     let todo = st.store.delete(claims.sub.clone(), id).await.map_err(storage)?.ok_or_else(|| not_found(id))?;
-    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })).into_response())
+    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })))
 }

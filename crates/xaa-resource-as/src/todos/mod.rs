@@ -1,9 +1,10 @@
 //! The todo API: a protected resource (RFC 6750 bearer tokens, RFC 9728 metadata) answering in the
 //! xaa.dev envelope `{"success": true, "count": N, "user": {...}, "data": [...]}`.
 
-pub(crate) mod bearer;
 mod handlers;
 mod outage;
+#[cfg(test)]
+mod router_tests;
 
 use std::sync::Arc;
 

@@ -1,0 +1,116 @@
+//! The two routers in process for tests: in-memory SQLite, a stopped clock, an authorization
+//! server key generated once per test binary, access tokens it signs, and responses rendered as
+//! text (status, headers, body) for inline snapshots.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use axum::response::Response;
+use tower::ServiceExt;
+use xaa_core::claims::AccessTokenClaims;
+use xaa_core::clock::ManualClock;
+use xaa_core::faults::Faults;
+use xaa_core::jose::{KeySet, SigningKey, generate_rsa_pem};
+use xaa_core::key_source::StaticKeySource;
+use xaa_core::secret::{Secret, SeededEntropy};
+use xaa_core::urn;
+
+use crate::config::{AsClient, ProtectedResource, ResourceAsConfig, TodoApiConfig};
+use crate::state::{AsState, Shared, TodoState};
+use crate::store::Store;
+use crate::{SCOPE_MCP, SCOPE_READ, SCOPE_WRITE};
+
+/// The stopped clock's time.
+pub(crate) const NOW: i64 = 1_700_000_000;
+/// The todo API's resource identifier.
+pub(crate) const TODO_API: &str = "http://todo.test";
+/// The MCP server's resource identifier.
+pub(crate) const TODO_MCP: &str = "http://todo.test/mcp";
+/// The authorization server's issuer.
+pub(crate) const AS_ISSUER: &str = "http://as.test";
+/// The client registered at the authorization server, and its secret.
+pub(crate) const CLIENT_ID: &str = "app-at-todo0";
+pub(crate) const CLIENT_SECRET: &str = "s3cret";
+
+/// The authorization server's signing key: one RSA key per test binary.
+fn as_key() -> SigningKey {
+    static PEM: OnceLock<String> = OnceLock::new();
+    let pem = PEM.get_or_init(|| generate_rsa_pem().expect("an RSA key"));
+    SigningKey::from_pem("as-test", pem).expect("the generated key loads")
+}
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(NOW))
+}
+
+/// The todo API (and its MCP server), trusting [`as_key`].
+pub(crate) fn todo_router() -> Router {
+    let config =
+        TodoApiConfig { resource: TODO_API.into(), authorization_server: AS_ISSUER.into(), seed_todos: Vec::new() };
+    let store = Store::open(None).expect("in-memory SQLite");
+    let keys = KeySet::from_signing_keys([&as_key()]);
+    crate::todo_router(TodoState::new(config, keys, store, clock(), Arc::new(Faults::new())))
+}
+
+/// The resource authorization server, with one client ([`CLIENT_ID`]) and no trusted IdP keys.
+pub(crate) fn as_router() -> Router {
+    let config = ResourceAsConfig {
+        issuer: AS_ISSUER.into(),
+        trusted_issuers: vec!["http://idp.test".into()],
+        default_tenant: "acme".into(),
+        clients: vec![AsClient {
+            client_id: CLIENT_ID.into(),
+            client_secret: Secret::new(CLIENT_SECRET),
+            grant_types: Vec::new(),
+        }],
+        resources: vec![ProtectedResource {
+            resource: TODO_API.into(),
+            scopes: vec![SCOPE_READ.into(), SCOPE_WRITE.into(), SCOPE_MCP.into()],
+        }],
+        access_token_lifetime: 7200,
+        max_open_registrations: 10,
+        saml_trust: Vec::new(),
+    };
+    let shared = Shared { clock: clock(), entropy: Arc::new(SeededEntropy::new(7)), faults: Arc::new(Faults::new()) };
+    let store = Store::open(None).expect("in-memory SQLite");
+    let st = AsState::new(config, as_key(), Arc::new(StaticKeySource::default()), store, shared)
+        .expect("the authorization server starts");
+    crate::authz_router(st)
+}
+
+/// An access token the authorization server signed for `aud` with `scope`, valid for an hour.
+pub(crate) fn access_token(aud: &str, scope: &str) -> String {
+    let claims = AccessTokenClaims {
+        iss: AS_ISSUER.into(),
+        sub: "acme:alice".into(),
+        aud: aud.into(),
+        client_id: CLIENT_ID.into(),
+        scope: scope.into(),
+        jti: "jti-1".into(),
+        iat: NOW,
+        exp: NOW + 3600,
+        auth_time: None,
+        email: Some("alice@example.test".into()),
+        app_org: Some("acme".into()),
+    };
+    as_key().sign(urn::TYP_ACCESS_TOKEN, &claims).expect("signed")
+}
+
+/// Sends `req` through `router` (no server) and renders the response: the status line, every
+/// header as `name: value`, a blank line, then the body.
+pub(crate) async fn send(router: Router, req: Request<Body>) -> String {
+    render(router.oneshot(req).await.expect("routers are infallible")).await
+}
+
+async fn render(resp: Response) -> String {
+    let mut out = format!("{}\n", resp.status());
+    for (name, value) in resp.headers() {
+        out.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("<not text>")));
+    }
+    out.push('\n');
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("the body reads");
+    out.push_str(&String::from_utf8_lossy(&body));
+    out
+}
