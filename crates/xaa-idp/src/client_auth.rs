@@ -1,14 +1,21 @@
-//! Authenticating a client at the token endpoint (RFC 6749 §2.3.1).
+//! The IdP's clients as its token endpoint authenticates them (RFC 6749 §2.3.1, through
+//! `xaa_core::oauth::token_endpoint`).
 
-use xaa_core::oauth::{OAuthError, PresentedClient, TokenRequest};
+use xaa_core::oauth::token_endpoint::TokenClient;
+use xaa_core::secret::Secret;
 
 use crate::config::IdpClient;
-use crate::state::IdpState;
 
-/// Checks the presented credentials against the registered clients.
-pub(crate) fn authenticate(st: &IdpState, req: &TokenRequest) -> Result<IdpClient, OAuthError> {
-    let presented = PresentedClient::from_request(req.authorization.as_deref(), &req.params)?;
-    let client = st.client(&presented.client_id);
-    presented.authenticate(client.as_ref().map(|c| &c.client_secret))?;
-    client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
+impl TokenClient for IdpClient {
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    fn client_secret(&self) -> &Secret {
+        &self.client_secret
+    }
+
+    fn grant_types(&self) -> &[String] {
+        &self.grant_types
+    }
 }

@@ -10,6 +10,8 @@ mod grant_request;
 mod registration;
 mod registration_limits;
 mod response;
+#[cfg(feature = "axum")]
+pub mod token_endpoint;
 
 #[cfg(feature = "axum")]
 pub use axum::{RegistrationRequest, TokenRequest, no_store_json, registered};

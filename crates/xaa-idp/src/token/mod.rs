@@ -10,7 +10,8 @@ mod token_exchange;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use xaa_core::oauth::token_endpoint::{self, TokenEndpoint};
 use xaa_core::oauth::{
     AuthorizationCodeRequest, ErrorCode, OAuthError, RefreshTokenRequest, TokenExchangeRequest, TokenRequest,
 };
@@ -18,10 +19,8 @@ use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 
 use crate::audit::AuditEntry;
+use crate::config::IdpClient;
 use crate::state::IdpState;
-
-/// Client authentication, as every token endpoint records it (RFC 6749 §2.3.1).
-const CLIENT_AUTH: &str = "RFC 6749 §2.3.1";
 
 pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequest, OAuthError>) -> Response {
     let mut checks = CheckLog::new();
@@ -29,7 +28,8 @@ pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequ
     let result = match req {
         Ok(req) => {
             audit = AuditEntry::for_exchange(&req, st.clock.now());
-            handle(&st, &req, &mut checks, audit.as_mut()).await
+            let mut endpoint = IdpTokenEndpoint { st: &st, audit: audit.as_mut() };
+            token_endpoint::handle(&mut endpoint, &req, &mut checks).await
         }
         Err(e) => Err(e),
     };
@@ -39,54 +39,58 @@ pub(crate) async fn token(State(st): State<Arc<IdpState>>, req: Result<TokenRequ
             tracing::error!(error = %e, "the audit log could not be written");
         }
     }
-    let resp = match result {
-        Ok(resp) => resp,
-        Err(e) => {
-            tracing::info!(error = e.code.as_str(), description = %e.description, "IdP token request refused");
-            e.into_response()
-        }
-    };
-    // What the IdP checked, for the lab's trace.
-    xaa_core::trace::report(&checks);
-    resp
+    token_endpoint::answer("IdP", result, checks)
 }
 
-async fn handle(
-    st: &IdpState,
-    req: &TokenRequest,
-    checks: &mut CheckLog,
-    mut audit: Option<&mut AuditEntry>,
-) -> Result<Response, OAuthError> {
-    let client = crate::client_auth::authenticate(st, req).inspect_err(|e| {
-        checks.fail("client", CLIENT_AUTH, e.description.clone());
-    })?;
-    checks.pass("client", CLIENT_AUTH, format!("client '{}' authenticated", client.client_id));
-    if let Some(a) = audit.as_deref_mut() {
-        a.authenticated(&client.client_id);
+/// The IdP's grants, and the audit entry of a token exchange.
+struct IdpTokenEndpoint<'a> {
+    st: &'a IdpState,
+    audit: Option<&'a mut AuditEntry>,
+}
+
+impl TokenEndpoint for IdpTokenEndpoint<'_> {
+    type Client = IdpClient;
+
+    fn client(&self, client_id: &str) -> Option<IdpClient> {
+        self.st.client(client_id)
     }
-    let grant_type = req.params.required("grant_type")?;
-    xaa_core::oauth::check_registered_grant(&client.client_id, &client.grant_types, grant_type)?;
-    match (grant_type, audit) {
-        (urn::GRANT_AUTHORIZATION_CODE, _) => {
-            let request = AuthorizationCodeRequest::from_form(&req.params)?;
-            authorization_code::grant(st, &client, &request, checks).await
+
+    fn authenticated(&mut self, client: &IdpClient) {
+        if let Some(a) = self.audit.as_deref_mut() {
+            a.authenticated(&client.client_id);
         }
-        (urn::GRANT_REFRESH_TOKEN, _) => {
-            refresh_token::grant(st, &client, &RefreshTokenRequest::from_form(&req.params)?, checks).await
+    }
+
+    async fn grant(
+        &mut self,
+        client: IdpClient,
+        grant_type: &str,
+        req: &TokenRequest,
+        checks: &mut CheckLog,
+    ) -> Result<Response, OAuthError> {
+        let st = self.st;
+        match (grant_type, self.audit.as_deref_mut()) {
+            (urn::GRANT_AUTHORIZATION_CODE, _) => {
+                let request = AuthorizationCodeRequest::from_form(&req.params)?;
+                authorization_code::grant(st, &client, &request, checks).await
+            }
+            (urn::GRANT_REFRESH_TOKEN, _) => {
+                refresh_token::grant(st, &client, &RefreshTokenRequest::from_form(&req.params)?, checks).await
+            }
+            (urn::GRANT_TOKEN_EXCHANGE, Some(audit)) => {
+                let request = TokenExchangeRequest::from_form(&req.params)?;
+                token_exchange::grant(st, &client, request, checks, audit).await
+            }
+            (other, _) => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!(
+                    "grant_type \"{other}\" is not supported here; use \"{}\", \"{}\" or \"{}\"",
+                    urn::GRANT_AUTHORIZATION_CODE,
+                    urn::GRANT_REFRESH_TOKEN,
+                    urn::GRANT_TOKEN_EXCHANGE
+                ),
+            )),
         }
-        (urn::GRANT_TOKEN_EXCHANGE, Some(audit)) => {
-            let request = TokenExchangeRequest::from_form(&req.params)?;
-            token_exchange::grant(st, &client, request, checks, audit).await
-        }
-        (other, _) => Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            format!(
-                "grant_type \"{other}\" is not supported here; use \"{}\", \"{}\" or \"{}\"",
-                urn::GRANT_AUTHORIZATION_CODE,
-                urn::GRANT_REFRESH_TOKEN,
-                urn::GRANT_TOKEN_EXCHANGE
-            ),
-        )),
     }
 }
 
