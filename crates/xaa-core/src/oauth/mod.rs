@@ -8,6 +8,8 @@ mod error;
 mod form;
 mod grant_request;
 mod registration;
+#[cfg(feature = "axum")]
+pub mod registration_endpoint;
 mod registration_limits;
 mod response;
 #[cfg(feature = "axum")]

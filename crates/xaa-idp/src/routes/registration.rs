@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use xaa_core::oauth::{Registrar, RegistrationError, RegistrationRequest, registered, registration_response};
+use axum::response::Response;
+use xaa_core::oauth::registration_endpoint::{self, OpenRegistration, StoreRefusal};
+use xaa_core::oauth::{ClientMetadata, Registrar, RegistrationError, RegistrationRequest};
 use xaa_core::secret::Secret;
 
 use crate::config::{IdpClient, Registration};
@@ -18,32 +19,34 @@ pub(crate) async fn register(
     State(st): State<Arc<IdpState>>,
     req: Result<RegistrationRequest, RegistrationError>,
 ) -> Response {
-    let metadata = match req.and_then(|RegistrationRequest(m)| m.validate(Registrar::IdentityProvider)) {
-        Ok(m) => m,
-        Err(e) => return e.into_response(),
-    };
-    let client_id = format!("dcr-{}", st.entropy.token(9));
-    let secret = st.entropy.token(24);
-    let client = IdpClient {
-        client_id: client_id.clone(),
-        client_secret: Secret::new(secret.clone()),
-        name: metadata.client_name.clone().unwrap_or_default(),
-        redirect_uris: metadata.redirect_uris.clone(),
-        post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
-        grant_types: metadata.grant_types.clone(),
-        registration: Registration::Open,
-    };
-    match st.register_open_client(client).await {
-        Ok(()) => {}
-        Err(RegistryError::Full(max)) => {
-            tracing::warn!(max, "open registration is full");
-            return RegistrationError::open_registration_full(max).into_response();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "client registration failed");
-            return xaa_core::oauth::OAuthError::server_error("the IdP could not store the client").into_response();
-        }
+    registration_endpoint::register(st.as_ref(), req).await
+}
+
+impl OpenRegistration for IdpState {
+    const REGISTRAR: Registrar = Registrar::IdentityProvider;
+    const SERVER: &'static str = "the IdP";
+
+    fn random_token(&self, bytes: usize) -> String {
+        self.entropy.token(bytes)
     }
-    tracing::info!(client.id = %client_id, "client registered (RFC 7591)");
-    registered(registration_response(&metadata, &client_id, &secret, st.clock.now()))
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    async fn store(&self, metadata: &ClientMetadata, client_id: &str, secret: Secret) -> Result<(), StoreRefusal> {
+        let client = IdpClient {
+            client_id: client_id.to_owned(),
+            client_secret: secret,
+            name: metadata.client_name.clone().unwrap_or_default(),
+            redirect_uris: metadata.redirect_uris.clone(),
+            post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
+            grant_types: metadata.grant_types.clone(),
+            registration: Registration::Open,
+        };
+        self.register_open_client(client).await.map_err(|e| match e {
+            RegistryError::Full(max) => StoreRefusal::Full(max),
+            other => StoreRefusal::Storage(Box::new(other)),
+        })
+    }
 }

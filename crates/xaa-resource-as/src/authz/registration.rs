@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use xaa_core::oauth::{Registrar, RegistrationError, RegistrationRequest, registered, registration_response};
+use axum::response::Response;
+use xaa_core::oauth::registration_endpoint::{self, OpenRegistration, StoreRefusal};
+use xaa_core::oauth::{ClientMetadata, Registrar, RegistrationError, RegistrationRequest};
 use xaa_core::secret::Secret;
 
 use crate::config::AsClient;
@@ -18,31 +19,32 @@ pub(crate) async fn register(
     State(st): State<Arc<AsState>>,
     req: Result<RegistrationRequest, RegistrationError>,
 ) -> Response {
-    let metadata = match req.and_then(|RegistrationRequest(m)| m.validate(Registrar::ResourceAuthorizationServer)) {
-        Ok(m) => m,
-        Err(e) => return e.into_response(),
-    };
-    let client_id = format!("dcr-{}", st.entropy.token(9));
-    let secret = st.entropy.token(24);
-    let client = AsClient {
-        client_id: client_id.clone(),
-        client_secret: Secret::new(secret.clone()),
-        grant_types: metadata.grant_types.clone(),
-    };
-    match st.register_open_client(client).await {
-        Ok(true) => {}
-        // The id is random (72 bits): not stored means full.
-        Ok(false) => {
-            let max = st.config.max_open_registrations;
-            tracing::warn!(max, "open registration is full");
-            return RegistrationError::open_registration_full(max).into_response();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "client registration failed");
-            return xaa_core::oauth::OAuthError::server_error("the authorization server could not store the client")
-                .into_response();
+    registration_endpoint::register(st.as_ref(), req).await
+}
+
+impl OpenRegistration for AsState {
+    const REGISTRAR: Registrar = Registrar::ResourceAuthorizationServer;
+    const SERVER: &'static str = "the authorization server";
+
+    fn random_token(&self, bytes: usize) -> String {
+        self.entropy.token(bytes)
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    async fn store(&self, metadata: &ClientMetadata, client_id: &str, secret: Secret) -> Result<(), StoreRefusal> {
+        let client = AsClient {
+            client_id: client_id.to_owned(),
+            client_secret: secret,
+            grant_types: metadata.grant_types.clone(),
+        };
+        match self.register_open_client(client).await {
+            Ok(true) => Ok(()),
+            // The id is random (72 bits): not stored means full.
+            Ok(false) => Err(StoreRefusal::Full(self.config.max_open_registrations)),
+            Err(e) => Err(StoreRefusal::Storage(Box::new(e))),
         }
     }
-    tracing::info!(client.id = %client_id, "client registered (RFC 7591)");
-    registered(registration_response(&metadata, &client_id, &secret, st.clock.now()))
 }
