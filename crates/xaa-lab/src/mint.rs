@@ -42,6 +42,17 @@ pub struct MintRequest {
     pub client_id: Option<String>,
 }
 
+/// Why a token could not be minted (`lab token` prints the text).
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    /// `--client` names no requestor of the fixtures.
+    #[error("no client \"{0}\" in the fixtures")]
+    UnknownClient(String),
+    /// The lab's key could not sign the claims.
+    #[error("{0}")]
+    Sign(#[source] xaa_core::jose::JoseError),
+}
+
 /// Mints a token of `kind`; `now` is the current time, `jti`s come from `entropy`.
 pub fn mint(
     kind: TokenKind,
@@ -51,18 +62,18 @@ pub fn mint(
     keys: &LabKeys,
     now: i64,
     entropy: &dyn xaa_core::secret::Entropy,
-) -> Result<Value, String> {
+) -> Result<Value, MintError> {
     let requestor = fixtures
         .requestors
         .iter()
         .find(|r| r.idp.client_id == req.client)
-        .ok_or_else(|| format!("no client \"{}\" in the fixtures", req.client))?;
+        .ok_or_else(|| MintError::UnknownClient(req.client.clone()))?;
     let user = User::for_email(&fixtures.users, &req.email);
     let tenant = fixtures.tenants.of(&user).id.clone();
     let iat = if req.expired { now - req.lifetime - 2 * xaa_core::JWT_LEEWAY } else { now };
     let exp = iat + req.lifetime;
     let sign = |key: &xaa_core::jose::SigningKey, default_typ: &str, claims: &dyn erased::Claims| {
-        key.sign(req.typ.as_deref().unwrap_or(default_typ), &claims.value()).map_err(|e| e.to_string())
+        key.sign(req.typ.as_deref().unwrap_or(default_typ), &claims.value()).map_err(MintError::Sign)
     };
     Ok(match kind {
         TokenKind::IdToken => {

@@ -3,9 +3,26 @@
 
 use std::time::Duration;
 
+/// Why the lab's outbound client could not be built, or an answer could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OutboundError {
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    /// The answer's body broke off.
+    #[error("{0}")]
+    Body(#[source] reqwest::Error),
+    /// The answer is longer than the lab reads.
+    #[error("the answer is longer than {kib} KiB")]
+    TooLong {
+        /// The most the lab reads, in KiB.
+        kib: usize,
+    },
+}
+
 /// The client the resource AS and the notes app use to call the lab: no redirects, a timeout, and
 /// only the lab CA as a trusted root (it calls nothing but the lab's own servers).
-pub(crate) fn outbound_client(lab_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, String> {
+pub(crate) fn outbound_client(lab_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, OutboundError> {
     let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
@@ -14,7 +31,7 @@ pub(crate) fn outbound_client(lab_ca_pem: Option<&[u8]>) -> Result<reqwest::Clie
         Some(tls) => builder.tls_backend_preconfigured(tls),
         None => builder,
     };
-    builder.build().map_err(|e| format!("HTTP client: {e}"))
+    builder.build().map_err(OutboundError::Client)
 }
 
 /// The TLS connector trusting only `ca` (PEM). Building one costs ~100 ms of CPU (an OpenSSL
@@ -37,11 +54,11 @@ pub(crate) fn connector(ca: Option<&[u8]>) -> Option<native_tls::TlsConnector> {
 
 /// Reads at most `cap` bytes of a response body; `Err` when the body is longer or breaks off
 /// (answers of servers people name in the console, never trusted to be small).
-pub(crate) async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, OutboundError> {
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+    while let Some(chunk) = resp.chunk().await.map_err(OutboundError::Body)? {
         if body.len() + chunk.len() > cap {
-            return Err(format!("the answer is longer than {} KiB", cap / 1024));
+            return Err(OutboundError::TooLong { kib: cap / 1024 });
         }
         body.extend_from_slice(&chunk);
     }

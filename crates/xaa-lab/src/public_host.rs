@@ -5,8 +5,18 @@
 
 use std::net::{IpAddr, ToSocketAddrs};
 
+/// Why a `--public-host` value was refused (clap prints the text).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PublicHostError {
+    /// The value is neither a DNS name nor an IP address.
+    #[error(
+        "\"{0}\" is neither a host name (letters, digits, '-' and '.') nor an IP address; give the name or address other machines reach this one by, with no scheme or port"
+    )]
+    NotAHost(String),
+}
+
 /// Checks one `--public-host` value: a DNS name (letters, digits, `-`, `.`) or an IP address.
-pub fn parse(value: &str) -> Result<String, String> {
+pub fn parse(value: &str) -> Result<String, PublicHostError> {
     let v = value.trim();
     if let Ok(ip) = v.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         return Ok(ip.to_string());
@@ -19,9 +29,7 @@ pub fn parse(value: &str) -> Result<String, String> {
             && !l.ends_with('-')
     };
     if v.is_empty() || v.len() > 253 || !v.trim_end_matches('.').split('.').all(label_ok) {
-        return Err(format!(
-            "\"{value}\" is neither a host name (letters, digits, '-' and '.') nor an IP address; give the name or address other machines reach this one by, with no scheme or port"
-        ));
+        return Err(PublicHostError::NotAHost(value.to_owned()));
     }
     Ok(v.trim_end_matches('.').to_ascii_lowercase())
 }
@@ -90,7 +98,10 @@ mod tests {
         assert_eq!(parse("[::1]").unwrap(), "::1");
         assert!(parse("http://lab:4400").is_err());
         assert!(parse("").is_err());
-        assert!(parse("a_b").is_err());
+        assert_eq!(
+            parse("a_b").unwrap_err().to_string(),
+            "\"a_b\" is neither a host name (letters, digits, '-' and '.') nor an IP address; give the name or address other machines reach this one by, with no scheme or port"
+        );
     }
 
     #[test]

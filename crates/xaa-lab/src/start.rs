@@ -180,7 +180,10 @@ impl Lab {
         crate::saml_key::load_or_create(&idp, &config.storage)?;
 
         let ca_pem = tls_material.as_ref().map(|t| t.ca_cert_pem.clone());
-        let http = Arc::new(LazyClient::new(Box::new(move || outbound_client(ca_pem.as_deref()))));
+        let http = Arc::new(LazyClient::new(Box::new(move || {
+            // xaa-core's `ClientFactory` reports a failed build as text.
+            outbound_client(ca_pem.as_deref()).map_err(|e| e.to_string())
+        })));
         let warm = http.clone();
         tokio::task::spawn_blocking(move || warm.warm());
         let idp_keys = Arc::new(HttpKeySource::new(http.clone(), config.jwks_refetch_interval));

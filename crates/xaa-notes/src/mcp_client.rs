@@ -63,13 +63,13 @@ async fn rpc(
 ) -> Result<Option<Value>, XaaError> {
     let step = Step::Mcp;
     let unreachable = |detail: String| XaaError::Unreachable { step, detail };
-    let http = OAuthHttp::of(st).map_err(unreachable)?;
+    let http = OAuthHttp::of(st).map_err(|e| unreachable(e.to_string()))?;
     let mut builder = http.client().post(url).header("accept", mcp::ACCEPT).bearer_auth(token).json(message);
     if let Some(v) = version {
         builder = builder.header(mcp::PROTOCOL_VERSION_HEADER, v);
     }
     let req = builder.build().map_err(|e| unreachable(e.to_string()))?;
-    let resp = http.send(req).await.map_err(unreachable)?;
+    let resp = http.send(req).await.map_err(|e| unreachable(e.to_string()))?;
     let status = resp.status().as_u16();
     let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let bytes = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;

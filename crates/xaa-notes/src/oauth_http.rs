@@ -24,9 +24,10 @@ pub(crate) struct OAuthHttp {
 
 impl OAuthHttp {
     /// The notes app's client.
-    pub(crate) fn of(st: &NotesState) -> Result<Self, String> {
+    pub(crate) fn of(st: &NotesState) -> Result<Self, OAuthHttpError> {
         Ok(Self {
-            client: st.http.get()?.clone(),
+            // `LazyClient::get` (xaa-core) reports a failed build as text.
+            client: st.http.get().map_err(OAuthHttpError::Client)?.clone(),
             reveal: st.config.reveal_secrets,
             trace: st.trace.clone(),
             clock: st.clock.clone(),
@@ -39,7 +40,7 @@ impl OAuthHttp {
     }
 
     /// Sends `req`, logging the request and the response status.
-    pub(crate) async fn send(&self, req: reqwest::Request) -> Result<reqwest::Response, String> {
+    pub(crate) async fn send(&self, req: reqwest::Request) -> Result<reqwest::Response, OAuthHttpError> {
         tracing::info!(target: "oauth_http", "{}", describe_request(&req, self.reveal));
         let exchange = self.trace.as_ref().map(|_| sent_exchange(&req, self.clock.now()));
         let started = std::time::Instant::now();
@@ -58,7 +59,7 @@ impl OAuthHttp {
             }
             Err(e) => {
                 tracing::warn!(target: "oauth_http", "← failed: {e}");
-                Err(describe(&e))
+                Err(OAuthHttpError::from(e))
             }
         }
     }
@@ -127,14 +128,33 @@ fn content_type(req: &reqwest::Request) -> String {
     req.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("unknown type").to_owned()
 }
 
-/// A reqwest error in words a person understands.
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_connect() {
-        "connection refused: the server is not running or not reachable".to_owned()
-    } else if e.is_timeout() {
-        "the server did not answer in time".to_owned()
-    } else {
-        e.to_string()
+/// Why an outbound call of the notes app got no answer, in words a person understands (the
+/// pages show these texts).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OAuthHttpError {
+    /// The app's HTTP client could not be built (xaa-core's `LazyClient` reports why as text).
+    #[error("{0}")]
+    Client(String),
+    /// The server could not be connected to.
+    #[error("connection refused: the server is not running or not reachable")]
+    Connect(#[source] reqwest::Error),
+    /// The server did not answer within the client's timeout.
+    #[error("the server did not answer in time")]
+    Timeout(#[source] reqwest::Error),
+    /// Any other failure of the request.
+    #[error("{0}")]
+    Request(#[source] reqwest::Error),
+}
+
+impl From<reqwest::Error> for OAuthHttpError {
+    fn from(e: reqwest::Error) -> Self {
+        if e.is_connect() {
+            Self::Connect(e)
+        } else if e.is_timeout() {
+            Self::Timeout(e)
+        } else {
+            Self::Request(e)
+        }
     }
 }
 
@@ -147,10 +167,10 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for OAuthHttp {
     fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
         let this = self.clone();
         Box::pin(async move {
-            let req = reqwest::Request::try_from(request).map_err(|e| OidcHttpError(e.to_string()))?;
-            let resp = this.send(req).await.map_err(OidcHttpError)?;
+            let req = reqwest::Request::try_from(request).map_err(OidcHttpError::Request)?;
+            let resp = this.send(req).await.map_err(OidcHttpError::Send)?;
             let (status, headers) = (resp.status(), resp.headers().clone());
-            let body = resp.bytes().await.map_err(|e| OidcHttpError(e.to_string()))?;
+            let body = resp.bytes().await.map_err(OidcHttpError::Body)?;
             let mut out = http::Response::new(body.to_vec());
             *out.status_mut() = status;
             *out.headers_mut() = headers;
@@ -159,7 +179,17 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for OAuthHttp {
     }
 }
 
-/// A transport failure seen by `openidconnect`.
+/// A transport failure seen by `openidconnect`. Its text already says what failed, so the sign-in
+/// messages end with it (see `oidc::chain`).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct OidcHttpError(pub(crate) String);
+pub(crate) enum OidcHttpError {
+    /// `openidconnect`'s request could not be turned into a reqwest request.
+    #[error("{0}")]
+    Request(#[source] reqwest::Error),
+    /// The request got no answer.
+    #[error("{0}")]
+    Send(#[source] OAuthHttpError),
+    /// The answer's body broke off.
+    #[error("{0}")]
+    Body(#[source] reqwest::Error),
+}

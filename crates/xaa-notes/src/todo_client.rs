@@ -66,7 +66,7 @@ pub(crate) async fn call(
 async fn request(st: &NotesState, token: &str, api_call: &ApiCall) -> Result<Value, XaaError> {
     let step = Step::TodoApi;
     let unreachable = |detail: String| XaaError::Unreachable { step, detail };
-    let http = OAuthHttp::of(st).map_err(unreachable)?;
+    let http = OAuthHttp::of(st).map_err(|e| unreachable(e.to_string()))?;
     let client = http.client();
     let base = &st.config.todo_api;
     let builder = match api_call {
@@ -77,6 +77,6 @@ async fn request(st: &NotesState, token: &str, api_call: &ApiCall) -> Result<Val
         }
     };
     let req = builder.bearer_auth(token).build().map_err(|e| unreachable(e.to_string()))?;
-    let resp = http.send(req).await.map_err(unreachable)?;
+    let resp = http.send(req).await.map_err(|e| unreachable(e.to_string()))?;
     xaa::answer(step, resp).await
 }

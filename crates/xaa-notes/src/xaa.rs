@@ -12,7 +12,7 @@ use serde_json::Value;
 use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest, client_secret_post};
 use xaa_core::urn;
 
-use crate::oauth_http::OAuthHttp;
+use crate::oauth_http::{OAuthHttp, OAuthHttpError};
 use crate::state::NotesState;
 use crate::store::{CachedToken, Session};
 
@@ -135,7 +135,8 @@ pub(crate) async fn forget_token(st: &NotesState, session: &Session) -> Result<(
 
 async fn token_exchange(st: &NotesState, session: &Session, target: Target<'_>) -> Result<String, XaaError> {
     let step = Step::TokenExchange;
-    let endpoint = crate::oidc::token_endpoint(st).await.map_err(|detail| XaaError::Unreachable { step, detail })?;
+    let endpoint =
+        crate::oidc::token_endpoint(st).await.map_err(|e| XaaError::Unreachable { step, detail: e.to_string() })?;
     let c = &st.config;
     let exchange = TokenExchangeRequest::for_id_jag(
         session.id_token.as_str(),
@@ -162,7 +163,7 @@ async fn token_exchange(st: &NotesState, session: &Session, target: Target<'_>) 
 
 async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result<CachedToken, XaaError> {
     let step = Step::JwtBearer;
-    let endpoint = as_token_endpoint(st).await.map_err(|detail| XaaError::Unreachable { step, detail })?;
+    let endpoint = as_token_endpoint(st).await.map_err(|e| XaaError::Unreachable { step, detail: e.to_string() })?;
     let c = &st.config;
     let mut form = JwtBearerRequest::new(id_jag).to_form();
     form.extend(client_secret_post(&c.resource_client_id, c.resource_client_secret.expose()));
@@ -189,21 +190,65 @@ fn check_resource(target: Target<'_>, step: Step, body: &Value) -> Result<(), Xa
     })
 }
 
+/// Why the authorization server's token endpoint could not be found (shown as the detail of an
+/// unreachable jwt-bearer step).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AsMetadataError {
+    /// The app's HTTP client could not be had, or the metadata request got no answer.
+    #[error("{0}")]
+    Http(#[from] OAuthHttpError),
+    /// The metadata request could not be built.
+    #[error("{0}")]
+    Request(#[source] reqwest::Error),
+    /// The answer is not a JSON document.
+    #[error("{url}: {source}")]
+    NotJson {
+        /// The metadata URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The metadata names another issuer (RFC 8414 §3.3).
+    #[error("{url} names issuer {named}, not {issuer}")]
+    WrongIssuer {
+        /// The metadata URL.
+        url: String,
+        /// The `issuer` it names (JSON, `null` when absent).
+        named: Value,
+        /// The issuer configured.
+        issuer: String,
+    },
+    /// The metadata names no token endpoint.
+    #[error("{url} has no token_endpoint")]
+    NoTokenEndpoint {
+        /// The metadata URL.
+        url: String,
+    },
+}
+
 /// The authorization server's token endpoint from its RFC 8414 metadata, whose `issuer` must be
 /// the one configured (RFC 8414 §3.3).
-async fn as_token_endpoint(st: &NotesState) -> Result<String, String> {
+async fn as_token_endpoint(st: &NotesState) -> Result<String, AsMetadataError> {
     st.as_token_endpoint
         .get_or_try_init(|| async {
             let issuer = &st.config.authorization_server;
             let url = format!("{issuer}/.well-known/oauth-authorization-server");
             let http = OAuthHttp::of(st)?;
-            let req = http.client().get(&url).build().map_err(|e| e.to_string())?;
+            let req = http.client().get(&url).build().map_err(AsMetadataError::Request)?;
             let resp = http.send(req).await?;
-            let meta: Value = resp.json().await.map_err(|e| format!("{url}: {e}"))?;
+            let meta: Value = match resp.json().await {
+                Ok(meta) => meta,
+                Err(source) => return Err(AsMetadataError::NotJson { url, source }),
+            };
             if meta["issuer"].as_str() != Some(issuer) {
-                return Err(format!("{url} names issuer {}, not {issuer}", meta["issuer"]));
+                let named = meta["issuer"].clone();
+                return Err(AsMetadataError::WrongIssuer { url, named, issuer: issuer.clone() });
             }
-            meta["token_endpoint"].as_str().map(str::to_owned).ok_or_else(|| format!("{url} has no token_endpoint"))
+            match meta["token_endpoint"].as_str() {
+                Some(endpoint) => Ok(endpoint.to_owned()),
+                None => Err(AsMetadataError::NoTokenEndpoint { url }),
+            }
         })
         .await
         .cloned()
@@ -211,9 +256,9 @@ async fn as_token_endpoint(st: &NotesState) -> Result<String, String> {
 
 async fn post_form(st: &NotesState, step: Step, url: &str, form: &[(&str, String)]) -> Result<Value, XaaError> {
     let unreachable = |detail: String| XaaError::Unreachable { step, detail };
-    let http = OAuthHttp::of(st).map_err(unreachable)?;
+    let http = OAuthHttp::of(st).map_err(|e| unreachable(e.to_string()))?;
     let req = http.client().post(url).form(form).build().map_err(|e| unreachable(e.to_string()))?;
-    let resp = http.send(req).await.map_err(unreachable)?;
+    let resp = http.send(req).await.map_err(|e| unreachable(e.to_string()))?;
     answer(step, resp).await
 }
 

@@ -54,30 +54,71 @@ pub(crate) struct Admin {
     pub(crate) resource_apps: ResourceApps,
 }
 
-/// A refused admin request: the message says what to change.
+/// Why an admin operation did not happen.
 #[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub(crate) struct AdminError {
-    /// The API's error code: `invalid_redirect_uri` for a redirect URI (as RFC 7591 §3.2.2 says
-    /// it), else `invalid_request`.
-    pub(crate) code: &'static str,
-    message: String,
+pub(crate) enum AdminError {
+    /// The request was refused: the message says what to change.
+    #[error("{message}")]
+    Refused {
+        /// The API's error code: `invalid_redirect_uri` for a redirect URI (as RFC 7591 §3.2.2
+        /// says it), else `invalid_request`.
+        code: &'static str,
+        /// What to change.
+        message: String,
+    },
+    /// The lab's storage failed: the server's fault, not the request's.
+    #[error("{0}")]
+    Storage(#[source] xaa_core::sqlite::DbError),
+    /// The IdP could not store a SAML service provider: the server's fault, not the request's.
+    #[error("{0}")]
+    SamlStorage(#[source] xaa_idp::SamlRegistrationError),
 }
 
 impl From<xaa_core::sqlite::DbError> for AdminError {
     fn from(e: xaa_core::sqlite::DbError) -> Self {
-        Self::new(e.to_string())
+        Self::Storage(e)
+    }
+}
+
+impl From<xaa_idp::RegistryError> for AdminError {
+    fn from(e: xaa_idp::RegistryError) -> Self {
+        match e {
+            xaa_idp::RegistryError::Storage(e) => Self::Storage(e),
+            refused => Self::new(refused.to_string()),
+        }
+    }
+}
+
+impl From<xaa_idp::SamlRegistrationError> for AdminError {
+    fn from(e: xaa_idp::SamlRegistrationError) -> Self {
+        match e {
+            e @ xaa_idp::SamlRegistrationError::Storage(_) => Self::SamlStorage(e),
+            refused => Self::new(refused.to_string()),
+        }
     }
 }
 
 impl AdminError {
     pub(crate) fn new(m: impl Into<String>) -> Self {
-        Self { code: "invalid_request", message: m.into() }
+        Self::Refused { code: "invalid_request", message: m.into() }
     }
 
     /// A refused redirect or post-logout redirect URI.
     pub(crate) fn redirect_uri(m: impl Into<String>) -> Self {
-        Self { code: "invalid_redirect_uri", message: m.into() }
+        Self::Refused { code: "invalid_redirect_uri", message: m.into() }
+    }
+
+    /// The API's error code (`server_error` for a storage failure).
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            Self::Refused { code, .. } => code,
+            Self::Storage(_) | Self::SamlStorage(_) => "server_error",
+        }
+    }
+
+    /// Whether the server, not the request, is at fault.
+    pub(crate) fn is_server_error(&self) -> bool {
+        matches!(self, Self::Storage(_) | Self::SamlStorage(_))
     }
 }
 

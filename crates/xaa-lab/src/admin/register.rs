@@ -136,7 +136,7 @@ impl Admin {
             grant_types: Vec::new(),
             registration: Registration::It,
         };
-        self.idp.register_client(idp_client).await.map_err(|e| AdminError::new(e.to_string()))?;
+        self.idp.register_client(idp_client).await?;
         let as_client = AsClient {
             client_id: resource_client_id.clone(),
             client_secret: Secret::new(self.entropy.token(24)),
@@ -145,9 +145,10 @@ impl Admin {
         match self.resource_as.register_client(as_client).await {
             Ok(true) => {}
             Ok(false) => {
-                return Err(self.undo(&client_id, format!("client \"{resource_client_id}\" exists at the AS")).await);
+                let exists = AdminError::new(format!("client \"{resource_client_id}\" exists at the AS"));
+                return Err(self.undo(&client_id, exists).await);
             }
-            Err(e) => return Err(self.undo(&client_id, e.to_string()).await),
+            Err(e) => return Err(self.undo(&client_id, e.into()).await),
         }
         let connection = Connection {
             client_id: client_id.clone(),
@@ -167,16 +168,16 @@ impl Admin {
             .await;
         if let Err(e) = added {
             let _ = self.resource_as.delete_client(&resource_client_id).await;
-            return Err(self.undo(&client_id, e.to_string()).await);
+            return Err(self.undo(&client_id, e).await);
         }
         tracing::info!(client.id = %client_id, resource.client_id = %resource_client_id, "requestor registered");
         self.registered(&client_id).ok_or_else(|| AdminError::new("the registration could not be read back"))
     }
 
     /// Removes a half-made registration's IdP client and returns the error.
-    pub(super) async fn undo(&self, client_id: &str, error: String) -> AdminError {
+    pub(super) async fn undo(&self, client_id: &str, error: AdminError) -> AdminError {
         let _ = self.idp.delete_client(client_id).await;
-        AdminError::new(error)
+        error
     }
 
     /// A registered (or fixture) requestor's credentials and `.env`, from the live registries.
@@ -233,10 +234,10 @@ impl Admin {
             return self.unregister_at_resource_as(client_id).await;
         }
         let made_for_it = format!("{client_id}-at-todo0");
-        self.idp.delete_client(client_id).await.map_err(|e| AdminError::new(e.to_string()))?;
+        self.idp.delete_client(client_id).await?;
         let still_named = self.idp.connections().iter().any(|c| c.resource_client_id == made_for_it);
         if !still_named {
-            self.resource_as.delete_client(&made_for_it).await.map_err(|e| AdminError::new(e.to_string()))?;
+            self.resource_as.delete_client(&made_for_it).await?;
         }
         tracing::warn!(client.id = %client_id, "requestor deleted");
         Ok(())

@@ -197,7 +197,7 @@ impl Admin {
             grant_types: Vec::new(),
             registration: Registration::It,
         };
-        self.idp.register_client(idp_client).await.map_err(|e| AdminError::new(e.to_string()))?;
+        self.idp.register_client(idp_client).await?;
         if !app.own_as {
             let as_client = AsClient {
                 client_id: as_client_id.clone(),
@@ -207,9 +207,10 @@ impl Admin {
             match self.resource_as.register_client(as_client).await {
                 Ok(true) => {}
                 Ok(false) => {
-                    return Err(self.undo(&client_id, format!("client \"{as_client_id}\" exists at the AS")).await);
+                    let exists = AdminError::new(format!("client \"{as_client_id}\" exists at the AS"));
+                    return Err(self.undo(&client_id, exists).await);
                 }
-                Err(e) => return Err(self.undo(&client_id, e.to_string()).await),
+                Err(e) => return Err(self.undo(&client_id, e.into()).await),
             }
         }
         // One connection in every tenant: whoever the developer signs in as, the test runs.
@@ -241,8 +242,10 @@ impl Admin {
         };
         match stored {
             Ok(true) => {}
-            Ok(false) => return Err(self.undo_app(&app, "the app's id or name was taken meanwhile".into()).await),
-            Err(e) => return Err(self.undo_app(&app, e.to_string()).await),
+            Ok(false) => {
+                return Err(self.undo_app(&app, AdminError::new("the app's id or name was taken meanwhile")).await);
+            }
+            Err(e) => return Err(self.undo_app(&app, e).await),
         }
         self.govern(&app);
         if let Ok(mut apps) = self.resource_apps.apps.write() {
@@ -253,12 +256,12 @@ impl Admin {
     }
 
     /// Removes a half-made app's clients (and with the IdP client, its connection).
-    async fn undo_app(&self, app: &ResourceApp, error: String) -> AdminError {
+    async fn undo_app(&self, app: &ResourceApp, error: AdminError) -> AdminError {
         if !app.own_as {
             let _ = self.resource_as.delete_client(&app.as_client_id).await;
         }
         let _ = self.idp.delete_client(&app.client_id).await;
-        AdminError::new(error)
+        error
     }
 
     /// Deletes a resource app: its test requestor at the IdP (with its connection), its client at

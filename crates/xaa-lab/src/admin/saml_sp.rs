@@ -62,7 +62,7 @@ impl Admin {
             if let Err(undo) = self.unregister(&registered.client_id).await {
                 tracing::error!(client.id = %registered.client_id, error = %undo, "could not undo a registration");
             }
-            return Err(AdminError::new(e.to_string()));
+            return Err(e.into());
         }
         Ok(registered)
     }

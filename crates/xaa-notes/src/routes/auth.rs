@@ -35,7 +35,7 @@ pub(crate) async fn login(
             axum::http::StatusCode::BAD_GATEWAY,
             crate::pages::ErrorPage {
                 title: "The IdP cannot be reached".into(),
-                message: e,
+                message: e.to_string(),
                 retry: Some("/auth/login".into()),
             },
         )
@@ -101,7 +101,7 @@ pub(crate) async fn callback(
     };
     let signed_in = crate::oidc::redeem(&st, &code, &pending.pkce_verifier, &pending.nonce)
         .await
-        .map_err(|e| PageError::bad_request("Sign-in failed", e, retry))?;
+        .map_err(|e| PageError::bad_request("Sign-in failed", e.to_string(), retry))?;
     let session_id = random_token(32);
     let now = st.clock.now();
     let session = Session {

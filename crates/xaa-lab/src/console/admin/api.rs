@@ -1,6 +1,6 @@
 //! The admin JSON API. Errors are `{"error", "error_description"}` with 400 (`invalid_request`,
-//! or `invalid_redirect_uri` for a refused redirect URI), 404 (unknown client or switch) or 401
-//! (no admin token).
+//! or `invalid_redirect_uri` for a refused redirect URI), 404 (unknown client or switch), 401
+//! (no admin token) or 500 (`server_error`: the lab's storage failed).
 
 use std::sync::Arc;
 
@@ -22,8 +22,14 @@ pub(super) fn error(status: StatusCode, code: &str, description: impl std::fmt::
     (status, Json(json!({"error": code, "error_description": description.to_string()}))).into_response()
 }
 
+/// An admin operation's error: 400 with its code for a refused request, 500 `server_error` (logged
+/// here, once) when the lab's storage failed.
 pub(super) fn bad(e: AdminError) -> Response {
-    error(StatusCode::BAD_REQUEST, e.code, e)
+    if e.is_server_error() {
+        tracing::error!(error = %e, "admin request failed: storage");
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e);
+    }
+    error(StatusCode::BAD_REQUEST, e.code(), e)
 }
 
 pub(super) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
@@ -356,6 +362,58 @@ pub(crate) async fn reset(
     };
     match st.admin.reset(r.keep_registrations).await {
         Ok(report) => Json(json!(report)).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e),
+        Err(e) => {
+            tracing::error!(error = %e, "the reset failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::ResourceAppStore;
+
+    async fn answer(resp: Response) -> (StatusCode, Value) {
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// A real storage failure (the table under a store was dropped) is the server's fault: 500
+    /// `server_error`, never the 400 `invalid_request` of a refused request.
+    #[tokio::test]
+    async fn a_storage_failure_answers_500_server_error() {
+        let path = std::env::temp_dir().join(format!("xaa-admin-storage-failure-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let store = ResourceAppStore::open(Some(&path)).unwrap();
+        rusqlite::Connection::open(&path).unwrap().execute_batch("DROP TABLE resource_apps").unwrap();
+        let failure = store.delete("a-1".into()).await.unwrap_err();
+        let _ = std::fs::remove_file(&path);
+
+        let (status, body) = answer(bad(AdminError::from(failure))).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"], "server_error");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.starts_with("storage failure: ") && description.contains("resource_apps"), "{body}");
+        assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
+    }
+
+    /// A client's mistake keeps its 4xx and its exact body.
+    #[tokio::test]
+    async fn a_refused_request_keeps_its_400_and_body() {
+        let (status, body) = answer(bad(AdminError::new("choose at least one scope"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body, json!({"error": "invalid_request", "error_description": "choose at least one scope"}));
+        let (status, body) = answer(bad(AdminError::redirect_uri("at least one redirect URI is required"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({"error": "invalid_redirect_uri", "error_description": "at least one redirect URI is required"})
+        );
+        let fixture = xaa_idp::RegistryError::Fixture("notes".into());
+        let (status, body) = answer(bad(fixture.into())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error_description"], "client \"notes\" comes from the fixtures and cannot be deleted");
     }
 }

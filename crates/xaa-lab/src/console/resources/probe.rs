@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::outbound::read_capped;
+use crate::outbound::{OutboundError, read_capped};
 
 /// The most of a metadata document or health answer the lab reads.
 pub(crate) const MAX_METADATA_BYTES: usize = 64 * 1024;
@@ -98,20 +98,53 @@ pub(crate) async fn discover(http: &reqwest::Client, issuer: &str) -> Discovered
     }
 }
 
-async fn metadata(http: &reqwest::Client, url: &str, issuer: &str) -> Result<Value, String> {
-    let resp = http.get(url).header("accept", "application/json").send().await.map_err(|e| reason(&e).to_owned())?;
+/// Why a metadata document does not count (the wizard lists each URL tried with this text).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum MetadataError {
+    /// The request got no answer.
+    #[error("{}", reason(.0))]
+    NoAnswer(#[source] reqwest::Error),
+    /// The answer's status is not 2xx.
+    #[error("{}", status_line(*.0))]
+    Status(reqwest::StatusCode),
+    /// The body broke off or is too long.
+    #[error("{0}")]
+    Body(#[source] OutboundError),
+    /// The body is not JSON.
+    #[error("not a JSON document")]
+    NotJson(#[source] serde_json::Error),
+    /// The document names another issuer (RFC 8414 §3.3).
+    #[error("its issuer is {named}, not exactly {issuer} (RFC 8414 §3.3)")]
+    WrongIssuer {
+        /// The `issuer` it names (JSON, `null` when absent).
+        named: Value,
+        /// The issuer asked for.
+        issuer: String,
+    },
+    /// The document names no http(s) token endpoint.
+    #[error("it names no token_endpoint URL")]
+    NoTokenEndpoint,
+}
+
+/// `404 Not Found`, or only the code for a status without a reason phrase.
+fn status_line(status: reqwest::StatusCode) -> String {
+    format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")).trim_end().to_owned()
+}
+
+async fn metadata(http: &reqwest::Client, url: &str, issuer: &str) -> Result<Value, MetadataError> {
+    let resp = http.get(url).header("accept", "application/json").send().await.map_err(MetadataError::NoAnswer)?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")).trim_end().to_owned());
+        return Err(MetadataError::Status(status));
     }
-    let body = read_capped(resp, MAX_METADATA_BYTES).await?;
-    let doc: Value = serde_json::from_slice(&body).map_err(|_| "not a JSON document".to_owned())?;
+    let body = read_capped(resp, MAX_METADATA_BYTES).await.map_err(MetadataError::Body)?;
+    let doc: Value = serde_json::from_slice(&body).map_err(MetadataError::NotJson)?;
     if doc["issuer"].as_str() != Some(issuer) {
-        return Err(format!("its issuer is {}, not exactly {issuer} (RFC 8414 §3.3)", doc["issuer"]));
+        return Err(MetadataError::WrongIssuer { named: doc["issuer"].clone(), issuer: issuer.to_owned() });
     }
     match doc["token_endpoint"].as_str() {
         Some(t) if t.starts_with("http://") || t.starts_with("https://") => Ok(doc),
-        _ => Err("it names no token_endpoint URL".into()),
+        _ => Err(MetadataError::NoTokenEndpoint),
     }
 }
 
