@@ -23,6 +23,32 @@ pub(crate) struct AuthnRequest {
     pub(crate) force_authn: bool,
 }
 
+/// Why a `SAMLRequest` was refused: each text is the sentence the IdP's error page shows.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum AuthnRequestError {
+    /// Over [`MAX_ENCODED_BYTES`].
+    #[error("The SAMLRequest is larger than {} KiB.", MAX_ENCODED_BYTES / 1024)]
+    TooLarge,
+    /// Not base64.
+    #[error("The SAMLRequest is not valid base64.")]
+    NotBase64,
+    /// The Redirect binding's request does not inflate.
+    #[error("The SAMLRequest is not DEFLATE-compressed (HTTP-Redirect binding, SAML 2.0 Bindings §3.4.4.1).")]
+    NotDeflated,
+    /// The POST binding's request is neither XML nor inflates.
+    #[error("The SAMLRequest is neither XML nor DEFLATE-compressed XML (HTTP-POST binding, SAML 2.0 Bindings §3.5.4).")]
+    NeitherXmlNorDeflated,
+    /// The bytes are not UTF-8.
+    #[error("The SAMLRequest is not UTF-8 XML.")]
+    NotUtf8,
+    /// Too large after inflating, or a DTD.
+    #[error("The SAMLRequest was refused: {0}.")]
+    Refused(&'static str),
+    /// Not a `samlp:AuthnRequest` with an `ID`.
+    #[error("The SAMLRequest is not a SAML 2.0 AuthnRequest (SAML 2.0 Core §3.4.1).")]
+    NotAnAuthnRequest,
+}
+
 /// How the `SAMLRequest` arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Binding {
@@ -34,11 +60,10 @@ pub(crate) enum Binding {
 }
 
 impl AuthnRequest {
-    /// Decodes and reads `SAMLRequest`; the error is the sentence the IdP's error page shows.
-    pub(crate) fn decode(encoded: &str, binding: Binding) -> Result<Self, String> {
+    /// Decodes and reads `SAMLRequest`.
+    pub(crate) fn decode(encoded: &str, binding: Binding) -> Result<Self, AuthnRequestError> {
         let xml = decode_xml(encoded, binding)?;
-        Self::parse(&xml)
-            .ok_or_else(|| "The SAMLRequest is not a SAML 2.0 AuthnRequest (SAML 2.0 Core §3.4.1).".to_owned())
+        Self::parse(&xml).ok_or(AuthnRequestError::NotAnAuthnRequest)
     }
 
     fn parse(text: &str) -> Option<Self> {
@@ -55,12 +80,12 @@ impl AuthnRequest {
 
 /// The AuthnRequest XML from `SAMLRequest`: base64, then raw DEFLATE (always on the Redirect
 /// binding; on the POST binding when the decoded bytes are not XML), size-capped at each step.
-fn decode_xml(encoded: &str, binding: Binding) -> Result<String, String> {
+fn decode_xml(encoded: &str, binding: Binding) -> Result<String, AuthnRequestError> {
     if encoded.len() > MAX_ENCODED_BYTES {
-        return Err(format!("The SAMLRequest is larger than {} KiB.", MAX_ENCODED_BYTES / 1024));
+        return Err(AuthnRequestError::TooLarge);
     }
     let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = STANDARD.decode(compact).map_err(|_| "The SAMLRequest is not valid base64.".to_owned())?;
+    let bytes = STANDARD.decode(compact).map_err(|_| AuthnRequestError::NotBase64)?;
     let plain_xml = binding == Binding::Post && bytes.trim_ascii_start().starts_with(b"<");
     let xml = if plain_xml {
         bytes
@@ -70,15 +95,13 @@ fn decode_xml(encoded: &str, binding: Binding) -> Result<String, String> {
             .take(MAX_XML_BYTES as u64 + 1)
             .read_to_end(&mut out)
             .map_err(|_| match binding {
-                Binding::Redirect => {
-                    "The SAMLRequest is not DEFLATE-compressed (HTTP-Redirect binding, SAML 2.0 Bindings §3.4.4.1)."
-                }
-                Binding::Post => "The SAMLRequest is neither XML nor DEFLATE-compressed XML (HTTP-POST binding, SAML 2.0 Bindings §3.5.4).",
+                Binding::Redirect => AuthnRequestError::NotDeflated,
+                Binding::Post => AuthnRequestError::NeitherXmlNorDeflated,
             })?;
         out
     };
-    let xml = String::from_utf8(xml).map_err(|_| "The SAMLRequest is not UTF-8 XML.".to_owned())?;
-    xml::acceptable(&xml).map_err(|e| format!("The SAMLRequest was refused: {e}."))?;
+    let xml = String::from_utf8(xml).map_err(|_| AuthnRequestError::NotUtf8)?;
+    xml::acceptable(&xml).map_err(AuthnRequestError::Refused)?;
     Ok(xml)
 }
 
@@ -138,7 +161,7 @@ mod tests {
             ("A".repeat(MAX_ENCODED_BYTES + 1), Binding::Post, "The SAMLRequest is larger than 64 KiB."),
         ];
         for (encoded, binding, expected) in cases {
-            assert_eq!(AuthnRequest::decode(&encoded, binding).unwrap_err(), expected, "{binding:?}");
+            assert_eq!(AuthnRequest::decode(&encoded, binding).unwrap_err().to_string(), expected, "{binding:?}");
         }
     }
 }

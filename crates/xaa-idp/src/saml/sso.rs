@@ -73,7 +73,7 @@ async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, binding: Bindin
     if relay_state.as_ref().is_some_and(|r| r.len() > MAX_RELAY_STATE_BYTES) {
         return Err(invalid(format!("The RelayState is longer than {MAX_RELAY_STATE_BYTES} bytes.")));
     }
-    let request = AuthnRequest::decode(encoded, binding).map_err(invalid)?;
+    let request = AuthnRequest::decode(encoded, binding).map_err(|e| invalid(e.to_string()))?;
     let Some(issuer) = request.issuer.as_ref() else {
         return Err(invalid("The AuthnRequest has no Issuer: the IdP cannot tell which service provider sent it."));
     };

@@ -39,7 +39,7 @@ pub(crate) async fn validate(
     subject_token: &str,
     checks: &mut CheckLog,
 ) -> Result<SamlSubject, OAuthError> {
-    let text = decode(subject_token).map_err(|why| refuse(checks, "format", FORMAT, why))?;
+    let text = decode(subject_token).map_err(|why| refuse(checks, "format", FORMAT, why.to_string()))?;
     let not_an_assertion = || "the subject_token is not a SAML 2.0 Assertion (saml:Assertion element)".to_owned();
     let doc = xml::parse(&text).ok_or_else(|| refuse(checks, "format", FORMAT, not_an_assertion()))?;
     let root = xml::root_named(&doc, NS_ASSERTION, "Assertion")
@@ -171,10 +171,27 @@ fn refuse(checks: &mut CheckLog, name: &'static str, spec: &'static str, why: St
     OAuthError::invalid_grant(checks.fail(name, spec, why).to_string())
 }
 
+/// Why a `subject_token` is not a SAML assertion the IdP reads (RFC 8693 §3).
+#[derive(Debug, thiserror::Error)]
+enum SubjectTokenFormat {
+    /// Over [`MAX_SUBJECT_TOKEN_BYTES`].
+    #[error("the subject_token is larger than {} KiB", MAX_SUBJECT_TOKEN_BYTES / 1024)]
+    TooLarge,
+    /// Not base64url (nor padded base64).
+    #[error("the subject_token is not a base64url-encoded SAML assertion")]
+    NotBase64,
+    /// The decoded bytes are not UTF-8.
+    #[error("the decoded subject_token is not UTF-8 XML")]
+    NotUtf8,
+    /// Too large after decoding, or a DTD.
+    #[error("the subject_token was refused: {0}")]
+    Refused(&'static str),
+}
+
 /// The assertion XML from the `subject_token`: base64url (RFC 8693 §3), padded base64 accepted.
-fn decode(token: &str) -> Result<String, String> {
+fn decode(token: &str) -> Result<String, SubjectTokenFormat> {
     if token.len() > MAX_SUBJECT_TOKEN_BYTES {
-        return Err(format!("the subject_token is larger than {} KiB", MAX_SUBJECT_TOKEN_BYTES / 1024));
+        return Err(SubjectTokenFormat::TooLarge);
     }
     let normalised: String = token
         .trim_end_matches('=')
@@ -185,10 +202,8 @@ fn decode(token: &str) -> Result<String, String> {
             c => c,
         })
         .collect();
-    let bytes = URL_SAFE_NO_PAD
-        .decode(normalised)
-        .map_err(|_| "the subject_token is not a base64url-encoded SAML assertion".to_owned())?;
-    let xml = String::from_utf8(bytes).map_err(|_| "the decoded subject_token is not UTF-8 XML".to_owned())?;
-    xml::acceptable(&xml).map_err(|e| format!("the subject_token was refused: {e}"))?;
+    let bytes = URL_SAFE_NO_PAD.decode(normalised).map_err(|_| SubjectTokenFormat::NotBase64)?;
+    let xml = String::from_utf8(bytes).map_err(|_| SubjectTokenFormat::NotUtf8)?;
+    xml::acceptable(&xml).map_err(SubjectTokenFormat::Refused)?;
     Ok(xml)
 }
