@@ -479,3 +479,28 @@ impl Rejection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::jose::JwsPart;
+
+    #[test]
+    fn the_cause_is_the_source() {
+        let source = JwtFormatError::NotJson { part: JwsPart::Payload };
+        let r = Rejection::Format { token: Token::IdJag, source: source.clone() };
+        assert_eq!((r.check(), r.spec()), ("format", "RFC 7515 §7.1"));
+        assert_eq!(r.description(), "the ID-JAG is not a valid JWT: the payload is not JSON");
+        let cause = r.source().and_then(|s| s.downcast_ref::<JwtFormatError>());
+        assert_eq!(cause, Some(&source));
+    }
+
+    #[test]
+    fn a_role_level_refusal_keeps_its_words() {
+        let r = Rejection::Other { check: "policy", description: "no connection (a)".into(), spec: "§1" };
+        assert_eq!((r.check(), r.spec(), r.description()), ("policy", "§1", "no connection (a)".to_owned()));
+        assert_eq!(r.to_string(), "no connection (a) (§1)");
+    }
+}
