@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use keys::{KeySet, SigningKey, generate_rsa_pem};
-pub use unverified::{JoseHeader, UnverifiedJwt};
+pub use unverified::{JoseHeader, JwsPart, JwtFormatError, UnverifiedJwt};
 
 /// Signature algorithms a validator accepts (RFC 8725 §3.1): asymmetric only, never `none` or HS*.
 pub const ALLOWED_ALGS: &[&str] = &["RS256", "ES256"];

@@ -18,6 +18,65 @@ pub struct JoseHeader {
     pub crit: Option<Vec<String>>,
 }
 
+/// The part of a compact JWS a [`JwtFormatError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwsPart {
+    /// The protected header (first part).
+    Header,
+    /// The payload (second part).
+    Payload,
+    /// The signature (third part).
+    Signature,
+}
+
+impl std::fmt::Display for JwsPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Header => "the header",
+            Self::Payload => "the payload",
+            Self::Signature => "the signature",
+        })
+    }
+}
+
+/// Why a string is not a compact JWS this lab reads; each text completes
+/// "… is not a valid JWT: ".
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtFormatError {
+    /// Five dot-separated parts: a JWE, which no validator of the lab decrypts.
+    #[error("it is a JWE (5 parts); encrypted assertions are not supported")]
+    Encrypted,
+    /// Neither 3 nor 5 dot-separated parts.
+    #[error("a compact JWS has 3 dot-separated parts, this has {parts}")]
+    PartCount {
+        /// How many parts there were.
+        parts: usize,
+    },
+    /// A part is not unpadded base64url (RFC 7515 §2).
+    #[error("{part} is not base64url")]
+    NotBase64Url {
+        /// The part that is not.
+        part: JwsPart,
+    },
+    /// The header or payload decodes to bytes that are not JSON.
+    #[error("{part} is not JSON")]
+    NotJson {
+        /// The header or the payload.
+        part: JwsPart,
+    },
+    /// The header or payload is JSON but not an object.
+    #[error("{part} is not a JSON object")]
+    NotObject {
+        /// The header or the payload.
+        part: JwsPart,
+    },
+    /// The header has no string `alg` (RFC 7515 §4.1.1).
+    #[error("the header has no \"alg\"")]
+    MissingAlg,
+}
+
 /// A compact JWS split into its parts, header and claims decoded but **not verified**.
 #[derive(Debug)]
 pub struct UnverifiedJwt<'a> {
@@ -27,23 +86,19 @@ pub struct UnverifiedJwt<'a> {
 }
 
 impl<'a> UnverifiedJwt<'a> {
-    /// Splits and decodes `raw`; fails with a human explanation if it is not a compact JWS
-    /// with a JSON object header (with `alg`) and a JSON object payload.
-    pub fn parse(raw: &'a str) -> Result<Self, String> {
+    /// Splits and decodes `raw`; fails with the reason if it is not a compact JWS with a JSON
+    /// object header (with `alg`) and a JSON object payload.
+    pub fn parse(raw: &'a str) -> Result<Self, JwtFormatError> {
         let parts: Vec<&str> = raw.split('.').collect();
         match parts.len() {
             3 => {}
-            5 => {
-                return Err("it is a JWE (5 parts); encrypted assertions are not supported".into());
-            }
-            n => {
-                return Err(format!("a compact JWS has 3 dot-separated parts, this has {n}"));
-            }
+            5 => return Err(JwtFormatError::Encrypted),
+            parts => return Err(JwtFormatError::PartCount { parts }),
         }
-        let header = decode_object(parts[0]).map_err(|e| format!("the header {e}"))?;
-        let claims = decode_object(parts[1]).map_err(|e| format!("the payload {e}"))?;
-        URL_SAFE_NO_PAD.decode(parts[2]).map_err(|_| "the signature is not base64url".to_owned())?;
-        let alg = header.get("alg").and_then(Value::as_str).ok_or("the header has no \"alg\"")?.to_owned();
+        let header = decode_object(parts[0], JwsPart::Header)?;
+        let claims = decode_object(parts[1], JwsPart::Payload)?;
+        URL_SAFE_NO_PAD.decode(parts[2]).map_err(|_| JwtFormatError::NotBase64Url { part: JwsPart::Signature })?;
+        let alg = header.get("alg").and_then(Value::as_str).ok_or(JwtFormatError::MissingAlg)?.to_owned();
         let text = |name: &str| header.get(name).and_then(Value::as_str).map(str::to_owned);
         let crit = header.get("crit").map(|c| {
             c.as_array()
@@ -76,11 +131,11 @@ impl<'a> UnverifiedJwt<'a> {
     }
 }
 
-fn decode_object(part: &str) -> Result<Map<String, Value>, String> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| "is not base64url".to_owned())?;
+fn decode_object(text: &str, part: JwsPart) -> Result<Map<String, Value>, JwtFormatError> {
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| JwtFormatError::NotBase64Url { part })?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err("is not a JSON object".into()),
-        Err(_) => Err("is not JSON".into()),
+        Ok(_) => Err(JwtFormatError::NotObject { part }),
+        Err(_) => Err(JwtFormatError::NotJson { part }),
     }
 }

@@ -2,13 +2,14 @@
 
 use serde_json::Value;
 
-use super::checks::{self, CheckLog, Rejection};
+use super::checks::{self, CheckLog};
+use super::rejection::{Rejection, Token, spec};
 use crate::claims::AccessTokenClaims;
 use crate::jose::KeySet;
 use crate::urn::TYP_ACCESS_TOKEN;
 
-const WHAT: &str = "the access token";
-const SEC: &str = "RFC 9068 §4";
+const WHAT: Token = Token::AccessToken;
+const SEC: &str = spec::ACCESS_TOKEN;
 
 /// What the resource server expects of an access token.
 #[derive(Clone, Copy, Debug)]
@@ -32,38 +33,27 @@ pub fn validate_access_token(
 ) -> Result<AccessTokenClaims, Rejection> {
     let jwt = checks::parse(raw, WHAT, log)?;
     checks::algorithm(&jwt, WHAT, log)?;
-    if jwt.header().typ.as_deref().is_some_and(|t| !checks::typ_matches(t, TYP_ACCESS_TOKEN)) {
-        let kind = checks::describe_typ(jwt.header().typ.as_deref());
-        return Err(log.fail(
-            "typ",
-            "RFC 9068 §4, RFC 8725 §3.11",
-            format!("the bearer token is {kind}, not an access token (typ must be \"{TYP_ACCESS_TOKEN}\")"),
-        ));
-    }
-    checks::typ(&jwt, TYP_ACCESS_TOKEN, WHAT, "RFC 9068 §4", log)?;
+    checks::typ(&jwt, TYP_ACCESS_TOKEN, WHAT, SEC, log, |found| Rejection::NotAnAccessToken { found })?;
     match jwt.unverified_issuer() {
         Some(iss) if iss == expect.issuer => log.pass("iss", SEC, format!("issuer \"{iss}\"")),
-        other => {
-            return Err(log.fail(
-                "iss",
-                SEC,
-                format!("the access token issuer is {other:?}; it must be \"{}\"", expect.issuer),
-            ));
+        found => {
+            let found = found.map(str::to_owned);
+            return Err(log.reject(Rejection::Issuer { found, expected: expect.issuer.to_owned() }));
         }
     }
     let kid = jwt.header().kid.clone().unwrap_or_default();
     let Some(jwk) = keys.find(&kid) else {
-        return Err(log.fail("kid", SEC, format!("no key with kid \"{kid}\" in the authorization server's JWKS")));
+        return Err(log.reject(Rejection::UnknownAuthorizationServerKey { kid }));
     };
     checks::signature(&jwt, jwk, WHAT, SEC, log)?;
     let claims = jwt.unverified_claims();
     checks::audience(claims, expect.audience, WHAT, SEC, log)?;
     checks::times(claims, expect.now, expect.leeway, WHAT, log)?;
     for name in ["sub", "client_id", "jti"] {
-        checks::required_str(claims, name, WHAT, "RFC 9068 §2.2", log)?;
+        checks::required_str(claims, name, WHAT, spec::ACCESS_TOKEN_CLAIMS, log)?;
     }
     serde_json::from_value(Value::Object(claims.clone()))
-        .map_err(|e| log.fail("claims", "RFC 9068 §2.2", format!("the access token claims are malformed: {e}")))
+        .map_err(|source| log.reject(Rejection::Claims { token: WHAT, source }))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::rejection::{Rejection, Token, spec};
 use crate::jose::{self, ALLOWED_ALGS, UnverifiedJwt};
 
 /// One check a server ran on a token, with its outcome and the spec section behind it.
@@ -15,18 +16,6 @@ pub struct Check {
     /// What was found (on success) or what was wrong (on failure).
     pub detail: String,
     /// The spec section that requires it.
-    pub spec: &'static str,
-}
-
-/// Why a token was refused: the failed check, in words, with the section that requires it.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{description} ({spec})")]
-pub struct Rejection {
-    /// The failed check's name.
-    pub check: &'static str,
-    /// What exactly was wrong.
-    pub description: String,
-    /// The spec section that requires the check.
     pub spec: &'static str,
 }
 
@@ -44,11 +33,16 @@ impl CheckLog {
     pub fn pass(&mut self, name: &'static str, spec: &'static str, detail: impl Into<String>) {
         self.0.push(Check { name, passed: true, detail: detail.into(), spec });
     }
-    /// Records a failed check and returns the rejection to send back.
+    /// Records the failed check `rejection` stands for and returns it, to send back.
+    pub fn reject(&mut self, rejection: Rejection) -> Rejection {
+        let (name, spec, detail) = (rejection.check(), rejection.spec(), rejection.description());
+        self.0.push(Check { name, passed: false, detail, spec });
+        rejection
+    }
+    /// Records a failed role-level check (one the role runs itself: SAML, policy, replay,
+    /// break-it switches...) and returns it as [`Rejection::Other`], to send back.
     pub fn fail(&mut self, name: &'static str, spec: &'static str, description: impl Into<String>) -> Rejection {
-        let description = description.into();
-        self.0.push(Check { name, passed: false, detail: description.clone(), spec });
-        Rejection { check: name, description, spec }
+        self.reject(Rejection::Other { check: name, description: description.into(), spec })
     }
     /// The checks in the order they ran.
     pub fn checks(&self) -> &[Check] {
@@ -64,55 +58,46 @@ pub(crate) fn typ_matches(actual: &str, expected: &str) -> bool {
 }
 
 /// Step: the token is a compact JWS at all.
-pub(crate) fn parse<'a>(raw: &'a str, what: &str, log: &mut CheckLog) -> Result<UnverifiedJwt<'a>, Rejection> {
+pub(crate) fn parse<'a>(raw: &'a str, token: Token, log: &mut CheckLog) -> Result<UnverifiedJwt<'a>, Rejection> {
     match UnverifiedJwt::parse(raw.trim()) {
         Ok(jwt) => {
-            log.pass("format", "RFC 7515 §7.1", format!("{what} is a compact JWS"));
+            log.pass("format", spec::FORMAT, format!("{token} is a compact JWS"));
             Ok(jwt)
         }
-        Err(e) => Err(log.fail("format", "RFC 7515 §7.1", format!("{what} is not a valid JWT: {e}"))),
+        Err(source) => Err(log.reject(Rejection::Format { token, source })),
     }
 }
 
 /// Step: `alg` in the allow-list and no unknown `crit` (RFC 8725 §3.1, RFC 7515 §4.1.11).
-pub(crate) fn algorithm(jwt: &UnverifiedJwt<'_>, what: &str, log: &mut CheckLog) -> Result<(), Rejection> {
+pub(crate) fn algorithm(jwt: &UnverifiedJwt<'_>, token: Token, log: &mut CheckLog) -> Result<(), Rejection> {
     let alg = jwt.header().alg.as_str();
     if !ALLOWED_ALGS.contains(&alg) {
-        return Err(log.fail(
-            "alg",
-            "RFC 8725 §3.1",
-            format!(
-                "{what} is signed with alg \"{alg}\"; only {} are accepted (never none or HS*)",
-                ALLOWED_ALGS.join(", ")
-            ),
-        ));
+        return Err(log.reject(Rejection::Algorithm { token, alg: alg.to_owned() }));
     }
-    log.pass("alg", "RFC 8725 §3.1", format!("alg {alg} is allowed"));
+    log.pass("alg", spec::ALG, format!("alg {alg} is allowed"));
     if let Some(crit) = &jwt.header().crit {
-        return Err(log.fail(
-            "crit",
-            "RFC 7515 §4.1.11",
-            format!("{what} has critical header parameters {crit:?} that are not understood"),
-        ));
+        return Err(log.reject(Rejection::CriticalHeader { token, crit: crit.clone() }));
     }
     Ok(())
 }
 
-/// Step: the JOSE `typ` is the one this validator accepts (RFC 8725 §3.11).
+/// Step: the JOSE `typ` is the one this validator accepts (RFC 8725 §3.11); `wrong` is the
+/// refusal of another `typ`, a missing one is refused with `spec`.
 pub(crate) fn typ(
     jwt: &UnverifiedJwt<'_>,
-    expected: &str,
-    what: &str,
+    expected: &'static str,
+    token: Token,
     spec: &'static str,
     log: &mut CheckLog,
+    wrong: impl FnOnce(String) -> Rejection,
 ) -> Result<(), Rejection> {
     match jwt.header().typ.as_deref() {
         Some(t) if typ_matches(t, expected) => {
             log.pass("typ", spec, format!("typ is \"{t}\""));
             Ok(())
         }
-        Some(t) => Err(log.fail("typ", spec, format!("{what} header typ is \"{t}\"; it must be \"{expected}\""))),
-        None => Err(log.fail("typ", spec, format!("{what} header has no typ; it must be \"{expected}\""))),
+        Some(t) => Err(log.reject(wrong(t.to_owned()))),
+        None => Err(log.reject(Rejection::MissingTyp { token, expected, spec })),
     }
 }
 
@@ -120,7 +105,7 @@ pub(crate) fn typ(
 pub(crate) fn signature(
     jwt: &UnverifiedJwt<'_>,
     jwk: &Map<String, Value>,
-    what: &str,
+    token: Token,
     spec: &'static str,
     log: &mut CheckLog,
 ) -> Result<(), Rejection> {
@@ -130,78 +115,71 @@ pub(crate) fn signature(
             log.pass("signature", spec, format!("signature verified with key kid \"{kid}\""));
             Ok(())
         }
-        Err(e) => Err(log.fail("signature", spec, format!("{what} signature does not verify with key \"{kid}\": {e}"))),
+        Err(source) => Err(log.reject(Rejection::Signature { token, kid: kid.to_owned(), source, spec })),
     }
 }
 
 /// A string claim, required.
 pub(crate) fn required_str<'c>(
     claims: &'c Map<String, Value>,
-    name: &'static str,
-    what: &str,
+    claim: &'static str,
+    token: Token,
     spec: &'static str,
     log: &mut CheckLog,
 ) -> Result<&'c str, Rejection> {
-    match claims.get(name) {
+    match claims.get(claim) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(_) => Err(log.fail(name, spec, format!("{what} claim `{name}` must be a non-empty string"))),
-        None => Err(log.fail(name, spec, format!("{what} has no `{name}` claim"))),
+        Some(_) => Err(log.reject(Rejection::NotAString { token, claim, spec })),
+        None => Err(log.reject(Rejection::MissingClaim { token, claim, spec })),
     }
 }
 
 /// A NumericDate claim; `Ok(None)` when absent.
 pub(crate) fn numeric_date(
     claims: &Map<String, Value>,
-    name: &'static str,
-    what: &str,
+    claim: &'static str,
+    token: Token,
     spec: &'static str,
     log: &mut CheckLog,
 ) -> Result<Option<i64>, Rejection> {
-    match claims.get(name) {
+    match claims.get(claim) {
         None => Ok(None),
         Some(v) => match v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)) {
             Some(n) => Ok(Some(n)),
-            None => Err(log.fail(name, spec, format!("{what} claim `{name}` must be a NumericDate"))),
+            None => Err(log.reject(Rejection::NotANumericDate { token, claim, spec })),
         },
     }
 }
 
-/// Steps: `exp` (required), `nbf` (if present) and `iat` (required unless `iat_optional`),
+/// Steps: `exp` (required), `nbf` (if present) and `iat` (required),
 /// each with `leeway` seconds of clock skew (RFC 7519 §4.1.4-6, RFC 7523 §3 items 4-6).
 pub(crate) fn times(
     claims: &Map<String, Value>,
     now: i64,
     leeway: i64,
-    what: &str,
+    token: Token,
     log: &mut CheckLog,
 ) -> Result<(), Rejection> {
-    const EXP: &str = "RFC 7523 §3 item 4";
-    const NBF: &str = "RFC 7523 §3 item 5";
-    const IAT: &str = "RFC 7523 §3 item 6";
-    let Some(exp) = numeric_date(claims, "exp", what, EXP, log)? else {
-        return Err(log.fail("exp", EXP, format!("{what} has no `exp` claim")));
+    let Some(exp) = numeric_date(claims, "exp", token, spec::EXP, log)? else {
+        return Err(log.reject(Rejection::MissingClaim { token, claim: "exp", spec: spec::EXP }));
     };
     if now >= exp + leeway {
-        return Err(log.fail(
-            "exp",
-            EXP,
-            format!("{what} expired at {exp}, {} s ago (now {now}, leeway {leeway} s)", now - exp),
-        ));
+        return Err(log.reject(Rejection::Expired { token, exp, now, leeway }));
     }
-    log.pass("exp", EXP, format!("expires at {exp}, in {} s", exp - now));
-    if let Some(nbf) = numeric_date(claims, "nbf", what, NBF, log)? {
+    log.pass("exp", spec::EXP, format!("expires at {exp}, in {} s", exp - now));
+    if let Some(nbf) = numeric_date(claims, "nbf", token, spec::NBF, log)? {
         if now + leeway < nbf {
-            return Err(log.fail("nbf", NBF, format!("{what} is not valid before {nbf}, {} s from now", nbf - now)));
+            return Err(log.reject(Rejection::NotYetValid { token, nbf, now }));
         }
-        log.pass("nbf", NBF, format!("valid since {nbf}"));
+        log.pass("nbf", spec::NBF, format!("valid since {nbf}"));
     }
-    let Some(iat) = numeric_date(claims, "iat", what, IAT, log)? else {
-        return Err(log.fail("iat", IAT, format!("{what} has no `iat` claim")));
+    let Some(iat) = numeric_date(claims, "iat", token, spec::IAT, log)? else {
+        return Err(log.reject(Rejection::MissingClaim { token, claim: "iat", spec: spec::IAT }));
     };
     if iat > now + leeway {
-        return Err(log.fail("iat", IAT, format!("{what} was issued in the future ({} s from now)", iat - now)));
+        return Err(log.reject(Rejection::IssuedInFuture { token, iat, now }));
     }
-    log.pass("iat", IAT, format!("issued at {iat}, {} s ago", now - iat));
+    log.pass("iat", spec::IAT, format!("issued at {iat}, {} s ago", now - iat));
     Ok(())
 }
 
@@ -209,7 +187,7 @@ pub(crate) fn times(
 pub(crate) fn audience(
     claims: &Map<String, Value>,
     expected: &str,
-    what: &str,
+    token: Token,
     spec: &'static str,
     log: &mut CheckLog,
 ) -> Result<(), Rejection> {
@@ -222,14 +200,8 @@ pub(crate) fn audience(
         log.pass("aud", spec, format!("aud is \"{expected}\""));
         Ok(())
     } else {
-        let found = claims.get("aud").map(Value::to_string).unwrap_or_else(|| "missing".into());
-        Err(log.fail(
-            "aud",
-            spec,
-            format!(
-                "{what} aud is {found}; it must be \"{expected}\" (a string, or an array of exactly that one value)"
-            ),
-        ))
+        let found = claims.get("aud").cloned();
+        Err(log.reject(Rejection::Audience { token, found, expected: expected.to_owned(), spec }))
     }
 }
 
@@ -250,11 +222,16 @@ pub(super) fn refusal_line(rejection: &Rejection, log: &CheckLog) -> String {
     let (last, before) = log.checks().split_last().expect("a refusal is recorded in the log");
     assert!(before.iter().all(|c| c.passed), "only the last check may fail: {before:?}");
     assert_eq!(
-        (last.name, last.passed, last.detail.as_str(), last.spec),
-        (rejection.check, false, rejection.description.as_str(), rejection.spec),
+        (last.name, last.passed, last.detail.clone(), last.spec),
+        (rejection.check(), false, rejection.description(), rejection.spec()),
         "the log records the refusal that was returned"
     );
-    format!("[{}] {rejection}", rejection.check)
+    assert_eq!(
+        format!("{} ({})", rejection.description(), rejection.spec()),
+        rejection.to_string(),
+        "the text is the description, then the section it cites"
+    );
+    format!("[{}] {rejection}", rejection.check())
 }
 
 /// The names of the checks in `log`, in order, after asserting that all of them passed.

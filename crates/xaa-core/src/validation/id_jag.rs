@@ -4,14 +4,15 @@
 
 use serde_json::{Map, Value};
 
-use super::checks::{self, CheckLog, Rejection};
+use super::checks::{self, CheckLog};
+use super::rejection::{Rejection, Token, spec};
 use crate::claims::IdJagClaims;
 use crate::key_source::KeySource;
 use crate::urn::TYP_ID_JAG;
 
-const WHAT: &str = "the ID-JAG";
-const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1";
-const CLAIMS: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1";
+const WHAT: Token = Token::IdJag;
+const SEC: &str = spec::ID_JAG;
+const CLAIMS: &str = spec::ID_JAG_CLAIMS;
 
 /// What the receiving resource AS expects of an ID-JAG.
 #[derive(Clone, Copy, Debug)]
@@ -39,64 +40,34 @@ pub async fn validate_id_jag(
 ) -> Result<IdJagClaims, Rejection> {
     let jwt = checks::parse(raw, WHAT, log)?;
     checks::algorithm(&jwt, WHAT, log)?;
-    let typ_spec = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1, RFC 8725 §3.11";
-    if jwt.header().typ.as_deref().is_some_and(|t| !checks::typ_matches(t, TYP_ID_JAG)) {
-        let kind = checks::describe_typ(jwt.header().typ.as_deref());
-        let t = jwt.header().typ.clone().unwrap_or_default();
-        return Err(log.fail(
-            "typ",
-            typ_spec,
-            format!("the assertion header typ is \"{t}\" ({kind}); an ID-JAG must have typ \"{TYP_ID_JAG}\""),
-        ));
-    }
-    checks::typ(&jwt, TYP_ID_JAG, WHAT, typ_spec, log)?;
+    checks::typ(&jwt, TYP_ID_JAG, WHAT, spec::ID_JAG_TYP, log, |found| Rejection::NotAnIdJag { found })?;
 
-    let iss_spec = "RFC 7523 §3 item 1, RFC 8725 §3.8";
     let issuer = match jwt.unverified_issuer() {
         Some(iss) if expect.trusted_issuers.iter().any(|t| t == iss) => iss.to_owned(),
-        Some(iss) => {
-            return Err(log.fail(
-                "iss",
-                iss_spec,
-                format!("issuer \"{iss}\" is not a trusted identity provider of this authorization server"),
-            ));
+        Some(iss) => return Err(log.reject(Rejection::UntrustedIssuer { found: iss.to_owned() })),
+        None => {
+            return Err(log.reject(Rejection::MissingClaim { token: WHAT, claim: "iss", spec: spec::ID_JAG_ISS }));
         }
-        None => return Err(log.fail("iss", iss_spec, "the ID-JAG has no `iss` claim")),
     };
-    log.pass("iss", iss_spec, format!("issuer \"{issuer}\" is trusted"));
+    log.pass("iss", spec::ID_JAG_ISS, format!("issuer \"{issuer}\" is trusted"));
 
-    let kid_spec = "RFC 7515 §4.1.4, RFC 8725 §3.10";
     let Some(kid) = jwt.header().kid.clone() else {
-        return Err(log.fail("kid", kid_spec, "the ID-JAG header has no kid, so no key of the issuer can be selected"));
+        return Err(log.reject(Rejection::MissingKeyId));
     };
     let jwk = match keys.key(&issuer, &kid).await {
         Ok(Some(jwk)) => jwk,
-        Ok(None) => {
-            return Err(log.fail(
-                "kid",
-                kid_spec,
-                format!("no key with kid \"{kid}\" in the JWKS of \"{issuer}\" (refetched once)"),
-            ));
-        }
-        Err(e) => {
-            return Err(log.fail("kid", kid_spec, format!("the keys of \"{issuer}\" could not be fetched: {e}")));
-        }
+        Ok(None) => return Err(log.reject(Rejection::UnknownKey { issuer, kid })),
+        Err(cause) => return Err(log.reject(Rejection::KeysUnavailable { issuer, cause })),
     };
-    log.pass("kid", kid_spec, format!("key \"{kid}\" found in the JWKS of \"{issuer}\""));
+    log.pass("kid", spec::ID_JAG_KID, format!("key \"{kid}\" found in the JWKS of \"{issuer}\""));
     checks::signature(&jwt, &jwk, WHAT, "RFC 7523 §3 item 9", log)?;
 
     let claims = jwt.unverified_claims();
     checks::audience(claims, expect.audience, WHAT, SEC, log)?;
     let client_id = checks::required_str(claims, "client_id", WHAT, SEC, log)?;
     if client_id != expect.client_id {
-        return Err(log.fail(
-            "client_id",
-            SEC,
-            format!(
-                "the ID-JAG was issued for client_id \"{client_id}\" but the request authenticated as \"{}\"",
-                expect.client_id
-            ),
-        ));
+        let (found, expected) = (client_id.to_owned(), expect.client_id.to_owned());
+        return Err(log.reject(Rejection::ClientId { found, expected }));
     }
     log.pass("client_id", SEC, format!("client_id \"{client_id}\" is the authenticated client"));
     checks::times(claims, expect.now, expect.leeway, WHAT, log)?;
@@ -108,24 +79,24 @@ pub async fn validate_id_jag(
     if let Some(scope) = claims.get("scope")
         && !scope.is_string()
     {
-        return Err(log.fail("scope", CLAIMS, "the ID-JAG `scope` claim must be a space-delimited string"));
+        return Err(log.reject(Rejection::Scope));
     }
     if let Some(resource) = claims.get("resource") {
         let ok = resource.is_string()
             || resource.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string));
         if !ok {
-            return Err(log.fail("resource", CLAIMS, "the ID-JAG `resource` claim must be a URI or an array of URIs"));
+            return Err(log.reject(Rejection::Resource));
         }
     }
     serde_json::from_value(Value::Object(claims.clone()))
-        .map_err(|e| log.fail("claims", CLAIMS, format!("the ID-JAG claims are malformed: {e}")))
+        .map_err(|source| log.reject(Rejection::Claims { token: WHAT, source }))
 }
 
 /// Step: sender constraint (checklist §5.2 step 15). An ID-JAG with `cnf` is bound to a key and
 /// must come with a proof of it (draft-04 §9.8.1.2.2); this lab's AS validates no DPoP proof and
 /// issues only Bearer tokens, so it refuses every bound ID-JAG, saying which case it was.
 fn confirmation(claims: &Map<String, Value>, dpop_proof: bool, log: &mut CheckLog) -> Result<(), Rejection> {
-    const CNF: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.2, RFC 9449 §4.3";
+    const CNF: &str = spec::CNF;
     let Some(cnf) = claims.get("cnf") else {
         let detail = match dpop_proof {
             false => "no cnf claim: the ID-JAG is not sender-constrained, so a Bearer token can be issued",
@@ -137,24 +108,13 @@ fn confirmation(claims: &Map<String, Value>, dpop_proof: bool, log: &mut CheckLo
         return Ok(());
     };
     let Some(jkt) = cnf.get("jkt").and_then(Value::as_str) else {
-        return Err(log.fail(
-            "cnf",
-            CNF,
-            format!("the ID-JAG's cnf claim is {cnf} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method"),
-        ));
+        return Err(log.reject(Rejection::UnsupportedConfirmation { cnf: cnf.clone() }));
     };
-    Err(match dpop_proof {
-        false => log.fail(
-            "cnf",
-            CNF,
-            format!("the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\" but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key"),
-        ),
-        true => log.fail(
-            "cnf",
-            CNF,
-            format!("the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\"; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token)"),
-        ),
-    })
+    let jkt = jkt.to_owned();
+    Err(log.reject(match dpop_proof {
+        false => Rejection::DpopProofMissing { jkt },
+        true => Rejection::DpopBound { jkt },
+    }))
 }
 
 #[cfg(test)]

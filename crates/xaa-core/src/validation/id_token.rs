@@ -3,13 +3,14 @@
 
 use serde_json::Value;
 
-use super::checks::{self, CheckLog, Rejection};
+use super::checks::{self, CheckLog};
+use super::rejection::{Rejection, Token, spec};
 use crate::claims::IdTokenClaims;
 use crate::jose::KeySet;
 use crate::urn::TYP_ID_TOKEN;
 
-const WHAT: &str = "the subject token";
-const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
+const WHAT: Token = Token::SubjectToken;
+const SEC: &str = spec::SUBJECT_TOKEN;
 
 /// What the IdP expects of a subject token.
 #[derive(Clone, Copy, Debug)]
@@ -33,29 +34,22 @@ pub fn validate_id_token(
 ) -> Result<IdTokenClaims, Rejection> {
     let jwt = checks::parse(raw, WHAT, log)?;
     checks::algorithm(&jwt, WHAT, log)?;
-    let typ = jwt.header().typ.as_deref();
-    if typ.is_some_and(|t| !checks::typ_matches(t, TYP_ID_TOKEN)) {
-        let kind = checks::describe_typ(typ);
-        return Err(log.fail(
-            "typ",
-            "RFC 8725 §3.12",
-            format!("the subject_token is {kind} (typ \"{}\"), not an ID token", typ.unwrap_or_default()),
-        ));
+    if let Some(t) = jwt.header().typ.as_deref()
+        && !checks::typ_matches(t, TYP_ID_TOKEN)
+    {
+        return Err(log.reject(Rejection::NotAnIdToken { found: t.to_owned() }));
     }
-    log.pass("typ", "RFC 8725 §3.12", "typ is that of an ID token");
+    log.pass("typ", spec::TYPE_CONFUSION, "typ is that of an ID token");
     match jwt.unverified_issuer() {
         Some(iss) if iss == expect.issuer => log.pass("iss", SEC, format!("issued by this IdP (\"{iss}\")")),
-        other => {
-            return Err(log.fail(
-                "iss",
-                SEC,
-                format!("the subject token was issued by {other:?}, not by this IdP (\"{}\")", expect.issuer),
-            ));
+        found => {
+            let found = found.map(str::to_owned);
+            return Err(log.reject(Rejection::NotIssuedByThisIdp { found, expected: expect.issuer.to_owned() }));
         }
     }
     let kid = jwt.header().kid.clone().unwrap_or_default();
     let Some(jwk) = own_keys.find(&kid) else {
-        return Err(log.fail("kid", SEC, format!("no key of this IdP has kid \"{kid}\"")));
+        return Err(log.reject(Rejection::UnknownIdpKey { kid }));
     };
     checks::signature(&jwt, jwk, WHAT, "OIDC Core §3.1.3.7", log)?;
     let claims = jwt.unverified_claims();
@@ -65,21 +59,14 @@ pub fn validate_id_token(
         _ => false,
     };
     if !aud_ok {
-        let found = claims.get("aud").map(Value::to_string).unwrap_or_else(|| "missing".into());
-        return Err(log.fail(
-            "aud",
-            SEC,
-            format!(
-                "Audience validation failed: the ID token was issued to {found}, not to the authenticated client \"{}\"",
-                expect.client_id
-            ),
-        ));
+        let found = claims.get("aud").cloned();
+        return Err(log.reject(Rejection::NotIssuedToClient { found, client_id: expect.client_id.to_owned() }));
     }
     log.pass("aud", SEC, format!("issued to the authenticated client \"{}\"", expect.client_id));
     checks::times(claims, expect.now, expect.leeway, WHAT, log)?;
-    checks::required_str(claims, "sub", WHAT, "OIDC Core §2", log)?;
+    checks::required_str(claims, "sub", WHAT, spec::ID_TOKEN_CLAIMS, log)?;
     serde_json::from_value(Value::Object(claims.clone()))
-        .map_err(|e| log.fail("claims", "OIDC Core §2", format!("the ID token claims are malformed: {e}")))
+        .map_err(|source| log.reject(Rejection::Claims { token: WHAT, source }))
 }
 
 #[cfg(test)]

@@ -11,5 +11,7 @@ pub mod access_token;
 mod checks;
 pub mod id_jag;
 pub mod id_token;
+mod rejection;
 
-pub use checks::{Check, CheckLog, Rejection};
+pub use checks::{Check, CheckLog};
+pub use rejection::{Rejection, Token};
