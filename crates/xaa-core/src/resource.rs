@@ -76,10 +76,28 @@ pub fn dedup<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     out
 }
 
+/// Why a token response's `resource` member disqualifies the token (the token must not be used).
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum ResourceMismatch {
+    /// The member is neither a URI nor a non-empty array of URIs.
+    #[error("the response's resource member is {0}; it must be a URI or a non-empty array of URIs")]
+    Malformed(Value),
+    /// The member names a resource that was not asked for.
+    #[error(
+        "the response names resource \"{stray}\", which was not asked for (asked for: {asked}); the token must not be used"
+    )]
+    NotAsked {
+        /// The resource named.
+        stray: String,
+        /// The resources asked for, comma-separated (`none` when none was).
+        asked: String,
+    },
+}
+
 /// The requestor's check of a token response's `resource` member against the resources it asked
 /// for: absent is fine; present, it must be a URI or a non-empty array of URIs, each one of
-/// `asked`. `Ok` says what was found, `Err` what was wrong (the token must then not be used).
-pub fn check_response(response: &Value, asked: &[&str]) -> Result<String, String> {
+/// `asked`. `Ok` says what was found.
+pub fn check_response(response: &Value, asked: &[&str]) -> Result<String, ResourceMismatch> {
     let values: Vec<&str> = match response.get("resource") {
         None | Some(Value::Null) => {
             return Ok("the response has no resource member, so there is nothing to compare".to_owned());
@@ -88,17 +106,11 @@ pub fn check_response(response: &Value, asked: &[&str]) -> Result<String, String
         Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {
             a.iter().filter_map(Value::as_str).collect()
         }
-        Some(other) => {
-            return Err(format!(
-                "the response's resource member is {other}; it must be a URI or a non-empty array of URIs"
-            ));
-        }
+        Some(other) => return Err(ResourceMismatch::Malformed(other.clone())),
     };
-    let asked_list = if asked.is_empty() { "none".to_owned() } else { asked.join(", ") };
     if let Some(stray) = values.iter().find(|v| !asked.iter().any(|a| same(a, v))) {
-        return Err(format!(
-            "the response names resource \"{stray}\", which was not asked for (asked for: {asked_list}); the token must not be used"
-        ));
+        let asked = if asked.is_empty() { "none".to_owned() } else { asked.join(", ") };
+        return Err(ResourceMismatch::NotAsked { stray: (*stray).to_owned(), asked });
     }
     Ok(format!("the response's resource ({}) is among the resources asked for", values.join(", ")))
 }
@@ -195,10 +207,13 @@ mod tests {
         assert!(check_response(&json!({ "resource": ["HTTPS://todo.lab/api"] }), &asked).is_ok());
         let stray = check_response(&json!({ "resource": ["https://todo.lab/api", "https://x.example"] }), &asked);
         assert_eq!(
-            stray.unwrap_err(),
+            stray.unwrap_err().to_string(),
             "the response names resource \"https://x.example\", which was not asked for (asked for: https://todo.lab/api); the token must not be used"
         );
-        assert!(check_response(&json!({ "resource": [] }), &asked).unwrap_err().contains("non-empty array"));
+        assert_eq!(
+            check_response(&json!({ "resource": [] }), &asked).unwrap_err().to_string(),
+            "the response's resource member is []; it must be a URI or a non-empty array of URIs"
+        );
         assert!(check_response(&json!({ "resource": 7 }), &asked).is_err());
         assert!(check_response(&json!({ "resource": "https://todo.lab/api" }), &[]).is_err());
     }

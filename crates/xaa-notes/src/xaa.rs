@@ -182,7 +182,7 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result
 fn check_resource(target: Target<'_>, step: Step, body: &Value) -> Result<(), XaaError> {
     xaa_core::resource::check_response(body, &[target.resource]).map(drop).map_err(|detail| {
         tracing::warn!(step = step.title(), %detail, "discarded a token issued for a resource not asked for");
-        let mut sentence = detail;
+        let mut sentence = detail.to_string();
         if let Some(first) = sentence.get_mut(..1) {
             first.make_ascii_uppercase();
         }

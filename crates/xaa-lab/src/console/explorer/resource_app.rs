@@ -23,15 +23,15 @@ use xaa_core::oauth::{
     client_secret_post,
 };
 use xaa_core::redirect::SeeOther;
-use xaa_core::resource::{RESPONSE_CHECK_SPEC, check_response};
 use xaa_core::validation::Check;
 
 use super::authorization_request::authorization_request;
 use super::hints::{Answer, Expected, hints};
 use super::mcp_resources::{MCP_LIST, list_resources};
 use super::resource_call::{Outgoing, call_out};
+use super::response_check::check_resource;
 use super::titles::TITLES;
-use super::{Callback, Chain, StepForm, StepRecord, StepView, call, checked, save, session_id};
+use super::{Callback, Chain, StepForm, StepView, call, checked, save, session_id};
 use crate::admin::ResourceApp;
 use crate::console::view::TokenView;
 use crate::console::{ConsoleState, csrf_cookie};
@@ -168,20 +168,6 @@ pub(crate) async fn callback(
     (store(&st, jar, &id, c), back(&id, 1)).into_response()
 }
 
-/// The explorer's check that a token response names only the resource asked for.
-fn check_resource(app: &ResourceApp, record: &mut StepRecord, body: Option<&serde_json::Value>) {
-    let Some(body) = body.filter(|_| record.ok) else { return };
-    let (passed, detail) = match check_response(body, &[app.base_url.as_str()]) {
-        Ok(found) => (true, found),
-        Err(problem) => (false, problem),
-    };
-    if !passed {
-        record.ok = false;
-        record.status = format!("{}, token discarded: resource not asked for", record.status);
-    }
-    record.client_checks.push(Check { name: "resource", passed, detail, spec: RESPONSE_CHECK_SPEC });
-}
-
 /// A JWT's JOSE header as JSON (empty when it is none).
 fn header_of(jwt: &str) -> serde_json::Map<String, serde_json::Value> {
     let decoded = jwt.split('.').next().and_then(|h| URL_SAFE_NO_PAD.decode(h).ok());
@@ -229,7 +215,7 @@ pub(crate) async fn step(
             form.extend(client_secret_post(&app.client_id, &app.client_secret));
             let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
             record.snippets = vec![];
-            check_resource(&app, &mut record, body.as_ref());
+            check_resource(&app.base_url, &mut record, body.as_ref());
             c.id_jag = body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records = [c.records[0].take(), Some(record), None, None];
             c.access_token = None;
@@ -252,7 +238,7 @@ pub(crate) async fn step(
                 call(&st, 3, "POST", &app.token_endpoint, form, None, None).await
             };
             record.snippets = vec![];
-            check_resource(&app, &mut record, body.as_ref());
+            check_resource(&app.base_url, &mut record, body.as_ref());
             c.access_token =
                 body.as_ref().filter(|_| record.ok).and_then(|b| b["access_token"].as_str()).map(str::to_owned);
             c.records[2] = Some(record);

@@ -14,7 +14,7 @@ pub(super) fn check_resource(resource: &str, record: &mut StepRecord, body: Opti
     let Some(body) = body.filter(|_| record.ok) else { return };
     let (passed, detail) = match check_response(body, &[resource]) {
         Ok(found) => (true, found),
-        Err(problem) => (false, problem),
+        Err(problem) => (false, problem.to_string()),
     };
     if !passed {
         record.ok = false;
