@@ -67,30 +67,21 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct Lab;
 
-/// A running lab.
+/// A running lab. Its parts are read and changed through its methods, never reached into: the
+/// URLs and credentials a client needs, and what a test or the console does to the roles (IT's
+/// connection policy, the registered clients, the break-it switches, the trace).
 pub struct LabHandle {
-    /// Base URLs (issuers, resource identifier) of every component.
-    pub urls: Urls,
-    /// The lab CA certificate, in TLS mode.
-    pub ca_cert: Option<PathBuf>,
-    /// The CA certificate PEM, in TLS mode (for clients to trust).
-    pub ca_cert_pem: Option<Vec<u8>>,
-    /// The bring-your-own requestor's `.env`.
-    pub env: EnvFile,
-    /// The IdP (its clients, connection policy, audit log and keys).
-    pub idp: Arc<IdpState>,
-    /// The resource authorization server (its clients).
-    pub resource_as: Arc<AsState>,
-    /// The break-it switches.
-    pub faults: SharedFaults,
-    /// The token the console's admin pages and API require.
-    pub admin_token: String,
-    /// The join code participants register their own requestor with (`/join`).
-    pub join_code: String,
-    /// The fixtures the lab runs with.
-    pub fixtures: Fixtures,
-    /// Every request the components received or sent.
-    pub trace: Arc<Trace>,
+    urls: Urls,
+    ca_cert: Option<PathBuf>,
+    ca_cert_pem: Option<Vec<u8>>,
+    env: EnvFile,
+    idp: Arc<IdpState>,
+    resource_as: Arc<AsState>,
+    faults: SharedFaults,
+    admin_token: String,
+    join_code: String,
+    fixtures: Fixtures,
+    trace: Arc<Trace>,
     handles: Vec<(&'static str, Handle<SocketAddr>)>,
     /// The data dir's lock (`lab reset` refuses while it is held); `None` in memory.
     _data_lock: Option<crate::data_lock::DataDirLock>,
