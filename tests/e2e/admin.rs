@@ -100,12 +100,12 @@ async fn the_admin_api_needs_the_admin_token() {
         "error": "unauthorized",
         "error_description": "the admin API needs the admin token lab printed at start: Authorization: Bearer <admin_token>",
     });
-    let wrong_token = format!("{}x", lab.lab.admin_token);
+    let wrong_token = format!("{}x", lab.lab.admin_token());
     let attempts = [
         lab.http.get(&url),
         lab.http.get(&url).bearer_auth("not-the-admin-token"),
         lab.http.get(&url).bearer_auth(&wrong_token),
-        lab.http.get(&url).basic_auth("admin", Some(&lab.lab.admin_token)),
+        lab.http.get(&url).basic_auth("admin", Some(lab.lab.admin_token())),
         lab.http.post(&url).json(&json!({ "name": "Sneaky", "redirect_uris": [REDIRECT] })),
     ];
     for attempt in attempts {
@@ -588,11 +588,12 @@ async fn a_deleted_requestor_can_no_longer_sign_in_exchange_or_redeem() {
 
 /// Signs `browser` in to the admin pages with the banner's link; returns the console's CSRF token.
 pub async fn admin_browser_session(lab: &TestLab, browser: &reqwest::Client) -> String {
-    let signed_in = browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    let signed_in =
+        browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token())).send().await.unwrap();
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("xaa_console_admin="), "{cookie}");
-    assert!(!cookie.contains(&lab.lab.admin_token), "the cookie holds a session id, never the token");
+    assert!(!cookie.contains(lab.lab.admin_token()), "the cookie holds a session id, never the token");
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
@@ -632,7 +633,7 @@ async fn pages_of_other_origins_and_cookies_cannot_drive_the_admin() {
     let resp = lab
         .http
         .get(format!("{}/api/admin/clients", lab.console()))
-        .header("authorization", format!("bearer {}", lab.lab.admin_token))
+        .header("authorization", format!("bearer {}", lab.lab.admin_token()))
         .send()
         .await
         .unwrap();
@@ -703,7 +704,7 @@ async fn the_admin_api_answers_mistakes_with_json() {
     };
     let resp = browser
         .post(format!("{}/admin/login", lab.console()))
-        .form(&[("csrf", csrf.as_str()), ("next", "/admin\nX-Injected: 1"), ("token", lab.lab.admin_token.as_str())])
+        .form(&[("csrf", csrf.as_str()), ("next", "/admin\nX-Injected: 1"), ("token", lab.lab.admin_token())])
         .send()
         .await
         .unwrap();

@@ -96,7 +96,7 @@ pub async fn register_through_the_admin_pages(lab: &TestLab, browser: &Browser) 
     assert!(browser.text().await.contains("That is not the admin token"));
 
     // The banner's link signs the browser in.
-    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token)).await.unwrap();
+    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token())).await.unwrap();
     b.wait().for_element(Locator::Id("connections")).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "IT admin · XAA Lab");
 

@@ -187,7 +187,7 @@ async fn unknown_client_gets_an_error_page() {
 #[tokio::test]
 async fn unregistered_redirect_uri_gets_an_error_page_naming_the_registered_uris() {
     let lab = TestLab::start().await;
-    let notes = format!("{}/auth/callback", lab.lab.urls.notes);
+    let notes = format!("{}/auth/callback", lab.lab.urls().notes);
     let slash = format!("{REDIRECT}/");
     for uri in ["http://evil.example/cb", &slash, &notes] {
         let changes = [("redirect_uri", Some(uri)), ("state", Some(STATE))];

@@ -353,7 +353,7 @@ async fn exchange_once(lab: &TestLab) -> String {
 
 #[tokio::test]
 async fn the_audit_log_keeps_the_newest_entries_within_its_age() {
-    let keep = xaa_idp::AuditRetention { max_entries: 3, max_age: 3600 };
+    let keep = xaa_lab::idp::AuditRetention { max_entries: 3, max_age: 3600 };
     let lab = TestLab::start_configured(|c| c.audit_retention = keep).await;
     let mut jtis = Vec::new();
     for _ in 0..5 {
@@ -379,7 +379,8 @@ async fn the_audit_log_keeps_the_newest_entries_within_its_age() {
     let cell = |jti: &str| format!(",{},customer1", xaa_core::csv::field(jti));
     assert!(rows[0].ends_with(&cell(&jtis[6])) && rows[1].ends_with(&cell(&jtis[5])), "{csv:?}");
     let browser = lab.browser();
-    let signed_in = browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    let signed_in =
+        browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token())).send().await.unwrap();
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     let page = browser.get(format!("{}/admin/audit", lab.console())).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
@@ -494,7 +495,7 @@ async fn a_token_exchange_whose_client_fails_authentication_is_credited_to_no_cl
         )
     );
     let browser = lab.browser();
-    browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token())).send().await.unwrap();
     let html = browser.get(format!("{}/admin/audit", lab.console())).send().await.unwrap().text().await.unwrap();
     assert_eq!(html.matches("<em class=\"unauthenticated\">unauthenticated</em>").count(), 2, "{html}");
     assert!(!html.contains(&format!("<code>{CLIENT}</code>")), "{html}");

@@ -125,7 +125,7 @@ async fn unregistered_redirect_shows_an_error_page_in_chromium() {
 async fn console_home_in_chromium() {
     let lab = TestLab::start().await;
     let browser = Browser::start().await;
-    browser.client.goto(&lab.lab.urls.console).await.unwrap();
+    browser.client.goto(&lab.lab.urls().console).await.unwrap();
     assert_eq!(browser.client.title().await.unwrap(), "XAA Lab console");
     let text = browser.text().await;
     for expected in ["The four steps", "Token exchange", "Bring your own requestor", "alice@acme.example"] {
@@ -148,7 +148,7 @@ async fn the_live_trace_receives_a_notes_flow_in_chromium() {
     let lab = TestLab::start().await;
     let browser = Browser::start().await;
     let b = &browser.client;
-    b.goto(&format!("{}/trace", lab.lab.urls.console)).await.unwrap();
+    b.goto(&format!("{}/trace", lab.lab.urls().console)).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "Live trace · XAA Lab");
     // Wait until the page's event stream is connected, then drive a flow from outside the page.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -215,7 +215,7 @@ pub async fn the_inspector_refuses_a_tampered_id_jag(lab: &TestLab, browser: &Br
     let tampered = format!("{}.{}", &forged[..forged.rfind('.').unwrap()], &jag[jag.rfind('.').unwrap() + 1..]);
 
     let b = &browser.client;
-    b.goto(&format!("{}/inspect", lab.lab.urls.console)).await.unwrap();
+    b.goto(&format!("{}/inspect", lab.lab.urls().console)).await.unwrap();
     b.find(Locator::Id("token")).await.unwrap().send_keys(&tampered).await.unwrap();
     b.find(Locator::Id("inspect")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("verdict")).await.unwrap();
@@ -230,7 +230,7 @@ pub async fn the_inspector_refuses_a_tampered_id_jag(lab: &TestLab, browser: &Br
 /// Step 1 of the flow explorer in Chromium: `email` signs in on the IdP's real login pages.
 pub async fn explorer_sign_in(lab: &TestLab, browser: &Browser, email: &str) {
     let b = &browser.client;
-    b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
+    b.goto(&format!("{}/explorer", lab.lab.urls().console)).await.unwrap();
     explorer_sign_in_here(lab, browser, email).await;
 }
 

@@ -35,7 +35,7 @@ pub async fn register(lab: &TestLab, browser: &reqwest::Client, fields: &[(&str,
     let csrf = hidden(&page, "csrf");
     let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
     if !fields.iter().any(|(k, _)| *k == "join_code") {
-        form.push(("join_code", lab.lab.join_code.as_str()));
+        form.push(("join_code", lab.lab.join_code()));
     }
     form.extend_from_slice(fields);
     let resp = browser.post(format!("{}/resources", lab.console())).form(&form).send().await.unwrap();
@@ -118,11 +118,11 @@ async fn lab_as_mode_runs_the_four_steps_against_your_resource() {
     let as_client = text_of(&page, "as-client-id");
     assert!(secret.len() >= 24 && as_client.starts_with(&format!("{id}-tester-at-")), "{as_client}");
     // Its clients and IT's connection exist; the lab AS governs the resource with its scopes.
-    assert!(lab.lab.idp.client(&format!("{id}-tester")).is_some());
-    assert!(lab.lab.resource_as.client(&as_client).is_some());
-    let conn = lab.lab.idp.connections().into_iter().find(|c| c.client_id == format!("{id}-tester")).unwrap();
+    assert!(lab.lab.idp_client(&format!("{id}-tester")).is_some());
+    assert!(lab.lab.resource_client(&as_client).is_some());
+    let conn = lab.lab.connections().into_iter().find(|c| c.client_id == format!("{id}-tester")).unwrap();
     assert_eq!((conn.authorization_server.as_str(), conn.resource.as_str()), (authz.as_str(), base_url.as_str()));
-    assert!(lab.lab.resource_as.resources().iter().any(|r| r.resource == base_url && r.scopes == ["items.read"]));
+    assert!(lab.lab.protected_resources().iter().any(|r| r.resource == base_url && r.scopes == ["items.read"]));
     // The page is linked from the console's home and listed on the wizard.
     let home = browser.get(lab.console()).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("href=\"/resources\""));

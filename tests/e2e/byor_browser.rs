@@ -39,7 +39,7 @@ async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
     fill(b, "base_url", &rs.url).await;
     fill(b, "scopes", "items.read").await;
     fill(b, "endpoints", "GET /api/items\nPOST /api/items").await;
-    fill(b, "join_code", &lab.lab.join_code).await;
+    fill(b, "join_code", lab.lab.join_code()).await;
     browser.screenshot("console-resource-app-wizard").await;
     b.find(Locator::Id("register")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("registered")).await.unwrap();
@@ -85,10 +85,10 @@ async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
     b.wait().for_element(Locator::Id("delete")).await.unwrap();
     let credentials = b.find(Locator::Id("credentials")).await.unwrap().text().await.unwrap();
     assert!(credentials.contains("(shown once, at registration)") && !credentials.contains(&client_secret));
-    fill(b, "join_code", &lab.lab.join_code).await;
+    fill(b, "join_code", lab.lab.join_code()).await;
     b.find(Locator::Id("delete")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("wizard")).await.unwrap();
     assert!(b.find_all(Locator::Id("apps")).await.unwrap().is_empty(), "no app listed");
-    assert!(lab.lab.idp.client(&client_id).is_none());
+    assert!(lab.lab.idp_client(&client_id).is_none());
     browser.close().await;
 }

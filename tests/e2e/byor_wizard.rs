@@ -31,11 +31,11 @@ async fn refusals_are_the_wizard_again_with_what_to_change() {
     let lab = TestLab::start().await;
     let rs = resource_server(&lab).await;
     let browser = lab.browser();
-    let before = lab.lab.idp.clients().len();
+    let before = lab.lab.idp_clients().len();
 
     let forged = browser
         .post(format!("{}/resources", lab.console()))
-        .form(&[("csrf", "forged"), ("join_code", lab.lab.join_code.as_str()), ("name", "X")])
+        .form(&[("csrf", "forged"), ("join_code", lab.lab.join_code()), ("name", "X")])
         .send()
         .await
         .unwrap();
@@ -93,7 +93,7 @@ async fn refusals_are_the_wizard_again_with_what_to_change() {
     let (status, page) = register(&lab, &browser, &no_target).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message(&page).starts_with("The registration was refused: the target client id"), "{}", message(&page));
-    assert_eq!(lab.lab.idp.clients().len(), before, "no refusal created a client");
+    assert_eq!(lab.lab.idp_clients().len(), before, "no refusal created a client");
 
     let (status, _) = register(&lab, &browser, &fields("Items", &rs.url)).await;
     assert_eq!(status, StatusCode::OK);
@@ -115,7 +115,7 @@ async fn refusals_are_the_wizard_again_with_what_to_change() {
             rs.url
         )
     );
-    assert_eq!(lab.lab.idp.clients().len(), before + 1, "one app, one test client");
+    assert_eq!(lab.lab.idp_clients().len(), before + 1, "one app, one test client");
 
     // The explorer refuses a forged form by sending the browser back, having run nothing.
     let explored = format!("{}/explored", rs.url);
@@ -195,25 +195,33 @@ async fn deleting_an_app_removes_its_clients_connection_and_governance() {
 
     let resp = browser.post(&delete).form(&[("csrf", csrf.as_str()), ("join_code", "wrong")]).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    assert!(lab.lab.idp.client(&format!("{id}-tester")).is_some(), "a refused deletion deletes nothing");
+    assert!(lab.lab.idp_client(&format!("{id}-tester")).is_some(), "a refused deletion deletes nothing");
     let resp =
-        browser.post(&delete).form(&[("csrf", "forged"), ("join_code", &lab.lab.join_code)]).send().await.unwrap();
+        browser.post(&delete).form(&[("csrf", "forged"), ("join_code", lab.lab.join_code())]).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(message(&resp.text().await.unwrap()), "This page was open too long; press Delete again.");
 
-    let resp =
-        browser.post(&delete).form(&[("csrf", csrf.as_str()), ("join_code", &lab.lab.join_code)]).send().await.unwrap();
+    let resp = browser
+        .post(&delete)
+        .form(&[("csrf", csrf.as_str()), ("join_code", lab.lab.join_code())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&resp), "/resources#registered");
-    assert!(lab.lab.idp.client(&format!("{id}-tester")).is_none());
-    assert!(lab.lab.resource_as.client(&as_client).is_none());
-    assert!(!lab.lab.idp.connections().iter().any(|c| c.resource == rs.url));
-    assert!(!lab.lab.resource_as.resources().iter().any(|r| r.resource == rs.url));
-    assert!(!lab.lab.idp.authorization_servers().iter().flat_map(|s| &s.resources).any(|r| r.resource == rs.url));
+    assert!(lab.lab.idp_client(&format!("{id}-tester")).is_none());
+    assert!(lab.lab.resource_client(&as_client).is_none());
+    assert!(!lab.lab.connections().iter().any(|c| c.resource == rs.url));
+    assert!(!lab.lab.protected_resources().iter().any(|r| r.resource == rs.url));
+    assert!(!lab.lab.authorization_servers().iter().flat_map(|s| &s.resources).any(|r| r.resource == rs.url));
     let resp = browser.get(format!("{}/resources/{id}", lab.console())).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let resp =
-        browser.post(&delete).form(&[("csrf", csrf.as_str()), ("join_code", &lab.lab.join_code)]).send().await.unwrap();
+    let resp = browser
+        .post(&delete)
+        .form(&[("csrf", csrf.as_str()), ("join_code", lab.lab.join_code())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND, "deleting twice");
 
     // IT's reset without keeping registrations deletes resource apps too.
@@ -224,8 +232,8 @@ async fn deleting_an_app_removes_its_clients_connection_and_governance() {
     assert_eq!(reset.send().await.unwrap().status(), StatusCode::OK);
     let resp = browser.get(format!("{}/resources/{id}", lab.console())).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert!(lab.lab.idp.client(&format!("{id}-tester")).is_none());
-    assert!(!lab.lab.resource_as.resources().iter().any(|r| r.resource == rs.url));
+    assert!(lab.lab.idp_client(&format!("{id}-tester")).is_none());
+    assert!(!lab.lab.protected_resources().iter().any(|r| r.resource == rs.url));
 }
 
 /// Registrations live in the data dir: after a restart (same ports, as `lab` runs) the app is

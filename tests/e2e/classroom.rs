@@ -175,7 +175,7 @@ fn classroom(c: &mut xaa_lab::LabConfig) {
 #[tokio::test]
 async fn a_participant_registers_with_the_join_code_and_runs_the_flow() {
     let lab = TestLab::start_configured(classroom).await;
-    assert_eq!(lab.lab.join_code, "room-42");
+    assert_eq!(lab.lab.join_code(), "room-42");
     assert_eq!(lab.lab.ready_json()["join_code"], "room-42");
     let (browser, csrf) = join_form(&lab).await;
     let resp = browser
@@ -278,7 +278,7 @@ async fn joins_are_refused_for_a_wrong_code_a_foreign_origin_the_rate_and_the_ca
 
     // The admin page shows the code and the count.
     let page = lab.browser();
-    page.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    page.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token())).send().await.unwrap();
     let admin = page.get(format!("{}/admin", lab.console())).send().await.unwrap().text().await.unwrap();
     assert!(admin.contains("<code>room-42</code></strong> (3 of at most 3 registered this run)"), "{admin}");
 }
@@ -348,7 +348,7 @@ async fn the_room_lists_progress_and_refusals_and_exports_csv() {
 
     let browser = lab.browser();
     assert_eq!(browser.get(format!("{}/admin/room", lab.console())).send().await.unwrap().status(), 303, "admin only");
-    browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).send().await.unwrap();
+    browser.get(format!("{}/admin?token={}", lab.console(), lab.lab.admin_token())).send().await.unwrap();
     let html = browser.get(format!("{}/admin/room", lab.console())).send().await.unwrap().text().await.unwrap();
     let row = |id: &str| {
         let start = html.find(&format!("<tr data-client=\"{id}\">")).unwrap_or_else(|| panic!("a row for {id}"));
@@ -380,7 +380,7 @@ async fn the_room_updates_a_row_without_reload_in_chromium() {
     let ada = registered_app(&lab, "Ada").await;
     let browser = Browser::start().await;
     let b = &browser.client;
-    b.goto(&format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).await.unwrap();
+    b.goto(&format!("{}/admin?token={}", lab.console(), lab.lab.admin_token())).await.unwrap();
     b.goto(&format!("{}/admin/room", lab.console())).await.unwrap();
     let last = format!("tr[data-client='{}'] td.last", ada.0);
     let before = b.wait().for_element(Locator::Css(&last)).await.unwrap().text().await.unwrap();

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::harness::*;
 
 async fn trace_json(lab: &TestLab, query: &str) -> Vec<Value> {
-    let url = format!("{}/trace.json{query}", lab.lab.urls.console);
+    let url = format!("{}/trace.json{query}", lab.lab.urls().console);
     let body: Value = lab.http.get(url).send().await.unwrap().json().await.unwrap();
     body["events"].as_array().unwrap().clone()
 }
@@ -88,7 +88,7 @@ async fn a_notes_flow_is_traced_as_one_flow_with_checks_and_no_secrets() {
     assert!(trace_json(&lab, "?user=bob%40acme.example").await.is_empty());
     let only_alice = trace_json(&lab, "?user=alice%40acme.example").await;
     assert!(only_alice.iter().all(|e| e["subject"] == "alice@acme.example") && !only_alice.is_empty());
-    let console = &lab.lab.urls.console;
+    let console = &lab.lab.urls().console;
     let mermaid =
         lab.http.get(format!("{console}/trace/flows/{flow}/mermaid")).send().await.unwrap().text().await.unwrap();
     assert!(mermaid.starts_with("sequenceDiagram\n"), "{mermaid}");
@@ -125,7 +125,7 @@ async fn a_refusal_points_at_the_failed_check() {
 #[tokio::test]
 async fn the_trace_streams_server_sent_events() {
     let lab = TestLab::start().await;
-    let mut stream = lab.http.get(format!("{}/trace/events", lab.lab.urls.console)).send().await.unwrap();
+    let mut stream = lab.http.get(format!("{}/trace/events", lab.lab.urls().console)).send().await.unwrap();
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     lab.http.get(format!("{}/jwks", lab.idp())).send().await.unwrap();
     let chunk =
@@ -135,7 +135,7 @@ async fn the_trace_streams_server_sent_events() {
 }
 
 async fn inspect(lab: &TestLab, browser: &reqwest::Client, token: &str) -> (StatusCode, String) {
-    let console = &lab.lab.urls.console;
+    let console = &lab.lab.urls().console;
     let form = browser.get(format!("{console}/inspect")).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&form, "csrf");
     let resp = browser
@@ -183,7 +183,7 @@ async fn the_inspector_judges_tokens_like_their_receivers() {
     let (_, page) = inspect(&lab, &browser, "hello").await;
     assert!(page.contains("This is not a JWT"));
     let wrong = browser
-        .post(format!("{}/inspect", lab.lab.urls.console))
+        .post(format!("{}/inspect", lab.lab.urls().console))
         .form(&[("csrf", "forged"), ("token", jag.as_str())])
         .send()
         .await
@@ -193,7 +193,7 @@ async fn the_inspector_judges_tokens_like_their_receivers() {
 
 /// Drives the flow explorer through its four steps in `browser`; returns the final page.
 async fn explore(lab: &TestLab, browser: &reqwest::Client, email: &str) -> String {
-    let console = &lab.lab.urls.console;
+    let console = &lab.lab.urls().console;
     let page = browser.get(format!("{console}/explorer")).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&page, "csrf");
     let start = browser
@@ -258,12 +258,12 @@ async fn the_flow_explorer_runs_the_four_steps() {
     // Start over clears the chain.
     let csrf = hidden(&page, "csrf");
     browser
-        .post(format!("{}/explorer/reset", lab.lab.urls.console))
+        .post(format!("{}/explorer/reset", lab.lab.urls().console))
         .form(&[("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();
-    let fresh = browser.get(format!("{}/explorer", lab.lab.urls.console)).send().await.unwrap().text().await.unwrap();
+    let fresh = browser.get(format!("{}/explorer", lab.lab.urls().console)).send().await.unwrap().text().await.unwrap();
     assert!(!fresh.contains("id=\"status-1\""));
     assert!(fresh.contains("id=\"run-2\" disabled"));
 }
@@ -272,8 +272,8 @@ async fn the_flow_explorer_runs_the_four_steps() {
 async fn the_explorer_shows_a_refusal_with_the_failed_check() {
     let lab = TestLab::start().await;
     let browser = lab.browser();
-    let keep = lab.lab.idp.connections().into_iter().filter(|c| c.client_id != "lab-explorer").collect();
-    lab.lab.idp.set_connections(keep).await.unwrap();
+    let keep = lab.lab.connections().into_iter().filter(|c| c.client_id != "lab-explorer").collect();
+    lab.lab.set_connections(keep).await.unwrap();
     let page = explore(&lab, &browser, "alice@acme.example").await;
     assert!(page.contains("id=\"status-2\">400 invalid_target"), "the exchange is refused");
     assert!(page.contains("✗ <strong>policy</strong>"));
@@ -304,6 +304,6 @@ async fn the_explorer_discards_a_token_for_a_resource_not_asked_for() {
     assert!(page.contains("id=\"status-3\">200 OK, token discarded: resource not asked for"), "{page}");
     assert!(page.contains(&failed), "step 3 shows the failed check");
     assert!(page.contains("id=\"run-4\" disabled"), "no access token kept, so step 4 cannot run");
-    let events = lab.lab.trace.events(&xaa_core::trace::TraceFilter::default());
+    let events = lab.lab.trace_events(&xaa_core::trace::TraceFilter::default());
     assert!(events.iter().all(|e| e.step != "todo API"), "no todo API call was made");
 }

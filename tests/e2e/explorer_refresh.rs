@@ -70,7 +70,7 @@ async fn the_explorer_exchanges_its_refresh_token_after_the_id_token_expired() {
     assert!(page.contains("id=\"why-refresh\""));
 
     // The ID token has expired: as a subject token it is refused, the refresh token is not.
-    lab.clock.advance(xaa_idp::Lifetimes::default().id_token + xaa_core::JWT_LEEWAY + 1);
+    lab.clock.advance(xaa_lab::idp::Lifetimes::default().id_token + xaa_core::JWT_LEEWAY + 1);
     let page = run(&lab, &browser, &csrf, 2, "id_token").await;
     assert!(page.contains("id=\"status-2\">400 invalid_grant"), "{}", pre(&page, "response-2"));
     assert!(page.contains("id=\"run-3\" disabled"));
@@ -82,7 +82,7 @@ async fn the_explorer_exchanges_its_refresh_token_after_the_id_token_expired() {
     assert!(request.contains("\n&subject_token=") && request.contains("chars)"), "masked: {request}");
     assert!(page.contains("<option value=\"refresh_token\" selected>Refresh token</option>"), "the choice is kept");
     // The IdP received exactly that: the explorer's exchange, with the refresh token's type.
-    let events = lab.lab.trace.events(&TraceFilter::default());
+    let events = lab.lab.trace_events(&TraceFilter::default());
     let exchange = events
         .iter()
         .rev()
@@ -119,7 +119,7 @@ async fn the_explorer_shows_the_idps_refusal_of_an_expired_refresh_token() {
     let lab = TestLab::start().await;
     let browser = lab.browser();
     let csrf = sign_in(&lab, &browser, true).await;
-    lab.clock.advance(xaa_idp::Lifetimes::default().refresh_token);
+    lab.clock.advance(xaa_lab::idp::Lifetimes::default().refresh_token);
     let page = run(&lab, &browser, &csrf, 2, "refresh_token").await;
     assert!(page.contains("id=\"status-2\">400 invalid_grant"), "{page}");
     let response = pre(&page, "response-2");
@@ -143,11 +143,11 @@ async fn without_offline_access_there_is_no_refresh_token_to_choose() {
     assert!(!page.contains("\"refresh_token\""), "no refresh token: {}", pre(&page, "response-1"));
     assert!(!page.contains("id=\"subject\"") && !page.contains("id=\"why-refresh\""));
     // A forged choice of the refresh token sends nothing and says why, as a page.
-    let sent = lab.lab.trace.events(&TraceFilter::default()).len();
+    let sent = lab.lab.trace_events(&TraceFilter::default()).len();
     let page = run(&lab, &browser, &csrf, 2, "refresh_token").await;
     assert!(page.contains("id=\"status-2\">no refresh token"), "{page}");
     assert!(pre(&page, "response-2").contains("Step 1 got no refresh token"));
-    assert_eq!(lab.lab.trace.events(&TraceFilter::default()).len(), sent, "nothing was sent");
+    assert_eq!(lab.lab.trace_events(&TraceFilter::default()).len(), sent, "nothing was sent");
     // The ID token still works.
     let page = run(&lab, &browser, &csrf, 2, "id_token").await;
     assert!(pre(&page, "request-2").contains(&format!("subject_token_type={}", urn::TOKEN_TYPE_ID_TOKEN)));

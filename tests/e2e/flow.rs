@@ -108,7 +108,7 @@ async fn whole_flow_over_http() {
 async fn whole_flow_over_tls() {
     let lab = TestLab::start_tls().await;
     assert!(lab.idp().starts_with("https://localhost:"));
-    assert!(lab.lab.ca_cert.as_ref().unwrap().exists(), "the CA is written for NODE_EXTRA_CA_CERTS");
+    assert!(lab.lab.ca_cert().unwrap().exists(), "the CA is written for NODE_EXTRA_CA_CERTS");
     walk_the_flow(&lab).await;
 }
 
@@ -248,7 +248,7 @@ async fn deterministic_run(ports: Option<xaa_lab::Ports>) -> (xaa_lab::Ports, [S
     }
     let lab = builder.start().await.unwrap();
     let port = |u: &str| u.rsplit(':').next().unwrap().parse::<u16>().unwrap();
-    let urls = &lab.lab.urls;
+    let urls = lab.lab.urls();
     let ports = xaa_lab::Ports {
         console: port(&urls.console),
         idp: port(&urls.idp),

@@ -31,7 +31,7 @@ async fn post_form(lab: &TestLab, http: Http, url: &str, origin: &str, form: &st
         .body(Full::new(Bytes::from(form.to_owned())))
         .unwrap();
     if parsed.scheme() == "https" {
-        let ca = native_tls::Certificate::from_pem(lab.lab.ca_cert_pem.as_deref().unwrap()).unwrap();
+        let ca = native_tls::Certificate::from_pem(lab.lab.ca_cert_pem().unwrap()).unwrap();
         let connector = native_tls::TlsConnector::builder().add_root_certificate(ca).build().unwrap();
         let tls = tokio_native_tls::TlsConnector::from(connector).connect(&host, tcp).await.unwrap();
         send(http, hyper_util::rt::TokioIo::new(tls), request, &host, port).await
@@ -151,7 +151,7 @@ async fn hostile_requests_leave_the_trace_within_its_budget() {
     }
     let text = lab.http.get(format!("{}/trace.json", lab.console())).send().await.unwrap().text().await.unwrap();
     assert!(text.len() < budget, "the trace export is {} bytes", text.len());
-    assert!(lab.lab.trace.kept_bytes() <= budget, "{} bytes kept", lab.lab.trace.kept_bytes());
+    assert!(lab.lab.trace_kept_bytes() <= budget, "{} bytes kept", lab.lab.trace_kept_bytes());
     let events: Value = serde_json::from_str(&text).unwrap();
     let last = events["events"].as_array().unwrap().last().unwrap().clone();
     let request = last["request"].as_array().unwrap();

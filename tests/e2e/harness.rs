@@ -54,13 +54,13 @@ impl TestLab {
     }
 
     pub fn idp(&self) -> &str {
-        &self.lab.urls.idp
+        &self.lab.urls().idp
     }
     pub fn authz(&self) -> &str {
-        &self.lab.urls.authorization_server
+        &self.lab.urls().authorization_server
     }
     pub fn api(&self) -> &str {
-        &self.lab.urls.todo_api
+        &self.lab.urls().todo_api
     }
 
     /// The authorize URL for `client` with PKCE, plus `extra` parameters.
@@ -85,14 +85,14 @@ impl TestLab {
 
     /// The notes app's base URL.
     pub fn console(&self) -> &str {
-        &self.lab.urls.console
+        &self.lab.urls().console
     }
     /// A request to the console's admin API with the admin token.
     pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.console())).bearer_auth(&self.lab.admin_token)
+        self.http.request(method, format!("{}{path}", self.console())).bearer_auth(self.lab.admin_token())
     }
     pub fn notes(&self) -> &str {
-        &self.lab.urls.notes
+        &self.lab.urls().notes
     }
 
     /// Signs `email` in to the lab's notes app in a fresh browser (cookie jar): notes → IdP login

@@ -140,16 +140,16 @@ async fn browser_and_id_token(lab: &TestLab, client: &str, secret: &str, email: 
 /// A client stored before registration refused such URIs, as an older lab's `idp.sqlite` holds it.
 async fn store_client(lab: &TestLab, id: &str, redirect_uris: &[&str], post_logout: &[&str]) {
     let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
-    let client = xaa_idp::IdpClient {
+    let client = xaa_lab::idp::IdpClient {
         client_id: id.to_owned(),
         client_secret: xaa_core::secret::Secret::new("stored-secret"),
         name: "Stored App".into(),
         redirect_uris: owned(redirect_uris),
         post_logout_redirect_uris: owned(post_logout),
         grant_types: Vec::new(),
-        registration: xaa_idp::Registration::It,
+        registration: xaa_lab::idp::Registration::It,
     };
-    lab.lab.idp.register_client(client).await.unwrap();
+    lab.lab.register_idp_client(client).await.unwrap();
 }
 
 /// Registers a client at the IdP's open `POST /register`; returns its id and secret.
@@ -202,7 +202,7 @@ fn back_to_client(lab: &TestLab, resp: &Response, state: &str) -> String {
 #[tokio::test]
 async fn open_registration_refuses_control_characters_and_whitespace_in_redirect_uris() {
     let lab = TestLab::start().await;
-    let before = lab.lab.idp.clients().len();
+    let before = lab.lab.idp_clients().len();
     for base in [lab.idp(), lab.authz()] {
         for (uri, shown, found) in UNSENDABLE {
             let bodies = [
@@ -216,13 +216,13 @@ async fn open_registration_refuses_control_characters_and_whitespace_in_redirect
             }
         }
     }
-    assert_eq!(lab.lab.idp.clients().len(), before, "nothing was registered");
+    assert_eq!(lab.lab.idp_clients().len(), before, "nothing was registered");
 }
 
 #[tokio::test]
 async fn the_admin_api_refuses_control_characters_and_whitespace_in_redirect_uris() {
     let lab = TestLab::start().await;
-    let before = lab.lab.idp.clients().len();
+    let before = lab.lab.idp_clients().len();
     for (uri, shown, found) in UNSENDABLE {
         let bodies = [
             json!({ "name": "Bad URI", "redirect_uris": [uri] }),
@@ -233,13 +233,13 @@ async fn the_admin_api_refuses_control_characters_and_whitespace_in_redirect_uri
             assert_admin_error(resp, 400, "invalid_redirect_uri", &refusal(shown, found)).await;
         }
     }
-    assert_eq!(lab.lab.idp.clients().len(), before, "nothing was registered");
+    assert_eq!(lab.lab.idp_clients().len(), before, "nothing was registered");
 }
 
 #[tokio::test]
 async fn the_admin_register_page_explains_a_control_character_in_a_redirect_uri() {
     let lab = TestLab::start().await;
-    let before = lab.lab.idp.clients().len();
+    let before = lab.lab.idp_clients().len();
     let browser = lab.browser();
     let csrf = admin_browser_session(&lab, &browser).await;
     let cases = [
@@ -259,7 +259,7 @@ async fn the_admin_register_page_explains_a_control_character_in_a_redirect_uri(
         let alert = format!("<p class=\"msg bad\" role=\"alert\" id=\"error\">{}</p>", refusal(shown, found));
         assert_has(&html, &[&alert, "value=\"Tabbed App\""]);
     }
-    assert_eq!(lab.lab.idp.clients().len(), before, "nothing was registered");
+    assert_eq!(lab.lab.idp_clients().len(), before, "nothing was registered");
 }
 
 /// A client in an existing `idp.sqlite` with such a redirect URI: after a restart, `/authorize`

@@ -48,7 +48,7 @@ async fn lab_notes_lists_todos_through_the_mcp_server_in_chromium() {
     browser.screenshot("notes-todos-via-mcp").await;
 
     // The live trace shows the JSON-RPC calls: method and params, and the MCP server's answer.
-    b.goto(&format!("{}/trace", lab.lab.urls.console)).await.unwrap();
+    b.goto(&format!("{}/trace", lab.lab.urls().console)).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let open = "document.querySelectorAll('details.event').forEach(function (d) { if (d.textContent.includes('resources/read')) d.open = true; })";
@@ -79,8 +79,8 @@ async fn lab_notes_explains_a_missing_mcp_connection_in_chromium() {
     // IT connected Lab Notes to the REST API only.
     let mcp = format!("{}/mcp", lab.api());
     let keep =
-        lab.lab.idp.connections().into_iter().filter(|c| !(c.client_id == NOTES_CLIENT && c.resource == mcp)).collect();
-    lab.lab.idp.set_connections(keep).await.unwrap();
+        lab.lab.connections().into_iter().filter(|c| !(c.client_id == NOTES_CLIENT && c.resource == mcp)).collect();
+    lab.lab.set_connections(keep).await.unwrap();
     open_via_mcp(b).await;
     assert_eq!(text_of(b, "#problem-error").await, "invalid_target");
     assert_eq!(text_of(b, "#problem-step").await, "Token exchange at the IdP");
@@ -134,11 +134,11 @@ async fn the_flow_explorer_calls_the_mcp_server_in_chromium() {
     browser.screenshot("console-flow-explorer-mcp").await;
 
     // The console's home links the MCP server's metadata.
-    b.goto(&lab.lab.urls.console).await.unwrap();
+    b.goto(&lab.lab.urls().console).await.unwrap();
     b.find(Locator::LinkText("MCP server metadata")).await.unwrap().click().await.unwrap();
     assert!(browser.text().await.contains(&format!("\"resource\":\"{mcp}\"")), "{}", browser.text().await);
     b.back().await.unwrap();
-    b.goto(&format!("{}/explorer", lab.lab.urls.console)).await.unwrap();
+    b.goto(&format!("{}/explorer", lab.lab.urls().console)).await.unwrap();
 
     // The REST endpoint refuses the MCP token: it is for another audience.
     b.find(Locator::Id("endpoint")).await.unwrap().select_by_label("GET /api/todos").await.unwrap();

@@ -332,8 +332,8 @@ async fn cached_token_outlives_a_revoked_connection_until_refresh() {
     assert_eq!(todo_titles(&html), SEED_TODOS);
     let csrf = hidden(&html, "csrf");
 
-    let all = lab.lab.idp.connections();
-    lab.lab.idp.set_connections(all.iter().filter(|c| c.client_id != NOTES_CLIENT).cloned().collect()).await.unwrap();
+    let all = lab.lab.connections();
+    lab.lab.set_connections(all.iter().filter(|c| c.client_id != NOTES_CLIENT).cloned().collect()).await.unwrap();
     assert_eq!(todo_titles(&page(&lab, &alice, "/notes").await), SEED_TODOS, "the cached access token still works");
 
     let resp = post(&lab, &alice, "/todos/refresh", &[("csrf", &csrf), ("note", "")]).await;
@@ -356,7 +356,7 @@ async fn cached_token_outlives_a_revoked_connection_until_refresh() {
     assert_eq!(textarea(&html).as_deref(), Some("notes do not need the todo app"));
     assert!(html.contains("id=\"todo-problem\""));
 
-    lab.lab.idp.set_connections(all).await.unwrap();
+    lab.lab.set_connections(all).await.unwrap();
     assert_eq!(todo_titles(&page(&lab, &alice, "/notes").await), SEED_TODOS, "granted again, todos are back");
 }
 
@@ -537,13 +537,13 @@ async fn the_todos_pane_explains_a_todo_api_outage() {
 
 /// The kept trace events recorded after event `after` that are `step` (`jwt-bearer`, `todo API`).
 fn traced_since(lab: &TestLab, after: u64, step: &str) -> usize {
-    let events = lab.lab.trace.events(&xaa_core::trace::TraceFilter::default());
+    let events = lab.lab.trace_events(&xaa_core::trace::TraceFilter::default());
     events.iter().filter(|e| e.id > after && e.step == step).count()
 }
 
 /// The id of the last event the trace kept.
 fn last_event(lab: &TestLab) -> u64 {
-    lab.lab.trace.events(&xaa_core::trace::TraceFilter::default()).last().map_or(0, |e| e.id)
+    lab.lab.trace_events(&xaa_core::trace::TraceFilter::default()).last().map_or(0, |e| e.id)
 }
 
 /// The reference requestor checks the `resource` member of both token responses (post-04

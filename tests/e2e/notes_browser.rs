@@ -115,8 +115,8 @@ async fn a_revoked_connection_is_explained_and_notes_keep_working() {
     assert_eq!(todo_titles(b).await.len(), 4);
 
     // 3. IT revokes the notes app's connection at the IdP; the next exchange is refused.
-    let keep = lab.lab.idp.connections().into_iter().filter(|c| c.client_id != NOTES_CLIENT).collect();
-    lab.lab.idp.set_connections(keep).await.unwrap();
+    let keep = lab.lab.connections().into_iter().filter(|c| c.client_id != NOTES_CLIENT).collect();
+    lab.lab.set_connections(keep).await.unwrap();
     click(b, "#fresh-token").await;
     b.wait().for_element(Locator::Id("todo-problem")).await.unwrap();
     assert_eq!(text_of(b, "#problem-error").await, "invalid_target");

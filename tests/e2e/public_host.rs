@@ -63,7 +63,7 @@ async fn every_url_and_token_names_the_public_host() {
     assert_eq!(ready["env"]["IDP_URL"], idp.as_str());
     assert_eq!(ready["env"]["AUTH_SERVER_URL"], authz.as_str());
     assert_eq!(ready["env"]["TODO_RESOURCE_SERVER"], api.as_str());
-    let dotenv = lab.lab.env.to_dotenv();
+    let dotenv = lab.lab.env().to_dotenv();
     assert!(dotenv.contains(&format!("IDP_URL={idp}")) && !dotenv.contains("localhost:4"), "{dotenv}");
 
     // Lab Notes signs in and runs both exchanges through the public URLs.
@@ -83,7 +83,7 @@ async fn the_tls_leaf_covers_the_public_host() {
     assert!(lab.idp().starts_with("https://127.0.0.2:"), "{}", lab.idp());
     let discovery = json_at(&lab, &format!("{}/.well-known/openid-configuration", lab.idp())).await;
     assert_eq!(discovery["issuer"], lab.idp());
-    let pem = lab.lab.ca_cert.as_ref().unwrap().parent().unwrap().join("localhost.pem");
+    let pem = lab.lab.ca_cert().unwrap().parent().unwrap().join("localhost.pem");
     let leaf = openssl::x509::X509::from_pem(&std::fs::read(pem).unwrap()).unwrap();
     let text = String::from_utf8(leaf.to_text().unwrap()).unwrap();
     assert!(text.contains("IP Address:127.0.0.2") && text.contains("DNS:localhost"), "{text}");
@@ -109,7 +109,7 @@ async fn registrations_follow_a_change_of_public_host() {
     let (status, card) = admin_json(&again, Method::GET, &format!("/api/admin/clients/{id}"), None).await;
     assert_eq!(status, StatusCode::OK, "{card}");
     assert_eq!(card["authorization_server"], again.authz(), "the connection follows the new host");
-    let policy = again.lab.idp.connections();
+    let policy = again.lab.connections();
     let mine = policy.iter().find(|c| c.client_id == id).expect("the registered app's connection");
     assert_eq!((mine.authorization_server.as_str(), mine.resource.as_str()), (again.authz(), again.api()));
     let fixture = policy.iter().find(|c| c.client_id == CLIENT).expect("the fixture client's connection");

@@ -189,7 +189,7 @@ async fn refresh_grant_refusals_have_exact_bodies() {
 async fn a_refresh_token_expires_with_the_lab_clock_and_rotation_does_not_extend_it() {
     let lab = TestLab::start().await;
     let first = alice_refresh_token(&lab).await;
-    let lifetime = xaa_idp::Lifetimes::default().refresh_token;
+    let lifetime = xaa_lab::idp::Lifetimes::default().refresh_token;
     lab.clock.advance(lifetime - 10);
     let body = ok_json(lab.idp_token(&refresh_params(&first)).await).await;
     let second = body["refresh_token"].as_str().unwrap().to_owned();

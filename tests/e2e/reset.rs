@@ -33,9 +33,9 @@ async fn mess_up(lab: &TestLab) -> Value {
     }
     let clock = lab.admin(Method::POST, "/api/admin/clock").json(&json!({ "advance": 7200 })).send().await.unwrap();
     assert_eq!(clock.status(), StatusCode::OK);
-    assert!(!lab.lab.trace.events(&TraceFilter::default()).is_empty());
+    assert!(!lab.lab.trace_events(&TraceFilter::default()).is_empty());
     assert!(!audit(lab).await.is_empty());
-    assert_ne!(fixture_policy(lab), lab.lab.fixtures.connections);
+    assert_ne!(fixture_policy(lab), lab.lab.fixtures().connections);
     reg
 }
 
@@ -46,27 +46,27 @@ async fn audit(lab: &TestLab) -> Vec<Value> {
 }
 
 /// The fixture clients' connections, in policy order.
-fn fixture_policy(lab: &TestLab) -> Vec<xaa_idp::Connection> {
-    let fixture_ids: Vec<&str> = lab.lab.fixtures.connections.iter().map(|c| c.client_id.as_str()).collect();
-    lab.lab.idp.connections().into_iter().filter(|c| fixture_ids.contains(&c.client_id.as_str())).collect()
+fn fixture_policy(lab: &TestLab) -> Vec<xaa_lab::idp::Connection> {
+    let fixture_ids: Vec<&str> = lab.lab.fixtures().connections.iter().map(|c| c.client_id.as_str()).collect();
+    lab.lab.connections().into_iter().filter(|c| fixture_ids.contains(&c.client_id.as_str())).collect()
 }
 
 /// The registered requestor's connections.
-fn connections_of(lab: &TestLab, reg: &Value) -> Vec<xaa_idp::Connection> {
-    lab.lab.idp.connections().into_iter().filter(|c| c.client_id == text(reg, "client_id")).collect()
+fn connections_of(lab: &TestLab, reg: &Value) -> Vec<xaa_lab::idp::Connection> {
+    lab.lab.connections().into_iter().filter(|c| c.client_id == text(reg, "client_id")).collect()
 }
 
 /// Switches off, clock on the wall clock, trace and audit log empty, fixture policy as written.
 async fn assert_room_is_reset(lab: &TestLab) {
-    assert!(lab.lab.faults.list().is_empty(), "every switch is off");
+    assert!(lab.lab.switches().is_empty(), "every switch is off");
     let (_, switches) = admin_json(lab, Method::GET, "/api/admin/switches", None).await;
     assert!(switches.to_string().contains("id-jag-expired"), "{switches}");
     assert!(!switches.to_string().contains("\"on\":true"), "{switches}");
     let (_, clock) = admin_json(lab, Method::GET, "/api/admin/clock", None).await;
     assert!(clock["offset_seconds"].as_i64().unwrap().abs() <= 2, "back on the wall clock: {clock}");
-    assert!(lab.lab.trace.events(&TraceFilter::default()).is_empty(), "the trace is empty");
+    assert!(lab.lab.trace_events(&TraceFilter::default()).is_empty(), "the trace is empty");
     assert_eq!(audit(lab).await, Vec::<Value>::new(), "the audit log is empty");
-    assert_eq!(fixture_policy(lab), lab.lab.fixtures.connections, "the fixture policy is reseeded");
+    assert_eq!(fixture_policy(lab), lab.lab.fixtures().connections, "the fixture policy is reseeded");
 }
 
 #[tokio::test]
@@ -84,7 +84,7 @@ async fn the_reset_action_resets_everything_and_keeps_or_removes_registrations()
     assert!(report["clock_moved_by"].as_i64().unwrap() <= -7198, "{report}");
     assert_room_is_reset(&lab).await;
     assert!(client_ids(&lab).await.contains(&id), "the registration is kept");
-    assert!(lab.lab.resource_as.client(&resource_id).is_some(), "and its AS client");
+    assert!(lab.lab.resource_client(&resource_id).is_some(), "and its AS client");
     assert_eq!(connections_of(&lab, &reg), kept_policy, "its connection as IT left it");
     let login = lab.login_as(&id, text(&reg, "client_secret"), REDIRECT, ALICE).await;
     let params = with(&lab.exchange_params(&login.id_token), "client_id", Some(&id));
@@ -102,8 +102,8 @@ async fn the_reset_action_resets_everything_and_keeps_or_removes_registrations()
     assert_eq!(removed.len(), 2, "both registrations: {report}");
     assert_eq!(report["removed_resource_clients"].as_array().unwrap().len(), 2, "{report}");
     assert!(!client_ids(&lab).await.contains(&id), "the registration is gone");
-    assert!(lab.lab.resource_as.client(&resource_id).is_none(), "and its AS client");
-    assert_eq!(lab.lab.idp.connections(), lab.lab.fixtures.connections, "only the fixture policy is left");
+    assert!(lab.lab.resource_client(&resource_id).is_none(), "and its AS client");
+    assert_eq!(lab.lab.connections(), lab.lab.fixtures().connections, "only the fixture policy is left");
 
     // Mistakes: JSON errors, never a 500.
     let resp = lab.admin(Method::POST, "/api/admin/reset").body("nope").send().await.unwrap();
@@ -127,7 +127,7 @@ async fn the_reset_button_asks_for_confirmation() {
     let unconfirmed = post(vec![("csrf", csrf.clone())]).await.unwrap();
     assert_eq!(unconfirmed.status(), StatusCode::SEE_OTHER);
     assert!(location(&unconfirmed).contains("ok=0"), "{}", location(&unconfirmed));
-    assert!(!lab.lab.faults.list().is_empty(), "nothing was reset");
+    assert!(!lab.lab.switches().is_empty(), "nothing was reset");
     let other = browser.post(&url).header("origin", "http://localhost:3000").form(&[("csrf", &csrf)]).send().await;
     assert_ne!(other.unwrap().status(), StatusCode::SEE_OTHER, "another origin is refused");
     let done = post(vec![("csrf", csrf.clone()), ("confirm", "yes".into()), ("keep_registrations", "yes".into())])
@@ -171,7 +171,7 @@ async fn lab_reset_resets_a_stopped_labs_data_dir() {
     let lab = start().await;
     assert_room_is_reset(&lab).await;
     assert!(client_ids(&lab).await.contains(&id), "the registration is kept");
-    assert!(lab.lab.resource_as.client(&resource_id).is_some());
+    assert!(lab.lab.resource_client(&resource_id).is_some());
     let kept = connections_of(&lab, &reg);
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(
@@ -188,8 +188,8 @@ async fn lab_reset_resets_a_stopped_labs_data_dir() {
     let lab = start().await;
     assert_room_is_reset(&lab).await;
     assert!(!client_ids(&lab).await.contains(&id), "the registration is gone");
-    assert!(lab.lab.resource_as.client(&resource_id).is_none(), "and its AS client");
-    assert_eq!(lab.lab.idp.connections(), lab.lab.fixtures.connections);
+    assert!(lab.lab.resource_client(&resource_id).is_none(), "and its AS client");
+    assert_eq!(lab.lab.connections(), lab.lab.fixtures().connections);
     lab.0.lab.shutdown(std::time::Duration::from_secs(1)).await;
 
     let empty = temp_dir("reset-empty");

@@ -110,7 +110,7 @@ async fn two_participants_join_a_shared_lab_and_the_teacher_watches_them_live() 
     // The teacher opens the room page, signed in with the admin token.
     let teacher = Browser::start().await;
     let t = &teacher.client;
-    t.goto(&format!("{}/admin?token={}", lab.console(), lab.lab.admin_token)).await.unwrap();
+    t.goto(&format!("{}/admin?token={}", lab.console(), lab.lab.admin_token())).await.unwrap();
     t.goto(&format!("{}/admin/room", lab.console())).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while t.find(Locator::Id("live")).await.unwrap().text().await.unwrap() != "● live" {

@@ -187,7 +187,7 @@ async fn the_saml_part_of_the_registration_form_in_chromium() {
     let browser = Browser::start().await;
     let b = &browser.client;
     let console = lab.console().to_owned();
-    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token)).await.unwrap();
+    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token())).await.unwrap();
     b.wait().for_element(Locator::Id("connections")).await.unwrap();
     b.goto(&format!("{console}/admin/register")).await.unwrap();
     b.wait().for_element(Locator::Id("register")).await.unwrap();

@@ -177,7 +177,7 @@ async fn the_admin_page_shows_the_default_tenant_for_an_unknown_one_and_says_so(
     let lab = TestLab::start().await;
     let browser = lab.browser();
     let console = lab.console().to_owned();
-    let signed_in = browser.get(format!("{console}/admin?token={}", lab.lab.admin_token)).send().await.unwrap();
+    let signed_in = browser.get(format!("{console}/admin?token={}", lab.lab.admin_token())).send().await.unwrap();
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     let page = browser.get(format!("{console}/admin?tenant=customer9")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);

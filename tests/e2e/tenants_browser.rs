@@ -87,7 +87,7 @@ async fn the_admin_pages_govern_one_tenant_at_a_time_in_chromium() {
     let browser = Browser::start().await;
     let b = &browser.client;
     let console = lab.console().to_owned();
-    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token)).await.unwrap();
+    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token())).await.unwrap();
     b.wait().for_element(Locator::Id("connections")).await.unwrap();
     assert!(browser.text().await.contains("Connections of tenant customer1 (Acme Corp)"));
 

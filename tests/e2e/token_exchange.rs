@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 use serde_json::Value;
 use xaa_core::urn;
-use xaa_idp::Connection;
+use xaa_lab::idp::Connection;
 
 use crate::harness::*;
 
@@ -238,8 +238,8 @@ async fn a_repeated_resource_is_granted_once() {
 #[tokio::test]
 async fn revoked_connection_is_invalid_target_at_once() {
     let (lab, params) = ready().await;
-    let keep: Vec<Connection> = lab.lab.idp.connections().into_iter().filter(|c| c.client_id != CLIENT).collect();
-    lab.lab.idp.set_connections(keep).await.unwrap();
+    let keep: Vec<Connection> = lab.lab.connections().into_iter().filter(|c| c.client_id != CLIENT).collect();
+    lab.lab.set_connections(keep).await.unwrap();
     let d = refused(&lab, &params, 400, "invalid_target").await;
     assert!(d.contains("has not connected client 'my-requestor'"), "{d}");
 }
@@ -249,7 +249,6 @@ async fn narrowed_connection_makes_write_scope_invalid() {
     let (lab, params) = ready().await;
     let narrowed: Vec<Connection> = lab
         .lab
-        .idp
         .connections()
         .into_iter()
         .map(|mut c| {
@@ -259,7 +258,7 @@ async fn narrowed_connection_makes_write_scope_invalid() {
             c
         })
         .collect();
-    lab.lab.idp.set_connections(narrowed).await.unwrap();
+    lab.lab.set_connections(narrowed).await.unwrap();
     let d = refused(&lab, &params, 400, "invalid_scope").await;
     assert!(d.contains("todos.write"), "{d}");
 }
@@ -275,7 +274,7 @@ async fn unknown_scope_is_invalid_scope() {
 async fn id_token_of_another_client_is_invalid_grant() {
     let lab = TestLab::start().await;
     let notes = lab
-        .login_as(NOTES_CLIENT, NOTES_SECRET, &format!("{}/auth/callback", lab.lab.urls.notes), "alice@acme.example")
+        .login_as(NOTES_CLIENT, NOTES_SECRET, &format!("{}/auth/callback", lab.lab.urls().notes), "alice@acme.example")
         .await;
     let d = refused(&lab, &lab.exchange_params(&notes.id_token), 400, "invalid_grant").await;
     assert!(d.contains("Audience validation failed"), "{d}");
@@ -329,7 +328,6 @@ async fn user_not_assigned_to_the_connection_is_invalid_grant() {
     let (lab, params) = ready().await;
     let only_bob: Vec<Connection> = lab
         .lab
-        .idp
         .connections()
         .into_iter()
         .map(|mut c| {
@@ -337,7 +335,7 @@ async fn user_not_assigned_to_the_connection_is_invalid_grant() {
             c
         })
         .collect();
-    lab.lab.idp.set_connections(only_bob).await.unwrap();
+    lab.lab.set_connections(only_bob).await.unwrap();
     let d = refused(&lab, &params, 400, "invalid_grant").await;
     assert!(d.contains("user 'alice@acme.example' is not assigned"), "{d}");
     let bob = lab.login("bob@acme.example").await;

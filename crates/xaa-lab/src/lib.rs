@@ -7,7 +7,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let lab = xaa_lab::Lab::start(xaa_lab::LabConfig::for_tests()).await?;
-//! println!("IdP issuer: {}", lab.urls.idp);
+//! println!("IdP issuer: {}", lab.urls().idp);
 //! lab.shutdown(std::time::Duration::from_secs(1)).await;
 //! # Ok(()) }
 //! ```
@@ -38,3 +38,18 @@ pub use connections::ConnectionLimits;
 pub use env_file::EnvFile;
 pub use fixtures::{ClientRole, FixtureEdit, Fixtures, LabKeys, Requestor};
 pub use start::{Lab, LabHandle, StartError};
+
+/// The IdP's protocol and configuration types a lab's user names: IT's connection policy, the
+/// clients [`LabHandle`] reads and registers, token lifetimes and audit retention for [`LabConfig`].
+pub mod idp {
+    pub use xaa_idp::{
+        AuditRetention, AuthorizationServer, Connection, IdpClient, Lifetimes, Registration, RegistryError, Resource,
+        User,
+    };
+}
+
+/// The resource authorization server's types [`LabHandle`] returns: its clients and the resources
+/// it issues access tokens for.
+pub mod resource_as {
+    pub use xaa_resource_as::{AsClient, ProtectedResource};
+}

@@ -364,7 +364,7 @@ fn write_ready_file(path: &std::path::Path, lab: &LabHandle) -> anyhow::Result<(
 }
 
 fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
-    let u = &lab.urls;
+    let u = lab.urls();
     let mut out = String::new();
     out.push_str(&format!(
         "\n  XAA Lab is running ({}, ready in {} ms)\n\n",
@@ -394,17 +394,20 @@ fn print_banner(lab: &LabHandle, config: &LabConfig, took: Duration) {
     out.push_str("  Log in with any email and any 6-digit code (e.g. alice@acme.example / 123456).\n");
     out.push_str(&format!(
         "\n  IT admin (register apps, connections, audit log, break-it switches, clock, keys):\n    {}/admin?token={}\n  Admin API: Authorization: Bearer {}\n",
-        u.console, lab.admin_token, lab.admin_token
+        u.console,
+        lab.admin_token(),
+        lab.admin_token()
     ));
     out.push_str(&format!(
         "\n  Participants register their own app at {}/join with the join code:  {}\n",
-        u.console, lab.join_code
+        u.console,
+        lab.join_code()
     ));
     out.push_str("\n  .env for your own requestor on http://localhost:3000 (also: `lab env`):\n\n");
-    for line in lab.env.to_dotenv().lines() {
+    for line in lab.env().to_dotenv().lines() {
         out.push_str(&format!("    {line}\n"));
     }
-    if let Some(ca) = &lab.ca_cert {
+    if let Some(ca) = lab.ca_cert() {
         out.push_str(&format!("\n  Start Node apps with:  NODE_EXTRA_CA_CERTS={}\n", ca.display()));
     } else {
         out.push_str("\n  Node apps using openid-client need HTTPS: run `lab --tls`.\n");

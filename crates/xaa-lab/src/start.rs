@@ -2,7 +2,7 @@
 //! from the fixtures, then serve. `LabHandle` holds the running lab; dropping it stops everything.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,14 +17,15 @@ use crate::connections::{ConnectionLimits, Guarded};
 use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
-use xaa_core::faults::{Faults, SharedFaults};
+use xaa_core::faults::{Fault, Faults, SharedFaults, Switch};
 use xaa_core::http_client::LazyClient;
 use xaa_core::key_source::HttpKeySource;
-use xaa_core::trace::Trace;
-use xaa_idp::{IdpConfig, IdpState};
+use xaa_core::sqlite::DbError;
+use xaa_core::trace::{Trace, TraceEvent, TraceFilter};
+use xaa_idp::{AuthorizationServer, Connection, IdpClient, IdpConfig, IdpState, RegistryError};
 use xaa_notes::{NotesConfig, NotesState};
 use xaa_resource_as::{
-    AsState, ProtectedResource, ResourceAsConfig, SamlTrust, Shared, Store, TodoApiConfig, TodoState,
+    AsClient, AsState, ProtectedResource, ResourceAsConfig, SamlTrust, Shared, Store, TodoApiConfig, TodoState,
 };
 
 use crate::admin::{Admin, ReportCards};
@@ -66,30 +67,21 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct Lab;
 
-/// A running lab.
+/// A running lab. Its parts are read and changed through its methods, never reached into: the
+/// URLs and credentials a client needs, and what a test or the console does to the roles (IT's
+/// connection policy, the registered clients, the break-it switches, the trace).
 pub struct LabHandle {
-    /// Base URLs (issuers, resource identifier) of every component.
-    pub urls: Urls,
-    /// The lab CA certificate, in TLS mode.
-    pub ca_cert: Option<PathBuf>,
-    /// The CA certificate PEM, in TLS mode (for clients to trust).
-    pub ca_cert_pem: Option<Vec<u8>>,
-    /// The bring-your-own requestor's `.env`.
-    pub env: EnvFile,
-    /// The IdP (its clients, connection policy, audit log and keys).
-    pub idp: Arc<IdpState>,
-    /// The resource authorization server (its clients).
-    pub resource_as: Arc<AsState>,
-    /// The break-it switches.
-    pub faults: SharedFaults,
-    /// The token the console's admin pages and API require.
-    pub admin_token: String,
-    /// The join code participants register their own requestor with (`/join`).
-    pub join_code: String,
-    /// The fixtures the lab runs with.
-    pub fixtures: Fixtures,
-    /// Every request the components received or sent.
-    pub trace: Arc<Trace>,
+    urls: Urls,
+    ca_cert: Option<PathBuf>,
+    ca_cert_pem: Option<Vec<u8>>,
+    env: EnvFile,
+    idp: Arc<IdpState>,
+    resource_as: Arc<AsState>,
+    faults: SharedFaults,
+    admin_token: String,
+    join_code: String,
+    fixtures: Fixtures,
+    trace: Arc<Trace>,
     handles: Vec<(&'static str, Handle<SocketAddr>)>,
     /// The data dir's lock (`lab reset` refuses while it is held); `None` in memory.
     _data_lock: Option<crate::data_lock::DataDirLock>,
@@ -456,6 +448,116 @@ impl LabHandle {
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
+    }
+}
+
+/// What a client of the lab reads: its URLs, credentials and fixtures.
+impl LabHandle {
+    /// Base URLs (issuers, resource identifier) of every component.
+    pub fn urls(&self) -> &Urls {
+        &self.urls
+    }
+
+    /// The lab CA certificate's file, in TLS mode (for `NODE_EXTRA_CA_CERTS` and the like).
+    pub fn ca_cert(&self) -> Option<&Path> {
+        self.ca_cert.as_deref()
+    }
+
+    /// The lab CA certificate as PEM, in TLS mode (for clients to trust).
+    pub fn ca_cert_pem(&self) -> Option<&[u8]> {
+        self.ca_cert_pem.as_deref()
+    }
+
+    /// The bring-your-own requestor's `.env`.
+    pub fn env(&self) -> &EnvFile {
+        &self.env
+    }
+
+    /// The token the console's admin pages and API require.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The join code participants register their own requestor with (`/join`).
+    pub fn join_code(&self) -> &str {
+        &self.join_code
+    }
+
+    /// The fixtures the lab started with (later changes live in the roles, not here).
+    pub fn fixtures(&self) -> &Fixtures {
+        &self.fixtures
+    }
+}
+
+/// What IT governs at the IdP and the resource authorization server, as the console's admin pages
+/// change it.
+impl LabHandle {
+    /// IT's connection policy: which client may get an ID-JAG for which resource, for whom.
+    pub fn connections(&self) -> Vec<Connection> {
+        self.idp.connections()
+    }
+
+    /// Replaces IT's connection policy (stored, as the admin page does).
+    pub async fn set_connections(&self, connections: Vec<Connection>) -> Result<(), DbError> {
+        self.idp.set_connections(connections).await
+    }
+
+    /// Every client the IdP knows: the fixtures' and those registered since.
+    pub fn idp_clients(&self) -> Vec<IdpClient> {
+        self.idp.clients()
+    }
+
+    /// The IdP's client `client_id`, if it has one.
+    pub fn idp_client(&self, client_id: &str) -> Option<IdpClient> {
+        self.idp.client(client_id)
+    }
+
+    /// Registers a client at the IdP (stored, as IT's registration does).
+    pub async fn register_idp_client(&self, client: IdpClient) -> Result<(), RegistryError> {
+        self.idp.register_client(client).await
+    }
+
+    /// The authorization servers the IdP issues ID-JAGs for: the fixtures' and those registered since.
+    pub fn authorization_servers(&self) -> Vec<AuthorizationServer> {
+        self.idp.authorization_servers()
+    }
+
+    /// The resource authorization server's client `client_id`, if it has one.
+    pub fn resource_client(&self, client_id: &str) -> Option<AsClient> {
+        self.resource_as.client(client_id)
+    }
+
+    /// The resources the resource authorization server issues access tokens for, with their scopes.
+    pub fn protected_resources(&self) -> Vec<ProtectedResource> {
+        self.resource_as.resources()
+    }
+}
+
+/// The break-it switches and the trace.
+impl LabHandle {
+    /// The break-it switches that are on.
+    pub fn switches(&self) -> Vec<Switch> {
+        self.faults.list()
+    }
+
+    /// Turns a break-it switch on (replacing the same fault's switch, if on).
+    pub fn set_switch(&self, switch: Switch) {
+        self.faults.set(switch);
+    }
+
+    /// Turns a break-it switch off; `false` when it was not on.
+    pub fn clear_switch(&self, fault: Fault) -> bool {
+        self.faults.clear(fault)
+    }
+
+    /// The trace's kept events, oldest first, that match `filter`.
+    pub fn trace_events(&self, filter: &TraceFilter) -> Vec<TraceEvent> {
+        self.trace.events(filter)
+    }
+
+    /// The bytes the trace's kept events take, by the estimate its budget counts.
+    pub fn trace_kept_bytes(&self) -> usize {
+        self.trace.kept_bytes()
     }
 }
 

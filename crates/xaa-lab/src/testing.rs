@@ -101,7 +101,7 @@ pub struct SignedIn {
 /// A running lab for tests.
 #[derive(Debug)]
 pub struct TestLab {
-    /// The lab: URLs, fixtures, IdP policy, trace.
+    /// The lab: URLs, fixtures, IT's policy, the break-it switches, the trace (through its methods).
     pub lab: LabHandle,
     /// The clock every component uses; advance it to show expiry.
     pub clock: Arc<ManualClock>,
@@ -171,7 +171,7 @@ impl TestLabBuilder {
         self.config.clock = clock.clone();
         self.config.fixture_edits = self.edits;
         let lab = Lab::start(self.config).await?;
-        let tls = connector(lab.ca_cert_pem.as_deref());
+        let tls = connector(lab.ca_cert_pem());
         let http = client_with(tls.clone(), false);
         Ok(TestLab { lab, clock, http, tls })
     }
@@ -193,12 +193,12 @@ impl TestLab {
     pub fn break_it(&self, fault: xaa_core::faults::Fault, clients: &[&str]) {
         let delay_ms = if fault == xaa_core::faults::Fault::TodoApiSlow { 2000 } else { 0 };
         let clients = clients.iter().map(|c| (*c).to_owned()).collect();
-        self.lab.faults.set(xaa_core::faults::Switch { fault, clients, delay_ms });
+        self.lab.set_switch(xaa_core::faults::Switch { fault, clients, delay_ms });
     }
 
     /// Turns a break-it switch off.
     pub fn mend(&self, fault: xaa_core::faults::Fault) {
-        self.lab.faults.clear(fault);
+        self.lab.clear_switch(fault);
     }
 
     /// A fresh browser-like client: its own cookie jar, no redirects, the lab CA trusted.
@@ -208,7 +208,7 @@ impl TestLab {
 
     fn requestor(&self, client_id: &str) -> Result<&Requestor, TestLabError> {
         self.lab
-            .fixtures
+            .fixtures()
             .requestors
             .iter()
             .find(|r| r.idp.client_id == client_id)
@@ -231,8 +231,8 @@ impl TestLab {
             .append_pair("code_challenge_method", "S256")
             .finish();
         let browser = self.browser();
-        let authorize = format!("{}/authorize?{query}", self.lab.urls.idp);
-        let location = login_via_pages(&self.lab.urls.idp, &browser, &authorize, email).await?;
+        let authorize = format!("{}/authorize?{query}", self.lab.urls().idp);
+        let location = login_via_pages(&self.lab.urls().idp, &browser, &authorize, email).await?;
         let code = location
             .split_once('?')
             .and_then(|(_, q)| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "code"))
@@ -241,7 +241,7 @@ impl TestLab {
         let body = self
             .post(
                 "code grant",
-                &format!("{}/token", self.lab.urls.idp),
+                &format!("{}/token", self.lab.urls().idp),
                 AuthorizationCodeRequest { code, redirect_uri: redirect, code_verifier: verifier },
                 client_secret_post(client_id, r.idp.client_secret.expose()),
             )
@@ -252,7 +252,7 @@ impl TestLab {
     /// The RFC 8693 token exchange of `id_token` for an ID-JAG for the todo API; returns the ID-JAG.
     pub async fn exchange(&self, client_id: &str, id_token: &str, scope: &str) -> Result<String, TestLabError> {
         let r = self.requestor(client_id)?;
-        let urls = &self.lab.urls;
+        let urls = self.lab.urls();
         let body = self
             .post(
                 "token exchange",
@@ -276,7 +276,7 @@ impl TestLab {
         let body = self
             .post(
                 "jwt-bearer",
-                &format!("{}/token", self.lab.urls.authorization_server),
+                &format!("{}/token", self.lab.urls().authorization_server),
                 JwtBearerRequest::new(id_jag),
                 client_secret_post(&r.resource_as.client_id, r.resource_as.client_secret.expose()),
             )
@@ -288,7 +288,7 @@ impl TestLab {
     pub async fn todos(&self, access_token: &str) -> Result<Value, TestLabError> {
         let resp = self
             .http
-            .get(format!("{}/api/todos", self.lab.urls.todo_api))
+            .get(format!("{}/api/todos", self.lab.urls().todo_api))
             .bearer_auth(access_token)
             .send()
             .await
