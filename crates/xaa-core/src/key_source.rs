@@ -84,7 +84,14 @@ impl HttpKeySource {
     }
 
     async fn get_json(&self, url: &str) -> Result<Value, String> {
-        let resp = self.http.get()?.get(url).send().await.map_err(|e| format!("GET {url} failed: {e}"))?;
+        let resp = self
+            .http
+            .get()
+            .map_err(|e| e.to_string())?
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("GET {url} failed: {e}"))?;
         if !resp.status().is_success() {
             return Err(format!("GET {url} answered {}", resp.status()));
         }
