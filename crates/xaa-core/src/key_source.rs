@@ -8,14 +8,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::http_client::LazyClient;
-use crate::jose::KeySet;
+use crate::jose::{KeySet, PublicKey};
 
 /// A future returned by [`KeySource::key`].
-pub type KeyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Map<String, Value>>, String>> + Send + 'a>>;
+pub type KeyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Arc<PublicKey>>, String>> + Send + 'a>>;
 
 /// Finds the public key `kid` of a trusted `issuer`.
 pub trait KeySource: Send + Sync {
@@ -105,7 +105,7 @@ impl KeySource for HttpKeySource {
             let mut cache = self.cache.lock().await;
             if let Some((keys, fetched)) = cache.get(issuer) {
                 if let Some(k) = keys.find(kid) {
-                    return Ok(Some(k.clone()));
+                    return Ok(Some(Arc::clone(k)));
                 }
                 if fetched.elapsed() < self.min_refetch {
                     return Ok(None);
