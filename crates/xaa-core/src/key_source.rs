@@ -8,14 +8,75 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::http_client::LazyClient;
-use crate::jose::KeySet;
+use crate::http_client::{HttpClientError, LazyClient};
+use crate::jose::{JoseError, KeySet, PublicKey};
 
 /// A future returned by [`KeySource::key`].
-pub type KeyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Map<String, Value>>, String>> + Send + 'a>>;
+pub type KeyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Arc<PublicKey>>, KeySourceError>> + Send + 'a>>;
+
+/// Why an issuer's keys cannot be fetched. Each text completes "the keys of … could not be
+/// fetched: " in a refusal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeySourceError {
+    /// The outbound HTTP client could not be built.
+    #[error("{0}")]
+    Client(#[source] HttpClientError),
+    /// The request got no answer (connection, TLS, timeout).
+    #[error("GET {url} failed: {source}")]
+    Http {
+        /// The URL requested.
+        url: String,
+        /// Why there was no answer.
+        source: reqwest::Error,
+    },
+    /// The answer's status is not a success.
+    #[error("GET {url} answered {status}")]
+    Status {
+        /// The URL requested.
+        url: String,
+        /// The status answered.
+        status: reqwest::StatusCode,
+    },
+    /// The answer's body is not JSON (or broke off).
+    #[error("GET {url} did not return JSON: {source}")]
+    NotJson {
+        /// The URL requested.
+        url: String,
+        /// Why the body could not be read as JSON (its source is the JSON error, if any).
+        source: reqwest::Error,
+    },
+    /// The metadata document names another issuer (RFC 8414 §3.3, OIDC Discovery §4.3).
+    #[error("{url} names issuer {found:?}, not \"{expected}\"")]
+    DiscoveryIssuer {
+        /// The metadata URL.
+        url: String,
+        /// Its `issuer` member, if any (boxed: it is any JSON value).
+        found: Option<Box<Value>>,
+        /// The issuer whose keys are wanted.
+        expected: String,
+    },
+    /// The metadata document has no string `jwks_uri`.
+    #[error("{url} has no jwks_uri")]
+    NoJwksUri {
+        /// The metadata URL.
+        url: String,
+    },
+    /// The document at `jwks_uri` is not a JWKS.
+    #[error("{url}: {source}")]
+    Jwks {
+        /// The `jwks_uri`.
+        url: String,
+        /// Why it is not a JWKS.
+        source: JoseError,
+    },
+    /// Another [`KeySource`]'s failure, its text as it is.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
 
 /// Finds the public key `kid` of a trusted `issuer`.
 pub trait KeySource: Send + Sync {
@@ -60,35 +121,37 @@ impl HttpKeySource {
         Self { http, min_refetch, cache: Mutex::new(HashMap::new()) }
     }
 
-    async fn fetch(&self, issuer: &str) -> Result<KeySet, String> {
-        let mut last_error = String::new();
-        for well_known in ["openid-configuration", "oauth-authorization-server"] {
-            let url = format!("{issuer}/.well-known/{well_known}");
-            let meta: Value = match self.get_json(&url).await {
-                Ok(m) => m,
-                Err(e) => {
-                    last_error = e;
-                    continue;
-                }
-            };
-            // RFC 8414 §3.3 / OIDC Discovery §4.3: the document must name the same issuer.
-            if meta.get("issuer").and_then(Value::as_str) != Some(issuer) {
-                return Err(format!("{url} names issuer {:?}, not \"{issuer}\"", meta.get("issuer")));
+    async fn fetch(&self, issuer: &str) -> Result<KeySet, KeySourceError> {
+        // OIDC Discovery first, then RFC 8414; when both fail, the second failure is reported.
+        let oidc = format!("{issuer}/.well-known/openid-configuration");
+        let (url, meta) = match self.get_json(&oidc).await {
+            Ok(meta) => (oidc, meta),
+            Err(_) => {
+                let rfc8414 = format!("{issuer}/.well-known/oauth-authorization-server");
+                let meta = self.get_json(&rfc8414).await?;
+                (rfc8414, meta)
             }
-            let jwks_uri =
-                meta.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| format!("{url} has no jwks_uri"))?;
-            let jwks = self.get_json(jwks_uri).await?;
-            return KeySet::from_jwks(&jwks).map_err(|e| format!("{jwks_uri}: {e}"));
+        };
+        // RFC 8414 §3.3 / OIDC Discovery §4.3: the document must name the same issuer.
+        if meta.get("issuer").and_then(Value::as_str) != Some(issuer) {
+            let found = meta.get("issuer").cloned().map(Box::new);
+            return Err(KeySourceError::DiscoveryIssuer { url, found, expected: issuer.to_owned() });
         }
-        Err(last_error)
+        let Some(jwks_uri) = meta.get("jwks_uri").and_then(Value::as_str) else {
+            return Err(KeySourceError::NoJwksUri { url });
+        };
+        let jwks = self.get_json(jwks_uri).await?;
+        KeySet::from_jwks(&jwks).map_err(|source| KeySourceError::Jwks { url: jwks_uri.to_owned(), source })
     }
 
-    async fn get_json(&self, url: &str) -> Result<Value, String> {
-        let resp = self.http.get()?.get(url).send().await.map_err(|e| format!("GET {url} failed: {e}"))?;
+    async fn get_json(&self, url: &str) -> Result<Value, KeySourceError> {
+        let client = self.http.get().map_err(KeySourceError::Client)?;
+        let resp =
+            client.get(url).send().await.map_err(|source| KeySourceError::Http { url: url.to_owned(), source })?;
         if !resp.status().is_success() {
-            return Err(format!("GET {url} answered {}", resp.status()));
+            return Err(KeySourceError::Status { url: url.to_owned(), status: resp.status() });
         }
-        resp.json().await.map_err(|e| format!("GET {url} did not return JSON: {e}"))
+        resp.json().await.map_err(|source| KeySourceError::NotJson { url: url.to_owned(), source })
     }
 }
 
@@ -98,7 +161,7 @@ impl KeySource for HttpKeySource {
             let mut cache = self.cache.lock().await;
             if let Some((keys, fetched)) = cache.get(issuer) {
                 if let Some(k) = keys.find(kid) {
-                    return Ok(Some(k.clone()));
+                    return Ok(Some(Arc::clone(k)));
                 }
                 if fetched.elapsed() < self.min_refetch {
                     return Ok(None);
@@ -109,5 +172,54 @@ impl KeySource for HttpKeySource {
             cache.insert(issuer.to_owned(), (keys, Instant::now()));
             Ok(found)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::test_keys::TestKey;
+
+    #[tokio::test]
+    async fn a_static_source_hands_out_the_sets_own_key() {
+        let keys = TestKey::A.key_set();
+        let source = StaticKeySource::default().with_issuer("https://idp.example", keys.clone());
+        let found = source.key("https://idp.example", TestKey::A.kid()).await.unwrap().unwrap();
+        assert!(Arc::ptr_eq(&found, keys.find(TestKey::A.kid()).unwrap()));
+        assert!(source.key("https://idp.example", "other").await.unwrap().is_none());
+        assert!(source.key("https://other.example", TestKey::A.kid()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_client_that_cannot_be_built_is_the_cause() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("HTTP client: no TLS backend")]
+        struct NoTls;
+        let http = Arc::new(LazyClient::new(Box::new(|| Err(HttpClientError::new(NoTls)))));
+        let source = HttpKeySource::new(http, Duration::from_secs(60));
+        let err = source.key("https://idp.example", "k").await.unwrap_err();
+        assert!(matches!(err, KeySourceError::Client(_)), "{err:?}");
+        assert_eq!(err.to_string(), "HTTP client: no TLS backend");
+    }
+
+    #[test]
+    fn the_texts_are_those_the_refusals_quote() {
+        let url = || "https://idp.example/.well-known/openid-configuration".to_owned();
+        let found = Some(Box::new(Value::from("https://evil.example")));
+        let e = KeySourceError::DiscoveryIssuer { url: url(), found, expected: "https://idp.example".into() };
+        assert_eq!(
+            e.to_string(),
+            r#"https://idp.example/.well-known/openid-configuration names issuer Some(String("https://evil.example")), not "https://idp.example""#
+        );
+        let e = KeySourceError::NoJwksUri { url: url() };
+        assert_eq!(e.to_string(), "https://idp.example/.well-known/openid-configuration has no jwks_uri");
+        let e = KeySourceError::Status { url: url(), status: reqwest::StatusCode::NOT_FOUND };
+        assert_eq!(e.to_string(), "GET https://idp.example/.well-known/openid-configuration answered 404 Not Found");
+        let source = KeySet::from_jwks(&serde_json::json!({})).unwrap_err();
+        let e = KeySourceError::Jwks { url: "https://idp.example/jwks".into(), source };
+        assert_eq!(e.to_string(), r#"https://idp.example/jwks: the JWKS has no "keys" array"#);
+        assert!(e.source().is_some_and(|s| matches!(s.downcast_ref(), Some(JoseError::NoKeysArray))));
     }
 }

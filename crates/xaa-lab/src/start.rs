@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use xaa_core::faults::{Fault, Faults, SharedFaults, Switch};
-use xaa_core::http_client::LazyClient;
+use xaa_core::http_client::{HttpClientError, LazyClient};
 use xaa_core::key_source::HttpKeySource;
 use xaa_core::sqlite::DbError;
 use xaa_core::trace::{Trace, TraceEvent, TraceFilter};
@@ -173,8 +173,7 @@ impl Lab {
 
         let ca_pem = tls_material.as_ref().map(|t| t.ca_cert_pem.clone());
         let http = Arc::new(LazyClient::new(Box::new(move || {
-            // xaa-core's `ClientFactory` reports a failed build as text.
-            outbound_client(ca_pem.as_deref()).map_err(|e| e.to_string())
+            outbound_client(ca_pem.as_deref()).map_err(HttpClientError::new)
         })));
         let warm = http.clone();
         tokio::task::spawn_blocking(move || warm.warm());

@@ -26,7 +26,6 @@ impl OAuthHttp {
     /// The notes app's client.
     pub(crate) fn of(st: &NotesState) -> Result<Self, OAuthHttpError> {
         Ok(Self {
-            // `LazyClient::get` (xaa-core) reports a failed build as text.
             client: st.http.get().map_err(OAuthHttpError::Client)?.clone(),
             reveal: st.config.reveal_secrets,
             trace: st.trace.clone(),
@@ -132,9 +131,9 @@ fn content_type(req: &reqwest::Request) -> String {
 /// pages show these texts).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum OAuthHttpError {
-    /// The app's HTTP client could not be built (xaa-core's `LazyClient` reports why as text).
+    /// The app's HTTP client could not be built.
     #[error("{0}")]
-    Client(String),
+    Client(#[source] xaa_core::http_client::HttpClientError),
     /// The server could not be connected to.
     #[error("connection refused: the server is not running or not reachable")]
     Connect(#[source] reqwest::Error),

@@ -1,16 +1,17 @@
 //! Signing keys (RSA, RS256) with stable `kid`s, and public key sets (JWKS, RFC 7517).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
-use super::JoseError;
+use super::{JoseError, PublicKey};
 
 /// A fresh 2048-bit RSA private key as PKCS#8 PEM: the one generator of every RSA key the lab
 /// makes (JWS signing keys, rotated keys, the SAML signing key), with the `rsa` crate.
 pub fn generate_rsa_pem() -> Result<String, JoseError> {
     use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-    let key = rsa::PrivateKey::new(&mut rand::rng(), 2048)
-        .map_err(|e| JoseError(format!("RSA key generation failed: {e}")))?;
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| JoseError(format!("PEM encoding failed: {e}")))?;
+    let key = rsa::PrivateKey::new(&mut rand::rng(), 2048).map_err(|e| JoseError::RsaGeneration(Box::new(e)))?;
+    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| JoseError::PemEncoding(Box::new(e)))?;
     Ok(pem.to_string())
 }
 
@@ -62,7 +63,7 @@ impl SigningKey {
 
     /// Signs `claims` as a compact JWS with header `{"typ":typ,"alg":"RS256","kid":kid}`.
     pub fn sign<T: serde::Serialize>(&self, typ: &str, claims: &T) -> Result<String, JoseError> {
-        let payload = serde_json::to_vec(claims).map_err(|e| JoseError(e.to_string()))?;
+        let payload = serde_json::to_vec(claims).map_err(JoseError::Claims)?;
         let mut header = josekit::jws::JwsHeader::new();
         header.set_token_type(typ);
         header.set_key_id(&self.kid);
@@ -70,39 +71,40 @@ impl SigningKey {
     }
 }
 
-/// A JSON Web Key Set: public keys looked up by `kid`.
+/// A JSON Web Key Set: public keys looked up by `kid`. Each key builds its verifier on first use
+/// and keeps it (and its memo of verified signatures) as long as a set holds it; clones of a set
+/// share its keys.
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
-    keys: Vec<Map<String, Value>>,
+    keys: Vec<Arc<PublicKey>>,
 }
 
 impl KeySet {
     /// The public keys of `signers`.
     pub fn from_signing_keys<'a>(signers: impl IntoIterator<Item = &'a SigningKey>) -> Self {
-        Self { keys: signers.into_iter().map(|k| k.public_jwk().clone()).collect() }
+        Self { keys: signers.into_iter().map(|k| Arc::new(PublicKey::from_jwk(k.public_jwk().clone()))).collect() }
     }
 
     /// Parses a JWKS document (`{"keys":[...]}`), keeping only entries that are JSON objects.
     pub fn from_jwks(doc: &Value) -> Result<Self, JoseError> {
-        let keys = doc
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or_else(|| JoseError("the JWKS has no \"keys\" array".into()))?;
-        Ok(Self { keys: keys.iter().filter_map(|k| k.as_object().cloned()).collect() })
+        let keys = doc.get("keys").and_then(Value::as_array).ok_or(JoseError::NoKeysArray)?;
+        let keys = keys.iter().filter_map(Value::as_object).map(|k| Arc::new(PublicKey::from_jwk(k.clone()))).collect();
+        Ok(Self { keys })
     }
 
     /// The key whose `kid` equals `kid`.
-    pub fn find(&self, kid: &str) -> Option<&Map<String, Value>> {
-        self.keys.iter().find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+    pub fn find(&self, kid: &str) -> Option<&Arc<PublicKey>> {
+        self.keys.iter().find(|k| k.kid() == Some(kid))
     }
 
     /// The `kid`s in this set, for error messages.
     pub fn kids(&self) -> Vec<&str> {
-        self.keys.iter().filter_map(|k| k.get("kid").and_then(Value::as_str)).collect()
+        self.keys.iter().filter_map(|k| k.kid()).collect()
     }
 
     /// The JWKS document.
     pub fn to_jwks(&self) -> Value {
-        serde_json::json!({ "keys": self.keys })
+        let keys: Vec<&Map<String, Value>> = self.keys.iter().map(|k| k.jwk()).collect();
+        serde_json::json!({ "keys": keys })
     }
 }

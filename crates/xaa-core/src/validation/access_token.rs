@@ -42,10 +42,10 @@ pub fn validate_access_token(
         }
     }
     let kid = jwt.header().kid.clone().unwrap_or_default();
-    let Some(jwk) = keys.find(&kid) else {
+    let Some(key) = keys.find(&kid) else {
         return Err(log.reject(Rejection::UnknownAuthorizationServerKey { kid }));
     };
-    checks::signature(&jwt, jwk, WHAT, SEC, log)?;
+    checks::signature(&jwt, key, WHAT, SEC, log)?;
     let claims = jwt.unverified_claims();
     checks::audience(claims, expect.audience, WHAT, SEC, log)?;
     checks::times(claims, expect.now, expect.leeway, WHAT, log)?;

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::rejection::{Rejection, Token, spec};
-use crate::jose::{self, ALLOWED_ALGS, UnverifiedJwt};
+use crate::jose::{ALLOWED_ALGS, PublicKey, UnverifiedJwt};
 
 /// One check a server ran on a token, with its outcome and the spec section behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -101,16 +101,16 @@ pub(crate) fn typ(
     }
 }
 
-/// Step: verify the signature with `jwk`, found by `kid`.
+/// Step: verify the signature with `key`, found by `kid`.
 pub(crate) fn signature(
     jwt: &UnverifiedJwt<'_>,
-    jwk: &Map<String, Value>,
+    key: &PublicKey,
     token: Token,
     spec: &'static str,
     log: &mut CheckLog,
 ) -> Result<(), Rejection> {
     let kid = jwt.header().kid.as_deref().unwrap_or("");
-    match jose::verify_signature(jwt, jwk) {
+    match key.verify(jwt) {
         Ok(()) => {
             log.pass("signature", spec, format!("signature verified with key kid \"{kid}\""));
             Ok(())

@@ -54,13 +54,13 @@ pub async fn validate_id_jag(
     let Some(kid) = jwt.header().kid.clone() else {
         return Err(log.reject(Rejection::MissingKeyId));
     };
-    let jwk = match keys.key(&issuer, &kid).await {
-        Ok(Some(jwk)) => jwk,
+    let key = match keys.key(&issuer, &kid).await {
+        Ok(Some(key)) => key,
         Ok(None) => return Err(log.reject(Rejection::UnknownKey { issuer, kid })),
         Err(cause) => return Err(log.reject(Rejection::KeysUnavailable { issuer, cause })),
     };
     log.pass("kid", spec::ID_JAG_KID, format!("key \"{kid}\" found in the JWKS of \"{issuer}\""));
-    checks::signature(&jwt, &jwk, WHAT, "RFC 7523 §3 item 9", log)?;
+    checks::signature(&jwt, &key, WHAT, "RFC 7523 §3 item 9", log)?;
 
     let claims = jwt.unverified_claims();
     checks::audience(claims, expect.audience, WHAT, SEC, log)?;

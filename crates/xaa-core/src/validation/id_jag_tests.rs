@@ -8,7 +8,7 @@ use insta::assert_snapshot;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::key_source::{KeyFuture, StaticKeySource};
+use crate::key_source::{KeyFuture, KeySourceError, StaticKeySource};
 use crate::oauth::OAuthError;
 use crate::test_keys::{JwtBuilder, TestKey};
 use crate::validation::checks::{passed_check_names, refusal_line};
@@ -49,7 +49,8 @@ struct Unreachable;
 impl KeySource for Unreachable {
     fn key<'a>(&'a self, _issuer: &'a str, _kid: &'a str) -> KeyFuture<'a> {
         Box::pin(async {
-            Err("GET https://idp.example/.well-known/openid-configuration failed: connection refused".to_owned())
+            let cause = "GET https://idp.example/.well-known/openid-configuration failed: connection refused";
+            Err(KeySourceError::Other(cause.into()))
         })
     }
 }

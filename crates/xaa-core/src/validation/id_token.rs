@@ -48,10 +48,10 @@ pub fn validate_id_token(
         }
     }
     let kid = jwt.header().kid.clone().unwrap_or_default();
-    let Some(jwk) = own_keys.find(&kid) else {
+    let Some(key) = own_keys.find(&kid) else {
         return Err(log.reject(Rejection::UnknownIdpKey { kid }));
     };
-    checks::signature(&jwt, jwk, WHAT, "OIDC Core §3.1.3.7", log)?;
+    checks::signature(&jwt, key, WHAT, "OIDC Core §3.1.3.7", log)?;
     let claims = jwt.unverified_claims();
     let aud_ok = match claims.get("aud") {
         Some(Value::String(s)) => s == expect.client_id,

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::checks::describe_typ;
 use crate::jose::{ALLOWED_ALGS, JoseError, JwtFormatError};
+use crate::key_source::KeySourceError;
 use crate::urn::{TYP_ACCESS_TOKEN, TYP_ID_JAG};
 
 /// The spec sections the validators' refusals cite.
@@ -214,7 +215,8 @@ pub enum Rejection {
         /// The trusted issuer.
         issuer: String,
         /// Why its metadata or JWKS could not be read.
-        cause: String,
+        #[source]
+        cause: KeySourceError,
     },
     /// The authorization server's JWKS has no key `kid`.
     #[error("no key with kid \"{kid}\" in the authorization server's JWKS ({spec})", spec = spec::ACCESS_TOKEN)]
@@ -495,6 +497,19 @@ mod tests {
         assert_eq!(r.description(), "the ID-JAG is not a valid JWT: the payload is not JSON");
         let cause = r.source().and_then(|s| s.downcast_ref::<JwtFormatError>());
         assert_eq!(cause, Some(&source));
+    }
+
+    #[test]
+    fn the_key_source_failure_is_the_source() {
+        let cause = KeySourceError::NoJwksUri { url: "https://idp.example/.well-known/openid-configuration".into() };
+        let r = Rejection::KeysUnavailable { issuer: "https://idp.example".into(), cause };
+        assert_eq!(
+            r.description(),
+            "the keys of \"https://idp.example\" could not be fetched: \
+             https://idp.example/.well-known/openid-configuration has no jwks_uri"
+        );
+        let cause = r.source().and_then(|s| s.downcast_ref::<KeySourceError>());
+        assert!(matches!(cause, Some(KeySourceError::NoJwksUri { .. })), "{cause:?}");
     }
 
     #[test]

@@ -184,7 +184,7 @@ fn own_id_token(st: &IdpState, hint: &str) -> Option<(String, String)> {
     let jwt = UnverifiedJwt::parse(hint).ok()?;
     let keys = st.public_keys();
     let key = keys.find(jwt.header().kid.as_deref()?)?;
-    xaa_core::jose::verify_signature(&jwt, key).ok()?;
+    key.verify(&jwt).ok()?;
     if jwt.unverified_issuer() != Some(st.issuer()) {
         return None;
     }

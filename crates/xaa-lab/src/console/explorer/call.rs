@@ -28,7 +28,7 @@ pub(super) async fn call(
     let mut request = format!("{method} {path} HTTP/1.1\nHost: {host}\n");
     let http = match st.http.get() {
         Ok(h) => h.clone(),
-        Err(e) => return (failed(n, st, request, e), None),
+        Err(e) => return (failed(n, st, request, e.to_string()), None),
     };
     let mut builder = if method == "POST" { http.post(url) } else { http.get(url) };
     builder = builder.header("x-lab-request-id", &request_id);

@@ -61,7 +61,7 @@ async fn post(st: &ConsoleState, token: &str, message: &Value, version: Option<&
     };
     let http = match st.http.get() {
         Ok(h) => h.clone(),
-        Err(e) => return fail(request, e),
+        Err(e) => return fail(request, e.to_string()),
     };
     let mut builder = http
         .post(&url)
