@@ -64,10 +64,15 @@ pub struct Inspection {
     pub refusal: Option<String>,
 }
 
+/// Why a pasted token cannot be inspected at all.
+#[derive(Debug, thiserror::Error)]
+#[error("This is not a JWT: {0}.")]
+pub struct NotAJwt(#[source] pub crate::jose::unverified::JwtFormatError);
+
 /// Decodes and judges `raw`. `Err` when it is not a JWT at all.
-pub async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection, String> {
+pub async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection, NotAJwt> {
     let raw = raw.trim();
-    let jwt = UnverifiedJwt::parse(raw).map_err(|e| format!("This is not a JWT: {e}."))?;
+    let jwt = UnverifiedJwt::parse(raw).map_err(NotAJwt)?;
     let typ = jwt.header().typ.clone().unwrap_or_default();
     let iss = jwt.unverified_issuer().unwrap_or("").to_owned();
     let claims: Map<String, Value> = jwt.unverified_claims().clone();

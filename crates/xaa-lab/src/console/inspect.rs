@@ -86,7 +86,7 @@ pub(crate) async fn analyse(
     };
     let (result, error) = match inspect(&f.token, lab).await {
         Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e)),
+        Err(e) => (None, Some(e.to_string())),
     };
     (
         jar,
