@@ -1,6 +1,6 @@
 //! Records every request a component receives into the lab's [`Trace`]: masked parameters,
-//! the JSON answer, and the checks the component ran (collected with
-//! [`xaa_core::trace::collect_checks`]). The terminal gets one line per XAA step.
+//! the JSON answer, and the checks the component ran (the [`CheckLog`] in the response's
+//! extensions). The terminal gets one line per XAA step.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use xaa_core::clock::SharedClock;
 use xaa_core::trace::bounds::bounded_params;
-use xaa_core::trace::{Exchange, Trace, TraceEvent, body_params, collect_checks};
+use xaa_core::trace::{Exchange, Trace, TraceEvent, body_params};
+use xaa_core::validation::CheckLog;
 
 /// Bodies larger than this are refused before any component sees them (each accepts less).
 const MAX_BUFFER: usize = 2 * 1024 * 1024;
@@ -45,7 +46,8 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
     let req = Request::from_parts(parts, Body::from(bytes.clone()));
-    let (resp, checks) = collect_checks(next.run(req)).await;
+    let resp = next.run(req).await;
+    let checks = resp.extensions().get::<CheckLog>().cloned();
     let status = resp.status().as_u16();
     if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
         // The component refused the body for its size: the trace keeps none of it either.

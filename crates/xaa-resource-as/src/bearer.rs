@@ -15,8 +15,8 @@ use serde_json::json;
 use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::AccessTokenClaims;
 use xaa_core::scope::Scope;
-use xaa_core::validation::CheckLog;
 use xaa_core::validation::access_token::{AccessTokenExpectations, validate_access_token};
+use xaa_core::validation::{CheckLog, CheckSlot};
 
 use crate::state::TodoState;
 use crate::{SCOPE_MCP, SCOPE_READ, SCOPE_WRITE};
@@ -112,7 +112,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let st = Arc::<TodoState>::from_ref(state);
-        let claims = authorize(&st, A::RESOURCE, &parts.headers, &parts.uri, A::SCOPES)?;
+        let slot = parts.extensions.get::<CheckSlot>().cloned();
+        let claims = authorize(&st, A::RESOURCE, &parts.headers, &parts.uri, A::SCOPES, slot.as_ref())?;
         Ok(Self { claims, access: PhantomData })
     }
 }
@@ -187,6 +188,7 @@ fn authorize(
     headers: &HeaderMap,
     uri: &Uri,
     needed: &[&'static str],
+    slot: Option<&CheckSlot>,
 ) -> Result<AccessTokenClaims, BearerError> {
     let audience = resource.identifier(st);
     let refuse = |status, error, description: String, scope| BearerError {
@@ -252,7 +254,10 @@ fn authorize(
             checks.pass("scope", scope_spec, format!("the token carries '{needed_scope}'"));
         }
     }
-    xaa_core::trace::report(&checks);
+    // What the todo API checked, for the response (and so the lab's trace).
+    if let Some(slot) = slot {
+        slot.put(checks);
+    }
     let claims = validated.map_err(|r| refuse(StatusCode::UNAUTHORIZED, Some("invalid_token"), r.to_string(), None))?;
     if missing(&claims) {
         return Err(refuse(

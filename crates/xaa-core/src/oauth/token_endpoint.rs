@@ -73,13 +73,12 @@ pub async fn handle<E: TokenEndpoint>(
 }
 
 /// The answer: the grant's response, or the refusal logged once as `"{server} token request
-/// refused"`. The checks ride along in the response's extensions (and go to the lab's trace).
+/// refused"`. The checks ride along in the response's extensions (where the lab's trace reads them).
 pub fn answer(server: &str, result: Result<Response, OAuthError>, checks: CheckLog) -> Response {
     let mut resp = result.unwrap_or_else(|e| {
         tracing::info!(error = e.code.as_str(), description = %e.description, "{server} token request refused");
         e.into_response()
     });
-    crate::trace::report(&checks);
     resp.extensions_mut().insert(checks);
     resp
 }

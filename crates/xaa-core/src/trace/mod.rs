@@ -6,9 +6,7 @@
 //! JSON answer cut to the lengths in [`bounds`]) and secret-free: token and secret values are
 //! masked before an event is stored, unless the lab runs with `reveal_secrets`.
 
-use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -18,34 +16,13 @@ use tokio::sync::broadcast;
 
 use crate::jose::UnverifiedJwt;
 use crate::secret::mask;
-use crate::validation::{Check, CheckLog};
+use crate::validation::Check;
 
 pub mod bounds;
 mod flows;
 
 use bounds::{MAX_KEY, MAX_REVEALED, MAX_TOKENS, MAX_VALUE, bounded_params, cut, event_bytes, shrink_json, shrink_map};
 use flows::{assign_flow, request_client, step_of};
-
-tokio::task_local! {
-    static CHECKS: RefCell<Option<CheckLog>>;
-}
-
-/// Runs a request's handling, collecting the checks it [`report`]s (the lab's trace layer wraps
-/// every component with this; outside it, reports go nowhere).
-pub async fn collect_checks<F: Future>(fut: F) -> (F::Output, Option<CheckLog>) {
-    CHECKS
-        .scope(RefCell::new(None), async move {
-            let out = fut.await;
-            let checks = CHECKS.with(|c| c.borrow_mut().take());
-            (out, checks)
-        })
-        .await
-}
-
-/// Reports the checks a server ran for the current request.
-pub fn report(checks: &CheckLog) {
-    let _ = CHECKS.try_with(|c| *c.borrow_mut() = Some(checks.clone()));
-}
 
 /// Parameter and JSON member names whose values are secrets.
 pub const SECRET_NAMES: &[&str] = &[

@@ -8,10 +8,14 @@
 //! - [`id_token`]: the IdP validating one of its own ID tokens presented as a `subject_token`.
 
 pub mod access_token;
+mod check_slot;
 mod checks;
 pub mod id_jag;
 pub mod id_token;
 mod rejection;
 
+pub use check_slot::CheckSlot;
+#[cfg(feature = "axum")]
+pub use check_slot::carry_checks;
 pub use checks::{Check, CheckLog};
 pub use rejection::{Rejection, Token};

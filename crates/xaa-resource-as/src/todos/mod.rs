@@ -30,6 +30,7 @@ pub fn router(state: Arc<TodoState>) -> Router {
         .route("/health", get(health))
         .merge(api)
         .merge(crate::mcp::router(state.clone()))
+        .layer(axum::middleware::from_fn(xaa_core::validation::carry_checks))
         .with_state(state)
 }
 
