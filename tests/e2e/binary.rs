@@ -163,16 +163,16 @@ async fn logs_never_show_client_secrets_or_tokens() {
     let fake_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc3ViamVjdC10b2tlbiJ9.c2lnbmF0dXJlLXNlY3JldA";
     let resp = reqwest::Client::new()
         .post(format!("{idp}/token"))
-        .form(&owned(
-            TokenExchangeRequest {
+        .form(
+            &TokenExchangeRequest {
                 subject_token: fake_token.to_owned(),
                 subject_token_type: SubjectTokenType::IdToken,
                 audience: vec![],
                 resource: vec![],
                 scope: None,
-            },
-            client_secret_post(CLIENT, SECRET),
-        ))
+            }
+            .to_form_posting(CLIENT, SECRET),
+        )
         .send()
         .await
         .unwrap();
@@ -332,15 +332,12 @@ async fn minted_tokens_work_against_the_running_lab_and_overrides_are_refused() 
             resource: vec![api.clone()],
             scope: None,
         };
-        request.to_form().into_iter().chain(client_secret_post(CLIENT, SECRET)).collect::<Vec<_>>()
+        request.to_form_posting(CLIENT, SECRET)
     };
     assert_eq!(post(format!("{idp}/token"), exchange(id_token)).await.status(), 200);
 
     // An ID-JAG: the authorization server grants an access token; the access token: the API answers.
-    let bearer = |assertion: String| {
-        let form = JwtBearerRequest::new(assertion).to_form();
-        form.into_iter().chain(client_secret_post(RESOURCE_CLIENT, RESOURCE_SECRET)).collect::<Vec<_>>()
-    };
+    let bearer = |assertion: String| JwtBearerRequest::new(assertion).to_form_posting(RESOURCE_CLIENT, RESOURCE_SECRET);
     let jag = minted(&ready, "id-jag", &[]);
     assert_eq!(jag["token_type"], "N_A");
     assert_eq!(

@@ -7,7 +7,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use xaa_core::jose::SigningKey;
-pub use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest, client_secret_post};
+pub use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest};
 use xaa_lab::{LabConfig, LabKeys};
 
 /// The bring-your-own client of the fixtures.
@@ -150,7 +150,7 @@ impl TestLab {
             self.api(),
             "todos.read todos.write",
         );
-        owned(exchange, client_secret_post(CLIENT, SECRET))
+        owned(exchange.to_form_posting(CLIENT, SECRET))
     }
 
     /// POSTs a form to the IdP token endpoint.
@@ -170,7 +170,7 @@ impl TestLab {
 
     /// jwt-bearer parameters for `assertion` with the bring-your-own resource client.
     pub fn bearer_params(&self, assertion: &str) -> Vec<(String, String)> {
-        owned(JwtBearerRequest::new(assertion), client_secret_post(RESOURCE_CLIENT, RESOURCE_SECRET))
+        owned(JwtBearerRequest::new(assertion).to_form_posting(RESOURCE_CLIENT, RESOURCE_SECRET))
     }
 
     /// jwt-bearer grant; returns the access token.
@@ -285,18 +285,18 @@ pub fn code_grant(code: &str, redirect_uri: &str, client: &str, secret: &str) ->
         redirect_uri: redirect_uri.to_owned(),
         code_verifier: VERIFIER.to_owned(),
     };
-    owned(request, client_secret_post(client, secret))
+    owned(request.to_form_posting(client, secret))
 }
 
 /// Refresh-grant parameters with `client_secret_post` credentials.
 pub fn refresh_grant(refresh_token: &str, client: &str, secret: &str) -> Vec<(String, String)> {
     let request = xaa_core::oauth::RefreshTokenRequest { refresh_token: refresh_token.to_owned(), scope: None };
-    owned(request, client_secret_post(client, secret))
+    owned(request.to_form_posting(client, secret))
 }
 
-/// `request`'s form with `client`'s credentials, as owned pairs a test can edit with [`with`].
-pub fn owned(request: impl GrantRequest, client: [(&'static str, String); 2]) -> Vec<(String, String)> {
-    request.to_form().into_iter().chain(client).map(|(k, v)| (k.to_owned(), v)).collect()
+/// A request's form as owned pairs a test can edit with [`with`].
+pub fn owned(form: Vec<(&'static str, String)>) -> Vec<(String, String)> {
+    form.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 pub fn with(params: &[(String, String)], name: &str, value: Option<&str>) -> Vec<(String, String)> {

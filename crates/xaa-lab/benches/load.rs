@@ -26,7 +26,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use xaa_core::oauth::{
     AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
-    client_secret_post,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -120,14 +119,14 @@ impl Target {
         let resp = self
             .http
             .post(format!("{idp}/token"))
-            .form(&with_client(
-                AuthorizationCodeRequest {
+            .form(
+                &AuthorizationCodeRequest {
                     code,
                     redirect_uri: self.env("REDIRECT_URI").to_owned(),
                     code_verifier: verifier.to_owned(),
-                },
-                client_secret_post(self.env("CLIENT_ID"), self.env("CLIENT_SECRET")),
-            ))
+                }
+                .to_form_posting(self.env("CLIENT_ID"), self.env("CLIENT_SECRET")),
+            )
             .send()
             .await?;
         field(resp, "id_token").await
@@ -145,10 +144,10 @@ impl Target {
         let resp = self
             .http
             .post(format!("{}/token", self.idp))
-            .form(&with_client(
-                TokenExchangeRequest::for_id_jag(id_token, SubjectTokenType::IdToken, &self.authz, &self.api, scope),
-                client_secret_post(self.env("CLIENT_ID"), self.env("CLIENT_SECRET")),
-            ))
+            .form(
+                &TokenExchangeRequest::for_id_jag(id_token, SubjectTokenType::IdToken, &self.authz, &self.api, scope)
+                    .to_form_posting(self.env("CLIENT_ID"), self.env("CLIENT_SECRET")),
+            )
             .send()
             .await?;
         field(resp, "access_token").await
@@ -158,10 +157,10 @@ impl Target {
         let resp = self
             .http
             .post(format!("{}/token", self.authz))
-            .form(&with_client(
-                JwtBearerRequest::new(id_jag),
-                client_secret_post(self.env("RESOURCE_CLIENT_ID"), self.env("RESOURCE_CLIENT_SECRET")),
-            ))
+            .form(
+                &JwtBearerRequest::new(id_jag)
+                    .to_form_posting(self.env("RESOURCE_CLIENT_ID"), self.env("RESOURCE_CLIENT_SECRET")),
+            )
             .send()
             .await?;
         field(resp, "access_token").await
@@ -450,11 +449,4 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// `request`'s form with `client_secret_post` credentials.
-fn with_client<R: GrantRequest>(request: R, client: [(&'static str, String); 2]) -> Vec<(&'static str, String)> {
-    let mut form = request.to_form();
-    form.extend(client);
-    form
 }

@@ -12,7 +12,7 @@ use xaa_core::claims::{IdJagClaims, IdTokenClaims, OneOrMany};
 use xaa_core::clock::ManualClock;
 use xaa_core::faults::Faults;
 use xaa_core::key_source::StaticKeySource;
-use xaa_core::oauth::{GrantRequest, SubjectTokenType, TokenExchangeRequest, client_secret_post};
+use xaa_core::oauth::{GrantRequest, SubjectTokenType, TokenExchangeRequest};
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_jag::{IdJagExpectations, validate_id_jag};
@@ -127,8 +127,7 @@ fn token_exchange(c: &mut Criterion) {
         &urls.todo_api,
         "todos.read",
     );
-    let mut form = exchange.to_form();
-    form.extend(client_secret_post("my-requestor", "my-requestor-secret-not-for-production"));
+    let form = exchange.to_form_posting("my-requestor", "my-requestor-secret-not-for-production");
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&form).finish();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().expect("runtime");
     c.bench_function("token exchange through the IdP router, no network (verify + policy + sign + audit row)", |b| {

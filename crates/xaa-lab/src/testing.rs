@@ -44,7 +44,6 @@ use sha2::{Digest, Sha256};
 use xaa_core::clock::{Clock, ManualClock};
 use xaa_core::oauth::{
     AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
-    client_secret_post,
 };
 use xaa_idp::User;
 
@@ -242,8 +241,8 @@ impl TestLab {
             .post(
                 "code grant",
                 &format!("{}/token", self.lab.urls().idp),
-                AuthorizationCodeRequest { code, redirect_uri: redirect, code_verifier: verifier },
-                client_secret_post(client_id, r.idp.client_secret.expose()),
+                AuthorizationCodeRequest { code, redirect_uri: redirect, code_verifier: verifier }
+                    .to_form_posting(client_id, r.idp.client_secret.expose()),
             )
             .await?;
         Ok(SignedIn { id_token: string(&body, "id_token")?, access_token: string(&body, "access_token")? })
@@ -263,8 +262,8 @@ impl TestLab {
                     &urls.authorization_server,
                     &urls.todo_api,
                     scope,
-                ),
-                client_secret_post(client_id, r.idp.client_secret.expose()),
+                )
+                .to_form_posting(client_id, r.idp.client_secret.expose()),
             )
             .await?;
         string(&body, "access_token")
@@ -277,8 +276,8 @@ impl TestLab {
             .post(
                 "jwt-bearer",
                 &format!("{}/token", self.lab.urls().authorization_server),
-                JwtBearerRequest::new(id_jag),
-                client_secret_post(&r.resource_as.client_id, r.resource_as.client_secret.expose()),
+                JwtBearerRequest::new(id_jag)
+                    .to_form_posting(&r.resource_as.client_id, r.resource_as.client_secret.expose()),
             )
             .await?;
         string(&body, "access_token")
@@ -296,16 +295,13 @@ impl TestLab {
         answer("todo API", resp).await
     }
 
-    /// Posts `request` with `client_secret_post` credentials.
-    async fn post<R: GrantRequest>(
+    /// Posts a token request's form.
+    async fn post(
         &self,
         step: &'static str,
         url: &str,
-        request: R,
-        client: [(&'static str, String); 2],
+        form: Vec<(&'static str, String)>,
     ) -> Result<Value, TestLabError> {
-        let mut form = request.to_form();
-        form.extend(client);
         let resp = self.http.post(url).form(&form).send().await.map_err(http_err)?;
         answer(step, resp).await
     }

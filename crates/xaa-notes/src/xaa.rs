@@ -9,7 +9,7 @@
 //! again only then (or when the user asks for a fresh token).
 
 use serde_json::Value;
-use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest, client_secret_post};
+use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest};
 use xaa_core::urn;
 
 use crate::oauth_http::{OAuthHttp, OAuthHttpError};
@@ -145,8 +145,7 @@ async fn token_exchange(st: &NotesState, session: &Session, target: Target<'_>) 
         target.resource,
         target.scope,
     );
-    let mut form = exchange.to_form();
-    form.extend(client_secret_post(&c.client_id, c.client_secret.expose()));
+    let form = exchange.to_form_posting(&c.client_id, c.client_secret.expose());
     let body = post_form(st, step, &endpoint, &form).await?;
     if body["issued_token_type"] != urn::TOKEN_TYPE_ID_JAG || body["token_type"] != urn::TOKEN_TYPE_N_A {
         return Err(XaaError::Unreachable {
@@ -165,8 +164,7 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result
     let step = Step::JwtBearer;
     let endpoint = as_token_endpoint(st).await.map_err(|e| XaaError::Unreachable { step, detail: e.to_string() })?;
     let c = &st.config;
-    let mut form = JwtBearerRequest::new(id_jag).to_form();
-    form.extend(client_secret_post(&c.resource_client_id, c.resource_client_secret.expose()));
+    let form = JwtBearerRequest::new(id_jag).to_form_posting(&c.resource_client_id, c.resource_client_secret.expose());
     let body = post_form(st, step, &endpoint, &form).await?;
     check_resource(target, step, &body)?;
     let expires_in = body["expires_in"].as_i64().unwrap_or(300);

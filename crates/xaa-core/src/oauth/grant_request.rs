@@ -10,9 +10,9 @@
 //! | [`TokenExchangeRequest`] | `urn:ietf:params:oauth:grant-type:token-exchange` for an ID-JAG | RFC 8693 §2.1, draft-04 §4.3 |
 //! | [`JwtBearerRequest`] | `urn:ietf:params:oauth:grant-type:jwt-bearer` | RFC 7523 §2.1, draft-04 §4.4 |
 //!
-//! Client authentication is not part of them: the client adds it ([`client_secret_post`], or
-//! an `Authorization: Basic` header), the server reads it with
-//! [`PresentedClient`](super::PresentedClient).
+//! Client authentication is not part of them: the client adds it
+//! ([`GrantRequest::to_form_posting`], or an `Authorization: Basic` header), the server reads it
+//! with [`PresentedClient`](super::PresentedClient).
 
 use super::{FormParams, OAuthError};
 use crate::urn;
@@ -35,11 +35,15 @@ pub trait GrantRequest {
         form.extend(self.parameters());
         form
     }
-}
 
-/// `client_secret_post` client authentication (RFC 6749 §2.3.1): the two form parameters.
-pub fn client_secret_post(client_id: &str, client_secret: &str) -> [(&'static str, String); 2] {
-    [("client_id", client_id.to_owned()), ("client_secret", client_secret.to_owned())]
+    /// [`to_form`](Self::to_form) with `client_secret_post` client authentication (RFC 6749
+    /// §2.3.1): `client_id` and `client_secret` last.
+    fn to_form_posting(&self, client_id: &str, client_secret: &str) -> Vec<(&'static str, String)> {
+        let mut form = self.to_form();
+        form.push(("client_id", client_id.to_owned()));
+        form.push(("client_secret", client_secret.to_owned()));
+        form
+    }
 }
 
 /// The `authorization_code` grant with PKCE (RFC 6749 §4.1.3, RFC 7636 §4.5).
@@ -306,7 +310,8 @@ mod tests {
             RefreshTokenRequest::from_form(&FormParams::parse(&form_body(&refresh.to_form()))).unwrap(),
             refresh
         );
-        assert_eq!(client_secret_post("id", "s")[1], ("client_secret", "s".to_owned()));
+        let posted = refresh.to_form_posting("id", "s");
+        assert_eq!(posted[posted.len() - 2..], [("client_id", "id".to_owned()), ("client_secret", "s".to_owned())]);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub use error::{ErrorCode, OAuthError, wire_safe};
 pub use form::FormParams;
 pub use grant_request::{
     AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, RefreshTokenRequest, SubjectTokenType,
-    TokenExchangeRequest, client_secret_post,
+    TokenExchangeRequest,
 };
 pub use registration::{
     ClientMetadata, Registrar, RegistrationError, check_redirect_uri, check_registered_grant, registration_response,

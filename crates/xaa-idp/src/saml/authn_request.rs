@@ -7,8 +7,10 @@ use std::io::Read;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::MAX_ENCODED_BYTES;
 use super::xml::{self, MAX_XML_BYTES, NS_ASSERTION, NS_PROTOCOL};
+
+/// The largest `SAMLRequest` accepted, in bytes (before any decoding).
+const MAX_ENCODED_BYTES: usize = 64 * 1024;
 
 /// What the IdP reads of an AuthnRequest.
 #[derive(Debug, PartialEq, Eq)]

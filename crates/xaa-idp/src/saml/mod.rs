@@ -35,8 +35,6 @@ use crate::config::IdpClient;
 
 /// How long an issued assertion may be presented (`NotOnOrAfter` − `IssueInstant`), in seconds.
 pub(crate) const ASSERTION_LIFETIME: i64 = 300;
-/// The largest `SAMLRequest` accepted, in bytes (before any decoding).
-pub(crate) const MAX_ENCODED_BYTES: usize = 64 * 1024;
 
 /// The IdP's SAML entityID (and the `Issuer` of its assertions): `{issuer}/saml`.
 pub fn entity_id(issuer: &str) -> String {

@@ -14,9 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
-use xaa_core::oauth::{
-    AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, TokenExchangeRequest, client_secret_post,
-};
+use xaa_core::oauth::{AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, TokenExchangeRequest};
 use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, random_token};
 use xaa_core::urn;
@@ -311,8 +309,7 @@ pub(crate) async fn step(
                 &resource,
                 scope,
             );
-            let mut form = exchange.to_form();
-            form.extend(client_secret_post(&ex.client_id, ex.client_secret.expose()));
+            let form = exchange.to_form_posting(&ex.client_id, ex.client_secret.expose());
             let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
             check_resource(&resource, &mut record, body.as_ref());
             record.snippets = subject_token::code(&st, 2, c.offline, c.subject);
@@ -324,8 +321,8 @@ pub(crate) async fn step(
         }
         3 => {
             let Some(id_jag) = c.id_jag.clone() else { return back(2) };
-            let mut form = JwtBearerRequest::new(id_jag).to_form();
-            form.extend(client_secret_post(&ex.resource_client_id, ex.resource_client_secret.expose()));
+            let form = JwtBearerRequest::new(id_jag)
+                .to_form_posting(&ex.resource_client_id, ex.resource_client_secret.expose());
             let url = format!("{}/token", st.urls.authorization_server);
             let (mut record, body) = call(&st, 3, "POST", &url, form, None, None).await;
             let resource = if c.mcp { mcp::server_url(&st) } else { st.urls.todo_api.clone() };

@@ -20,7 +20,6 @@ use xaa_core::claims::{TokenKind, explain};
 use xaa_core::jose::unverified::UnverifiedJwt;
 use xaa_core::oauth::{
     AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
-    client_secret_post,
 };
 use xaa_core::redirect::SeeOther;
 use xaa_core::validation::Check;
@@ -211,8 +210,7 @@ pub(crate) async fn step(
                 &app.base_url,
                 app.scopes.join(" "),
             );
-            let mut form = exchange.to_form();
-            form.extend(client_secret_post(&app.client_id, &app.client_secret));
+            let form = exchange.to_form_posting(&app.client_id, &app.client_secret);
             let (mut record, body) = call(&st, 2, "POST", &format!("{}/token", st.urls.idp), form, None, None).await;
             record.snippets = vec![];
             check_resource(&app.base_url, &mut record, body.as_ref());
