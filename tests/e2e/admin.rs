@@ -347,7 +347,7 @@ async fn the_audit_log_lists_issued_and_refused_exchanges_newest_first() {
         )
     );
     // A jti is random base64url: one that starts with '-' is defused like a formula (1 time in 64).
-    let jti_field = xaa_core::csv::field(&jti);
+    let jti_field = xaa_lab::observe::csv::field(&jti);
     assert_eq!(
         lines[2],
         format!(

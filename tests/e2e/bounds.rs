@@ -376,7 +376,7 @@ async fn the_audit_log_keeps_the_newest_entries_within_its_age() {
     let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).skip(1).collect();
     assert_eq!(rows.len(), 2, "{csv:?}");
     // As a CSV cell: a random jti that starts with '-' is defused like a formula; the tenant follows.
-    let cell = |jti: &str| format!(",{},customer1", xaa_core::csv::field(jti));
+    let cell = |jti: &str| format!(",{},customer1", xaa_lab::observe::csv::field(jti));
     assert!(rows[0].ends_with(&cell(&jtis[6])) && rows[1].ends_with(&cell(&jtis[5])), "{csv:?}");
     let browser = lab.browser();
     let signed_in =

@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use xaa_core::faults::WRONG_RESOURCE;
+use xaa_lab::faults::WRONG_RESOURCE;
 
 use crate::harness::*;
 

@@ -296,7 +296,7 @@ pub async fn the_explorer_runs_the_four_steps(lab: &TestLab, browser: &Browser) 
 #[tokio::test]
 async fn the_explorer_shows_its_failed_resource_check_in_chromium() {
     let lab = TestLab::start().await;
-    lab.break_it(xaa_core::faults::Fault::GrantWrongResource, &[]);
+    lab.break_it(xaa_lab::faults::Fault::GrantWrongResource, &[]);
     let browser = Browser::start().await;
     let b = &browser.client;
     explorer_sign_in(&lab, &browser, "ivan@acme.example").await;

@@ -284,7 +284,7 @@ async fn the_explorer_shows_a_refusal_with_the_failed_check() {
 /// did not ask for fails the step and the token is discarded, so the next step cannot run.
 #[tokio::test]
 async fn the_explorer_discards_a_token_for_a_resource_not_asked_for() {
-    use xaa_core::faults::{Fault, WRONG_RESOURCE};
+    use xaa_lab::faults::{Fault, WRONG_RESOURCE};
     let lab = TestLab::start().await;
     let browser = lab.browser();
     let failed = format!(
@@ -304,6 +304,6 @@ async fn the_explorer_discards_a_token_for_a_resource_not_asked_for() {
     assert!(page.contains("id=\"status-3\">200 OK, token discarded: resource not asked for"), "{page}");
     assert!(page.contains(&failed), "step 3 shows the failed check");
     assert!(page.contains("id=\"run-4\" disabled"), "no access token kept, so step 4 cannot run");
-    let events = lab.lab.trace_events(&xaa_core::trace::TraceFilter::default());
+    let events = lab.lab.trace_events(&xaa_lab::observe::trace::TraceFilter::default());
     assert!(events.iter().all(|e| e.step != "todo API"), "no todo API call was made");
 }

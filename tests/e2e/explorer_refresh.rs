@@ -5,8 +5,8 @@
 
 use fantoccini::Locator;
 use reqwest::StatusCode;
-use xaa_core::trace::{Direction, TraceFilter};
 use xaa_core::urn;
+use xaa_lab::observe::trace::{Direction, TraceFilter};
 
 use crate::browser::{Browser, explorer_step};
 use crate::harness::*;

@@ -386,7 +386,7 @@ async fn present(lab: &TestLab, assertion: &str, proof: Option<&str>) -> Respons
 /// The checks the AS reported for the last jwt-bearer request it received, a failed one as
 /// `✗ name`, with the detail of its `cnf` check.
 fn last_grant_checks(lab: &TestLab) -> (Vec<String>, String) {
-    let events = lab.lab.trace_events(&xaa_core::trace::TraceFilter::default());
+    let events = lab.lab.trace_events(&xaa_lab::observe::trace::TraceFilter::default());
     let grant = events.iter().rev().find(|e| e.step == "jwt-bearer" && e.service == "resource-as").unwrap();
     let names = grant.checks.iter().map(|c| if c.passed { c.name.to_owned() } else { format!("✗ {}", c.name) });
     let cnf = grant.checks.iter().find(|c| c.name == "cnf").map(|c| c.detail.clone()).unwrap_or_default();

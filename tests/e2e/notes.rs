@@ -537,13 +537,13 @@ async fn the_todos_pane_explains_a_todo_api_outage() {
 
 /// The kept trace events recorded after event `after` that are `step` (`jwt-bearer`, `todo API`).
 fn traced_since(lab: &TestLab, after: u64, step: &str) -> usize {
-    let events = lab.lab.trace_events(&xaa_core::trace::TraceFilter::default());
+    let events = lab.lab.trace_events(&xaa_lab::observe::trace::TraceFilter::default());
     events.iter().filter(|e| e.id > after && e.step == step).count()
 }
 
 /// The id of the last event the trace kept.
 fn last_event(lab: &TestLab) -> u64 {
-    lab.lab.trace_events(&xaa_core::trace::TraceFilter::default()).last().map_or(0, |e| e.id)
+    lab.lab.trace_events(&xaa_lab::observe::trace::TraceFilter::default()).last().map_or(0, |e| e.id)
 }
 
 /// The reference requestor checks the `resource` member of both token responses (post-04
@@ -553,7 +553,7 @@ fn last_event(lab: &TestLab) -> u64 {
 async fn a_token_for_a_resource_not_asked_for_is_discarded_unused() {
     let lab = TestLab::start().await;
     let alice = lab.notes_login(ALICE).await;
-    let wrong = xaa_core::faults::WRONG_RESOURCE;
+    let wrong = xaa_lab::faults::WRONG_RESOURCE;
     let found = format!(
         "The response names resource \"{wrong}\", which was not asked for (asked for: {}); the token must not be used. Lab Notes discarded the token and made no call with it.",
         lab.api()

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use xaa_core::trace::TraceFilter;
+use xaa_lab::observe::trace::TraceFilter;
 
 use crate::admin::{admin_browser_session, admin_json, client_ids, register, text};
 use crate::binary::{lab_binary, temp_dir};

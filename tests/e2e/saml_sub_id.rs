@@ -10,7 +10,7 @@ use crate::saml::EMAIL;
 
 /// The AS's check names for the last jwt-bearer grant, a failed one as `✗ name`.
 fn last_grant_checks(lab: &TestLab) -> Vec<String> {
-    let events = lab.lab.trace_events(&xaa_core::trace::TraceFilter::default());
+    let events = lab.lab.trace_events(&xaa_lab::observe::trace::TraceFilter::default());
     let grant = events.iter().rev().find(|e| e.step == "jwt-bearer" && e.service == "resource-as").unwrap();
     grant.checks.iter().map(|c| if c.passed { c.name.to_owned() } else { format!("✗ {}", c.name) }).collect()
 }

@@ -4,29 +4,34 @@
 //!
 //! - [`urn`]: the exact grant-type, token-type, `typ` and profile strings (never vary these);
 //! - [`jose`]: signing keys, JWKS, compact JWS signing and the *unverified* view of a JWT;
+//! - [`claims`]: the ID token, ID-JAG and access-token claim sets, and what each claim means;
 //! - [`validation`]: the validators for ID tokens, ID-JAGs (draft-ietf-oauth-identity-assertion-authz-grant-04
 //!   §4.4.1) and RFC 9068 access tokens, each recording the checks it ran;
-//! - [`key_source`]: where a validator gets an issuer's public keys (HTTP discovery + JWKS, cached);
-//! - [`oauth`]: RFC 6749 §5.2 error codes, form parameters with duplicate detection, client credentials;
-//! - [`faults`]: the break-it switches the lab turns on to show each failure;
-//! - [`redirect`]: which characters a redirect target may never carry, and a redirect that checks them;
+//! - [`key_source`]: where a validator gets an issuer's public keys (fixed, or over HTTP with the
+//!   `http` feature: discovery + JWKS, cached);
+//! - [`oauth`]: the typed token requests, RFC 6749 §5.2 errors, form parameters, client
+//!   credentials, and the token and registration endpoint skeletons (with `axum`);
+//! - [`resource`] and [`scope`]: RFC 8707 resource indicators and scope sets;
 //! - [`mcp`]: the MCP StreamableHTTP wire (JSON-RPC messages in JSON or event-stream answers);
-//! - [`resource`]: RFC 8707 resource indicators compared, de-duplicated, and checked in token responses;
-//! - [`scope`], [`clock`], [`secret`]: scope sets, an injectable clock, and masking of secrets in logs.
+//! - [`redirect`], [`clock`], [`secret`]: safe redirect targets, an injectable clock, and which
+//!   values are secrets and how a log masks them.
 //!
-//! It owns no web framework and no storage. Two optional adapters live behind features: `axum`
-//! (the OAuth error response and the token-request extractor both servers use) and `sqlite`
-//! (a blocking SQLite handle run off the async runtime). A third feature, `test-helpers`, exposes
+//! It owns no web framework, no storage and no HTTP client by default. Optional adapters live
+//! behind features: `axum` (the OAuth error response, the token-request extractor and the
+//! endpoint skeletons), `sqlite` (a blocking SQLite handle run off the async runtime) and `http`
+//! (fetching keys, with the lazily built `http_client`). A fourth, `test-helpers`, exposes
 //! `test_keys` (compiled for this crate's own tests anyway): two committed, lab-only RSA test keys
 //! and a JWT builder, for tests only.
+//!
+//! What the lab shows of the traffic (its live trace, inspector and CSV) lives in `xaa-lab`, and
+//! the break-it switches in `xaa-faults`: the roles hand their checks over in each response's
+//! extensions ([`validation::CheckLog`]) and know nothing of a console.
 #![warn(missing_docs)]
 
 pub mod claims;
 pub mod clock;
-pub mod csv;
-pub mod faults;
+#[cfg(feature = "http")]
 pub mod http_client;
-pub mod inspect;
 pub mod jose;
 pub mod key_source;
 pub mod mcp;
@@ -41,7 +46,6 @@ pub mod secret;
 pub mod sqlite;
 #[cfg(any(test, feature = "test-helpers"))]
 pub mod test_keys;
-pub mod trace;
 pub mod urn;
 pub mod validation;
 

@@ -38,7 +38,7 @@ fn sent_by_same_origin(req: &Request) -> bool {
     let h = req.headers();
     let host = authority_of(req);
     let Some(sender) = h.get(header::ORIGIN).or_else(|| h.get(header::REFERER)) else { return true };
-    let Some(url) = sender.to_str().ok().and_then(|s| reqwest::Url::parse(s).ok()) else { return false };
+    let Some(url) = sender.to_str().ok().and_then(|s| url::Url::parse(s).ok()) else { return false };
     let authority = match url.port() {
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
         None => url.host_str().unwrap_or("").to_owned(),

@@ -2,6 +2,27 @@
 
 use std::fmt;
 
+/// Parameter and JSON member names whose values are secrets.
+pub const SECRET_NAMES: &[&str] = &[
+    "client_secret",
+    "subject_token",
+    "actor_token",
+    "assertion",
+    "code",
+    "code_verifier",
+    "id_token_hint",
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "token",
+    "authorization",
+];
+
+/// Whether a parameter or JSON member called `name` carries a secret (see [`SECRET_NAMES`]).
+pub fn is_secret(name: &str) -> bool {
+    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
 /// Shows at most the first 6 and last 4 characters of a secret and its length,
 /// e.g. `eyJhbG…x9Qw (812 chars)`. Short secrets are hidden entirely.
 pub fn mask(secret: &str) -> String {

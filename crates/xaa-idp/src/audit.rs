@@ -211,29 +211,6 @@ impl AuditEntry {
             }
         }
     }
-
-    /// The CSV header matching [`AuditEntry::csv_row`].
-    pub const CSV_HEADER: &'static str = "id,at,client_id,user,audience,resource,scope,outcome,error,reason,jti,tenant";
-
-    /// One RFC 4180 CSV row (fields quoted when they hold a comma, quote or line break).
-    pub fn csv_row(&self) -> String {
-        let q = xaa_core::csv::field;
-        [
-            self.id.to_string(),
-            self.at.to_string(),
-            q(&self.client_id),
-            q(&self.user),
-            q(&self.audience),
-            q(&self.resource),
-            q(&self.scope),
-            q(&self.outcome),
-            q(&self.error),
-            q(&self.reason),
-            q(&self.jti),
-            q(&self.tenant),
-        ]
-        .join(",")
-    }
 }
 
 #[cfg(test)]
@@ -296,11 +273,5 @@ mod tests {
         e.authenticated("my-requestor");
         e.record_outcome(Some(&xaa_core::oauth::OAuthError::invalid_grant("expired")));
         assert_eq!((e.client_id.as_str(), e.reason.as_str()), ("my-requestor", "expired"));
-    }
-
-    #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        let e = AuditEntry { reason: "a, \"b\"".into(), user: "=cmd".into(), ..Default::default() };
-        assert_eq!(e.csv_row(), "0,0,,'=cmd,,,,,,\"a, \"\"b\"\"\",,");
     }
 }

@@ -4,10 +4,10 @@
 use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
-use xaa_core::faults::SharedFaults;
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::secret::SharedEntropy;
 use xaa_core::sqlite::DbError;
+use xaa_faults::SharedFaults;
 
 use crate::audit::{AuditEntry, AuditFilter};
 use crate::config::{Connection, IdpClient, IdpConfig, Registration};

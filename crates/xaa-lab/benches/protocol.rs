@@ -10,12 +10,12 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 use xaa_core::claims::{IdJagClaims, IdTokenClaims, OneOrMany};
 use xaa_core::clock::ManualClock;
-use xaa_core::faults::Faults;
 use xaa_core::key_source::StaticKeySource;
 use xaa_core::oauth::{GrantRequest, SubjectTokenType, TokenExchangeRequest};
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_jag::{IdJagExpectations, validate_id_jag};
+use xaa_faults::Faults;
 use xaa_lab::{Fixtures, LabKeys, Ports, Urls};
 
 const NOW: i64 = 1_800_000_000;

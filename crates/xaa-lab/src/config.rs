@@ -124,7 +124,7 @@ impl Default for LabConfig {
             keys_dir: None,
             reveal_secrets: false,
             trace_capacity: 2000,
-            trace_budget: xaa_core::trace::bounds::DEFAULT_BUDGET,
+            trace_budget: crate::observe::trace::bounds::DEFAULT_BUDGET,
             connections: crate::ConnectionLimits::default(),
             lifetimes: LabLifetimes::default(),
             max_open_registrations: xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS,

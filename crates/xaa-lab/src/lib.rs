@@ -20,10 +20,10 @@ pub mod data_lock;
 mod env_file;
 mod fixtures;
 pub mod mint;
+pub mod observe;
 mod outbound;
 pub mod private_file;
 pub mod public_host;
-mod recorder;
 mod saml_key;
 mod start;
 #[cfg(feature = "testing")]
@@ -38,6 +38,8 @@ pub use connections::ConnectionLimits;
 pub use env_file::EnvFile;
 pub use fixtures::{ClientRole, FixtureEdit, Fixtures, LabKeys, Requestor};
 pub use start::{Lab, LabHandle, StartError};
+/// The break-it switches ([`LabHandle`] turns them on and off).
+pub use xaa_faults as faults;
 
 /// The IdP's protocol and configuration types a lab's user names: IT's connection policy, the
 /// clients [`LabHandle`] reads and registers, token lifetimes and audit retention for [`LabConfig`].

@@ -14,14 +14,14 @@ use axum_server::tls_openssl::{OpenSSLAcceptor, OpenSSLConfig};
 use hyper_util::rt::TokioTimer;
 
 use crate::connections::{ConnectionLimits, Guarded};
+use crate::observe::trace::{Trace, TraceEvent, TraceFilter};
 use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
-use xaa_core::faults::{Fault, Faults, SharedFaults, Switch};
 use xaa_core::http_client::{HttpClientError, LazyClient};
 use xaa_core::key_source::HttpKeySource;
 use xaa_core::sqlite::DbError;
-use xaa_core::trace::{Trace, TraceEvent, TraceFilter};
+use xaa_faults::{Fault, Faults, SharedFaults, Switch};
 use xaa_idp::{AuthorizationServer, Connection, IdpClient, IdpConfig, IdpState, RegistryError};
 use xaa_notes::{NotesConfig, NotesState};
 use xaa_resource_as::{
@@ -32,8 +32,8 @@ use crate::admin::{Admin, ReportCards};
 use crate::config::{LabConfig, Ports, Storage, Urls};
 use crate::env_file::EnvFile;
 use crate::fixtures::{ClientRole, Fixtures, LabKeys};
+use crate::observe::recorder::{Recorder, SentCalls};
 use crate::outbound::outbound_client;
-use crate::recorder::Recorder;
 use crate::tls;
 
 /// Why the lab could not start.
@@ -243,7 +243,7 @@ impl Lab {
             db_path("notes.sqlite")?.as_deref(),
             http.clone(),
             config.clock.clone(),
-            (config.trace_capacity > 0).then(|| trace.clone()),
+            (config.trace_capacity > 0).then(|| Arc::new(SentCalls(trace.clone())) as Arc<dyn xaa_notes::CallLog>),
         )
         .map_err(|e| StartError::Storage(e.to_string()))?;
         let byo = fixtures
@@ -345,7 +345,7 @@ impl Lab {
             ("notes", notes_l, xaa_notes::router(notes), recorder("notes", ports.notes)),
         ] {
             let router = match recorder {
-                Some(r) => router.layer(axum::middleware::from_fn_with_state(r, crate::recorder::record)),
+                Some(r) => router.layer(axum::middleware::from_fn_with_state(r, crate::observe::recorder::record)),
                 None => router,
             };
             handle.serve(service, listener, router, tls_config.clone(), &config.connections)?;

@@ -23,7 +23,7 @@
 //! assert!(matches!(refused, Err(TestLabError::Refused { status: 401, .. })));
 //!
 //! // Every failure on demand: a break-it switch, here for one requestor only.
-//! use xaa_core::faults::Fault;
+//! use xaa_lab::faults::Fault;
 //! lab.break_it(Fault::IdJagWrongTyp, &["my-requestor", "my-requestor-at-todo0"]);
 //! let signed_in = lab.sign_in("my-requestor", "dana@acme.example").await?;
 //! let id_jag = lab.exchange("my-requestor", &signed_in.id_token, "todos.read").await?;
@@ -188,15 +188,15 @@ impl TestLab {
     }
 
     /// Turns a break-it switch on for `clients` (their IdP and resource-AS ids; empty: every client),
-    /// as the console's admin page does. [`xaa_core::faults::Fault::TodoApiSlow`] waits 2 s.
-    pub fn break_it(&self, fault: xaa_core::faults::Fault, clients: &[&str]) {
-        let delay_ms = if fault == xaa_core::faults::Fault::TodoApiSlow { 2000 } else { 0 };
+    /// as the console's admin page does. [`xaa_faults::Fault::TodoApiSlow`] waits 2 s.
+    pub fn break_it(&self, fault: xaa_faults::Fault, clients: &[&str]) {
+        let delay_ms = if fault == xaa_faults::Fault::TodoApiSlow { 2000 } else { 0 };
         let clients = clients.iter().map(|c| (*c).to_owned()).collect();
-        self.lab.set_switch(xaa_core::faults::Switch { fault, clients, delay_ms });
+        self.lab.set_switch(xaa_faults::Switch { fault, clients, delay_ms });
     }
 
     /// Turns a break-it switch off.
-    pub fn mend(&self, fault: xaa_core::faults::Fault) {
+    pub fn mend(&self, fault: xaa_faults::Fault) {
         self.lab.clear_switch(fault);
     }
 

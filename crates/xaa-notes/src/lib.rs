@@ -29,6 +29,7 @@ mod todo_client;
 mod xaa;
 
 pub use config::NotesConfig;
+pub use oauth_http::{CallLog, SentCall};
 pub use routes::router;
 pub use state::NotesState;
 

@@ -9,16 +9,46 @@
 //!
 //! Client secrets, codes, verifiers and tokens show only their ends unless `reveal_secrets` is on.
 
-use xaa_core::secret::mask;
+use std::sync::Arc;
+
+use xaa_core::secret::{is_secret, mask};
 
 use crate::state::NotesState;
+
+/// One outbound call the app made, as whoever watches its calls sees it (the lab's live trace).
+/// Values are as sent: the watcher masks the secrets it keeps.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SentCall {
+    /// The HTTP method.
+    pub method: String,
+    /// `host[:port]/path`.
+    pub target: String,
+    /// The query parameters, then the `authorization` header when there was one.
+    pub params: Vec<(String, String)>,
+    /// The request body's `Content-Type` (empty when none).
+    pub content_type: String,
+    /// The request body.
+    pub body: Vec<u8>,
+    /// The response status, when a response came.
+    pub status: Option<u16>,
+    /// How long the call took, in milliseconds.
+    pub duration_ms: f64,
+    /// When the call was sent (the lab clock's Unix seconds).
+    pub at: i64,
+}
+
+/// Whoever watches the app's outbound calls: the lab's live trace, or a test.
+pub trait CallLog: Send + Sync + std::fmt::Debug {
+    /// Notes one call once its answer (or failure) is in.
+    fn sent(&self, call: SentCall);
+}
 
 /// The app's HTTP client with the OAuth HTTP log (owns its parts, so its futures are `'static`).
 #[derive(Clone, Debug)]
 pub(crate) struct OAuthHttp {
     client: reqwest::Client,
     reveal: bool,
-    trace: Option<std::sync::Arc<xaa_core::trace::Trace>>,
+    calls: Option<Arc<dyn CallLog>>,
     clock: xaa_core::clock::SharedClock,
 }
 
@@ -28,7 +58,7 @@ impl OAuthHttp {
         Ok(Self {
             client: st.http.get().map_err(OAuthHttpError::Client)?.clone(),
             reveal: st.config.reveal_secrets,
-            trace: st.trace.clone(),
+            calls: st.calls.clone(),
             clock: st.clock.clone(),
         })
     }
@@ -41,14 +71,13 @@ impl OAuthHttp {
     /// Sends `req`, logging the request and the response status.
     pub(crate) async fn send(&self, req: reqwest::Request) -> Result<reqwest::Response, OAuthHttpError> {
         tracing::info!(target: "oauth_http", "{}", describe_request(&req, self.reveal));
-        let exchange = self.trace.as_ref().map(|_| sent_exchange(&req, self.clock.now()));
+        let call = self.calls.as_ref().map(|_| sent_call(&req, self.clock.now()));
         let started = std::time::Instant::now();
         let result = self.client.execute(req).await;
-        let status = result.as_ref().ok().map(|r| r.status().as_u16());
-        if let (Some(trace), Some(mut ex)) = (&self.trace, exchange) {
-            ex.status = status;
-            ex.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-            trace.record(ex);
+        if let (Some(calls), Some(mut call)) = (&self.calls, call) {
+            call.status = result.as_ref().ok().map(|r| r.status().as_u16());
+            call.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+            calls.sent(call);
         }
         match result {
             Ok(resp) => {
@@ -64,20 +93,15 @@ impl OAuthHttp {
     }
 }
 
-/// The trace record of an outbound request (the trace masks its secrets).
-fn sent_exchange(req: &reqwest::Request, at: i64) -> xaa_core::trace::Exchange {
+/// The record of an outbound request, before its answer.
+fn sent_call(req: &reqwest::Request, at: i64) -> SentCall {
     let url = req.url();
-    let mut request: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let mut params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     if let Some(auth) = req.headers().get(reqwest::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        request.push(("authorization".into(), auth.to_owned()));
+        params.push(("authorization".into(), auth.to_owned()));
     }
     let content_type = req.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if let Some(body) = req.body().and_then(|b| b.as_bytes()) {
-        request.extend(xaa_core::trace::body_params(content_type, body));
-    }
-    xaa_core::trace::Exchange {
-        service: "notes".into(),
-        sent: true,
+    SentCall {
         method: req.method().to_string(),
         target: format!(
             "{}{}{}",
@@ -85,7 +109,9 @@ fn sent_exchange(req: &reqwest::Request, at: i64) -> xaa_core::trace::Exchange {
             url.port().map(|p| format!(":{p}")).unwrap_or_default(),
             url.path()
         ),
-        request,
+        params,
+        content_type: content_type.to_owned(),
+        body: req.body().and_then(|b| b.as_bytes()).map(<[u8]>::to_vec).unwrap_or_default(),
         at,
         ..Default::default()
     }
@@ -113,7 +139,7 @@ fn describe_request(req: &reqwest::Request, reveal: bool) -> String {
             .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
         if is_form {
             for (k, v) in form_urlencoded::parse(body) {
-                let shown = if !reveal && xaa_core::trace::is_secret(&k) { mask(&v) } else { v.into_owned() };
+                let shown = if !reveal && is_secret(&k) { mask(&v) } else { v.into_owned() };
                 text.push_str(&format!("\n    {k}={shown}"));
             }
         } else {

@@ -8,6 +8,7 @@ use xaa_core::http_client::LazyClient;
 use xaa_core::sqlite::DbError;
 
 use crate::config::NotesConfig;
+use crate::oauth_http::CallLog;
 use crate::store::Store;
 
 /// State shared by every notes handler.
@@ -16,7 +17,7 @@ pub struct NotesState {
     pub(crate) store: Store,
     pub(crate) http: Arc<LazyClient>,
     pub(crate) clock: SharedClock,
-    pub(crate) trace: Option<Arc<xaa_core::trace::Trace>>,
+    pub(crate) calls: Option<Arc<dyn CallLog>>,
     /// The IdP's discovered metadata (with its JWKS), fetched on first sign-in.
     pub(crate) provider: tokio::sync::RwLock<Option<crate::oidc::Metadata>>,
     /// The resource authorization server's token endpoint, from its RFC 8414 metadata.
@@ -31,20 +32,20 @@ impl std::fmt::Debug for NotesState {
 
 impl NotesState {
     /// Builds the notes app, storing its state in `db_path` (in memory when `None`); its outbound
-    /// calls are recorded in `trace` when given.
+    /// calls are told to `calls` when given.
     pub fn new(
         config: NotesConfig,
         db_path: Option<&std::path::Path>,
         http: Arc<LazyClient>,
         clock: SharedClock,
-        trace: Option<Arc<xaa_core::trace::Trace>>,
+        calls: Option<Arc<dyn CallLog>>,
     ) -> Result<Arc<Self>, DbError> {
         Ok(Arc::new(Self {
             config,
             store: Store::open(db_path)?,
             http,
             clock,
-            trace,
+            calls,
             provider: tokio::sync::RwLock::new(None),
             as_token_endpoint: OnceCell::new(),
         }))

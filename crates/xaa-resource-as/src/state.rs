@@ -3,11 +3,11 @@
 use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
-use xaa_core::faults::SharedFaults;
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::key_source::KeySource;
 use xaa_core::secret::SharedEntropy;
 use xaa_core::sqlite::DbError;
+use xaa_faults::SharedFaults;
 
 use crate::config::{AsClient, ResourceAsConfig, TodoApiConfig};
 use crate::store::Store;

@@ -11,11 +11,11 @@ use axum::response::Response;
 use tower::ServiceExt;
 use xaa_core::claims::AccessTokenClaims;
 use xaa_core::clock::ManualClock;
-use xaa_core::faults::Faults;
 use xaa_core::jose::{KeySet, SigningKey, generate_rsa_pem};
 use xaa_core::key_source::StaticKeySource;
 use xaa_core::secret::{Secret, SeededEntropy};
 use xaa_core::urn;
+use xaa_faults::Faults;
 
 use crate::config::{AsClient, ProtectedResource, ResourceAsConfig, TodoApiConfig};
 use crate::state::{AsState, Shared, TodoState};

@@ -162,7 +162,7 @@ impl ClientMetadata {
 /// An absolute `http` or `https` URI without a fragment (RFC 6749 §3.1.2).
 pub fn check_redirect_uri(uri: &str) -> Result<(), RegistrationError> {
     check_redirect_uri_characters(uri)?;
-    let parsed = reqwest::Url::parse(uri)
+    let parsed = url::Url::parse(uri)
         .map_err(|e| RegistrationError::redirect(format!("redirect URI \"{uri}\" is not an absolute URI: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(RegistrationError::redirect(format!(

@@ -3,7 +3,7 @@
 //! for), so a requestor's handling of the refusal can be shown.
 
 use xaa_core::claims::{IdJagClaims, OneOrMany};
-use xaa_core::faults::{Fault, WRONG_RESOURCE};
+use xaa_faults::{Fault, WRONG_RESOURCE};
 
 use crate::policy::Grant;
 use crate::state::IdpState;

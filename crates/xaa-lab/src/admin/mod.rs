@@ -17,8 +17,8 @@ mod tenants;
 use std::sync::Arc;
 
 use xaa_core::clock::SharedClock;
-use xaa_core::faults::SharedFaults;
 use xaa_core::secret::SharedEntropy;
+use xaa_faults::SharedFaults;
 use xaa_idp::{AuthorizationServer, IdpState};
 use xaa_resource_as::AsState;
 
@@ -45,7 +45,7 @@ pub(crate) struct Admin {
     pub(crate) clock: SharedClock,
     pub(crate) entropy: SharedEntropy,
     pub(crate) report_cards: Arc<ReportCards>,
-    pub(crate) trace: Arc<xaa_core::trace::Trace>,
+    pub(crate) trace: Arc<crate::observe::trace::Trace>,
     /// How far IT has moved the lab clock, in seconds (the console's banner shows it while not 0).
     pub(crate) clock_moved: std::sync::atomic::AtomicI64,
     /// The classroom's join code and its limits.

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::observe::trace::{Direction, TraceEvent};
 use serde::Serialize;
 use serde_json::Value;
-use xaa_core::trace::{Direction, TraceEvent};
 use xaa_core::urn;
 use xaa_idp::IdpState;
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::observe::inspect::{Inspection, LabContext, inspect};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -11,7 +12,6 @@ use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use xaa_core::inspect::{Inspection, LabContext, inspect};
 use xaa_core::secret::Secret;
 
 use super::{ConsoleState, csrf_cookie};

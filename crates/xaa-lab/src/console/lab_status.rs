@@ -18,7 +18,7 @@ pub(crate) struct LabStatus {
 }
 
 /// Whom a switch is on for, in words.
-pub(crate) fn whom(s: &xaa_core::faults::Switch) -> String {
+pub(crate) fn whom(s: &xaa_faults::Switch) -> String {
     match s.clients.is_empty() {
         true => "every client".to_owned(),
         false => s.clients.join(" / "),

@@ -52,7 +52,7 @@ pub(crate) struct ConsoleState {
     pub(crate) env: EnvFile,
     pub(crate) ca_cert: Option<PathBuf>,
     pub(crate) users: Vec<User>,
-    pub(crate) trace: Arc<xaa_core::trace::Trace>,
+    pub(crate) trace: Arc<crate::observe::trace::Trace>,
     /// Trace rows rendered for the live pages.
     pub(crate) trace_rows: trace::RowCache,
     pub(crate) as_keys: KeySet,

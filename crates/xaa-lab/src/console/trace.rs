@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::observe::trace::{Direction, TraceEvent, TraceFilter};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
@@ -15,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
-use xaa_core::trace::{Direction, TraceEvent, TraceFilter};
 
 use super::ConsoleState;
 use super::view::{EventView, FlowView, flows, mermaid};
@@ -253,7 +253,7 @@ pub(crate) async fn export(State(st): State<Arc<ConsoleState>>, Query(q): Query<
     resp
 }
 
-fn one_flow(st: &ConsoleState, id: u64) -> Option<(FlowView, Vec<xaa_core::trace::TraceEvent>)> {
+fn one_flow(st: &ConsoleState, id: u64) -> Option<(FlowView, Vec<crate::observe::trace::TraceEvent>)> {
     let events = st.trace.events(&TraceFilter { flow: Some(id), ..TraceFilter::default() });
     let flow = flows(&events).into_iter().next()?.one_lane_per_app();
     Some((flow, events))

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::observe::trace::{Direction, TraceEvent};
 use serde_json::Value;
 use xaa_core::claims::{TokenKind, explain};
-use xaa_core::trace::{Direction, TraceEvent};
 use xaa_core::validation::Check;
 
 /// A flow: the events of one client and user, linked by `jti`.

@@ -4,12 +4,12 @@
 
 use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
-use xaa_core::faults::{Fault, WRONG_RESOURCE};
 use xaa_core::oauth::{AccessTokenResponse, ErrorCode, JwtBearerRequest, OAuthError, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_jag::{IdJagExpectations, validate_id_jag};
+use xaa_faults::{Fault, WRONG_RESOURCE};
 
 use crate::config::{AsClient, ProtectedResource};
 use crate::state::AsState;

@@ -11,8 +11,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use xaa_core::faults::Fault;
 use xaa_core::jose::UnverifiedJwt;
+use xaa_faults::Fault;
 
 use crate::state::TodoState;
 

@@ -11,8 +11,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use xaa_core::faults::{Fault, Switch};
-use xaa_idp::{AuditEntry, AuditFilter};
+use xaa_faults::{Fault, Switch};
+use xaa_idp::AuditFilter;
 
 use super::AdminAuth;
 use crate::admin::{AdminError, RegisterRequest};
@@ -162,11 +162,7 @@ pub(crate) async fn export_audit(
     };
     match q.format.as_deref() {
         Some("csv") => {
-            let mut out = format!("{}\r\n", AuditEntry::CSV_HEADER);
-            for e in &entries {
-                out.push_str(&e.csv_row());
-                out.push_str("\r\n");
-            }
+            let out = crate::observe::csv::audit_csv(&entries);
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

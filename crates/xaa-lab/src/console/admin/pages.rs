@@ -12,9 +12,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use xaa_core::faults::Fault;
 use xaa_core::oauth::FormParams;
 use xaa_core::redirect::SeeOther;
+use xaa_faults::Fault;
 use xaa_idp::{Connection, IdpClient, PublishedKey, SamlServiceProvider, Tenant};
 
 use super::AdminAuth;

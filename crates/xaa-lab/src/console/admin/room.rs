@@ -140,7 +140,7 @@ async fn push_rows(
 
 /// The room as CSV: one line per requestor.
 pub(crate) async fn export(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> Response {
-    use xaa_core::csv::field;
+    use crate::observe::csv::field;
     let mut out = String::from("client_id,name");
     for item in Item::ALL {
         out.push(',');

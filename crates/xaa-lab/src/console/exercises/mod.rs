@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use xaa_core::faults::Fault;
+use xaa_faults::Fault;
 
 use super::ConsoleState;
 use super::lab_status::LabStatus;

@@ -2,7 +2,7 @@
 //! step to run, the exact check that fails (as the servers name it) and the attack it stops.
 //! A unit test holds them to the switches that exist.
 
-use xaa_core::faults::Fault;
+use xaa_faults::Fault;
 
 /// One "predict, run, explain" exercise.
 #[derive(Clone, Copy, Debug)]

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::observe::trace::bounds::bounded_params;
+use crate::observe::trace::{Exchange, Trace, TraceEvent, body_params};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -12,9 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use xaa_core::clock::SharedClock;
-use xaa_core::trace::bounds::bounded_params;
-use xaa_core::trace::{Exchange, Trace, TraceEvent, body_params};
 use xaa_core::validation::CheckLog;
+use xaa_notes::{CallLog, SentCall};
 
 /// Bodies larger than this are refused before any component sees them (each accepts less).
 const MAX_BUFFER: usize = 2 * 1024 * 1024;
@@ -92,7 +93,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
 /// One terminal line per XAA step: flow, step, who, and the outcome.
 pub(crate) fn log_step(e: &TraceEvent) {
     let key_step = crate::admin::report_card::KEY_STEPS.contains(&e.step.as_str());
-    if !key_step || e.direction == xaa_core::trace::Direction::Sent {
+    if !key_step || e.direction == crate::observe::trace::Direction::Sent {
         return;
     }
     let error = e.response.as_ref().and_then(|r| r.get("error")).and_then(Value::as_str);
@@ -121,4 +122,27 @@ fn content_type(headers: &axum::http::HeaderMap) -> String {
 
 fn content_type_of(resp: &Response) -> String {
     content_type(resp.headers())
+}
+
+/// Records Lab Notes' outbound calls as "sent" events: the notes app tells its [`CallLog`], which
+/// is this when the trace is on.
+#[derive(Debug)]
+pub(crate) struct SentCalls(pub(crate) Arc<Trace>);
+
+impl CallLog for SentCalls {
+    fn sent(&self, call: SentCall) {
+        let mut request = call.params;
+        request.extend(body_params(&call.content_type, &call.body));
+        self.0.record(Exchange {
+            service: "notes".into(),
+            sent: true,
+            method: call.method,
+            target: call.target,
+            request,
+            status: call.status,
+            at: call.at,
+            duration_ms: call.duration_ms,
+            ..Default::default()
+        });
+    }
 }

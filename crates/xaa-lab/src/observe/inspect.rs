@@ -4,18 +4,18 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::claims::{TokenKind, explain};
-use crate::jose::{KeySet, UnverifiedJwt};
-use crate::key_source::StaticKeySource;
-use crate::urn::{TYP_ACCESS_TOKEN, TYP_ID_JAG};
-use crate::validation::access_token::{AccessTokenExpectations, validate_access_token};
-use crate::validation::id_jag::{IdJagExpectations, validate_id_jag};
-use crate::validation::id_token::{IdTokenExpectations, validate_id_token};
-use crate::validation::{Check, CheckLog};
+use xaa_core::claims::{TokenKind, explain};
+use xaa_core::jose::{KeySet, UnverifiedJwt};
+use xaa_core::key_source::StaticKeySource;
+use xaa_core::urn::{TYP_ACCESS_TOKEN, TYP_ID_JAG};
+use xaa_core::validation::access_token::{AccessTokenExpectations, validate_access_token};
+use xaa_core::validation::id_jag::{IdJagExpectations, validate_id_jag};
+use xaa_core::validation::id_token::{IdTokenExpectations, validate_id_token};
+use xaa_core::validation::{Check, CheckLog};
 
 /// The lab the token is judged against.
 #[derive(Clone, Copy, Debug)]
-pub struct LabContext<'a> {
+pub(crate) struct LabContext<'a> {
     /// IdP issuer.
     pub idp: &'a str,
     /// Its public keys.
@@ -34,7 +34,7 @@ pub struct LabContext<'a> {
 
 /// One decoded claim and what it means.
 #[derive(Clone, Debug, Serialize)]
-pub struct ExplainedClaim {
+pub(crate) struct ExplainedClaim {
     /// Name.
     pub name: String,
     /// Value as JSON.
@@ -47,7 +47,7 @@ pub struct ExplainedClaim {
 
 /// The inspector's findings.
 #[derive(Clone, Debug, Serialize)]
-pub struct Inspection {
+pub(crate) struct Inspection {
     /// What kind of token it is.
     pub kind: TokenKind,
     /// Why it was recognised as that.
@@ -67,10 +67,10 @@ pub struct Inspection {
 /// Why a pasted token cannot be inspected at all.
 #[derive(Debug, thiserror::Error)]
 #[error("This is not a JWT: {0}.")]
-pub struct NotAJwt(#[source] pub crate::jose::unverified::JwtFormatError);
+pub(crate) struct NotAJwt(#[source] pub xaa_core::jose::unverified::JwtFormatError);
 
 /// Decodes and judges `raw`. `Err` when it is not a JWT at all.
-pub async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection, NotAJwt> {
+pub(crate) async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection, NotAJwt> {
     let raw = raw.trim();
     let jwt = UnverifiedJwt::parse(raw).map_err(NotAJwt)?;
     let typ = jwt.header().typ.clone().unwrap_or_default();

@@ -14,31 +14,15 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
-use crate::jose::UnverifiedJwt;
-use crate::secret::mask;
-use crate::validation::Check;
+use xaa_core::jose::UnverifiedJwt;
+use xaa_core::secret::{is_secret, mask};
+use xaa_core::validation::Check;
 
 pub mod bounds;
 mod flows;
 
 use bounds::{MAX_KEY, MAX_REVEALED, MAX_TOKENS, MAX_VALUE, bounded_params, cut, event_bytes, shrink_json, shrink_map};
 use flows::{assign_flow, request_client, step_of};
-
-/// Parameter and JSON member names whose values are secrets.
-pub const SECRET_NAMES: &[&str] = &[
-    "client_secret",
-    "subject_token",
-    "actor_token",
-    "assertion",
-    "code",
-    "code_verifier",
-    "id_token_hint",
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "token",
-    "authorization",
-];
 
 /// Whether the component received or sent the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -379,11 +363,6 @@ impl TraceFilter {
         let flow_ok = self.flow.is_none_or(|f| e.flow == f);
         client_ok && subject_ok && flow_ok
     }
-}
-
-/// Whether a parameter or JSON member called `name` carries a secret (see [`SECRET_NAMES`]).
-pub fn is_secret(name: &str) -> bool {
-    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
 /// JWTs among the request parameters and response members (at most [`MAX_TOKENS`], their

@@ -12,8 +12,8 @@ pub(super) fn step_of(ex: &Exchange) -> String {
     let path = ex.target.split_once('/').map(|(_, p)| p).unwrap_or("");
     let grant = param(&ex.request, "grant_type").unwrap_or("");
     match (path, grant) {
-        (_, crate::urn::GRANT_TOKEN_EXCHANGE) => "token exchange".into(),
-        (_, crate::urn::GRANT_JWT_BEARER) => "jwt-bearer".into(),
+        (_, xaa_core::urn::GRANT_TOKEN_EXCHANGE) => "token exchange".into(),
+        (_, xaa_core::urn::GRANT_JWT_BEARER) => "jwt-bearer".into(),
         (_, "authorization_code") => "code grant".into(),
         (p, _) if p.starts_with("api/") => "todo API".into(),
         ("mcp", _) => "MCP".into(),

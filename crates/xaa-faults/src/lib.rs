@@ -1,9 +1,15 @@
-//! Break-it switches: faults the lab injects on demand, so a teacher or a test suite can show every
+//! # xaa-faults: the break-it switches
+//!
+//! Faults the lab injects on demand, so a teacher or a test suite can show every
 //! failure a requestor must handle. Each switch is on or off and applies to every client or to one
 //! requestor (matched by any of its client ids: at the IdP and at the resource AS).
 //!
 //! The components ask [`Faults::active`] at the point where the fault bites; one-shot faults
 //! ([`Fault::RefuseNextGrant`]) are consumed with [`Faults::take`].
+//!
+//! A crate of its own, not part of the protocol core: the IdP and the resource AS honour the
+//! switches and the lab owns them (its console, admin API and banner), and no role may depend on
+//! the lab.
 
 use std::sync::{Arc, RwLock};
 
