@@ -50,6 +50,18 @@ pub enum ClientRole {
     Other,
 }
 
+impl ClientRole {
+    /// Its name in `clients.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientRole::Notes => "notes",
+            ClientRole::BringYourOwn => "bring-your-own",
+            ClientRole::Explorer => "explorer",
+            ClientRole::Other => "other",
+        }
+    }
+}
+
 /// A requestor: its IdP client and its resource-AS client.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Requestor {

@@ -19,6 +19,7 @@ mod console;
 pub mod data_lock;
 mod env_file;
 mod fixtures;
+mod handle;
 pub mod mint;
 pub mod observe;
 mod outbound;
@@ -37,7 +38,8 @@ pub use config::{
 pub use connections::ConnectionLimits;
 pub use env_file::EnvFile;
 pub use fixtures::{ClientRole, FixtureEdit, Fixtures, LabKeys, Requestor};
-pub use start::{Lab, LabHandle, StartError};
+pub use handle::LabHandle;
+pub use start::{Lab, StartError};
 /// The break-it switches ([`LabHandle`] turns them on and off).
 pub use xaa_faults as faults;
 

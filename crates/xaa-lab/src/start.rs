@@ -1,40 +1,35 @@
-//! `Lab::start`: bind every listener first, derive the URLs from the bound ports, build each role
-//! from the fixtures, then serve. `LabHandle` holds the running lab; dropping it stops everything.
+//! `Lab::start`, in the order a lab comes up: bind every listener, derive the URLs from the bound
+//! ports, prepare what the roles are built from (TLS, fixtures, keys, the data directory) and what
+//! they share (clock, entropy, break-it switches, trace, outbound client), build each role, then
+//! the console over them, and serve each component behind the recorder.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
-use axum_server::Handle;
-use axum_server::accept::DefaultAcceptor;
-use axum_server::tls_openssl::{OpenSSLAcceptor, OpenSSLConfig};
-use hyper_util::rt::TokioTimer;
-
-use crate::connections::{ConnectionLimits, Guarded};
-use crate::observe::trace::{Trace, TraceEvent, TraceFilter};
-use tokio::task::JoinHandle;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use axum_server::tls_openssl::OpenSSLConfig;
+use xaa_core::clock::SharedClock;
 use xaa_core::http_client::{HttpClientError, LazyClient};
+use xaa_core::jose::SigningKey;
 use xaa_core::key_source::HttpKeySource;
-use xaa_core::sqlite::DbError;
-use xaa_faults::{Fault, Faults, SharedFaults, Switch};
-use xaa_idp::{AuthorizationServer, Connection, IdpClient, IdpConfig, IdpState, RegistryError};
+use xaa_faults::{Faults, SharedFaults};
+use xaa_idp::{IdpConfig, IdpState};
 use xaa_notes::{NotesConfig, NotesState};
 use xaa_resource_as::{
-    AsClient, AsState, ProtectedResource, ResourceAsConfig, SamlTrust, Shared, Store, TodoApiConfig, TodoState,
+    AsState, ProtectedResource, ResourceAsConfig, SamlTrust, Shared, Store, TodoApiConfig, TodoState,
 };
 
 use crate::admin::{Admin, ReportCards};
 use crate::config::{LabConfig, Ports, Storage, Urls};
+use crate::data_lock::DataDirLock;
 use crate::env_file::EnvFile;
-use crate::fixtures::{ClientRole, Fixtures, LabKeys};
-use crate::observe::recorder::{Recorder, SentCalls};
+use crate::fixtures::{ClientRole, Fixtures, LabKeys, Requestor};
+use crate::handle::LabHandle;
+use crate::observe::recorder::{Recorder, SentCalls, record};
+use crate::observe::trace::Trace;
 use crate::outbound::outbound_client;
-use crate::tls;
+use crate::tls::{self, TlsMaterial};
 
 /// Why the lab could not start.
 #[derive(Debug, thiserror::Error)]
@@ -67,503 +62,391 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct Lab;
 
-/// A running lab. Its parts are read and changed through its methods, never reached into: the
-/// URLs and credentials a client needs, and what a test or the console does to the roles (IT's
-/// connection policy, the registered clients, the break-it switches, the trace).
-pub struct LabHandle {
-    urls: Urls,
-    ca_cert: Option<PathBuf>,
-    ca_cert_pem: Option<Vec<u8>>,
-    env: EnvFile,
-    idp: Arc<IdpState>,
-    resource_as: Arc<AsState>,
-    faults: SharedFaults,
-    admin_token: String,
-    join_code: String,
-    fixtures: Fixtures,
-    trace: Arc<Trace>,
-    handles: Vec<(&'static str, Handle<SocketAddr>)>,
-    /// The data dir's lock (`lab reset` refuses while it is held); `None` in memory.
-    _data_lock: Option<crate::data_lock::DataDirLock>,
-    addrs: Vec<(&'static str, SocketAddr)>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for LabHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LabHandle").field("urls", &self.urls).finish_non_exhaustive()
-    }
-}
-
 impl Lab {
     /// Starts every component and returns once all of them listen.
     pub async fn start(config: LabConfig) -> Result<LabHandle, StartError> {
-        let listen_on = |component: &'static str, ip, port: u16| {
-            let addr = SocketAddr::new(ip, port);
-            TcpListener::bind(addr).map_err(|source| StartError::Bind { component, addr, source })
-        };
-        let listen = |component: &'static str, port: u16| listen_on(component, config.bind, port);
-        let idp_l = listen("IdP", config.ports.idp)?;
-        let as_l = listen("resource authorization server", config.ports.authorization_server)?;
-        let todo_l = listen("todo API", config.ports.todo_api)?;
-        // The console carries the admin API: loopback only unless configured otherwise.
-        let console_l = listen_on("console", config.console_bind, config.ports.console)?;
-        let notes_l = listen("notes app", config.ports.notes)?;
-        let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
-        let ports = Ports {
-            console: port(&console_l),
-            idp: port(&idp_l),
-            authorization_server: port(&as_l),
-            todo_api: port(&todo_l),
-            notes: port(&notes_l),
-        };
-        let urls = config.urls(ports);
-        let trace = Arc::new(Trace::new(config.trace_capacity, config.reveal_secrets).with_budget(config.trace_budget));
-
-        let tls_material =
-            if config.tls { Some(tls::load_or_create(&config.tls_dir(), &config.public_hosts)?) } else { None };
-        let mut fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
-        for edit in &config.fixture_edits {
-            edit.apply(&mut fixtures);
-        }
-        fixtures.check_saml()?;
+        let listeners = Listeners::bind(&config)?;
+        let urls = config.urls(listeners.ports());
+        let ground = Groundwork::prepare(&config, &urls)?;
         let keys = LabKeys::load(config.keys_dir.as_deref())?;
-        // A second lab on the same data dir runs as before; only the first holds the lock.
-        let data_lock = match &config.storage {
-            Storage::Dir(d) => crate::data_lock::lock(d).ok(),
-            Storage::InMemory => None,
-        };
-        let db_path = |name: &str| -> Result<Option<PathBuf>, StartError> {
-            match &config.storage {
-                Storage::InMemory => Ok(None),
-                Storage::Dir(d) => {
-                    std::fs::create_dir_all(d).map_err(|e| StartError::Storage(format!("{}: {e}", d.display())))?;
-                    Ok(Some(d.join(name)))
-                }
-            }
-        };
-
-        let faults: SharedFaults = Arc::new(Faults::new());
-        let admin_token = config.admin_token.clone().unwrap_or_else(|| config.entropy.token(24));
-        // Easy to read aloud and type: lower-case letters and digits.
-        let join_code =
-            config.join_code.clone().unwrap_or_else(|| config.entropy.token(6).to_lowercase().replace(['-', '_'], "x"));
-        let idp = IdpState::new(
-            IdpConfig {
-                issuer: urls.idp.clone(),
-                clients: fixtures.idp_clients(),
-                users: fixtures.users.clone(),
-                tenants: fixtures.tenants.clone(),
-                authorization_servers: fixtures.authorization_servers.clone(),
-                connections: fixtures.connections.clone(),
-                lifetimes: config.lifetimes.idp,
-                secure_cookies: config.tls,
-                max_open_registrations: config.max_open_registrations,
-                audit_retention: config.audit_retention,
-                saml_service_providers: fixtures.saml_service_providers.clone(),
-            },
-            keys.idp,
-            db_path("idp.sqlite")?.as_deref(),
-            config.clock.clone(),
-            config.entropy.clone(),
-            faults.clone(),
-        )
-        .map_err(|e| StartError::Storage(e.to_string()))?;
-        crate::saml_key::load_or_create(&idp, &config.storage)?;
-
-        let ca_pem = tls_material.as_ref().map(|t| t.ca_cert_pem.clone());
-        let http = Arc::new(LazyClient::new(Box::new(move || {
-            outbound_client(ca_pem.as_deref()).map_err(HttpClientError::new)
-        })));
-        let warm = http.clone();
-        tokio::task::spawn_blocking(move || warm.warm());
-        let idp_keys = Arc::new(HttpKeySource::new(http.clone(), config.jwks_refetch_interval));
-        let store =
-            Store::open(db_path("resource.sqlite")?.as_deref()).map_err(|e| StartError::Storage(e.to_string()))?;
-        let resources: Vec<ProtectedResource> = fixtures
-            .authorization_servers
-            .iter()
-            .filter(|s| s.issuer == urls.authorization_server)
-            .flat_map(|s| s.resources.iter())
-            .map(|r| ProtectedResource { resource: r.resource.clone(), scopes: r.scopes.clone() })
-            .collect();
-        let as_state = AsState::new(
-            ResourceAsConfig {
-                issuer: urls.authorization_server.clone(),
-                trusted_issuers: vec![urls.idp.clone()],
-                default_tenant: fixtures.tenants.default_tenant().id.clone(),
-                clients: fixtures.requestors.iter().map(|r| r.resource_as.clone()).collect(),
-                resources,
-                access_token_lifetime: config.lifetimes.access_token,
-                max_open_registrations: config.max_open_registrations,
-                saml_trust: vec![SamlTrust {
-                    idp_issuer: urls.idp.clone(),
-                    saml_issuer: xaa_idp::saml_entity_id(&urls.idp),
-                    // As on xaa.dev, SAML-derived ID-JAGs are accepted for the default tenant only.
-                    tenants: vec![fixtures.tenants.default_tenant().id.clone()],
-                }],
-            },
-            keys.resource_as,
-            idp_keys,
-            store.clone(),
-            Shared { clock: config.clock.clone(), entropy: config.entropy.clone(), faults: faults.clone() },
-        )
-        .map_err(|e| StartError::Storage(e.to_string()))?;
-        let todo_state = TodoState::new(
-            TodoApiConfig {
-                resource: urls.todo_api.clone(),
-                authorization_server: urls.authorization_server.clone(),
-                seed_todos: fixtures.todos.clone(),
-            },
-            as_state.public_keys().clone(),
-            store,
-            config.clock.clone(),
-            faults.clone(),
-        );
-        let explorer = fixtures
-            .requestor(ClientRole::Explorer)
-            .ok_or_else(|| StartError::Other("clients.json has no \"explorer\" client".into()))?;
-        let notes_client = fixtures
-            .requestor(ClientRole::Notes)
-            .ok_or_else(|| StartError::Other("clients.json has no \"notes\" client".into()))?;
-        let notes = NotesState::new(
-            NotesConfig {
-                base_url: urls.notes.clone(),
-                idp_issuer: urls.idp.clone(),
-                authorization_server: urls.authorization_server.clone(),
-                todo_api: urls.todo_api.clone(),
-                client_id: notes_client.idp.client_id.clone(),
-                client_secret: notes_client.idp.client_secret.clone(),
-                resource_client_id: notes_client.resource_as.client_id.clone(),
-                resource_client_secret: notes_client.resource_as.client_secret.clone(),
-                scopes: "todos.read todos.write".into(),
-                secure_cookies: config.tls,
-                reveal_secrets: config.reveal_secrets,
-            },
-            db_path("notes.sqlite")?.as_deref(),
-            http.clone(),
-            config.clock.clone(),
-            (config.trace_capacity > 0).then(|| Arc::new(SentCalls(trace.clone())) as Arc<dyn xaa_notes::CallLog>),
-        )
-        .map_err(|e| StartError::Storage(e.to_string()))?;
-        let byo = fixtures
-            .requestor(ClientRole::BringYourOwn)
-            .ok_or_else(|| StartError::Other("clients.json has no \"bring-your-own\" client".into()))?;
-        let env = EnvFile::new(&urls, byo);
+        let shared = SharedServices::new(&config, &ground);
+        let idp = idp(&config, &urls, &ground, &shared, keys.idp)?;
+        let (resource_as, todo_api) = resource_as(&config, &urls, &ground, &shared, keys.resource_as)?;
+        let notes = notes(&config, &urls, &ground, &shared)?;
         let report_cards = Arc::new(ReportCards::new(
             idp.clone(),
-            fixtures.authorization_servers.iter().map(|s| s.issuer.clone()).collect(),
+            ground.fixtures.authorization_servers.iter().map(|s| s.issuer.clone()).collect(),
         ));
-        let admin = Admin {
-            urls: urls.clone(),
-            idp: idp.clone(),
-            resource_as: as_state.clone(),
-            authorization_servers: fixtures.authorization_servers.clone(),
-            faults: faults.clone(),
-            clock: config.clock.clone(),
-            entropy: config.entropy.clone(),
-            report_cards: report_cards.clone(),
-            trace: trace.clone(),
-            clock_moved: Default::default(),
-            join: crate::admin::JoinDesk::new(join_code.clone(), config.max_joins, config.joins_per_minute),
-            resource_apps: crate::admin::ResourceAppStore::open(db_path("resource_apps.sqlite")?.as_deref())
-                .and_then(|store| crate::admin::ResourceApps::open(store, &urls.authorization_server))
-                .map_err(|e| StartError::Storage(e.to_string()))?,
-        };
-        admin.govern_resource_apps();
-        let console = crate::console::router(crate::console::ConsoleState {
-            urls: urls.clone(),
-            env: env.clone(),
-            ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
-            users: fixtures.users.clone(),
-            trace: trace.clone(),
-            trace_rows: Default::default(),
-            as_keys: as_state.public_keys().clone(),
-            admin,
-            admin_token: admin_token.clone(),
-            admin_sessions: Default::default(),
-            clock: config.clock.clone(),
-            secure_cookies: config.tls,
-            explorer: crate::console::ExplorerClient {
-                client_id: explorer.idp.client_id.clone(),
-                client_secret: explorer.idp.client_secret.clone(),
-                resource_client_id: explorer.resource_as.client_id.clone(),
-                resource_client_secret: explorer.resource_as.client_secret.clone(),
-            },
-            explorer_sessions: crate::console::Sessions::default(),
-            http: http.clone(),
-        });
-
-        let public_host = crate::config::url_host(config.public_host());
+        let console = console(&config, &urls, &ground, &shared, &idp, &resource_as, &report_cards)?;
+        let routers = [
+            ("idp", listeners.idp, xaa_idp::router(idp.clone())),
+            ("resource-as", listeners.authorization_server, xaa_resource_as::authz_router(resource_as.clone())),
+            ("todo-api", listeners.todo_api, xaa_resource_as::todo_router(todo_api)),
+            ("console", listeners.console, console),
+            ("notes", listeners.notes, xaa_notes::router(notes)),
+        ];
+        let tls = ground.tls_config()?;
         let mut handle = LabHandle {
+            ca_cert: ground.tls.as_ref().map(|t| t.ca_cert_path.clone()),
+            ca_cert_pem: ground.tls.as_ref().map(|t| t.ca_cert_pem.clone()),
+            env: EnvFile::new(&urls, requestor(&ground.fixtures, ClientRole::BringYourOwn)?),
             urls,
-            ca_cert: tls_material.as_ref().map(|t| t.ca_cert_path.clone()),
-            ca_cert_pem: tls_material.as_ref().map(|t| t.ca_cert_pem.clone()),
-            env,
-            idp: idp.clone(),
-            resource_as: as_state.clone(),
-            faults,
-            admin_token,
-            join_code,
-            fixtures,
-            trace: trace.clone(),
+            idp,
+            resource_as,
+            faults: shared.faults.clone(),
+            admin_token: shared.admin_token.clone(),
+            join_code: shared.join_code.clone(),
+            fixtures: ground.fixtures,
+            trace: shared.trace.clone(),
             handles: Vec::new(),
-            _data_lock: data_lock,
+            _data_lock: ground.data.lock,
             addrs: Vec::new(),
             tasks: Vec::new(),
         };
-        let tls_config = match &tls_material {
-            Some(t) => Some(
-                OpenSSLConfig::from_pem(&t.leaf_chain_pem, &t.leaf_key_pem)
-                    .map_err(|e| StartError::Other(format!("TLS configuration: {e}")))?,
-            ),
-            None => None,
-        };
-        let clock = config.clock.clone();
-        let tracing_on = config.trace_capacity > 0;
-        let recorder = |service: &'static str, port: u16| {
-            tracing_on.then(|| {
-                Arc::new(Recorder {
-                    trace: trace.clone(),
-                    service,
-                    host: format!("{public_host}:{port}"),
-                    clock: clock.clone(),
-                    report_cards: report_cards.clone(),
-                })
-            })
-        };
-        for (service, listener, router, recorder) in [
-            ("idp", idp_l, xaa_idp::router(idp), recorder("idp", ports.idp)),
-            (
-                "resource-as",
-                as_l,
-                xaa_resource_as::authz_router(as_state),
-                recorder("resource-as", ports.authorization_server),
-            ),
-            ("todo-api", todo_l, xaa_resource_as::todo_router(todo_state), recorder("todo-api", ports.todo_api)),
-            ("console", console_l, console, None),
-            ("notes", notes_l, xaa_notes::router(notes), recorder("notes", ports.notes)),
-        ] {
-            let router = match recorder {
-                Some(r) => router.layer(axum::middleware::from_fn_with_state(r, crate::observe::recorder::record)),
-                None => router,
+        let public_host = crate::config::url_host(config.public_host());
+        for (service, listener, router) in routers {
+            // The console shows the trace; it is not in it.
+            let router = match service {
+                "console" => router,
+                _ => shared.recorded(router, service, &public_host, &listener, &report_cards),
             };
-            handle.serve(service, listener, router, tls_config.clone(), &config.connections)?;
+            handle.serve(service, listener, router, tls.clone(), &config.connections)?;
         }
         Ok(handle)
     }
 }
 
-impl LabHandle {
-    fn serve(
-        &mut self,
-        service: &'static str,
-        listener: TcpListener,
-        router: Router,
-        tls: Option<OpenSSLConfig>,
-        limits: &ConnectionLimits,
-    ) -> Result<(), StartError> {
-        let router = router.layer(
-            TraceLayer::new_for_http()
-                .make_span_with(move |req: &Request| {
-                    tracing::info_span!("http", service, method = %req.method(), path = %req.uri().path())
-                })
-                .on_request(())
-                // Every response is logged once, at INFO; a deliberate 503 (a break-it switch) is no
-                // server failure, and real failures are logged where they happen.
-                .on_failure(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        );
-        let handle = Handle::new();
-        if let Ok(addr) = listener.local_addr() {
-            self.addrs.push((service, addr));
-        }
-        let mut server = axum_server::from_tcp(listener)
-            .map_err(|e| StartError::Other(format!("{service}: {e}")))?
-            .handle(handle.clone())
-            .first_request_timeout(limits.header_read_timeout);
-        server.http_builder().http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-        let app = router.into_make_service();
-        let task = match tls {
-            Some(cfg) => {
-                let acceptor = Guarded::new(OpenSSLAcceptor::new(cfg), limits, service);
-                tokio::spawn(async move {
-                    if let Err(e) = server.acceptor(acceptor).serve(app).await {
-                        tracing::error!(service, error = %e, "server stopped");
-                    }
-                })
-            }
-            None => {
-                let acceptor = Guarded::new(DefaultAcceptor, limits, service);
-                tokio::spawn(async move {
-                    if let Err(e) = server.acceptor(acceptor).serve(app).await {
-                        tracing::error!(service, error = %e, "server stopped");
-                    }
-                })
-            }
+/// Every listener, bound before anything else so the URLs can name the ports they got (port 0
+/// picks a free one).
+struct Listeners {
+    idp: TcpListener,
+    authorization_server: TcpListener,
+    todo_api: TcpListener,
+    console: TcpListener,
+    notes: TcpListener,
+}
+
+impl Listeners {
+    fn bind(config: &LabConfig) -> Result<Self, StartError> {
+        let listen_on = |component: &'static str, ip, port: u16| {
+            let addr = SocketAddr::new(ip, port);
+            TcpListener::bind(addr).map_err(|source| StartError::Bind { component, addr, source })
         };
-        self.handles.push((service, handle));
-        self.tasks.push(task);
-        Ok(())
-    }
-
-    /// The address a component (`idp`, `resource-as`, `todo-api`, `console`, `notes`) listens on.
-    pub fn listening_on(&self, service: &str) -> Option<SocketAddr> {
-        self.addrs.iter().find(|(name, _)| *name == service).map(|(_, a)| *a)
-    }
-
-    /// Stops one component (`idp`, `resource-as`, `todo-api`, `console`, `notes`) at once, to show
-    /// what its clients do when it is down. `false` when no component has that name.
-    pub fn stop_component(&self, service: &str) -> bool {
-        let found = self.handles.iter().filter(|(name, _)| *name == service);
-        let mut any = false;
-        for (_, h) in found {
-            h.shutdown();
-            any = true;
-        }
-        any
-    }
-
-    /// The JSON written to `--ready-file`.
-    pub fn ready_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "idp": self.urls.idp,
-            "authorization_server": self.urls.authorization_server,
-            "todo_api": self.urls.todo_api,
-            "notes": self.urls.notes,
-            "console": self.urls.console,
-            "ca_cert": self.ca_cert.as_ref().map(|p| p.display().to_string()),
-            "env": self.env,
-            "admin_token": self.admin_token,
-            "join_code": self.join_code,
+        let listen = |component: &'static str, port: u16| listen_on(component, config.bind, port);
+        Ok(Self {
+            idp: listen("IdP", config.ports.idp)?,
+            authorization_server: listen("resource authorization server", config.ports.authorization_server)?,
+            todo_api: listen("todo API", config.ports.todo_api)?,
+            // The console carries the admin API: loopback only unless configured otherwise.
+            console: listen_on("console", config.console_bind, config.ports.console)?,
+            notes: listen("notes app", config.ports.notes)?,
         })
     }
 
-    /// Stops accepting connections, lets requests in flight finish (up to `grace`), then returns.
-    pub async fn shutdown(mut self, grace: Duration) {
-        for (_, h) in &self.handles {
-            h.graceful_shutdown(Some(grace));
-        }
-        for t in self.tasks.drain(..) {
-            let _ = t.await;
-        }
-    }
-}
-
-/// What a client of the lab reads: its URLs, credentials and fixtures.
-impl LabHandle {
-    /// Base URLs (issuers, resource identifier) of every component.
-    pub fn urls(&self) -> &Urls {
-        &self.urls
-    }
-
-    /// The lab CA certificate's file, in TLS mode (for `NODE_EXTRA_CA_CERTS` and the like).
-    pub fn ca_cert(&self) -> Option<&Path> {
-        self.ca_cert.as_deref()
-    }
-
-    /// The lab CA certificate as PEM, in TLS mode (for clients to trust).
-    pub fn ca_cert_pem(&self) -> Option<&[u8]> {
-        self.ca_cert_pem.as_deref()
-    }
-
-    /// The bring-your-own requestor's `.env`.
-    pub fn env(&self) -> &EnvFile {
-        &self.env
-    }
-
-    /// The token the console's admin pages and API require.
-    pub fn admin_token(&self) -> &str {
-        &self.admin_token
-    }
-
-    /// The join code participants register their own requestor with (`/join`).
-    pub fn join_code(&self) -> &str {
-        &self.join_code
-    }
-
-    /// The fixtures the lab started with (later changes live in the roles, not here).
-    pub fn fixtures(&self) -> &Fixtures {
-        &self.fixtures
-    }
-}
-
-/// What IT governs at the IdP and the resource authorization server, as the console's admin pages
-/// change it.
-impl LabHandle {
-    /// IT's connection policy: which client may get an ID-JAG for which resource, for whom.
-    pub fn connections(&self) -> Vec<Connection> {
-        self.idp.connections()
-    }
-
-    /// Replaces IT's connection policy (stored, as the admin page does).
-    pub async fn set_connections(&self, connections: Vec<Connection>) -> Result<(), DbError> {
-        self.idp.set_connections(connections).await
-    }
-
-    /// Every client the IdP knows: the fixtures' and those registered since.
-    pub fn idp_clients(&self) -> Vec<IdpClient> {
-        self.idp.clients()
-    }
-
-    /// The IdP's client `client_id`, if it has one.
-    pub fn idp_client(&self, client_id: &str) -> Option<IdpClient> {
-        self.idp.client(client_id)
-    }
-
-    /// Registers a client at the IdP (stored, as IT's registration does).
-    pub async fn register_idp_client(&self, client: IdpClient) -> Result<(), RegistryError> {
-        self.idp.register_client(client).await
-    }
-
-    /// The authorization servers the IdP issues ID-JAGs for: the fixtures' and those registered since.
-    pub fn authorization_servers(&self) -> Vec<AuthorizationServer> {
-        self.idp.authorization_servers()
-    }
-
-    /// The resource authorization server's client `client_id`, if it has one.
-    pub fn resource_client(&self, client_id: &str) -> Option<AsClient> {
-        self.resource_as.client(client_id)
-    }
-
-    /// The resources the resource authorization server issues access tokens for, with their scopes.
-    pub fn protected_resources(&self) -> Vec<ProtectedResource> {
-        self.resource_as.resources()
-    }
-}
-
-/// The break-it switches and the trace.
-impl LabHandle {
-    /// The break-it switches that are on.
-    pub fn switches(&self) -> Vec<Switch> {
-        self.faults.list()
-    }
-
-    /// Turns a break-it switch on (replacing the same fault's switch, if on).
-    pub fn set_switch(&self, switch: Switch) {
-        self.faults.set(switch);
-    }
-
-    /// Turns a break-it switch off; `false` when it was not on.
-    pub fn clear_switch(&self, fault: Fault) -> bool {
-        self.faults.clear(fault)
-    }
-
-    /// The trace's kept events, oldest first, that match `filter`.
-    pub fn trace_events(&self, filter: &TraceFilter) -> Vec<TraceEvent> {
-        self.trace.events(filter)
-    }
-
-    /// The bytes the trace's kept events take, by the estimate its budget counts.
-    pub fn trace_kept_bytes(&self) -> usize {
-        self.trace.kept_bytes()
-    }
-}
-
-impl Drop for LabHandle {
-    fn drop(&mut self) {
-        for (_, h) in &self.handles {
-            h.shutdown();
+    fn ports(&self) -> Ports {
+        Ports {
+            console: port_of(&self.console),
+            idp: port_of(&self.idp),
+            authorization_server: port_of(&self.authorization_server),
+            todo_api: port_of(&self.todo_api),
+            notes: port_of(&self.notes),
         }
     }
+}
+
+fn port_of(l: &TcpListener) -> u16 {
+    l.local_addr().map(|a| a.port()).unwrap_or(0)
+}
+
+/// What the roles are built from (besides their signing keys): TLS material (in TLS mode), the
+/// fixtures with the configured edits, and the data directory.
+struct Groundwork {
+    tls: Option<TlsMaterial>,
+    fixtures: Fixtures,
+    data: DataDir,
+}
+
+impl Groundwork {
+    fn prepare(config: &LabConfig, urls: &Urls) -> Result<Self, StartError> {
+        let tls = if config.tls { Some(tls::load_or_create(&config.tls_dir(), &config.public_hosts)?) } else { None };
+        let mut fixtures = Fixtures::load(config.fixtures_dir.as_deref(), urls)?;
+        for edit in &config.fixture_edits {
+            edit.apply(&mut fixtures);
+        }
+        fixtures.check_saml()?;
+        Ok(Self { tls, fixtures, data: DataDir::open(&config.storage) })
+    }
+
+    /// The servers' TLS configuration, in TLS mode.
+    fn tls_config(&self) -> Result<Option<OpenSSLConfig>, StartError> {
+        let Some(t) = &self.tls else { return Ok(None) };
+        OpenSSLConfig::from_pem(&t.leaf_chain_pem, &t.leaf_key_pem)
+            .map(Some)
+            .map_err(|e| StartError::Other(format!("TLS configuration: {e}")))
+    }
+}
+
+/// Where the roles keep their SQLite files: a directory, or nowhere (in memory).
+struct DataDir {
+    storage: Storage,
+    /// The directory's lock (`lab reset` refuses while it is held). A second lab on the same data
+    /// dir runs as before; only the first holds the lock.
+    lock: Option<DataDirLock>,
+}
+
+impl DataDir {
+    fn open(storage: &Storage) -> Self {
+        let lock = match storage {
+            Storage::Dir(d) => crate::data_lock::lock(d).ok(),
+            Storage::InMemory => None,
+        };
+        Self { storage: storage.clone(), lock }
+    }
+
+    /// The path of the database `name` (creating the directory), or `None` in memory.
+    fn db(&self, name: &str) -> Result<Option<PathBuf>, StartError> {
+        match &self.storage {
+            Storage::InMemory => Ok(None),
+            Storage::Dir(d) => {
+                std::fs::create_dir_all(d).map_err(|e| StartError::Storage(format!("{}: {e}", d.display())))?;
+                Ok(Some(d.join(name)))
+            }
+        }
+    }
+}
+
+/// What every component shares: the lab clock, the break-it switches, the trace, the one outbound
+/// HTTP client (built off the start-up path), and the console's admin token and join code.
+struct SharedServices {
+    clock: SharedClock,
+    faults: SharedFaults,
+    trace: Arc<Trace>,
+    /// Whether the trace records (a capacity of 0 turns it off).
+    tracing: bool,
+    http: Arc<LazyClient>,
+    admin_token: String,
+    join_code: String,
+}
+
+impl SharedServices {
+    fn new(config: &LabConfig, ground: &Groundwork) -> Self {
+        let ca_pem = ground.tls.as_ref().map(|t| t.ca_cert_pem.clone());
+        let http = Arc::new(LazyClient::new(Box::new(move || {
+            outbound_client(ca_pem.as_deref()).map_err(HttpClientError::new)
+        })));
+        let warm = http.clone();
+        tokio::task::spawn_blocking(move || warm.warm());
+        Self {
+            clock: config.clock.clone(),
+            faults: Arc::new(Faults::new()),
+            trace: Arc::new(Trace::new(config.trace_capacity, config.reveal_secrets).with_budget(config.trace_budget)),
+            tracing: config.trace_capacity > 0,
+            http,
+            admin_token: config.admin_token.clone().unwrap_or_else(|| config.entropy.token(24)),
+            // Easy to read aloud and type: lower-case letters and digits.
+            join_code: config
+                .join_code
+                .clone()
+                .unwrap_or_else(|| config.entropy.token(6).to_lowercase().replace(['-', '_'], "x")),
+        }
+    }
+
+    /// `router` recording every request it receives into the trace (when the trace is on).
+    fn recorded(
+        &self,
+        router: Router,
+        service: &'static str,
+        public_host: &str,
+        listener: &TcpListener,
+        report_cards: &Arc<ReportCards>,
+    ) -> Router {
+        if !self.tracing {
+            return router;
+        }
+        let recorder = Arc::new(Recorder {
+            trace: self.trace.clone(),
+            service,
+            host: format!("{public_host}:{}", port_of(listener)),
+            clock: self.clock.clone(),
+            report_cards: report_cards.clone(),
+        });
+        router.layer(axum::middleware::from_fn_with_state(recorder, record))
+    }
+}
+
+/// The fixtures' requestor of `role`.
+fn requestor(fixtures: &Fixtures, role: ClientRole) -> Result<&Requestor, StartError> {
+    fixtures.requestor(role).ok_or_else(|| StartError::Other(format!("clients.json has no \"{}\" client", role.name())))
+}
+
+/// The IdP, with its SAML key.
+fn idp(
+    config: &LabConfig,
+    urls: &Urls,
+    ground: &Groundwork,
+    shared: &SharedServices,
+    key: SigningKey,
+) -> Result<Arc<IdpState>, StartError> {
+    let fixtures = &ground.fixtures;
+    let idp = IdpState::new(
+        IdpConfig {
+            issuer: urls.idp.clone(),
+            clients: fixtures.idp_clients(),
+            users: fixtures.users.clone(),
+            tenants: fixtures.tenants.clone(),
+            authorization_servers: fixtures.authorization_servers.clone(),
+            connections: fixtures.connections.clone(),
+            lifetimes: config.lifetimes.idp,
+            secure_cookies: config.tls,
+            max_open_registrations: config.max_open_registrations,
+            audit_retention: config.audit_retention,
+            saml_service_providers: fixtures.saml_service_providers.clone(),
+        },
+        key,
+        ground.data.db("idp.sqlite")?.as_deref(),
+        shared.clock.clone(),
+        config.entropy.clone(),
+        shared.faults.clone(),
+    )
+    .map_err(|e| StartError::Storage(e.to_string()))?;
+    crate::saml_key::load_or_create(&idp, &config.storage)?;
+    Ok(idp)
+}
+
+/// The resource authorization server and the todo API it protects (one store).
+fn resource_as(
+    config: &LabConfig,
+    urls: &Urls,
+    ground: &Groundwork,
+    shared: &SharedServices,
+    key: SigningKey,
+) -> Result<(Arc<AsState>, Arc<TodoState>), StartError> {
+    let fixtures = &ground.fixtures;
+    let idp_keys = Arc::new(HttpKeySource::new(shared.http.clone(), config.jwks_refetch_interval));
+    let store =
+        Store::open(ground.data.db("resource.sqlite")?.as_deref()).map_err(|e| StartError::Storage(e.to_string()))?;
+    let resources: Vec<ProtectedResource> = fixtures
+        .authorization_servers
+        .iter()
+        .filter(|s| s.issuer == urls.authorization_server)
+        .flat_map(|s| s.resources.iter())
+        .map(|r| ProtectedResource { resource: r.resource.clone(), scopes: r.scopes.clone() })
+        .collect();
+    let as_state = AsState::new(
+        ResourceAsConfig {
+            issuer: urls.authorization_server.clone(),
+            trusted_issuers: vec![urls.idp.clone()],
+            default_tenant: fixtures.tenants.default_tenant().id.clone(),
+            clients: fixtures.requestors.iter().map(|r| r.resource_as.clone()).collect(),
+            resources,
+            access_token_lifetime: config.lifetimes.access_token,
+            max_open_registrations: config.max_open_registrations,
+            saml_trust: vec![SamlTrust {
+                idp_issuer: urls.idp.clone(),
+                saml_issuer: xaa_idp::saml_entity_id(&urls.idp),
+                // As on xaa.dev, SAML-derived ID-JAGs are accepted for the default tenant only.
+                tenants: vec![fixtures.tenants.default_tenant().id.clone()],
+            }],
+        },
+        key,
+        idp_keys,
+        store.clone(),
+        Shared { clock: shared.clock.clone(), entropy: config.entropy.clone(), faults: shared.faults.clone() },
+    )
+    .map_err(|e| StartError::Storage(e.to_string()))?;
+    let todo_api = TodoState::new(
+        TodoApiConfig {
+            resource: urls.todo_api.clone(),
+            authorization_server: urls.authorization_server.clone(),
+            seed_todos: fixtures.todos.clone(),
+        },
+        as_state.public_keys().clone(),
+        store,
+        shared.clock.clone(),
+        shared.faults.clone(),
+    );
+    Ok((as_state, todo_api))
+}
+
+/// Lab Notes, the reference requestor, whose outbound calls the trace shows.
+fn notes(
+    config: &LabConfig,
+    urls: &Urls,
+    ground: &Groundwork,
+    shared: &SharedServices,
+) -> Result<Arc<NotesState>, StartError> {
+    let client = requestor(&ground.fixtures, ClientRole::Notes)?;
+    NotesState::new(
+        NotesConfig {
+            base_url: urls.notes.clone(),
+            idp_issuer: urls.idp.clone(),
+            authorization_server: urls.authorization_server.clone(),
+            todo_api: urls.todo_api.clone(),
+            client_id: client.idp.client_id.clone(),
+            client_secret: client.idp.client_secret.clone(),
+            resource_client_id: client.resource_as.client_id.clone(),
+            resource_client_secret: client.resource_as.client_secret.clone(),
+            scopes: "todos.read todos.write".into(),
+            secure_cookies: config.tls,
+            reveal_secrets: config.reveal_secrets,
+        },
+        ground.data.db("notes.sqlite")?.as_deref(),
+        shared.http.clone(),
+        shared.clock.clone(),
+        shared.tracing.then(|| Arc::new(SentCalls(shared.trace.clone())) as Arc<dyn xaa_notes::CallLog>),
+    )
+    .map_err(|e| StartError::Storage(e.to_string()))
+}
+
+/// The console over every role: its pages, the explorer, and the admin API.
+fn console(
+    config: &LabConfig,
+    urls: &Urls,
+    ground: &Groundwork,
+    shared: &SharedServices,
+    idp: &Arc<IdpState>,
+    resource_as: &Arc<AsState>,
+    report_cards: &Arc<ReportCards>,
+) -> Result<Router, StartError> {
+    let fixtures = &ground.fixtures;
+    let admin = Admin {
+        urls: urls.clone(),
+        idp: idp.clone(),
+        resource_as: resource_as.clone(),
+        authorization_servers: fixtures.authorization_servers.clone(),
+        faults: shared.faults.clone(),
+        clock: shared.clock.clone(),
+        entropy: config.entropy.clone(),
+        report_cards: report_cards.clone(),
+        trace: shared.trace.clone(),
+        clock_moved: Default::default(),
+        join: crate::admin::JoinDesk::new(shared.join_code.clone(), config.max_joins, config.joins_per_minute),
+        resource_apps: crate::admin::ResourceAppStore::open(ground.data.db("resource_apps.sqlite")?.as_deref())
+            .and_then(|store| crate::admin::ResourceApps::open(store, &urls.authorization_server))
+            .map_err(|e| StartError::Storage(e.to_string()))?,
+    };
+    admin.govern_resource_apps();
+    let explorer = requestor(fixtures, ClientRole::Explorer)?;
+    Ok(crate::console::router(crate::console::ConsoleState {
+        urls: urls.clone(),
+        env: EnvFile::new(urls, requestor(fixtures, ClientRole::BringYourOwn)?),
+        ca_cert: ground.tls.as_ref().map(|t| t.ca_cert_path.clone()),
+        users: fixtures.users.clone(),
+        trace: shared.trace.clone(),
+        trace_rows: Default::default(),
+        as_keys: resource_as.public_keys().clone(),
+        admin,
+        admin_token: shared.admin_token.clone(),
+        admin_sessions: Default::default(),
+        clock: shared.clock.clone(),
+        secure_cookies: config.tls,
+        explorer: crate::console::ExplorerClient {
+            client_id: explorer.idp.client_id.clone(),
+            client_secret: explorer.idp.client_secret.clone(),
+            resource_client_id: explorer.resource_as.client_id.clone(),
+            resource_client_secret: explorer.resource_as.client_secret.clone(),
+        },
+        explorer_sessions: crate::console::Sessions::default(),
+        http: shared.http.clone(),
+    }))
 }
