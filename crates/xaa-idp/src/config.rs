@@ -3,6 +3,8 @@
 use serde::Deserialize;
 use xaa_core::secret::Secret;
 
+use crate::tenant::{Tenant, Tenants};
+
 /// Everything the IdP needs to start.
 #[derive(Clone, Debug)]
 pub struct IdpConfig {
@@ -13,7 +15,7 @@ pub struct IdpConfig {
     /// Named users (any other email may log in too, with derived claims).
     pub users: Vec<User>,
     /// The tenants the users belong to; the first is the default.
-    pub tenants: crate::Tenants,
+    pub tenants: Tenants,
     /// Resource authorization servers this IdP issues ID-JAGs for, with the resources they govern.
     pub authorization_servers: Vec<AuthorizationServer>,
     /// Which client may reach which authorization server, resource and scopes.
@@ -28,7 +30,7 @@ pub struct IdpConfig {
     /// How much of the audit log to keep.
     pub audit_retention: crate::AuditRetention,
     /// SAML service providers (each an OAuth client's SP; checked with [`crate::SamlServiceProvider::check`]).
-    pub saml_service_providers: Vec<crate::SamlServiceProvider>,
+    pub saml_service_providers: Vec<crate::saml::SamlServiceProvider>,
 }
 
 /// An OIDC client of the IdP.
@@ -172,6 +174,11 @@ impl User {
             .collect::<Vec<_>>()
             .join(" ");
         User { email: email.to_lowercase(), name, tenant: None }
+    }
+
+    /// The user's tenant among `tenants` (see [`Tenants::of`]).
+    pub fn tenant<'t>(&self, tenants: &'t Tenants) -> &'t Tenant {
+        tenants.of(&self.email, self.tenant.as_deref())
     }
 
     /// The subject identifier: the lower-cased email, as xaa.dev does (stable and readable).

@@ -23,14 +23,14 @@ pub(crate) async fn needed(st: &IdpState, request: &AuthRequest, email: &str) ->
     if request.consent_prompt {
         return Ok(true);
     }
-    let sub = crate::routes::user(st, email).sub();
+    let sub = st.user(email).sub();
     let granted = st.store.consent(sub, request.client_id.clone()).await?.unwrap_or_default();
     Ok(!covers(&granted, &request.scope))
 }
 
 /// Records that `email` allowed the request's client its scopes (added to any allowed before).
 pub(crate) async fn grant(st: &IdpState, request: &AuthRequest, email: &str) -> Result<(), DbError> {
-    let sub = crate::routes::user(st, email).sub();
+    let sub = st.user(email).sub();
     let granted = st.store.consent(sub.clone(), request.client_id.clone()).await?.unwrap_or_default();
     let mut scopes: Vec<&str> = granted.split(' ').filter(|s| !s.is_empty()).collect();
     for s in request.scope.split(' ').filter(|s| !s.is_empty()) {

@@ -23,6 +23,7 @@
 
 mod audit;
 mod authorization_request;
+mod authorization_response;
 mod client_auth;
 mod config;
 mod consent;
@@ -35,6 +36,7 @@ mod registry;
 mod reset;
 mod routes;
 mod saml;
+mod sign_in;
 mod state;
 mod store;
 mod tenant;
@@ -48,13 +50,6 @@ pub use routes::router;
 pub use saml::{
     NameIdFormat, SamlCredentialError, SamlRegistrationError, SamlServiceProvider, entity_id as saml_entity_id,
 };
+pub use sign_in::{LOGIN_COOKIE, SESSION_COOKIE};
 pub use state::{IdpState, RegistryError};
 pub use tenant::{Tenant, Tenants, TenantsError};
-
-/// Cookie holding the IdP's single sign-on session (names are unique across the lab's components).
-pub const SESSION_COOKIE: &str = "xaa_idp_session";
-/// A login must be finished within this many seconds of the authorization request.
-pub(crate) const LOGIN_TTL: i64 = 15 * 60;
-
-/// Cookie binding a login in progress to the browser that started it (CSRF double submit).
-pub const LOGIN_COOKIE: &str = "xaa_idp_login";

@@ -23,7 +23,10 @@ impl Store {
         self.db
             .call(move |c| {
                 // Housekeeping: a confirmation is good for as long as a login page.
-                c.execute("DELETE FROM logouts WHERE created_at < ?1", params![logout.created_at - crate::LOGIN_TTL])?;
+                c.execute(
+                    "DELETE FROM logouts WHERE created_at < ?1",
+                    params![logout.created_at - crate::sign_in::LOGIN_TTL],
+                )?;
                 c.execute(
                     "INSERT INTO logouts (id, csrf, session_hash, redirect_to, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![id, logout.csrf, logout.session_hash, logout.redirect_to, logout.created_at],

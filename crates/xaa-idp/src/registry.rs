@@ -197,38 +197,6 @@ impl Store {
     }
 }
 
-/// Gives the `connections` table of a lab from before tenants its `tenant` column, part of the
-/// primary key (so one client may have a connection in each tenant): the table is rebuilt in one
-/// transaction, its rows in their order with tenant `''` (the default tenant's, assigned by
-/// [`Store::load_connections`]).
-pub(crate) fn move_connections_into_tenants(db: &xaa_core::sqlite::Db) -> Result<(), DbError> {
-    db.call_now(|c| {
-        let has = c.prepare("SELECT 1 FROM pragma_table_info('connections') WHERE name = 'tenant'")?.exists([])?;
-        if has {
-            return Ok(());
-        }
-        let tx = c.transaction()?;
-        tx.execute_batch(
-            "ALTER TABLE connections RENAME TO connections_before_tenants;
-             CREATE TABLE connections (
-                 tenant               TEXT NOT NULL,
-                 client_id            TEXT NOT NULL,
-                 authorization_server TEXT NOT NULL,
-                 resource             TEXT NOT NULL,
-                 scopes               TEXT NOT NULL,
-                 resource_client_id   TEXT NOT NULL,
-                 users                TEXT NOT NULL,
-                 PRIMARY KEY (tenant, client_id, authorization_server, resource)
-             );
-             INSERT INTO connections (tenant, client_id, authorization_server, resource, scopes, resource_client_id, users)
-                 SELECT '', client_id, authorization_server, resource, scopes, resource_client_id, users
-                 FROM connections_before_tenants ORDER BY rowid;
-             DROP TABLE connections_before_tenants;",
-        )?;
-        tx.commit()
-    })
-}
-
 #[derive(serde::Serialize)]
 pub(crate) struct ConnectionRow {
     tenant: String,

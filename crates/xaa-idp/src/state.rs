@@ -10,9 +10,10 @@ use xaa_core::sqlite::DbError;
 use xaa_faults::SharedFaults;
 
 use crate::audit::{AuditEntry, AuditFilter};
-use crate::config::{Connection, IdpClient, IdpConfig, Registration};
+use crate::config::{Connection, IdpClient, IdpConfig, Registration, User};
 use crate::keys::{IdpKeys, PublishedKey, Rotation};
 use crate::store::Store;
+use crate::tenant::{Tenant, Tenants};
 
 /// State shared by every IdP handler.
 #[derive(Debug)]
@@ -121,6 +122,21 @@ impl IdpState {
     /// Every client: the fixtures' and those registered since.
     pub fn clients(&self) -> Vec<IdpClient> {
         self.clients.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// The IdP's tenants.
+    pub fn tenants(&self) -> &Tenants {
+        &self.config.tenants
+    }
+
+    /// The tenant of the user who signs in with `email` (named users: their fixture's tenant).
+    pub fn tenant_of(&self, email: &str) -> &Tenant {
+        self.user(email).tenant(&self.config.tenants)
+    }
+
+    /// The user who signed in with `email`: a fixture user, or one made up for any other address.
+    pub(crate) fn user(&self, email: &str) -> User {
+        User::for_email(&self.config.users, email)
     }
 
     /// The client with this id.

@@ -76,7 +76,7 @@ impl Store {
         }
         db.ensure_column("logins", "consent_prompt", "INTEGER NOT NULL DEFAULT 0")?;
         db.ensure_column("audit", "tenant", "TEXT NOT NULL DEFAULT ''")?;
-        crate::registry::move_connections_into_tenants(&db)?;
+        move_connections_into_tenants(&db)?;
         Ok(Self { db })
     }
 
@@ -84,7 +84,7 @@ impl Store {
         self.db
             .call(move |c| {
                 // Housekeeping: logins are good for LOGIN_TTL, codes for a minute; drop the stale ones.
-                c.execute("DELETE FROM logins WHERE created_at < ?1", params![now - crate::LOGIN_TTL])?;
+                c.execute("DELETE FROM logins WHERE created_at < ?1", params![now - crate::sign_in::LOGIN_TTL])?;
                 c.execute("DELETE FROM codes WHERE expires_at < ?1", params![now - 3600])?;
                 c.execute("DELETE FROM sessions WHERE expires_at < ?1", params![now])?;
                 c.execute("DELETE FROM access_tokens WHERE expires_at < ?1", params![now])?;
@@ -384,4 +384,36 @@ fn insert_refresh_token(c: &rusqlite::Connection, hash: &str, g: &RefreshGrant) 
         params![hash, g.code_hash, g.client_id, g.email, g.scope, g.auth_time, g.expires_at],
     )
     .map(drop)
+}
+
+/// Gives the `connections` table of a lab from before tenants its `tenant` column, part of the
+/// primary key (so one client may have a connection in each tenant): the table is rebuilt in one
+/// transaction, its rows in their order with tenant `''` (the default tenant's, assigned by
+/// [`Store::load_connections`]).
+fn move_connections_into_tenants(db: &xaa_core::sqlite::Db) -> Result<(), DbError> {
+    db.call_now(|c| {
+        let has = c.prepare("SELECT 1 FROM pragma_table_info('connections') WHERE name = 'tenant'")?.exists([])?;
+        if has {
+            return Ok(());
+        }
+        let tx = c.transaction()?;
+        tx.execute_batch(
+            "ALTER TABLE connections RENAME TO connections_before_tenants;
+             CREATE TABLE connections (
+                 tenant               TEXT NOT NULL,
+                 client_id            TEXT NOT NULL,
+                 authorization_server TEXT NOT NULL,
+                 resource             TEXT NOT NULL,
+                 scopes               TEXT NOT NULL,
+                 resource_client_id   TEXT NOT NULL,
+                 users                TEXT NOT NULL,
+                 PRIMARY KEY (tenant, client_id, authorization_server, resource)
+             );
+             INSERT INTO connections (tenant, client_id, authorization_server, resource, scopes, resource_client_id, users)
+                 SELECT '', client_id, authorization_server, resource, scopes, resource_client_id, users
+                 FROM connections_before_tenants ORDER BY rowid;
+             DROP TABLE connections_before_tenants;",
+        )?;
+        tx.commit()
+    })
 }

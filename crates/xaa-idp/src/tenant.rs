@@ -9,9 +9,6 @@
 
 use serde::Deserialize;
 
-use crate::config::User;
-use crate::state::IdpState;
-
 /// One tenant of the IdP.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Tenant {
@@ -82,13 +79,13 @@ impl Tenants {
         self.0.iter().find(|t| t.id == id)
     }
 
-    /// The tenant of `user`: the one it names, else the one claiming its email's domain, else the
-    /// default.
-    pub fn of(&self, user: &User) -> &Tenant {
-        if let Some(t) = user.tenant.as_deref().and_then(|id| self.get(id)) {
+    /// The tenant of the user with `email` whose fixture names tenant `named`: that one, else the
+    /// one claiming the email's domain, else the default.
+    pub fn of(&self, email: &str, named: Option<&str>) -> &Tenant {
+        if let Some(t) = named.and_then(|id| self.get(id)) {
             return t;
         }
-        let domain = user.email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
         self.0.iter().find(|t| t.claims(domain)).unwrap_or_else(|| self.default_tenant())
     }
 }
@@ -100,18 +97,6 @@ impl Tenant {
     }
 }
 
-impl IdpState {
-    /// The IdP's tenants.
-    pub fn tenants(&self) -> &Tenants {
-        &self.config.tenants
-    }
-
-    /// The tenant of the user who signs in with `email` (named users: their fixture's tenant).
-    pub fn tenant_of(&self, email: &str) -> &Tenant {
-        self.config.tenants.of(&crate::routes::user(self, email))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,17 +105,13 @@ mod tests {
         Tenant { id: id.into(), name: id.into(), domains: domains.iter().map(|d| (*d).to_owned()).collect() }
     }
 
-    fn user(email: &str, tenant: Option<&str>) -> User {
-        User { email: email.into(), name: "U".into(), tenant: tenant.map(str::to_owned) }
-    }
-
     #[test]
     fn a_user_belongs_to_its_named_tenant_then_its_domain_then_the_default() {
         let t = Tenants::new(vec![tenant("c1", &["acme.example"]), tenant("c2", &["globex.example"])]).unwrap();
-        assert_eq!(t.of(&user("ann@GLOBEX.example", None)).id, "c2");
-        assert_eq!(t.of(&user("ann@globex.example", Some("c1"))).id, "c1", "the fixture user's own tenant wins");
-        assert_eq!(t.of(&user("ann@elsewhere.example", None)).id, "c1");
-        assert_eq!(t.of(&user("ann@elsewhere.example", Some("gone"))).id, "c1", "an unknown tenant: the default");
+        assert_eq!(t.of("ann@GLOBEX.example", None).id, "c2");
+        assert_eq!(t.of("ann@globex.example", Some("c1")).id, "c1", "the fixture user's own tenant wins");
+        assert_eq!(t.of("ann@elsewhere.example", None).id, "c1");
+        assert_eq!(t.of("ann@elsewhere.example", Some("gone")).id, "c1", "an unknown tenant: the default");
     }
 
     #[test]

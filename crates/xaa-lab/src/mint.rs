@@ -69,7 +69,7 @@ pub fn mint(
         .find(|r| r.idp.client_id == req.client)
         .ok_or_else(|| MintError::UnknownClient(req.client.clone()))?;
     let user = User::for_email(&fixtures.users, &req.email);
-    let tenant = fixtures.tenants.of(&user).id.clone();
+    let tenant = user.tenant(&fixtures.tenants).id.clone();
     let iat = if req.expired { now - req.lifetime - 2 * xaa_core::JWT_LEEWAY } else { now };
     let exp = iat + req.lifetime;
     let sign = |key: &xaa_core::jose::SigningKey, default_typ: &str, claims: &dyn erased::Claims| {

@@ -49,8 +49,8 @@ use xaa_idp::User;
 
 use crate::config::LabConfig;
 use crate::fixtures::{FixtureEdit, Fixtures, Requestor};
-use crate::outbound::connector;
 use crate::handle::LabHandle;
+use crate::outbound::connector;
 use crate::start::{Lab, StartError};
 
 /// Why a test-lab step failed.

@@ -8,14 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::sha256_b64;
 
-use crate::config::{IdpClient, User};
+use crate::authorization_response::{authorization_response, code_response, issue_code};
+use crate::config::IdpClient;
 use crate::pages::{LoginEmailPage, PageError};
+use crate::sign_in::{LOGIN_COOKIE, SESSION_COOKIE};
 use crate::state::IdpState;
-use crate::store::{AuthRequest, CodeGrant};
-use crate::{LOGIN_COOKIE, SESSION_COOKIE};
+use crate::store::AuthRequest;
 
 pub(crate) async fn authorize(
     State(st): State<Arc<IdpState>>,
@@ -139,41 +139,6 @@ pub(crate) async fn authorize(
     Ok((jar.add(cookie), page).into_response())
 }
 
-/// Stores a fresh authorization code for `email` and returns it.
-pub(crate) async fn issue_code(
-    st: &IdpState,
-    request: AuthRequest,
-    email: String,
-    auth_time: i64,
-) -> Result<String, PageError> {
-    let code = st.entropy.token(32);
-    let grant = CodeGrant {
-        request,
-        email,
-        auth_time,
-        expires_at: st.clock.now() + st.config.lifetimes.code,
-        already_used: false,
-    };
-    st.store.insert_code(sha256_b64(&code), grant).await.map_err(PageError::internal)?;
-    Ok(code)
-}
-
-/// The successful authorization response: `code`, `state` (only if sent) and `iss` (RFC 9207).
-pub(crate) fn code_response(st: &IdpState, request: &AuthRequest, code: &str) -> Result<Response, PageError> {
-    authorization_response(&request.redirect_uri, &[("code", code)], request.state.as_deref(), st.issuer())
-}
-
-/// An error authorization response (RFC 6749 §4.1.2.1) for a request already checked.
-pub(crate) fn error_response(
-    st: &IdpState,
-    request: &AuthRequest,
-    error: &str,
-    description: &str,
-) -> Result<Response, PageError> {
-    let params = [("error", error), ("error_description", description)];
-    authorization_response(&request.redirect_uri, &params, request.state.as_deref(), st.issuer())
-}
-
 /// A registered redirect URI the IdP cannot send (stored before registration refused control
 /// characters and whitespace) gets an error page before any login, never a broken redirect.
 fn usable_redirect_uri(client: &IdpClient, redirect_uri: &str) -> Result<(), PageError> {
@@ -187,27 +152,4 @@ fn usable_redirect_uri(client: &IdpClient, redirect_uri: &str) -> Result<(), Pag
             Some("The application's registration must be corrected (IT can delete it and register it again)."),
         )
     })
-}
-
-fn authorization_response(
-    redirect_uri: &str,
-    params: &[(&str, &str)],
-    state: Option<&str>,
-    iss: &str,
-) -> Result<Response, PageError> {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in params {
-        query.append_pair(k, v);
-    }
-    if let Some(s) = state {
-        query.append_pair("state", s);
-    }
-    query.append_pair("iss", iss);
-    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    Ok(SeeOther::to(&format!("{redirect_uri}{sep}{}", query.finish()))?.into_response())
-}
-
-/// The user for a logged-in email.
-pub(crate) fn user(st: &IdpState, email: &str) -> User {
-    User::for_email(&st.config.users, email)
 }

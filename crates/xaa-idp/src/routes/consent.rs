@@ -15,11 +15,11 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use xaa_core::secret::sha256_b64;
 
-use super::authorize::{code_response, error_response};
+use crate::authorization_response::{code_response, error_response};
 use crate::pages::{ConsentPage, PageError};
+use crate::sign_in::{LOGIN_COOKIE, SESSION_COOKIE};
 use crate::state::IdpState;
 use crate::store::{AuthRequest, CodeGrant};
-use crate::{LOGIN_COOKIE, SESSION_COOKIE};
 
 #[derive(Deserialize)]
 pub(crate) struct ConsentForm {

@@ -8,15 +8,15 @@ use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use xaa_core::secret::sha256_b64;
 
-use super::authorize::code_response;
+use crate::authorization_response::code_response;
 use crate::pages::{LoginCodePage, LoginEmailPage, PageError};
+use crate::sign_in::{LOGIN_COOKIE, session_cookie};
 use crate::state::IdpState;
 use crate::store::Login;
-use crate::{LOGIN_COOKIE, SESSION_COOKIE};
 
 #[derive(Deserialize)]
 pub(crate) struct EmailForm {
@@ -92,7 +92,7 @@ pub(crate) async fn code(
             .map_err(PageError::internal)?;
         tracing::info!(client.id = %login.request.client_id, user.email = %email, "user signed in at the IdP; consent asked");
         let page = super::consent::page(&st, &login.request, email, f.login, f.csrf);
-        return Ok((jar.add(session_cookie(&st, session_id)), page).into_response());
+        return Ok((jar.add(session_cookie(session_id, st.config.secure_cookies)), page).into_response());
     }
     let authorization_code = st.entropy.token(32);
     let grant = crate::store::CodeGrant {
@@ -112,22 +112,13 @@ pub(crate) async fn code(
         .await
         .map_err(PageError::internal)?;
     tracing::info!(client.id = %login.request.client_id, user.email = %email, "user signed in at the IdP");
-    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(session_cookie(&st, session_id));
+    let jar =
+        jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(session_cookie(session_id, st.config.secure_cookies));
     Ok((jar, code_response(&st, &login.request, &authorization_code)?).into_response())
 }
 
-/// The single sign-on session cookie.
-pub(crate) fn session_cookie(st: &IdpState, session_id: String) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, session_id))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(st.config.secure_cookies)
-        .build()
-}
-
 /// The login in progress a form names, checked: the `xaa_idp_login` cookie names it too (double
-/// submit), the form's CSRF token is its own, and it is not older than [`crate::LOGIN_TTL`].
+/// submit), the form's CSRF token is its own, and it is not older than [`crate::sign_in::LOGIN_TTL`].
 pub(super) async fn pending_login(
     st: &IdpState,
     jar: &CookieJar,
@@ -146,7 +137,7 @@ pub(super) async fn pending_login(
     }
     let login = st.store.login(login_id.to_owned()).await.map_err(PageError::internal)?.ok_or_else(expired)?;
     if !xaa_core::secret::Secret::new(login.csrf.clone()).matches(csrf)
-        || st.clock.now() > login.created_at + crate::LOGIN_TTL
+        || st.clock.now() > login.created_at + crate::sign_in::LOGIN_TTL
     {
         return Err(expired());
     }

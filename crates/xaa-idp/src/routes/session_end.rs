@@ -24,9 +24,9 @@ use xaa_core::oauth::FormParams;
 use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, sha256_b64};
 
-use crate::SESSION_COOKIE;
 use crate::logout::PendingLogout;
 use crate::pages::{LogoutConfirmPage, PageError, SignedOutPage};
+use crate::sign_in::SESSION_COOKIE;
 use crate::state::IdpState;
 
 pub(crate) async fn end_session(
@@ -71,7 +71,7 @@ async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Respon
     let Some((session_hash, email)) = session else {
         return Ok(signed_out(jar, redirect));
     };
-    if request.hinted_sub.is_some_and(|sub| sub == super::user(st, &email).sub()) {
+    if request.hinted_sub.is_some_and(|sub| sub == st.user(&email).sub()) {
         st.store.delete_session(session_hash).await.map_err(PageError::internal)?;
         return Ok(signed_out(jar, redirect));
     }
@@ -161,7 +161,7 @@ pub(crate) async fn confirm(
     let Form(f) = form.map_err(|_| expired())?;
     let logout = st.store.logout(f.logout.clone()).await.map_err(PageError::internal)?.ok_or_else(expired)?;
     let same_session = jar.get(SESSION_COOKIE).is_some_and(|c| sha256_b64(c.value()) == logout.session_hash);
-    let fresh = st.clock.now() <= logout.created_at + crate::LOGIN_TTL;
+    let fresh = st.clock.now() <= logout.created_at + crate::sign_in::LOGIN_TTL;
     if !same_session || !fresh || !Secret::new(logout.csrf.clone()).matches(&f.csrf) {
         return Err(expired());
     }

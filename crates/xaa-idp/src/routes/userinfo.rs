@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use xaa_core::secret::sha256_b64;
 
-use super::authorize::user;
 use crate::state::IdpState;
 
 pub(crate) async fn userinfo(State(st): State<Arc<IdpState>>, headers: HeaderMap) -> Response {
@@ -24,7 +23,7 @@ pub(crate) async fn userinfo(State(st): State<Arc<IdpState>>, headers: HeaderMap
     };
     match st.store.access_token(sha256_b64(token.trim()), st.clock.now()).await {
         Ok(Some((email, _scope))) => {
-            let u = user(&st, &email);
+            let u = st.user(&email);
             let tenant = &st.tenant_of(&email).id;
             let claims =
                 json!({ "sub": u.sub(), "email": u.email, "email_verified": true, "name": u.name, "tenant": tenant });

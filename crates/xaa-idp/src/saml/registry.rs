@@ -5,7 +5,8 @@
 use rusqlite::{OptionalExtension, params};
 use xaa_core::sqlite::DbError;
 
-use super::{SamlRegistrationError, SamlServiceProvider};
+use super::{NameIdFormat, SamlRegistrationError, SamlServiceProvider};
+use crate::config::IdpClient;
 use crate::state::IdpState;
 use crate::store::Store;
 
@@ -112,5 +113,19 @@ impl IdpState {
             Ok(false) => Err(taken()),
             Err(e) => Err(SamlRegistrationError::Storage(e.to_string())),
         }
+    }
+}
+
+impl SamlServiceProvider {
+    /// Checks a registration against the IdP's clients; returns its NameID format.
+    pub fn check(&self, clients: &[IdpClient]) -> Result<NameIdFormat, SamlRegistrationError> {
+        let format = self.check_fields()?;
+        if !clients.iter().any(|c| c.client_id == self.client_id) {
+            return Err(SamlRegistrationError::UnknownClient {
+                entity_id: self.entity_id.clone(),
+                client_id: self.client_id.clone(),
+            });
+        }
+        Ok(format)
     }
 }

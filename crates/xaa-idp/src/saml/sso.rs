@@ -22,9 +22,9 @@ use super::SamlServiceProvider;
 use super::authn_request::{AuthnRequest, Binding};
 use super::records::SamlLogin;
 use crate::pages::{LoginEmailPage, PageError};
+use crate::sign_in::{LOGIN_COOKIE, SESSION_COOKIE};
 use crate::state::IdpState;
 use crate::store::AuthRequest;
-use crate::{LOGIN_COOKIE, SESSION_COOKIE};
 
 /// `RelayState` is opaque to the IdP; this is the most it carries back (Bindings §3.4.3 asks
 /// SPs for 80 bytes at most; deployed SPs send more).
@@ -152,7 +152,9 @@ pub(crate) async fn finish_login(
     let session = (sha256_b64(&session_id), email.clone(), now, now + st.config.lifetimes.session);
     st.store.complete_saml_login(login_id, session).await.map_err(PageError::internal)?;
     tracing::info!(sp = %sp.entity_id, user.email = %email, "user signed in at the IdP for a SAML SP");
-    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(crate::routes::session_cookie(st, session_id));
+    let jar = jar
+        .remove(Cookie::build(LOGIN_COOKIE).path("/"))
+        .add(crate::sign_in::session_cookie(session_id, st.config.secure_cookies));
     Ok((jar, respond(st, &sp, &saml, &email, now).await?).into_response())
 }
 

@@ -7,7 +7,6 @@ use xaa_core::secret::sha256_b64;
 use xaa_core::urn;
 
 use crate::config::IdpClient;
-use crate::routes::user as routes_user;
 use crate::state::IdpState;
 use crate::store::NewAccessToken;
 
@@ -33,7 +32,7 @@ pub(super) struct Minted {
 
 pub(super) fn mint(st: &IdpState, client: &IdpClient, s: SignIn<'_>) -> Result<Minted, OAuthError> {
     let now = st.clock.now();
-    let user = routes_user(st, s.email);
+    let user = st.user(s.email);
     let claims = IdTokenClaims {
         iss: st.issuer().to_owned(),
         sub: user.sub(),
@@ -45,7 +44,7 @@ pub(super) fn mint(st: &IdpState, client: &IdpClient, s: SignIn<'_>) -> Result<M
         email: user.email.clone(),
         email_verified: true,
         name: Some(user.name.clone()),
-        tenant: Some(st.config.tenants.of(&user).id.clone()),
+        tenant: Some(user.tenant(&st.config.tenants).id.clone()),
     };
     let id_token = st
         .keys

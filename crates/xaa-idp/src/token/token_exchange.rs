@@ -37,13 +37,13 @@ pub(super) async fn grant(
         SubjectTokenType::RefreshToken => {
             // §4.3.3: validated like a refresh_token grant (not rotated); the claims are the user's current ones.
             let (_, grant) = super::refresh_token::live(st, client, subject_token, checks).await?;
-            let user = crate::routes::user(st, &grant.email);
+            let user = st.user(&grant.email);
             Subject { sub: user.sub(), email: user.email, auth_time: grant.auth_time, sub_id: None }
         }
         SubjectTokenType::Saml2 => {
             // §4.5: this IdP's own assertion, for the authenticated client's SAML SP.
             let saml = crate::saml::subject_token::validate(st, client, subject_token, checks).await?;
-            let user = crate::routes::user(st, &saml.email);
+            let user = st.user(&saml.email);
             Subject { sub: user.sub(), email: user.email, auth_time: saml.auth_time, sub_id: Some(saml.sub_id) }
         }
         SubjectTokenType::IdToken => {
