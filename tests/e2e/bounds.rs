@@ -417,7 +417,7 @@ fn lab_help_documents_the_bounds_flags_and_their_defaults() {
 
 #[tokio::test]
 async fn the_lab_binary_caps_open_registration_as_told() {
-    let dir = crate::binary::temp_dir("bounds-cap");
+    let dir = crate::binary::temp_dir("bounds-binary-cap");
     let lab = crate::binary::Running::start(&["--max-open-registrations", "1"], &dir);
     let http = reqwest::Client::new();
     let idp = lab.ready["idp"].as_str().unwrap().to_owned();
