@@ -21,7 +21,7 @@ use super::resource_app_store::ResourceAppStore;
 use super::{Admin, AdminError};
 
 /// A registered resource app, with its test requestor's credentials.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct ResourceApp {
     /// Its id in the console's URLs (lower-case letters, digits and `-`).
     pub(crate) id: String,

@@ -11,9 +11,9 @@
 //! | `GET /join`, `POST /join` | participants register their own requestor with the join code (CSRF protected) |
 //! | `GET /exercises`, `GET /exercises/{switch}` | one "predict, run, explain" exercise per break-it switch |
 //! | `/admin…`, `/api/admin/…` | IT admin pages and JSON API (admin token; see [`admin`]) |
-//! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer |
+//! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer against the lab's todo API or MCP server (see [`explorer`]) |
 //! | `GET, POST /resources`, `GET /resources/{id}`, `POST /resources/{id}/delete` | "Test your resource app": register your own resource (join code) |
-//! | `GET /explorer/resources/{id}`, `POST …/start`, `GET …/callback`, `POST …/step/{n}` | the flow explorer against a registered resource app |
+//! | `GET /explorer/resources/{id}`, `POST …/start`, `GET …/callback`, `POST …/step/{n}` | the same explorer against a registered resource app |
 
 mod admin;
 mod exercises;
@@ -122,18 +122,10 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/exercises", get(exercises::index))
         .route("/exercises/{name}", get(exercises::page))
         .route("/join", get(join::form).post(join::join))
-        .route("/explorer", get(explorer::page))
-        .route("/explorer/start", axum::routing::post(explorer::start))
-        .route("/explorer/callback", get(explorer::callback))
-        .route("/explorer/step/{n}", axum::routing::post(explorer::step))
-        .route("/explorer/reset", axum::routing::post(explorer::reset))
         .route("/resources", get(resources::page).post(resources::register))
         .route("/resources/{id}", get(resources::app))
         .route("/resources/{id}/delete", axum::routing::post(resources::delete))
-        .route("/explorer/resources/{id}", get(explorer::resource_app::page))
-        .route("/explorer/resources/{id}/start", axum::routing::post(explorer::resource_app::start))
-        .route("/explorer/resources/{id}/callback", get(explorer::resource_app::callback))
-        .route("/explorer/resources/{id}/step/{n}", axum::routing::post(explorer::resource_app::step))
+        .merge(explorer::routes())
         .merge(admin::routes())
         .method_not_allowed_fallback(admin::method_not_allowed)
         .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))

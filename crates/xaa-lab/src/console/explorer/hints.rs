@@ -1,27 +1,33 @@
 //! Failure hints for step 4 against a developer's own resource server: from the access token the
 //! explorer sent and the server's 401 or 403 (status, RFC 6750 `WWW-Authenticate`), what their JWT
-//! middleware most likely got wrong. A pure function, so each hint is tested on its own.
+//! middleware most likely got wrong. The lab's own servers get none: the trace shows the checks
+//! they ran ([`Target::lab_serves`](super::target::Target::lab_serves)). [`hints`] is a pure
+//! function, so each hint is tested on its own.
 
 use serde_json::{Map, Value};
+use xaa_core::jose::unverified::{JoseHeader, UnverifiedJwt};
+
+use super::http::Answered;
+use crate::admin::ResourceApp;
 
 /// What the token was meant to satisfy.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Expected<'a> {
+struct Expected<'a> {
     /// The resource identifier as registered (the token's `aud`).
-    pub(crate) resource: &'a str,
+    resource: &'a str,
     /// The authorization server's issuer.
-    pub(crate) issuer: &'a str,
+    issuer: &'a str,
     /// Where its keys are published (empty when unknown).
-    pub(crate) jwks_uri: &'a str,
+    jwks_uri: &'a str,
     /// The lab clock.
-    pub(crate) now: i64,
+    now: i64,
 }
 
 /// What the resource server answered.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Answer<'a> {
-    pub(crate) status: u16,
-    pub(crate) www_authenticate: Option<&'a str>,
+struct Answer<'a> {
+    status: u16,
+    www_authenticate: Option<&'a str>,
 }
 
 /// One hint: the check the middleware most likely failed, and what to change.
@@ -35,7 +41,7 @@ pub(crate) struct Hint {
 }
 
 /// The parameters of a `Bearer` challenge (RFC 6750 §3), names lower-cased.
-pub(crate) fn challenge_params(www_authenticate: &str) -> Vec<(String, String)> {
+fn challenge_params(www_authenticate: &str) -> Vec<(String, String)> {
     let rest = www_authenticate.trim();
     let rest = match rest.split_once(char::is_whitespace) {
         Some((scheme, r)) if scheme.eq_ignore_ascii_case("bearer") => r,
@@ -68,14 +74,18 @@ pub(crate) fn challenge_params(www_authenticate: &str) -> Vec<(String, String)> 
     }
 }
 
+/// The hints for `token`, sent to `app`'s resource, which `answered`; none unless it refused it
+/// with 401 or 403, or when the token is not a JWT. `now`: the lab clock.
+pub(crate) fn of_refusal(token: &str, answered: &Answered, app: &ResourceApp, now: i64) -> Vec<Hint> {
+    let Ok(jwt) = UnverifiedJwt::parse(token) else { return Vec::new() };
+    let expected = Expected { resource: &app.base_url, issuer: &app.issuer, jwks_uri: &app.jwks_uri, now };
+    let answer = Answer { status: answered.status, www_authenticate: answered.www_authenticate.as_deref() };
+    hints(jwt.header(), jwt.unverified_claims(), answer, expected)
+}
+
 /// The hints for a token (`header`, `claims`, decoded) refused with `answer`; none unless the
 /// answer is 401 or 403.
-pub(crate) fn hints(
-    header: &Map<String, Value>,
-    claims: &Map<String, Value>,
-    answer: Answer<'_>,
-    e: Expected<'_>,
-) -> Vec<Hint> {
+fn hints(header: &JoseHeader, claims: &Map<String, Value>, answer: Answer<'_>, e: Expected<'_>) -> Vec<Hint> {
     if answer.status != 401 && answer.status != 403 {
         return Vec::new();
     }
@@ -123,7 +133,7 @@ pub(crate) fn hints(
         out.push(Hint { check: "aud", text, spec: "RFC 9068 §4, RFC 7519 §4.1.3" });
     }
     if says(&["typ", "type", "at+jwt", "header"]) {
-        let typ = header.get("typ").and_then(Value::as_str).unwrap_or("(none)");
+        let typ = header.typ.as_deref().unwrap_or("(none)");
         out.push(Hint {
             check: "typ",
             text: format!(
@@ -145,7 +155,7 @@ pub(crate) fn hints(
         out.push(Hint { check: "scope", text, spec: "RFC 6750 §3.1" });
     }
     if says(&["iss", "issuer", "signature", "kid", "jwks", "key", "keys"]) {
-        let kid = header.get("kid").and_then(Value::as_str).unwrap_or("(none)");
+        let kid = header.kid.as_deref().unwrap_or("(none)");
         let jwks = if e.jwks_uri.is_empty() { "(its metadata names none)" } else { e.jwks_uri };
         out.push(Hint {
             check: "iss",
@@ -170,7 +180,7 @@ pub(crate) fn hints(
                 "The answer does not say which check failed. Compare your middleware's settings with the token: iss \"{}\", aud \"{}\", typ \"{}\", scope \"{}\".",
                 claim("iss").unwrap_or_default(),
                 claim("aud").unwrap_or_default(),
-                header.get("typ").and_then(Value::as_str).unwrap_or(""),
+                header.typ.as_deref().unwrap_or(""),
                 claim("scope").unwrap_or_default()
             ),
             spec: "RFC 9068 §4",
@@ -187,10 +197,10 @@ mod tests {
 
     const NOW: i64 = 1_000_000;
 
-    fn token(aud: &str, exp: i64) -> (Map<String, Value>, Map<String, Value>) {
-        let h = json!({ "alg": "RS256", "typ": "at+jwt", "kid": "as-1" });
+    fn token(aud: &str, exp: i64) -> (JoseHeader, Map<String, Value>) {
+        let h = JoseHeader { alg: "RS256".into(), typ: Some("at+jwt".into()), kid: Some("as-1".into()), crit: None };
         let c = json!({ "iss": "http://as", "aud": aud, "scope": "items.read", "exp": exp });
-        (h.as_object().unwrap().clone(), c.as_object().unwrap().clone())
+        (h, c.as_object().unwrap().clone())
     }
 
     fn run(aud: &str, exp: i64, status: u16, www: Option<&str>) -> Vec<Hint> {

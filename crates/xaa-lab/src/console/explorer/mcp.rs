@@ -1,158 +1,121 @@
-//! Step 4 against the todo API's MCP server (`{todo_api}/mcp`): when step 2 asked for the MCP
-//! resource, the access token is the MCP server's, and the explorer speaks MCP over
-//! StreamableHTTP as a client would: `initialize`, `notifications/initialized`, then the chosen
-//! call. Each JSON-RPC exchange is shown as it went over the wire; the checks are the MCP
-//! server's, from the trace.
+//! Step 4 against an MCP server, the lab's (`{todo_api}/mcp`) or a registered one: the explorer
+//! speaks MCP over Streamable HTTP as a client starts to, with the access token as a bearer token:
+//! `initialize`, `notifications/initialized` (with the negotiated `MCP-Protocol-Version`, and the
+//! `mcp-session-id` the server gave, if any), then the chosen request. Each exchange is shown as it
+//! went over the wire; the session stops at the first that fails, and succeeds when the last
+//! answers a JSON-RPC `result`.
 
 use serde_json::{Value, json};
 use xaa_core::mcp;
-use xaa_core::secret::random_token;
 
-use super::StepRecord;
+use super::http::{Answered, Outgoing, call};
+use super::step::StepRecord;
+use crate::config::Urls;
 use crate::console::ConsoleState;
-use crate::console::view::EventView;
 
-/// The MCP calls step 4 offers, after the REST endpoints.
-pub(super) const ACTIONS: [&str; 3] = ["MCP: list resources", "MCP: read todo0://todos", "MCP: call list_todos"];
-/// The scopes step 2 asks for when the target is the MCP server.
-pub(super) const SCOPE: &str = "todos.read todos.write mcp.access";
+/// The scopes step 2 asks for when the target is the lab's MCP server.
+pub(crate) const SCOPE: &str = "todos.read todos.write mcp.access";
+/// The name the explorer gives itself in `initialize`.
+const CLIENT_NAME: &str = "lab-explorer";
 
-/// The MCP server's URL, which is its resource identifier.
-pub(super) fn server_url(st: &ConsoleState) -> String {
-    format!("{}/mcp", st.urls.todo_api)
+/// A request step 4 can end an MCP session with, as the endpoint picker names it.
+#[derive(Debug)]
+pub(crate) struct Action {
+    pub(crate) label: &'static str,
+    method: &'static str,
+    /// The URI of `resources/read`, or the tool of `tools/call`.
+    argument: &'static str,
 }
 
-/// The JSON-RPC request of a step-4 choice, or `None` for a REST endpoint.
-pub(super) fn action(endpoint: &str) -> Option<Value> {
-    let (method, params) = match ACTIONS.iter().position(|a| *a == endpoint)? {
-        0 => ("resources/list", json!({})),
-        1 => ("resources/read", json!({ "uri": "todo0://todos" })),
-        _ => ("tools/call", json!({ "name": "list_todos", "arguments": {} })),
-    };
-    Some(mcp::request(2, method, params))
-}
+/// The calls step 4 offers at the lab's MCP server, after the REST endpoints.
+pub(crate) const LAB_ACTIONS: [Action; 3] = [
+    Action { label: "MCP: list resources", method: "resources/list", argument: "" },
+    Action { label: "MCP: read todo0://todos", method: "resources/read", argument: "todo0://todos" },
+    Action { label: "MCP: call list_todos", method: "tools/call", argument: "list_todos" },
+];
+/// The call step 4 offers at a registered MCP server.
+pub(crate) const LIST_RESOURCES: Action =
+    Action { label: "MCP resources/list", method: "resources/list", argument: "" };
 
-/// One JSON-RPC exchange as shown, and what came back.
-struct Exchange {
-    request: String,
-    response: String,
-    status: String,
-    ok: bool,
-    answer: Option<Value>,
-    request_id: String,
-}
-
-async fn post(st: &ConsoleState, token: &str, message: &Value, version: Option<&str>) -> Exchange {
-    let url = server_url(st);
-    let request_id = random_token(12);
-    let host = url.split_once("://").and_then(|(_, r)| r.split_once('/')).map(|(h, _)| h).unwrap_or("");
-    let mut request = format!(
-        "POST /mcp HTTP/1.1\nHost: {host}\nAuthorization: {}\nAccept: {}\nContent-Type: application/json\n",
-        st.trace.shown("authorization", &format!("Bearer {token}")),
-        mcp::ACCEPT
-    );
-    let fail = |request: String, e: String| Exchange {
-        request,
-        response: format!("No answer: {e}"),
-        status: "no answer".into(),
-        ok: false,
-        answer: None,
-        request_id: String::new(),
-    };
-    let http = match st.http.get() {
-        Ok(h) => h.clone(),
-        Err(e) => return fail(request, e.to_string()),
-    };
-    let mut builder = http
-        .post(&url)
-        .header("x-lab-request-id", &request_id)
-        .header("accept", mcp::ACCEPT)
-        .bearer_auth(token)
-        .json(message);
-    if let Some(v) = version {
-        builder = builder.header(mcp::PROTOCOL_VERSION_HEADER, v);
-        request.push_str(&format!("MCP-Protocol-Version: {v}\n"));
+impl Action {
+    /// Its JSON-RPC request (id 2: `initialize` was 1).
+    fn request(&self) -> Value {
+        let params = match self.method {
+            "resources/read" => json!({ "uri": self.argument }),
+            "tools/call" => json!({ "name": self.argument, "arguments": {} }),
+            _ => json!({}),
+        };
+        mcp::request(2, self.method, params)
     }
-    request.push_str(&format!("\n{}", serde_json::to_string_pretty(message).unwrap_or_default()));
-    let resp = match builder.send().await {
-        Ok(r) => r,
-        Err(e) => return fail(request, e.to_string()),
-    };
-    let status = resp.status();
-    let header = |h: &str| resp.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let content_type = header("content-type").unwrap_or_default();
-    let headers: Vec<String> = ["content-type", "www-authenticate", "mcp-session-id"]
-        .iter()
-        .filter_map(|h| header(h).map(|v| format!("{h}: {v}")))
-        .collect();
-    let bytes = resp.bytes().await.unwrap_or_default();
-    let answer = mcp::answer(&content_type, &bytes);
-    let shown = answer.clone().map(|a| st.trace.masked_json(a));
-    let response = format!(
-        "HTTP/1.1 {} {}\n{}\n\n{}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or(""),
-        headers.join("\n"),
-        shown.map(|b| serde_json::to_string_pretty(&b).unwrap_or_default()).unwrap_or_default()
-    );
-    let rpc_error = answer.as_ref().and_then(|a| a.get("error")).filter(|e| !e.is_null());
-    let label = match rpc_error {
-        Some(e) => e["data"]["error"]
+}
+
+/// The lab's MCP server: its URL is its resource identifier.
+pub(crate) fn server_url(urls: &Urls) -> String {
+    format!("{}/mcp", urls.todo_api)
+}
+
+/// One exchange of the session: the HTTP call, refused also by a JSON-RPC error.
+async fn post(st: &ConsoleState, url: &str, out: Outgoing<'_>) -> (StepRecord, Answered) {
+    let (mut record, answered) = call(st, "POST", url, out).await;
+    let rpc_error = answered.json.as_ref().and_then(|a| a.get("error")).filter(|e| !e.is_null());
+    if let Some(e) = rpc_error {
+        let label = e["data"]["error"]
             .as_str()
             .map(str::to_owned)
-            .unwrap_or_else(|| format!("JSON-RPC error {}", e["code"].as_i64().unwrap_or(0))),
-        None => status.canonical_reason().unwrap_or("").to_owned(),
-    };
-    Exchange {
-        request,
-        response,
-        status: format!("{} {label}", status.as_u16()),
-        ok: status.is_success() && rpc_error.is_none(),
-        answer,
-        request_id,
+            .unwrap_or_else(|| format!("JSON-RPC error {}", e["code"].as_i64().unwrap_or(0)));
+        record.status = format!("{} {label}", answered.status);
+        record.ok = false;
     }
+    (record, answered)
 }
 
-/// Runs the MCP session for `endpoint` (one of [`ACTIONS`]) with `token`.
-pub(super) async fn call(st: &ConsoleState, token: &str, endpoint: &str) -> StepRecord {
-    let Some(chosen) = action(endpoint) else { return record(st, Vec::new()) };
-    let first = post(st, token, &mcp::initialize(1, "lab-explorer"), None).await;
-    if !first.ok {
-        return record(st, vec![first]);
+/// Runs the session at `url` with `token`, ending in `action`; `traced`: the lab serves it.
+pub(crate) async fn session(
+    st: &ConsoleState,
+    url: &str,
+    token: &str,
+    action: &Action,
+    traced: bool,
+) -> (StepRecord, Answered) {
+    let mut headers = vec![("Accept", mcp::ACCEPT.to_owned())];
+    let out =
+        |json, headers| Outgoing { headers, bearer: Some(token), json: Some(json), traced, ..Outgoing::default() };
+    let (first, answered) = post(st, url, out(mcp::initialize(1, CLIENT_NAME), headers.clone())).await;
+    let mut exchanges = vec![first];
+    let mut last = answered;
+    if exchanges[0].ok {
+        let version = last.json.as_ref().and_then(|a| a["result"]["protocolVersion"].as_str());
+        headers.push(("MCP-Protocol-Version", version.unwrap_or(mcp::PROTOCOL_VERSION).to_owned()));
+        if let Some(session) = &last.mcp_session {
+            headers.push(("mcp-session-id", session.clone()));
+        }
+        for message in [mcp::notification("notifications/initialized"), action.request()] {
+            let (record, answered) = post(st, url, out(message, headers.clone())).await;
+            let ok = record.ok;
+            exchanges.push(record);
+            last = answered;
+            if !ok {
+                break;
+            }
+        }
     }
-    let version = first
-        .answer
-        .as_ref()
-        .and_then(|a| a["result"]["protocolVersion"].as_str())
-        .unwrap_or(mcp::PROTOCOL_VERSION)
-        .to_owned();
-    let second = post(st, token, &mcp::notification("notifications/initialized"), Some(&version)).await;
-    if !second.ok {
-        return record(st, vec![first, second]);
-    }
-    let third = post(st, token, &chosen, Some(&version)).await;
-    record(st, vec![first, second, third])
+    (joined(exchanges, &last), last)
 }
 
-fn record(st: &ConsoleState, exchanges: Vec<Exchange>) -> StepRecord {
-    let last = exchanges.last();
-    let event = last.and_then(|e| st.trace.find_request(&e.request_id)).map(|e| EventView::from_event(&e));
-    let join = |f: fn(&Exchange) -> &str| {
+/// The session's exchanges as one step: numbered, and the last one's status, checks and tokens.
+fn joined(exchanges: Vec<StepRecord>, last: &Answered) -> StepRecord {
+    let answered_result = last.json.as_ref().is_some_and(|a| a.get("result").is_some());
+    let join = |f: fn(&StepRecord) -> &str| {
         exchanges.iter().enumerate().map(|(i, e)| format!("# {}\n{}", i + 1, f(e))).collect::<Vec<_>>().join("\n\n")
     };
-    StepRecord {
-        request: join(|e| &e.request),
-        response: join(|e| &e.response),
-        ok: !exchanges.is_empty() && exchanges.iter().all(|e| e.ok),
-        status: last.map(|e| e.status.clone()).unwrap_or_else(|| "not an MCP call".into()),
-        tokens: event.as_ref().map(|e| e.tokens.clone()).unwrap_or_default(),
-        checks: event.map(|e| e.checks).unwrap_or_default(),
-        client_checks: vec![],
-        snippets: snippets(&server_url(st)),
-    }
+    let (request, response) = (join(|e| &e.request), join(|e| &e.response));
+    let ok = exchanges.len() == 3 && exchanges.iter().all(|e| e.ok) && answered_result;
+    let final_exchange = exchanges.into_iter().next_back().unwrap_or_default();
+    StepRecord { request, response, ok, ..final_exchange }
 }
 
-fn snippets(url: &str) -> Vec<(&'static str, String)> {
+/// The code to do the same at the lab's MCP server `url`.
+pub(crate) fn snippets(url: &str) -> Vec<(&'static str, String)> {
     vec![
         (
             "curl",
@@ -178,4 +141,39 @@ let todos = client.read_resource(ReadResourceRequestParams::new(\"todo0://todos\
             ),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(status: &str, ok: bool) -> StepRecord {
+        StepRecord {
+            request: format!("POST {status}"),
+            response: status.to_owned(),
+            ok,
+            status: status.to_owned(),
+            ..StepRecord::default()
+        }
+    }
+
+    #[test]
+    fn each_action_is_its_json_rpc_request() {
+        assert_eq!(LAB_ACTIONS[0].request(), mcp::request(2, "resources/list", json!({})));
+        assert_eq!(LAB_ACTIONS[1].request()["params"], json!({ "uri": "todo0://todos" }));
+        assert_eq!(LAB_ACTIONS[2].request()["params"], json!({ "name": "list_todos", "arguments": {} }));
+        assert_eq!(LIST_RESOURCES.request()["method"], "resources/list");
+    }
+
+    #[test]
+    fn a_session_succeeds_when_all_three_exchanges_did_and_the_last_has_a_result() {
+        let result = Answered { json: Some(json!({ "jsonrpc": "2.0", "id": 2, "result": {} })), ..Answered::default() };
+        let three = || vec![exchange("200 OK", true), exchange("202 Accepted", true), exchange("200 OK", true)];
+        let step = joined(three(), &result);
+        assert!(step.ok);
+        assert_eq!(step.request, "# 1\nPOST 200 OK\n\n# 2\nPOST 202 Accepted\n\n# 3\nPOST 200 OK");
+        assert!(!joined(three(), &Answered::default()).ok, "no JSON-RPC result");
+        let refused = joined(vec![exchange("401 invalid_token", false)], &Answered::default());
+        assert_eq!((refused.ok, refused.status.as_str()), (false, "401 invalid_token"));
+    }
 }

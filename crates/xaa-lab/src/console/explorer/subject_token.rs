@@ -6,9 +6,9 @@
 
 use xaa_core::oauth::SubjectTokenType;
 
-use super::{Chain, StepRecord};
-use crate::console::ConsoleState;
-use crate::console::snippets::snippets;
+use super::chain::Chain;
+use super::step::{self, Step, StepRecord};
+use crate::config::Urls;
 
 /// Step 1's scopes without and with the refresh token.
 const SCOPE: &str = "openid email profile";
@@ -83,12 +83,20 @@ impl View {
 
 /// Records step 2's `choice` in the chain and returns the chosen token; when step 1 got none, step
 /// 2 records why instead (nothing is sent) and the later steps are cleared.
-pub(super) fn choose(st: &ConsoleState, chain: &mut Chain, choice: &str) -> Option<String> {
+pub(super) fn choose(urls: &Urls, chain: &mut Chain, choice: &str) -> Option<String> {
     chain.subject = Subject::from_form(choice);
     let token = chain.subject.token(chain);
     if token.is_none() {
-        chain.records = [chain.records[0].take(), Some(missing(st, chain.offline)), None, None];
-        (chain.id_jag, chain.access_token) = (None, None);
+        let mut missing = StepRecord::unanswered(
+            "# Nothing was sent.".into(),
+            "Step 1 got no refresh token. Tick \"also get a refresh token (offline_access)\" and sign in \
+again, or choose the ID token."
+                .into(),
+            "no refresh token",
+        );
+        missing.snippets = step::code(urls, Step::TokenExchange, chain, None);
+        chain.id_jag = None;
+        chain.record(Step::TokenExchange, missing);
     }
     token
 }
@@ -101,30 +109,6 @@ pub(super) fn scope(offline: bool) -> &'static str {
 /// Whether step 1's checkbox was ticked (an HTML checkbox sends its value only when ticked).
 pub(super) fn ticked(value: &str) -> bool {
     !value.is_empty()
-}
-
-/// What step 2 shows when the refresh token was chosen but step 1 got none: nothing was sent.
-fn missing(st: &ConsoleState, offline: bool) -> StepRecord {
-    StepRecord {
-        request: "# Nothing was sent.".into(),
-        response: "Step 1 got no refresh token. Tick \"also get a refresh token (offline_access)\" and sign in \
-again, or choose the ID token."
-            .into(),
-        ok: false,
-        status: "no refresh token".into(),
-        tokens: vec![],
-        checks: vec![],
-        client_checks: vec![],
-        snippets: code(st, 2, offline, Subject::RefreshToken),
-    }
-}
-
-/// The code snippets of step `n` for this sign-in (`offline`) and subject choice.
-pub(super) fn code(st: &ConsoleState, n: usize, offline: bool, subject: Subject) -> Vec<(&'static str, String)> {
-    let mut context = st.snippet_context("");
-    context.offline = offline;
-    context.subject_token_type = subject.urn();
-    snippets(n, &context)
 }
 
 #[cfg(test)]
@@ -140,10 +124,11 @@ mod tests {
 
     #[test]
     fn the_chain_gives_the_chosen_token_only() {
-        let chain = Chain { id_token: Some("id".into()), ..Chain::default() };
+        let mut chain = Chain::default();
+        chain.id_token = Some("id".into());
         assert_eq!(Subject::IdToken.token(&chain).as_deref(), Some("id"));
         assert_eq!(Subject::RefreshToken.token(&chain), None);
-        let chain = Chain { refresh_token: Some("rt".into()), ..chain };
+        chain.refresh_token = Some("rt".into());
         assert_eq!(Subject::RefreshToken.token(&chain).as_deref(), Some("rt"));
     }
 

@@ -1,0 +1,231 @@
+//! The step model: the four steps of Cross App Access as the explorer runs them, what each is
+//! called on the page (the lab's own steps, and the same steps against a registered resource app),
+//! what an executed step shows, and the code it offers.
+
+use xaa_core::validation::Check;
+
+use super::chain::Chain;
+use super::hints::Hint;
+use super::mcp;
+use super::target::{ResourceCall, Target};
+use crate::config::Urls;
+use crate::console::snippets::{SnippetContext, snippets};
+use crate::console::view::TokenView;
+
+/// One of the four steps, in their order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Step {
+    /// 1: single sign-on at the IdP (an ID token).
+    SignIn,
+    /// 2: RFC 8693 token exchange at the IdP (an ID-JAG).
+    TokenExchange,
+    /// 3: RFC 7523 JWT bearer grant at the resource's authorization server (an access token).
+    JwtBearer,
+    /// 4: the call to the resource with the access token.
+    Call,
+}
+
+impl Step {
+    /// The four steps in their order.
+    pub(crate) const ALL: [Step; 4] = [Step::SignIn, Step::TokenExchange, Step::JwtBearer, Step::Call];
+
+    /// Step `n` (1 to 4).
+    pub(crate) fn from_number(n: usize) -> Option<Self> {
+        Self::ALL.get(n.wrapping_sub(1)).copied()
+    }
+
+    /// Its number, 1 to 4.
+    pub(crate) fn number(self) -> usize {
+        self as usize + 1
+    }
+
+    /// The step before it (step 1 for step 1): where the page sends a browser that ran a step too soon.
+    pub(crate) fn before(self) -> Self {
+        Self::from_number(self.number() - 1).unwrap_or(Self::SignIn)
+    }
+}
+
+/// A step as the page names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StepText {
+    pub(crate) title: &'static str,
+    /// What happens in it.
+    pub(crate) what: &'static str,
+}
+
+/// The steps against the lab's todo API or its MCP server.
+const LAB: [StepText; 4] = [
+    StepText {
+        title: "Single sign-on at the IdP",
+        what: "The user signs in at the IdP (email, then a one-time code); the explorer redeems the authorization code with PKCE and gets an ID token.",
+    },
+    StepText {
+        title: "Token exchange: ID token → ID-JAG",
+        what: "RFC 8693 at the IdP: the ID token is the subject token, audience is the authorization server's issuer, resource is the todo API. IT's connection policy decides.",
+    },
+    StepText {
+        title: "JWT bearer grant: ID-JAG → access token",
+        what: "RFC 7523 at the resource authorization server, with the explorer's own credentials there. It validates the ID-JAG check by check.",
+    },
+    StepText {
+        title: "Call the todo API",
+        what: "The access token as a bearer token. The API checks it (RFC 9068) and the scope the call needs.",
+    },
+];
+
+/// The steps against a registered resource app: the same sign-in and grants, aimed at its resource.
+const RESOURCE_APP: [StepText; 4] = [
+    LAB[0],
+    StepText {
+        title: LAB[1].title,
+        what: "RFC 8693 at the IdP: audience is your resource's authorization server, resource is your base URL, scope your scopes.",
+    },
+    StepText {
+        title: LAB[2].title,
+        what: "RFC 7523 at your resource's authorization server (the lab's, or yours at its discovered token endpoint).",
+    },
+    StepText {
+        title: "Call your resource",
+        what: "Your endpoint, with the access token as a bearer token. On 401 or 403 the explorer says what your middleware most likely got wrong.",
+    },
+];
+
+impl StepText {
+    /// How the page names `step` against `target`.
+    pub(crate) fn of(step: Step, target: &Target) -> Self {
+        let texts = if target.is_lab() { &LAB } else { &RESOURCE_APP };
+        texts[step as usize]
+    }
+}
+
+/// The title of the lab explorer's step `n` (1 to 4), as the exercises name it.
+pub(crate) fn step_title(n: u8) -> &'static str {
+    Step::from_number(usize::from(n)).map(|s| LAB[s as usize].title).unwrap_or("")
+}
+
+/// What one executed step shows.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StepRecord {
+    /// The request(s) as sent, secrets masked unless revealed.
+    pub(crate) request: String,
+    /// The answer(s) as received.
+    pub(crate) response: String,
+    /// Whether the step succeeded (and its token, if any, is kept).
+    pub(crate) ok: bool,
+    /// The badge: status code and error, or why nothing was answered.
+    pub(crate) status: String,
+    /// The tokens decoded: by the receiving server (from the trace), else by the explorer.
+    pub(crate) tokens: Vec<TokenView>,
+    /// The checks the receiving server ran (the lab's servers, from the trace).
+    pub(crate) checks: Vec<Check>,
+    /// The explorer's own checks of the answer, as a requestor must run them.
+    pub(crate) client_checks: Vec<Check>,
+    /// What a developer's server most likely got wrong when it refused the call.
+    pub(crate) hints: Vec<Hint>,
+    /// `(language, code)` to do the same.
+    pub(crate) snippets: Vec<(&'static str, String)>,
+}
+
+impl StepRecord {
+    /// A step that sent nothing or got no answer: `response` says why, `status` in short.
+    pub(crate) fn unanswered(request: String, response: String, status: &str) -> Self {
+        Self { request, response, status: status.to_owned(), ..Self::default() }
+    }
+}
+
+/// A step as the page shows it.
+pub(crate) struct StepView {
+    pub(crate) n: usize,
+    pub(crate) title: &'static str,
+    pub(crate) what: &'static str,
+    /// The step before it has given the token it needs.
+    pub(crate) enabled: bool,
+    pub(crate) record: Option<StepRecord>,
+}
+
+impl StepView {
+    /// The four steps of `chain`.
+    pub(crate) fn all(chain: &Chain) -> Vec<Self> {
+        Step::ALL
+            .into_iter()
+            .map(|step| {
+                let text = StepText::of(step, &chain.target);
+                StepView {
+                    n: step.number(),
+                    title: text.title,
+                    what: text.what,
+                    enabled: chain.can_run(step),
+                    record: chain.record_of(step).cloned(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The code `step` offers for `chain` (step 4: for `call`). It is written for the lab's own
+/// requestor and servers, so a resource app's steps offer none.
+pub(crate) fn code(urls: &Urls, step: Step, chain: &Chain, call: Option<&ResourceCall>) -> Vec<(&'static str, String)> {
+    let endpoint = match call {
+        _ if !chain.target.is_lab() => return Vec::new(),
+        Some(ResourceCall::Mcp { url, .. }) => return mcp::snippets(url),
+        Some(ResourceCall::Rest { path, .. }) => path.as_str(),
+        None => "/api/todos",
+    };
+    let context = SnippetContext {
+        idp: &urls.idp,
+        authorization_server: &urls.authorization_server,
+        todo_api: &urls.todo_api,
+        redirect_uri: "http://localhost:3000/auth/callback",
+        endpoint,
+        offline: chain.offline,
+        subject_token_type: chain.subject.urn(),
+    };
+    snippets(step.number(), &context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_numbered_one_to_four() {
+        assert_eq!(Step::ALL.map(Step::number), [1, 2, 3, 4]);
+        assert_eq!(Step::from_number(3), Some(Step::JwtBearer));
+        assert_eq!((Step::from_number(0), Step::from_number(5)), (None, None));
+        assert_eq!(Step::Call.before(), Step::JwtBearer);
+        assert_eq!(Step::SignIn.before(), Step::SignIn);
+    }
+
+    #[test]
+    fn a_resource_app_names_its_own_resource_and_keeps_the_lab_titles_of_the_grants() {
+        let app = Target::ResourceApp(Box::default());
+        assert_eq!(StepText::of(Step::SignIn, &app), StepText::of(Step::SignIn, &Target::TodoApi));
+        assert_eq!(StepText::of(Step::TokenExchange, &app).title, "Token exchange: ID token → ID-JAG");
+        assert!(StepText::of(Step::TokenExchange, &app).what.contains("resource is your base URL"));
+        assert_eq!(StepText::of(Step::Call, &Target::McpServer).title, "Call the todo API");
+        assert_eq!(StepText::of(Step::Call, &app).title, "Call your resource");
+        assert_eq!((step_title(4), step_title(0), step_title(9)), ("Call the todo API", "", ""));
+    }
+
+    #[test]
+    fn code_is_offered_for_the_lab_targets_only() {
+        let urls = Urls {
+            console: "http://console".into(),
+            idp: "http://idp".into(),
+            authorization_server: "http://as".into(),
+            todo_api: "http://api".into(),
+            notes: "http://notes".into(),
+        };
+        let mut lab = Chain::default();
+        lab.offline = true;
+        let step_1 = code(&urls, Step::SignIn, &lab, None);
+        assert_eq!(step_1.iter().map(|(lang, _)| *lang).collect::<Vec<_>>(), ["curl", "JavaScript", "Python", "Rust"]);
+        assert!(step_1[0].1.contains("offline_access"), "{}", step_1[0].1);
+        let (_, stats) = lab.target.call(&urls, "GET /api/todos/stats");
+        assert!(code(&urls, Step::Call, &lab, Some(&stats))[0].1.contains("curl -s http://api/api/todos/stats"));
+        let (_, mcp) = lab.target.call(&urls, "MCP: call list_todos");
+        assert_eq!(code(&urls, Step::Call, &lab, Some(&mcp))[1].0, "Rust (rmcp)");
+        let app = Chain::new(Target::ResourceApp(Box::default()));
+        assert!(code(&urls, Step::SignIn, &app, None).is_empty());
+    }
+}
