@@ -8,8 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use xaa_core::jose::UnverifiedJwt;
 use xaa_core::oauth::{AuthorizationCodeRequest, GrantRequest};
 use xaa_core::secret::random_token;
+use xaa_core::validation::Check;
 
 use super::chain::Chain;
 use super::http::{self, Outgoing};
@@ -18,11 +20,12 @@ use super::subject_token;
 use super::target::Target;
 use crate::console::ConsoleState;
 
-/// What the callback checks and sends on: the `state` of the authorization request and its PKCE
-/// code verifier.
+/// What the callback checks and sends on: the `state` and `nonce` of the authorization request
+/// and its PKCE code verifier.
 #[derive(Clone, Debug)]
 pub(crate) struct Pending {
     state: String,
+    nonce: String,
     code_verifier: String,
 }
 
@@ -49,7 +52,7 @@ fn authorization_request(
         .append_pair("login_hint", email)
         .append_pair("prompt", "login")
         .finish();
-    (format!("{idp}/authorize?{query}"), Pending { state, code_verifier })
+    (format!("{idp}/authorize?{query}"), Pending { state, nonce, code_verifier })
 }
 
 /// A new chain against `target` for `email` (`offline`: the box asking for a refresh token was
@@ -105,14 +108,40 @@ pub(crate) async fn come_back(st: &ConsoleState, c: &mut Chain, cb: Callback) ->
             c.authorize, record.request
         );
         let token = |name: &str| answered.json.as_ref().and_then(|b| b[name].as_str()).map(str::to_owned);
-        c.id_token = token("id_token");
-        c.refresh_token = token("refresh_token");
+        c.id_token = token("id_token").filter(|id_token| nonce_matches(&mut record, id_token, &pending.nonce));
+        c.refresh_token = c.id_token.as_ref().and_then(|_| token("refresh_token"));
         record
     };
     record.snippets = step::code(&st.urls, Step::SignIn, c, None);
     c.record(Step::SignIn, record);
     true
 }
+
+/// OIDC Core §3.1.3.7 step 11: the ID token's `nonce` must be the one the authorization request
+/// sent, or the token was issued for another sign-in (a replay) and is discarded. The explorer
+/// checks it as a requestor must (the IdP's signature is checked when step 2 presents the token).
+fn nonce_matches(record: &mut StepRecord, id_token: &str, sent: &str) -> bool {
+    let found = UnverifiedJwt::parse(id_token)
+        .ok()
+        .and_then(|jwt| jwt.unverified_claims().get("nonce").and_then(serde_json::Value::as_str).map(str::to_owned));
+    let passed = found.as_deref() == Some(sent);
+    let detail = match &found {
+        _ if passed => "the ID token carries the nonce this sign-in sent".to_owned(),
+        Some(other) => {
+            format!("the ID token carries nonce \"{other}\", not the one this sign-in sent: the token is discarded")
+        }
+        None => "the ID token carries no nonce, though this sign-in sent one: the token is discarded".to_owned(),
+    };
+    if !passed {
+        record.ok = false;
+        record.status = format!("{}, ID token discarded: nonce not the one sent", record.status);
+    }
+    record.client_checks.push(Check { name: "nonce", passed, detail, spec: NONCE_SPEC });
+    passed
+}
+
+/// Where the nonce check is specified.
+const NONCE_SPEC: &str = "OpenID Connect Core 1.0 §3.1.3.7 (11)";
 
 #[cfg(test)]
 mod tests {
@@ -122,18 +151,46 @@ mod tests {
     fn the_url_carries_the_s256_challenge_of_the_verifier_kept_for_the_callback() {
         let (url, pending) =
             authorization_request("http://idp", "c", "http://console/cb", "openid email", "a@b.example");
-        let Pending { state, code_verifier: verifier } = pending;
+        let Pending { state, nonce, code_verifier: verifier } = pending;
         let (base, query) = url.split_once('?').unwrap();
         assert_eq!(base, "http://idp/authorize");
         let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("code_challenge"), Some(URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())).as_str()));
         assert_eq!(get("state"), Some(state.as_str()));
-        assert!(get("nonce").is_some_and(|n| n.len() >= 16 && n != state), "a fresh nonce");
+        assert!(get("nonce").is_some_and(|n| n == nonce && n.len() >= 16 && n != state), "a fresh nonce, kept");
         assert_eq!(
             (get("scope"), get("login_hint"), get("prompt")),
             (Some("openid email"), Some("a@b.example"), Some("login"))
         );
         assert_eq!((get("client_id"), get("redirect_uri")), (Some("c"), Some("http://console/cb")));
+    }
+
+    fn id_token(claims: serde_json::Value) -> String {
+        let part = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.c2ln", part(serde_json::json!({ "alg": "RS256", "typ": "JWT" })), part(claims))
+    }
+
+    #[test]
+    fn an_id_token_with_the_sent_nonce_is_kept() {
+        let mut record = StepRecord { ok: true, status: "200 OK".into(), ..StepRecord::default() };
+        assert!(nonce_matches(&mut record, &id_token(serde_json::json!({ "nonce": "n-1" })), "n-1"));
+        assert!(record.ok && record.client_checks[0].passed);
+        assert_eq!(record.client_checks[0].name, "nonce");
+    }
+
+    #[test]
+    fn an_id_token_with_another_or_no_nonce_is_discarded() {
+        let mut record = StepRecord { ok: true, status: "200 OK".into(), ..StepRecord::default() };
+        assert!(!nonce_matches(&mut record, &id_token(serde_json::json!({ "nonce": "n-2" })), "n-1"));
+        assert!(!record.ok && !record.client_checks[0].passed);
+        assert_eq!(record.status, "200 OK, ID token discarded: nonce not the one sent");
+        assert_eq!(
+            record.client_checks[0].detail,
+            "the ID token carries nonce \"n-2\", not the one this sign-in sent: the token is discarded"
+        );
+        let mut record = StepRecord { ok: true, status: "200 OK".into(), ..StepRecord::default() };
+        assert!(!nonce_matches(&mut record, &id_token(serde_json::json!({ "sub": "a" })), "n-1"));
+        assert!(record.client_checks[0].detail.starts_with("the ID token carries no nonce"));
     }
 }
