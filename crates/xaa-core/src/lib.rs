@@ -9,7 +9,7 @@
 //! - [`key_source`]: where a validator gets an issuer's public keys (HTTP discovery + JWKS, cached);
 //! - [`oauth`]: RFC 6749 §5.2 error codes, form parameters with duplicate detection, client credentials;
 //! - [`faults`]: the break-it switches the lab turns on to show each failure;
-//! - [`redirect`]: which characters a redirect target may never carry, and a redirect that checks them;
+//! - [`redirect`]: which characters a redirect target may never carry;
 //! - [`mcp`]: the MCP StreamableHTTP wire (JSON-RPC messages in JSON or event-stream answers);
 //! - [`resource`]: RFC 8707 resource indicators compared, de-duplicated, and checked in token responses;
 //! - [`scope`], [`clock`], [`secret`]: scope sets, an injectable clock, and masking of secrets in logs.
@@ -33,8 +33,6 @@ pub mod mcp;
 pub mod oauth;
 pub mod redirect;
 pub mod resource;
-#[cfg(feature = "axum")]
-pub mod same_origin;
 pub mod scope;
 pub mod secret;
 #[cfg(feature = "sqlite")]

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::sha256_b64;
+use xaa_web::redirect::SeeOther;
 
 use crate::config::{IdpClient, User};
 use crate::pages::{LoginEmailPage, PageError};

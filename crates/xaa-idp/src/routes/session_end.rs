@@ -21,8 +21,8 @@ use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use xaa_core::jose::UnverifiedJwt;
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, sha256_b64};
+use xaa_web::redirect::SeeOther;
 
 use crate::SESSION_COOKIE;
 use crate::logout::PendingLogout;

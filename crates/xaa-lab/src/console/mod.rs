@@ -136,7 +136,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/explorer/resources/{id}/step/{n}", axum::routing::post(explorer::resource_app::step))
         .merge(admin::routes())
         .method_not_allowed_fallback(admin::method_not_allowed)
-        .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))
+        .layer(axum::middleware::from_fn(xaa_web::same_origin::same_origin))
         .with_state(Arc::new(state))
 }
 

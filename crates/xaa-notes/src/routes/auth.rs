@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{random_token, sha256_b64};
+use xaa_web::redirect::SeeOther;
 
 use crate::pages::PageError;
 use crate::session::{self, SESSION_TTL};

@@ -43,7 +43,7 @@ pub fn router(state: Arc<NotesState>) -> Router {
         .route("/todos/refresh", post(todos::refresh))
         .route("/todos/mcp", get(mcp::page))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-        .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))
+        .layer(axum::middleware::from_fn(xaa_web::same_origin::same_origin))
         .with_state(state)
 }
 

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use xaa_core::redirect::SeeOther;
+use xaa_web::redirect::SeeOther;
 
 use crate::pages::{Editor, NoteItem, NotesPage, PageError, Problem};
 use crate::session;

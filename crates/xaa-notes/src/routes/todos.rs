@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use xaa_core::redirect::SeeOther;
+use xaa_web::redirect::SeeOther;
 
 use super::notes::{View, render, require};
 use crate::pages::PageError;

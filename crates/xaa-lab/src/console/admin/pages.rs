@@ -14,8 +14,8 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use xaa_core::faults::Fault;
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
 use xaa_idp::{Connection, IdpClient, PublishedKey, SamlServiceProvider, Tenant};
+use xaa_web::redirect::SeeOther;
 
 use super::AdminAuth;
 use super::api::{SwitchOn, turn_off, turn_on};

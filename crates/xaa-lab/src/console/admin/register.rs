@@ -12,8 +12,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use xaa_core::redirect::SeeOther;
 use xaa_idp::Tenant;
+use xaa_web::redirect::SeeOther;
 
 use super::AdminAuth;
 use super::pages::{checked_form, expired, text};

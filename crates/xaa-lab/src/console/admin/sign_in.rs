@@ -13,8 +13,8 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::Secret;
+use xaa_web::redirect::SeeOther;
 
 use super::ADMIN_COOKIE;
 use crate::console::{ConsoleState, csrf_cookie};

@@ -15,10 +15,10 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use xaa_core::oauth::{AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, TokenExchangeRequest};
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, random_token};
 use xaa_core::urn;
 use xaa_core::validation::Check;
+use xaa_web::redirect::SeeOther;
 
 mod authorization_request;
 mod call;

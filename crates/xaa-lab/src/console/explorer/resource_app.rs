@@ -21,8 +21,8 @@ use xaa_core::jose::unverified::UnverifiedJwt;
 use xaa_core::oauth::{
     AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
 };
-use xaa_core::redirect::SeeOther;
 use xaa_core::validation::Check;
+use xaa_web::redirect::SeeOther;
 
 use super::authorization_request::authorization_request;
 use super::hints::{Answer, Expected, hints};

@@ -18,7 +18,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
+use xaa_web::redirect::SeeOther;
 
 use super::lab_status::LabStatus;
 use super::{ConsoleState, csrf_cookie, csrf_matches, form_lines};

@@ -1,4 +1,4 @@
-//! Refusing form posts from other origins (axum middleware, feature `axum`). Cookies on localhost
+//! Refusing form posts from other origins (an axum middleware). Cookies on localhost
 //! ignore ports, so a page served on any other localhost port could set and send the lab's
 //! cookies, defeating a double-submit CSRF token and `SameSite`. Browsers name the page that sent
 //! a form in `Origin` (or at least `Referer`): a state-changing request must come from the host it

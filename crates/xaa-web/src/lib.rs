@@ -1,0 +1,14 @@
+//! # xaa-web: the browser-facing plumbing of the lab's web UIs
+//!
+//! The IdP's pages, Lab Notes and the lab console share what a browser needs and a protocol does
+//! not:
+//!
+//! - [`same_origin`]: the middleware refusing state-changing requests sent by a page of another
+//!   origin (cookies on localhost ignore ports);
+//! - [`redirect`]: a `303 See Other` that refuses a target a `Location` header cannot carry.
+//!
+//! It owns no page and no state: each component renders its own pages and keeps its own sessions.
+//! It must never hold a protocol rule (those live in `xaa-core`).
+
+pub mod redirect;
+pub mod same_origin;
