@@ -89,6 +89,7 @@ impl<T: CsrfConfig + ?Sized> CsrfConfig for Arc<T> {
 
 /// The token a page puts in its forms. As a response part, it sets the cookie it was bound to
 /// when it minted one (a browser's first page); otherwise it adds nothing.
+#[derive(Clone)]
 pub struct CsrfToken {
     value: String,
     minted: Option<Cookie<'static>>,

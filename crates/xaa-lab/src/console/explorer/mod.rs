@@ -8,7 +8,6 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -18,6 +17,7 @@ use xaa_core::oauth::{AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, 
 use xaa_core::secret::{Secret, random_token};
 use xaa_core::urn;
 use xaa_core::validation::Check;
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 use xaa_web::redirect::SeeOther;
 
 mod authorization_request;
@@ -32,9 +32,9 @@ mod sessions;
 mod subject_token;
 mod titles;
 
+use super::ConsoleState;
 use super::snippets::SnippetContext;
 use super::view::TokenView;
-use super::{ConsoleState, csrf_cookie};
 use authorization_request::authorization_request;
 use call::call;
 use response_check::check_resource;
@@ -140,8 +140,8 @@ fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
     jar
 }
 
-pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
+pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar, token: CsrfToken) -> Response {
+    let csrf = token.value().to_owned();
     let c = chain(&st, &jar);
     let have = [true, c.id_token.is_some(), c.id_jag.is_some(), c.access_token.is_some()];
     let steps = (0..4)
@@ -167,12 +167,11 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) ->
         steps,
         masked: !st.trace.reveals_secrets(),
     };
-    (jar, page).into_response()
+    (jar, token, page).into_response()
 }
 
 #[derive(Deserialize)]
 pub(crate) struct StepForm {
-    csrf: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -188,10 +187,11 @@ pub(crate) struct StepForm {
     subject: String,
 }
 
-fn checked(jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Option<StepForm> {
-    let Form(f) = form.ok()?;
-    let expected = jar.get(super::CSRF_COOKIE).map(|c| c.value().to_owned())?;
-    Secret::new(expected).matches(&f.csrf).then_some(f)
+/// A step's form, with whether its CSRF token is this browser's.
+pub(crate) type StepInput = Result<CsrfForm<Form<StepForm>>, CsrfRejection<Form<StepForm>>>;
+
+fn checked(form: StepInput) -> Option<StepForm> {
+    form.ok().map(|CsrfForm(Form(f))| f)
 }
 
 fn back(step: usize) -> Response {
@@ -199,12 +199,8 @@ fn back(step: usize) -> Response {
 }
 
 /// Step 1, part one: a fresh chain, and the browser sent to the IdP's login pages.
-pub(crate) async fn start(
-    State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
-    form: Result<Form<StepForm>, FormRejection>,
-) -> Response {
-    let Some(f) = checked(&jar, form) else { return back(1) };
+pub(crate) async fn start(State(st): State<Arc<ConsoleState>>, jar: CookieJar, form: StepInput) -> Response {
+    let Some(f) = checked(form) else { return back(1) };
     let email = f.email.trim().to_owned();
     let offline = subject_token::ticked(&f.offline);
     let (authorize, pending) = authorization_request(
@@ -282,9 +278,9 @@ pub(crate) async fn step(
     State(st): State<Arc<ConsoleState>>,
     jar: CookieJar,
     Path(n): Path<usize>,
-    form: Result<Form<StepForm>, FormRejection>,
+    form: StepInput,
 ) -> Response {
-    let Some(f) = checked(&jar, form) else { return back(n) };
+    let Some(f) = checked(form) else { return back(n) };
     let mut c = chain(&st, &jar);
     let ex = &st.explorer;
     match n {
@@ -353,12 +349,8 @@ pub(crate) async fn step(
 }
 
 /// "Start over": forgets the token chain.
-pub(crate) async fn reset(
-    State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
-    form: Result<Form<StepForm>, FormRejection>,
-) -> Response {
-    if checked(&jar, form).is_some() {
+pub(crate) async fn reset(State(st): State<Arc<ConsoleState>>, jar: CookieJar, form: StepInput) -> Response {
+    if checked(form).is_some() {
         let jar = save(&st, jar, Chain::default());
         return (jar, back(1)).into_response();
     }

@@ -8,8 +8,6 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,6 +20,7 @@ use xaa_core::oauth::{
     AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
 };
 use xaa_core::validation::Check;
+use xaa_web::csrf::CsrfToken;
 use xaa_web::redirect::SeeOther;
 
 use super::authorization_request::authorization_request;
@@ -30,10 +29,10 @@ use super::mcp_resources::{MCP_LIST, list_resources};
 use super::resource_call::{Outgoing, call_out};
 use super::response_check::check_resource;
 use super::titles::TITLES;
-use super::{Callback, Chain, StepForm, StepView, call, checked, save, session_id};
+use super::{Callback, Chain, StepInput, StepView, call, checked, save, session_id};
 use crate::admin::ResourceApp;
+use crate::console::ConsoleState;
 use crate::console::view::TokenView;
-use crate::console::{ConsoleState, csrf_cookie};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "explorer_resource.html")]
@@ -84,9 +83,14 @@ fn missing(id: &str) -> Response {
 }
 
 /// `GET /explorer/resources/{id}`.
-pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Path(id): Path<String>) -> Response {
+pub(crate) async fn page(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    token: CsrfToken,
+    Path(id): Path<String>,
+) -> Response {
     let Some(app) = st.admin.resource_apps.get(&id) else { return missing(&id) };
-    let (jar, csrf) = csrf_cookie(&st, jar);
+    let csrf = token.value().to_owned();
     let c = chain(&st, &jar, &id);
     let have = [true, c.id_token.is_some(), c.id_jag.is_some(), c.access_token.is_some()];
     let whats = [
@@ -117,7 +121,7 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Pa
         steps,
         masked: !st.trace.reveals_secrets(),
     };
-    (jar, page).into_response()
+    (jar, token, page).into_response()
 }
 
 /// `POST /explorer/resources/{id}/start`: sign-in as the app's test requestor.
@@ -125,10 +129,10 @@ pub(crate) async fn start(
     State(st): State<Arc<ConsoleState>>,
     jar: CookieJar,
     Path(id): Path<String>,
-    form: Result<Form<StepForm>, FormRejection>,
+    form: StepInput,
 ) -> Response {
     let Some(app) = st.admin.resource_apps.get(&id) else { return missing(&id) };
-    let Some(f) = checked(&jar, form) else { return back(&id, 1) };
+    let Some(f) = checked(form) else { return back(&id, 1) };
     let email = f.email.trim().to_owned();
     let (authorize, pending) =
         authorization_request(&st.urls.idp, &app.client_id, &app.redirect_uri, "openid email profile", &email);
@@ -195,10 +199,10 @@ pub(crate) async fn step(
     State(st): State<Arc<ConsoleState>>,
     jar: CookieJar,
     Path((id, n)): Path<(String, usize)>,
-    form: Result<Form<StepForm>, FormRejection>,
+    form: StepInput,
 ) -> Response {
     let Some(app) = st.admin.resource_apps.get(&id) else { return missing(&id) };
-    let Some(f) = checked(&jar, form) else { return back(&id, n) };
+    let Some(f) = checked(form) else { return back(&id, n) };
     let mut c = chain(&st, &jar, &id);
     match n {
         2 => {
