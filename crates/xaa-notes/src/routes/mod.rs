@@ -17,12 +17,11 @@ mod todos;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum_extra::extract::CookieJar;
 
-use crate::pages::{LandingPage, PageError};
-use crate::session;
+use crate::pages::LandingPage;
+use crate::session::SignedIn;
 use crate::state::NotesState;
 
 /// Largest form the notes app accepts (a note may be a few hundred KB).
@@ -47,7 +46,6 @@ pub fn router(state: Arc<NotesState>) -> Router {
         .with_state(state)
 }
 
-async fn landing(State(st): State<Arc<NotesState>>, jar: CookieJar) -> Result<LandingPage, PageError> {
-    let session = session::current(&st, &jar).await.map_err(PageError::internal)?;
-    Ok(LandingPage { signed_in_as: session.map(|s| s.email) })
+async fn landing(session: Option<SignedIn>) -> LandingPage {
+    LandingPage { signed_in_as: session.map(|s| s.session.email) }
 }
