@@ -35,6 +35,7 @@ mod registry;
 mod reset;
 mod routes;
 mod saml;
+mod session;
 mod state;
 mod store;
 mod tenant;
@@ -56,5 +57,7 @@ pub const SESSION_COOKIE: &str = "xaa_idp_session";
 /// A login must be finished within this many seconds of the authorization request.
 pub(crate) const LOGIN_TTL: i64 = 15 * 60;
 
-/// Cookie binding a login in progress to the browser that started it (CSRF double submit).
+/// Cookie binding a login in progress to the browser that started it (its forms name it too).
 pub const LOGIN_COOKIE: &str = "xaa_idp_login";
+/// Cookie the CSRF tokens of the IdP's forms are bound to (see `xaa_web::csrf`).
+pub const CSRF_COOKIE: &str = "xaa_idp_csrf";

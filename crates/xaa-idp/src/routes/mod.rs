@@ -17,7 +17,6 @@ use axum::routing::{get, post};
 use crate::state::IdpState;
 
 pub(crate) use authorize::user;
-pub(crate) use login::session_cookie;
 
 /// The IdP's router.
 pub fn router(state: Arc<IdpState>) -> Router {
