@@ -13,7 +13,8 @@
 //!   credentials, and the token and registration endpoint skeletons (with `axum`);
 //! - [`resource`] and [`scope`]: RFC 8707 resource indicators and scope sets;
 //! - [`mcp`]: the MCP StreamableHTTP wire (JSON-RPC messages in JSON or event-stream answers);
-//! - [`redirect`], [`clock`], [`secret`]: safe redirect targets, an injectable clock, and which
+//! - [`redirect`], [`clock`], [`secret`]: which characters a redirect target may never carry, an
+//!   injectable clock, and which
 //!   values are secrets and how a log masks them.
 //!
 //! It owns no web framework, no storage and no HTTP client by default. Optional adapters live
@@ -38,8 +39,6 @@ pub mod mcp;
 pub mod oauth;
 pub mod redirect;
 pub mod resource;
-#[cfg(feature = "axum")]
-pub mod same_origin;
 pub mod scope;
 pub mod secret;
 #[cfg(feature = "sqlite")]

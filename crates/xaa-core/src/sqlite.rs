@@ -80,6 +80,19 @@ impl Db {
         })
     }
 
+    /// Drops `column` from `table` when a database made by an older lab still has it; `true` when it
+    /// did. `table` and `column` are the caller's constants, never input.
+    pub fn drop_column(&self, table: &str, column: &str) -> Result<bool, DbError> {
+        self.call_now(|c| {
+            let has =
+                c.prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?.exists([column])?;
+            if has {
+                c.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))?;
+            }
+            Ok(has)
+        })
+    }
+
     /// Runs `f` with the connection on this thread: only at start-up, before serving.
     pub fn call_now<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
         let mut guard = self.conn.lock().map_err(|_| DbError("database lock poisoned".into()))?;
@@ -101,5 +114,20 @@ mod tests {
             })
             .unwrap();
         assert_eq!(b, "[]");
+    }
+
+    #[test]
+    fn drop_column_drops_a_column_once_and_keeps_the_rows() {
+        let db = super::Db::open(None, "CREATE TABLE t (a TEXT NOT NULL, old TEXT NOT NULL);").unwrap();
+        db.call_now(|c| c.execute("INSERT INTO t VALUES ('kept', 'gone')", [])).unwrap();
+        assert!(db.drop_column("t", "old").unwrap(), "dropped");
+        assert!(!db.drop_column("t", "old").unwrap(), "gone already");
+        let a: String = db
+            .call_now(|c| {
+                c.execute("INSERT INTO t (a) VALUES ('new')", [])?;
+                c.query_row("SELECT a FROM t ORDER BY rowid LIMIT 1", [], |r| r.get(0))
+            })
+            .unwrap();
+        assert_eq!(a, "kept");
     }
 }

@@ -11,6 +11,10 @@ use xaa_core::oauth::FormParams;
 
 use crate::pages::PageError;
 
+/// A login must be finished within this many seconds of the authorization request (the pending
+/// login, and the records kept of it, go after that).
+pub(crate) const LOGIN_TTL: i64 = 15 * 60;
+
 /// `state`: at most 1024 bytes, Connect2id's default for responses in the query. The OpenID
 /// conformance suite asks an OP to handle 384; RPs send 32 to 64 random characters.
 pub(crate) const MAX_STATE_BYTES: usize = 1024;

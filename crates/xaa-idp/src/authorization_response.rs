@@ -3,8 +3,8 @@
 //! authorize, login and consent pages all end here.
 
 use axum::response::{IntoResponse, Response};
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::sha256_b64;
+use xaa_web::redirect::SeeOther;
 
 use crate::pages::PageError;
 use crate::state::IdpState;

@@ -36,7 +36,7 @@ mod registry;
 mod reset;
 mod routes;
 mod saml;
-mod sign_in;
+mod session;
 mod state;
 mod store;
 mod tenant;
@@ -50,6 +50,6 @@ pub use routes::router;
 pub use saml::{
     NameIdFormat, SamlCredentialError, SamlRegistrationError, SamlServiceProvider, entity_id as saml_entity_id,
 };
-pub use sign_in::{LOGIN_COOKIE, SESSION_COOKIE};
+pub use session::{CSRF_COOKIE, LOGIN_COOKIE, SESSION_COOKIE};
 pub use state::{IdpState, RegistryError};
 pub use tenant::{Tenant, Tenants, TenantsError};

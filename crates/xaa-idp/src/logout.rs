@@ -1,6 +1,6 @@
 //! Sign-outs waiting for the user's confirmation (OpenID Connect RP-Initiated Logout 1.0 §6: a
 //! logout request without a valid `id_token_hint` may be a forgery, so the user confirms first).
-//! Each is bound to the session it would end, and its form carries a CSRF token.
+//! Each is bound to the session it would end; its form carries the IdP's CSRF token.
 
 use rusqlite::{OptionalExtension, params};
 use xaa_core::sqlite::DbError;
@@ -10,7 +10,6 @@ use crate::store::Store;
 /// A sign-out the user has not confirmed yet.
 #[derive(Clone, Debug)]
 pub(crate) struct PendingLogout {
-    pub(crate) csrf: String,
     /// The hash of the session it ends: the confirmation only works with that session's cookie.
     pub(crate) session_hash: String,
     /// Where to go after: the registered `post_logout_redirect_uri` with `state`, already checked.
@@ -25,11 +24,11 @@ impl Store {
                 // Housekeeping: a confirmation is good for as long as a login page.
                 c.execute(
                     "DELETE FROM logouts WHERE created_at < ?1",
-                    params![logout.created_at - crate::sign_in::LOGIN_TTL],
+                    params![logout.created_at - crate::authorization_request::LOGIN_TTL],
                 )?;
                 c.execute(
-                    "INSERT INTO logouts (id, csrf, session_hash, redirect_to, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, logout.csrf, logout.session_hash, logout.redirect_to, logout.created_at],
+                    "INSERT INTO logouts (id, session_hash, redirect_to, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, logout.session_hash, logout.redirect_to, logout.created_at],
                 )
                 .map(drop)
             })
@@ -41,16 +40,9 @@ impl Store {
         self.db
             .call(move |c| {
                 c.query_row(
-                    "SELECT csrf, session_hash, redirect_to, created_at FROM logouts WHERE id = ?1",
+                    "SELECT session_hash, redirect_to, created_at FROM logouts WHERE id = ?1",
                     params![id],
-                    |r| {
-                        Ok(PendingLogout {
-                            csrf: r.get(0)?,
-                            session_hash: r.get(1)?,
-                            redirect_to: r.get(2)?,
-                            created_at: r.get(3)?,
-                        })
-                    },
+                    |r| Ok(PendingLogout { session_hash: r.get(0)?, redirect_to: r.get(1)?, created_at: r.get(2)? }),
                 )
                 .optional()
             })
@@ -67,5 +59,49 @@ impl Store {
                 tx.commit()
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PendingLogout;
+    use crate::store::{AuthRequest, Store};
+
+    /// An `idp.sqlite` of a lab from before the forms' CSRF tokens were bound to the browser's
+    /// cookie stored one with each pending login and logout: the columns go, and both are stored
+    /// and read back.
+    #[tokio::test]
+    async fn pending_logins_and_logouts_stored_with_a_csrf_column_migrate() {
+        let path = std::env::temp_dir().join(format!("xaa-idp-csrf-columns-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE logins (id TEXT PRIMARY KEY, csrf TEXT NOT NULL, client_id TEXT NOT NULL,
+                 redirect_uri TEXT NOT NULL, state TEXT, nonce TEXT, code_challenge TEXT NOT NULL, scope TEXT NOT NULL,
+                 email TEXT, created_at INTEGER NOT NULL, consent_prompt INTEGER NOT NULL DEFAULT 0);
+             CREATE TABLE logouts (id TEXT PRIMARY KEY, csrf TEXT NOT NULL, session_hash TEXT NOT NULL,
+                 redirect_to TEXT, created_at INTEGER NOT NULL);",
+        )
+        .unwrap();
+        drop(old);
+        let store = Store::open(Some(&path)).unwrap();
+        let request = AuthRequest {
+            client_id: "app".into(),
+            redirect_uri: "http://localhost:3000/cb".into(),
+            state: None,
+            nonce: None,
+            code_challenge: "c".into(),
+            scope: "openid".into(),
+            consent_prompt: false,
+        };
+        store.insert_login("login-1".into(), request, 100).await.unwrap();
+        assert_eq!(store.login("login-1".into()).await.unwrap().map(|l| l.request.client_id).as_deref(), Some("app"));
+        let pending = PendingLogout { session_hash: "h".into(), redirect_to: None, created_at: 100 };
+        store.insert_logout("logout-1".into(), pending).await.unwrap();
+        assert_eq!(store.logout("logout-1".into()).await.unwrap().map(|l| l.session_hash).as_deref(), Some("h"));
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }

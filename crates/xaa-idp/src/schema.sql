@@ -1,7 +1,6 @@
 -- The IdP's state. Codes, sessions, access and refresh tokens are stored as SHA-256 hashes only.
 CREATE TABLE IF NOT EXISTS logins (
     id            TEXT PRIMARY KEY,      -- login transaction id (also in the xaa_idp_login cookie)
-    csrf          TEXT NOT NULL,
     client_id     TEXT NOT NULL,
     redirect_uri  TEXT NOT NULL,
     state         TEXT,
@@ -86,10 +85,9 @@ CREATE TABLE IF NOT EXISTS consents (
     PRIMARY KEY (sub, client_id)
 );
 -- A sign-out waiting for the user's confirmation (RP-Initiated Logout without a matching
--- id_token_hint). It ends only the session it was asked in, and only from a form with its CSRF token.
+-- id_token_hint). It ends only the session it was asked in, and only from a form with the CSRF token.
 CREATE TABLE IF NOT EXISTS logouts (
     id           TEXT PRIMARY KEY,
-    csrf         TEXT NOT NULL,
     session_hash TEXT NOT NULL,
     redirect_to  TEXT,              -- the checked post_logout_redirect_uri, with state
     created_at   INTEGER NOT NULL

@@ -19,7 +19,6 @@ pub(crate) struct AuthRequest {
 /// A login in progress.
 #[derive(Clone, Debug)]
 pub(crate) struct Login {
-    pub(crate) csrf: String,
     pub(crate) request: AuthRequest,
     pub(crate) email: Option<String>,
     pub(crate) created_at: i64,
@@ -76,25 +75,28 @@ impl Store {
         }
         db.ensure_column("logins", "consent_prompt", "INTEGER NOT NULL DEFAULT 0")?;
         db.ensure_column("audit", "tenant", "TEXT NOT NULL DEFAULT ''")?;
+        // Forms' CSRF tokens were stored with each pending login and logout before they were bound
+        // to the browser's CSRF cookie.
+        db.drop_column("logins", "csrf")?;
+        db.drop_column("logouts", "csrf")?;
         move_connections_into_tenants(&db)?;
         Ok(Self { db })
     }
 
-    pub(crate) async fn insert_login(&self, id: String, csrf: String, r: AuthRequest, now: i64) -> Result<(), DbError> {
+    pub(crate) async fn insert_login(&self, id: String, r: AuthRequest, now: i64) -> Result<(), DbError> {
         self.db
             .call(move |c| {
                 // Housekeeping: logins are good for LOGIN_TTL, codes for a minute; drop the stale ones.
-                c.execute("DELETE FROM logins WHERE created_at < ?1", params![now - crate::sign_in::LOGIN_TTL])?;
+                c.execute("DELETE FROM logins WHERE created_at < ?1", params![now - crate::authorization_request::LOGIN_TTL])?;
                 c.execute("DELETE FROM codes WHERE expires_at < ?1", params![now - 3600])?;
                 c.execute("DELETE FROM sessions WHERE expires_at < ?1", params![now])?;
                 c.execute("DELETE FROM access_tokens WHERE expires_at < ?1", params![now])?;
                 c.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", params![now])?;
                 c.execute(
-                    "INSERT INTO logins (id, csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at, consent_prompt)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO logins (id, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at, consent_prompt)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     params![
                         id,
-                        csrf,
                         r.client_id,
                         r.redirect_uri,
                         r.state,
@@ -114,23 +116,22 @@ impl Store {
         self.db
             .call(move |c| {
                 c.query_row(
-                    "SELECT csrf, client_id, redirect_uri, state, nonce, code_challenge, scope, email, created_at, consent_prompt
+                    "SELECT client_id, redirect_uri, state, nonce, code_challenge, scope, email, created_at, consent_prompt
                      FROM logins WHERE id = ?1",
                     params![id],
                     |r| {
                         Ok(Login {
-                            csrf: r.get(0)?,
                             request: AuthRequest {
-                                client_id: r.get(1)?,
-                                redirect_uri: r.get(2)?,
-                                state: r.get(3)?,
-                                nonce: r.get(4)?,
-                                code_challenge: r.get(5)?,
-                                scope: r.get(6)?,
-                                consent_prompt: r.get(9)?,
+                                client_id: r.get(0)?,
+                                redirect_uri: r.get(1)?,
+                                state: r.get(2)?,
+                                nonce: r.get(3)?,
+                                code_challenge: r.get(4)?,
+                                scope: r.get(5)?,
+                                consent_prompt: r.get(8)?,
                             },
-                            email: r.get(7)?,
-                            created_at: r.get(8)?,
+                            email: r.get(6)?,
+                            created_at: r.get(7)?,
                         })
                     },
                 )

@@ -144,8 +144,8 @@ impl PageError {
 
 /// A redirect that cannot be sent (a control character or whitespace in its target, e.g. an IdP
 /// endpoint from discovery): a page instead.
-impl From<xaa_core::redirect::BadLocation> for PageError {
-    fn from(e: xaa_core::redirect::BadLocation) -> Self {
+impl From<xaa_web::redirect::BadLocation> for PageError {
+    fn from(e: xaa_web::redirect::BadLocation) -> Self {
         tracing::warn!(error = %e, "refused to send a redirect");
         Self::bad_request(
             "Cannot continue",

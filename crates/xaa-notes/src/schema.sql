@@ -8,7 +8,6 @@ CREATE TABLE IF NOT EXISTS logins (
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash          TEXT PRIMARY KEY,
-    csrf             TEXT NOT NULL,
     sub              TEXT NOT NULL,
     email            TEXT NOT NULL,
     name             TEXT NOT NULL,

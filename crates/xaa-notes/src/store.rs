@@ -16,7 +16,6 @@ pub(crate) struct PendingLogin {
 #[derive(Clone, Debug)]
 pub(crate) struct Session {
     pub(crate) id_hash: String,
-    pub(crate) csrf: String,
     pub(crate) sub: String,
     pub(crate) email: String,
     pub(crate) name: String,
@@ -48,7 +47,10 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn open(path: Option<&std::path::Path>) -> Result<Self, DbError> {
-        Ok(Self { db: Db::open(path, include_str!("schema.sql"))? })
+        let db = Db::open(path, include_str!("schema.sql"))?;
+        // Sessions made before forms' CSRF tokens were bound to the session cookie stored one.
+        db.drop_column("sessions", "csrf")?;
+        Ok(Self { db })
     }
 
     pub(crate) async fn insert_login(&self, state: String, login: PendingLogin) -> Result<(), DbError> {
@@ -95,9 +97,9 @@ impl Store {
             .call(move |c| {
                 c.execute("DELETE FROM sessions WHERE expires_at < ?1", params![expires_at - 2 * 86400])?;
                 c.execute(
-                    "INSERT INTO sessions (id_hash, csrf, sub, email, name, id_token, id_token_exp, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![s.id_hash, s.csrf, s.sub, s.email, s.name, s.id_token, s.id_token_exp, expires_at],
+                    "INSERT INTO sessions (id_hash, sub, email, name, id_token, id_token_exp, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![s.id_hash, s.sub, s.email, s.name, s.id_token, s.id_token_exp, expires_at],
                 )
                 .map(drop)
             })
@@ -108,24 +110,23 @@ impl Store {
         self.db
             .call(move |c| {
                 c.query_row(
-                    "SELECT id_hash, csrf, sub, email, name, id_token, id_token_exp, access_token, access_token_exp, access_scope
+                    "SELECT id_hash, sub, email, name, id_token, id_token_exp, access_token, access_token_exp, access_scope
                      FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
                     params![id_hash, now],
                     |r| {
-                        let token: Option<String> = r.get(7)?;
+                        let token: Option<String> = r.get(6)?;
                         Ok(Session {
                             id_hash: r.get(0)?,
-                            csrf: r.get(1)?,
-                            sub: r.get(2)?,
-                            email: r.get(3)?,
-                            name: r.get(4)?,
-                            id_token: r.get(5)?,
-                            id_token_exp: r.get(6)?,
+                            sub: r.get(1)?,
+                            email: r.get(2)?,
+                            name: r.get(3)?,
+                            id_token: r.get(4)?,
+                            id_token_exp: r.get(5)?,
                             access_token: match token {
                                 Some(token) => Some(CachedToken {
                                     token,
-                                    expires_at: r.get(8)?,
-                                    scope: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+                                    expires_at: r.get(7)?,
+                                    scope: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
                                 }),
                                 None => None,
                             },
@@ -209,4 +210,41 @@ impl Store {
 
 fn row_to_note(r: &rusqlite::Row<'_>) -> rusqlite::Result<Note> {
     Ok(Note { id: r.get(0)?, title: r.get(1)?, body: r.get(2)? })
+}
+
+#[cfg(test)]
+mod tests {
+    /// A `notes.sqlite` of a lab from before forms' tokens were bound to the session cookie: its
+    /// sessions table loses the `csrf` column, and new sessions are stored and read back.
+    #[tokio::test]
+    async fn sessions_stored_with_a_csrf_column_migrate() {
+        let path = std::env::temp_dir().join(format!("xaa-notes-csrf-column-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL, sub TEXT NOT NULL,
+                 email TEXT NOT NULL, name TEXT NOT NULL, id_token TEXT NOT NULL, id_token_exp INTEGER NOT NULL,
+                 access_token TEXT, access_token_exp INTEGER, access_scope TEXT, expires_at INTEGER NOT NULL);
+             INSERT INTO sessions VALUES ('old', 'token', 'bob', 'bob@x', 'Bob', 't', 5, NULL, NULL, NULL, 100);",
+        )
+        .unwrap();
+        drop(old);
+        let store = super::Store::open(Some(&path)).unwrap();
+        assert_eq!(store.session("old".into(), 50).await.unwrap().map(|s| s.sub).as_deref(), Some("bob"));
+        let new = super::Session {
+            id_hash: "new".into(),
+            sub: "alice".into(),
+            email: "alice@x".into(),
+            name: "Alice".into(),
+            id_token: "t".into(),
+            id_token_exp: 5,
+            access_token: None,
+        };
+        store.insert_session(new, 100).await.unwrap();
+        assert_eq!(store.session("new".into(), 50).await.unwrap().map(|s| s.sub).as_deref(), Some("alice"));
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

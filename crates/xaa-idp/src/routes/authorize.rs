@@ -6,20 +6,21 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use xaa_core::oauth::FormParams;
-use xaa_core::secret::sha256_b64;
+use xaa_web::csrf::CsrfToken;
 
 use crate::authorization_response::{authorization_response, code_response, issue_code};
 use crate::config::IdpClient;
 use crate::pages::{LoginEmailPage, PageError};
-use crate::sign_in::{LOGIN_COOKIE, SESSION_COOKIE};
+use crate::session::SignedIn;
 use crate::state::IdpState;
 use crate::store::AuthRequest;
 
 pub(crate) async fn authorize(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
+    session: Option<SignedIn>,
+    csrf: CsrfToken,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let params = FormParams::parse(query.unwrap_or_default().as_bytes());
@@ -104,39 +105,30 @@ pub(crate) async fn authorize(
     let now = st.clock.now();
 
     if prompt != "login" {
-        if let Some(cookie) = jar.get(SESSION_COOKIE) {
-            let session = st.store.session(sha256_b64(cookie.value()), now).await.map_err(PageError::internal)?;
-            if let Some((email, auth_time)) = session {
-                if crate::consent::needed(&st, &request, &email).await.map_err(PageError::internal)? {
-                    if prompt == "none" {
-                        return fail("consent_required", "the user has not allowed this application yet");
-                    }
-                    return super::consent::ask_signed_in(&st, jar, request, email).await;
+        if let Some(SignedIn { email, auth_time, .. }) = session {
+            if crate::consent::needed(&st, &request, &email).await.map_err(PageError::internal)? {
+                if prompt == "none" {
+                    return fail("consent_required", "the user has not allowed this application yet");
                 }
-                let code = issue_code(&st, request.clone(), email, auth_time).await?;
-                return code_response(&st, &request, &code);
+                return super::consent::ask_signed_in(&st, jar, csrf, request, email).await;
             }
+            let code = issue_code(&st, request.clone(), email, auth_time).await?;
+            return code_response(&st, &request, &code);
         }
         if prompt == "none" {
             return fail("login_required", "the user is not signed in at the IdP");
         }
     }
     let login_id = st.entropy.token(24);
-    let csrf = st.entropy.token(24);
-    st.store.insert_login(login_id.clone(), csrf.clone(), request, now).await.map_err(PageError::internal)?;
-    let cookie = Cookie::build((LOGIN_COOKIE, login_id.clone()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(st.config.secure_cookies);
+    st.store.insert_login(login_id.clone(), request, now).await.map_err(PageError::internal)?;
     let page = LoginEmailPage {
         client_name: client.name.clone(),
-        login_id,
-        csrf,
+        login_id: login_id.clone(),
+        csrf: csrf.value().to_owned(),
         email: one("login_hint")?.unwrap_or_default(),
         error: None,
     };
-    Ok((jar.add(cookie), page).into_response())
+    Ok((jar.add(crate::session::login_cookie(&st, login_id)), csrf, page).into_response())
 }
 
 /// A registered redirect URI the IdP cannot send (stored before registration refused control

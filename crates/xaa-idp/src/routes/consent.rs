@@ -1,6 +1,6 @@
 //! The consent page of an openly registered client (see [`crate::consent`]) and `POST /consent`,
 //! the user's answer. The page belongs to one pending authorization request (a login row, named by
-//! the form and by the `xaa_idp_login` cookie, with its CSRF token) and to the signed-in user it was
+//! the form and by the `xaa_idp_login` cookie; the form carries the CSRF token) and to the signed-in user it was
 //! shown to, so an answer cannot be replayed for another client, request, browser or user. Allow
 //! continues to the code; Deny sends `error=access_denied` (RFC 6749 §4.1.2.1).
 
@@ -8,23 +8,22 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use xaa_core::secret::sha256_b64;
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 
 use crate::authorization_response::{code_response, error_response};
 use crate::pages::{ConsentPage, PageError};
-use crate::sign_in::{LOGIN_COOKIE, SESSION_COOKIE};
+use crate::session::{LOGIN_COOKIE, SignedIn};
 use crate::state::IdpState;
 use crate::store::{AuthRequest, CodeGrant};
 
 #[derive(Deserialize)]
 pub(crate) struct ConsentForm {
     login: String,
-    csrf: String,
     decision: String,
 }
 
@@ -33,23 +32,20 @@ pub(crate) struct ConsentForm {
 pub(crate) async fn ask_signed_in(
     st: &IdpState,
     jar: CookieJar,
+    csrf: CsrfToken,
     request: AuthRequest,
     email: String,
 ) -> Result<Response, PageError> {
     let login_id = st.entropy.token(24);
-    let csrf = st.entropy.token(24);
     let now = st.clock.now();
-    st.store.insert_login(login_id.clone(), csrf.clone(), request.clone(), now).await.map_err(PageError::internal)?;
+    st.store.insert_login(login_id.clone(), request.clone(), now).await.map_err(PageError::internal)?;
     st.store.set_login_email(login_id.clone(), email.clone()).await.map_err(PageError::internal)?;
-    let cookie = Cookie::build((LOGIN_COOKIE, login_id.clone()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(st.config.secure_cookies);
-    Ok((jar.add(cookie), page(st, &request, email, login_id, csrf)).into_response())
+    let cookie = crate::session::login_cookie(st, login_id.clone());
+    let consent = page(st, &request, email, login_id, csrf.value().to_owned());
+    Ok((jar.add(cookie), csrf, consent).into_response())
 }
 
-/// The consent page for `request`, answered with the pending login `login_id` and its `csrf`.
+/// The consent page for `request`, answered with the pending login `login_id` and the CSRF token `csrf`.
 pub(crate) fn page(st: &IdpState, request: &AuthRequest, email: String, login_id: String, csrf: String) -> ConsentPage {
     let client = st.client(&request.client_id);
     ConsentPage {
@@ -66,22 +62,24 @@ pub(crate) fn page(st: &IdpState, request: &AuthRequest, email: String, login_id
 pub(crate) async fn decide(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
-    form: Result<Form<ConsentForm>, FormRejection>,
+    session: Option<SignedIn>,
+    form: Result<CsrfForm<Form<ConsentForm>>, CsrfRejection<Form<ConsentForm>>>,
 ) -> Result<Response, PageError> {
-    let Form(f) = form.map_err(|_| {
-        PageError::bad_request(
-            "Incomplete form",
-            "The consent form was not submitted completely.",
-            Some("Go back and try again."),
-        )
-    })?;
-    let login = super::login::pending_login(&st, &jar, &f.login, &f.csrf).await?;
-    // The answer counts only from the user the page was shown to, still signed in.
-    let session = match jar.get(SESSION_COOKIE) {
-        Some(c) => st.store.session(sha256_b64(c.value()), st.clock.now()).await.map_err(PageError::internal)?,
-        None => None,
+    let f = match form {
+        Ok(CsrfForm(Form(f))) => f,
+        Err(CsrfRejection::Forged(_)) => return Err(crate::session::expired()),
+        Err(CsrfRejection::Unreadable(_)) => {
+            return Err(PageError::bad_request(
+                "Incomplete form",
+                "The consent form was not submitted completely.",
+                Some("Go back and try again."),
+            ));
+        }
     };
-    let Some((email, auth_time)) = session.filter(|(email, _)| login.email.as_ref() == Some(email)) else {
+    let login = crate::session::pending_login(&st, &jar, &f.login).await?;
+    // The answer counts only from the user the page was shown to, still signed in.
+    let signed_in = session.map(|s| (s.email, s.auth_time));
+    let Some((email, auth_time)) = signed_in.filter(|(email, _)| login.email.as_ref() == Some(email)) else {
         return Err(PageError::bad_request(
             "This sign-in has expired",
             "You are no longer signed in as the user this page was shown to.",

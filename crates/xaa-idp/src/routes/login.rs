@@ -1,51 +1,63 @@
-//! `POST /login/email` and `POST /login/code`: the two login steps. Each form carries the login id
-//! and a CSRF token, and the login id must also be in the `xaa_idp_login` cookie (double submit).
+//! `POST /login/email` and `POST /login/code`: the two login steps. Each form carries the IdP's
+//! CSRF token and the login id, which must also be in the `xaa_idp_login` cookie: a form is good
+//! only in the browser, and for the login, it was shown for.
 
 use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use xaa_core::secret::sha256_b64;
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 
 use crate::authorization_response::code_response;
 use crate::pages::{LoginCodePage, LoginEmailPage, PageError};
-use crate::sign_in::{LOGIN_COOKIE, session_cookie};
+use crate::session::{LOGIN_COOKIE, expired, pending_login};
 use crate::state::IdpState;
 use crate::store::Login;
 
 #[derive(Deserialize)]
 pub(crate) struct EmailForm {
     login: String,
-    csrf: String,
     email: String,
 }
 
 #[derive(Deserialize)]
 pub(crate) struct CodeForm {
     login: String,
-    csrf: String,
     code: String,
+}
+
+/// A login page's form, with whether its CSRF token is this browser's.
+type LoginInput<F> = Result<CsrfForm<Form<F>>, CsrfRejection<Form<F>>>;
+
+/// The form of a login step; an incomplete one, or one whose token is not this browser's, is refused.
+fn login_form<F>(form: LoginInput<F>) -> Result<F, PageError> {
+    match form {
+        Ok(CsrfForm(Form(f))) => Ok(f),
+        Err(CsrfRejection::Forged(_)) => Err(expired()),
+        Err(CsrfRejection::Unreadable(_)) => Err(incomplete_form()),
+    }
 }
 
 pub(crate) async fn email(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
-    form: Result<Form<EmailForm>, FormRejection>,
+    csrf: CsrfToken,
+    form: LoginInput<EmailForm>,
 ) -> Result<Response, PageError> {
-    let Form(f) = form.map_err(|_| incomplete_form())?;
-    let login = pending_login(&st, &jar, &f.login, &f.csrf).await?;
+    let f = login_form(form)?;
+    let login = pending_login(&st, &jar, &f.login).await?;
     let client_name = client_name(&st, &login);
     let email = f.email.trim().to_owned();
     if !plausible_email(&email) {
         return Ok(LoginEmailPage {
             client_name,
             login_id: f.login,
-            csrf: f.csrf,
+            csrf: csrf.value().to_owned(),
             email,
             error: Some("Enter an email address like name@company.example.".into()),
         }
@@ -53,16 +65,18 @@ pub(crate) async fn email(
     }
     st.store.set_login_email(f.login.clone(), email.clone()).await.map_err(PageError::internal)?;
     let tenant = tenant_label(&st, &email);
-    Ok(LoginCodePage { client_name, login_id: f.login, csrf: f.csrf, email, tenant, error: None }.into_response())
+    let csrf = csrf.value().to_owned();
+    Ok(LoginCodePage { client_name, login_id: f.login, csrf, email, tenant, error: None }.into_response())
 }
 
 pub(crate) async fn code(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
-    form: Result<Form<CodeForm>, FormRejection>,
+    csrf: CsrfToken,
+    form: LoginInput<CodeForm>,
 ) -> Result<Response, PageError> {
-    let Form(f) = form.map_err(|_| incomplete_form())?;
-    let login = pending_login(&st, &jar, &f.login, &f.csrf).await?;
+    let f = login_form(form)?;
+    let login = pending_login(&st, &jar, &f.login).await?;
     let Some(email) = login.email.clone() else {
         return Err(PageError::bad_request("Enter your email first", "This sign-in has no email address yet.", None));
     };
@@ -71,7 +85,7 @@ pub(crate) async fn code(
         return Ok(LoginCodePage {
             client_name: client_name(&st, &login),
             login_id: f.login,
-            csrf: f.csrf,
+            csrf: csrf.value().to_owned(),
             tenant: tenant_label(&st, &email),
             email,
             error: Some("The code is 6 digits, for example 123456.".into()),
@@ -91,8 +105,8 @@ pub(crate) async fn code(
             .await
             .map_err(PageError::internal)?;
         tracing::info!(client.id = %login.request.client_id, user.email = %email, "user signed in at the IdP; consent asked");
-        let page = super::consent::page(&st, &login.request, email, f.login, f.csrf);
-        return Ok((jar.add(session_cookie(session_id, st.config.secure_cookies)), page).into_response());
+        let page = super::consent::page(&st, &login.request, email, f.login, csrf.value().to_owned());
+        return Ok((jar.add(crate::session::session_cookie(&st, session_id)), page).into_response());
     }
     let authorization_code = st.entropy.token(32);
     let grant = crate::store::CodeGrant {
@@ -112,36 +126,8 @@ pub(crate) async fn code(
         .await
         .map_err(PageError::internal)?;
     tracing::info!(client.id = %login.request.client_id, user.email = %email, "user signed in at the IdP");
-    let jar =
-        jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(session_cookie(session_id, st.config.secure_cookies));
+    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(crate::session::session_cookie(&st, session_id));
     Ok((jar, code_response(&st, &login.request, &authorization_code)?).into_response())
-}
-
-/// The login in progress a form names, checked: the `xaa_idp_login` cookie names it too (double
-/// submit), the form's CSRF token is its own, and it is not older than [`crate::sign_in::LOGIN_TTL`].
-pub(super) async fn pending_login(
-    st: &IdpState,
-    jar: &CookieJar,
-    login_id: &str,
-    csrf: &str,
-) -> Result<Login, PageError> {
-    let expired = || {
-        PageError::bad_request(
-            "This sign-in has expired",
-            "The sign-in page is no longer valid (it expired, was already used, or was opened in another browser).",
-            Some("Go back to the application and sign in again."),
-        )
-    };
-    if jar.get(LOGIN_COOKIE).map(|c| c.value()) != Some(login_id) {
-        return Err(expired());
-    }
-    let login = st.store.login(login_id.to_owned()).await.map_err(PageError::internal)?.ok_or_else(expired)?;
-    if !xaa_core::secret::Secret::new(login.csrf.clone()).matches(csrf)
-        || st.clock.now() > login.created_at + crate::sign_in::LOGIN_TTL
-    {
-        return Err(expired());
-    }
-    Ok(login)
 }
 
 /// The tenant the email signs in to, as the code page names it.

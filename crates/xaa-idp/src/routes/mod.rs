@@ -30,7 +30,7 @@ pub fn router(state: Arc<IdpState>) -> Router {
                 .route("/consent", post(consent::decide))
                 .route("/session/end", get(session_end::end_session).post(session_end::end_session_form))
                 .route("/session/end/confirm", post(session_end::confirm))
-                .route_layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin)),
+                .route_layer(axum::middleware::from_fn(xaa_web::same_origin::same_origin)),
         )
         .route("/token", post(crate::token::token))
         .route("/register", post(registration::register))

@@ -7,13 +7,12 @@
 //!   ends at once;
 //! - otherwise (no hint, or another user's) the request may be a forgery (§6: logout CSRF), so the
 //!   user confirms first: the page's form posts to `POST /session/end/confirm`, which only ends the
-//!   session it was shown in, and only with the page's CSRF token.
+//!   session it was shown in, and only with the IdP's CSRF token.
 
 use std::sync::Arc;
 
 use axum::Form;
 use axum::body::Bytes;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -21,29 +20,35 @@ use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use xaa_core::jose::UnverifiedJwt;
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
-use xaa_core::secret::{Secret, sha256_b64};
+use xaa_core::secret::sha256_b64;
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
+use xaa_web::redirect::SeeOther;
 
+use crate::authorization_request::LOGIN_TTL;
 use crate::logout::PendingLogout;
 use crate::pages::{LogoutConfirmPage, PageError, SignedOutPage};
-use crate::sign_in::SESSION_COOKIE;
+use crate::session::{SESSION_COOKIE, SignedIn};
 use crate::state::IdpState;
 
 pub(crate) async fn end_session(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
+    session: Option<SignedIn>,
+    csrf: CsrfToken,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    end(&st, jar, FormParams::parse(query.unwrap_or_default().as_bytes())).await
+    end(&st, jar, session, csrf, FormParams::parse(query.unwrap_or_default().as_bytes())).await
 }
 
 /// The same request sent as a form POST (RP-Initiated Logout 1.0 §2: GET and POST).
 pub(crate) async fn end_session_form(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
+    session: Option<SignedIn>,
+    csrf: CsrfToken,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    end(&st, jar, FormParams::parse(&body)).await
+    end(&st, jar, session, csrf, FormParams::parse(&body)).await
 }
 
 /// A logout request, checked.
@@ -56,19 +61,19 @@ struct LogoutRequest {
     redirect_to: Option<String>,
 }
 
-async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Response, PageError> {
+/// The logout request `params` from a browser signed in as `session` (if at all); `csrf` is the
+/// token for the confirmation page's form.
+async fn end(
+    st: &IdpState,
+    jar: CookieJar,
+    session: Option<SignedIn>,
+    csrf: CsrfToken,
+    params: FormParams,
+) -> Result<Response, PageError> {
     let request = checked(st, &params)?;
     // Built now, so a target the redirect could not carry is refused before the session ends.
     let redirect = request.redirect_to.as_deref().map(SeeOther::to).transpose()?;
-    let now = st.clock.now();
-    let session = match jar.get(SESSION_COOKIE) {
-        Some(c) => {
-            let hash = sha256_b64(c.value());
-            st.store.session(hash.clone(), now).await.map_err(PageError::internal)?.map(|(email, _)| (hash, email))
-        }
-        None => None,
-    };
-    let Some((session_hash, email)) = session else {
+    let Some(SignedIn { id_hash: session_hash, email, .. }) = session else {
         return Ok(signed_out(jar, redirect));
     };
     if request.hinted_sub.is_some_and(|sub| sub == st.user(&email).sub()) {
@@ -76,11 +81,11 @@ async fn end(st: &IdpState, jar: CookieJar, params: FormParams) -> Result<Respon
         return Ok(signed_out(jar, redirect));
     }
     let logout_id = st.entropy.token(24);
-    let csrf = st.entropy.token(24);
-    let pending = PendingLogout { csrf: csrf.clone(), session_hash, redirect_to: request.redirect_to, created_at: now };
+    let pending = PendingLogout { session_hash, redirect_to: request.redirect_to, created_at: st.clock.now() };
     st.store.insert_logout(logout_id.clone(), pending).await.map_err(PageError::internal)?;
     let client_name = request.client_id.and_then(|c| st.client(&c)).map(|c| c.name);
-    Ok(LogoutConfirmPage { client_name, email, logout_id, csrf }.into_response())
+    let page = LogoutConfirmPage { client_name, email, logout_id, csrf: csrf.value().to_owned() };
+    Ok((csrf, page).into_response())
 }
 
 fn checked(st: &IdpState, params: &FormParams) -> Result<LogoutRequest, PageError> {
@@ -141,7 +146,6 @@ fn checked(st: &IdpState, params: &FormParams) -> Result<LogoutRequest, PageErro
 #[derive(Deserialize)]
 pub(crate) struct ConfirmForm {
     logout: String,
-    csrf: String,
 }
 
 /// `POST /session/end/confirm`: the user confirmed on the page; the session the page was shown in
@@ -149,7 +153,7 @@ pub(crate) struct ConfirmForm {
 pub(crate) async fn confirm(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
-    form: Result<Form<ConfirmForm>, FormRejection>,
+    form: Result<CsrfForm<Form<ConfirmForm>>, CsrfRejection<Form<ConfirmForm>>>,
 ) -> Result<Response, PageError> {
     let expired = || {
         PageError::bad_request(
@@ -158,11 +162,12 @@ pub(crate) async fn confirm(
             Some("If you still want to sign out, do it again from the application."),
         )
     };
-    let Form(f) = form.map_err(|_| expired())?;
+    let CsrfForm(Form(f)) = form.map_err(|_| expired())?;
     let logout = st.store.logout(f.logout.clone()).await.map_err(PageError::internal)?.ok_or_else(expired)?;
+    // The session the page was shown in, even if it has just expired: ending it is still right.
     let same_session = jar.get(SESSION_COOKIE).is_some_and(|c| sha256_b64(c.value()) == logout.session_hash);
-    let fresh = st.clock.now() <= logout.created_at + crate::sign_in::LOGIN_TTL;
-    if !same_session || !fresh || !Secret::new(logout.csrf.clone()).matches(&f.csrf) {
+    let fresh = st.clock.now() <= logout.created_at + LOGIN_TTL;
+    if !same_session || !fresh {
         return Err(expired());
     }
     let redirect = logout.redirect_to.as_deref().map(SeeOther::to).transpose()?;

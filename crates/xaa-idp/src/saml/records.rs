@@ -30,7 +30,10 @@ impl Store {
     pub(crate) async fn insert_saml_login(&self, login_id: String, l: SamlLogin, now: i64) -> Result<(), DbError> {
         self.db
             .call(move |c| {
-                c.execute("DELETE FROM saml_logins WHERE created_at < ?1", params![now - crate::sign_in::LOGIN_TTL])?;
+                c.execute(
+                    "DELETE FROM saml_logins WHERE created_at < ?1",
+                    params![now - crate::authorization_request::LOGIN_TTL],
+                )?;
                 c.execute(
                     "INSERT INTO saml_logins (login_id, sp_entity_id, request_id, relay_state, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -12,17 +12,19 @@ use askama_web::WebTemplate;
 use axum::extract::{RawForm, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use xaa_core::oauth::FormParams;
 use xaa_core::secret::sha256_b64;
+use xaa_web::csrf::CsrfToken;
 
 use super::SamlServiceProvider;
 use super::authn_request::{AuthnRequest, Binding};
 use super::records::SamlLogin;
 use crate::pages::{LoginEmailPage, PageError};
-use crate::sign_in::{LOGIN_COOKIE, SESSION_COOKIE};
+use crate::session::LOGIN_COOKIE;
+use crate::session::SignedIn;
 use crate::state::IdpState;
 use crate::store::AuthRequest;
 
@@ -44,27 +46,40 @@ struct SamlPostPage {
 pub(crate) async fn redirect_binding(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
+    session: Option<SignedIn>,
+    csrf: CsrfToken,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let params = FormParams::parse(query.unwrap_or_default().as_bytes());
-    sso(&st, jar, &params, Binding::Redirect).await
+    sso(&st, jar, session, csrf, &params, Binding::Redirect).await
 }
 
 /// `POST /saml/sso`: HTTP-POST binding.
 pub(crate) async fn post_binding(
     State(st): State<Arc<IdpState>>,
     jar: CookieJar,
+    session: Option<SignedIn>,
+    csrf: CsrfToken,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
     let params = FormParams::parse(&body);
-    sso(&st, jar, &params, Binding::Post).await
+    sso(&st, jar, session, csrf, &params, Binding::Post).await
 }
 
 fn invalid(message: impl Into<String>) -> PageError {
     PageError::bad_request("Invalid SAML request", message, Some("Go back to the application and try again."))
 }
 
-async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, binding: Binding) -> Result<Response, PageError> {
+/// The AuthnRequest in `params` from a browser signed in as `session` (if at all); `csrf` is the
+/// token for the login page's forms.
+async fn sso(
+    st: &IdpState,
+    jar: CookieJar,
+    session: Option<SignedIn>,
+    csrf: CsrfToken,
+    params: &FormParams,
+    binding: Binding,
+) -> Result<Response, PageError> {
     let one = |name: &str| params.single(name).map_err(|e| invalid(e.description));
     let Some(encoded) = one("SAMLRequest")? else {
         return Err(invalid("The request has no SAMLRequest parameter."));
@@ -96,16 +111,12 @@ async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, binding: Bindin
     let saml = SamlLogin { sp_entity_id: sp.entity_id.clone(), request_id: request.id, relay_state };
     let now = st.clock.now();
     if !request.force_authn
-        && let Some(cookie) = jar.get(SESSION_COOKIE)
+        && let Some(SignedIn { email, auth_time, .. }) = session
     {
-        let session = st.store.session(sha256_b64(cookie.value()), now).await.map_err(PageError::internal)?;
-        if let Some((email, auth_time)) = session {
-            return respond(st, &sp, &saml, &email, auth_time).await;
-        }
+        return respond(st, &sp, &saml, &email, auth_time).await;
     }
     // Sign in first: the IdP's login pages, with the SP's client as the application.
     let login_id = st.entropy.token(24);
-    let csrf = st.entropy.token(24);
     let login = AuthRequest {
         client_id: sp.client_id.clone(),
         redirect_uri: sp.acs_url.clone(),
@@ -115,16 +126,13 @@ async fn sso(st: &IdpState, jar: CookieJar, params: &FormParams, binding: Bindin
         scope: String::new(),
         consent_prompt: false,
     };
-    st.store.insert_login(login_id.clone(), csrf.clone(), login, now).await.map_err(PageError::internal)?;
+    st.store.insert_login(login_id.clone(), login, now).await.map_err(PageError::internal)?;
     st.store.insert_saml_login(login_id.clone(), saml, now).await.map_err(PageError::internal)?;
-    let cookie = Cookie::build((LOGIN_COOKIE, login_id.clone()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(st.config.secure_cookies);
+    let cookie = crate::session::login_cookie(st, login_id.clone());
     let client_name = st.client(&sp.client_id).map(|c| c.name).unwrap_or_default();
-    let page = LoginEmailPage { client_name, login_id, csrf, email: String::new(), error: None };
-    Ok((jar.add(cookie), page).into_response())
+    let token = csrf.value().to_owned();
+    let page = LoginEmailPage { client_name, login_id, csrf: token, email: String::new(), error: None };
+    Ok((jar.add(cookie), csrf, page).into_response())
 }
 
 /// The login in progress `login_id`, if a SAML AuthnRequest started it.
@@ -152,9 +160,7 @@ pub(crate) async fn finish_login(
     let session = (sha256_b64(&session_id), email.clone(), now, now + st.config.lifetimes.session);
     st.store.complete_saml_login(login_id, session).await.map_err(PageError::internal)?;
     tracing::info!(sp = %sp.entity_id, user.email = %email, "user signed in at the IdP for a SAML SP");
-    let jar = jar
-        .remove(Cookie::build(LOGIN_COOKIE).path("/"))
-        .add(crate::sign_in::session_cookie(session_id, st.config.secure_cookies));
+    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(crate::session::session_cookie(st, session_id));
     Ok((jar, respond(st, &sp, &saml, &email, now).await?).into_response())
 }
 

@@ -1,4 +1,4 @@
-//! The token inspector page. Its form carries a CSRF token (double submit with the
+//! The token inspector page. Its form carries the console's CSRF token (bound to the
 //! `xaa_console_csrf` cookie), like every form in the lab.
 
 use std::sync::Arc;
@@ -8,13 +8,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use xaa_core::secret::Secret;
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 
-use super::{ConsoleState, csrf_cookie};
+use super::ConsoleState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "inspect.html")]
@@ -26,54 +24,48 @@ struct InspectPage {
     result: Option<Inspection>,
 }
 
-pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    (
-        jar,
-        InspectPage {
-            lab_status: crate::console::lab_status::LabStatus::of(&st),
-            csrf,
-            token: String::new(),
-            error: None,
-            result: None,
-        },
-    )
-        .into_response()
+pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken) -> Response {
+    let page = InspectPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
+        csrf: csrf.value().to_owned(),
+        token: String::new(),
+        error: None,
+        result: None,
+    };
+    (csrf, page).into_response()
 }
 
 #[derive(Deserialize)]
 pub(crate) struct InspectForm {
-    csrf: String,
     token: String,
 }
 
 pub(crate) async fn analyse(
     State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
-    form: Result<Form<InspectForm>, FormRejection>,
+    csrf: CsrfToken,
+    form: Result<CsrfForm<Form<InspectForm>>, CsrfRejection<Form<InspectForm>>>,
 ) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    let Ok(Form(f)) = form else {
+    let refused = |token: String, error: &str| {
         let page = InspectPage {
             lab_status: crate::console::lab_status::LabStatus::of(&st),
-            csrf,
-            token: String::new(),
-            error: Some("The form was incomplete.".into()),
+            csrf: csrf.value().to_owned(),
+            token,
+            error: Some(error.to_owned()),
             result: None,
         };
-        return (axum::http::StatusCode::BAD_REQUEST, jar, page).into_response();
+        (axum::http::StatusCode::BAD_REQUEST, page)
     };
-    if !Secret::new(csrf.clone()).matches(&f.csrf) {
-        let error = Some("This page was open too long; press Inspect again.".into());
-        let page = InspectPage {
-            lab_status: crate::console::lab_status::LabStatus::of(&st),
-            csrf,
-            token: f.token,
-            error,
-            result: None,
-        };
-        return (axum::http::StatusCode::BAD_REQUEST, jar, page).into_response();
-    }
+    let f = match form {
+        Ok(CsrfForm(Form(f))) => f,
+        Err(CsrfRejection::Forged(Form(f))) => {
+            let page = refused(f.token, "This page was open too long; press Inspect again.");
+            return (csrf, page).into_response();
+        }
+        Err(CsrfRejection::Unreadable(_)) => {
+            let page = refused(String::new(), "The form was incomplete.");
+            return (csrf, page).into_response();
+        }
+    };
     let idp_keys = st.admin.idp.public_keys();
     let lab = LabContext {
         idp: &st.urls.idp,
@@ -88,9 +80,12 @@ pub(crate) async fn analyse(
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.to_string())),
     };
-    (
-        jar,
-        InspectPage { lab_status: crate::console::lab_status::LabStatus::of(&st), csrf, token: f.token, error, result },
-    )
-        .into_response()
+    let page = InspectPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
+        csrf: csrf.value().to_owned(),
+        token: f.token,
+        error,
+        result,
+    };
+    (csrf, page).into_response()
 }

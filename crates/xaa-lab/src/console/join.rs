@@ -1,7 +1,7 @@
 //! The participants' page (`/join`, no admin token): with the join code the teacher printed,
 //! someone registers their own requestor as on xaa.dev's "Register Client" (name, redirect URIs)
 //! and gets both credential pairs, the `.env` and a connection to the todo API that IT can still
-//! narrow or revoke. The form carries the console's CSRF token (double submit); refusals are pages.
+//! narrow or revoke. The form carries the console's CSRF token; refusals are pages.
 
 use std::sync::Arc;
 
@@ -9,13 +9,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use xaa_core::oauth::FormParams;
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 
 use super::lab_status::LabStatus;
-use super::{ConsoleState, csrf_cookie, csrf_matches, form_lines};
+use super::{ConsoleState, form_lines};
 use crate::admin::{JoinRefused, Registered};
 
 #[derive(Template, WebTemplate)]
@@ -30,56 +31,57 @@ struct JoinPage {
     done: Option<Registered>,
 }
 
-pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
+pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken) -> Response {
     let page = JoinPage {
         lab_status: LabStatus::of(&st),
-        csrf,
+        csrf: csrf.value().to_owned(),
         error: None,
         name: String::new(),
         redirect_uris: "http://localhost:3000/auth/callback".into(),
         done: None,
     };
-    (jar, page).into_response()
+    (csrf, page).into_response()
 }
 
-pub(crate) async fn join(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+pub(crate) async fn join(
+    State(st): State<Arc<ConsoleState>>,
+    csrf: CsrfToken,
+    form: Result<CsrfForm<Bytes>, CsrfRejection<Bytes, BytesRejection>>,
+) -> Response {
+    let (body, genuine) = match form {
+        Ok(CsrfForm(body)) => (body, true),
+        Err(CsrfRejection::Forged(body)) => (body, false),
+        Err(CsrfRejection::Unreadable(e)) => return e.into_response(),
+    };
     let form = FormParams::parse(&body);
     let field = |name: &str| form.single(name).ok().flatten().unwrap_or("").trim().to_owned();
-    let csrf_ok = csrf_matches(&jar, &form);
-    let (jar, csrf) = csrf_cookie(&st, jar);
     let name = field("name");
     let redirect_uris = form_lines(&form, "redirect_uris");
-    let refuse = |status: StatusCode, error: String, jar: CookieJar| {
-        let page = JoinPage {
-            lab_status: LabStatus::of(&st),
-            csrf: csrf.clone(),
-            error: Some(error),
-            name: name.clone(),
-            redirect_uris: redirect_uris.join("\n"),
-            done: None,
-        };
-        (status, jar, page).into_response()
+    let token = csrf.value().to_owned();
+    let page = |error: Option<String>, done: Option<Registered>| JoinPage {
+        lab_status: LabStatus::of(&st),
+        csrf: token.clone(),
+        error,
+        name: if done.is_some() { String::new() } else { name.clone() },
+        redirect_uris: if done.is_some() { String::new() } else { redirect_uris.join("\n") },
+        done,
     };
-    if !csrf_ok {
-        return refuse(StatusCode::BAD_REQUEST, "This page was open too long; press Register again.".into(), jar);
+    if !genuine {
+        let page = page(Some("This page was open too long; press Register again.".into()), None);
+        return (StatusCode::BAD_REQUEST, csrf, page).into_response();
     }
     match st.admin.join(&field("join_code"), name.clone(), redirect_uris.clone()).await {
         Ok(r) => {
-            let page = JoinPage {
-                lab_status: LabStatus::of(&st),
-                csrf: csrf.clone(),
-                error: None,
-                name: String::new(),
-                redirect_uris: String::new(),
-                done: Some(r),
-            };
-            let mut resp = (jar, page).into_response();
+            let page = page(None, Some(r));
+            let mut resp = (csrf, page).into_response();
             // The page holds both client secrets.
             resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
-        Err(e) => refused(e, |status, message| refuse(status, message, jar)),
+        Err(e) => refused(e, |status, message| {
+            let page = page(Some(message), None);
+            (status, csrf, page).into_response()
+        }),
     }
 }
 

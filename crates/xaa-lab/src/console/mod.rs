@@ -37,8 +37,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::SameSite;
 use xaa_core::clock::SharedClock;
 use xaa_core::jose::KeySet;
 use xaa_idp::User;
@@ -67,29 +66,14 @@ pub(crate) struct ConsoleState {
     pub(crate) http: Arc<xaa_core::http_client::LazyClient>,
 }
 
-/// The console's CSRF cookie (double submit: every console form carries the same value).
+/// The console's CSRF cookie: every console form carries the token bound to it (see
+/// [`xaa_web::csrf`]); SameSite=Strict, as the console is never reached from another site's form.
 pub(crate) const CSRF_COOKIE: &str = "xaa_console_csrf";
 
-/// This browser's console CSRF token, set as a cookie when it has none.
-pub(crate) fn csrf_cookie(st: &ConsoleState, jar: CookieJar) -> (CookieJar, String) {
-    if let Some(c) = jar.get(CSRF_COOKIE) {
-        let v = c.value().to_owned();
-        return (jar, v);
+impl xaa_web::csrf::CsrfConfig for ConsoleState {
+    fn csrf(&self) -> xaa_web::csrf::Csrf {
+        xaa_web::csrf::Csrf::own_cookie(CSRF_COOKIE, SameSite::Strict, self.secure_cookies)
     }
-    let token = xaa_core::secret::random_token(24);
-    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(st.secure_cookies);
-    (jar.add(cookie), token)
-}
-
-/// Whether a console form carries this browser's CSRF token (the double submit of [`CSRF_COOKIE`]).
-pub(crate) fn csrf_matches(jar: &CookieJar, form: &xaa_core::oauth::FormParams) -> bool {
-    let expected = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
-    let given = form.single("csrf").ok().flatten().unwrap_or("");
-    !expected.is_empty() && xaa_core::secret::Secret::new(expected).matches(given)
 }
 
 /// The non-empty lines of a form's textarea (or of repeated fields) `name`, trimmed.
@@ -128,7 +112,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .merge(explorer::routes())
         .merge(admin::routes())
         .method_not_allowed_fallback(admin::method_not_allowed)
-        .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))
+        .layer(axum::middleware::from_fn(xaa_web::same_origin::same_origin))
         .with_state(Arc::new(state))
 }
 

@@ -5,17 +5,18 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::rejection::RawFormRejection;
+use axum::extract::{Query, RawForm, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{random_token, sha256_b64};
+use xaa_web::csrf::{CsrfForm, CsrfRejection};
+use xaa_web::redirect::SeeOther;
 
 use crate::pages::PageError;
-use crate::session::{self, SESSION_TTL};
+use crate::session::{self, SESSION_TTL, SignedIn};
 use crate::state::NotesState;
 use crate::store::{PendingLogin, Session};
 use crate::{LOGIN_COOKIE, SESSION_COOKIE};
@@ -106,7 +107,6 @@ pub(crate) async fn callback(
     let now = st.clock.now();
     let session = Session {
         id_hash: sha256_b64(&session_id),
-        csrf: random_token(24),
         sub: signed_in.sub,
         email: signed_in.email,
         name: signed_in.name,
@@ -120,20 +120,16 @@ pub(crate) async fn callback(
     Ok((jar, SeeOther::to(&pending.return_to)?).into_response())
 }
 
-#[derive(Deserialize)]
-pub(crate) struct LogoutForm {
-    csrf: String,
-}
-
 pub(crate) async fn logout(
     State(st): State<Arc<NotesState>>,
     jar: CookieJar,
-    form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
+    session: Option<SignedIn>,
+    form: Result<CsrfForm<RawForm>, CsrfRejection<RawForm, RawFormRejection>>,
 ) -> Result<Response, PageError> {
-    let Some(session) = session::current(&st, &jar).await.map_err(PageError::internal)? else {
+    let Some(SignedIn { session, .. }) = session else {
         return Ok(SeeOther::to("/")?.into_response());
     };
-    if !form.is_ok_and(|Form(f)| session::csrf_ok(&session, &f.csrf)) {
+    if form.is_err() {
         return Err(PageError::bad_request(
             "Log out failed",
             "The form expired. Reload the page and try again.",

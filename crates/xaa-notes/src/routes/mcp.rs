@@ -7,11 +7,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 
-use super::notes::require;
 use crate::mcp_client::{self, MCP_SCOPE, McpListing, TODOS_URI};
 use crate::pages::{PageError, Problem};
+use crate::session::SignedIn;
 use crate::state::NotesState;
 
 /// The page.
@@ -28,12 +27,8 @@ pub(crate) struct McpPage {
     problem: Option<Problem>,
 }
 
-pub(crate) async fn page(State(st): State<Arc<NotesState>>, jar: CookieJar) -> Result<Response, PageError> {
-    let session = match require(&st, &jar, "/todos/mcp").await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
-    };
-    let (listing, problem) = match mcp_client::list(&st, &session).await {
+pub(crate) async fn page(State(st): State<Arc<NotesState>>, s: SignedIn) -> Result<Response, PageError> {
+    let (listing, problem) = match mcp_client::list(&st, &s.session).await {
         Ok(l) => (Some(l), None),
         Err(e) => {
             tracing::warn!(error = ?e, "Failed to fetch todos through MCP");
@@ -41,9 +36,9 @@ pub(crate) async fn page(State(st): State<Arc<NotesState>>, jar: CookieJar) -> R
         }
     };
     Ok(McpPage {
-        name: session.name.clone(),
-        email: session.email.clone(),
-        csrf: session.csrf.clone(),
+        name: s.session.name.clone(),
+        email: s.session.email.clone(),
+        csrf: s.csrf.clone(),
         server_url: mcp_client::server_url(&st),
         scope: MCP_SCOPE,
         uri: TODOS_URI,

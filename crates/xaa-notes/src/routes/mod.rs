@@ -17,12 +17,11 @@ mod todos;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum_extra::extract::CookieJar;
 
-use crate::pages::{LandingPage, PageError};
-use crate::session;
+use crate::pages::LandingPage;
+use crate::session::SignedIn;
 use crate::state::NotesState;
 
 /// Largest form the notes app accepts (a note may be a few hundred KB).
@@ -43,11 +42,10 @@ pub fn router(state: Arc<NotesState>) -> Router {
         .route("/todos/refresh", post(todos::refresh))
         .route("/todos/mcp", get(mcp::page))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-        .layer(axum::middleware::from_fn(xaa_core::same_origin::same_origin))
+        .layer(axum::middleware::from_fn(xaa_web::same_origin::same_origin))
         .with_state(state)
 }
 
-async fn landing(State(st): State<Arc<NotesState>>, jar: CookieJar) -> Result<LandingPage, PageError> {
-    let session = session::current(&st, &jar).await.map_err(PageError::internal)?;
-    Ok(LandingPage { signed_in_as: session.map(|s| s.email) })
+async fn landing(session: Option<SignedIn>) -> LandingPage {
+    LandingPage { signed_in_as: session.map(|s| s.session.email) }
 }

@@ -4,17 +4,15 @@
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use xaa_core::redirect::SeeOther;
+use xaa_web::csrf::{CsrfForm, CsrfRejection};
+use xaa_web::redirect::SeeOther;
 
 use crate::pages::{Editor, NoteItem, NotesPage, PageError, Problem};
-use crate::session;
+use crate::session::{NotSignedIn, SignedIn};
 use crate::state::NotesState;
-use crate::store::Session;
 use crate::todo_client::{self, ApiCall};
 use crate::xaa::XaaError;
 
@@ -38,12 +36,8 @@ pub(crate) struct View {
 
 /// Renders the notes page. With `reauth`, an expired sign-in redirects to the IdP instead of
 /// showing the problem (a page view re-authenticates; an action after saving shows it).
-pub(crate) async fn render(
-    st: &NotesState,
-    session: &Session,
-    view: View,
-    reauth: bool,
-) -> Result<Response, PageError> {
+pub(crate) async fn render(st: &NotesState, s: &SignedIn, view: View, reauth: bool) -> Result<Response, PageError> {
+    let session = &s.session;
     let notes = st.store.notes(session.sub.clone()).await.map_err(PageError::internal)?;
     let editor = match (view.editor, view.selected) {
         (Some(e), _) => Some(e),
@@ -67,8 +61,7 @@ pub(crate) async fn render(
             }
             Err(XaaError::SignInAgain) if reauth => {
                 let back = active.map(|id| format!("/notes?id={id}")).unwrap_or_else(|| "/notes".into());
-                let q = form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &back).finish();
-                return Ok(SeeOther::to(&format!("/auth/login?{q}"))?.into_response());
+                return Ok(NotSignedIn::SignIn { return_to: back }.into_response());
             }
             Err(e) => problem = Some(Problem::from(&e)),
         },
@@ -76,7 +69,7 @@ pub(crate) async fn render(
     let page = NotesPage {
         name: session.name.clone(),
         email: session.email.clone(),
-        csrf: session.csrf.clone(),
+        csrf: s.csrf.clone(),
         notes: notes
             .iter()
             .map(|n| NoteItem {
@@ -98,21 +91,6 @@ pub(crate) async fn render(
     Ok(page.into_response())
 }
 
-/// The signed-in session, or a redirect to sign in (back to `back` afterwards).
-pub(crate) async fn require(
-    st: &NotesState,
-    jar: &CookieJar,
-    back: &str,
-) -> Result<Result<Session, Response>, PageError> {
-    match session::current(st, jar).await.map_err(PageError::internal)? {
-        Some(s) => Ok(Ok(s)),
-        None => {
-            let q = form_urlencoded::Serializer::new(String::new()).append_pair("return_to", back).finish();
-            Ok(Err(SeeOther::to(&format!("/auth/login?{q}"))?.into_response()))
-        }
-    }
-}
-
 #[derive(Deserialize)]
 pub(crate) struct PageQuery {
     id: Option<String>,
@@ -122,15 +100,9 @@ pub(crate) struct PageQuery {
 
 pub(crate) async fn page(
     State(st): State<Arc<NotesState>>,
-    jar: CookieJar,
     Query(q): Query<PageQuery>,
-    RawQuery(raw): RawQuery,
+    s: SignedIn,
 ) -> Result<Response, PageError> {
-    let back = raw.map(|r| format!("/notes?{r}")).unwrap_or_else(|| "/notes".into());
-    let session = match require(&st, &jar, &back).await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
-    };
     let flash = q.flash.as_deref().and_then(|f| match f {
         "created" => Some("Note created."),
         "saved" => Some("Saved."),
@@ -144,26 +116,41 @@ pub(crate) async fn page(
         flash: flash.map(str::to_owned),
         ..View::default()
     };
-    render(&st, &session, view, true).await
+    render(&st, &s, view, true).await
 }
 
 #[derive(Deserialize)]
 pub(crate) struct NoteForm {
-    csrf: String,
     #[serde(default)]
     title: String,
     #[serde(default)]
     body: String,
 }
 
+/// A note's form, with whether its CSRF token is this session's.
+type NoteInput = Result<CsrfForm<Form<NoteForm>>, CsrfRejection<Form<NoteForm>>>;
+
+/// The form as typed, and whether its token was this session's (a stale one is shown again).
+fn note_form(form: NoteInput) -> Result<(NoteForm, bool), PageError> {
+    match form {
+        Ok(CsrfForm(Form(f))) => Ok((f, true)),
+        Err(CsrfRejection::Forged(Form(f))) => Ok((f, false)),
+        Err(CsrfRejection::Unreadable(e)) => Err(PageError::bad_request(
+            "The note could not be read",
+            format!("The form was not complete: {}", e.body_text()),
+            Some("/notes"),
+        )),
+    }
+}
+
 /// Checks the form; on a problem, re-renders the editor with the typed text and the reason.
 async fn checked(
     st: &NotesState,
-    session: &Session,
-    form: &NoteForm,
+    s: &SignedIn,
+    (form, genuine): (&NoteForm, bool),
     id: Option<i64>,
 ) -> Result<Option<Response>, PageError> {
-    let problem = if !session::csrf_ok(session, &form.csrf) {
+    let problem = if !genuine {
         Some("This page was open too long to save safely. Your text is below: press Save again.".to_owned())
     } else if form.title.chars().count() > MAX_TITLE {
         Some(format!("The title is longer than {MAX_TITLE} characters."))
@@ -177,52 +164,43 @@ async fn checked(
         Some(msg) => {
             let editor = Editor { id, title: form.title.clone(), body: form.body.clone() };
             let view = View { editor: Some(editor), note_error: Some(msg), ..View::default() };
-            let mut resp = render(st, session, view, false).await?;
+            let mut resp = render(st, s, view, false).await?;
             *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;
             Ok(Some(resp))
         }
     }
 }
 
-fn form_or_error(form: Result<Form<NoteForm>, FormRejection>) -> Result<NoteForm, PageError> {
-    form.map(|Form(f)| f).map_err(|e| {
-        PageError::bad_request(
-            "The note could not be read",
-            format!("The form was not complete: {}", e.body_text()),
-            Some("/notes"),
-        )
-    })
-}
-
 pub(crate) async fn create(
     State(st): State<Arc<NotesState>>,
-    jar: CookieJar,
-    form: Result<Form<NoteForm>, FormRejection>,
+    s: SignedIn,
+    form: NoteInput,
 ) -> Result<Response, PageError> {
-    let session = match require(&st, &jar, "/notes?new=1").await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
-    };
-    let form = form_or_error(form)?;
-    if let Some(resp) = checked(&st, &session, &form, None).await? {
+    let (form, genuine) = note_form(form)?;
+    if let Some(resp) = checked(&st, &s, (&form, genuine), None).await? {
         return Ok(resp);
     }
     let id = st
         .store
-        .create_note(session.sub.clone(), form.title.trim().to_owned(), form.body, st.clock.now())
+        .create_note(s.session.sub.clone(), form.title.trim().to_owned(), form.body, st.clock.now())
         .await
         .map_err(PageError::internal)?;
     Ok(SeeOther::to(&format!("/notes?id={id}&flash=created"))?.into_response())
 }
 
 /// Saves the note `id` from the form; `Ok(None)` when saved.
-async fn save_note(st: &NotesState, session: &Session, id: i64, form: NoteForm) -> Result<Option<Response>, PageError> {
-    if let Some(resp) = checked(st, session, &form, Some(id)).await? {
+async fn save_note(
+    st: &NotesState,
+    s: &SignedIn,
+    id: i64,
+    (form, genuine): (NoteForm, bool),
+) -> Result<Option<Response>, PageError> {
+    if let Some(resp) = checked(st, s, (&form, genuine), Some(id)).await? {
         return Ok(Some(resp));
     }
     let saved = st
         .store
-        .update_note(session.sub.clone(), id, form.title.trim().to_owned(), form.body, st.clock.now())
+        .update_note(s.session.sub.clone(), id, form.title.trim().to_owned(), form.body, st.clock.now())
         .await
         .map_err(PageError::internal)?;
     if saved { Ok(None) } else { Err(not_found(id)) }
@@ -241,15 +219,11 @@ fn not_found(id: i64) -> PageError {
 
 pub(crate) async fn save(
     State(st): State<Arc<NotesState>>,
-    jar: CookieJar,
     Path(id): Path<i64>,
-    form: Result<Form<NoteForm>, FormRejection>,
+    s: SignedIn,
+    form: NoteInput,
 ) -> Result<Response, PageError> {
-    let session = match require(&st, &jar, &format!("/notes?id={id}")).await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
-    };
-    if let Some(resp) = save_note(&st, &session, id, form_or_error(form)?).await? {
+    if let Some(resp) = save_note(&st, &s, id, note_form(form)?).await? {
         return Ok(resp);
     }
     Ok(SeeOther::to(&format!("/notes?id={id}&flash=saved"))?.into_response())
@@ -257,21 +231,17 @@ pub(crate) async fn save(
 
 pub(crate) async fn delete(
     State(st): State<Arc<NotesState>>,
-    jar: CookieJar,
     Path(id): Path<i64>,
-    form: Result<Form<NoteForm>, FormRejection>,
+    s: SignedIn,
+    form: NoteInput,
 ) -> Result<Response, PageError> {
-    let session = match require(&st, &jar, "/notes").await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
-    };
-    let form = form_or_error(form)?;
-    if !session::csrf_ok(&session, &form.csrf) {
-        return checked(&st, &session, &form, Some(id))
+    let (form, genuine) = note_form(form)?;
+    if !genuine {
+        return checked(&st, &s, (&form, genuine), Some(id))
             .await
             .map(|r| r.unwrap_or_else(|| SeeOther::to("/notes").into_response()));
     }
-    if st.store.delete_note(session.sub.clone(), id).await.map_err(PageError::internal)? {
+    if st.store.delete_note(s.session.sub.clone(), id).await.map_err(PageError::internal)? {
         Ok(SeeOther::to("/notes?flash=deleted")?.into_response())
     } else {
         Err(not_found(id))
@@ -281,20 +251,16 @@ pub(crate) async fn delete(
 /// Saves the note, then creates a todo titled after it (needs `todos.write`).
 pub(crate) async fn send_to_todos(
     State(st): State<Arc<NotesState>>,
-    jar: CookieJar,
     Path(id): Path<i64>,
-    form: Result<Form<NoteForm>, FormRejection>,
+    s: SignedIn,
+    form: NoteInput,
 ) -> Result<Response, PageError> {
-    let session = match require(&st, &jar, &format!("/notes?id={id}")).await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
-    };
-    let form = form_or_error(form)?;
+    let (form, genuine) = note_form(form)?;
     let title = todo_title(&form.title, &form.body);
-    if let Some(resp) = save_note(&st, &session, id, form).await? {
+    if let Some(resp) = save_note(&st, &s, id, (form, genuine)).await? {
         return Ok(resp);
     }
-    match todo_client::call(&st, &session, &ApiCall::Create(title)).await {
+    match todo_client::call(&st, &s.session, &ApiCall::Create(title)).await {
         Ok(_) => Ok(SeeOther::to(&format!("/notes?id={id}&flash=sent"))?.into_response()),
         Err(problem) => {
             let view = View {
@@ -303,7 +269,7 @@ pub(crate) async fn send_to_todos(
                 problem: Some(problem),
                 ..View::default()
             };
-            render(&st, &session, view, false).await
+            render(&st, &s, view, false).await
         }
     }
 }

@@ -6,23 +6,25 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use xaa_core::redirect::SeeOther;
+use xaa_web::csrf::{CsrfForm, CsrfRejection};
+use xaa_web::redirect::SeeOther;
 
-use super::notes::{View, render, require};
+use super::notes::{View, render};
 use crate::pages::PageError;
-use crate::session;
+use crate::session::{NotSignedIn, SignedIn};
 use crate::state::NotesState;
 use crate::todo_client::{self, ApiCall};
 
 #[derive(Deserialize)]
 pub(crate) struct PaneForm {
-    csrf: String,
     #[serde(default)]
     note: String,
     completed: Option<bool>,
 }
+
+/// A pane form, with whether its CSRF token is this session's.
+type PaneInput = Result<CsrfForm<Form<PaneForm>>, CsrfRejection<Form<PaneForm>>>;
 
 fn back_to(note: &str) -> String {
     match note.parse::<i64>() {
@@ -35,54 +37,69 @@ fn expired_form() -> PageError {
     PageError::bad_request("The page expired", "Reload the page and try again.", Some("/notes"))
 }
 
-/// The session and form of a pane action: a stale form is refused, a signed-out browser is sent
-/// to sign in (back to the note afterwards).
-async fn signed_in(
-    st: &NotesState,
-    jar: &CookieJar,
-    form: Result<Form<PaneForm>, axum::extract::rejection::FormRejection>,
-) -> Result<Result<(crate::store::Session, PaneForm, String), Response>, PageError> {
-    let Ok(Form(form)) = form else { return Err(expired_form()) };
-    let back = back_to(&form.note);
-    let session = match require(st, jar, &back).await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(Err(redirect)),
-    };
-    if !session::csrf_ok(&session, &form.csrf) {
-        return Err(expired_form());
+/// Why a pane action is refused.
+enum Refused {
+    /// Sign in first, then come back to the note.
+    SignIn(NotSignedIn),
+    /// The form is unreadable, or its token is not this session's.
+    Expired,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignIn(to) => to.into_response(),
+            Self::Expired => expired_form().into_response(),
+        }
     }
-    Ok(Ok((session, form, back)))
+}
+
+/// The session and form of a pane action. Its page is in the form (the note shown), not in its
+/// path: an unreadable form is refused first, a signed-out browser is sent to sign in and back to
+/// that note, and a stale form is refused.
+fn signed_in(session: Result<SignedIn, NotSignedIn>, form: PaneInput) -> Result<(SignedIn, PaneForm, String), Refused> {
+    let (form, genuine) = match form {
+        Ok(CsrfForm(Form(f))) => (f, true),
+        Err(CsrfRejection::Forged(Form(f))) => (f, false),
+        Err(CsrfRejection::Unreadable(_)) => return Err(Refused::Expired),
+    };
+    let back = back_to(&form.note);
+    let s = session.map_err(|e| Refused::SignIn(e.returning_to(&back)))?;
+    if !genuine {
+        return Err(Refused::Expired);
+    }
+    Ok((s, form, back))
 }
 
 pub(crate) async fn toggle(
     State(st): State<Arc<NotesState>>,
-    jar: CookieJar,
     Path(id): Path<i64>,
-    form: Result<Form<PaneForm>, axum::extract::rejection::FormRejection>,
+    session: Result<SignedIn, NotSignedIn>,
+    form: PaneInput,
 ) -> Result<Response, PageError> {
-    let (session, form, back) = match signed_in(&st, &jar, form).await? {
+    let (s, form, back) = match signed_in(session, form) {
         Ok(parts) => parts,
-        Err(redirect) => return Ok(redirect),
+        Err(refused) => return Ok(refused.into_response()),
     };
     let call = ApiCall::SetCompleted(id, form.completed.unwrap_or(true));
-    match todo_client::call(&st, &session, &call).await {
+    match todo_client::call(&st, &s.session, &call).await {
         Ok(_) => Ok(SeeOther::to(&back)?.into_response()),
         Err(problem) => {
             let view = View { selected: form.note.parse().ok(), problem: Some(problem), ..View::default() };
-            render(&st, &session, view, false).await
+            render(&st, &s, view, false).await
         }
     }
 }
 
 pub(crate) async fn refresh(
     State(st): State<Arc<NotesState>>,
-    jar: CookieJar,
-    form: Result<Form<PaneForm>, axum::extract::rejection::FormRejection>,
+    session: Result<SignedIn, NotSignedIn>,
+    form: PaneInput,
 ) -> Result<Response, PageError> {
-    let (session, _, back) = match signed_in(&st, &jar, form).await? {
+    let (s, _, back) = match signed_in(session, form) {
         Ok(parts) => parts,
-        Err(redirect) => return Ok(redirect),
+        Err(refused) => return Ok(refused.into_response()),
     };
-    crate::xaa::forget_token(&st, &session).await.map_err(PageError::internal)?;
+    crate::xaa::forget_token(&st, &s.session).await.map_err(PageError::internal)?;
     Ok(SeeOther::to(&back)?.into_response())
 }

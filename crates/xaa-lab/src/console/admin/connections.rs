@@ -5,28 +5,24 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AdminAuth;
 use super::api::{bad, body, connection_json, error};
-use super::pages::{back, checked_form, expired, text};
+use super::pages::{AdminForm, back, text};
 use crate::admin::ConnectionChange;
 use crate::console::ConsoleState;
 
 pub(crate) async fn grant_form(
     _: AdminAuth,
     State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
-    body: Bytes,
+    AdminForm(form): AdminForm,
 ) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
     let tenant = text(&form, "tenant");
     let to = tenant_page(tenant.as_deref());
     let change = ConnectionChange {
@@ -65,10 +61,8 @@ fn tenant_page(tenant: Option<&str>) -> String {
 pub(crate) async fn revoke_form(
     _: AdminAuth,
     State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
-    body: Bytes,
+    AdminForm(form): AdminForm,
 ) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
     let client_id = text(&form, "client_id").unwrap_or_default();
     let tenant = text(&form, "tenant");
     let to = tenant_page(tenant.as_deref());

@@ -38,8 +38,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum_extra::extract::CookieJar;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::Secret;
+use xaa_web::redirect::SeeOther;
 
 use super::ConsoleState;
 

@@ -8,20 +8,21 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
 use xaa_faults::Fault;
 use xaa_idp::{Connection, IdpClient, PublishedKey, SamlServiceProvider, Tenant};
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
+use xaa_web::redirect::SeeOther;
 
 use super::AdminAuth;
 use super::api::{SwitchOn, turn_off, turn_on};
 use crate::admin::Registered;
 use crate::admin::report_card::Card;
-use crate::console::{ConsoleState, csrf_cookie};
+use crate::console::ConsoleState;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct Flash {
@@ -81,12 +82,13 @@ pub(crate) async fn overview(
     auth: Result<AdminAuth, super::Refused>,
     State(st): State<Arc<ConsoleState>>,
     jar: CookieJar,
+    csrf: CsrfToken,
     f: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let f = f.map(|Query(f)| f).unwrap_or_default();
     // `/admin?token=…` (the link lab prints) signs this browser in once.
     if let Some(t) = &f.token {
-        return super::sign_in::sign_in(&st, jar, t, "/admin");
+        return super::sign_in::sign_in(&st, jar, csrf, t, "/admin");
     }
     if let Err(r) = auth {
         return r.into_response();
@@ -97,7 +99,6 @@ pub(crate) async fn overview(
         Ok(t) => (t, flash(&f)),
         Err(e) => (a.idp.tenants().default_tenant().clone(), flash(&f).or(Some((false, e.to_string())))),
     };
-    let (jar, csrf) = csrf_cookie(&st, jar);
     let on = a.faults.list();
     let switches = Fault::ALL
         .into_iter()
@@ -121,7 +122,7 @@ pub(crate) async fn overview(
     let now = a.clock.now();
     let page = Overview {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
-        csrf,
+        csrf: csrf.value().to_owned(),
         message,
         clients: a.idp.clients().into_iter().map(|c| (c.clone(), !a.idp.is_fixture_client(&c.client_id))).collect(),
         connections: {
@@ -155,17 +156,25 @@ pub(crate) async fn overview(
             (a.join.code().to_owned(), joined, cap)
         },
     };
-    (jar, page).into_response()
+    (csrf, page).into_response()
 }
 
-/// The form of a change, once its CSRF token is checked (`None`: refuse with [`expired`]).
-pub(super) fn checked_form(jar: &CookieJar, body: &Bytes) -> Option<FormParams> {
-    let form = FormParams::parse(body);
-    crate::console::csrf_matches(jar, &form).then_some(form)
-}
+/// The form of a change, once its CSRF token is this browser's. A refused one goes back to
+/// `/admin` saying the page was open too long.
+pub(crate) struct AdminForm(pub(crate) FormParams);
 
-pub(super) fn expired() -> Response {
-    back("/admin", false, "This page was open too long (its form token expired); try again.")
+impl FromRequest<Arc<ConsoleState>> for AdminForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &Arc<ConsoleState>) -> Result<Self, Response> {
+        match CsrfForm::<Bytes>::from_request(req, st).await {
+            Ok(CsrfForm(body)) => Ok(Self(FormParams::parse(&body))),
+            Err(CsrfRejection::Forged(_)) => {
+                Err(back("/admin", false, "This page was open too long (its form token expired); try again."))
+            }
+            Err(CsrfRejection::Unreadable(e)) => Err(e.into_response()),
+        }
+    }
 }
 
 pub(super) fn text(form: &FormParams, name: &str) -> Option<String> {
@@ -203,7 +212,7 @@ pub(crate) struct New {
 pub(crate) async fn client(
     _: AdminAuth,
     State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
+    csrf: CsrfToken,
     Path(id): Path<String>,
     n: Result<Query<New>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -211,14 +220,13 @@ pub(crate) async fn client(
     let Some(r) = st.admin.registered(&id) else {
         return back("/admin", false, format!("There is no client \"{id}\"."));
     };
-    let (jar, csrf) = csrf_cookie(&st, jar);
     let connected = st.admin.idp.connections().iter().any(|c| c.client_id == id);
     let saml = st.admin.saml_service_provider(&id).await;
     let format = saml.as_ref().map(|sp| sp.name_id_format.clone()).unwrap_or_default();
     let issuer = st.admin.idp.issuer();
     let page = ClientPage {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
-        csrf,
+        csrf: csrf.value().to_owned(),
         fresh: n.new == Some(1),
         registered: !st.admin.idp.is_fixture_client(&id),
         card: st.admin.report_cards.card(&id),
@@ -230,27 +238,22 @@ pub(crate) async fn client(
         saml_metadata: format!("{issuer}/saml/metadata"),
         name_id_formats: super::register::format_choice(&format),
     };
-    (jar, page).into_response()
+    (csrf, page).into_response()
 }
 
 pub(crate) async fn delete_client(
     _: AdminAuth,
     State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
     Path(id): Path<String>,
-    body: Bytes,
+    _: AdminForm,
 ) -> Response {
-    if checked_form(&jar, &body).is_none() {
-        return expired();
-    }
     match st.admin.unregister(&id).await {
         Ok(()) => back("/admin", true, format!("Deleted \"{id}\" and its connection.")),
         Err(e) => back("/admin", false, e.to_string()),
     }
 }
 
-pub(crate) async fn switch(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
+pub(crate) async fn switch(_: AdminAuth, State(st): State<Arc<ConsoleState>>, AdminForm(form): AdminForm) -> Response {
     let name = text(&form, "name").unwrap_or_default();
     if text(&form, "action").as_deref() == Some("off") {
         return match Fault::from_name(&name) {
@@ -273,8 +276,7 @@ pub(crate) async fn switch(_: AdminAuth, State(st): State<Arc<ConsoleState>>, ja
     }
 }
 
-pub(crate) async fn clock(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
+pub(crate) async fn clock(_: AdminAuth, State(st): State<Arc<ConsoleState>>, AdminForm(form): AdminForm) -> Response {
     let Some(s) = text(&form, "advance").and_then(|s| s.parse::<i64>().ok()) else {
         return back("/admin", false, "Move the clock by a whole number of seconds.");
     };
@@ -284,10 +286,7 @@ pub(crate) async fn clock(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar
     }
 }
 
-pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    if checked_form(&jar, &body).is_none() {
-        return expired();
-    }
+pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>, _: AdminForm) -> Response {
     let s = st.clone();
     match tokio::task::spawn_blocking(move || s.admin.rotate_idp_key()).await {
         Ok(Ok(r)) => back(
@@ -306,8 +305,7 @@ pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>, ja
 }
 
 /// The reset button: needs its confirmation box ticked.
-pub(crate) async fn reset(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
+pub(crate) async fn reset(_: AdminAuth, State(st): State<Arc<ConsoleState>>, AdminForm(form): AdminForm) -> Response {
     if text(&form, "confirm").as_deref() != Some("yes") {
         return back("/admin", false, "Nothing was reset: tick the box to confirm, then press Reset the room again.");
     }

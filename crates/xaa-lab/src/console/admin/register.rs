@@ -7,19 +7,18 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
-use xaa_core::redirect::SeeOther;
 use xaa_idp::Tenant;
+use xaa_web::csrf::CsrfToken;
+use xaa_web::redirect::SeeOther;
 
 use super::AdminAuth;
-use super::pages::{checked_form, expired, text};
+use super::pages::{AdminForm, text};
 use super::saml::saml_fields;
 use crate::admin::{RegisterRequest, SamlRequest};
-use crate::console::{ConsoleState, csrf_cookie, form_lines};
+use crate::console::{ConsoleState, form_lines};
 
 /// The NameID formats the form offers (xaa.dev's two; `transient` is refused by the IdP).
 const NAME_ID_FORMATS: [&str; 2] = ["emailAddress", "persistent"];
@@ -56,12 +55,11 @@ fn tenant_choice(st: &ConsoleState, chosen: Option<&str>) -> Vec<(Tenant, bool)>
     tenants.all().iter().map(|t| (t.clone(), t.id == chosen)).collect()
 }
 
-pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
+pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleState>>, csrf: CsrfToken) -> Response {
     let resource = st.admin.lab_authorization_server().and_then(|s| s.resources.first()).cloned();
     let page = RegisterPage {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
-        csrf,
+        csrf: csrf.value().to_owned(),
         error: None,
         name: String::new(),
         redirect_uris: "http://localhost:3000/auth/callback".into(),
@@ -72,16 +70,15 @@ pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleStat
         saml: SamlRequest::default(),
         name_id_formats: format_choice(""),
     };
-    (jar, page).into_response()
+    (csrf, page).into_response()
 }
 
 pub(crate) async fn register(
     _: AdminAuth,
     State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
-    body: Bytes,
+    csrf: CsrfToken,
+    AdminForm(form): AdminForm,
 ) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
     let scopes: Vec<String> = form.values("scopes").map(str::to_owned).collect();
     let req = RegisterRequest {
         name: text(&form, "name").unwrap_or_default(),
@@ -95,7 +92,6 @@ pub(crate) async fn register(
     match st.admin.register_with_saml(req.clone(), saml.as_ref()).await {
         Ok(r) => SeeOther::to(&format!("/admin/clients/{}?new=1", r.client_id)).into_response(),
         Err(e) => {
-            let (jar, csrf) = csrf_cookie(&st, jar);
             let all = st
                 .admin
                 .lab_authorization_server()
@@ -105,7 +101,7 @@ pub(crate) async fn register(
             let saml = saml.unwrap_or_default();
             let page = RegisterPage {
                 lab_status: crate::console::lab_status::LabStatus::of(&st),
-                csrf,
+                csrf: csrf.value().to_owned(),
                 error: Some(e.to_string()),
                 name: req.name,
                 redirect_uris: req.redirect_uris.join("\n"),
@@ -116,7 +112,7 @@ pub(crate) async fn register(
                 name_id_formats: format_choice(&saml.name_id_format),
                 saml,
             };
-            (StatusCode::BAD_REQUEST, jar, page).into_response()
+            (StatusCode::BAD_REQUEST, csrf, page).into_response()
         }
     }
 }

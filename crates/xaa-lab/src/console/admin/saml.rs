@@ -13,18 +13,16 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use serde_json::json;
 use xaa_core::oauth::FormParams;
 use xaa_idp::SamlRegistrationError;
 
 use super::AdminAuth;
-use super::pages::{back, checked_form, expired, text};
+use super::pages::{AdminForm, back, text};
 use crate::admin::SamlRequest;
 use crate::console::ConsoleState;
 
@@ -79,11 +77,9 @@ pub(super) fn saml_fields(form: &FormParams) -> Option<SamlRequest> {
 pub(crate) async fn saml_form(
     _: AdminAuth,
     State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
     Path(id): Path<String>,
-    body: Bytes,
+    AdminForm(form): AdminForm,
 ) -> Response {
-    let Some(form) = checked_form(&jar, &body) else { return expired() };
     if st.admin.idp.client(&id).is_none() {
         return back("/admin", false, format!("There is no client \"{id}\"."));
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,11 +14,12 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::Secret;
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
+use xaa_web::redirect::SeeOther;
 
 use super::ADMIN_COOKIE;
-use crate::console::{ConsoleState, csrf_cookie};
+use crate::console::ConsoleState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_login.html")]
@@ -43,38 +45,35 @@ pub(crate) struct Next {
     next: Option<String>,
 }
 
-pub(crate) async fn login_form(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Query(n): Query<Next>) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    (
-        jar,
-        LoginPage {
-            lab_status: crate::console::lab_status::LabStatus::of(&st),
-            csrf,
-            next: safe_next(n.next.as_deref()),
-            error: None,
-        },
-    )
-        .into_response()
+pub(crate) async fn login_form(
+    State(st): State<Arc<ConsoleState>>,
+    csrf: CsrfToken,
+    Query(n): Query<Next>,
+) -> Response {
+    let page = LoginPage {
+        lab_status: crate::console::lab_status::LabStatus::of(&st),
+        csrf: csrf.value().to_owned(),
+        next: safe_next(n.next.as_deref()),
+        error: None,
+    };
+    (csrf, page).into_response()
 }
 
-pub(super) fn sign_in(st: &ConsoleState, jar: CookieJar, presented: &str, next: &str) -> Response {
+/// Signs this browser in with the admin token `presented`; a wrong one shows the login page again
+/// (with `csrf`, the token for its form).
+pub(super) fn sign_in(st: &ConsoleState, jar: CookieJar, csrf: CsrfToken, presented: &str, next: &str) -> Response {
     if !Secret::new(st.admin_token.clone()).matches(presented.trim()) {
-        let (jar, csrf) = csrf_cookie(st, jar);
         let error = Some(
             "That is not the admin token. It is in the lab's start-up banner and in the ready file (admin_token)."
                 .into(),
         );
-        return (
-            StatusCode::UNAUTHORIZED,
-            jar,
-            LoginPage {
-                lab_status: crate::console::lab_status::LabStatus::of(st),
-                csrf,
-                next: safe_next(Some(next)),
-                error,
-            },
-        )
-            .into_response();
+        let page = LoginPage {
+            lab_status: crate::console::lab_status::LabStatus::of(st),
+            csrf: csrf.value().to_owned(),
+            next: safe_next(Some(next)),
+            error,
+        };
+        return (StatusCode::UNAUTHORIZED, csrf, page).into_response();
     }
     let session = xaa_core::secret::random_token(24);
     if let Ok(mut set) = st.admin_sessions.lock() {
@@ -88,27 +87,40 @@ pub(super) fn sign_in(st: &ConsoleState, jar: CookieJar, presented: &str, next: 
     (jar.add(cookie), SeeOther::to(&safe_next(Some(next)))).into_response()
 }
 
-pub(crate) async fn login(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+/// A sign-in or sign-out form, with whether its CSRF token is this browser's.
+type SignInForm = Result<CsrfForm<Bytes>, CsrfRejection<Bytes, BytesRejection>>;
+
+pub(crate) async fn login(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    form: SignInForm,
+) -> Response {
+    let (body, genuine) = match form {
+        Ok(CsrfForm(body)) => (body, true),
+        Err(CsrfRejection::Forged(body)) => (body, false),
+        Err(CsrfRejection::Unreadable(e)) => return e.into_response(),
+    };
     let form = FormParams::parse(&body);
-    let (jar, csrf) = csrf_cookie(&st, jar);
     let next = safe_next(form.single("next").ok().flatten());
-    if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf.clone()).matches(c)) {
+    if !genuine {
         let error = Some("This page was open too long; try again.".into());
-        return (
-            StatusCode::BAD_REQUEST,
-            jar,
-            LoginPage { lab_status: crate::console::lab_status::LabStatus::of(&st), csrf, next, error },
-        )
-            .into_response();
+        let page = LoginPage {
+            lab_status: crate::console::lab_status::LabStatus::of(&st),
+            csrf: csrf.value().to_owned(),
+            next,
+            error,
+        };
+        return (StatusCode::BAD_REQUEST, csrf, page).into_response();
     }
-    sign_in(&st, jar, form.single("token").ok().flatten().unwrap_or(""), &next)
+    sign_in(&st, jar, csrf, form.single("token").ok().flatten().unwrap_or(""), &next)
 }
 
-pub(crate) async fn logout(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
-    let form = FormParams::parse(&body);
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    if !form.single("csrf").ok().flatten().is_some_and(|c| Secret::new(csrf).matches(c)) {
-        return SeeOther::to("/admin").into_response();
+pub(crate) async fn logout(State(st): State<Arc<ConsoleState>>, jar: CookieJar, form: SignInForm) -> Response {
+    match form {
+        Ok(_) => {}
+        Err(CsrfRejection::Forged(_)) => return SeeOther::to("/admin").into_response(),
+        Err(CsrfRejection::Unreadable(e)) => return e.into_response(),
     }
     if let (Some(c), Ok(mut set)) = (jar.get(ADMIN_COOKIE), st.admin_sessions.lock()) {
         set.remove(c.value());

@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -29,8 +28,9 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
-use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, random_token};
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
+use xaa_web::redirect::SeeOther;
 
 mod call;
 mod chain;
@@ -43,7 +43,7 @@ mod step;
 mod subject_token;
 mod target;
 
-use super::{ConsoleState, csrf_cookie};
+use super::ConsoleState;
 use crate::admin::ResourceApp;
 use chain::Chain;
 pub(crate) use chain::Sessions;
@@ -159,9 +159,14 @@ fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
 }
 
 /// `GET /explorer`, `GET /explorer/resources/{id}`.
-async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Path(at): Path<At>) -> Result<Response, UnknownApp> {
+async fn page(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    token: CsrfToken,
+    Path(at): Path<At>,
+) -> Result<Response, UnknownApp> {
     let c = load(&st, &jar, &at)?;
-    let (jar, csrf) = csrf_cookie(&st, jar);
+    let csrf = token.value().to_owned();
     let lab = c.target.is_lab();
     let page = ExplorerPage {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
@@ -177,12 +182,11 @@ async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Path(at): Pat
         steps: StepView::all(&c),
         masked: !st.trace.reveals_secrets(),
     };
-    Ok((jar, page).into_response())
+    Ok((jar, token, page).into_response())
 }
 
 #[derive(Deserialize)]
 pub(crate) struct StepForm {
-    csrf: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -198,10 +202,11 @@ pub(crate) struct StepForm {
     subject: String,
 }
 
-fn checked(jar: &CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Option<StepForm> {
-    let Form(f) = form.ok()?;
-    let expected = jar.get(super::CSRF_COOKIE).map(|c| c.value().to_owned())?;
-    Secret::new(expected).matches(&f.csrf).then_some(f)
+/// A step's form, with whether its CSRF token is this browser's.
+pub(crate) type StepInput = Result<CsrfForm<Form<StepForm>>, CsrfRejection<Form<StepForm>>>;
+
+fn checked(form: StepInput) -> Option<StepForm> {
+    form.ok().map(|CsrfForm(Form(f))| f)
 }
 
 /// Back to step `n` of `target`'s page.
@@ -214,10 +219,10 @@ async fn start(
     State(st): State<Arc<ConsoleState>>,
     jar: CookieJar,
     Path(at): Path<At>,
-    form: Result<Form<StepForm>, FormRejection>,
+    form: StepInput,
 ) -> Result<Response, UnknownApp> {
     let c = load(&st, &jar, &at)?;
-    let Some(f) = checked(&jar, form) else { return Ok(back(&c.target, 1)) };
+    let Some(f) = checked(form) else { return Ok(back(&c.target, 1)) };
     let c = sign_in::start(&st, &c.target, f.email.trim(), subject_token::ticked(&f.offline));
     let authorize = SeeOther::to(&c.authorize);
     Ok((save(&st, jar, c), authorize).into_response())
@@ -243,11 +248,11 @@ async fn step(
     State(st): State<Arc<ConsoleState>>,
     jar: CookieJar,
     Path(at): Path<At>,
-    form: Result<Form<StepForm>, FormRejection>,
+    form: StepInput,
 ) -> Result<Response, UnknownApp> {
     let mut c = load(&st, &jar, &at)?;
     let n = at.n.unwrap_or(0);
-    let Some(f) = checked(&jar, form) else { return Ok(back(&c.target, n)) };
+    let Some(f) = checked(form) else { return Ok(back(&c.target, n)) };
     let Some(step) = Step::from_number(n) else { return Ok(back(&c.target, 1)) };
     if !c.can_run(step) {
         return Ok(back(&c.target, step.before().number()));
@@ -263,13 +268,9 @@ async fn step(
 }
 
 /// "Start over" on the lab's page: forgets the token chain.
-async fn reset(
-    State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
-    form: Result<Form<StepForm>, FormRejection>,
-) -> Response {
+async fn reset(State(st): State<Arc<ConsoleState>>, jar: CookieJar, form: StepInput) -> Response {
     let lab = Target::default();
-    if checked(&jar, form).is_some() {
+    if checked(form).is_some() {
         let jar = save(&st, jar, Chain::default());
         return (jar, back(&lab, 1)).into_response();
     }

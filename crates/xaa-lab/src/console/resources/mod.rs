@@ -13,15 +13,16 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use xaa_core::oauth::FormParams;
-use xaa_core::redirect::SeeOther;
+use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
+use xaa_web::redirect::SeeOther;
 
 use super::lab_status::LabStatus;
-use super::{ConsoleState, csrf_cookie, csrf_matches, form_lines};
+use super::{ConsoleState, form_lines};
 use crate::admin::{JoinRefused, NewResourceApp, OwnAs, ResourceApp};
 
 /// The wizard's fields, as typed (shown again when something is refused).
@@ -66,6 +67,9 @@ struct AppPage {
     tried: Vec<String>,
 }
 
+/// A wizard form, with whether its CSRF token is this browser's (a refused one is shown again).
+type WizardForm = Result<CsrfForm<Bytes>, CsrfRejection<Bytes, BytesRejection>>;
+
 fn example() -> Fields {
     Fields {
         health_path: "/health".into(),
@@ -88,9 +92,9 @@ fn wizard(st: &ConsoleState, csrf: String, error: Option<String>, health: Option
 }
 
 /// `GET /resources`: the registered apps and the wizard.
-pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, jar: CookieJar) -> Response {
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    (jar, wizard(&st, csrf, None, None, example())).into_response()
+pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken) -> Response {
+    let page = wizard(&st, csrf.value().to_owned(), None, None, example());
+    (csrf, page).into_response()
 }
 
 fn fields(form: &FormParams) -> Fields {
@@ -132,15 +136,20 @@ fn request(f: &Fields, health: String) -> NewResourceApp {
 }
 
 /// `POST /resources`: checks, health check, discovery, then the registration.
-pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, jar: CookieJar, body: Bytes) -> Response {
+pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken, form: WizardForm) -> Response {
+    let (body, genuine) = match form {
+        Ok(CsrfForm(body)) => (body, true),
+        Err(CsrfRejection::Forged(body)) => (body, false),
+        Err(CsrfRejection::Unreadable(e)) => return e.into_response(),
+    };
     let form = FormParams::parse(&body);
-    let csrf_ok = csrf_matches(&jar, &form);
-    let (jar, csrf) = csrf_cookie(&st, jar);
+    let token = csrf.value().to_owned();
     let f = fields(&form);
     let refuse = |status: StatusCode, error: String| {
-        (status, jar.clone(), wizard(&st, csrf.clone(), Some(error), None, f.clone())).into_response()
+        let page = wizard(&st, token.clone(), Some(error), None, f.clone());
+        (status, csrf.clone(), page).into_response()
     };
-    if !csrf_ok {
+    if !genuine {
         return refuse(StatusCode::BAD_REQUEST, "This page was open too long; press Register again.".into());
     }
     let code = form.single("join_code").ok().flatten().unwrap_or("");
@@ -160,8 +169,8 @@ pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, jar: CookieJar
     let health = probe::health(&http, &health_url).await;
     let anyway = form.single("connect_anyway").ok().flatten() == Some("1");
     if !health.ok && !anyway {
-        let page = wizard(&st, csrf.clone(), None, Some(health.text), f.clone());
-        return (jar, page).into_response();
+        let page = wizard(&st, token.clone(), None, Some(health.text), f.clone());
+        return (csrf, page).into_response();
     }
     req.health = if health.ok { health.text } else { format!("{} (connected anyway)", health.text) };
     let mut tried = Vec::new();
@@ -174,8 +183,8 @@ pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, jar: CookieJar
     }
     match st.admin.register_resource_app_with_code(code, req).await {
         Ok(app) => {
-            let page = AppPage { lab_status: LabStatus::of(&st), csrf, app, fresh: true, tried };
-            let mut resp = (jar, page).into_response();
+            let page = AppPage { lab_status: LabStatus::of(&st), csrf: token, app, fresh: true, tried };
+            let mut resp = (csrf, page).into_response();
             // The page holds the test requestor's secrets.
             resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
@@ -184,35 +193,39 @@ pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, jar: CookieJar
     }
 }
 
-fn not_found(st: &ConsoleState, jar: CookieJar, id: &str) -> Response {
-    let (jar, csrf) = csrf_cookie(st, jar);
+fn not_found(st: &ConsoleState, csrf: CsrfToken, id: &str) -> Response {
     let error = format!("There is no resource app \"{id}\" (deleted, or never registered). Register yours here.");
-    (StatusCode::NOT_FOUND, jar, wizard(st, csrf, Some(error), None, example())).into_response()
+    let page = wizard(st, csrf.value().to_owned(), Some(error), None, example());
+    (StatusCode::NOT_FOUND, csrf, page).into_response()
 }
 
 /// `GET /resources/{id}`: one app (secrets are shown only right after registering).
-pub(crate) async fn app(State(st): State<Arc<ConsoleState>>, jar: CookieJar, Path(id): Path<String>) -> Response {
-    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, jar, &id) };
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    (jar, AppPage { lab_status: LabStatus::of(&st), csrf, app, fresh: false, tried: Vec::new() }).into_response()
+pub(crate) async fn app(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken, Path(id): Path<String>) -> Response {
+    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, csrf, &id) };
+    let page =
+        AppPage { lab_status: LabStatus::of(&st), csrf: csrf.value().to_owned(), app, fresh: false, tried: Vec::new() };
+    (csrf, page).into_response()
 }
 
 /// `POST /resources/{id}/delete`: the app, its test requestor's clients and its connection go.
 pub(crate) async fn delete(
     State(st): State<Arc<ConsoleState>>,
-    jar: CookieJar,
+    csrf: CsrfToken,
     Path(id): Path<String>,
-    body: Bytes,
+    form: WizardForm,
 ) -> Response {
-    let form = FormParams::parse(&body);
-    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, jar, &id) };
-    let csrf_ok = csrf_matches(&jar, &form);
-    let (jar, csrf) = csrf_cookie(&st, jar);
-    let refuse = |status: StatusCode, error: String| {
-        let page = wizard(&st, csrf.clone(), Some(error), None, example());
-        (status, jar.clone(), page).into_response()
+    let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, csrf, &id) };
+    let (body, genuine) = match form {
+        Ok(CsrfForm(body)) => (body, true),
+        Err(CsrfRejection::Forged(body)) => (body, false),
+        Err(CsrfRejection::Unreadable(e)) => return e.into_response(),
     };
-    if !csrf_ok {
+    let form = FormParams::parse(&body);
+    let refuse = |status: StatusCode, error: String| {
+        let page = wizard(&st, csrf.value().to_owned(), Some(error), None, example());
+        (status, csrf.clone(), page).into_response()
+    };
+    if !genuine {
         return refuse(StatusCode::BAD_REQUEST, "This page was open too long; press Delete again.".into());
     }
     if !st.admin.join_code_matches(form.single("join_code").ok().flatten().unwrap_or("")) {

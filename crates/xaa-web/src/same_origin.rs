@@ -1,9 +1,10 @@
-//! Refusing form posts from other origins (axum middleware, feature `axum`). Cookies on localhost
-//! ignore ports, so a page served on any other localhost port could set and send the lab's
-//! cookies, defeating a double-submit CSRF token and `SameSite`. Browsers name the page that sent
-//! a form in `Origin` (or at least `Referer`): a state-changing request must come from the host it
-//! is sent to. Clients that send neither (curl, scripts) are not browsers and are judged by the
-//! credentials they present. Put it on form routes only: token endpoints take cross-origin calls.
+//! Refusing form posts from other origins (an axum middleware). Cookies on localhost ignore ports,
+//! so a page served on any other localhost port could set and send the lab's cookies, defeating a
+//! CSRF token bound to a cookie of its own (see [`crate::csrf`]) and `SameSite`. Browsers name the
+//! page that sent a form in `Origin` (or at least `Referer`): a state-changing request must come
+//! from the host it is sent to. Clients that send neither (curl, scripts) are not browsers and are
+//! judged by the credentials they present. Put it on form routes only: token endpoints take
+//! cross-origin calls.
 
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
