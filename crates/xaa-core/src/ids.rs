@@ -9,10 +9,38 @@
 //! the other belongs does not compile:
 //!
 //! ```compile_fail,E0308
-//! use xaa_core::ids::{ClientId, ResourceClientId};
+//! use xaa_core::ids::{ClientId, Issuer};
+//! use xaa_core::validation::id_jag::IdJagExpectations;
 //!
-//! fn id_jag_client_id(_: &ResourceClientId) {}
-//! id_jag_client_id(&ClientId::new("notes-app")); // expected `&ResourceClientId`, found `&ClientId`
+//! let (issuer, trusted) = (Issuer::new("https://as.example"), [Issuer::new("https://idp.example")]);
+//! let at_the_idp = ClientId::new("notes-app");
+//! let expect = IdJagExpectations {
+//!     audience: &issuer,
+//!     trusted_issuers: &trusted,
+//!     client_id: &at_the_idp, // expected `&ResourceClientId`, found `&ClientId`
+//!     now: 0,
+//!     leeway: 60,
+//!     dpop_proof: false,
+//! };
+//! ```
+//!
+//! while the client's id at the resource AS is what the ID-JAG validator expects:
+//!
+//! ```
+//! use xaa_core::ids::{Issuer, ResourceClientId};
+//! use xaa_core::validation::id_jag::IdJagExpectations;
+//!
+//! let (issuer, trusted) = (Issuer::new("https://as.example"), [Issuer::new("https://idp.example")]);
+//! let at_the_as = ResourceClientId::new("notes-app-at-todo0");
+//! let expect = IdJagExpectations {
+//!     audience: &issuer,
+//!     trusted_issuers: &trusted,
+//!     client_id: &at_the_as,
+//!     now: 0,
+//!     leeway: 60,
+//!     dpop_proof: false,
+//! };
+//! # let _ = expect;
 //! ```
 //!
 //! Each is a string on the wire and in storage (`#[serde(transparent)]`, a SQLite `TEXT` with

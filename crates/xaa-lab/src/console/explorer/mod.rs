@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
+use xaa_core::ids::ResourceUri;
 use xaa_core::oauth::{AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, TokenExchangeRequest};
 use xaa_core::redirect::SeeOther;
 use xaa_core::secret::{Secret, random_token};
@@ -305,8 +306,8 @@ pub(crate) async fn step(
             let exchange = TokenExchangeRequest::for_id_jag(
                 subject_token,
                 c.subject.token_type(),
-                &st.urls.authorization_server,
-                &resource,
+                st.urls.authorization_server_issuer(),
+                ResourceUri::new(resource.as_str()),
                 scope,
             );
             let form = exchange.to_form_posting(&ex.client_id, ex.client_secret.expose());

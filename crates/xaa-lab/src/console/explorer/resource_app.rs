@@ -17,6 +17,7 @@ use axum_extra::extract::CookieJar;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use xaa_core::claims::{TokenKind, explain};
+use xaa_core::ids::{Issuer, ResourceUri};
 use xaa_core::jose::unverified::UnverifiedJwt;
 use xaa_core::oauth::{
     AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
@@ -206,8 +207,8 @@ pub(crate) async fn step(
             let exchange = TokenExchangeRequest::for_id_jag(
                 id_token,
                 SubjectTokenType::IdToken,
-                &app.issuer,
-                &app.base_url,
+                Issuer::new(app.issuer.as_str()),
+                ResourceUri::new(app.base_url.as_str()),
                 app.scopes.join(" "),
             );
             let form = exchange.to_form_posting(&app.client_id, &app.client_secret);
