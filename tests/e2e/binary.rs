@@ -328,8 +328,8 @@ async fn minted_tokens_work_against_the_running_lab_and_overrides_are_refused() 
         let request = TokenExchangeRequest {
             subject_token: subject,
             subject_token_type: SubjectTokenType::IdToken,
-            audience: vec![authz.clone()],
-            resource: vec![api.clone()],
+            audience: vec![Issuer::new(authz.as_str())],
+            resource: vec![ResourceUri::new(api.as_str())],
             scope: None,
         };
         request.to_form_posting(CLIENT, SECRET)

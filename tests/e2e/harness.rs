@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+pub use xaa_core::ids::{Issuer, ResourceUri};
 use xaa_core::jose::SigningKey;
 pub use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest};
 use xaa_lab::{LabConfig, LabKeys};
@@ -146,8 +147,8 @@ impl TestLab {
         let exchange = TokenExchangeRequest::for_id_jag(
             id_token,
             SubjectTokenType::IdToken,
-            self.authz(),
-            self.api(),
+            Issuer::new(self.authz()),
+            ResourceUri::new(self.api()),
             "todos.read todos.write",
         );
         owned(exchange.to_form_posting(CLIENT, SECRET))

@@ -141,7 +141,7 @@ async fn browser_and_id_token(lab: &TestLab, client: &str, secret: &str, email: 
 async fn store_client(lab: &TestLab, id: &str, redirect_uris: &[&str], post_logout: &[&str]) {
     let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
     let client = xaa_lab::idp::IdpClient {
-        client_id: id.to_owned(),
+        client_id: xaa_core::ids::ClientId::new(id),
         client_secret: xaa_core::secret::Secret::new("stored-secret"),
         name: "Stored App".into(),
         redirect_uris: owned(redirect_uris),

@@ -4,6 +4,8 @@
 //!
 //! - [`urn`]: the exact grant-type, token-type, `typ` and profile strings (never vary these);
 //! - [`jose`]: signing keys, JWKS, compact JWS signing and the *unverified* view of a JWT;
+//! - [`ids`]: the identifiers as types (issuer, subject, `jti`, resource, and a client's id at the
+//!   IdP and at a resource AS, which must never be mixed up);
 //! - [`claims`]: the ID token, ID-JAG and access-token claim sets, and what each claim means;
 //! - [`validation`]: the validators for ID tokens, ID-JAGs (draft-ietf-oauth-identity-assertion-authz-grant-04
 //!   §4.4.1) and RFC 9068 access tokens, each recording the checks it ran;
@@ -33,6 +35,7 @@ pub mod claims;
 pub mod clock;
 #[cfg(feature = "http")]
 pub mod http_client;
+pub mod ids;
 pub mod jose;
 pub mod key_source;
 pub mod mcp;

@@ -66,10 +66,10 @@ pub fn same(a: &str, b: &str) -> bool {
 }
 
 /// `values` in their order without repeats ([`same`]); of equivalent spellings the first is kept.
-pub fn dedup<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut out: Vec<&'a str> = Vec::new();
+pub fn dedup<'a, T: AsRef<str> + ?Sized>(values: impl IntoIterator<Item = &'a T>) -> Vec<&'a T> {
+    let mut out: Vec<&'a T> = Vec::new();
     for v in values {
-        if !out.iter().any(|kept| same(kept, v)) {
+        if !out.iter().any(|kept| same(kept.as_ref(), v.as_ref())) {
             out.push(v);
         }
     }

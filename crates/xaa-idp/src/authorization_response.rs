@@ -3,6 +3,7 @@
 //! authorize, login and consent pages all end here.
 
 use axum::response::{IntoResponse, Response};
+use xaa_core::ids::Issuer;
 use xaa_core::secret::sha256_b64;
 use xaa_web::redirect::SeeOther;
 
@@ -50,7 +51,7 @@ pub(crate) fn authorization_response(
     redirect_uri: &str,
     params: &[(&str, &str)],
     state: Option<&str>,
-    iss: &str,
+    iss: &Issuer,
 ) -> Result<Response, PageError> {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in params {
@@ -59,7 +60,7 @@ pub(crate) fn authorization_response(
     if let Some(s) = state {
         query.append_pair("state", s);
     }
-    query.append_pair("iss", iss);
+    query.append_pair("iss", iss.as_str());
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     Ok(SeeOther::to(&format!("{redirect_uri}{sep}{}", query.finish()))?.into_response())
 }

@@ -8,7 +8,7 @@ use crate::config::IdpClient;
 
 impl TokenClient for IdpClient {
     fn client_id(&self) -> &str {
-        &self.client_id
+        self.client_id.as_str()
     }
 
     fn client_secret(&self) -> &Secret {

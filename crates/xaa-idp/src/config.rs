@@ -1,6 +1,7 @@
 //! The IdP's configuration: issuer, clients, users, the connection policy and token lifetimes.
 
 use serde::Deserialize;
+use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri, Subject};
 use xaa_core::secret::Secret;
 
 use crate::tenant::{Tenant, Tenants};
@@ -9,7 +10,7 @@ use crate::tenant::{Tenant, Tenants};
 #[derive(Clone, Debug)]
 pub struct IdpConfig {
     /// Issuer identifier, e.g. `http://localhost:4401` (no trailing slash; used verbatim everywhere).
-    pub issuer: String,
+    pub issuer: Issuer,
     /// Registered OIDC clients.
     pub clients: Vec<IdpClient>,
     /// Named users (any other email may log in too, with derived claims).
@@ -37,7 +38,7 @@ pub struct IdpConfig {
 #[derive(Clone, Debug, Deserialize)]
 pub struct IdpClient {
     /// Client id at the IdP.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Client secret (client_secret_basic / client_secret_post).
     pub client_secret: Secret,
     /// Human name shown on the login page.
@@ -90,7 +91,7 @@ pub struct User {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct AuthorizationServer {
     /// Its issuer identifier: the exact `audience` value, and the ID-JAG `aud`.
-    pub issuer: String,
+    pub issuer: Issuer,
     /// Human name.
     pub name: String,
     /// The protected resources it governs.
@@ -101,7 +102,7 @@ pub struct AuthorizationServer {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Resource {
     /// Its RFC 8707 resource identifier.
-    pub resource: String,
+    pub resource: ResourceUri,
     /// The scopes it defines.
     pub scopes: Vec<String>,
 }
@@ -110,15 +111,15 @@ pub struct Resource {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Connection {
     /// The requesting client's id at the IdP.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// The resource authorization server's issuer (the `audience` of the token exchange).
-    pub authorization_server: String,
+    pub authorization_server: Issuer,
     /// The protected resource (RFC 8707 resource indicator) governed by that AS.
-    pub resource: String,
+    pub resource: ResourceUri,
     /// Scopes the client may obtain at that resource.
     pub scopes: Vec<String>,
     /// The client's id **at the resource AS**, put in the ID-JAG `client_id` claim.
-    pub resource_client_id: String,
+    pub resource_client_id: ResourceClientId,
     /// Users (emails) assigned to this connection; empty means every user.
     #[serde(default)]
     pub users: Vec<String>,
@@ -150,9 +151,12 @@ impl Default for Lifetimes {
 }
 
 impl IdpConfig {
-    /// The client with this id.
-    pub fn client(&self, client_id: &str) -> Option<&IdpClient> {
-        self.clients.iter().find(|c| c.client_id == client_id)
+    /// The client with this id (a [`ClientId`] or its text).
+    pub fn client<Id: ?Sized>(&self, client_id: &Id) -> Option<&IdpClient>
+    where
+        ClientId: PartialEq<Id>,
+    {
+        self.clients.iter().find(|c| c.client_id == *client_id)
     }
 }
 
@@ -182,7 +186,7 @@ impl User {
     }
 
     /// The subject identifier: the lower-cased email, as xaa.dev does (stable and readable).
-    pub fn sub(&self) -> String {
-        self.email.to_lowercase()
+    pub fn sub(&self) -> Subject {
+        Subject::new(self.email.to_lowercase())
     }
 }

@@ -8,6 +8,7 @@
 //! survives a new session and a restart as a real IdP's does; deleting the client deletes it.
 
 use rusqlite::{OptionalExtension, params};
+use xaa_core::ids::{ClientId, Subject};
 use xaa_core::sqlite::DbError;
 
 use crate::config::Registration;
@@ -49,7 +50,7 @@ fn covers(granted: &str, requested: &str) -> bool {
 
 impl Store {
     /// The scopes `sub` allowed `client_id`, if any.
-    async fn consent(&self, sub: String, client_id: String) -> Result<Option<String>, DbError> {
+    async fn consent(&self, sub: Subject, client_id: ClientId) -> Result<Option<String>, DbError> {
         self.db
             .call(move |c| {
                 c.query_row(
@@ -62,7 +63,7 @@ impl Store {
             .await
     }
 
-    async fn save_consent(&self, sub: String, client_id: String, scope: String, now: i64) -> Result<(), DbError> {
+    async fn save_consent(&self, sub: Subject, client_id: ClientId, scope: String, now: i64) -> Result<(), DbError> {
         self.db
             .call(move |c| {
                 c.execute(

@@ -2,6 +2,8 @@
 //! own resource"): the policy treats them like the configured ones, so a connection can name a
 //! developer's own resource at the lab's authorization server, or their own authorization server.
 
+use xaa_core::ids::Issuer;
+
 use crate::config::{AuthorizationServer, Resource};
 use crate::state::IdpState;
 
@@ -24,9 +26,9 @@ impl IdpState {
     /// Starts issuing ID-JAGs for `resource` at the authorization server `issuer` (named `name`
     /// when the IdP does not know it yet). In memory: the caller keeps its registrations and calls
     /// this again at start-up.
-    pub fn govern(&self, issuer: &str, name: &str, resource: Resource) {
+    pub fn govern(&self, issuer: &Issuer, name: &str, resource: Resource) {
         if let Ok(mut r) = self.registered_servers.write() {
-            r.push(AuthorizationServer { issuer: issuer.to_owned(), name: name.to_owned(), resources: vec![resource] });
+            r.push(AuthorizationServer { issuer: issuer.clone(), name: name.to_owned(), resources: vec![resource] });
         }
     }
 

@@ -86,7 +86,7 @@ mod tests {
         drop(old);
         let store = Store::open(Some(&path)).unwrap();
         let request = AuthRequest {
-            client_id: "app".into(),
+            client_id: xaa_core::ids::ClientId::new("app"),
             redirect_uri: "http://localhost:3000/cb".into(),
             state: None,
             nonce: None,
@@ -95,7 +95,8 @@ mod tests {
             consent_prompt: false,
         };
         store.insert_login("login-1".into(), request, 100).await.unwrap();
-        assert_eq!(store.login("login-1".into()).await.unwrap().map(|l| l.request.client_id).as_deref(), Some("app"));
+        let login = store.login("login-1".into()).await.unwrap();
+        assert_eq!(login.map(|l| l.request.client_id.into_string()).as_deref(), Some("app"));
         let pending = PendingLogout { session_hash: "h".into(), redirect_to: None, created_at: 100 };
         store.insert_logout("logout-1".into(), pending).await.unwrap();
         assert_eq!(store.logout("logout-1".into()).await.unwrap().map(|l| l.session_hash).as_deref(), Some("h"));

@@ -1,6 +1,7 @@
 //! The admin connection policy: which client may obtain an ID-JAG for which authorization
 //! server, resource and scopes. In XAA this replaces user consent (draft-04 §4.3.3, §4.1).
 
+use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri};
 use xaa_core::oauth::{ErrorCode, OAuthError};
 use xaa_core::scope::Scope;
 
@@ -12,15 +13,15 @@ const TARGET: &str = "RFC 8693 §2.2.2, draft-ietf-oauth-identity-assertion-auth
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Request<'a> {
     /// The authenticated client (IdP client id).
-    pub(crate) client_id: &'a str,
+    pub(crate) client_id: &'a ClientId,
     /// The user's tenant: only its IT's connections apply.
     pub(crate) tenant: &'a str,
     /// The user's email, from the validated subject token.
     pub(crate) user: &'a str,
     /// The `audience` parameter.
-    pub(crate) audience: &'a str,
+    pub(crate) audience: &'a Issuer,
     /// The `resource` parameters.
-    pub(crate) resources: &'a [&'a str],
+    pub(crate) resources: &'a [&'a ResourceUri],
     /// The `scope` parameter, parsed.
     pub(crate) requested_scope: Option<&'a Scope>,
 }
@@ -28,10 +29,10 @@ pub(crate) struct Request<'a> {
 /// What the policy grants for one token exchange.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Grant {
-    pub(crate) audience: String,
-    pub(crate) resources: Vec<String>,
+    pub(crate) audience: Issuer,
+    pub(crate) resources: Vec<ResourceUri>,
     pub(crate) scope: Scope,
-    pub(crate) resource_client_id: String,
+    pub(crate) resource_client_id: ResourceClientId,
 }
 
 /// Decides a token exchange for `client_id` under the connections of the user's tenant:
@@ -44,7 +45,7 @@ pub(crate) fn decide(
 ) -> Result<Grant, OAuthError> {
     let Request { client_id, tenant, user, audience, resources, requested_scope } = *request;
     let target = |d: String| OAuthError::new(ErrorCode::InvalidTarget, format!("{d} ({TARGET})"));
-    let Some(server) = servers.iter().find(|s| s.issuer == audience) else {
+    let Some(server) = servers.iter().find(|s| s.issuer == *audience) else {
         let known: Vec<&str> = servers.iter().map(|s| s.issuer.as_str()).collect();
         return Err(target(format!(
             "audience \"{audience}\" is not the issuer of an authorization server this IdP knows (known: {}); audience must be the resource authorization server's exact issuer identifier",
@@ -52,7 +53,7 @@ pub(crate) fn decide(
         )));
     };
     for r in resources {
-        if !server.resources.iter().any(|res| res.resource == *r) {
+        if !server.resources.iter().any(|res| res.resource == **r) {
             return Err(target(format!(
                 "resource \"{r}\" is not governed by the authorization server \"{audience}\" (its resources: {})",
                 server.resources.iter().map(|r| r.resource.as_str()).collect::<Vec<_>>().join(", ")
@@ -61,8 +62,8 @@ pub(crate) fn decide(
     }
     let connected: Vec<&Connection> = connections
         .iter()
-        .filter(|c| c.tenant == tenant && c.client_id == client_id && c.authorization_server == audience)
-        .filter(|c| resources.is_empty() || resources.contains(&c.resource.as_str()))
+        .filter(|c| c.tenant == tenant && c.client_id == *client_id && c.authorization_server == *audience)
+        .filter(|c| resources.is_empty() || resources.contains(&&c.resource))
         .collect();
     let usable: Vec<&Connection> = connected
         .iter()
@@ -77,7 +78,7 @@ pub(crate) fn decide(
         )));
     }
     for r in resources {
-        if !usable.iter().any(|c| c.resource == *r) {
+        if !usable.iter().any(|c| c.resource == **r) {
             return Err(target(format!(
                 "the administrator has not connected client \"{client_id}\" to resource \"{r}\" at \"{audience}\" in tenant \"{tenant}\""
             )));
@@ -105,8 +106,8 @@ pub(crate) fn decide(
         _ => allowed,
     };
     Ok(Grant {
-        audience: audience.to_owned(),
-        resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+        audience: audience.clone(),
+        resources: resources.iter().map(|r| (*r).clone()).collect(),
         scope,
         resource_client_id: first.resource_client_id.clone(),
     })
@@ -119,34 +120,69 @@ mod tests {
 
     fn fixture() -> (Vec<AuthorizationServer>, Vec<Connection>) {
         let servers = vec![AuthorizationServer {
-            issuer: "https://as".into(),
+            issuer: Issuer::new("https://as"),
             name: "AS".into(),
-            resources: vec![Resource { resource: "https://api".into(), scopes: vec!["r".into(), "w".into()] }],
+            resources: vec![Resource {
+                resource: ResourceUri::new("https://api"),
+                scopes: vec!["r".into(), "w".into()],
+            }],
         }];
         let connections = vec![Connection {
-            client_id: "app".into(),
-            authorization_server: "https://as".into(),
-            resource: "https://api".into(),
+            client_id: ClientId::new("app"),
+            authorization_server: Issuer::new("https://as"),
+            resource: ResourceUri::new("https://api"),
             scopes: vec!["r".into()],
-            resource_client_id: "app-at-api".into(),
+            resource_client_id: ResourceClientId::new("app-at-api"),
             users: Vec::new(),
             tenant: "t1".into(),
         }];
         (servers, connections)
     }
 
-    fn req<'a>(client: &'a str, audience: &'a str, resources: &'a [&'a str], scope: Option<&'a Scope>) -> Request<'a> {
-        Request { client_id: client, tenant: "t1", user: "ann@x.example", audience, resources, requested_scope: scope }
+    /// [`decide`] for ann in `tenant`, the request's values typed as the token endpoint types them.
+    fn decide_in(
+        tenant: &str,
+        s: &[AuthorizationServer],
+        c: &[Connection],
+        client: &str,
+        audience: &str,
+        resources: &[&str],
+        scope: Option<&Scope>,
+    ) -> Result<Grant, OAuthError> {
+        let (client_id, audience) = (ClientId::new(client), Issuer::new(audience));
+        let resources: Vec<ResourceUri> = resources.iter().map(|r| ResourceUri::new(*r)).collect();
+        let resources: Vec<&ResourceUri> = resources.iter().collect();
+        let request = Request {
+            client_id: &client_id,
+            tenant,
+            user: "ann@x.example",
+            audience: &audience,
+            resources: &resources,
+            requested_scope: scope,
+        };
+        decide(s, c, &request)
+    }
+
+    /// [`decide_in`] tenant `t1`.
+    fn ask(
+        s: &[AuthorizationServer],
+        c: &[Connection],
+        client: &str,
+        audience: &str,
+        resources: &[&str],
+        scope: Option<&Scope>,
+    ) -> Result<Grant, OAuthError> {
+        decide_in("t1", s, c, client, audience, resources, scope)
     }
 
     #[test]
     fn grants_within_the_connection() {
         let (s, c) = fixture();
         let r = Scope::parse("r");
-        let g = decide(&s, &c, &req("app", "https://as", &["https://api"], Some(&r))).unwrap();
+        let g = ask(&s, &c, "app", "https://as", &["https://api"], Some(&r)).unwrap();
         assert_eq!(g.resource_client_id, "app-at-api");
         assert_eq!(g.scope.to_string(), "r");
-        let g = decide(&s, &c, &req("app", "https://as", &[], None)).unwrap();
+        let g = ask(&s, &c, "app", "https://as", &[], None).unwrap();
         assert_eq!(g.scope.to_string(), "r");
     }
 
@@ -155,21 +191,20 @@ mod tests {
         let (s, mut c) = fixture();
         let code = |r: Result<Grant, OAuthError>| r.unwrap_err().code.as_str();
         let rw = Scope::parse("r w");
-        assert_eq!(code(decide(&s, &c, &req("app", "https://as/", &[], None))), "invalid_target");
-        assert_eq!(code(decide(&s, &c, &req("app", "https://as", &["https://other"], None))), "invalid_target");
-        assert_eq!(code(decide(&s, &c, &req("other", "https://as", &["https://api"], None))), "invalid_target");
-        assert_eq!(code(decide(&s, &c, &req("app", "https://as", &[], Some(&rw)))), "invalid_scope");
+        assert_eq!(code(ask(&s, &c, "app", "https://as/", &[], None)), "invalid_target");
+        assert_eq!(code(ask(&s, &c, "app", "https://as", &["https://other"], None)), "invalid_target");
+        assert_eq!(code(ask(&s, &c, "other", "https://as", &["https://api"], None)), "invalid_target");
+        assert_eq!(code(ask(&s, &c, "app", "https://as", &[], Some(&rw))), "invalid_scope");
         c[0].users = vec!["bob@x.example".into()];
-        assert_eq!(code(decide(&s, &c, &req("app", "https://as", &[], None))), "invalid_grant");
+        assert_eq!(code(ask(&s, &c, "app", "https://as", &[], None)), "invalid_grant");
         c[0].users = vec!["ANN@x.example".into()];
-        assert!(decide(&s, &c, &req("app", "https://as", &[], None)).is_ok());
+        assert!(ask(&s, &c, "app", "https://as", &[], None).is_ok());
     }
 
     #[test]
     fn another_tenants_connections_do_not_apply() {
         let (s, c) = fixture();
-        let other = Request { tenant: "t2", ..req("app", "https://as", &["https://api"], None) };
-        let e = decide(&s, &c, &other).unwrap_err();
+        let e = decide_in("t2", &s, &c, "app", "https://as", &["https://api"], None).unwrap_err();
         assert_eq!(e.code.as_str(), "invalid_target");
         assert_eq!(
             e.description,

@@ -2,6 +2,7 @@
 //! RFC 7591, and the connection policy as IT last set it.
 
 use rusqlite::params;
+use xaa_core::ids::ClientId;
 use xaa_core::sqlite::DbError;
 
 use crate::config::{AuthorizationServer, Connection, IdpClient, Registration};
@@ -97,13 +98,13 @@ impl Store {
     pub(crate) fn load_connections(
         &self,
         fixtures: &[Connection],
-        fixture_clients: &[String],
+        fixture_clients: &[ClientId],
         servers: &[AuthorizationServer],
         default_tenant: &str,
     ) -> Result<Vec<Connection>, DbError> {
         let urls: Vec<(String, Vec<String>)> = servers
             .iter()
-            .map(|s| (s.issuer.clone(), s.resources.iter().map(|r| r.resource.clone()).collect()))
+            .map(|s| (s.issuer.to_string(), s.resources.iter().map(|r| r.resource.to_string()).collect()))
             .collect();
         // The fixture policy as written, whatever ports the servers have this time.
         let portable = |mut row: ConnectionRow| {
@@ -212,11 +213,11 @@ impl From<&Connection> for ConnectionRow {
     fn from(c: &Connection) -> Self {
         Self {
             tenant: c.tenant.clone(),
-            client_id: c.client_id.clone(),
-            authorization_server: c.authorization_server.clone(),
-            resource: c.resource.clone(),
+            client_id: c.client_id.to_string(),
+            authorization_server: c.authorization_server.to_string(),
+            resource: c.resource.to_string(),
             scopes: json(&c.scopes),
-            resource_client_id: c.resource_client_id.clone(),
+            resource_client_id: c.resource_client_id.to_string(),
             users: json(&c.users),
         }
     }
@@ -286,6 +287,8 @@ mod tests {
     /// and keeps its scopes, and a second tenant can then hold a connection of the same client.
     #[test]
     fn connections_stored_before_tenants_become_the_default_tenants() {
+        use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri};
+
         use crate::config::Connection;
         let path = std::env::temp_dir().join(format!("xaa-idp-tenants-{}.sqlite", std::process::id()));
         let _ = std::fs::remove_file(&path);
@@ -301,11 +304,11 @@ mod tests {
         let store = Store::open(Some(&path)).unwrap();
         let loaded = store.load_connections(&[], &[], &[], "customer1").unwrap();
         let mine = Connection {
-            client_id: "app-x1".into(),
-            authorization_server: "https://as".into(),
-            resource: "https://api".into(),
+            client_id: ClientId::new("app-x1"),
+            authorization_server: Issuer::new("https://as"),
+            resource: ResourceUri::new("https://api"),
             scopes: vec!["r".into()],
-            resource_client_id: "app-x1-at-todo0".into(),
+            resource_client_id: ResourceClientId::new("app-x1-at-todo0"),
             users: Vec::new(),
             tenant: "customer1".into(),
         };

@@ -4,6 +4,7 @@
 //! of a stopped one ([`reset_database`]).
 
 use rusqlite::params;
+use xaa_core::ids::ClientId;
 use xaa_core::sqlite::DbError;
 
 use crate::config::Connection;
@@ -46,7 +47,7 @@ impl IdpState {
     /// are deleted. Returns the ids of the deleted clients.
     pub async fn reset(&self, keep_registrations: bool) -> Result<Vec<String>, DbError> {
         let _policy = self.policy_writer.lock().await;
-        let registered: Vec<String> =
+        let registered: Vec<ClientId> =
             self.clients().into_iter().map(|c| c.client_id).filter(|id| !self.is_fixture_client(id)).collect();
         let mut policy = self.config.connections.clone();
         if keep_registrations {
@@ -60,7 +61,7 @@ impl IdpState {
             *c = policy;
         }
         tracing::warn!(keep_registrations, removed = registered.len(), "IdP reset");
-        Ok(if keep_registrations { Vec::new() } else { registered })
+        Ok(if keep_registrations { Vec::new() } else { registered.into_iter().map(ClientId::into_string).collect() })
     }
 }
 

@@ -4,6 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
+use xaa_core::ids::{ClientId, Issuer};
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::secret::SharedEntropy;
 use xaa_core::sqlite::DbError;
@@ -68,7 +69,7 @@ impl IdpState {
     ) -> Result<Arc<Self>, DbError> {
         let store = Store::open(db_path)?;
         store.purge_audit_now(config.audit_retention, clock.now())?;
-        let fixture_ids: Vec<String> = config.clients.iter().map(|c| c.client_id.clone()).collect();
+        let fixture_ids: Vec<ClientId> = config.clients.iter().map(|c| c.client_id.clone()).collect();
         let mut clients = config.clients.clone();
         clients.extend(store.registered_clients()?.into_iter().filter(|c| !fixture_ids.contains(&c.client_id)));
         let connections = store.load_connections(
@@ -93,7 +94,7 @@ impl IdpState {
     }
 
     /// The issuer identifier.
-    pub fn issuer(&self) -> &str {
+    pub fn issuer(&self) -> &Issuer {
         &self.config.issuer
     }
 
@@ -139,23 +140,30 @@ impl IdpState {
         User::for_email(&self.config.users, email)
     }
 
-    /// The client with this id.
-    pub fn client(&self, client_id: &str) -> Option<IdpClient> {
-        self.clients.read().ok()?.iter().find(|c| c.client_id == client_id).cloned()
+    /// The client with this id: a [`ClientId`], or its text as presented (never a client's id at
+    /// a resource AS).
+    pub fn client<Id: ?Sized>(&self, client_id: &Id) -> Option<IdpClient>
+    where
+        ClientId: PartialEq<Id>,
+    {
+        self.clients.read().ok()?.iter().find(|c| c.client_id == *client_id).cloned()
     }
 
     /// The requestor (IdP client id) that `client_id` belongs to: itself when it is an IdP client,
     /// else the IdP client whose connection names it as its client at a resource AS.
-    pub fn requestor_of(&self, client_id: &str) -> Option<String> {
+    pub fn requestor_of(&self, client_id: &str) -> Option<ClientId> {
         if self.clients.read().ok()?.iter().any(|c| c.client_id == client_id) {
-            return Some(client_id.to_owned());
+            return Some(ClientId::new(client_id));
         }
         let connections = self.connections.read().ok()?;
         connections.iter().find(|c| c.resource_client_id == client_id).map(|c| c.client_id.clone())
     }
 
     /// Whether the client comes from the fixtures (rather than a registration).
-    pub fn is_fixture_client(&self, client_id: &str) -> bool {
+    pub fn is_fixture_client<Id: ?Sized>(&self, client_id: &Id) -> bool
+    where
+        ClientId: PartialEq<Id>,
+    {
         self.config.client(client_id).is_some()
     }
 
@@ -174,7 +182,7 @@ impl IdpState {
         // How it is registered decides whether its users are asked for consent (stored as such).
         let client = IdpClient { registration: Registration::stored(open_cap.is_some()), ..client };
         if self.client(&client.client_id).is_some() {
-            return Err(RegistryError::Exists(client.client_id));
+            return Err(RegistryError::Exists(client.client_id.into_string()));
         }
         if !self.store.insert_client(client.clone(), self.clock.now(), open_cap).await? {
             return Err(RegistryError::Full(self.config.max_open_registrations));

@@ -1,12 +1,13 @@
 //! The IdP's SQLite storage. SQL lives only here; every statement is parameterised.
 
 use rusqlite::{OptionalExtension, params};
+use xaa_core::ids::ClientId;
 use xaa_core::sqlite::{Db, DbError};
 
 /// An authorization request waiting for the user to log in.
 #[derive(Clone, Debug)]
 pub(crate) struct AuthRequest {
-    pub(crate) client_id: String,
+    pub(crate) client_id: ClientId,
     pub(crate) redirect_uri: String,
     pub(crate) state: Option<String>,
     pub(crate) nonce: Option<String>,
@@ -39,7 +40,7 @@ pub(crate) struct CodeGrant {
 pub(crate) struct RefreshGrant {
     /// The family: the hash of the authorization code the first token of the chain came from.
     pub(crate) code_hash: String,
-    pub(crate) client_id: String,
+    pub(crate) client_id: ClientId,
     pub(crate) email: String,
     pub(crate) scope: String,
     pub(crate) auth_time: i64,
@@ -53,7 +54,7 @@ pub(crate) struct RefreshGrant {
 pub(crate) struct NewAccessToken {
     pub(crate) hash: String,
     pub(crate) code_hash: String,
-    pub(crate) client_id: String,
+    pub(crate) client_id: ClientId,
     pub(crate) email: String,
     pub(crate) scope: String,
     pub(crate) expires_at: i64,

@@ -24,6 +24,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use xaa_core::ids::{Issuer, ResourceUri};
 use xaa_core::oauth::{
     AuthorizationCodeRequest, GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest,
 };
@@ -145,8 +146,14 @@ impl Target {
             .http
             .post(format!("{}/token", self.idp))
             .form(
-                &TokenExchangeRequest::for_id_jag(id_token, SubjectTokenType::IdToken, &self.authz, &self.api, scope)
-                    .to_form_posting(self.env("CLIENT_ID"), self.env("CLIENT_SECRET")),
+                &TokenExchangeRequest::for_id_jag(
+                    id_token,
+                    SubjectTokenType::IdToken,
+                    Issuer::new(self.authz.as_str()),
+                    ResourceUri::new(self.api.as_str()),
+                    scope,
+                )
+                .to_form_posting(self.env("CLIENT_ID"), self.env("CLIENT_SECRET")),
             )
             .send()
             .await?;

@@ -10,6 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 use xaa_core::claims::{IdJagClaims, IdTokenClaims, OneOrMany};
 use xaa_core::clock::ManualClock;
+use xaa_core::ids::{ClientId, Jti, ResourceClientId, Subject};
 use xaa_core::key_source::StaticKeySource;
 use xaa_core::oauth::{GrantRequest, SubjectTokenType, TokenExchangeRequest};
 use xaa_core::urn;
@@ -22,15 +23,15 @@ const NOW: i64 = 1_800_000_000;
 
 fn id_jag_claims(urls: &Urls, jti: String) -> IdJagClaims {
     IdJagClaims {
-        iss: urls.idp.clone(),
-        sub: "alice@acme.example".into(),
-        aud: OneOrMany::One(urls.authorization_server.clone()),
-        client_id: "my-requestor-at-todo0".into(),
-        jti,
+        iss: urls.idp_issuer(),
+        sub: Subject::new("alice@acme.example"),
+        aud: OneOrMany::One(urls.authorization_server_issuer()),
+        client_id: ResourceClientId::new("my-requestor-at-todo0"),
+        jti: Jti::new(jti),
         exp: NOW + 300,
         iat: NOW,
         nbf: None,
-        resource: OneOrMany::from_values(vec![urls.todo_api.clone()]),
+        resource: OneOrMany::from_values(vec![urls.todo_api_resource()]),
         scope: Some("todos.read".into()),
         auth_time: Some(NOW),
         email: Some("alice@acme.example".into()),
@@ -49,12 +50,13 @@ fn jose(c: &mut Criterion) {
     let jag = keys.idp.sign(urn::TYP_ID_JAG, &id_jag_claims(&urls, "j".into())).expect("signs");
     let source = StaticKeySource::default()
         .with_issuer(urls.idp.clone(), xaa_core::jose::KeySet::from_signing_keys([&keys.idp]));
-    let trusted = vec![urls.idp.clone()];
+    let (audience, trusted) = (urls.authorization_server_issuer(), vec![urls.idp_issuer()]);
+    let client_id = ResourceClientId::new("my-requestor-at-todo0");
     let validate = |jag: &str| {
         let expect = IdJagExpectations {
-            audience: &urls.authorization_server,
+            audience: &audience,
             trusted_issuers: &trusted,
-            client_id: "my-requestor-at-todo0",
+            client_id: &client_id,
             now: NOW,
             leeway: 60,
             dpop_proof: false,
@@ -84,9 +86,9 @@ fn token_exchange(c: &mut Criterion) {
         .sign(
             urn::TYP_ID_TOKEN,
             &IdTokenClaims {
-                iss: urls.idp.clone(),
-                sub: "alice@acme.example".into(),
-                aud: "my-requestor".into(),
+                iss: urls.idp_issuer(),
+                sub: Subject::new("alice@acme.example"),
+                aud: ClientId::new("my-requestor"),
                 exp: NOW + 600,
                 iat: NOW,
                 auth_time: NOW,
@@ -100,7 +102,7 @@ fn token_exchange(c: &mut Criterion) {
         .expect("signs");
     let idp = xaa_idp::IdpState::new(
         xaa_idp::IdpConfig {
-            issuer: urls.idp.clone(),
+            issuer: urls.idp_issuer(),
             clients: fixtures.idp_clients(),
             users: fixtures.users.clone(),
             tenants: fixtures.tenants.clone(),
@@ -123,8 +125,8 @@ fn token_exchange(c: &mut Criterion) {
     let exchange = TokenExchangeRequest::for_id_jag(
         &id_token,
         SubjectTokenType::IdToken,
-        &urls.authorization_server,
-        &urls.todo_api,
+        urls.authorization_server_issuer(),
+        urls.todo_api_resource(),
         "todos.read",
     );
     let form = exchange.to_form_posting("my-requestor", "my-requestor-secret-not-for-production");

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use xaa_core::clock::{SharedClock, SystemClock};
+use xaa_core::ids::{Issuer, ResourceUri};
 
 /// The port of each component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,6 +229,21 @@ pub struct Urls {
 }
 
 impl Urls {
+    /// The IdP's issuer identifier: its URL.
+    pub fn idp_issuer(&self) -> Issuer {
+        Issuer::new(self.idp.as_str())
+    }
+
+    /// The resource AS's issuer identifier: its URL.
+    pub fn authorization_server_issuer(&self) -> Issuer {
+        Issuer::new(self.authorization_server.as_str())
+    }
+
+    /// The todo API's resource identifier: its URL.
+    pub fn todo_api_resource(&self) -> ResourceUri {
+        ResourceUri::new(self.todo_api.as_str())
+    }
+
     /// URLs for the given host (a name or an IP address; IPv6 is bracketed) and ports.
     pub fn new(tls: bool, host: &str, ports: Ports) -> Self {
         let scheme = if tls { "https" } else { "http" };

@@ -38,9 +38,9 @@ impl EnvFile {
             AUTH_SERVER_URL: urls.authorization_server.clone(),
             TODO_RESOURCE_SERVER: urls.todo_api.clone(),
             REDIRECT_URI: requestor.idp.redirect_uris.first().cloned().unwrap_or_default(),
-            CLIENT_ID: requestor.idp.client_id.clone(),
+            CLIENT_ID: requestor.idp.client_id.to_string(),
             CLIENT_SECRET: requestor.idp.client_secret.expose().to_owned(),
-            RESOURCE_CLIENT_ID: requestor.resource_as.client_id.clone(),
+            RESOURCE_CLIENT_ID: requestor.resource_as.client_id.to_string(),
             RESOURCE_CLIENT_SECRET: requestor.resource_as.client_secret.expose().to_owned(),
             SESSION_SECRET: "xaa-lab-session-secret-change-me-outside-the-lab".to_owned(),
         }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use xaa_core::ids::{ClientId, Issuer, ResourceUri};
 use xaa_core::jose::SigningKey;
 use xaa_core::secret::Secret;
 use xaa_idp::{AuthorizationServer, Connection, IdpClient, Registration, SamlServiceProvider, Tenant, Tenants, User};
@@ -79,7 +80,7 @@ pub struct Requestor {
 #[derive(Clone, Debug, Deserialize)]
 pub struct IdpClientFixture {
     /// Client id.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Client secret.
     pub client_secret: Secret,
     /// Redirect URIs.
@@ -100,9 +101,9 @@ struct ConnectionFixture {
     /// The tenant whose IT granted it (default: the default tenant).
     #[serde(default)]
     tenant: Option<String>,
-    client_id: String,
-    authorization_server: String,
-    resource: String,
+    client_id: ClientId,
+    authorization_server: Issuer,
+    resource: ResourceUri,
     scopes: Vec<String>,
     #[serde(default)]
     users: Vec<String>,

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims, IdTokenClaims, OneOrMany};
+use xaa_core::ids::{ClientId, Issuer, Jti, ResourceClientId, ResourceUri, Subject};
 use xaa_core::urn;
 use xaa_idp::User;
 
@@ -72,15 +73,18 @@ pub fn mint(
     let tenant = user.tenant(&fixtures.tenants).id.clone();
     let iat = if req.expired { now - req.lifetime - 2 * xaa_core::JWT_LEEWAY } else { now };
     let exp = iat + req.lifetime;
+    // `--client-id`: any text, to be refused on purpose.
+    let resource_client_id =
+        || req.client_id.as_deref().map_or_else(|| requestor.resource_as.client_id.clone(), ResourceClientId::new);
     let sign = |key: &xaa_core::jose::SigningKey, default_typ: &str, claims: &dyn erased::Claims| {
         key.sign(req.typ.as_deref().unwrap_or(default_typ), &claims.value()).map_err(MintError::Sign)
     };
     Ok(match kind {
         TokenKind::IdToken => {
             let claims = IdTokenClaims {
-                iss: urls.idp.clone(),
+                iss: urls.idp_issuer(),
                 sub: user.sub(),
-                aud: req.aud.clone().unwrap_or_else(|| req.client.clone()),
+                aud: ClientId::new(req.aud.as_deref().unwrap_or(&req.client)),
                 exp,
                 iat,
                 auth_time: iat,
@@ -95,15 +99,15 @@ pub fn mint(
         }
         TokenKind::IdJag => {
             let claims = IdJagClaims {
-                iss: urls.idp.clone(),
+                iss: urls.idp_issuer(),
                 sub: user.sub(),
-                aud: OneOrMany::One(req.aud.clone().unwrap_or_else(|| urls.authorization_server.clone())),
-                client_id: req.client_id.clone().unwrap_or_else(|| requestor.resource_as.client_id.clone()),
-                jti: entropy.token(16),
+                aud: OneOrMany::One(req.aud.as_deref().map_or_else(|| urls.authorization_server_issuer(), Issuer::new)),
+                client_id: resource_client_id(),
+                jti: Jti::new(entropy.token(16)),
                 exp,
                 iat,
                 nbf: None,
-                resource: Some(OneOrMany::One(urls.todo_api.clone())),
+                resource: Some(OneOrMany::One(urls.todo_api_resource())),
                 scope: Some(req.scope.clone()),
                 auth_time: Some(iat),
                 email: Some(user.email.clone()),
@@ -118,12 +122,12 @@ pub fn mint(
         }
         TokenKind::AccessToken => {
             let claims = AccessTokenClaims {
-                iss: urls.authorization_server.clone(),
-                sub: format!("{tenant}:{}", user.sub()),
-                aud: req.aud.clone().unwrap_or_else(|| urls.todo_api.clone()),
-                client_id: req.client_id.clone().unwrap_or_else(|| requestor.resource_as.client_id.clone()),
+                iss: urls.authorization_server_issuer(),
+                sub: Subject::new(format!("{tenant}:{}", user.sub())),
+                aud: req.aud.as_deref().map_or_else(|| urls.todo_api_resource(), ResourceUri::new),
+                client_id: resource_client_id(),
                 scope: req.scope.clone(),
-                jti: entropy.token(16),
+                jti: Jti::new(entropy.token(16)),
                 iat,
                 exp,
                 auth_time: Some(iat),

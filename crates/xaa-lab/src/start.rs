@@ -290,7 +290,7 @@ fn idp(
     let fixtures = &ground.fixtures;
     let idp = IdpState::new(
         IdpConfig {
-            issuer: urls.idp.clone(),
+            issuer: urls.idp_issuer(),
             clients: fixtures.idp_clients(),
             users: fixtures.users.clone(),
             tenants: fixtures.tenants.clone(),
@@ -334,15 +334,15 @@ fn resource_as(
         .collect();
     let as_state = AsState::new(
         ResourceAsConfig {
-            issuer: urls.authorization_server.clone(),
-            trusted_issuers: vec![urls.idp.clone()],
+            issuer: urls.authorization_server_issuer(),
+            trusted_issuers: vec![urls.idp_issuer()],
             default_tenant: fixtures.tenants.default_tenant().id.clone(),
             clients: fixtures.requestors.iter().map(|r| r.resource_as.clone()).collect(),
             resources,
             access_token_lifetime: config.lifetimes.access_token,
             max_open_registrations: config.max_open_registrations,
             saml_trust: vec![SamlTrust {
-                idp_issuer: urls.idp.clone(),
+                idp_issuer: urls.idp_issuer(),
                 saml_issuer: xaa_idp::saml_entity_id(&urls.idp),
                 // As on xaa.dev, SAML-derived ID-JAGs are accepted for the default tenant only.
                 tenants: vec![fixtures.tenants.default_tenant().id.clone()],
@@ -356,8 +356,8 @@ fn resource_as(
     .map_err(|e| StartError::Storage(e.to_string()))?;
     let todo_api = TodoState::new(
         TodoApiConfig {
-            resource: urls.todo_api.clone(),
-            authorization_server: urls.authorization_server.clone(),
+            resource: urls.todo_api_resource(),
+            authorization_server: urls.authorization_server_issuer(),
             seed_todos: fixtures.todos.clone(),
         },
         as_state.public_keys().clone(),
@@ -379,9 +379,9 @@ fn notes(
     NotesState::new(
         NotesConfig {
             base_url: urls.notes.clone(),
-            idp_issuer: urls.idp.clone(),
-            authorization_server: urls.authorization_server.clone(),
-            todo_api: urls.todo_api.clone(),
+            idp_issuer: urls.idp_issuer(),
+            authorization_server: urls.authorization_server_issuer(),
+            todo_api: urls.todo_api_resource(),
             client_id: client.idp.client_id.clone(),
             client_secret: client.idp.client_secret.clone(),
             resource_client_id: client.resource_as.client_id.clone(),
@@ -441,9 +441,9 @@ fn console(
         clock: shared.clock.clone(),
         secure_cookies: config.tls,
         explorer: crate::console::ExplorerClient {
-            client_id: explorer.idp.client_id.clone(),
+            client_id: explorer.idp.client_id.to_string(),
             client_secret: explorer.idp.client_secret.clone(),
-            resource_client_id: explorer.resource_as.client_id.clone(),
+            resource_client_id: explorer.resource_as.client_id.to_string(),
             resource_client_secret: explorer.resource_as.client_secret.clone(),
         },
         explorer_sessions: crate::console::Sessions::default(),

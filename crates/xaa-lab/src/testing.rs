@@ -260,8 +260,8 @@ impl TestLab {
                 TokenExchangeRequest::for_id_jag(
                     id_token,
                     SubjectTokenType::IdToken,
-                    &urls.authorization_server,
-                    &urls.todo_api,
+                    urls.authorization_server_issuer(),
+                    urls.todo_api_resource(),
                     scope,
                 )
                 .to_form_posting(client_id, r.idp.client_secret.expose()),
@@ -278,7 +278,7 @@ impl TestLab {
                 "jwt-bearer",
                 &format!("{}/token", self.lab.urls().authorization_server),
                 JwtBearerRequest::new(id_jag)
-                    .to_form_posting(&r.resource_as.client_id, r.resource_as.client_secret.expose()),
+                    .to_form_posting(r.resource_as.client_id.as_str(), r.resource_as.client_secret.expose()),
             )
             .await?;
         string(&body, "access_token")

@@ -8,6 +8,7 @@
 //! stack. It reads both answer forms of the transport (JSON or an event stream).
 
 use serde_json::{Value, json};
+use xaa_core::ids::ResourceUri;
 use xaa_core::mcp;
 
 use crate::oauth_http::OAuthHttp;
@@ -38,7 +39,8 @@ pub(crate) fn server_url(st: &NotesState) -> String {
 /// Runs both exchanges for the MCP server and reads `todo0://todos`.
 pub(crate) async fn list(st: &NotesState, session: &Session) -> Result<McpListing, XaaError> {
     let url = server_url(st);
-    let token = xaa::fresh_token_for(st, session, Target { resource: &url, scope: MCP_SCOPE }).await?;
+    let resource = ResourceUri::new(url.as_str());
+    let token = xaa::fresh_token_for(st, session, Target { resource: &resource, scope: MCP_SCOPE }).await?;
     let init = rpc(st, &url, &token.token, &mcp::initialize(1, "lab-notes"), None).await?.unwrap_or(Value::Null);
     let version = init["protocolVersion"].as_str().unwrap_or(mcp::PROTOCOL_VERSION).to_owned();
     let server = init["serverInfo"]["name"].as_str().unwrap_or("(unnamed)").to_owned();

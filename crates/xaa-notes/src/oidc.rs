@@ -115,11 +115,11 @@ async fn provider(st: &NotesState, refresh: bool) -> Result<Metadata, SignInErro
     if !refresh && let Some(p) = st.provider.read().await.as_ref() {
         return Ok(p.clone());
     }
-    let issuer = IssuerUrl::new(st.config.idp_issuer.clone()).map_err(SignInError::IssuerUrl)?;
+    let issuer = IssuerUrl::new(st.config.idp_issuer.to_string()).map_err(SignInError::IssuerUrl)?;
     let http = OAuthHttp::of(st)?;
     let metadata = Metadata::discover_async(issuer, &http)
         .await
-        .map_err(|source| SignInError::Discovery { issuer: st.config.idp_issuer.clone(), source })?;
+        .map_err(|source| SignInError::Discovery { issuer: st.config.idp_issuer.to_string(), source })?;
     *st.provider.write().await = Some(metadata.clone());
     Ok(metadata)
 }
@@ -138,7 +138,7 @@ pub(crate) async fn end_session_endpoint(st: &NotesState) -> Option<String> {
 /// Builds the authorization request.
 pub(crate) async fn login_request(st: &NotesState) -> Result<LoginRequest, SignInError> {
     let metadata = provider(st, false).await?;
-    let client = CoreClient::from_provider_metadata(metadata, ClientId::new(st.config.client_id.clone()), None)
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new(st.config.client_id.to_string()), None)
         .set_redirect_uri(RedirectUrl::new(st.config.redirect_uri()).map_err(SignInError::RedirectUri)?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
@@ -166,7 +166,7 @@ pub(crate) async fn redeem(
     let metadata = provider(st, false).await?;
     let client = CoreClient::from_provider_metadata(
         metadata,
-        ClientId::new(st.config.client_id.clone()),
+        ClientId::new(st.config.client_id.to_string()),
         Some(ClientSecret::new(st.config.client_secret.expose().to_owned())),
     )
     .set_redirect_uri(RedirectUrl::new(st.config.redirect_uri()).map_err(SignInError::RedirectUri)?);
@@ -186,7 +186,8 @@ pub(crate) async fn redeem(
         Ok(c) => c.clone(),
         Err(first) => {
             let metadata = provider(st, true).await?;
-            let client = CoreClient::from_provider_metadata(metadata, ClientId::new(st.config.client_id.clone()), None);
+            let client =
+                CoreClient::from_provider_metadata(metadata, ClientId::new(st.config.client_id.to_string()), None);
             id_token
                 .claims(&client.id_token_verifier().set_time_fn(now), &nonce)
                 .map_err(|source| SignInError::IdToken { source, first })?

@@ -2,6 +2,7 @@
 //! the CSRF token bound to the session.
 
 use std::sync::Arc;
+use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri};
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -22,12 +23,12 @@ const NOW: i64 = 1_800_000_000;
 fn state() -> Arc<NotesState> {
     let config = NotesConfig {
         base_url: "http://localhost:4404".into(),
-        idp_issuer: "http://localhost:4401".into(),
-        authorization_server: "http://localhost:4402".into(),
-        todo_api: "http://localhost:4403".into(),
-        client_id: "notes".into(),
+        idp_issuer: Issuer::new("http://localhost:4401"),
+        authorization_server: Issuer::new("http://localhost:4402"),
+        todo_api: ResourceUri::new("http://localhost:4403"),
+        client_id: ClientId::new("notes"),
         client_secret: Secret::new("s"),
-        resource_client_id: "notes-at-as".into(),
+        resource_client_id: ResourceClientId::new("notes-at-as"),
         resource_client_secret: Secret::new("s"),
         scopes: "todos.read".into(),
         secure_cookies: false,

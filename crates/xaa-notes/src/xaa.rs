@@ -9,6 +9,7 @@
 //! again only then (or when the user asks for a fresh token).
 
 use serde_json::Value;
+use xaa_core::ids::ResourceUri;
 use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest};
 use xaa_core::urn;
 
@@ -91,7 +92,7 @@ impl XaaError {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Target<'a> {
     /// The resource identifier (the access token's `aud`).
-    pub(crate) resource: &'a str,
+    pub(crate) resource: &'a ResourceUri,
     /// The scopes, space-separated.
     pub(crate) scope: &'a str,
 }
@@ -141,11 +142,11 @@ async fn token_exchange(st: &NotesState, session: &Session, target: Target<'_>) 
     let exchange = TokenExchangeRequest::for_id_jag(
         session.id_token.as_str(),
         SubjectTokenType::IdToken,
-        c.authorization_server.as_str(),
-        target.resource,
+        c.authorization_server.clone(),
+        target.resource.clone(),
         target.scope,
     );
-    let form = exchange.to_form_posting(&c.client_id, c.client_secret.expose());
+    let form = exchange.to_form_posting(c.client_id.as_str(), c.client_secret.expose());
     let body = post_form(st, step, &endpoint, &form).await?;
     if body["issued_token_type"] != urn::TOKEN_TYPE_ID_JAG || body["token_type"] != urn::TOKEN_TYPE_N_A {
         return Err(XaaError::Unreachable {
@@ -164,7 +165,8 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result
     let step = Step::JwtBearer;
     let endpoint = as_token_endpoint(st).await.map_err(|e| XaaError::Unreachable { step, detail: e.to_string() })?;
     let c = &st.config;
-    let form = JwtBearerRequest::new(id_jag).to_form_posting(&c.resource_client_id, c.resource_client_secret.expose());
+    let form =
+        JwtBearerRequest::new(id_jag).to_form_posting(c.resource_client_id.as_str(), c.resource_client_secret.expose());
     let body = post_form(st, step, &endpoint, &form).await?;
     check_resource(target, step, &body)?;
     let expires_in = body["expires_in"].as_i64().unwrap_or(300);
@@ -178,7 +180,7 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result
 /// A token response may name the resources its token is for; they must be among those asked for
 /// (only the target's), else the token is discarded before any use (post-04 candidate C1).
 fn check_resource(target: Target<'_>, step: Step, body: &Value) -> Result<(), XaaError> {
-    xaa_core::resource::check_response(body, &[target.resource]).map(drop).map_err(|detail| {
+    xaa_core::resource::check_response(body, &[target.resource.as_str()]).map(drop).map_err(|detail| {
         tracing::warn!(step = step.title(), %detail, "discarded a token issued for a resource not asked for");
         let mut sentence = detail.to_string();
         if let Some(first) = sentence.get_mut(..1) {
@@ -239,9 +241,9 @@ async fn as_token_endpoint(st: &NotesState) -> Result<String, AsMetadataError> {
                 Ok(meta) => meta,
                 Err(source) => return Err(AsMetadataError::NotJson { url, source }),
             };
-            if meta["issuer"].as_str() != Some(issuer) {
+            if meta["issuer"].as_str() != Some(issuer.as_str()) {
                 let named = meta["issuer"].clone();
-                return Err(AsMetadataError::WrongIssuer { url, named, issuer: issuer.clone() });
+                return Err(AsMetadataError::WrongIssuer { url, named, issuer: issuer.to_string() });
             }
             match meta["token_endpoint"].as_str() {
                 Some(endpoint) => Ok(endpoint.to_owned()),

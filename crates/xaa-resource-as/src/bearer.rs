@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::AccessTokenClaims;
+use xaa_core::ids::ResourceUri;
 use xaa_core::scope::Scope;
 use xaa_core::validation::access_token::{AccessTokenExpectations, validate_access_token};
 use xaa_core::validation::{CheckLog, CheckSlot};
@@ -40,7 +41,7 @@ impl Resource {
     }
 
     /// The resource identifier an access token's `aud` must be.
-    fn identifier(self, st: &TodoState) -> String {
+    fn identifier(self, st: &TodoState) -> ResourceUri {
         match self {
             Resource::TodoApi => st.config.resource.clone(),
             Resource::Mcp => crate::mcp::resource_id(st),

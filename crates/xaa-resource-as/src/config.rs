@@ -1,15 +1,16 @@
 //! Configuration of the resource authorization server and the todo API.
 
 use serde::Deserialize;
+use xaa_core::ids::{Issuer, ResourceClientId, ResourceUri};
 use xaa_core::secret::Secret;
 
 /// The resource authorization server.
 #[derive(Clone, Debug)]
 pub struct ResourceAsConfig {
     /// Issuer identifier, e.g. `http://localhost:4402` (the only acceptable ID-JAG `aud`).
-    pub issuer: String,
+    pub issuer: Issuer,
     /// IdP issuers whose ID-JAGs are accepted (exact strings).
-    pub trusted_issuers: Vec<String>,
+    pub trusted_issuers: Vec<Issuer>,
     /// The tenant of an ID-JAG without a `tenant` claim (the IdP's default tenant): access tokens
     /// name the user `{tenant}:{sub}`.
     pub default_tenant: String,
@@ -30,7 +31,7 @@ pub struct ResourceAsConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SamlTrust {
     /// The IdP's issuer (the ID-JAG `iss`).
-    pub idp_issuer: String,
+    pub idp_issuer: Issuer,
     /// Its SAML issuer (entityID), e.g. `{idp}/saml`.
     pub saml_issuer: String,
     /// The IdP tenants whose SAML-derived grants are accepted (an ID-JAG without a `tenant`
@@ -42,7 +43,7 @@ pub struct SamlTrust {
 #[derive(Clone, Debug, Deserialize)]
 pub struct AsClient {
     /// Client id at this server (xaa.dev shape: `{idp client}-at-todo0`).
-    pub client_id: String,
+    pub client_id: ResourceClientId,
     /// Client secret.
     pub client_secret: Secret,
     /// Grant types it registered (RFC 7591 §2); empty means every grant this server supports.
@@ -54,7 +55,7 @@ pub struct AsClient {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProtectedResource {
     /// Its resource identifier (the access token `aud`).
-    pub resource: String,
+    pub resource: ResourceUri,
     /// The scopes it defines.
     pub scopes: Vec<String>,
 }
@@ -63,9 +64,9 @@ pub struct ProtectedResource {
 #[derive(Clone, Debug)]
 pub struct TodoApiConfig {
     /// Its resource identifier: its base URL, e.g. `http://localhost:4403`.
-    pub resource: String,
+    pub resource: ResourceUri,
     /// The issuer of the access tokens it accepts.
-    pub authorization_server: String,
+    pub authorization_server: Issuer,
     /// Todos every new user starts with.
     pub seed_todos: Vec<SeedTodo>,
 }

@@ -3,6 +3,7 @@
 use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
+use xaa_core::ids::{Issuer, ResourceClientId};
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::key_source::KeySource;
 use xaa_core::secret::SharedEntropy;
@@ -74,7 +75,7 @@ impl AsState {
     }
 
     /// The issuer identifier.
-    pub fn issuer(&self) -> &str {
+    pub fn issuer(&self) -> &Issuer {
         &self.config.issuer
     }
 
@@ -83,9 +84,13 @@ impl AsState {
         &self.key_set
     }
 
-    /// The client with this id.
-    pub fn client(&self, client_id: &str) -> Option<AsClient> {
-        self.clients.read().ok()?.iter().find(|c| c.client_id == client_id).cloned()
+    /// The client with this id: a [`ResourceClientId`], or its text as presented (never a
+    /// client's id at the IdP).
+    pub fn client<Id: ?Sized>(&self, client_id: &Id) -> Option<AsClient>
+    where
+        ResourceClientId: PartialEq<Id>,
+    {
+        self.clients.read().ok()?.iter().find(|c| c.client_id == *client_id).cloned()
     }
 
     /// Registers a client for IT (kept in the database; no cap); `false` when the id is taken.

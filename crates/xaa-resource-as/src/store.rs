@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
+use xaa_core::ids::{Issuer, Jti, Subject};
 use xaa_core::sqlite::{Db, DbError};
 
 use crate::config::SeedTodo;
@@ -95,13 +96,7 @@ impl Store {
     }
 
     /// Records `(issuer, jti)` as used until `expires_at`. `Ok(false)` when it was already used.
-    pub(crate) async fn use_jti(
-        &self,
-        issuer: String,
-        jti: String,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool, DbError> {
+    pub(crate) async fn use_jti(&self, issuer: Issuer, jti: Jti, expires_at: i64, now: i64) -> Result<bool, DbError> {
         self.db
             .call(move |c| {
                 c.prepare_cached("DELETE FROM used_jtis WHERE expires_at < ?1")?.execute(params![now])?;
@@ -114,11 +109,11 @@ impl Store {
     }
 
     /// The user's todos, seeding a new user with `seeds` first (in one transaction).
-    pub(crate) async fn todos(&self, sub: String, seeds: Vec<SeedTodo>, now: i64) -> Result<Vec<Todo>, DbError> {
+    pub(crate) async fn todos(&self, sub: Subject, seeds: Vec<SeedTodo>, now: i64) -> Result<Vec<Todo>, DbError> {
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
-                seed(&tx, &sub, &seeds, now)?;
+                seed(&tx, sub.as_str(), &seeds, now)?;
                 let todos = {
                     let mut stmt = tx.prepare("SELECT id, title, completed FROM todos WHERE sub = ?1 ORDER BY id")?;
                     stmt.query_map(params![sub], row_to_todo)?.collect::<rusqlite::Result<Vec<_>>>()?
@@ -129,7 +124,7 @@ impl Store {
             .await
     }
 
-    pub(crate) async fn todo(&self, sub: String, id: i64) -> Result<Option<Todo>, DbError> {
+    pub(crate) async fn todo(&self, sub: Subject, id: i64) -> Result<Option<Todo>, DbError> {
         self.db
             .call(move |c| {
                 c.query_row(
@@ -144,7 +139,7 @@ impl Store {
 
     pub(crate) async fn create(
         &self,
-        sub: String,
+        sub: Subject,
         title: String,
         seeds: Vec<SeedTodo>,
         now: i64,
@@ -152,7 +147,7 @@ impl Store {
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
-                seed(&tx, &sub, &seeds, now)?;
+                seed(&tx, sub.as_str(), &seeds, now)?;
                 tx.execute(
                     "INSERT INTO todos (sub, title, completed, created_at) VALUES (?1, ?2, 0, ?3)",
                     params![sub, title, now],
@@ -166,7 +161,7 @@ impl Store {
 
     pub(crate) async fn update(
         &self,
-        sub: String,
+        sub: Subject,
         id: i64,
         title: Option<String>,
         completed: Option<bool>,
@@ -191,7 +186,7 @@ impl Store {
             .await
     }
 
-    pub(crate) async fn delete(&self, sub: String, id: i64) -> Result<Option<Todo>, DbError> {
+    pub(crate) async fn delete(&self, sub: Subject, id: i64) -> Result<Option<Todo>, DbError> {
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;

@@ -11,6 +11,7 @@ use axum::response::Response;
 use tower::ServiceExt;
 use xaa_core::claims::AccessTokenClaims;
 use xaa_core::clock::ManualClock;
+use xaa_core::ids::{Issuer, Jti, ResourceClientId, ResourceUri, Subject};
 use xaa_core::jose::{KeySet, SigningKey, generate_rsa_pem};
 use xaa_core::key_source::StaticKeySource;
 use xaa_core::secret::{Secret, SeededEntropy};
@@ -47,8 +48,11 @@ fn clock() -> Arc<ManualClock> {
 
 /// The todo API (and its MCP server), trusting [`as_key`].
 pub(crate) fn todo_router() -> Router {
-    let config =
-        TodoApiConfig { resource: TODO_API.into(), authorization_server: AS_ISSUER.into(), seed_todos: Vec::new() };
+    let config = TodoApiConfig {
+        resource: ResourceUri::new(TODO_API),
+        authorization_server: Issuer::new(AS_ISSUER),
+        seed_todos: Vec::new(),
+    };
     let store = Store::open(None).expect("in-memory SQLite");
     let keys = KeySet::from_signing_keys([&as_key()]);
     crate::todo_router(TodoState::new(config, keys, store, clock(), Arc::new(Faults::new())))
@@ -57,16 +61,16 @@ pub(crate) fn todo_router() -> Router {
 /// The resource authorization server, with one client ([`CLIENT_ID`]) and no trusted IdP keys.
 pub(crate) fn as_router() -> Router {
     let config = ResourceAsConfig {
-        issuer: AS_ISSUER.into(),
-        trusted_issuers: vec!["http://idp.test".into()],
+        issuer: Issuer::new(AS_ISSUER),
+        trusted_issuers: vec![Issuer::new("http://idp.test")],
         default_tenant: "acme".into(),
         clients: vec![AsClient {
-            client_id: CLIENT_ID.into(),
+            client_id: ResourceClientId::new(CLIENT_ID),
             client_secret: Secret::new(CLIENT_SECRET),
             grant_types: Vec::new(),
         }],
         resources: vec![ProtectedResource {
-            resource: TODO_API.into(),
+            resource: ResourceUri::new(TODO_API),
             scopes: vec![SCOPE_READ.into(), SCOPE_WRITE.into(), SCOPE_MCP.into()],
         }],
         access_token_lifetime: 7200,
@@ -83,12 +87,12 @@ pub(crate) fn as_router() -> Router {
 /// An access token the authorization server signed for `aud` with `scope`, valid for an hour.
 pub(crate) fn access_token(aud: &str, scope: &str) -> String {
     let claims = AccessTokenClaims {
-        iss: AS_ISSUER.into(),
-        sub: "acme:alice".into(),
-        aud: aud.into(),
-        client_id: CLIENT_ID.into(),
+        iss: Issuer::new(AS_ISSUER),
+        sub: Subject::new("acme:alice"),
+        aud: ResourceUri::new(aud),
+        client_id: ResourceClientId::new(CLIENT_ID),
         scope: scope.into(),
-        jti: "jti-1".into(),
+        jti: Jti::new("jti-1"),
         iat: NOW,
         exp: NOW + 3600,
         auth_time: None,

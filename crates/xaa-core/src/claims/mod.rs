@@ -7,31 +7,41 @@ pub use explain::{TokenKind, explain};
 
 use serde::{Deserialize, Serialize};
 
-/// A claim that may be one string or an array of strings (`aud`, `resource`).
+use crate::ids::{ClientId, Issuer, Jti, ResourceClientId, ResourceUri, Subject};
+
+/// A claim that may be one value or an array of them (`aud`, `resource`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum OneOrMany {
+pub enum OneOrMany<T> {
     /// A single value, serialized as a JSON string.
-    One(String),
+    One(T),
     /// Several values, serialized as a JSON array.
-    Many(Vec<String>),
+    Many(Vec<T>),
 }
 
-impl OneOrMany {
+impl<T> OneOrMany<T> {
     /// One value as a string, several as an array; `None` when empty.
-    pub fn from_values(mut values: Vec<String>) -> Option<Self> {
+    pub fn from_values(mut values: Vec<T>) -> Option<Self> {
         match values.len() {
             0 => None,
             1 => values.pop().map(OneOrMany::One),
             _ => Some(OneOrMany::Many(values)),
         }
     }
-    /// The values.
-    pub fn values(&self) -> Vec<&str> {
+
+    /// The values, typed.
+    pub fn as_slice(&self) -> &[T] {
         match self {
-            OneOrMany::One(v) => vec![v.as_str()],
-            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+            OneOrMany::One(v) => std::slice::from_ref(v),
+            OneOrMany::Many(v) => v,
         }
+    }
+}
+
+impl<T: AsRef<str>> OneOrMany<T> {
+    /// The values as text.
+    pub fn values(&self) -> Vec<&str> {
+        self.as_slice().iter().map(AsRef::as_ref).collect()
     }
 }
 
@@ -39,11 +49,12 @@ impl OneOrMany {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdTokenClaims {
     /// Issuer: the IdP's issuer identifier.
-    pub iss: String,
+    pub iss: Issuer,
     /// Subject: the user's stable identifier at the IdP.
-    pub sub: String,
-    /// Audience: the client id of the relying party.
-    pub aud: String,
+    pub sub: Subject,
+    /// Audience: the client id of the relying party at the IdP (one audience: the lab's IdP
+    /// never issues an ID token to several clients).
+    pub aud: ClientId,
     /// Expiry (NumericDate).
     pub exp: i64,
     /// Issued at (NumericDate).
@@ -70,15 +81,15 @@ pub struct IdTokenClaims {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdJagClaims {
     /// The IdP's issuer identifier.
-    pub iss: String,
+    pub iss: Issuer,
     /// The subject the IdP would put in an ID token issued to the resource AS.
-    pub sub: String,
+    pub sub: Subject,
     /// The resource AS's issuer identifier.
-    pub aud: OneOrMany,
+    pub aud: OneOrMany<Issuer>,
     /// The client's id **at the resource AS**.
-    pub client_id: String,
+    pub client_id: ResourceClientId,
     /// Unique token id, single use at the resource AS.
-    pub jti: String,
+    pub jti: Jti,
     /// Expiry (NumericDate).
     pub exp: i64,
     /// Issued at (NumericDate).
@@ -88,7 +99,7 @@ pub struct IdJagClaims {
     pub nbf: Option<i64>,
     /// RFC 8707 resource indicator(s) of the protected resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<OneOrMany>,
+    pub resource: Option<OneOrMany<ResourceUri>>,
     /// Granted scopes at the resource, space-delimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
@@ -112,17 +123,17 @@ pub struct IdJagClaims {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
     /// The resource AS's issuer identifier.
-    pub iss: String,
+    pub iss: Issuer,
     /// The user, as resolved by the resource AS.
-    pub sub: String,
-    /// The resource server's identifier.
-    pub aud: String,
+    pub sub: Subject,
+    /// The resource server's identifier (the one resource the token is for).
+    pub aud: ResourceUri,
     /// The client's id at the resource AS.
-    pub client_id: String,
+    pub client_id: ResourceClientId,
     /// Granted scopes, space-delimited.
     pub scope: String,
     /// Unique token id.
-    pub jti: String,
+    pub jti: Jti,
     /// Issued at (NumericDate).
     pub iat: i64,
     /// Expiry (NumericDate).

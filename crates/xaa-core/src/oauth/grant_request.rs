@@ -15,6 +15,7 @@
 //! with [`PresentedClient`](super::PresentedClient).
 
 use super::{FormParams, OAuthError};
+use crate::ids::{Issuer, ResourceUri};
 use crate::urn;
 
 /// The draft section token-exchange refusals cite.
@@ -148,27 +149,28 @@ pub struct TokenExchangeRequest {
     pub subject_token_type: SubjectTokenType,
     /// `audience`: the resource authorization server's issuer. The wire allows it to repeat; the
     /// IdP refuses anything but exactly one, after validating the subject token.
-    pub audience: Vec<String>,
+    pub audience: Vec<Issuer>,
     /// `resource`: RFC 8707 resource indicators (may repeat).
-    pub resource: Vec<String>,
+    pub resource: Vec<ResourceUri>,
     /// `scope`.
     pub scope: Option<String>,
 }
 
 impl TokenExchangeRequest {
-    /// A request for an ID-JAG for one authorization server, resource and scope.
+    /// A request for an ID-JAG for one authorization server (its issuer, the `audience`), resource
+    /// and scope.
     pub fn for_id_jag(
         subject_token: impl Into<String>,
         subject_token_type: SubjectTokenType,
-        audience: impl Into<String>,
-        resource: impl Into<String>,
+        audience: Issuer,
+        resource: ResourceUri,
         scope: impl Into<String>,
     ) -> Self {
         Self {
             subject_token: subject_token.into(),
             subject_token_type,
-            audience: vec![audience.into()],
-            resource: vec![resource.into()],
+            audience: vec![audience],
+            resource: vec![resource],
             scope: Some(scope.into()),
         }
     }
@@ -209,8 +211,8 @@ impl TokenExchangeRequest {
         Ok(Self {
             subject_token,
             subject_token_type,
-            audience: params.values("audience").map(str::to_owned).collect(),
-            resource: params.values("resource").map(str::to_owned).collect(),
+            audience: params.values("audience").map(Issuer::new).collect(),
+            resource: params.values("resource").map(ResourceUri::new).collect(),
             scope: params.single("scope")?.map(str::to_owned),
         })
     }
@@ -221,8 +223,8 @@ impl GrantRequest for TokenExchangeRequest {
 
     fn parameters(&self) -> Vec<(&'static str, String)> {
         let mut form = vec![("requested_token_type", urn::TOKEN_TYPE_ID_JAG.to_owned())];
-        form.extend(self.audience.iter().map(|a| ("audience", a.clone())));
-        form.extend(self.resource.iter().map(|r| ("resource", r.clone())));
+        form.extend(self.audience.iter().map(|a| ("audience", a.to_string())));
+        form.extend(self.resource.iter().map(|r| ("resource", r.to_string())));
         form.extend(self.scope.clone().map(|s| ("scope", s)));
         form.push(("subject_token", self.subject_token.clone()));
         form.push(("subject_token_type", self.subject_token_type.urn().to_owned()));
@@ -236,7 +238,7 @@ pub struct JwtBearerRequest {
     /// `assertion`: the ID-JAG.
     pub assertion: String,
     /// `resource`: the one resource the access token is for, when the ID-JAG names several.
-    pub resource: Option<String>,
+    pub resource: Option<ResourceUri>,
     /// `scope`: at most the ID-JAG's.
     pub scope: Option<String>,
 }
@@ -252,7 +254,7 @@ impl JwtBearerRequest {
         let assertion = params.required("assertion")?.to_owned();
         Ok(Self {
             assertion,
-            resource: params.single("resource")?.map(str::to_owned),
+            resource: params.single("resource")?.map(ResourceUri::new),
             scope: params.single("scope")?.map(str::to_owned),
         })
     }
@@ -263,7 +265,7 @@ impl GrantRequest for JwtBearerRequest {
 
     fn parameters(&self) -> Vec<(&'static str, String)> {
         let mut form = vec![("assertion", self.assertion.clone())];
-        form.extend(self.resource.clone().map(|r| ("resource", r)));
+        form.extend(self.resource.clone().map(|r| ("resource", r.into_string())));
         form.extend(self.scope.clone().map(|s| ("scope", s)));
         form
     }
@@ -287,8 +289,8 @@ mod tests {
         let exchange = TokenExchangeRequest::for_id_jag(
             "eyJ.a.b",
             SubjectTokenType::Saml2,
-            "http://as",
-            "http://api",
+            Issuer::new("http://as"),
+            ResourceUri::new("http://api"),
             "todos.read",
         );
         let form = exchange.to_form();
@@ -296,7 +298,11 @@ mod tests {
         assert_eq!(form[1], ("requested_token_type", urn::TOKEN_TYPE_ID_JAG.to_owned()));
         assert_eq!(TokenExchangeRequest::from_form(&FormParams::parse(&form_body(&form))).unwrap(), exchange);
 
-        let bearer = JwtBearerRequest { assertion: "eyJ.c.d".into(), resource: Some("http://api".into()), scope: None };
+        let bearer = JwtBearerRequest {
+            assertion: "eyJ.c.d".into(),
+            resource: Some(ResourceUri::new("http://api")),
+            scope: None,
+        };
         let form = bearer.to_form();
         assert_eq!(form[0].1, urn::GRANT_JWT_BEARER);
         assert_eq!(JwtBearerRequest::from_form(&FormParams::parse(&form_body(&form))).unwrap(), bearer);

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::claims::OneOrMany;
+use crate::ids::ResourceUri;
 
 /// RFC 8693 §2.2.1 response carrying an ID-JAG (draft §4.3.4). No refresh token, ever.
 #[derive(Clone, Debug, Serialize)]
@@ -20,7 +21,7 @@ pub struct TokenExchangeResponse {
     pub scope: Option<String>,
     /// Granted resource(s), the same set as the ID-JAG's `resource` claim (post-04 candidate C1).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource: Option<OneOrMany>,
+    pub resource: Option<OneOrMany<ResourceUri>>,
 }
 
 /// RFC 6749 §5.1 access token response (also the OIDC code-grant response with `id_token`).
@@ -43,5 +44,5 @@ pub struct AccessTokenResponse {
     pub refresh_token: Option<String>,
     /// The resource the access token is restricted to (post-04 candidate C1).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
+    pub resource: Option<ResourceUri>,
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::checks::{self, CheckLog};
 use super::rejection::{Rejection, Token, spec};
 use crate::claims::AccessTokenClaims;
+use crate::ids::{Issuer, ResourceUri};
 use crate::jose::KeySet;
 use crate::urn::TYP_ACCESS_TOKEN;
 
@@ -15,9 +16,9 @@ const SEC: &str = spec::ACCESS_TOKEN;
 #[derive(Clone, Copy, Debug)]
 pub struct AccessTokenExpectations<'a> {
     /// The authorization server's issuer identifier.
-    pub issuer: &'a str,
+    pub issuer: &'a Issuer,
     /// The resource server's own identifier.
-    pub audience: &'a str,
+    pub audience: &'a ResourceUri,
     /// Current time (NumericDate).
     pub now: i64,
     /// Clock-skew leeway in seconds.
@@ -38,7 +39,7 @@ pub fn validate_access_token(
         Some(iss) if iss == expect.issuer => log.pass("iss", SEC, format!("issuer \"{iss}\"")),
         found => {
             let found = found.map(str::to_owned);
-            return Err(log.reject(Rejection::Issuer { found, expected: expect.issuer.to_owned() }));
+            return Err(log.reject(Rejection::Issuer { found, expected: expect.issuer.to_string() }));
         }
     }
     let kid = jwt.header().kid.clone().unwrap_or_default();
@@ -47,7 +48,7 @@ pub fn validate_access_token(
     };
     checks::signature(&jwt, key, WHAT, SEC, log)?;
     let claims = jwt.unverified_claims();
-    checks::audience(claims, expect.audience, WHAT, SEC, log)?;
+    checks::audience(claims, expect.audience.as_str(), WHAT, SEC, log)?;
     checks::times(claims, expect.now, expect.leeway, WHAT, log)?;
     for name in ["sub", "client_id", "jti"] {
         checks::required_str(claims, name, WHAT, spec::ACCESS_TOKEN_CLAIMS, log)?;

@@ -35,7 +35,8 @@ fn access_token() -> JwtBuilder {
 }
 
 fn validate(raw: &str) -> (Result<AccessTokenClaims, Rejection>, CheckLog) {
-    let expect = AccessTokenExpectations { issuer: AS, audience: API, now: NOW, leeway: LEEWAY };
+    let (issuer, audience) = (Issuer::new(AS), ResourceUri::new(API));
+    let expect = AccessTokenExpectations { issuer: &issuer, audience: &audience, now: NOW, leeway: LEEWAY };
     let mut log = CheckLog::new();
     let result = validate_access_token(raw, expect, &TestKey::B.key_set(), &mut log);
     (result, log)

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::checks::{self, CheckLog};
 use super::rejection::{Rejection, Token, spec};
 use crate::claims::IdJagClaims;
+use crate::ids::{Issuer, ResourceClientId};
 use crate::key_source::KeySource;
 use crate::urn::TYP_ID_JAG;
 
@@ -18,11 +19,11 @@ const CLAIMS: &str = spec::ID_JAG_CLAIMS;
 #[derive(Clone, Copy, Debug)]
 pub struct IdJagExpectations<'a> {
     /// The resource AS's own issuer identifier (the only acceptable `aud`).
-    pub audience: &'a str,
+    pub audience: &'a Issuer,
     /// Issuers (IdPs) this resource AS trusts, compared as exact strings.
-    pub trusted_issuers: &'a [String],
-    /// The client id the request authenticated as.
-    pub client_id: &'a str,
+    pub trusted_issuers: &'a [Issuer],
+    /// The client id the request authenticated as, at this resource AS (the ID-JAG's `client_id`).
+    pub client_id: &'a ResourceClientId,
     /// Current time (NumericDate).
     pub now: i64,
     /// Clock-skew leeway in seconds.
@@ -63,10 +64,10 @@ pub async fn validate_id_jag(
     checks::signature(&jwt, &key, WHAT, "RFC 7523 §3 item 9", log)?;
 
     let claims = jwt.unverified_claims();
-    checks::audience(claims, expect.audience, WHAT, SEC, log)?;
+    checks::audience(claims, expect.audience.as_str(), WHAT, SEC, log)?;
     let client_id = checks::required_str(claims, "client_id", WHAT, SEC, log)?;
     if client_id != expect.client_id {
-        let (found, expected) = (client_id.to_owned(), expect.client_id.to_owned());
+        let (found, expected) = (client_id.to_owned(), expect.client_id.to_string());
         return Err(log.reject(Rejection::ClientId { found, expected }));
     }
     log.pass("client_id", SEC, format!("client_id \"{client_id}\" is the authenticated client"));

@@ -56,11 +56,11 @@ impl KeySource for Unreachable {
 }
 
 async fn validate(raw: &str, dpop_proof: bool, keys: &dyn KeySource) -> (Result<IdJagClaims, Rejection>, CheckLog) {
-    let trusted = [IDP.to_owned()];
+    let (audience, trusted, client_id) = (Issuer::new(AS), [Issuer::new(IDP)], ResourceClientId::new(CLIENT));
     let expect = IdJagExpectations {
-        audience: AS,
+        audience: &audience,
         trusted_issuers: &trusted,
-        client_id: CLIENT,
+        client_id: &client_id,
         now: NOW,
         leeway: LEEWAY,
         dpop_proof,

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::checks::{self, CheckLog};
 use super::rejection::{Rejection, Token, spec};
 use crate::claims::IdTokenClaims;
+use crate::ids::{ClientId, Issuer};
 use crate::jose::KeySet;
 use crate::urn::TYP_ID_TOKEN;
 
@@ -16,9 +17,9 @@ const SEC: &str = spec::SUBJECT_TOKEN;
 #[derive(Clone, Copy, Debug)]
 pub struct IdTokenExpectations<'a> {
     /// The IdP's own issuer identifier.
-    pub issuer: &'a str,
+    pub issuer: &'a Issuer,
     /// The client that authenticated the token-exchange request (must be the ID token's `aud`).
-    pub client_id: &'a str,
+    pub client_id: &'a ClientId,
     /// Current time (NumericDate).
     pub now: i64,
     /// Clock-skew leeway in seconds.
@@ -44,7 +45,7 @@ pub fn validate_id_token(
         Some(iss) if iss == expect.issuer => log.pass("iss", SEC, format!("issued by this IdP (\"{iss}\")")),
         found => {
             let found = found.map(str::to_owned);
-            return Err(log.reject(Rejection::NotIssuedByThisIdp { found, expected: expect.issuer.to_owned() }));
+            return Err(log.reject(Rejection::NotIssuedByThisIdp { found, expected: expect.issuer.to_string() }));
         }
     }
     let kid = jwt.header().kid.clone().unwrap_or_default();
@@ -54,13 +55,13 @@ pub fn validate_id_token(
     checks::signature(&jwt, key, WHAT, "OIDC Core §3.1.3.7", log)?;
     let claims = jwt.unverified_claims();
     let aud_ok = match claims.get("aud") {
-        Some(Value::String(s)) => s == expect.client_id,
-        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(expect.client_id)),
+        Some(Value::String(s)) => *s == *expect.client_id,
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(expect.client_id.as_str())),
         _ => false,
     };
     if !aud_ok {
         let found = claims.get("aud").cloned();
-        return Err(log.reject(Rejection::NotIssuedToClient { found, client_id: expect.client_id.to_owned() }));
+        return Err(log.reject(Rejection::NotIssuedToClient { found, client_id: expect.client_id.to_string() }));
     }
     log.pass("aud", SEC, format!("issued to the authenticated client \"{}\"", expect.client_id));
     checks::times(claims, expect.now, expect.leeway, WHAT, log)?;

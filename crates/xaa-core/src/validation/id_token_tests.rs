@@ -35,7 +35,8 @@ fn id_token() -> JwtBuilder {
 }
 
 fn validate(raw: &str) -> (Result<IdTokenClaims, Rejection>, CheckLog) {
-    let expect = IdTokenExpectations { issuer: IDP, client_id: CLIENT, now: NOW, leeway: LEEWAY };
+    let (issuer, client_id) = (Issuer::new(IDP), ClientId::new(CLIENT));
+    let expect = IdTokenExpectations { issuer: &issuer, client_id: &client_id, now: NOW, leeway: LEEWAY };
     let mut log = CheckLog::new();
     let result = validate_id_token(raw, expect, &TestKey::A.key_set(), &mut log);
     (result, log)

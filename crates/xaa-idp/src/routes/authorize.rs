@@ -94,7 +94,7 @@ pub(crate) async fn authorize(
     }
     let prompt = one("prompt")?.unwrap_or_default();
     let request = AuthRequest {
-        client_id,
+        client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.clone(),
         state: state.clone(),
         nonce: one("nonce")?,

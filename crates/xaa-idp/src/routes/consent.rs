@@ -49,8 +49,8 @@ pub(crate) async fn ask_signed_in(
 pub(crate) fn page(st: &IdpState, request: &AuthRequest, email: String, login_id: String, csrf: String) -> ConsentPage {
     let client = st.client(&request.client_id);
     ConsentPage {
-        client_name: client.map(|c| c.name).unwrap_or_else(|| request.client_id.clone()),
-        client_id: request.client_id.clone(),
+        client_name: client.map(|c| c.name).unwrap_or_else(|| request.client_id.to_string()),
+        client_id: request.client_id.to_string(),
         redirect_host: host(&request.redirect_uri).to_owned(),
         scopes: request.scope.split(' ').filter(|s| !s.is_empty()).map(|s| (s.to_owned(), describe(s))).collect(),
         email,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
+use xaa_core::ids::ClientId;
 use xaa_core::oauth::registration_endpoint::{self, OpenRegistration, StoreRefusal};
 use xaa_core::oauth::{ClientMetadata, Registrar, RegistrationError, RegistrationRequest};
 use xaa_core::secret::Secret;
@@ -36,7 +37,7 @@ impl OpenRegistration for IdpState {
 
     async fn store(&self, metadata: &ClientMetadata, client_id: &str, secret: Secret) -> Result<(), StoreRefusal> {
         let client = IdpClient {
-            client_id: client_id.to_owned(),
+            client_id: ClientId::new(client_id),
             client_secret: secret,
             name: metadata.client_name.clone().unwrap_or_default(),
             redirect_uris: metadata.redirect_uris.clone(),

@@ -190,7 +190,7 @@ fn own_id_token(st: &IdpState, hint: &str) -> Option<(String, String)> {
     let keys = st.public_keys();
     let key = keys.find(jwt.header().kid.as_deref()?)?;
     key.verify(&jwt).ok()?;
-    if jwt.unverified_issuer() != Some(st.issuer()) {
+    if jwt.unverified_issuer() != Some(st.issuer().as_str()) {
         return None;
     }
     let claims = jwt.unverified_claims();

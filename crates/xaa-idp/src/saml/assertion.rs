@@ -55,9 +55,9 @@ pub(crate) async fn issue(st: &IdpState, req: AssertionRequest<'_>) -> Result<St
     let now = st.clock.now();
     let instant = |t: i64| format_instant(t).ok_or(IssueError::Time(t));
     let (issued, expires, authn) = (instant(now)?, instant(now + ASSERTION_LIFETIME)?, instant(req.auth_time)?);
-    let issuer = escape(&super::entity_id(st.issuer()));
+    let issuer = escape(&super::entity_id(st.issuer().as_str()));
     let user = st.user(req.email);
-    let name_id = name_id(req.sp, &user.sub(), &user.email);
+    let name_id = name_id(req.sp, user.sub().as_str(), &user.email);
     let id = format!("_{}", st.entropy.token(24));
     let (acs, audience, irt) = (escape(&req.sp.acs_url), escape(&req.sp.entity_id), escape(req.in_response_to));
     let assertion = format!(

@@ -122,7 +122,7 @@ impl IdpState {
         if let Some(c) = self.saml_key.0.get() {
             return Ok(c);
         }
-        let fresh = SamlCredential::generate(&super::entity_id(self.issuer()))?;
+        let fresh = SamlCredential::generate(&super::entity_id(self.issuer().as_str()))?;
         Ok(self.saml_key.0.get_or_init(|| fresh))
     }
 

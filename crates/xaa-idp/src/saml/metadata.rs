@@ -45,7 +45,7 @@ fn document(st: &IdpState) -> Result<String, Box<dyn std::error::Error>> {
         ),
         md = NS_METADATA,
         ds = NS_DSIG,
-        entity_id = escape(&super::entity_id(st.issuer())),
+        entity_id = escape(&super::entity_id(st.issuer().as_str())),
         protocol = PROTOCOL,
         cert = credential.cert_base64(),
         email = NAMEID_EMAIL,

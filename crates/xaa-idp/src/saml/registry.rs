@@ -123,7 +123,7 @@ impl SamlServiceProvider {
         if !clients.iter().any(|c| c.client_id == self.client_id) {
             return Err(SamlRegistrationError::UnknownClient {
                 entity_id: self.entity_id.clone(),
-                client_id: self.client_id.clone(),
+                client_id: self.client_id.to_string(),
             });
         }
         Ok(format)

@@ -2,6 +2,7 @@
 //! OAuth client it belongs to, and the checks a registration passes.
 
 use serde::Deserialize;
+use xaa_core::ids::ClientId;
 
 /// A NameID format a service provider may register (xaa.dev offers these two; `transient`
 /// identifiers cannot name the same user twice, so they are refused).
@@ -38,7 +39,7 @@ pub struct SamlServiceProvider {
     /// The SP's entityID (the assertions' Audience).
     pub entity_id: String,
     /// The IdP OAuth client this SP is.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// The Assertion Consumer Service URL the `SAMLResponse` is posted to (exact match).
     pub acs_url: String,
     /// The NameID format of its assertions.

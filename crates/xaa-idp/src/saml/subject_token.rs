@@ -44,7 +44,7 @@ pub(crate) async fn validate(
     let doc = xml::parse(&text).ok_or_else(|| refuse(checks, "format", FORMAT, not_an_assertion()))?;
     let root = xml::root_named(&doc, NS_ASSERTION, "Assertion")
         .ok_or_else(|| refuse(checks, "format", FORMAT, not_an_assertion()))?;
-    let own_issuer = super::entity_id(st.issuer());
+    let own_issuer = super::entity_id(st.issuer().as_str());
     let issuer = xml::child_text(&doc, root, NS_ASSERTION, "Issuer").unwrap_or_default();
     if issuer != own_issuer {
         return Err(refuse(

@@ -3,6 +3,7 @@
 //! for), so a requestor's handling of the refusal can be shown.
 
 use xaa_core::claims::{IdJagClaims, OneOrMany};
+use xaa_core::ids::{Issuer, ResourceClientId, ResourceUri};
 use xaa_faults::{Fault, WRONG_RESOURCE};
 
 use crate::policy::Grant;
@@ -23,9 +24,9 @@ pub(super) struct BrokenIdJag {
 
 impl BrokenIdJag {
     /// The `resource` member of the response: the ID-JAG's, unless a switch says otherwise.
-    pub(super) fn response_resource(&self, claims: &IdJagClaims) -> Option<OneOrMany> {
+    pub(super) fn response_resource(&self, claims: &IdJagClaims) -> Option<OneOrMany<ResourceUri>> {
         match self.wrong_response_resource {
-            true => Some(OneOrMany::One(WRONG_RESOURCE.to_owned())),
+            true => Some(OneOrMany::One(ResourceUri::new(WRONG_RESOURCE))),
             false => claims.resource.clone(),
         }
     }
@@ -54,7 +55,8 @@ impl BrokenIdJag {
                     .and_then(|s| s.resources.first())
                     .map(|r| r.resource.clone())
             });
-            claims.aud = OneOrMany::One(resource.unwrap_or_else(|| format!("{}/not-the-issuer", grant.audience)));
+            let wrong = resource.map_or_else(|| format!("{}/not-the-issuer", grant.audience), ResourceUri::into_string);
+            claims.aud = OneOrMany::One(Issuer::new(wrong));
             out.switches.push(Fault::IdJagWrongAud.name());
         }
         if on(Fault::IdJagForeignClientId) {
@@ -63,7 +65,7 @@ impl BrokenIdJag {
                 .into_iter()
                 .map(|c| c.resource_client_id)
                 .find(|id| *id != grant.resource_client_id)
-                .unwrap_or_else(|| "another-client-at-todo0".into());
+                .unwrap_or_else(|| ResourceClientId::new("another-client-at-todo0"));
             claims.client_id = other;
             out.switches.push(Fault::IdJagForeignClientId.name());
         }

@@ -2,6 +2,7 @@
 //! with the user's current claims, and an opaque IdP access token for `/userinfo`.
 
 use xaa_core::claims::IdTokenClaims;
+use xaa_core::ids::Subject;
 use xaa_core::oauth::OAuthError;
 use xaa_core::secret::sha256_b64;
 use xaa_core::urn;
@@ -24,7 +25,7 @@ pub(super) struct SignIn<'a> {
 /// An ID token and an access token, minted but not yet stored.
 pub(super) struct Minted {
     pub(super) id_token: String,
-    pub(super) sub: String,
+    pub(super) sub: Subject,
     pub(super) access_token: String,
     pub(super) access_record: NewAccessToken,
     pub(super) expires_in: i64,
@@ -34,10 +35,10 @@ pub(super) fn mint(st: &IdpState, client: &IdpClient, s: SignIn<'_>) -> Result<M
     let now = st.clock.now();
     let user = st.user(s.email);
     let claims = IdTokenClaims {
-        iss: st.issuer().to_owned(),
+        iss: st.issuer().clone(),
         sub: user.sub(),
         aud: client.client_id.clone(),
-        exp: now + st.faults.lifetime(st.config.lifetimes.id_token, &[&client.client_id]),
+        exp: now + st.faults.lifetime(st.config.lifetimes.id_token, &[client.client_id.as_str()]),
         iat: now,
         auth_time: s.auth_time,
         nonce: s.nonce,

@@ -57,7 +57,7 @@ impl TokenEndpoint for IdpTokenEndpoint<'_> {
 
     fn authenticated(&mut self, client: &IdpClient) {
         if let Some(a) = self.audit.as_deref_mut() {
-            a.authenticated(&client.client_id);
+            a.authenticated(client.client_id.as_str());
         }
     }
 

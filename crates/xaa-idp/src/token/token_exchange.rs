@@ -2,6 +2,7 @@
 //! draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3 (the client is already authenticated).
 
 use xaa_core::claims::{IdJagClaims, OneOrMany};
+use xaa_core::ids;
 use xaa_core::oauth::{OAuthError, SubjectTokenType, TokenExchangeRequest, TokenExchangeResponse, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::urn;
@@ -17,7 +18,7 @@ const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3";
 
 /// The user the subject token stands for, whichever its type.
 struct Subject {
-    sub: String,
+    sub: ids::Subject,
     email: String,
     auth_time: i64,
     /// The draft-04 §3.2 `sub_id`, for a SAML subject.
@@ -64,7 +65,7 @@ pub(super) async fn grant(
     audit.tenant = tenant.id.clone();
 
     let audience = match request.audience.as_slice() {
-        [one] => one.as_str(),
+        [one] => one,
         [] => {
             return Err(OAuthError::invalid_request(format!(
                 "missing required parameter `audience`: the issuer identifier of the resource authorization server ({SEC})"
@@ -78,7 +79,7 @@ pub(super) async fn grant(
         }
     };
     // `resource` may repeat (RFC 8707 §2); the same resource asked for twice is granted once.
-    let resources = xaa_core::resource::dedup(request.resource.iter().map(String::as_str));
+    let resources = xaa_core::resource::dedup(&request.resource);
     let requested_scope = request.scope.as_deref().map(Scope::parse);
     let request = policy::Request {
         client_id: &client.client_id,
@@ -101,14 +102,14 @@ pub(super) async fn grant(
         ),
     );
 
-    let ids = [client.client_id.as_str(), grant.resource_client_id.as_str()];
-    let lifetime = st.faults.lifetime(st.config.lifetimes.id_jag, &ids);
+    let client_ids = [client.client_id.as_str(), grant.resource_client_id.as_str()];
+    let lifetime = st.faults.lifetime(st.config.lifetimes.id_jag, &client_ids);
     let mut claims = IdJagClaims {
-        iss: st.issuer().to_owned(),
+        iss: st.issuer().clone(),
         sub: subject.sub.clone(),
         aud: OneOrMany::One(grant.audience.clone()),
         client_id: grant.resource_client_id.clone(),
-        jti: st.entropy.token(16),
+        jti: ids::Jti::new(st.entropy.token(16)),
         exp: now + lifetime,
         iat: now,
         nbf: None,
@@ -119,7 +120,7 @@ pub(super) async fn grant(
         tenant: Some(tenant.id.clone()),
         sub_id: subject.sub_id.clone(),
     };
-    let broken = super::break_it::BrokenIdJag::apply(st, &ids, &grant, &mut claims);
+    let broken = super::break_it::BrokenIdJag::apply(st, &client_ids, &grant, &mut claims);
     let signing = st.keys.signing();
     let key = match broken.untrusted_key {
         true => st.keys.untrusted().ok_or_else(|| OAuthError::server_error("the untrusted demo key is unusable"))?,
@@ -133,7 +134,7 @@ pub(super) async fn grant(
         scope = %grant.scope, jti = %claims.jti, "issued ID-JAG"
     );
     audit.scope = grant.scope.to_string();
-    audit.jti = claims.jti.clone();
+    audit.jti = claims.jti.to_string();
     if !broken.switches.is_empty() {
         audit.reason = format!("issued broken on purpose by break-it switch {}", broken.switches.join(", "));
     }

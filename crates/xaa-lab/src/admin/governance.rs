@@ -3,6 +3,7 @@
 //! narrowed one `invalid_scope` for the scopes taken away.
 
 use serde::Deserialize;
+use xaa_core::ids::{ClientId, ResourceClientId};
 use xaa_idp::Connection;
 
 use super::{Admin, AdminError};
@@ -84,10 +85,10 @@ impl Admin {
                 });
                 let known = policy.iter().find(|c| c.client_id == client_id).map(|c| c.resource_client_id.clone());
                 // Registration names the AS client `<id>-at-todo0`: found again after a revoke.
-                let registered_pair =
-                    Some(format!("{client_id}-at-todo0")).filter(|id| self.resource_as.client(id).is_some());
+                let registered_pair = Some(ResourceClientId::new(format!("{client_id}-at-todo0")))
+                    .filter(|id| self.resource_as.client(id).is_some());
                 let resource_client_id = match (given(&change.resource_client_id), known.or(registered_pair)) {
-                    (Some(id), _) => id.to_owned(),
+                    (Some(id), _) => ResourceClientId::new(id),
                     (None, Some(id)) => id,
                     (None, None) => {
                         return Err(AdminError::new(format!(
@@ -101,8 +102,8 @@ impl Admin {
                     )));
                 }
                 let connection = Connection {
-                    client_id: client_id.to_owned(),
-                    authorization_server: issuer.to_owned(),
+                    client_id: ClientId::new(client_id),
+                    authorization_server: server.issuer.clone(),
                     resource: resource.resource.clone(),
                     scopes,
                     resource_client_id,

@@ -133,11 +133,11 @@ impl Admin {
     pub(crate) fn requestor_ids(&self, id: &str) -> Vec<String> {
         let mut ids = vec![id.to_owned()];
         for c in self.idp.connections() {
-            if c.client_id == id && !ids.contains(&c.resource_client_id) {
-                ids.push(c.resource_client_id.clone());
+            if c.client_id == id && !ids.iter().any(|i| c.resource_client_id == *i) {
+                ids.push(c.resource_client_id.to_string());
             }
-            if c.resource_client_id == id && !ids.contains(&c.client_id) {
-                ids.push(c.client_id.clone());
+            if c.resource_client_id == id && !ids.iter().any(|i| c.client_id == *i) {
+                ids.push(c.client_id.to_string());
             }
         }
         ids

@@ -2,6 +2,7 @@
 //! resource-AS client and IT's connection between them, with the `.env` the tutorial's app reads.
 
 use serde::{Deserialize, Serialize};
+use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri};
 use xaa_core::oauth::{MAX_CLIENT_NAME_CHARS, MAX_LIST_MEMBERS, check_redirect_uris};
 use xaa_core::secret::Secret;
 use xaa_idp::{Connection, IdpClient, Registration};
@@ -36,12 +37,12 @@ pub(crate) struct RegisterRequest {
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Registered {
     pub(crate) name: String,
-    pub(crate) client_id: String,
+    pub(crate) client_id: ClientId,
     pub(crate) client_secret: String,
-    pub(crate) resource_client_id: String,
+    pub(crate) resource_client_id: ResourceClientId,
     pub(crate) resource_client_secret: String,
-    pub(crate) authorization_server: String,
-    pub(crate) resource: String,
+    pub(crate) authorization_server: Issuer,
+    pub(crate) resource: ResourceUri,
     pub(crate) scopes: Vec<String>,
     /// The tenant of the connection shown (the default tenant's when it has one there).
     pub(crate) tenant: String,
@@ -125,8 +126,8 @@ impl Admin {
             None => resource.scopes.clone(),
         };
 
-        let client_id = format!("{}-{}", slug(&name), self.readable_suffix(4));
-        let resource_client_id = format!("{client_id}-at-todo0");
+        let client_id = ClientId::new(format!("{}-{}", slug(&name), self.readable_suffix(4)));
+        let resource_client_id = ResourceClientId::new(format!("{client_id}-at-todo0"));
         let idp_client = IdpClient {
             client_id: client_id.clone(),
             client_secret: Secret::new(self.entropy.token(24)),
@@ -146,9 +147,9 @@ impl Admin {
             Ok(true) => {}
             Ok(false) => {
                 let exists = AdminError::new(format!("client \"{resource_client_id}\" exists at the AS"));
-                return Err(self.undo(&client_id, exists).await);
+                return Err(self.undo(client_id.as_str(), exists).await);
             }
-            Err(e) => return Err(self.undo(&client_id, e.into()).await),
+            Err(e) => return Err(self.undo(client_id.as_str(), e.into()).await),
         }
         let connection = Connection {
             client_id: client_id.clone(),
@@ -167,11 +168,11 @@ impl Admin {
             })
             .await;
         if let Err(e) = added {
-            let _ = self.resource_as.delete_client(&resource_client_id).await;
-            return Err(self.undo(&client_id, e).await);
+            let _ = self.resource_as.delete_client(resource_client_id.as_str()).await;
+            return Err(self.undo(client_id.as_str(), e).await);
         }
         tracing::info!(client.id = %client_id, resource.client_id = %resource_client_id, "requestor registered");
-        self.registered(&client_id).ok_or_else(|| AdminError::new("the registration could not be read back"))
+        self.registered(client_id.as_str()).ok_or_else(|| AdminError::new("the registration could not be read back"))
     }
 
     /// Removes a half-made registration's IdP client and returns the error.
@@ -192,7 +193,10 @@ impl Admin {
         let resource_client_id = connection
             .as_ref()
             .map(|c| c.resource_client_id.clone())
-            .or_else(|| Some(format!("{client_id}-at-todo0")).filter(|id| self.resource_as.client(id).is_some()))
+            .or_else(|| {
+                Some(ResourceClientId::new(format!("{client_id}-at-todo0")))
+                    .filter(|id| self.resource_as.client(id).is_some())
+            })
             .unwrap_or_default();
         let at_as = self.resource_as.client(&resource_client_id);
         let requestor = Requestor {

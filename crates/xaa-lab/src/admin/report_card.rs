@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use crate::observe::trace::{Direction, TraceEvent};
 use serde::Serialize;
 use serde_json::Value;
+use xaa_core::ids::{ClientId, Issuer};
 use xaa_core::urn;
 use xaa_idp::IdpState;
 
@@ -131,7 +132,7 @@ pub(crate) struct StepSeen {
 #[derive(Debug)]
 pub(crate) struct ReportCards {
     idp: Arc<IdpState>,
-    authorization_servers: Vec<String>,
+    authorization_servers: Vec<Issuer>,
     cards: Mutex<HashMap<String, HashMap<Item, Observation>>>,
     progress: Mutex<HashMap<String, Progress>>,
     /// The requestor (IdP client id) whose card or progress just changed.
@@ -142,7 +143,7 @@ pub(crate) struct ReportCards {
 pub(crate) const KEY_STEPS: [&str; 4] = ["code grant", "token exchange", "jwt-bearer", "todo API"];
 
 impl ReportCards {
-    pub(crate) fn new(idp: Arc<IdpState>, authorization_servers: Vec<String>) -> Self {
+    pub(crate) fn new(idp: Arc<IdpState>, authorization_servers: Vec<Issuer>) -> Self {
         Self {
             idp,
             authorization_servers,
@@ -311,7 +312,7 @@ impl ReportCards {
 
     /// The IdP client a client id belongs to (resource-AS ids map through the connections).
     fn owner(&self, client_id: &str) -> String {
-        self.idp.requestor_of(client_id).unwrap_or_else(|| client_id.to_owned())
+        self.idp.requestor_of(client_id).map_or_else(|| client_id.to_owned(), ClientId::into_string)
     }
 
     fn note(&self, owner: &str, item: Item, ok: bool, evidence: String, flow: u64) {

@@ -11,6 +11,7 @@
 use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
+use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri};
 use xaa_core::oauth::MAX_CLIENT_NAME_CHARS;
 use xaa_core::secret::Secret;
 use xaa_idp::{Connection, IdpClient, Registration, Resource};
@@ -109,10 +110,11 @@ impl Admin {
     }
 
     fn govern(&self, app: &ResourceApp) {
-        let resource = Resource { resource: app.base_url.clone(), scopes: app.scopes.clone() };
-        self.idp.govern(&app.issuer, &app.name, resource);
+        let resource = ResourceUri::new(app.base_url.as_str());
+        let governed = Resource { resource: resource.clone(), scopes: app.scopes.clone() };
+        self.idp.govern(&Issuer::new(app.issuer.as_str()), &app.name, governed);
         if !app.own_as {
-            self.resource_as.govern(ProtectedResource { resource: app.base_url.clone(), scopes: app.scopes.clone() });
+            self.resource_as.govern(ProtectedResource { resource, scopes: app.scopes.clone() });
         }
     }
 
@@ -189,7 +191,7 @@ impl Admin {
             created_at: self.clock.now(),
         };
         let idp_client = IdpClient {
-            client_id: client_id.clone(),
+            client_id: ClientId::new(client_id.as_str()),
             client_secret: Secret::new(app.client_secret.clone()),
             name: format!("{} tester", app.name).chars().take(MAX_CLIENT_NAME_CHARS).collect(),
             redirect_uris: vec![redirect_uri],
@@ -200,7 +202,7 @@ impl Admin {
         self.idp.register_client(idp_client).await?;
         if !app.own_as {
             let as_client = AsClient {
-                client_id: as_client_id.clone(),
+                client_id: ResourceClientId::new(as_client_id.as_str()),
                 client_secret: Secret::new(as_client_secret),
                 grant_types: Vec::new(),
             };
@@ -221,11 +223,11 @@ impl Admin {
             .iter()
             .map(|tenant| Connection {
                 tenant: tenant.id.clone(),
-                client_id: client_id.clone(),
-                authorization_server: issuer.clone(),
-                resource: app.base_url.clone(),
+                client_id: ClientId::new(client_id.as_str()),
+                authorization_server: Issuer::new(issuer.as_str()),
+                resource: ResourceUri::new(app.base_url.as_str()),
                 scopes: app.scopes.clone(),
-                resource_client_id: as_client_id.clone(),
+                resource_client_id: ResourceClientId::new(as_client_id.as_str()),
                 users: Vec::new(),
             })
             .collect();

@@ -3,6 +3,7 @@
 //! registration form's optional SAML part and the client page's form; the IdP does the checking.
 
 use serde::Deserialize;
+use xaa_core::ids::ClientId;
 use xaa_idp::{SamlRegistrationError, SamlServiceProvider};
 
 use super::register::RegisterRequest;
@@ -24,7 +25,7 @@ impl SamlRequest {
     fn for_client(&self, client_id: &str) -> SamlServiceProvider {
         SamlServiceProvider {
             entity_id: self.entity_id.trim().to_owned(),
-            client_id: client_id.to_owned(),
+            client_id: ClientId::new(client_id),
             acs_url: self.acs_url.trim().to_owned(),
             name_id_format: self.name_id_format.trim().to_owned(),
         }
@@ -57,9 +58,9 @@ impl Admin {
         }
         let registered = self.register(req).await?;
         if let Some(s) = saml
-            && let Err(e) = self.register_saml(&registered.client_id, s).await
+            && let Err(e) = self.register_saml(registered.client_id.as_str(), s).await
         {
-            if let Err(undo) = self.unregister(&registered.client_id).await {
+            if let Err(undo) = self.unregister(registered.client_id.as_str()).await {
                 tracing::error!(client.id = %registered.client_id, error = %undo, "could not undo a registration");
             }
             return Err(e.into());

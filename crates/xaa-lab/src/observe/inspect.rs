@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use xaa_core::claims::{TokenKind, explain};
+use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri};
 use xaa_core::jose::{KeySet, UnverifiedJwt};
 use xaa_core::key_source::StaticKeySource;
 use xaa_core::urn::{TYP_ACCESS_TOKEN, TYP_ID_JAG};
@@ -89,11 +90,11 @@ pub(crate) async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection
     let mut log = CheckLog::new();
     let (validator, outcome) = match kind {
         TokenKind::IdJag => {
-            let client = claims.get("client_id").and_then(Value::as_str).unwrap_or("").to_owned();
-            let trusted = [lab.idp.to_owned()];
+            let client = ResourceClientId::new(claims.get("client_id").and_then(Value::as_str).unwrap_or(""));
+            let (audience, trusted) = (Issuer::new(lab.authorization_server), [Issuer::new(lab.idp)]);
             let keys = StaticKeySource::default().with_issuer(lab.idp, lab.idp_keys.clone());
             let expect = IdJagExpectations {
-                audience: lab.authorization_server,
+                audience: &audience,
                 trusted_issuers: &trusted,
                 client_id: &client,
                 now: lab.now,
@@ -104,22 +105,20 @@ pub(crate) async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection
             (format!("the resource authorization server's jwt-bearer validation (presented by client '{client}')"), r)
         }
         TokenKind::AccessToken => {
-            let expect = AccessTokenExpectations {
-                issuer: lab.authorization_server,
-                audience: lab.todo_api,
-                now: lab.now,
-                leeway: lab.leeway,
-            };
+            let (issuer, audience) = (Issuer::new(lab.authorization_server), ResourceUri::new(lab.todo_api));
+            let expect =
+                AccessTokenExpectations { issuer: &issuer, audience: &audience, now: lab.now, leeway: lab.leeway };
             let r = validate_access_token(raw, expect, lab.as_keys, &mut log).map(drop);
             ("the todo API's bearer-token validation".to_owned(), r)
         }
         TokenKind::IdToken | TokenKind::Other => {
-            let client = match claims.get("aud") {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Array(a)) => a.first().and_then(Value::as_str).unwrap_or("").to_owned(),
-                _ => String::new(),
-            };
-            let expect = IdTokenExpectations { issuer: lab.idp, client_id: &client, now: lab.now, leeway: lab.leeway };
+            let client = ClientId::new(match claims.get("aud") {
+                Some(Value::String(s)) => s.as_str(),
+                Some(Value::Array(a)) => a.first().and_then(Value::as_str).unwrap_or(""),
+                _ => "",
+            });
+            let issuer = Issuer::new(lab.idp);
+            let expect = IdTokenExpectations { issuer: &issuer, client_id: &client, now: lab.now, leeway: lab.leeway };
             let r = validate_id_token(raw, expect, lab.idp_keys, &mut log).map(drop);
             (format!("the IdP's subject-token validation for a token exchange by client '{client}'"), r)
         }

@@ -140,7 +140,7 @@ pub(crate) async fn logout(
         Some(end) => {
             let q = form_urlencoded::Serializer::new(String::new())
                 .append_pair("id_token_hint", &session.id_token)
-                .append_pair("client_id", &st.config.client_id)
+                .append_pair("client_id", st.config.client_id.as_str())
                 .append_pair("post_logout_redirect_uri", &format!("{}/", st.config.base_url))
                 .finish();
             format!("{end}?{q}")

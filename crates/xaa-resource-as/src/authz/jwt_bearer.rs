@@ -4,6 +4,7 @@
 
 use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
+use xaa_core::ids::{Jti, ResourceUri};
 use xaa_core::oauth::{AccessTokenResponse, ErrorCode, JwtBearerRequest, OAuthError, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::urn;
@@ -24,7 +25,7 @@ pub(super) async fn grant(
     checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
     let assertion = request.assertion.as_str();
-    if st.faults.take(Fault::RefuseNextGrant, &[&client.client_id]).is_some() {
+    if st.faults.take(Fault::RefuseNextGrant, &[client.client_id.as_str()]).is_some() {
         let f = checks.fail(
             "break-it switch",
             "XAA Lab",
@@ -48,7 +49,7 @@ pub(super) async fn grant(
     super::saml_subject::check(&st.config.saml_trust, &id_jag, id_jag.tenant.as_deref(), checks)?;
 
     let account = super::tenant::account(&id_jag, &st.config.default_tenant, checks)?;
-    let resource = choose_resource(st, &id_jag, request.resource.as_deref(), checks)?;
+    let resource = choose_resource(st, &id_jag, request.resource.as_ref().map(ResourceUri::as_str), checks)?;
     let scope = grant_scope(&id_jag, &resource, request.scope.as_deref(), checks)?;
 
     // Replay: consumed last, so a refused request never burns the ID-JAG (lab decision A2: single use).
@@ -67,14 +68,14 @@ pub(super) async fn grant(
     }
     checks.pass("jti", "RFC 7523 §3 item 7", "jti not seen before; recorded until exp + leeway");
 
-    let lifetime = st.faults.lifetime(st.config.access_token_lifetime, &[&client.client_id]);
+    let lifetime = st.faults.lifetime(st.config.access_token_lifetime, &[client.client_id.as_str()]);
     let claims = AccessTokenClaims {
         iss: st.config.issuer.clone(),
         sub: account.sub,
         aud: resource.resource.clone(),
         client_id: client.client_id.clone(),
         scope: scope.to_string(),
-        jti: st.entropy.token(16),
+        jti: Jti::new(st.entropy.token(16)),
         iat: now,
         exp: now + lifetime,
         auth_time: id_jag.auth_time,
@@ -90,8 +91,8 @@ pub(super) async fn grant(
         id_jag.jti = %id_jag.jti, "issued access token"
     );
     // Break-it: the response names a resource the client did not ask for (the token is unchanged).
-    let resource = match st.faults.active(Fault::GrantWrongResource, &[&client.client_id]) {
-        Some(_) => WRONG_RESOURCE.to_owned(),
+    let resource = match st.faults.active(Fault::GrantWrongResource, &[client.client_id.as_str()]) {
+        Some(_) => ResourceUri::new(WRONG_RESOURCE),
         None => claims.aud,
     };
     Ok(no_store_json(&AccessTokenResponse {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
+use xaa_core::ids::ResourceClientId;
 use xaa_core::oauth::registration_endpoint::{self, OpenRegistration, StoreRefusal};
 use xaa_core::oauth::{ClientMetadata, Registrar, RegistrationError, RegistrationRequest};
 use xaa_core::secret::Secret;
@@ -36,7 +37,7 @@ impl OpenRegistration for AsState {
 
     async fn store(&self, metadata: &ClientMetadata, client_id: &str, secret: Secret) -> Result<(), StoreRefusal> {
         let client = AsClient {
-            client_id: client_id.to_owned(),
+            client_id: ResourceClientId::new(client_id),
             client_secret: secret,
             grant_types: metadata.grant_types.clone(),
         };

@@ -7,6 +7,7 @@
 
 use rusqlite::params;
 use xaa_core::claims::IdJagClaims;
+use xaa_core::ids::Subject;
 use xaa_core::oauth::OAuthError;
 use xaa_core::sqlite::DbError;
 use xaa_core::validation::CheckLog;
@@ -19,7 +20,7 @@ const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1, §6
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Account {
     /// `{tenant}:{user sub}`.
-    pub(super) sub: String,
+    pub(super) sub: Subject,
     /// The tenant (`app_org`).
     pub(super) app_org: String,
 }
@@ -42,7 +43,7 @@ pub(super) fn account(
     let sub = format!("{tenant}:{}", id_jag.sub);
     let how = if id_jag.tenant.is_some() { "the ID-JAG's tenant" } else { "no tenant claim: the default tenant" };
     checks.pass("tenant", SEC, format!("{how} \"{tenant}\": the account is \"{sub}\" (app_org \"{tenant}\")"));
-    Ok(Account { sub, app_org: tenant.to_owned() })
+    Ok(Account { sub: Subject::new(sub), app_org: tenant.to_owned() })
 }
 
 impl Store {
@@ -64,14 +65,15 @@ impl Store {
 mod tests {
     use super::*;
     use xaa_core::claims::OneOrMany;
+    use xaa_core::ids::{Issuer, Jti, ResourceClientId};
 
     fn jag(tenant: Option<&str>) -> IdJagClaims {
         IdJagClaims {
-            iss: "https://idp".into(),
-            sub: "ann@x.example".into(),
-            aud: OneOrMany::One("https://as".into()),
-            client_id: "c".into(),
-            jti: "j".into(),
+            iss: Issuer::new("https://idp"),
+            sub: Subject::new("ann@x.example"),
+            aud: OneOrMany::One(Issuer::new("https://as")),
+            client_id: ResourceClientId::new("c"),
+            jti: Jti::new("j"),
             exp: 2,
             iat: 1,
             nbf: None,
@@ -87,9 +89,9 @@ mod tests {
     #[test]
     fn the_account_is_tenant_colon_sub_and_the_default_without_a_tenant() {
         let a = account(&jag(Some("customer2")), "customer1", &mut CheckLog::new()).unwrap();
-        assert_eq!(a, Account { sub: "customer2:ann@x.example".into(), app_org: "customer2".into() });
+        assert_eq!(a, Account { sub: Subject::new("customer2:ann@x.example"), app_org: "customer2".into() });
         let a = account(&jag(None), "customer1", &mut CheckLog::new()).unwrap();
-        assert_eq!(a, Account { sub: "customer1:ann@x.example".into(), app_org: "customer1".into() });
+        assert_eq!(a, Account { sub: Subject::new("customer1:ann@x.example"), app_org: "customer1".into() });
         for bad in ["", "a:b"] {
             let e = account(&jag(Some(bad)), "customer1", &mut CheckLog::new()).unwrap_err();
             assert_eq!(e.code.as_str(), "invalid_grant");

@@ -62,7 +62,7 @@ pub(crate) fn authenticate(st: &AsState, req: &TokenRequest) -> Result<AsClient,
 
 impl TokenClient for AsClient {
     fn client_id(&self) -> &str {
-        &self.client_id
+        self.client_id.as_str()
     }
 
     fn client_secret(&self) -> &Secret {

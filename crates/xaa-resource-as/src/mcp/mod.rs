@@ -19,6 +19,7 @@ use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Value, json};
+use xaa_core::ids::ResourceUri;
 
 use crate::state::TodoState;
 use crate::{SCOPE_MCP, SCOPE_READ, SCOPE_WRITE};
@@ -27,8 +28,8 @@ use crate::{SCOPE_MCP, SCOPE_READ, SCOPE_WRITE};
 pub const MCP_PATH: &str = "/mcp";
 
 /// The MCP server's resource identifier: its URL, `{todo_api}/mcp`.
-pub(crate) fn resource_id(st: &TodoState) -> String {
-    format!("{}{MCP_PATH}", st.config.resource)
+pub(crate) fn resource_id(st: &TodoState) -> ResourceUri {
+    ResourceUri::new(format!("{}{MCP_PATH}", st.config.resource))
 }
 
 /// Its RFC 9728 metadata URL (the well-known suffix inserted before the path, §3.1).

@@ -57,7 +57,7 @@ pub(crate) async fn audit(
         q,
         query: query.finish(),
         entries,
-        clients: st.admin.idp.clients().into_iter().map(|c| c.client_id).collect(),
+        clients: st.admin.idp.clients().into_iter().map(|c| c.client_id.into_string()).collect(),
         tenants: st.admin.idp.tenants().all().to_vec(),
     };
     page.into_response()

@@ -65,7 +65,7 @@ pub(crate) async fn register_form(_: AdminAuth, State(st): State<Arc<ConsoleStat
         redirect_uris: "http://localhost:3000/auth/callback".into(),
         post_logout_redirect_uris: "http://localhost:3000".into(),
         scopes: resource.as_ref().map(|r| r.scopes.iter().map(|s| (s.clone(), true)).collect()).unwrap_or_default(),
-        resource: resource.map(|r| r.resource).unwrap_or_default(),
+        resource: resource.map(|r| r.resource.into_string()).unwrap_or_default(),
         tenants: tenant_choice(&st, None),
         saml: SamlRequest::default(),
         name_id_formats: format_choice(""),

@@ -56,7 +56,11 @@ struct RoomPage {
 /// The requestors of the room: every registered (not fixture) IdP client.
 fn members(st: &ConsoleState) -> Vec<(String, String)> {
     let idp = &st.admin.idp;
-    idp.clients().into_iter().filter(|c| !idp.is_fixture_client(&c.client_id)).map(|c| (c.client_id, c.name)).collect()
+    idp.clients()
+        .into_iter()
+        .filter(|c| !idp.is_fixture_client(&c.client_id))
+        .map(|c| (c.client_id.into_string(), c.name))
+        .collect()
 }
 
 fn row(st: &ConsoleState, client_id: String, name: String) -> RoomRow {

@@ -29,12 +29,17 @@ pub(crate) async fn token_exchange(st: &ConsoleState, c: &mut Chain, subject: &s
     }
     let resource = c.target.resource(&st.urls);
     let audience = c.target.audience(&st.urls);
-    let exchange =
-        TokenExchangeRequest::for_id_jag(subject_token, c.subject.token_type(), &audience, &resource, c.target.scope());
+    let exchange = TokenExchangeRequest::for_id_jag(
+        subject_token,
+        c.subject.token_type(),
+        audience,
+        resource.clone(),
+        c.target.scope(),
+    );
     let form = c.target.requestor(&st.explorer).form(&exchange);
     let out = Outgoing { form, traced: true, ..Outgoing::default() };
     let (mut record, answered) = http::call(st, "POST", &format!("{}/token", st.urls.idp), out).await;
-    c.id_jag = kept_token(&resource, &mut record, answered.json.as_ref());
+    c.id_jag = kept_token(resource.as_str(), &mut record, answered.json.as_ref());
     record.snippets = step::code(&st.urls, Step::TokenExchange, c, None);
     c.record(Step::TokenExchange, record);
 }
@@ -51,7 +56,7 @@ pub(crate) async fn jwt_bearer(st: &ConsoleState, c: &mut Chain) {
         let issued = answered.json.as_ref().and_then(|b| b["access_token"].as_str());
         record.tokens.extend(issued.and_then(|t| TokenView::unverified("access_token", t)));
     }
-    c.access_token = kept_token(&c.target.resource(&st.urls), &mut record, answered.json.as_ref());
+    c.access_token = kept_token(c.target.resource(&st.urls).as_str(), &mut record, answered.json.as_ref());
     record.snippets = step::code(&st.urls, Step::JwtBearer, c, None);
     c.record(Step::JwtBearer, record);
 }

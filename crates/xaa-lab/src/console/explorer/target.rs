@@ -14,6 +14,7 @@
 //! | refresh token, code snippets | yes | yes | no |
 
 use serde_json::{Value, json};
+use xaa_core::ids::{Issuer, ResourceUri};
 use xaa_core::oauth::GrantRequest;
 
 use super::ExplorerClient;
@@ -149,19 +150,19 @@ impl Target {
     }
 
     /// The resource step 2 asks for, and the one token responses must name.
-    pub(crate) fn resource(&self, urls: &Urls) -> String {
+    pub(crate) fn resource(&self, urls: &Urls) -> ResourceUri {
         match self {
-            Self::TodoApi => urls.todo_api.clone(),
-            Self::McpServer => mcp::server_url(urls),
-            Self::ResourceApp(app) => app.base_url.clone(),
+            Self::TodoApi => urls.todo_api_resource(),
+            Self::McpServer => ResourceUri::new(mcp::server_url(urls)),
+            Self::ResourceApp(app) => ResourceUri::new(app.base_url.as_str()),
         }
     }
 
     /// Step 2's `audience`: the issuer of the resource's authorization server.
-    pub(crate) fn audience(&self, urls: &Urls) -> String {
+    pub(crate) fn audience(&self, urls: &Urls) -> Issuer {
         match self {
-            Self::ResourceApp(app) => app.issuer.clone(),
-            _ => urls.authorization_server.clone(),
+            Self::ResourceApp(app) => Issuer::new(app.issuer.as_str()),
+            _ => urls.authorization_server_issuer(),
         }
     }
 
@@ -317,7 +318,9 @@ mod tests {
     #[test]
     fn each_target_asks_for_its_own_resource_as_its_own_requestor() {
         let (urls, ex) = (urls(), explorer());
-        let asked = |t: &Target| (t.resource(&urls), t.audience(&urls), t.scope(), t.token_endpoint(&urls));
+        let asked = |t: &Target| {
+            (t.resource(&urls).into_string(), t.audience(&urls).into_string(), t.scope(), t.token_endpoint(&urls))
+        };
         assert_eq!(
             asked(&Target::TodoApi),
             ("http://api".into(), "http://as".into(), "todos.read todos.write".into(), "http://as/token".into())
