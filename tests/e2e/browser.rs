@@ -260,7 +260,19 @@ pub async fn explorer_sign_in_here(lab: &TestLab, browser: &Browser, email: &str
 
 /// Runs explorer step `n` in Chromium; returns its status badge.
 pub async fn explorer_step(b: &Client, n: usize) -> String {
+    // The step's badge may already be on the page from an earlier run: mark this page, and read the
+    // badge only on the page the form's post brings back.
+    b.execute("document.documentElement.dataset.before = 'run'", vec![]).await.unwrap();
     b.find(Locator::Id(&format!("run-{n}"))).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let marked = b.execute("return document.documentElement.dataset.before === 'run'", vec![]).await;
+        if marked.is_ok_and(|v| v == serde_json::Value::Bool(false)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "step {n}: the explorer's page never came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     b.wait().for_element(Locator::Id(&format!("status-{n}"))).await.unwrap();
     b.find(Locator::Id(&format!("status-{n}"))).await.unwrap().text().await.unwrap()
 }

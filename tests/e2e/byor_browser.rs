@@ -14,9 +14,7 @@ async fn fill(b: &Client, id: &str, text: &str) {
 }
 
 async fn run(b: &Client, n: usize) -> String {
-    b.find(Locator::Id(&format!("run-{n}"))).await.unwrap().click().await.unwrap();
-    b.wait().for_element(Locator::Id(&format!("status-{n}"))).await.unwrap();
-    b.find(Locator::Id(&format!("status-{n}"))).await.unwrap().text().await.unwrap()
+    crate::browser::explorer_step(b, n).await
 }
 
 #[tokio::test]
