@@ -11,7 +11,8 @@
 #     none: errors, p50/p99, the lab's peak RSS and the API p99 ratio (pages open / none).
 # Usage: scripts/bench.sh [SECONDS per measurement, default 10; the workshop's steady phase takes
 # at least 30]; BENCH_ONLY=workshop runs only the workshop. State lives in a temporary data
-# dir (SQLite files in WAL mode, as in normal use); RUST_LOG=warn.
+# dir (SQLite files in WAL mode, as in normal use); RUST_LOG=warn. To compare this tree with an
+# earlier build on the same machine in the same run: scripts/bench-compare.sh OLD_LAB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
