@@ -99,12 +99,7 @@ pub(crate) fn login_cookie(st: &IdpState, login_id: String) -> Cookie<'static> {
 }
 
 fn cookie(st: &IdpState, name: &'static str, value: String) -> Cookie<'static> {
-    Cookie::build((name, value))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(st.config.secure_cookies)
-        .build()
+    xaa_web::cookie::http_only(name, value, SameSite::Lax, st.config.secure_cookies)
 }
 
 #[cfg(test)]

@@ -35,12 +35,7 @@ impl CsrfConfig for NotesState {
 
 /// The session cookie for `id`.
 pub(crate) fn cookie(st: &NotesState, id: String) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, id))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(st.config.secure_cookies)
-        .build()
+    xaa_web::cookie::http_only(SESSION_COOKIE, id, SameSite::Lax, st.config.secure_cookies)
 }
 
 /// The signed-in user of this browser, with the CSRF token of its session's forms.

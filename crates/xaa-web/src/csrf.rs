@@ -105,12 +105,7 @@ impl CsrfToken {
         }
         let Some((same_site, secure)) = csrf.own else { return Self { value: String::new(), minted: None } };
         let value = random_token(24);
-        let cookie = Cookie::build((csrf.cookie, value.clone()))
-            .path("/")
-            .http_only(true)
-            .same_site(same_site)
-            .secure(secure)
-            .build();
+        let cookie = crate::cookie::http_only(csrf.cookie, value.clone(), same_site, secure);
         Self { value: csrf.token(&value), minted: Some(cookie) }
     }
 

@@ -3,6 +3,7 @@
 //! The IdP's pages, Lab Notes and the lab console share what a browser needs and a protocol does
 //! not:
 //!
+//! - [`cookie`]: the one way a component builds a cookie (HttpOnly, path `/`);
 //! - [`csrf`]: one CSRF scheme for every form: the token a page shows ([`csrf::CsrfToken`]) and the
 //!   form extractor that checks it ([`csrf::CsrfForm`]), bound to a cookie each component names;
 //! - [`same_origin`]: the middleware refusing state-changing requests sent by a page of another
@@ -12,6 +13,7 @@
 //! It owns no page and no state: each component renders its own pages and keeps its own sessions.
 //! It must never hold a protocol rule (those live in `xaa-core`).
 
+pub mod cookie;
 pub mod csrf;
 pub mod redirect;
 pub mod same_origin;

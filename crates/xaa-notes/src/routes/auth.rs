@@ -48,11 +48,7 @@ pub(crate) async fn login(
         created_at: st.clock.now(),
     };
     st.store.insert_login(request.state.clone(), pending).await.map_err(PageError::internal)?;
-    let cookie = Cookie::build((LOGIN_COOKIE, request.state))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(st.config.secure_cookies);
+    let cookie = xaa_web::cookie::http_only(LOGIN_COOKIE, request.state, SameSite::Lax, st.config.secure_cookies);
     Ok((jar.add(cookie), SeeOther::to(&request.url)?).into_response())
 }
 

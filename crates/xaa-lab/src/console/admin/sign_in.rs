@@ -79,11 +79,8 @@ pub(super) fn sign_in(st: &ConsoleState, jar: CookieJar, csrf: CsrfToken, presen
     if let Ok(mut set) = st.admin_sessions.lock() {
         set.insert(session.clone());
     }
-    let cookie = Cookie::build((ADMIN_COOKIE, session))
-        .path("/admin")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(st.secure_cookies);
+    let mut cookie = xaa_web::cookie::http_only(ADMIN_COOKIE, session, SameSite::Strict, st.secure_cookies);
+    cookie.set_path("/admin");
     (jar.add(cookie), SeeOther::to(&safe_next(Some(next)))).into_response()
 }
 

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::SameSite;
 use serde::Deserialize;
 use xaa_core::secret::{Secret, random_token};
 use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
@@ -146,11 +146,7 @@ fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
         Some(id) => (jar, id),
         None => {
             let id = random_token(24);
-            let cookie = Cookie::build((EXPLORER_COOKIE, id.clone()))
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(st.secure_cookies);
+            let cookie = xaa_web::cookie::http_only(EXPLORER_COOKIE, id.clone(), SameSite::Lax, st.secure_cookies);
             (jar.add(cookie), id)
         }
     };
