@@ -89,7 +89,7 @@ impl Lab {
         let mut handle = LabHandle {
             ca_cert: ground.tls.as_ref().map(|t| t.ca_cert_path.clone()),
             ca_cert_pem: ground.tls.as_ref().map(|t| t.ca_cert_pem.clone()),
-            env: EnvFile::new(&urls, requestor(&ground.fixtures, ClientRole::BringYourOwn)?),
+            env: ground.env,
             urls,
             idp,
             resource_as,
@@ -159,10 +159,12 @@ fn port_of(l: &TcpListener) -> u16 {
 }
 
 /// What the roles are built from (besides their signing keys): TLS material (in TLS mode), the
-/// fixtures with the configured edits, and the data directory.
+/// fixtures with the configured edits, the bring-your-own requestor's `.env`, and the data
+/// directory.
 struct Groundwork {
     tls: Option<TlsMaterial>,
     fixtures: Fixtures,
+    env: EnvFile,
     data: DataDir,
 }
 
@@ -174,7 +176,8 @@ impl Groundwork {
             edit.apply(&mut fixtures);
         }
         fixtures.check_saml()?;
-        Ok(Self { tls, fixtures, data: DataDir::open(&config.storage) })
+        let env = EnvFile::new(urls, requestor(&fixtures, ClientRole::BringYourOwn)?);
+        Ok(Self { tls, fixtures, env, data: DataDir::open(&config.storage) })
     }
 
     /// The servers' TLS configuration, in TLS mode.
@@ -429,7 +432,7 @@ fn console(
     let explorer = requestor(fixtures, ClientRole::Explorer)?;
     Ok(crate::console::router(crate::console::ConsoleState {
         urls: urls.clone(),
-        env: EnvFile::new(urls, requestor(fixtures, ClientRole::BringYourOwn)?),
+        env: ground.env.clone(),
         ca_cert: ground.tls.as_ref().map(|t| t.ca_cert_path.clone()),
         users: fixtures.users.clone(),
         trace: shared.trace.clone(),
