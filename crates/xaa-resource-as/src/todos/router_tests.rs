@@ -11,6 +11,11 @@ fn request(method: Method, uri: &str) -> axum::http::request::Builder {
     Request::builder().method(method).uri(uri)
 }
 
+/// A request to the REST API with a valid access token of `scope`.
+fn with_token(method: Method, uri: &str, scope: &str) -> axum::http::request::Builder {
+    request(method, uri).header(header::AUTHORIZATION, format!("Bearer {}", access_token(TODO_API, scope)))
+}
+
 async fn get_todos(authorization: &[&str]) -> String {
     let mut req = request(Method::GET, "/api/todos");
     for a in authorization {
@@ -97,10 +102,7 @@ async fn a_token_for_the_mcp_server_is_not_one_for_the_rest_api() {
 
 #[tokio::test]
 async fn writing_with_a_read_token_is_insufficient_scope() {
-    let req = request(Method::DELETE, "/api/todos/1")
-        .header(header::AUTHORIZATION, format!("Bearer {}", access_token(TODO_API, SCOPE_READ)))
-        .body(Body::empty())
-        .unwrap();
+    let req = with_token(Method::DELETE, "/api/todos/1", SCOPE_READ).body(Body::empty()).unwrap();
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     403 Forbidden
     content-type: application/json
@@ -123,8 +125,7 @@ async fn an_unsupported_method_is_405() {
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_invalid_request() {
-    let req = request(Method::POST, "/api/todos")
-        .header(header::AUTHORIZATION, format!("Bearer {}", access_token(TODO_API, SCOPE_WRITE)))
+    let req = with_token(Method::POST, "/api/todos", SCOPE_WRITE)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("{\"title\":"))
         .unwrap();
@@ -139,10 +140,7 @@ async fn a_body_that_is_not_json_is_invalid_request() {
 
 #[tokio::test]
 async fn a_body_without_json_content_type_is_invalid_request() {
-    let req = request(Method::POST, "/api/todos")
-        .header(header::AUTHORIZATION, format!("Bearer {}", access_token(TODO_API, SCOPE_WRITE)))
-        .body(Body::from("{\"title\":\"milk\"}"))
-        .unwrap();
+    let req = with_token(Method::POST, "/api/todos", SCOPE_WRITE).body(Body::from("{\"title\":\"milk\"}")).unwrap();
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     400 Bad Request
     content-type: application/json
@@ -154,10 +152,7 @@ async fn a_body_without_json_content_type_is_invalid_request() {
 
 #[tokio::test]
 async fn an_id_that_is_not_a_number_is_invalid_request() {
-    let req = request(Method::GET, "/api/todos/abc")
-        .header(header::AUTHORIZATION, format!("Bearer {}", access_token(TODO_API, SCOPE_READ)))
-        .body(Body::empty())
-        .unwrap();
+    let req = with_token(Method::GET, "/api/todos/abc", SCOPE_READ).body(Body::empty()).unwrap();
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     400 Bad Request
     content-type: application/json
@@ -169,10 +164,7 @@ async fn an_id_that_is_not_a_number_is_invalid_request() {
 
 #[tokio::test]
 async fn a_valid_token_reaches_the_handler_with_its_claims() {
-    let req = request(Method::GET, "/api/todos/stats")
-        .header(header::AUTHORIZATION, format!("Bearer {}", access_token(TODO_API, SCOPE_READ)))
-        .body(Body::empty())
-        .unwrap();
+    let req = with_token(Method::GET, "/api/todos/stats", SCOPE_READ).body(Body::empty()).unwrap();
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     200 OK
     content-type: application/json
