@@ -1,10 +1,16 @@
 //! Real-browser tests: headless Chromium through ChromeDriver (Debian's `chromium` and
 //! `chromium-driver`, installed by `./scripts/test.sh`). Screenshots go to `target/screenshots/`.
+//!
+//! Starting Chromium costs about a second of CPU, so a test that ends with [`Browser::close`]
+//! hands its browser back to a pool and the next test starts from a blank page with no cookies.
+//! A test that fails (or never calls `close`) kills its browser instead: a browser in an unknown
+//! state is never reused.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -12,21 +18,37 @@ use serde_json::json;
 
 use crate::harness::*;
 
-/// A headless Chromium session with its own ChromeDriver and profile; both go away on drop.
+/// A headless Chromium session; back to the pool on [`Browser::close`], killed on drop otherwise.
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    chromium: Option<Chromium>,
 }
+
+/// One ChromeDriver (in its own process group, with the Chromium it started) and its session.
+struct Chromium {
+    client: Client,
+    driver: Child,
+    port: u16,
+    accepts_lab_ca: bool,
+}
+
+/// Browsers a finished test handed back, ready for the next one.
+static IDLE: Mutex<Vec<Chromium>> = Mutex::new(Vec::new());
+
+/// The runtime WebDriver sessions live on: each test has its own runtime, which ends with the
+/// test, and a pooled session must outlive the test that started it.
+static SESSIONS: LazyLock<tokio::runtime::Runtime> =
+    LazyLock::new(|| tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap());
 
 impl Browser {
     pub async fn start() -> Self {
-        Self::launch(false).await
+        Self::acquire(false).await
     }
 
     /// For a lab started with `--tls`: Chromium accepts the lab CA's certificates (as a browser
     /// that trusts the CA would) and negotiates HTTP/2 through ALPN.
     pub async fn start_tls() -> Self {
-        Self::launch(true).await
+        Self::acquire(true).await
     }
 
     /// The protocol the current page was loaded with (`h2`, `http/1.1`).
@@ -35,45 +57,22 @@ impl Browser {
         self.client.execute(js, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned()
     }
 
-    async fn launch(accept_lab_ca: bool) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        // Its own process group, so Chromium (its child) goes with it when a test fails.
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver is installed (./scripts/test.sh installs chromium-driver)");
-        let profile = std::env::temp_dir().join(format!("xaa-e2e-chrome-{}-{port}", std::process::id()));
-        let caps = json!({
-            "acceptInsecureCerts": accept_lab_ca,
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ]
+    async fn acquire(accepts_lab_ca: bool) -> Self {
+        loop {
+            let idle = {
+                let mut idle = IDLE.lock().unwrap();
+                let found = idle.iter().position(|c| c.accepts_lab_ca == accepts_lab_ca);
+                found.map(|i| idle.swap_remove(i))
+            };
+            let Some(mut chromium) = idle else { break };
+            // A browser that cannot be reset (it crashed, say) is killed, and the next one tried.
+            if chromium.reset().await.is_ok() {
+                return Self { client: chromium.client.clone(), chromium: Some(chromium) };
             }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let client = loop {
-            let attempt = ClientBuilder::native()
-                .capabilities(caps.as_object().unwrap().clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await;
-            match attempt {
-                Ok(c) => break c,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("cannot start Chromium through ChromeDriver: {e}"),
-            }
-        };
-        Self { client, driver }
+            chromium.kill();
+        }
+        let chromium = Chromium::launch(accepts_lab_ca).await;
+        Self { client: chromium.client.clone(), chromium: Some(chromium) }
     }
 
     pub async fn screenshot(&self, name: &str) {
@@ -87,14 +86,102 @@ impl Browser {
         self.client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
     }
 
-    pub async fn close(self) {
-        let _ = self.client.clone().close().await;
+    /// The test is done with the browser: it goes back to the pool, for the next test to reset.
+    pub async fn close(mut self) {
+        if let Some(chromium) = self.chromium.take() {
+            IDLE.lock().unwrap().push(chromium);
+        }
     }
 }
 
 impl Drop for Browser {
-    /// Also on a failed assertion: ChromeDriver (and the Chromium it started) never outlive the test.
+    /// Without [`Browser::close`] (a failed assertion, say) the browser is killed, never reused.
     fn drop(&mut self) {
+        if let Some(mut chromium) = self.chromium.take() {
+            chromium.kill();
+        }
+    }
+}
+
+impl Chromium {
+    async fn launch(accepts_lab_ca: bool) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // A process group of its own (a shell, ChromeDriver and the Chromium it starts), which
+        // kills itself when its stdin closes: when the test binary exits, pooled browsers and all.
+        let driver = Command::new("sh")
+            .args(["-c", "chromedriver --port=$0 >/dev/null 2>&1 & cat >/dev/null; kill -9 0"])
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("sh starts chromedriver (./scripts/test.sh installs chromium-driver)");
+        let profile = std::env::temp_dir().join(format!("xaa-e2e-chrome-{}-{port}", std::process::id()));
+        let caps = json!({
+            "acceptInsecureCerts": accepts_lab_ca,
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let connect = async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let attempt = ClientBuilder::native()
+                    .capabilities(caps.as_object().unwrap().clone())
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await;
+                match attempt {
+                    Ok(client) => break client,
+                    Err(e) if Instant::now() < deadline => {
+                        let _ = e;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!(
+                        "cannot start Chromium through ChromeDriver (./scripts/test.sh installs chromium and chromium-driver): {e}"
+                    ),
+                }
+            }
+        };
+        let client = SESSIONS.spawn(connect).await.unwrap();
+        Self { client, driver, port, accepts_lab_ca }
+    }
+
+    /// As a fresh browser: one window of 1280 × 900 showing a blank page, no cookies, no cache
+    /// (cookies ignore ports, so one test's sign-in would otherwise carry into the next).
+    async fn reset(&self) -> Result<(), String> {
+        let c = &self.client;
+        let windows = c.windows().await.map_err(|e| e.to_string())?;
+        for extra in windows.iter().skip(1) {
+            c.switch_to_window(extra.clone()).await.map_err(|e| e.to_string())?;
+            c.close_window().await.map_err(|e| e.to_string())?;
+        }
+        if let Some(first) = windows.into_iter().next() {
+            c.switch_to_window(first).await.map_err(|e| e.to_string())?;
+        }
+        c.goto("about:blank").await.map_err(|e| e.to_string())?;
+        for cmd in ["Network.clearBrowserCookies", "Network.clearBrowserCache"] {
+            self.devtools(cmd).await?;
+        }
+        c.set_window_size(1280, 900).await.map_err(|e| e.to_string())
+    }
+
+    /// A Chrome DevTools Protocol command without parameters, through ChromeDriver.
+    async fn devtools(&self, cmd: &str) -> Result<(), String> {
+        let session = self.client.session_id().await.map_err(|e| e.to_string())?.ok_or("no session")?;
+        let url = format!("http://127.0.0.1:{}/session/{session}/goog/cdp/execute", self.port);
+        let body = json!({ "cmd": cmd, "params": {} });
+        let resp = reqwest::Client::new().post(url).json(&body).send().await.map_err(|e| e.to_string())?;
+        if resp.status().is_success() { Ok(()) } else { Err(format!("{cmd}: {}", resp.status())) }
+    }
+
+    fn kill(&mut self) {
         let group = format!("-{}", self.driver.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
