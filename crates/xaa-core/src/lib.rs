@@ -9,6 +9,8 @@
 //! - [`claims`]: the ID token, ID-JAG and access-token claim sets, and what each claim means;
 //! - [`validation`]: the validators for ID tokens, ID-JAGs (draft-ietf-oauth-identity-assertion-authz-grant-04
 //!   §4.4.1) and RFC 9068 access tokens, each recording the checks it ran;
+//! - [`dpop`]: DPoP (RFC 9449): proof validation, RFC 7638 JWK thumbprints (`jkt`), the `ath`
+//!   of an access token, and a proof signer for clients and tests;
 //! - [`key_source`]: where a validator gets an issuer's public keys (fixed, or over HTTP with the
 //!   `http` feature: discovery + JWKS, cached);
 //! - [`oauth`]: the typed token requests, RFC 6749 §5.2 errors, form parameters, client
@@ -33,6 +35,7 @@
 
 pub mod claims;
 pub mod clock;
+pub mod dpop;
 #[cfg(feature = "http")]
 pub mod http_client;
 pub mod ids;

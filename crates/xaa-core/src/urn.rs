@@ -24,6 +24,8 @@ pub const TYP_ID_JAG: &str = "oauth-id-jag+jwt";
 pub const TYP_ACCESS_TOKEN: &str = "at+jwt";
 /// JOSE `typ` of a client authentication assertion (draft-ietf-oauth-rfc7523bis).
 pub const TYP_CLIENT_AUTH: &str = "client-authentication+jwt";
+/// JOSE `typ` of a DPoP proof (RFC 9449 §4.2), compared exactly.
+pub const TYP_DPOP: &str = "dpop+jwt";
 /// JOSE `typ` the lab's IdP puts on ID tokens.
 pub const TYP_ID_TOKEN: &str = "JWT";
 /// Authorization grant profile advertised by the resource AS (draft §7.2).
