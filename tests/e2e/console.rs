@@ -160,7 +160,7 @@ async fn the_inspector_judges_tokens_like_their_receivers() {
         "ID-JAG (Identity Assertion JWT Authorization Grant)",
         "id=\"accepted\"",
         "resource authorization server",
-        "Unique id; the resource AS accepts each ID-JAG once.",
+        "Unique id; the resource AS refuses it a second time, unless the resource allows re-use until exp.",
     ] {
         assert!(page.contains(text), "{text}");
     }

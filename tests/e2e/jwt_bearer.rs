@@ -363,6 +363,10 @@ async fn scope_outside_the_id_jag_does_not_burn_it() {
 const JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
 /// The sections every cnf refusal cites, as the wire carries them.
 const CNF_SPEC: &str = "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.2, RFC 9449 Section 4.3)";
+const CNF_WITH_PROOF_SPEC: &str =
+    "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.1, RFC 9449 Section 4.3)";
+const CNF_METHOD_SPEC: &str =
+    "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.1, RFC 7800 Section 3.1)";
 
 /// A DPoP proof as RFC 9449 §4.2 shapes it, for the AS token endpoint. This lab's AS validates
 /// none, so its signature is fake.
@@ -420,7 +424,7 @@ async fn cnf_with_a_dpop_proof_is_refused_as_unsupported() {
     assert_eq!(
         d,
         format!(
-            "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '{JKT}'; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) {CNF_SPEC}"
+            "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '{JKT}'; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) {CNF_WITH_PROOF_SPEC}"
         )
     );
     assert_eq!(last_grant_checks(&lab).0.last().map(String::as_str), Some("✗ cnf"));
@@ -434,7 +438,7 @@ async fn cnf_without_a_key_thumbprint_is_invalid_grant() {
     assert_eq!(
         d,
         format!(
-            "the ID-JAG's cnf claim is {{'x5t#S256':'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2'}} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method {CNF_SPEC}"
+            "the ID-JAG's cnf claim is {{'x5t#S256':'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2'}} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method {CNF_METHOD_SPEC}"
         )
     );
 }

@@ -416,7 +416,7 @@ async fn the_authorization_server_refuses_resources_it_does_not_govern() {
     assert_eq!(
         d,
         format!(
-            "resource '{slashed}' in the ID-JAG is not governed by this authorization server (draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.4.1)"
+            "resource '{slashed}' in the ID-JAG is not governed by this authorization server (lab decision A16, draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.4.1, RFC 8707 Section 2)"
         )
     );
     // The IdP already refuses to issue an ID-JAG for it.
@@ -428,7 +428,11 @@ async fn the_authorization_server_refuses_resources_it_does_not_govern() {
     let d = assert_oauth_error(lab.as_token(&params).await, 400, "invalid_target").await;
     assert_eq!(
         d,
-        format!("resource '{}' is not one the ID-JAG grants ({}) (RFC 8707 Section 2)", mcp_url(&lab), lab.api())
+        format!(
+            "resource '{}' is not one the ID-JAG grants ({}) (lab decision A4, RFC 8707 Section 2)",
+            mcp_url(&lab),
+            lab.api()
+        )
     );
 }
 

@@ -137,7 +137,7 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_sign_in() {
     refused_with(
         lab.idp_token(&refresh_params(&first)).await,
         "invalid_grant",
-        "the refresh token was already rotated; reusing it revoked every token of that sign-in (OAuth 2.0 Security BCP Section 4.14.2)",
+        "the refresh token was already rotated; reusing it revoked every token of that sign-in (RFC 9700 Section 4.14.2)",
     )
     .await;
     // The successor and the access tokens of that sign-in are gone too.

@@ -29,7 +29,8 @@ fn id_jag_with(lab: &TestLab, sub_id: Value, tenant: Option<&str>) -> String {
 async fn the_as_accepts_only_a_trusted_saml_sub_id_for_the_saml_tenant() {
     let lab = TestLab::start().await;
     let good = json!({ "format": "saml-nameid", "issuer": format!("{}/saml", lab.idp()), "nameid": EMAIL });
-    let spec = "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 3.2)";
+    let spec = "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 3.2, Section 3.2.2)";
+    let tenant_spec = "(lab decision A19, draft-ietf-oauth-identity-assertion-authz-grant-04 Section 3.2.2)";
 
     let malformed = id_jag_with(&lab, json!({ "format": "email" }), None);
     let d = assert_oauth_error(lab.as_token(&lab.bearer_params(&malformed)).await, 400, "invalid_grant").await;
@@ -58,7 +59,7 @@ async fn the_as_accepts_only_a_trusted_saml_sub_id_for_the_saml_tenant() {
     assert_eq!(
         d,
         format!(
-            "SAML-derived grants are accepted only for tenant customer1; this ID-JAG is for tenant 'customer2' {spec}"
+            "SAML-derived grants are accepted only for tenant customer1; this ID-JAG is for tenant 'customer2' {tenant_spec}"
         )
     );
 

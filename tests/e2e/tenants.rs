@@ -12,7 +12,8 @@ pub const ACME_ALICE: &str = "alice@acme.example";
 pub const GLOBEX_ALICE: &str = "alice@globex.example";
 const INITECH_ERIN: &str = "erin@initech.example";
 const RW: &str = "todos.read todos.write";
-const SPEC: &str = "(RFC 6749 Section 5.2, draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.3.3)";
+const SPEC: &str =
+    "(lab decision A14, draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.3.3, RFC 6749 Section 5.2)";
 
 /// Lab Notes' ID token, ID-JAG and access token for `email` (Lab Notes is connected in every tenant).
 async fn notes_chain(lab: &TestLab, email: &str) -> (String, String, String) {

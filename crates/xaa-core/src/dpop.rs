@@ -21,43 +21,46 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::jose::{JoseError, JwsPart, JwtFormatError, UnverifiedJwt};
+use crate::spec::Citation;
 use crate::urn::TYP_DPOP;
 use crate::validation::{CheckLog, Rejection};
 
-/// The sections the refusals cite.
+/// What the refusals cite (rows of [`crate::spec`]).
 mod spec {
+    use crate::spec::*;
+
     /// Exactly one `DPoP` header field.
-    pub(super) const ONE_PROOF: &str = "RFC 9449 §4.3 item 1";
+    pub(super) const ONE_PROOF: Citation = Citation::of(&[RFC9449_4_3_ITEM_1]);
     /// A single, well-formed JWT.
-    pub(super) const FORMAT: &str = "RFC 9449 §4.3 item 2";
+    pub(super) const FORMAT: Citation = Citation::of(&[RFC9449_4_3_ITEM_2]);
     /// Unknown critical header parameters.
-    pub(super) const CRIT: &str = "RFC 7515 §4.1.11";
+    pub(super) const CRIT: Citation = Citation::of(&[RFC7515_4_1_11]);
     /// Every required claim is present.
-    pub(super) const CLAIMS: &str = "RFC 9449 §4.2, §4.3 item 3";
+    pub(super) const CLAIMS: Citation = Citation::of(&[RFC9449_4_2, RFC9449_4_3_ITEM_3]);
     /// `typ`.
-    pub(super) const TYP: &str = "RFC 9449 §4.3 item 4";
+    pub(super) const TYP: Citation = Citation::of(&[RFC9449_4_3_ITEM_4]);
     /// `alg`.
-    pub(super) const ALG: &str = "RFC 9449 §4.3 item 5";
+    pub(super) const ALG: Citation = Citation::of(&[RFC9449_4_3_ITEM_5]);
     /// The `jwk` header and the signature it verifies.
-    pub(super) const JWK: &str = "RFC 9449 §4.2, §4.3 item 6";
+    pub(super) const JWK: Citation = Citation::of(&[RFC9449_4_2, RFC9449_4_3_ITEM_6]);
     /// The signature.
-    pub(super) const SIGNATURE: &str = "RFC 9449 §4.3 item 6";
+    pub(super) const SIGNATURE: Citation = Citation::of(&[RFC9449_4_3_ITEM_6]);
     /// No private key in `jwk`.
-    pub(super) const PRIVATE_JWK: &str = "RFC 9449 §4.3 item 7";
+    pub(super) const PRIVATE_JWK: Citation = Citation::of(&[RFC9449_4_3_ITEM_7]);
     /// The members a JWK thumbprint is computed over.
-    pub(super) const THUMBPRINT: &str = "RFC 7638 §3.2";
+    pub(super) const THUMBPRINT: Citation = Citation::of(&[RFC7638_3_2]);
     /// `htm`.
-    pub(super) const HTM: &str = "RFC 9449 §4.3 item 8";
+    pub(super) const HTM: Citation = Citation::of(&[RFC9449_4_3_ITEM_8]);
     /// `htu`.
-    pub(super) const HTU: &str = "RFC 9449 §4.3 item 9";
+    pub(super) const HTU: Citation = Citation::of(&[RFC9449_4_3_ITEM_9]);
     /// `nonce`.
-    pub(super) const NONCE: &str = "RFC 9449 §4.3 item 10, §8";
+    pub(super) const NONCE: Citation = Citation::of(&[RFC9449_4_3_ITEM_10, RFC9449_8]);
     /// The acceptable window of `iat`.
-    pub(super) const IAT: &str = "RFC 9449 §4.3 item 11, §11.1";
+    pub(super) const IAT: Citation = Citation::of(&[RFC9449_4_3_ITEM_11, RFC9449_11_1]);
     /// `ath`.
-    pub(super) const ATH: &str = "RFC 9449 §4.3 item 12, §4.2";
+    pub(super) const ATH: Citation = Citation::of(&[RFC9449_4_3_ITEM_12, RFC9449_4_2]);
     /// A proof is used once.
-    pub(super) const REPLAY: &str = "RFC 9449 §11.1";
+    pub(super) const REPLAY: Citation = Citation::of(&[RFC9449_11_1]);
 }
 
 /// The `error` code of a refused proof (RFC 9449 §5, §7.1).
@@ -377,7 +380,7 @@ impl DpopError {
     }
 
     /// The section that requires the failed check, e.g. `RFC 9449 §4.3 item 8`.
-    pub fn spec(&self) -> &'static str {
+    pub fn spec(&self) -> Citation {
         match self {
             Self::MultipleProofs { .. } => spec::ONE_PROOF,
             Self::Format { .. } => spec::FORMAT,

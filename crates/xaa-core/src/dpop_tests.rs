@@ -198,7 +198,7 @@ fn single_proof_takes_one_header_field() {
 fn a_refusal_is_a_rejection_for_the_check_log() {
     let e = DpopError::Htm { found: "GET".into(), expected: "POST".into() };
     let r = e.rejection();
-    assert_eq!((r.check(), r.spec()), ("dpop-htm", "RFC 9449 §4.3 item 8"));
+    assert_eq!((r.check(), r.spec().to_string().as_str()), ("dpop-htm", "RFC 9449 §4.3 item 8"));
     assert_snapshot!(r.to_string(), @r#"the DPoP proof's htm is "GET", not "POST" (RFC 9449 §4.3 item 8)"#);
 }
 

@@ -47,6 +47,7 @@ pub mod redirect;
 pub mod resource;
 pub mod scope;
 pub mod secret;
+pub mod spec;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(any(test, feature = "test-helpers"))]

@@ -5,9 +5,14 @@
 
 use serde_json::Value;
 
-/// The sections behind the requestor's check of a token response's `resource` member.
-pub const RESPONSE_CHECK_SPEC: &str =
-    "draft-ietf-oauth-identity-assertion-authz-grant post-04 candidate C1 (token response resource), RFC 8707 §2";
+/// What the requestor's check of the token exchange response's `resource` member rests on: the
+/// post-04 change C1 (RFC 8707 itself defines no response member).
+pub const EXCHANGE_RESPONSE_CHECK_SPEC: crate::spec::Citation = crate::spec::Citation::of(&[crate::spec::IDJAG_C1]);
+
+/// What the requestor's check of the access token response's `resource` member rests on: -04
+/// §4.4.1 has the resource AS grant the ID-JAG's resource, which the response names (C1).
+pub const ACCESS_TOKEN_RESPONSE_CHECK_SPEC: crate::spec::Citation =
+    crate::spec::Citation::of(&[crate::spec::IDJAG_4_4_1, crate::spec::IDJAG_C1]);
 
 /// `uri` after RFC 3986 §6.2.2 syntax-based normalisation: scheme and host in lower case,
 /// percent-encodings with upper-case hex digits and unreserved characters decoded (§6.2.2.1,

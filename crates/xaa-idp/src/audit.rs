@@ -1,5 +1,6 @@
 //! The IdP's audit log: every token exchange, the ID-JAG issued or the refusal and its reason
-//! (the record an IT admin reads; draft-04 §9 "audit of token exchanges").
+//! (the record an IT admin reads; not a -04 requirement: a later change to the draft proposes
+//! auditing token exchanges, and the lab keeps this record for the console).
 //!
 //! Token exchanges need no valid credentials to be logged, so the log is bounded: at most
 //! [`AuditRetention::max_entries`] entries, none older than [`AuditRetention::max_age`] (lab

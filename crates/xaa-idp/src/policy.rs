@@ -4,10 +4,15 @@
 use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri};
 use xaa_core::oauth::{ErrorCode, OAuthError};
 use xaa_core::scope::Scope;
+use xaa_core::spec::{self, Citation};
 
 use crate::config::{AuthorizationServer, Connection};
 
-const TARGET: &str = "RFC 8693 §2.2.2, draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
+const TARGET: Citation = Citation::of(&[spec::RFC8693_2_2_2, spec::IDJAG_4_3_3]);
+/// An unassigned user is `invalid_grant` (lab decision A15; RFC 8693 §2.2.2 names invalid_request).
+const UNASSIGNED: Citation = Citation::of(&[spec::LAB_A15, spec::RFC8693_2_2_2]);
+/// A scope beyond the connection is refused, not narrowed (lab decision A14; -04 §4.3.3 allows a subset).
+const BEYOND: Citation = Citation::of(&[spec::LAB_A14, spec::IDJAG_4_3_3, spec::RFC6749_5_2]);
 
 /// One token exchange as the policy sees it.
 #[derive(Clone, Copy, Debug)]
@@ -74,7 +79,7 @@ pub(crate) fn decide(
         // Lab decision A7: a valid subject the policy does not entitle is invalid_grant
         // (post-04 candidate C2 would call it access_denied).
         return Err(OAuthError::invalid_grant(format!(
-            "user \"{user}\" is not assigned to the connection from client \"{client_id}\" to \"{audience}\" in tenant \"{tenant}\" ({TARGET})"
+            "user \"{user}\" is not assigned to the connection from client \"{client_id}\" to \"{audience}\" in tenant \"{tenant}\" ({UNASSIGNED})"
         )));
     }
     for r in resources {
@@ -97,7 +102,7 @@ pub(crate) fn decide(
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     format!(
-                        "scope \"{beyond}\" is not allowed for client \"{client_id}\" at \"{audience}\" in tenant \"{tenant}\" (allowed: \"{allowed}\") (RFC 6749 §5.2, draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3)"
+                        "scope \"{beyond}\" is not allowed for client \"{client_id}\" at \"{audience}\" in tenant \"{tenant}\" (allowed: \"{allowed}\") ({BEYOND})"
                     ),
                 ));
             }

@@ -16,6 +16,7 @@ use xaa_core::JWT_LEEWAY;
 use xaa_core::claims::AccessTokenClaims;
 use xaa_core::ids::ResourceUri;
 use xaa_core::scope::Scope;
+use xaa_core::spec;
 use xaa_core::validation::access_token::{AccessTokenExpectations, validate_access_token};
 use xaa_core::validation::{CheckLog, CheckSlot};
 
@@ -221,7 +222,10 @@ fn authorize(
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 Some("invalid_request"),
-                "send the access token in the Authorization header; the access_token query parameter is not supported (RFC 6750 §2.3)".into(),
+                format!(
+                    "send the access token in the Authorization header; the access_token query parameter is not supported ({})",
+                    spec::RFC6750_2_3
+                ),
                 None,
             ));
         }
@@ -229,7 +233,7 @@ fn authorize(
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 Some("invalid_request"),
-                "more than one access token was sent; use exactly one method (RFC 6750 §2)".into(),
+                format!("more than one access token was sent; use exactly one method ({})", spec::RFC6750_2),
                 None,
             ));
         }
@@ -242,7 +246,7 @@ fn authorize(
     };
     let mut checks = CheckLog::new();
     let validated = validate_access_token(token, expect, &st.as_keys, &mut checks);
-    let scope_spec = "RFC 6750 §3.1";
+    let scope_spec = &spec::RFC6750_3_1;
     let needed_scope = needed.join(" ");
     let missing = |c: &AccessTokenClaims| {
         let has = Scope::parse(&c.scope);
@@ -265,8 +269,9 @@ fn authorize(
             StatusCode::FORBIDDEN,
             Some("insufficient_scope"),
             format!(
-                "this request needs scope \"{needed_scope}\"; the access token has \"{}\" (RFC 6750 §3.1)",
-                claims.scope
+                "this request needs scope \"{needed_scope}\"; the access token has \"{}\" ({})",
+                claims.scope,
+                spec::RFC6750_3_1
             ),
             Some(needed_scope),
         ));

@@ -51,7 +51,8 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
         let mime = content_type.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err(OAuthError::invalid_request(format!(
-                "the token request must be application/x-www-form-urlencoded (RFC 6749 §3.2), not {:?}",
+                "the token request must be application/x-www-form-urlencoded ({}), not {:?}",
+                crate::spec::RFC6749_3_2,
                 if content_type.is_empty() { "no content type" } else { content_type }
             )));
         }
@@ -96,9 +97,10 @@ impl<S: Send + Sync> FromRequest<S> for RegistrationRequest {
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let mime = content_type.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("application/json") {
-            return Err(super::RegistrationError::metadata(
-                "a registration request is application/json (RFC 7591 §3.1)",
-            ));
+            return Err(super::RegistrationError::metadata(format!(
+                "a registration request is application/json ({})",
+                crate::spec::RFC7591_3_1
+            )));
         }
         let body = axum::body::to_bytes(req.into_body(), super::MAX_REGISTRATION_BYTES).await.map_err(|_| {
             super::RegistrationError::metadata(format!(

@@ -71,9 +71,10 @@ impl PresentedClient {
                 .ok_or_else(|| challenge("the Basic credentials must be client_id:client_secret"))?;
             let id = url_decode(id);
             if body_secret.is_some() {
-                return Err(OAuthError::invalid_request(
-                    "the client used both client_secret_basic and client_secret_post; use exactly one (RFC 6749 §2.3)",
-                ));
+                return Err(OAuthError::invalid_request(format!(
+                    "the client used both client_secret_basic and client_secret_post; use exactly one ({})",
+                    crate::spec::RFC6749_2_3
+                )));
             }
             if body_id.is_some_and(|b| b != id) {
                 return Err(OAuthError::invalid_request(
@@ -89,9 +90,10 @@ impl PresentedClient {
             (Some(_), None) => Err(OAuthError::invalid_client(
                 "client authentication failed: client_secret is missing (send it with client_secret_post or client_secret_basic)",
             )),
-            _ => Err(OAuthError::invalid_client(
-                "client authentication failed: no client credentials (use client_secret_basic or client_secret_post, RFC 6749 §2.3.1)",
-            )),
+            _ => Err(OAuthError::invalid_client(format!(
+                "client authentication failed: no client credentials (use client_secret_basic or client_secret_post, {})",
+                crate::spec::RFC6749_2_3_1
+            ))),
         }
     }
 }

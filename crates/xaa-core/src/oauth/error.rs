@@ -94,7 +94,7 @@ pub fn wire_safe(description: &str) -> String {
         match c {
             '"' => out.push('\''),
             '\\' => out.push('/'),
-            '§' => out.push_str("Section "),
+            '\u{a7}' => out.push_str("Section "),
             ' '..='~' => out.push(c),
             _ => out.push('?'),
         }

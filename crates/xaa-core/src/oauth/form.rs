@@ -21,7 +21,8 @@ impl FormParams {
         let first = values.next();
         if values.next().is_some() {
             return Err(OAuthError::invalid_request(format!(
-                "parameter `{name}` is repeated; request parameters must not be included more than once (RFC 6749 §3.2)"
+                "parameter `{name}` is repeated; request parameters must not be included more than once ({})",
+                crate::spec::RFC6749_3_2
             )));
         }
         Ok(first)

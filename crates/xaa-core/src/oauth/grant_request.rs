@@ -16,10 +16,12 @@
 
 use super::{FormParams, OAuthError};
 use crate::ids::{Issuer, ResourceUri};
+use crate::spec::{self, Citation};
 use crate::urn;
 
-/// The draft section token-exchange refusals cite.
-const EXCHANGE: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3";
+/// What the refusal of another `requested_token_type` cites: an IdP that issues only ID-JAGs is
+/// lab decision A17 (-04 §4.5 defines another requested type).
+const EXCHANGE: Citation = Citation::of(&[spec::LAB_A17, spec::IDJAG_4_3]);
 
 /// A token request of one grant type, as a client sends it.
 pub trait GrantRequest {
@@ -64,7 +66,10 @@ impl AuthorizationCodeRequest {
         let code = params.required("code")?.to_owned();
         let redirect_uri = params.required("redirect_uri")?.to_owned();
         let code_verifier = params.required("code_verifier").map_err(|_| {
-            OAuthError::invalid_request("missing required parameter `code_verifier` (PKCE is required, RFC 7636 §4.5)")
+            OAuthError::invalid_request(format!(
+                "missing required parameter `code_verifier` (PKCE is required, {})",
+                spec::RFC7636_4_5
+            ))
         })?;
         Ok(Self { code, redirect_uri, code_verifier: code_verifier.to_owned() })
     }
@@ -188,8 +193,9 @@ impl TokenExchangeRequest {
             }
             None => {
                 return Err(OAuthError::invalid_request(format!(
-                    "missing required parameter `requested_token_type` (must be \"{}\", {EXCHANGE})",
-                    urn::TOKEN_TYPE_ID_JAG
+                    "missing required parameter `requested_token_type` (must be \"{}\", {})",
+                    urn::TOKEN_TYPE_ID_JAG,
+                    spec::IDJAG_4_3
                 )));
             }
         }
@@ -197,10 +203,11 @@ impl TokenExchangeRequest {
         let type_urn = params.required("subject_token_type")?;
         let subject_token_type = SubjectTokenType::from_urn(type_urn).ok_or_else(|| {
             OAuthError::invalid_request(format!(
-                "subject_token_type \"{type_urn}\" is not supported; this IdP accepts \"{}\", \"{}\" or \"{}\" (RFC 8693 §2.2.2)",
+                "subject_token_type \"{type_urn}\" is not supported; this IdP accepts \"{}\", \"{}\" or \"{}\" ({})",
                 urn::TOKEN_TYPE_ID_TOKEN,
                 urn::TOKEN_TYPE_SAML2,
-                urn::TOKEN_TYPE_REFRESH_TOKEN
+                urn::TOKEN_TYPE_REFRESH_TOKEN,
+                spec::RFC8693_2_2_2
             ))
         })?;
         if params.single("actor_token")?.is_some() || params.single("actor_token_type")?.is_some() {
@@ -330,7 +337,7 @@ mod tests {
             ),
             (
                 "requested_token_type=urn:ietf:params:oauth:token-type:access_token",
-                "400 invalid_request: requested_token_type 'urn:ietf:params:oauth:token-type:access_token' is not supported; this IdP issues 'urn:ietf:params:oauth:token-type:id-jag' (draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.3)",
+                "400 invalid_request: requested_token_type 'urn:ietf:params:oauth:token-type:access_token' is not supported; this IdP issues 'urn:ietf:params:oauth:token-type:id-jag' (lab decision A17, draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.3)",
             ),
             (
                 "requested_token_type=urn:ietf:params:oauth:token-type:id-jag",

@@ -1,6 +1,7 @@
 //! RFC 7591 dynamic client registration: the client metadata both lab servers accept, including
 //! the ID-JAG grant profile metadata of draft-ietf-oauth-identity-assertion-authz-grant-04 §8.
 
+use crate::spec::{self, Citation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -72,15 +73,18 @@ pub struct ClientMetadata {
 impl ClientMetadata {
     /// Parses a registration request body.
     pub fn parse(body: &[u8]) -> Result<Self, RegistrationError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| RegistrationError::metadata(format!("the body is not a JSON object: {e} (RFC 7591 §3.1)")))?;
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            RegistrationError::metadata(format!("the body is not a JSON object: {e} ({})", spec::RFC7591_3_1))
+        })?;
         if !value.is_object() {
-            return Err(RegistrationError::metadata(
-                "the body must be a JSON object of client metadata (RFC 7591 §3.1)",
-            ));
+            return Err(RegistrationError::metadata(format!(
+                "the body must be a JSON object of client metadata ({})",
+                spec::RFC7591_3_1
+            )));
         }
-        serde_json::from_value(value)
-            .map_err(|e| RegistrationError::metadata(format!("client metadata has a wrong type: {e} (RFC 7591 §2)")))
+        serde_json::from_value(value).map_err(|e| {
+            RegistrationError::metadata(format!("client metadata has a wrong type: {e} ({})", spec::RFC7591_2))
+        })
     }
 
     /// Checks the metadata for `registrar`, sizes first (see [`super::MAX_LIST_MEMBERS`] and the
@@ -106,8 +110,9 @@ impl ClientMetadata {
         }
         if let Some(g) = self.grant_types.iter().find(|g| !supported.contains(&g.as_str())) {
             return Err(RegistrationError::metadata(format!(
-                "grant type \"{g}\" is not supported here (supported: {}) (RFC 7591 §2)",
-                supported.join(", ")
+                "grant type \"{g}\" is not supported here (supported: {}) ({})",
+                supported.join(", "),
+                spec::RFC7591_2
             )));
         }
         let has = |g: &str| self.grant_types.iter().any(|x| x == g);
@@ -115,11 +120,11 @@ impl ClientMetadata {
             && !(has(urn::GRANT_TOKEN_EXCHANGE) && has(urn::GRANT_JWT_BEARER))
         {
             return Err(RegistrationError::metadata(format!(
-                "a client supporting \"{}\" must list both \"{}\" and \"{}\" in grant_types ({} §8)",
+                "a client supporting \"{}\" must list both \"{}\" and \"{}\" in grant_types ({})",
                 urn::GRANT_PROFILE_ID_JAG,
                 urn::GRANT_TOKEN_EXCHANGE,
                 urn::GRANT_JWT_BEARER,
-                urn::DRAFT
+                spec::IDJAG_8
             )));
         }
         let code = has(urn::GRANT_AUTHORIZATION_CODE);
@@ -130,9 +135,10 @@ impl ClientMetadata {
             (true, [one]) if one == "code" => {}
             (false, []) => {}
             _ => {
-                return Err(RegistrationError::metadata(
-                    "response_types must be [\"code\"] with the authorization_code grant and empty without it (RFC 7591 §2.1)",
-                ));
+                return Err(RegistrationError::metadata(format!(
+                    "response_types must be [\"code\"] with the authorization_code grant and empty without it ({})",
+                    spec::RFC7591_2_1
+                )));
             }
         }
         match self.token_endpoint_auth_method.as_deref() {
@@ -140,15 +146,16 @@ impl ClientMetadata {
             Some("client_secret_basic" | "client_secret_post") => {}
             Some(other) => {
                 return Err(RegistrationError::metadata(format!(
-                    "token_endpoint_auth_method \"{other}\" is not supported: use client_secret_basic or client_secret_post (XAA clients are confidential, {} §9.1)",
-                    urn::DRAFT
+                    "token_endpoint_auth_method \"{other}\" is not supported: use client_secret_basic or client_secret_post (XAA clients are confidential here: {})",
+                    Citation::of(&[spec::LAB_A18, spec::IDJAG_9_1])
                 )));
             }
         }
         if code && self.redirect_uris.is_empty() {
-            return Err(RegistrationError::redirect(
-                "redirect_uris is required for the authorization_code grant (RFC 7591 §2)",
-            ));
+            return Err(RegistrationError::redirect(format!(
+                "redirect_uris is required for the authorization_code grant ({})",
+                spec::RFC7591_2
+            )));
         }
         for uri in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris) {
             check_redirect_uri(uri)?;
@@ -166,12 +173,14 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), RegistrationError> {
         .map_err(|e| RegistrationError::redirect(format!("redirect URI \"{uri}\" is not an absolute URI: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(RegistrationError::redirect(format!(
-            "redirect URI \"{uri}\" must use http or https (RFC 6749 §3.1.2)"
+            "redirect URI \"{uri}\" must use http or https ({})",
+            spec::RFC6749_3_1_2
         )));
     }
     if parsed.fragment().is_some() {
         return Err(RegistrationError::redirect(format!(
-            "redirect URI \"{uri}\" must not contain a fragment (RFC 6749 §3.1.2)"
+            "redirect URI \"{uri}\" must not contain a fragment ({})",
+            spec::RFC6749_3_1_2
         )));
     }
     Ok(())
@@ -184,8 +193,9 @@ fn check_redirect_uri_characters(uri: &str) -> Result<(), RegistrationError> {
     match crate::redirect::unsafe_char(uri) {
         None => Ok(()),
         Some(c) => Err(RegistrationError::redirect(format!(
-            "redirect URI \"{uri}\" contains {}: a redirect URI has no control characters or whitespace (RFC 3986 §2, Appendix C)",
-            crate::redirect::describe_unsafe_char(c)
+            "redirect URI \"{uri}\" contains {}: a redirect URI has no control characters or whitespace ({}, Appendix C)",
+            crate::redirect::describe_unsafe_char(c),
+            spec::RFC3986_2
         ))),
     }
 }
@@ -203,8 +213,9 @@ pub fn check_registered_grant(
     Err(super::OAuthError::new(
         super::ErrorCode::UnauthorizedClient,
         format!(
-            "client \"{client_id}\" registered the grant types {} and may not use \"{grant_type}\" (RFC 6749 §5.2, RFC 7591 §2)",
-            registered.join(", ")
+            "client \"{client_id}\" registered the grant types {} and may not use \"{grant_type}\" ({})",
+            registered.join(", "),
+            Citation::of(&[spec::RFC6749_5_2, spec::RFC7591_2])
         ),
     ))
 }

@@ -45,7 +45,8 @@ impl RegistrationError {
         Self {
             error: "access_denied",
             error_description: super::wire_safe(&format!(
-                "open registration is full: this server holds {max} clients registered without the admin token (the lab's --max-open-registrations); delete one in the lab console, or register there with the admin token (RFC 7591 §3)"
+                "open registration is full: this server holds {max} clients registered without the admin token (the lab's --max-open-registrations); delete one in the lab console, or register there with the admin token ({})",
+                crate::spec::RFC7591_3
             )),
             status: 403,
         }

@@ -14,7 +14,7 @@ use crate::secret::Secret;
 use crate::validation::CheckLog;
 
 /// The section client authentication is recorded under.
-const CLIENT_AUTH: &str = "RFC 6749 §2.3.1";
+const CLIENT_AUTH: &crate::spec::Reference = &crate::spec::RFC6749_2_3_1;
 
 /// A registered client, as a token endpoint needs it.
 pub trait TokenClient {

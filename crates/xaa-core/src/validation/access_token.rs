@@ -7,10 +7,11 @@ use super::rejection::{Rejection, Token, spec};
 use crate::claims::AccessTokenClaims;
 use crate::ids::{Issuer, ResourceUri};
 use crate::jose::KeySet;
+use crate::spec::Citation;
 use crate::urn::TYP_ACCESS_TOKEN;
 
 const WHAT: Token = Token::AccessToken;
-const SEC: &str = spec::ACCESS_TOKEN;
+const SEC: Citation = spec::ACCESS_TOKEN;
 
 /// What the resource server expects of an access token.
 #[derive(Clone, Copy, Debug)]

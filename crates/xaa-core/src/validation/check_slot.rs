@@ -49,7 +49,7 @@ mod tests {
         let slot = CheckSlot::default();
         let shared = slot.clone();
         let mut checks = CheckLog::new();
-        checks.pass("typ", "RFC 9068 §4", "typ is at+jwt");
+        checks.pass("typ", &crate::spec::RFC9068_4, "typ is at+jwt");
         shared.put(checks);
         assert_eq!(slot.take().map(|c| c.checks().len()), Some(1));
         assert!(slot.take().is_none());

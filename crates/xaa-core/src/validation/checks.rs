@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::rejection::{Rejection, Token, spec};
 use crate::jose::{ALLOWED_ALGS, PublicKey, UnverifiedJwt};
+use crate::spec::Citation;
 
 /// One check a server ran on a token, with its outcome and the spec section behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -15,8 +16,8 @@ pub struct Check {
     pub passed: bool,
     /// What was found (on success) or what was wrong (on failure).
     pub detail: String,
-    /// The spec section that requires it.
-    pub spec: &'static str,
+    /// What requires it (rows of [`crate::spec`]).
+    pub spec: Citation,
 }
 
 /// The checks run so far, in order.
@@ -30,8 +31,8 @@ impl CheckLog {
         Self::default()
     }
     /// Records a passed check.
-    pub fn pass(&mut self, name: &'static str, spec: &'static str, detail: impl Into<String>) {
-        self.0.push(Check { name, passed: true, detail: detail.into(), spec });
+    pub fn pass(&mut self, name: &'static str, spec: impl Into<Citation>, detail: impl Into<String>) {
+        self.0.push(Check { name, passed: true, detail: detail.into(), spec: spec.into() });
     }
     /// Records the failed check `rejection` stands for and returns it, to send back.
     pub fn reject(&mut self, rejection: Rejection) -> Rejection {
@@ -41,8 +42,8 @@ impl CheckLog {
     }
     /// Records a failed role-level check (one the role runs itself: SAML, policy, replay,
     /// break-it switches...) and returns it as [`Rejection::Other`], to send back.
-    pub fn fail(&mut self, name: &'static str, spec: &'static str, description: impl Into<String>) -> Rejection {
-        self.reject(Rejection::Other { check: name, description: description.into(), spec })
+    pub fn fail(&mut self, name: &'static str, spec: impl Into<Citation>, description: impl Into<String>) -> Rejection {
+        self.reject(Rejection::Other { check: name, description: description.into(), spec: spec.into() })
     }
     /// The checks in the order they ran.
     pub fn checks(&self) -> &[Check] {
@@ -87,7 +88,7 @@ pub(crate) fn typ(
     jwt: &UnverifiedJwt<'_>,
     expected: &'static str,
     token: Token,
-    spec: &'static str,
+    spec: Citation,
     log: &mut CheckLog,
     wrong: impl FnOnce(String) -> Rejection,
 ) -> Result<(), Rejection> {
@@ -106,7 +107,7 @@ pub(crate) fn signature(
     jwt: &UnverifiedJwt<'_>,
     key: &PublicKey,
     token: Token,
-    spec: &'static str,
+    spec: Citation,
     log: &mut CheckLog,
 ) -> Result<(), Rejection> {
     let kid = jwt.header().kid.as_deref().unwrap_or("");
@@ -124,7 +125,7 @@ pub(crate) fn required_str<'c>(
     claims: &'c Map<String, Value>,
     claim: &'static str,
     token: Token,
-    spec: &'static str,
+    spec: Citation,
     log: &mut CheckLog,
 ) -> Result<&'c str, Rejection> {
     match claims.get(claim) {
@@ -139,7 +140,7 @@ pub(crate) fn numeric_date(
     claims: &Map<String, Value>,
     claim: &'static str,
     token: Token,
-    spec: &'static str,
+    spec: Citation,
     log: &mut CheckLog,
 ) -> Result<Option<i64>, Rejection> {
     match claims.get(claim) {
@@ -152,7 +153,8 @@ pub(crate) fn numeric_date(
 }
 
 /// Steps: `exp` (required), `nbf` (if present) and `iat` (required),
-/// each with `leeway` seconds of clock skew (RFC 7519 §4.1.4-6, RFC 7523 §3 items 4-6).
+/// each with `leeway` seconds of clock skew: `exp` per the token's kind ([`Token::exp_spec`]), `iat`
+/// required by its claims' definition (-04 §3.1, RFC 9068 §2.2, OIDC Core §2).
 pub(crate) fn times(
     claims: &Map<String, Value>,
     now: i64,
@@ -160,26 +162,26 @@ pub(crate) fn times(
     token: Token,
     log: &mut CheckLog,
 ) -> Result<(), Rejection> {
-    let Some(exp) = numeric_date(claims, "exp", token, spec::EXP, log)? else {
-        return Err(log.reject(Rejection::MissingClaim { token, claim: "exp", spec: spec::EXP }));
+    let Some(exp) = numeric_date(claims, "exp", token, token.exp_spec(), log)? else {
+        return Err(log.reject(Rejection::MissingClaim { token, claim: "exp", spec: token.claims_spec() }));
     };
     if now >= exp + leeway {
         return Err(log.reject(Rejection::Expired { token, exp, now, leeway }));
     }
-    log.pass("exp", spec::EXP, format!("expires at {exp}, in {} s", exp - now));
+    log.pass("exp", token.exp_spec(), format!("expires at {exp}, in {} s", exp - now));
     if let Some(nbf) = numeric_date(claims, "nbf", token, spec::NBF, log)? {
         if now + leeway < nbf {
             return Err(log.reject(Rejection::NotYetValid { token, nbf, now }));
         }
         log.pass("nbf", spec::NBF, format!("valid since {nbf}"));
     }
-    let Some(iat) = numeric_date(claims, "iat", token, spec::IAT, log)? else {
-        return Err(log.reject(Rejection::MissingClaim { token, claim: "iat", spec: spec::IAT }));
+    let Some(iat) = numeric_date(claims, "iat", token, token.claims_spec(), log)? else {
+        return Err(log.reject(Rejection::MissingClaim { token, claim: "iat", spec: token.claims_spec() }));
     };
     if iat > now + leeway {
         return Err(log.reject(Rejection::IssuedInFuture { token, iat, now }));
     }
-    log.pass("iat", spec::IAT, format!("issued at {iat}, {} s ago", now - iat));
+    log.pass("iat", token.claims_spec(), format!("issued at {iat}, {} s ago", now - iat));
     Ok(())
 }
 
@@ -188,7 +190,7 @@ pub(crate) fn audience(
     claims: &Map<String, Value>,
     expected: &str,
     token: Token,
-    spec: &'static str,
+    spec: Citation,
     log: &mut CheckLog,
 ) -> Result<(), Rejection> {
     let ok = match claims.get("aud") {

@@ -9,11 +9,12 @@ use super::rejection::{Rejection, Token, spec};
 use crate::claims::IdJagClaims;
 use crate::ids::{Issuer, ResourceClientId};
 use crate::key_source::KeySource;
+use crate::spec::Citation;
 use crate::urn::TYP_ID_JAG;
 
 const WHAT: Token = Token::IdJag;
-const SEC: &str = spec::ID_JAG;
-const CLAIMS: &str = spec::ID_JAG_CLAIMS;
+const SEC: Citation = spec::ID_JAG;
+const CLAIMS: Citation = spec::ID_JAG_CLAIMS;
 
 /// What the receiving resource AS expects of an ID-JAG.
 #[derive(Clone, Copy, Debug)]
@@ -61,7 +62,7 @@ pub async fn validate_id_jag(
         Err(cause) => return Err(log.reject(Rejection::KeysUnavailable { issuer, cause })),
     };
     log.pass("kid", spec::ID_JAG_KID, format!("key \"{kid}\" found in the JWKS of \"{issuer}\""));
-    checks::signature(&jwt, &key, WHAT, "RFC 7523 §3 item 9", log)?;
+    checks::signature(&jwt, &key, WHAT, spec::ID_JAG_SIGNATURE, log)?;
 
     let claims = jwt.unverified_claims();
     checks::audience(claims, expect.audience.as_str(), WHAT, SEC, log)?;
@@ -97,15 +98,18 @@ pub async fn validate_id_jag(
 /// must come with a proof of it (draft-04 §9.8.1.2.2); this lab's AS validates no DPoP proof and
 /// issues only Bearer tokens, so it refuses every bound ID-JAG, saying which case it was.
 fn confirmation(claims: &Map<String, Value>, dpop_proof: bool, log: &mut CheckLog) -> Result<(), Rejection> {
-    const CNF: &str = spec::CNF;
     let Some(cnf) = claims.get("cnf") else {
-        let detail = match dpop_proof {
-            false => "no cnf claim: the ID-JAG is not sender-constrained, so a Bearer token can be issued",
-            true => {
-                "no cnf claim: the ID-JAG is not sender-constrained; the DPoP proof sent along is not used (this lab's AS issues Bearer tokens only)"
-            }
+        let (spec, detail) = match dpop_proof {
+            false => (
+                Citation::from(&crate::spec::IDJAG_9_8_1_2_4),
+                "no cnf claim: the ID-JAG is not sender-constrained, so a Bearer token can be issued",
+            ),
+            true => (
+                Citation::from(&crate::spec::IDJAG_9_8_1_2_3),
+                "no cnf claim: the ID-JAG is not sender-constrained; the DPoP proof sent along is not used (this lab's AS issues Bearer tokens only)",
+            ),
         };
-        log.pass("cnf", CNF, detail);
+        log.pass("cnf", spec, detail);
         return Ok(());
     };
     let Some(jkt) = cnf.get("jkt").and_then(Value::as_str) else {

@@ -206,17 +206,17 @@ async fn iss_not_a_string() {
 
 #[tokio::test]
 async fn kid_missing() {
-    assert_snapshot!(refusal(&jag().without_header("kid").build()).await, @"[kid] the ID-JAG header has no kid, so no key of the issuer can be selected (RFC 7515 §4.1.4, RFC 8725 §3.10)");
+    assert_snapshot!(refusal(&jag().without_header("kid").build()).await, @"[kid] the ID-JAG header has no kid, so no key of the issuer can be selected (lab decision A13, RFC 7515 §4.1.4, RFC 8725 §3.10)");
 }
 
 #[tokio::test]
 async fn kid_unknown() {
-    assert_snapshot!(refusal(&jag().header("kid", "idp-2020-01").build()).await, @r#"[kid] no key with kid "idp-2020-01" in the JWKS of "https://idp.example" (refetched once) (RFC 7515 §4.1.4, RFC 8725 §3.10)"#);
+    assert_snapshot!(refusal(&jag().header("kid", "idp-2020-01").build()).await, @r#"[kid] no key with kid "idp-2020-01" in the JWKS of "https://idp.example" (refetched once) (lab decision A13, RFC 7515 §4.1.4, RFC 8725 §3.10)"#);
 }
 
 #[tokio::test]
 async fn kid_keys_cannot_be_fetched() {
-    assert_snapshot!(refusal_of(&jag().build(), false, &Unreachable).await, @r#"[kid] the keys of "https://idp.example" could not be fetched: GET https://idp.example/.well-known/openid-configuration failed: connection refused (RFC 7515 §4.1.4, RFC 8725 §3.10)"#);
+    assert_snapshot!(refusal_of(&jag().build(), false, &Unreachable).await, @r#"[kid] the keys of "https://idp.example" could not be fetched: GET https://idp.example/.well-known/openid-configuration failed: connection refused (lab decision A13, RFC 7515 §4.1.4, RFC 8725 §3.10)"#);
 }
 
 // --- signature (RFC 7523 §3 item 9) ---
@@ -269,42 +269,42 @@ async fn client_id_another_client() {
 
 #[tokio::test]
 async fn exp_missing() {
-    assert_snapshot!(refusal(&jag().without_claim("exp").build()).await, @"[exp] the ID-JAG has no `exp` claim (RFC 7523 §3 item 4)");
+    assert_snapshot!(refusal(&jag().without_claim("exp").build()).await, @"[exp] the ID-JAG has no `exp` claim (draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1)");
 }
 
 #[tokio::test]
 async fn exp_not_a_numeric_date() {
-    assert_snapshot!(refusal(&jag().claim("exp", "tomorrow").build()).await, @"[exp] the ID-JAG claim `exp` must be a NumericDate (RFC 7523 §3 item 4)");
+    assert_snapshot!(refusal(&jag().claim("exp", "tomorrow").build()).await, @"[exp] the ID-JAG claim `exp` must be a NumericDate (RFC 7523 §3 item 4, RFC 7519 §4.1.4)");
 }
 
 #[tokio::test]
 async fn exp_passed_by_the_leeway() {
-    assert_snapshot!(refusal(&jag().claim("exp", NOW - LEEWAY).claim("iat", NOW - 600).build()).await, @"[exp] the ID-JAG expired at 1767225540, 60 s ago (now 1767225600, leeway 60 s) (RFC 7523 §3 item 4)");
+    assert_snapshot!(refusal(&jag().claim("exp", NOW - LEEWAY).claim("iat", NOW - 600).build()).await, @"[exp] the ID-JAG expired at 1767225540, 60 s ago (now 1767225600, leeway 60 s) (RFC 7523 §3 item 4, RFC 7519 §4.1.4)");
 }
 
 #[tokio::test]
 async fn nbf_not_a_numeric_date() {
-    assert_snapshot!(refusal(&jag().claim("nbf", "now").build()).await, @"[nbf] the ID-JAG claim `nbf` must be a NumericDate (RFC 7523 §3 item 5)");
+    assert_snapshot!(refusal(&jag().claim("nbf", "now").build()).await, @"[nbf] the ID-JAG claim `nbf` must be a NumericDate (RFC 7519 §4.1.5)");
 }
 
 #[tokio::test]
 async fn nbf_beyond_the_leeway() {
-    assert_snapshot!(refusal(&jag().claim("nbf", NOW + LEEWAY + 1).build()).await, @"[nbf] the ID-JAG is not valid before 1767225661, 61 s from now (RFC 7523 §3 item 5)");
+    assert_snapshot!(refusal(&jag().claim("nbf", NOW + LEEWAY + 1).build()).await, @"[nbf] the ID-JAG is not valid before 1767225661, 61 s from now (RFC 7519 §4.1.5)");
 }
 
 #[tokio::test]
 async fn iat_missing() {
-    assert_snapshot!(refusal(&jag().without_claim("iat").build()).await, @"[iat] the ID-JAG has no `iat` claim (RFC 7523 §3 item 6)");
+    assert_snapshot!(refusal(&jag().without_claim("iat").build()).await, @"[iat] the ID-JAG has no `iat` claim (draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1)");
 }
 
 #[tokio::test]
 async fn iat_not_a_numeric_date() {
-    assert_snapshot!(refusal(&jag().claim("iat", json!({ "at": NOW })).build()).await, @"[iat] the ID-JAG claim `iat` must be a NumericDate (RFC 7523 §3 item 6)");
+    assert_snapshot!(refusal(&jag().claim("iat", json!({ "at": NOW })).build()).await, @"[iat] the ID-JAG claim `iat` must be a NumericDate (draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1)");
 }
 
 #[tokio::test]
 async fn iat_in_the_future_beyond_the_leeway() {
-    assert_snapshot!(refusal(&jag().claim("iat", NOW + LEEWAY + 1).build()).await, @"[iat] the ID-JAG was issued in the future (61 s from now) (RFC 7523 §3 item 6)");
+    assert_snapshot!(refusal(&jag().claim("iat", NOW + LEEWAY + 1).build()).await, @"[iat] the ID-JAG was issued in the future (61 s from now) (draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1)");
 }
 
 // --- jti, sub (draft-04 §3.1) ---
@@ -333,7 +333,7 @@ async fn sub_empty() {
 
 #[tokio::test]
 async fn cnf_without_jkt() {
-    assert_snapshot!(refusal(&jag().claim("cnf", json!({ "x5t#S256": "abc" })).build()).await, @r#"[cnf] the ID-JAG's cnf claim is {"x5t#S256":"abc"} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.2, RFC 9449 §4.3)"#);
+    assert_snapshot!(refusal(&jag().claim("cnf", json!({ "x5t#S256": "abc" })).build()).await, @r#"[cnf] the ID-JAG's cnf claim is {"x5t#S256":"abc"} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.1, RFC 7800 §3.1)"#);
 }
 
 #[tokio::test]
@@ -344,7 +344,7 @@ async fn cnf_jkt_without_a_dpop_proof() {
 #[tokio::test]
 async fn cnf_jkt_with_a_dpop_proof() {
     let raw = jag().claim("cnf", json!({ "jkt": "0ZcOCORZNYy" })).build();
-    assert_snapshot!(refusal_of(&raw, true, &idp_keys()).await, @r#"[cnf] the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt "0ZcOCORZNYy"; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.2, RFC 9449 §4.3)"#);
+    assert_snapshot!(refusal_of(&raw, true, &idp_keys()).await, @r#"[cnf] the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt "0ZcOCORZNYy"; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.1, RFC 9449 §4.3)"#);
 }
 
 // --- scope, resource, claim types (draft-04 §3.1) ---

@@ -8,10 +8,11 @@ use super::rejection::{Rejection, Token, spec};
 use crate::claims::IdTokenClaims;
 use crate::ids::{ClientId, Issuer};
 use crate::jose::KeySet;
+use crate::spec::Citation;
 use crate::urn::TYP_ID_TOKEN;
 
 const WHAT: Token = Token::SubjectToken;
-const SEC: &str = spec::SUBJECT_TOKEN;
+const SEC: Citation = spec::SUBJECT_TOKEN;
 
 /// What the IdP expects of a subject token.
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +53,7 @@ pub fn validate_id_token(
     let Some(key) = own_keys.find(&kid) else {
         return Err(log.reject(Rejection::UnknownIdpKey { kid }));
     };
-    checks::signature(&jwt, key, WHAT, "OIDC Core §3.1.3.7", log)?;
+    checks::signature(&jwt, key, WHAT, spec::ID_TOKEN_VALIDATION, log)?;
     let claims = jwt.unverified_claims();
     let aud_ok = match claims.get("aud") {
         Some(Value::String(s)) => *s == *expect.client_id,

@@ -6,46 +6,55 @@ use serde_json::Value;
 use super::checks::describe_typ;
 use crate::jose::{ALLOWED_ALGS, JoseError, JwtFormatError};
 use crate::key_source::KeySourceError;
+use crate::spec::Citation;
 use crate::urn::{TYP_ACCESS_TOKEN, TYP_ID_JAG};
 
-/// The spec sections the validators' refusals cite.
+/// What the validators' refusals cite (rows of [`crate::spec`]).
 pub(crate) mod spec {
+    use crate::spec::*;
+
     /// The token is a compact JWS.
-    pub(crate) const FORMAT: &str = "RFC 7515 §7.1";
+    pub(crate) const FORMAT: Citation = Citation::of(&[RFC7515_7_1]);
     /// The `alg` allow-list.
-    pub(crate) const ALG: &str = "RFC 8725 §3.1";
+    pub(crate) const ALG: Citation = Citation::of(&[RFC8725_3_1]);
     /// Unknown critical header parameters.
-    pub(crate) const CRIT: &str = "RFC 7515 §4.1.11";
-    /// `exp`.
-    pub(crate) const EXP: &str = "RFC 7523 §3 item 4";
-    /// `nbf`.
-    pub(crate) const NBF: &str = "RFC 7523 §3 item 5";
-    /// `iat`.
-    pub(crate) const IAT: &str = "RFC 7523 §3 item 6";
+    pub(crate) const CRIT: Citation = Citation::of(&[RFC7515_4_1_11]);
+    /// `nbf`, in any token.
+    pub(crate) const NBF: Citation = Citation::of(&[RFC7519_4_1_5]);
     /// The resource AS's processing of an ID-JAG.
-    pub(crate) const ID_JAG: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1";
-    /// The claims of an ID-JAG.
-    pub(crate) const ID_JAG_CLAIMS: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1";
+    pub(crate) const ID_JAG: Citation = Citation::of(&[IDJAG_4_4_1]);
+    /// The claims of an ID-JAG (`iat` among the REQUIRED ones).
+    pub(crate) const ID_JAG_CLAIMS: Citation = Citation::of(&[IDJAG_3_1]);
+    /// The expiry of an ID-JAG, a JWT grant.
+    pub(crate) const ID_JAG_EXP: Citation = Citation::of(&[RFC7523_3_ITEM_4, RFC7519_4_1_4]);
     /// The `typ` of an ID-JAG.
-    pub(crate) const ID_JAG_TYP: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1, RFC 8725 §3.11";
+    pub(crate) const ID_JAG_TYP: Citation = Citation::of(&[IDJAG_4_4_1, RFC8725_3_11]);
     /// The issuer of an ID-JAG.
-    pub(crate) const ID_JAG_ISS: &str = "RFC 7523 §3 item 1, RFC 8725 §3.8";
-    /// The key of an ID-JAG's issuer.
-    pub(crate) const ID_JAG_KID: &str = "RFC 7515 §4.1.4, RFC 8725 §3.10";
-    /// The sender constraint of an ID-JAG.
-    pub(crate) const CNF: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.2, RFC 9449 §4.3";
+    pub(crate) const ID_JAG_ISS: Citation = Citation::of(&[RFC7523_3_ITEM_1, RFC8725_3_8]);
+    /// The key of an ID-JAG's issuer: `kid` is OPTIONAL in RFC 7515, required by the lab (A13).
+    pub(crate) const ID_JAG_KID: Citation = Citation::of(&[LAB_A13, RFC7515_4_1_4, RFC8725_3_10]);
+    /// The signature of an ID-JAG.
+    pub(crate) const ID_JAG_SIGNATURE: Citation = Citation::of(&[RFC7523_3_ITEM_9]);
+    /// An ID-JAG bound to a key that the request proves nothing of.
+    pub(crate) const CNF_WITHOUT_PROOF: Citation = Citation::of(&[IDJAG_9_8_1_2_2, RFC9449_4_3]);
+    /// An ID-JAG bound to a key, presented with a DPoP proof.
+    pub(crate) const CNF_WITH_PROOF: Citation = Citation::of(&[IDJAG_9_8_1_2_1, RFC9449_4_3]);
+    /// A `cnf` with another confirmation method than a DPoP key thumbprint.
+    pub(crate) const CNF_METHOD: Citation = Citation::of(&[IDJAG_9_8_1_2_1, RFC7800_3_1]);
     /// The validation of an RFC 9068 access token.
-    pub(crate) const ACCESS_TOKEN: &str = "RFC 9068 §4";
+    pub(crate) const ACCESS_TOKEN: Citation = Citation::of(&[RFC9068_4]);
     /// The `typ` of an access token presented as one.
-    pub(crate) const ACCESS_TOKEN_TYP: &str = "RFC 9068 §4, RFC 8725 §3.11";
-    /// The claims of an access token.
-    pub(crate) const ACCESS_TOKEN_CLAIMS: &str = "RFC 9068 §2.2";
+    pub(crate) const ACCESS_TOKEN_TYP: Citation = Citation::of(&[RFC9068_4, RFC8725_3_11]);
+    /// The claims of an access token (`iat` among the REQUIRED ones).
+    pub(crate) const ACCESS_TOKEN_CLAIMS: Citation = Citation::of(&[RFC9068_2_2]);
     /// The IdP's processing of a subject token.
-    pub(crate) const SUBJECT_TOKEN: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
+    pub(crate) const SUBJECT_TOKEN: Citation = Citation::of(&[IDJAG_4_3_3]);
     /// Explicit typing: one kind of JWT is not accepted as another.
-    pub(crate) const TYPE_CONFUSION: &str = "RFC 8725 §3.12";
-    /// The claims of an ID token.
-    pub(crate) const ID_TOKEN_CLAIMS: &str = "OIDC Core §2";
+    pub(crate) const TYPE_CONFUSION: Citation = Citation::of(&[RFC8725_3_12]);
+    /// The claims of an ID token (`iat` among the REQUIRED ones).
+    pub(crate) const ID_TOKEN_CLAIMS: Citation = Citation::of(&[OIDC_2]);
+    /// The validation of an ID token, expiry and signature among it.
+    pub(crate) const ID_TOKEN_VALIDATION: Citation = Citation::of(&[OIDC_3_1_3_7]);
 }
 
 /// The token a validator refused, named as its refusals name it.
@@ -70,12 +79,22 @@ impl Token {
         }
     }
 
-    /// The section that defines the token's claims.
-    fn claims_spec(self) -> &'static str {
+    /// The section that defines the token's claims (and requires `iat` among them).
+    pub(crate) fn claims_spec(self) -> Citation {
         match self {
             Self::IdJag => spec::ID_JAG_CLAIMS,
             Self::AccessToken => spec::ACCESS_TOKEN_CLAIMS,
             Self::SubjectToken => spec::ID_TOKEN_CLAIMS,
+        }
+    }
+
+    /// The section that refuses the token after its `exp`: RFC 7523 for a grant, RFC 9068 for an
+    /// access token, OpenID Connect for an ID token.
+    pub(crate) fn exp_spec(self) -> Citation {
+        match self {
+            Self::IdJag => spec::ID_JAG_EXP,
+            Self::AccessToken => spec::ACCESS_TOKEN,
+            Self::SubjectToken => spec::ID_TOKEN_VALIDATION,
         }
     }
 }
@@ -138,7 +157,7 @@ pub enum Rejection {
         /// The `typ` it must have.
         expected: &'static str,
         /// The section that requires it.
-        spec: &'static str,
+        spec: Citation,
     },
     /// The `assertion` has the `typ` of another kind of JWT than an ID-JAG.
     #[error(
@@ -241,7 +260,7 @@ pub enum Rejection {
         #[source]
         source: JoseError,
         /// The section that requires the signature.
-        spec: &'static str,
+        spec: Citation,
     },
     /// `aud` is not exactly the expected audience.
     #[error(
@@ -256,7 +275,7 @@ pub enum Rejection {
         /// The only acceptable audience.
         expected: String,
         /// The section that requires it.
-        spec: &'static str,
+        spec: Citation,
     },
     /// The subject token's `aud` does not include the authenticated client.
     #[error(
@@ -289,7 +308,7 @@ pub enum Rejection {
         /// The claim's name, also the name of the check.
         claim: &'static str,
         /// The section that requires it.
-        spec: &'static str,
+        spec: Citation,
     },
     /// A claim that must be a non-empty string is not one.
     #[error("{token} claim `{claim}` must be a non-empty string ({spec})")]
@@ -299,7 +318,7 @@ pub enum Rejection {
         /// The claim's name, also the name of the check.
         claim: &'static str,
         /// The section that defines it.
-        spec: &'static str,
+        spec: Citation,
     },
     /// A time claim is not a NumericDate.
     #[error("{token} claim `{claim}` must be a NumericDate ({spec})")]
@@ -309,13 +328,13 @@ pub enum Rejection {
         /// The claim's name (`exp`, `nbf` or `iat`), also the name of the check.
         claim: &'static str,
         /// The section that defines it.
-        spec: &'static str,
+        spec: Citation,
     },
     /// `exp` is past, beyond the leeway.
     #[error(
         "{token} expired at {exp}, {ago} s ago (now {now}, leeway {leeway} s) ({spec})",
         ago = now - exp,
-        spec = spec::EXP
+        spec = token.exp_spec()
     )]
     Expired {
         /// The refused token.
@@ -338,7 +357,7 @@ pub enum Rejection {
         now: i64,
     },
     /// `iat` is ahead, beyond the leeway.
-    #[error("{token} was issued in the future ({ahead} s from now) ({spec})", ahead = iat - now, spec = spec::IAT)]
+    #[error("{token} was issued in the future ({ahead} s from now) ({spec})", ahead = iat - now, spec = token.claims_spec())]
     IssuedInFuture {
         /// The refused token.
         token: Token,
@@ -350,7 +369,7 @@ pub enum Rejection {
     /// The ID-JAG's `cnf` uses a confirmation method other than a DPoP key thumbprint.
     #[error(
         "the ID-JAG's cnf claim is {cnf} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method ({spec})",
-        spec = spec::CNF
+        spec = spec::CNF_METHOD
     )]
     UnsupportedConfirmation {
         /// The `cnf` claim.
@@ -359,7 +378,7 @@ pub enum Rejection {
     /// The ID-JAG is bound to a DPoP key but the request carries no DPoP proof.
     #[error(
         "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\" but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key ({spec})",
-        spec = spec::CNF
+        spec = spec::CNF_WITHOUT_PROOF
     )]
     DpopProofMissing {
         /// `cnf.jkt`.
@@ -368,7 +387,7 @@ pub enum Rejection {
     /// The ID-JAG is bound to a DPoP key, which this lab's AS does not support.
     #[error(
         "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\"; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) ({spec})",
-        spec = spec::CNF
+        spec = spec::CNF_WITH_PROOF
     )]
     DpopBound {
         /// `cnf.jkt`.
@@ -398,7 +417,7 @@ pub enum Rejection {
         /// What exactly was wrong.
         description: String,
         /// The section that requires the check.
-        spec: &'static str,
+        spec: Citation,
     },
 }
 
@@ -437,7 +456,7 @@ impl Rejection {
     }
 
     /// The spec section that requires the failed check, as cited at the end of the text.
-    pub fn spec(&self) -> &'static str {
+    pub fn spec(&self) -> Citation {
         match self {
             Self::Format { .. } => spec::FORMAT,
             Self::Algorithm { .. } => spec::ALG,
@@ -452,10 +471,12 @@ impl Rejection {
             }
             Self::MissingKeyId | Self::UnknownKey { .. } | Self::KeysUnavailable { .. } => spec::ID_JAG_KID,
             Self::ClientId { .. } => spec::ID_JAG,
-            Self::Expired { .. } => spec::EXP,
+            Self::Expired { token, .. } => token.exp_spec(),
             Self::NotYetValid { .. } => spec::NBF,
-            Self::IssuedInFuture { .. } => spec::IAT,
-            Self::UnsupportedConfirmation { .. } | Self::DpopProofMissing { .. } | Self::DpopBound { .. } => spec::CNF,
+            Self::IssuedInFuture { token, .. } => token.claims_spec(),
+            Self::UnsupportedConfirmation { .. } => spec::CNF_METHOD,
+            Self::DpopProofMissing { .. } => spec::CNF_WITHOUT_PROOF,
+            Self::DpopBound { .. } => spec::CNF_WITH_PROOF,
             Self::Scope | Self::Resource => spec::ID_JAG_CLAIMS,
             Self::Claims { token, .. } => token.claims_spec(),
             Self::MissingTyp { spec, .. }
@@ -464,7 +485,7 @@ impl Rejection {
             | Self::MissingClaim { spec, .. }
             | Self::NotAString { spec, .. }
             | Self::NotANumericDate { spec, .. }
-            | Self::Other { spec, .. } => spec,
+            | Self::Other { spec, .. } => *spec,
         }
     }
 
@@ -493,7 +514,7 @@ mod tests {
     fn the_cause_is_the_source() {
         let source = JwtFormatError::NotJson { part: JwsPart::Payload };
         let r = Rejection::Format { token: Token::IdJag, source: source.clone() };
-        assert_eq!((r.check(), r.spec()), ("format", "RFC 7515 §7.1"));
+        assert_eq!((r.check(), r.spec().to_string().as_str()), ("format", "RFC 7515 §7.1"));
         assert_eq!(r.description(), "the ID-JAG is not a valid JWT: the payload is not JSON");
         let cause = r.source().and_then(|s| s.downcast_ref::<JwtFormatError>());
         assert_eq!(cause, Some(&source));
@@ -514,8 +535,9 @@ mod tests {
 
     #[test]
     fn a_role_level_refusal_keeps_its_words() {
-        let r = Rejection::Other { check: "policy", description: "no connection (a)".into(), spec: "§1" };
-        assert_eq!((r.check(), r.spec(), r.description()), ("policy", "§1", "no connection (a)".to_owned()));
-        assert_eq!(r.to_string(), "no connection (a) (§1)");
+        let spec = Citation::from(&crate::spec::LAB_A15);
+        let r = Rejection::Other { check: "policy", description: "no connection (a)".into(), spec };
+        assert_eq!((r.check(), r.spec(), r.description()), ("policy", spec, "no connection (a)".to_owned()));
+        assert_eq!(r.to_string(), "no connection (a) (lab decision A15)");
     }
 }

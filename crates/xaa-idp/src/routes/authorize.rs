@@ -89,7 +89,10 @@ pub(crate) async fn authorize(
     if !valid_challenge {
         return fail(
             "invalid_request",
-            "code_challenge must be the 43-character base64url SHA-256 of the code_verifier, without padding (RFC 7636 §4.2)",
+            &format!(
+                "code_challenge must be the 43-character base64url SHA-256 of the code_verifier, without padding ({})",
+                xaa_core::spec::RFC7636_4_2
+            ),
         );
     }
     let prompt = one("prompt")?.unwrap_or_default();

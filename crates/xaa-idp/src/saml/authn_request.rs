@@ -3,6 +3,7 @@
 //! few fields the IdP acts on read from the hardened parser.
 
 use std::io::Read;
+use xaa_core::spec;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -35,10 +36,13 @@ pub(crate) enum AuthnRequestError {
     #[error("The SAMLRequest is not valid base64.")]
     NotBase64,
     /// The Redirect binding's request does not inflate.
-    #[error("The SAMLRequest is not DEFLATE-compressed (HTTP-Redirect binding, SAML 2.0 Bindings §3.4.4.1).")]
+    #[error("The SAMLRequest is not DEFLATE-compressed (HTTP-Redirect binding, {}).", spec::SAML_BINDINGS_3_4_4_1)]
     NotDeflated,
     /// The POST binding's request is neither XML nor inflates.
-    #[error("The SAMLRequest is neither XML nor DEFLATE-compressed XML (HTTP-POST binding, SAML 2.0 Bindings §3.5.4).")]
+    #[error(
+        "The SAMLRequest is neither XML nor DEFLATE-compressed XML (HTTP-POST binding, {}).",
+        spec::SAML_BINDINGS_3_5_4
+    )]
     NeitherXmlNorDeflated,
     /// The bytes are not UTF-8.
     #[error("The SAMLRequest is not UTF-8 XML.")]
@@ -47,7 +51,7 @@ pub(crate) enum AuthnRequestError {
     #[error("The SAMLRequest was refused: {0}.")]
     Refused(&'static str),
     /// Not a `samlp:AuthnRequest` with an `ID`.
-    #[error("The SAMLRequest is not a SAML 2.0 AuthnRequest (SAML 2.0 Core §3.4.1).")]
+    #[error("The SAMLRequest is not a SAML 2.0 AuthnRequest ({}).", spec::SAML_CORE_3_4_1)]
     NotAnAuthnRequest,
 }
 

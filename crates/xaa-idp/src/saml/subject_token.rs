@@ -10,16 +10,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use xaa_core::oauth::OAuthError;
+use xaa_core::spec;
 use xaa_core::validation::CheckLog;
 
 use super::xml::{self, NS_ASSERTION};
 use crate::config::IdpClient;
 use crate::state::IdpState;
 
-const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.5";
-const OWN: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
-const FORMAT: &str = "RFC 8693 §3";
-const TIME: &str = "SAML 2.0 Core §2.5.1.2";
+const SEC: &spec::Reference = &spec::IDJAG_4_5;
+const OWN: &spec::Reference = &spec::IDJAG_4_3_3;
+const FORMAT: &spec::Reference = &spec::RFC8693_3;
+const TIME: &spec::Reference = &spec::SAML_CORE_2_5_1_2;
 /// The largest `subject_token` read, in bytes: half the token request's own cap (an assertion of
 /// this IdP is about 5 KiB).
 const MAX_SUBJECT_TOKEN_BYTES: usize = 32 * 1024;
@@ -167,7 +168,7 @@ pub(crate) async fn validate(
 }
 
 /// Records the failed check; the `invalid_grant` to send back.
-fn refuse(checks: &mut CheckLog, name: &'static str, spec: &'static str, why: String) -> OAuthError {
+fn refuse(checks: &mut CheckLog, name: &'static str, spec: impl Into<spec::Citation>, why: String) -> OAuthError {
     OAuthError::invalid_grant(checks.fail(name, spec, why).to_string())
 }
 

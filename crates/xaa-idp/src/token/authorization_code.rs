@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use xaa_core::oauth::{AccessTokenResponse, AuthorizationCodeRequest, OAuthError, no_store_json};
 use xaa_core::secret::sha256_b64;
+use xaa_core::spec;
 use xaa_core::urn;
 
 use super::id_token::{SignIn, mint};
@@ -22,43 +23,43 @@ pub(super) async fn grant(
     let AuthorizationCodeRequest { code, redirect_uri, code_verifier: verifier } = request;
     let now = st.clock.now();
     let code_hash = sha256_b64(code);
-    let mut refuse = |name: &'static str, spec: &'static str, description: &str| {
+    let mut refuse = |name: &'static str, spec: &'static spec::Reference, description: &str| {
         OAuthError::invalid_grant(checks.fail(name, spec, description).to_string())
     };
     let Some(grant) = st.store.redeem_code(code_hash.clone()).await.map_err(storage)? else {
-        return Err(refuse("code", "RFC 6749 §5.2", "the authorization code is unknown"));
+        return Err(refuse("code", &spec::RFC6749_5_2, "the authorization code is unknown"));
     };
     if grant.already_used {
         st.store.revoke_tokens_of_code(code_hash).await.map_err(storage)?;
         return Err(refuse(
             "code",
-            "RFC 6749 §4.1.2",
+            &spec::RFC6749_4_1_2,
             "the authorization code was already used; the tokens issued for it are revoked",
         ));
     }
     if now >= grant.expires_at {
-        return Err(refuse("code", "RFC 6749 §4.1.2", "the authorization code has expired"));
+        return Err(refuse("code", &spec::RFC6749_4_1_2, "the authorization code has expired"));
     }
     if grant.request.client_id != client.client_id {
-        return Err(refuse("code", "RFC 6749 §4.1.3", "the authorization code was issued to another client"));
+        return Err(refuse("code", &spec::RFC6749_4_1_3, "the authorization code was issued to another client"));
     }
-    checks.pass("code", "RFC 6749 §4.1.2", "the code is known, unused, unexpired and was issued to this client");
-    let mut refuse = |name: &'static str, spec: &'static str, description: &str| {
+    checks.pass("code", &spec::RFC6749_4_1_2, "the code is known, unused, unexpired and was issued to this client");
+    let mut refuse = |name: &'static str, spec: &'static spec::Reference, description: &str| {
         OAuthError::invalid_grant(checks.fail(name, spec, description).to_string())
     };
     if grant.request.redirect_uri != *redirect_uri {
         return Err(refuse(
             "redirect_uri",
-            "RFC 6749 §4.1.3",
+            &spec::RFC6749_4_1_3,
             "redirect_uri differs from the one in the authorization request",
         ));
     }
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     if challenge != grant.request.code_challenge {
-        return Err(refuse("pkce", "RFC 7636 §4.6", "code_verifier does not match the code_challenge (PKCE S256)"));
+        return Err(refuse("pkce", &spec::RFC7636_4_6, "code_verifier does not match the code_challenge (PKCE S256)"));
     }
-    checks.pass("redirect_uri", "RFC 6749 §4.1.3", "the same redirect_uri as the authorization request");
-    checks.pass("pkce", "RFC 7636 §4.6", "SHA-256 of code_verifier equals the code_challenge");
+    checks.pass("redirect_uri", &spec::RFC6749_4_1_3, "the same redirect_uri as the authorization request");
+    checks.pass("pkce", &spec::RFC7636_4_6, "SHA-256 of code_verifier equals the code_challenge");
     let minted = mint(
         st,
         client,

@@ -11,6 +11,7 @@
 use xaa_core::oauth::{AccessTokenResponse, ErrorCode, OAuthError, RefreshTokenRequest, no_store_json};
 use xaa_core::scope::Scope;
 use xaa_core::secret::sha256_b64;
+use xaa_core::spec;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 
@@ -20,8 +21,8 @@ use crate::config::IdpClient;
 use crate::state::IdpState;
 use crate::store::{CodeGrant, RefreshGrant};
 
-const REFRESH: &str = "RFC 6749 §6";
-const REUSE: &str = "OAuth 2.0 Security BCP §4.14.2";
+const REFRESH: &spec::Reference = &spec::RFC6749_6;
+const REUSE: &spec::Reference = &spec::RFC9700_4_14_2;
 
 /// The refresh token a code grant issues: `(value, hash, record)`, when the client asked for
 /// `offline_access` and may use the `refresh_token` grant.
@@ -59,14 +60,14 @@ pub(super) async fn live(
     checks: &mut CheckLog,
 ) -> Result<(String, RefreshGrant), OAuthError> {
     let hash = sha256_b64(token);
-    let mut refuse = |spec: &'static str, description: &str| {
+    let mut refuse = |spec: &'static spec::Reference, description: &str| {
         OAuthError::invalid_grant(checks.fail("refresh_token", spec, description).to_string())
     };
     let Some(grant) = st.store.refresh_token(hash.clone()).await.map_err(storage)? else {
         return Err(refuse(REFRESH, "the refresh token is unknown or revoked"));
     };
     if grant.client_id != client.client_id {
-        return Err(refuse("RFC 6749 §10.4", "the refresh token was issued to another client"));
+        return Err(refuse(&spec::RFC6749_10_4, "the refresh token was issued to another client"));
     }
     if grant.used {
         st.store.revoke_tokens_of_code(grant.code_hash).await.map_err(storage)?;

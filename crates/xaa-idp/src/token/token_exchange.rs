@@ -5,6 +5,7 @@ use xaa_core::claims::{IdJagClaims, OneOrMany};
 use xaa_core::ids;
 use xaa_core::oauth::{OAuthError, SubjectTokenType, TokenExchangeRequest, TokenExchangeResponse, no_store_json};
 use xaa_core::scope::Scope;
+use xaa_core::spec;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_token::{IdTokenExpectations, validate_id_token};
@@ -14,7 +15,7 @@ use crate::config::IdpClient;
 use crate::policy;
 use crate::state::IdpState;
 
-const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3";
+const SEC: &spec::Reference = &spec::IDJAG_4_3;
 
 /// The user the subject token stands for, whichever its type.
 struct Subject {
@@ -89,7 +90,7 @@ pub(super) async fn grant(
         resources: &resources,
         requested_scope: requested_scope.as_ref(),
     };
-    let policy_spec = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3";
+    let policy_spec = &spec::IDJAG_4_3_3;
     let grant = policy::decide(&st.authorization_servers(), &st.connections(), &request).inspect_err(|e| {
         checks.fail("policy", policy_spec, e.description.clone());
     })?;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use xaa_core::spec::{self, Citation};
 
 use crate::observe::trace::{Direction, TraceEvent};
 use serde::Serialize;
@@ -39,19 +40,19 @@ impl Item {
             Item::AudienceAndResource => "Token exchange: audience = the AS issuer, and a resource",
             Item::TokenTypes => "Token exchange: the right token types",
             Item::ResourceCredentials => "jwt-bearer: authenticates with its resource-AS credentials",
-            Item::SingleUse => "Never reuses an ID-JAG",
+            Item::SingleUse => "Gets a fresh ID-JAG for each access token",
             Item::HandlesNA => "Handles token_type N_A (an ID-JAG is not an access token)",
         }
     }
 
-    pub(crate) fn spec(self) -> &'static str {
+    pub(crate) fn spec(self) -> Citation {
         match self {
-            Item::Pkce => "RFC 7636 §4; OAuth 2.1 §7.5.1",
-            Item::AudienceAndResource => "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3; RFC 8707",
-            Item::TokenTypes => "draft-04 §4.3; RFC 8693 §2.1",
-            Item::ResourceCredentials => "draft-04 §4.4; RFC 6749 §2.3",
-            Item::SingleUse => "RFC 7523 §3 item 7; draft-04 §4.4.1",
-            Item::HandlesNA => "RFC 8693 §2.2.1; draft-04 §4.3.2",
+            Item::Pkce => Citation::of(&[spec::RFC7636_4, spec::RFC9700_2_1_1]),
+            Item::AudienceAndResource => Citation::of(&[spec::IDJAG_4_3, spec::RFC8707_2]),
+            Item::TokenTypes => Citation::of(&[spec::IDJAG_4_3, spec::RFC8693_2_1]),
+            Item::ResourceCredentials => Citation::of(&[spec::IDJAG_4_4, spec::RFC6749_2_3]),
+            Item::SingleUse => Citation::of(&[spec::LAB_A2, spec::MCP_SINGLE_USE, spec::IDJAG_4_4_3]),
+            Item::HandlesNA => Citation::of(&[spec::IDJAG_4_3_4, spec::RFC8693_2_2_1]),
         }
     }
 
@@ -69,7 +70,9 @@ impl Item {
             Item::ResourceCredentials => {
                 "at the resource AS, authenticate as RESOURCE_CLIENT_ID / RESOURCE_CLIENT_SECRET, not with the IdP client"
             }
-            Item::SingleUse => "exchange the ID token for a new ID-JAG each time; an ID-JAG is accepted once",
+            Item::SingleUse => {
+                "exchange the ID token for a new ID-JAG each time: the draft lets a client re-submit one (Refresh Token, -04 4.4.3), but this lab's resources accept each ID-JAG once by default (lab decision A2, as the MCP profile requires)"
+            }
             Item::HandlesNA => {
                 "token_type N_A means the ID-JAG is not an access token: send it as the jwt-bearer assertion, then call the API with the access token you get back"
             }
@@ -101,7 +104,7 @@ pub(crate) struct Card {
 pub(crate) struct CardItem {
     pub(crate) item: Item,
     pub(crate) title: &'static str,
-    pub(crate) spec: &'static str,
+    pub(crate) spec: Citation,
     pub(crate) hint: &'static str,
     #[serde(flatten)]
     pub(crate) seen: Observation,

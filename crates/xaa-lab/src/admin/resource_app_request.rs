@@ -114,7 +114,7 @@ pub(crate) fn check(mut r: NewResourceApp) -> Result<NewResourceApp, AdminError>
         return Err(AdminError::new("name at least one scope your resource checks (for example todos.read)"));
     }
     if let Some(bad) = r.scopes.iter().find(|s| !is_scope_token(s)) {
-        return Err(AdminError::new(format!("\"{bad}\" is not a scope token (RFC 6749 §3.3)")));
+        return Err(AdminError::new(format!("\"{bad}\" is not a scope token ({})", xaa_core::spec::RFC6749_3_3)));
     }
     at_most("endpoints", r.endpoints.len())?;
     if r.endpoints.is_empty() {

@@ -50,7 +50,7 @@ pub(crate) struct TokenView {
     pub(crate) field: String,
     pub(crate) kind: String,
     pub(crate) header: String,
-    pub(crate) claims: Vec<(String, String, &'static str, &'static str)>,
+    pub(crate) claims: Vec<(String, String, &'static str, xaa_core::spec::Citation)>,
 }
 
 impl TokenView {

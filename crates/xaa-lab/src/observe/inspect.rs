@@ -43,7 +43,7 @@ pub(crate) struct ExplainedClaim {
     /// What it means.
     pub meaning: &'static str,
     /// Where it is defined.
-    pub spec: &'static str,
+    pub spec: xaa_core::spec::Citation,
 }
 
 /// The inspector's findings.

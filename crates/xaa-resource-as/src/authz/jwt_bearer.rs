@@ -7,6 +7,7 @@ use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
 use xaa_core::ids::{Jti, ResourceUri};
 use xaa_core::oauth::{AccessTokenResponse, ErrorCode, JwtBearerRequest, OAuthError, no_store_json};
 use xaa_core::scope::Scope;
+use xaa_core::spec::{self, Citation};
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 use xaa_core::validation::id_jag::{IdJagExpectations, validate_id_jag};
@@ -15,7 +16,15 @@ use xaa_faults::{Fault, WRONG_RESOURCE};
 use crate::config::{AsClient, ProtectedResource};
 use crate::state::AsState;
 
-const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.1";
+const SEC: &spec::Reference = &spec::IDJAG_4_4_1;
+/// Only resources this AS governs (lab decision A16; -04 §4.4.1 points to RFC 8707 only).
+const GOVERNED: Citation = Citation::of(&[spec::LAB_A16, spec::IDJAG_4_4_1, spec::RFC8707_2]);
+/// A request can only narrow the grant (lab decision A4).
+const NARROW_RESOURCE: Citation = Citation::of(&[spec::LAB_A4, spec::RFC8707_2]);
+/// The granted scope: the ID-JAG's, the request's and the resource's intersected (lab decision A4).
+const NARROW_SCOPE: Citation = Citation::of(&[spec::LAB_A4, spec::RFC6749_3_3]);
+/// Single use of an ID-JAG (lab decision A2, as the MCP profile requires; RFC 7523 makes it a MAY).
+const SINGLE_USE: Citation = Citation::of(&[spec::LAB_A2, spec::MCP_SINGLE_USE, spec::RFC7523_3_ITEM_7]);
 
 pub(super) async fn grant(
     st: &AsState,
@@ -28,7 +37,7 @@ pub(super) async fn grant(
     if st.faults.take(Fault::RefuseNextGrant, &[client.client_id.as_str()]).is_some() {
         let f = checks.fail(
             "break-it switch",
-            "XAA Lab",
+            &spec::BREAK_IT,
             "refused on purpose: the lab's break-it switch 'refuse-next-grant' was on (it is off now; retry)",
         );
         return Err(OAuthError::invalid_grant(f.to_string()));
@@ -61,12 +70,15 @@ pub(super) async fn grant(
     if !fresh {
         let r = checks.fail(
             "jti",
-            "RFC 7523 §3 item 7",
-            format!("the ID-JAG with jti \"{}\" was already used; an ID-JAG is single use", id_jag.jti),
+            SINGLE_USE,
+            format!(
+                "the ID-JAG with jti \"{}\" was already used; this authorization server accepts each ID-JAG once",
+                id_jag.jti
+            ),
         );
         return Err(OAuthError::invalid_grant(r.to_string()));
     }
-    checks.pass("jti", "RFC 7523 §3 item 7", "jti not seen before; recorded until exp + leeway");
+    checks.pass("jti", SINGLE_USE, "jti not seen before; recorded until exp + leeway");
 
     let lifetime = st.faults.lifetime(st.config.access_token_lifetime, &[client.client_id.as_str()]);
     let claims = AccessTokenClaims {
@@ -122,7 +134,7 @@ fn choose_resource(
         if ours(r).is_none() {
             let f = checks.fail(
                 "resource",
-                SEC,
+                GOVERNED,
                 format!("resource \"{r}\" in the ID-JAG is not governed by this authorization server"),
             );
             return Err(OAuthError::invalid_grant(f.to_string()));
@@ -132,13 +144,13 @@ fn choose_resource(
         (Some(r), _) if !in_jag.is_empty() && !in_jag.contains(&r) => {
             return Err(OAuthError::new(
                 ErrorCode::InvalidTarget,
-                format!("resource \"{r}\" is not one the ID-JAG grants ({}) (RFC 8707 §2)", in_jag.join(", ")),
+                format!("resource \"{r}\" is not one the ID-JAG grants ({}) ({NARROW_RESOURCE})", in_jag.join(", ")),
             ));
         }
         (Some(r), _) => ours(r).ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::InvalidTarget,
-                format!("resource \"{r}\" is not governed by this authorization server (RFC 8707 §2)"),
+                format!("resource \"{r}\" is not governed by this authorization server ({GOVERNED})"),
             )
         })?,
         (None, Some(r)) => ours(r).ok_or_else(|| OAuthError::server_error("resource vanished"))?,
@@ -167,7 +179,7 @@ fn grant_scope(
     if granted.is_empty() {
         let f = checks.fail(
             "scope",
-            "RFC 6749 §3.3",
+            NARROW_SCOPE,
             format!(
                 "no scope can be granted: the ID-JAG grants \"{in_jag}\", the request asked for \"{}\"",
                 requested.unwrap_or("(nothing)")
@@ -175,7 +187,7 @@ fn grant_scope(
         );
         return Err(OAuthError::new(ErrorCode::InvalidScope, f.to_string()));
     }
-    checks.pass("scope", "RFC 6749 §3.3", format!("granted scope \"{granted}\""));
+    checks.pass("scope", NARROW_SCOPE, format!("granted scope \"{granted}\""));
     Ok(granted)
 }
 

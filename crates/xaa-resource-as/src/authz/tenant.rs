@@ -9,12 +9,13 @@ use rusqlite::params;
 use xaa_core::claims::IdJagClaims;
 use xaa_core::ids::Subject;
 use xaa_core::oauth::OAuthError;
+use xaa_core::spec::{self, Citation};
 use xaa_core::sqlite::DbError;
 use xaa_core::validation::CheckLog;
 
 use crate::store::Store;
 
-const SEC: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1, §6.3";
+const SEC: Citation = Citation::of(&[spec::IDJAG_3_1, spec::IDJAG_6_3]);
 
 /// Who the access token is about.
 #[derive(Debug, PartialEq, Eq)]

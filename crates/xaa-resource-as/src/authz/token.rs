@@ -47,8 +47,9 @@ impl TokenEndpoint for AsTokenEndpoint<'_> {
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!(
-                    "grant_type \"{other}\" is not supported here; use \"{}\" (RFC 7523 §2.1)",
-                    urn::GRANT_JWT_BEARER
+                    "grant_type \"{other}\" is not supported here; use \"{}\" ({})",
+                    urn::GRANT_JWT_BEARER,
+                    xaa_core::spec::RFC7523_2_1
                 ),
             )),
         }

@@ -2,6 +2,7 @@
 //! step to run, the exact check that fails (as the servers name it) and the attack it stops.
 //! A unit test holds them to the switches that exist.
 
+use xaa_core::spec::{self, Citation};
 use xaa_faults::Fault;
 
 /// One "predict, run, explain" exercise.
@@ -22,10 +23,24 @@ pub(crate) struct Exercise {
     /// The description exactly as it arrives (`error_description`, or the requestor's own check),
     /// with `…` for the parts that differ per request; empty when there is none.
     pub(crate) description: &'static str,
+    /// What the refusal cites, sent after the description (as ` (…)`), if anything.
+    pub(crate) cites: Option<Citation>,
     /// The attack the check stops (or, for switches about failure handling, the lesson).
     pub(crate) attack: &'static str,
     /// What a requestor must do about it.
     pub(crate) explain: &'static str,
+}
+
+impl Exercise {
+    /// The `error_description` as the server sends it: the description, then what it cites (an
+    /// OAuth error's in the wire's ASCII, `§` as `Section`; the todo API's JSON body, step 4, as is).
+    pub(crate) fn expected_description(&self) -> String {
+        match self.cites {
+            Some(cites) if self.step == 4 => format!("{} ({cites})", self.description),
+            Some(cites) => format!("{} ({})", self.description, xaa_core::oauth::wire_safe(&cites.to_string())),
+            None => self.description.to_owned(),
+        }
+    }
 }
 
 /// Every exercise, in the order of [`Fault::ALL`].
@@ -38,7 +53,8 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         check: "exp",
         checked_by: "resource AS",
         answer: "400 invalid_grant",
-        description: "the ID-JAG expired at …, 120 s ago (now …, leeway 60 s) (RFC 7523 Section 3 item 4)",
+        description: "the ID-JAG expired at …, 120 s ago (now …, leeway 60 s)",
+        cites: Some(Citation::of(&[spec::RFC7523_3_ITEM_4, spec::RFC7519_4_1_4])),
         attack: "Stolen-token reuse: an ID-JAG copied from a log, a proxy or a crash report is worth something only for its few minutes of life. Without exp, a leaked assertion would buy access tokens forever.",
         explain: "A requestor never caches an ID-JAG: it exchanges a fresh one right before the jwt-bearer grant. On invalid_grant it goes back to step 2, not to the user.",
     },
@@ -51,7 +67,8 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "resource AS",
         answer: "400 invalid_grant",
         description: "the assertion header typ is 'JWT' (…); an ID-JAG must have typ 'oauth-id-jag+jwt'",
-        attack: "Token confusion: the IdP signs ID tokens, logout tokens and ID-JAGs with the same key. Without an explicit typ, an ID token (or any other JWT from the IdP) with the right claims could be presented as an ID-JAG (RFC 8725 §3.11).",
+        cites: None,
+        attack: "Token confusion: the IdP signs ID tokens, logout tokens and ID-JAGs with the same key. Without an explicit typ, an ID token (or any other JWT from the IdP) with the right claims could be presented as an ID-JAG (RFC 8725, Use Explicit Typing).",
         explain: "Nothing for the requestor to fix: this is the IdP's bug, and the AS is right to refuse. Report it; never strip or rewrite a token's header.",
     },
     Exercise {
@@ -63,6 +80,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "resource AS",
         answer: "400 invalid_grant",
         description: "the ID-JAG aud is '…'; it must be '…' (a string, or an array of exactly that one value)",
+        cites: None,
         attack: "Mix-up: an assertion minted for one recipient must not be accepted by another. Without aud, an ID-JAG for a malicious or compromised authorization server could be replayed at this one.",
         explain: "The requestor asks for audience = the authorization server's issuer (not the resource) in step 2; the IdP must copy it into aud.",
     },
@@ -75,6 +93,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "resource AS",
         answer: "400 invalid_grant",
         description: "the ID-JAG was issued for client_id '…' but the request authenticated as '…'",
+        cites: None,
         attack: "Stolen-assertion use by another app: an ID-JAG is bound to the client it was issued for, so an app that steals (or is handed) another app's ID-JAG cannot redeem it with its own credentials.",
         explain: "The requestor presents its own ID-JAGs only, with its own resource-AS credentials. Each app has its own client at the AS.",
     },
@@ -87,6 +106,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "resource AS",
         answer: "400 invalid_grant",
         description: "no key with kid 'untrusted-demo' in the JWKS of '…' (refetched once)",
+        cites: None,
         attack: "Key substitution: anyone can sign a token with a key of their own and name it in the header. The signature is only worth something if the key comes from the trusted issuer's JWKS (never from the token itself: no jwk, no jku), so the signature check never even runs here.",
         explain: "The AS looks keys up by kid in the trusted issuer's JWKS and refetches once on an unknown kid (that is how key rotation works; try Rotate the IdP key on the admin page and run step 3 again).",
     },
@@ -99,6 +119,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "the requestor (the explorer's own check)",
         answer: "200, then the requestor discards the ID-JAG",
         description: "the response names resource \"https://api.not-asked-for.example\", which was not asked for (asked for: …); the token must not be used",
+        cites: None,
         attack: "Resource mix-up: a requestor that uses whatever token comes back may send it to the wrong place, or believe it has access it does not. The token is sound; only the requestor's comparison catches this.",
         explain: "After every token response, compare a resource member with the resources you asked for; if it names another, discard the token unused.",
     },
@@ -111,6 +132,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "resource AS",
         answer: "400 invalid_grant; the replayed ID-JAG then gets 400 invalid_grant from check jti (the ID-JAG with jti … was already used; an ID-JAG is single use)",
         description: "refused on purpose: the lab's break-it switch 'refuse-next-grant' was on (it is off now; retry)",
+        cites: None,
         attack: "Replay (the second refusal): the jti check makes every ID-JAG single use, so one intercepted in transit cannot be redeemed again after the requestor used it.",
         explain: "On invalid_grant a requestor gets a fresh ID-JAG (step 2) and tries once more; it never resends the same ID-JAG and never loops.",
     },
@@ -123,6 +145,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "the requestor (the explorer's own check)",
         answer: "200, then the requestor discards the access token",
         description: "the response names resource \"https://api.not-asked-for.example\", which was not asked for (asked for: …); the token must not be used",
+        cites: None,
         attack: "Resource mix-up at the authorization server: only the requestor can notice that the token it got is not for the API it is about to call.",
         explain: "Compare the resource member of the jwt-bearer response too, and discard a token for a resource you did not ask for.",
     },
@@ -135,6 +158,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "todo API",
         answer: "503 temporarily_unavailable, with Retry-After: 30",
         description: "",
+        cites: None,
         attack: "No attack: this exercise is about failure handling. A requestor that treats every error as an auth error throws away good tokens and hammers the IdP with exchanges.",
         explain: "Keep the access token, honour Retry-After, and tell the user the service is unavailable; only a 401 invalid_token means getting a new token.",
     },
@@ -147,6 +171,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         checked_by: "todo API",
         answer: "200, after delay_ms",
         description: "",
+        cites: None,
         attack: "No attack: a requestor without timeouts hangs with the API and ties up its own workers.",
         explain: "Give every outbound call a timeout and show the user that the data is on its way (or stale).",
     },
@@ -158,7 +183,8 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         check: "exp",
         checked_by: "todo API",
         answer: "401 invalid_token",
-        description: "the access token expired at …, … s ago (now …, leeway 60 s) (RFC 7523 §3 item 4)",
+        description: "the access token expired at …, … s ago (now …, leeway 60 s)",
+        cites: Some(Citation::of(&[spec::RFC9068_4])),
         attack: "Stolen-token reuse: a short-lived access token limits what a leaked one is worth. The lab clock lets you see expiry without waiting.",
         explain: "Cache the access token only until shortly before expires_in, then run steps 2 and 3 again; on 401 invalid_token, do the same once.",
     },

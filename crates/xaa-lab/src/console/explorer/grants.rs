@@ -8,7 +8,8 @@
 
 use serde_json::Value;
 use xaa_core::oauth::{JwtBearerRequest, TokenExchangeRequest};
-use xaa_core::resource::{RESPONSE_CHECK_SPEC, check_response};
+use xaa_core::resource::{ACCESS_TOKEN_RESPONSE_CHECK_SPEC, EXCHANGE_RESPONSE_CHECK_SPEC, check_response};
+use xaa_core::spec::Citation;
 use xaa_core::validation::Check;
 
 use super::chain::Chain;
@@ -39,7 +40,7 @@ pub(crate) async fn token_exchange(st: &ConsoleState, c: &mut Chain, subject: &s
     let form = c.target.requestor(&st.explorer).form(&exchange);
     let out = Outgoing { form, traced: true, ..Outgoing::default() };
     let (mut record, answered) = http::call(st, "POST", &format!("{}/token", st.urls.idp), out).await;
-    c.id_jag = kept_token(resource.as_str(), &mut record, answered.json.as_ref());
+    c.id_jag = kept_token(resource.as_str(), EXCHANGE_RESPONSE_CHECK_SPEC, &mut record, answered.json.as_ref());
     record.snippets = step::code(&st.urls, Step::TokenExchange, c, None);
     c.record(Step::TokenExchange, record);
 }
@@ -56,7 +57,12 @@ pub(crate) async fn jwt_bearer(st: &ConsoleState, c: &mut Chain) {
         let issued = answered.json.as_ref().and_then(|b| b["access_token"].as_str());
         record.tokens.extend(issued.and_then(|t| TokenView::unverified("access_token", t)));
     }
-    c.access_token = kept_token(c.target.resource(&st.urls).as_str(), &mut record, answered.json.as_ref());
+    c.access_token = kept_token(
+        c.target.resource(&st.urls).as_str(),
+        ACCESS_TOKEN_RESPONSE_CHECK_SPEC,
+        &mut record,
+        answered.json.as_ref(),
+    );
     record.snippets = step::code(&st.urls, Step::JwtBearer, c, None);
     c.record(Step::JwtBearer, record);
 }
@@ -64,7 +70,7 @@ pub(crate) async fn jwt_bearer(st: &ConsoleState, c: &mut Chain) {
 /// The `access_token` of a successful token response `body`, kept only when its `resource`
 /// member names no resource but the one asked for; the check is recorded either way, and a
 /// failure fails the step.
-fn kept_token(resource: &str, record: &mut StepRecord, body: Option<&Value>) -> Option<String> {
+fn kept_token(resource: &str, spec: Citation, record: &mut StepRecord, body: Option<&Value>) -> Option<String> {
     let body = body.filter(|_| record.ok)?;
     let (passed, detail) = match check_response(body, &[resource]) {
         Ok(found) => (true, found),
@@ -74,7 +80,7 @@ fn kept_token(resource: &str, record: &mut StepRecord, body: Option<&Value>) -> 
         record.ok = false;
         record.status = format!("{}, token discarded: resource not asked for", record.status);
     }
-    record.client_checks.push(Check { name: "resource", passed, detail, spec: RESPONSE_CHECK_SPEC });
+    record.client_checks.push(Check { name: "resource", passed, detail, spec });
     body["access_token"].as_str().filter(|_| passed).map(str::to_owned)
 }
 
@@ -92,19 +98,26 @@ mod tests {
     fn a_token_for_the_resource_asked_for_is_kept() {
         let mut record = answered();
         let body = json!({ "access_token": "t", "resource": "http://api" });
-        assert_eq!(kept_token("http://api", &mut record, Some(&body)).as_deref(), Some("t"));
+        assert_eq!(
+            kept_token("http://api", EXCHANGE_RESPONSE_CHECK_SPEC, &mut record, Some(&body)).as_deref(),
+            Some("t")
+        );
         assert!(record.ok && record.client_checks[0].passed);
         assert_eq!(record.client_checks[0].name, "resource");
         let mut record = answered();
         let unnamed = json!({ "access_token": "t" });
-        assert_eq!(kept_token("http://api", &mut record, Some(&unnamed)).as_deref(), Some("t"), "none named");
+        assert_eq!(
+            kept_token("http://api", EXCHANGE_RESPONSE_CHECK_SPEC, &mut record, Some(&unnamed)).as_deref(),
+            Some("t"),
+            "none named"
+        );
     }
 
     #[test]
     fn a_token_for_another_resource_is_discarded_and_fails_the_step() {
         let mut record = answered();
         let body = json!({ "access_token": "t", "resource": "https://api.not-asked-for.example" });
-        assert_eq!(kept_token("http://api", &mut record, Some(&body)), None);
+        assert_eq!(kept_token("http://api", EXCHANGE_RESPONSE_CHECK_SPEC, &mut record, Some(&body)), None);
         assert!(!record.ok && !record.client_checks[0].passed);
         assert_eq!(record.status, "200 OK, token discarded: resource not asked for");
     }
@@ -113,7 +126,7 @@ mod tests {
     fn a_refusal_is_not_checked() {
         let mut record = StepRecord { ok: false, status: "400 invalid_grant".into(), ..StepRecord::default() };
         let body = json!({ "error": "invalid_grant" });
-        assert_eq!(kept_token("http://api", &mut record, Some(&body)), None);
+        assert_eq!(kept_token("http://api", EXCHANGE_RESPONSE_CHECK_SPEC, &mut record, Some(&body)), None);
         assert!(record.client_checks.is_empty());
     }
 }

@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 use xaa_core::jose::unverified::{JoseHeader, UnverifiedJwt};
+use xaa_core::spec::{self, Citation};
 
 use super::http::Answered;
 use crate::admin::ResourceApp;
@@ -37,7 +38,7 @@ pub(crate) struct Hint {
     pub(crate) check: &'static str,
     pub(crate) text: String,
     /// The specification the hint rests on.
-    pub(crate) spec: &'static str,
+    pub(crate) spec: Citation,
 }
 
 /// The parameters of a `Bearer` challenge (RFC 6750 §3), names lower-cased.
@@ -114,7 +115,7 @@ fn hints(header: &JoseHeader, claims: &Map<String, Value>, answer: Answer<'_>, e
                 e.now
             ),
         };
-        out.push(Hint { check: "exp", text, spec: "RFC 7519 §4.1.4" });
+        out.push(Hint { check: "exp", text, spec: Citation::of(&[spec::RFC9068_4, spec::RFC7519_4_1_4]) });
     }
     if says(&["aud", "audience"]) {
         let aud = claim("aud").unwrap_or_default();
@@ -130,16 +131,17 @@ fn hints(header: &JoseHeader, claims: &Map<String, Value>, answer: Answer<'_>, e
                 e.resource
             )
         };
-        out.push(Hint { check: "aud", text, spec: "RFC 9068 §4, RFC 7519 §4.1.3" });
+        out.push(Hint { check: "aud", text, spec: Citation::of(&[spec::RFC9068_4, spec::RFC7519_4_1_3]) });
     }
     if says(&["typ", "type", "at+jwt", "header"]) {
         let typ = header.typ.as_deref().unwrap_or("(none)");
         out.push(Hint {
             check: "typ",
             text: format!(
-                "The token's header typ is \"{typ}\": access tokens are typed at+jwt (RFC 9068 §2.1). Your middleware seems to demand another type (many JWT libraries default to \"JWT\"); accept \"at+jwt\" and \"application/at+jwt\"."
+                "The token's header typ is \"{typ}\": access tokens are typed at+jwt ({}). Your middleware seems to demand another type (many JWT libraries default to \"JWT\"); accept \"at+jwt\" and \"application/at+jwt\".",
+                spec::RFC9068_2_1
             ),
-            spec: "RFC 9068 §2.1, §4",
+            spec: Citation::of(&[spec::RFC9068_2_1, spec::RFC9068_4]),
         });
     }
     if answer.status == 403 || param("error") == Some("insufficient_scope") || says(&["scope"]) {
@@ -152,7 +154,7 @@ fn hints(header: &JoseHeader, claims: &Map<String, Value>, answer: Answer<'_>, e
                 "Your server refused the scope: the token carries \"{have}\". Name the scope it needs in WWW-Authenticate (scope=\"...\") and register the resource with it."
             ),
         };
-        out.push(Hint { check: "scope", text, spec: "RFC 6750 §3.1" });
+        out.push(Hint { check: "scope", text, spec: Citation::from(&spec::RFC6750_3_1) });
     }
     if says(&["iss", "issuer", "signature", "kid", "jwks", "key", "keys"]) {
         let kid = header.kid.as_deref().unwrap_or("(none)");
@@ -163,14 +165,14 @@ fn hints(header: &JoseHeader, claims: &Map<String, Value>, answer: Answer<'_>, e
                 "Wrong issuer or keys: the token was issued by \"{}\" and signed with key \"{kid}\" from the JWKS at {jwks}. Trust exactly that issuer and fetch its keys from there (discover them through its RFC 8414 metadata).",
                 claim("iss").unwrap_or_else(|| e.issuer.to_owned())
             ),
-            spec: "RFC 9068 §4, RFC 8414 §3",
+            spec: Citation::of(&[spec::RFC9068_4, spec::RFC8414_3]),
         });
     }
     if answer.status == 401 && answer.www_authenticate.is_none() {
         out.push(Hint {
             check: "WWW-Authenticate",
             text: "Your server answered 401 without WWW-Authenticate: send Bearer error=\"invalid_token\", error_description=\"...\" so clients (and these hints) can tell which check failed.".into(),
-            spec: "RFC 6750 §3",
+            spec: Citation::from(&spec::RFC6750_3),
         });
     }
     if out.is_empty() {
@@ -183,7 +185,7 @@ fn hints(header: &JoseHeader, claims: &Map<String, Value>, answer: Answer<'_>, e
                 header.typ.as_deref().unwrap_or(""),
                 claim("scope").unwrap_or_default()
             ),
-            spec: "RFC 9068 §4",
+            spec: Citation::from(&spec::RFC9068_4),
         });
     }
     out

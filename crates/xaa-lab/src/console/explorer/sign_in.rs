@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use xaa_core::jose::UnverifiedJwt;
 use xaa_core::oauth::{AuthorizationCodeRequest, GrantRequest};
 use xaa_core::secret::random_token;
+use xaa_core::spec::Citation;
 use xaa_core::validation::Check;
 
 use super::chain::Chain;
@@ -141,7 +142,7 @@ fn nonce_matches(record: &mut StepRecord, id_token: &str, sent: &str) -> bool {
 }
 
 /// Where the nonce check is specified.
-const NONCE_SPEC: &str = "OpenID Connect Core 1.0 §3.1.3.7 (11)";
+const NONCE_SPEC: Citation = Citation::of(&[xaa_core::spec::OIDC_3_1_3_7]);
 
 #[cfg(test)]
 mod tests {

@@ -114,7 +114,7 @@ pub(crate) enum MetadataError {
     #[error("not a JSON document")]
     NotJson(#[source] serde_json::Error),
     /// The document names another issuer (RFC 8414 §3.3).
-    #[error("its issuer is {named}, not exactly {issuer} (RFC 8414 §3.3)")]
+    #[error("its issuer is {named}, not exactly {issuer} ({})", xaa_core::spec::RFC8414_3_3)]
     WrongIssuer {
         /// The `issuer` it names (JSON, `null` when absent).
         named: Value,
