@@ -18,6 +18,7 @@ mod byor_wizard;
 mod classroom;
 mod console;
 mod dcr;
+mod dead_ends;
 mod explorer_refresh;
 mod flow;
 mod hardening;

@@ -114,3 +114,23 @@ impl IntoResponse for PageError {
         }
     }
 }
+
+/// A path the IdP does not serve, for a browser.
+#[derive(Template, WebTemplate)]
+#[template(path = "not_found.html")]
+pub(crate) struct NotFoundPage {
+    pub(crate) path: String,
+}
+
+/// The fallback of every route: a `404` page for a browser, JSON for a program.
+pub(crate) async fn not_found(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if xaa_web::not_found::wants_html(&headers) {
+        (StatusCode::NOT_FOUND, NotFoundPage { path: uri.path().to_owned() }).into_response()
+    } else {
+        xaa_web::not_found::json(&method, &uri)
+    }
+}

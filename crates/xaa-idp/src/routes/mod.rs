@@ -37,5 +37,8 @@ pub fn router(state: Arc<IdpState>) -> Router {
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .route("/saml/metadata", get(crate::saml::metadata))
         .route("/saml/sso", get(crate::saml::sso::redirect_binding).post(crate::saml::sso::post_binding))
+        .route("/favicon.ico", get(|| async { xaa_web::not_found::favicon('I', "#3b5bdb") }))
+        .fallback(crate::pages::not_found)
+        .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
         .with_state(state)
 }

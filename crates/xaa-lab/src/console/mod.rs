@@ -111,9 +111,36 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/resources/{id}/delete", axum::routing::post(resources::delete))
         .merge(explorer::routes())
         .merge(admin::routes())
+        .route("/favicon.ico", get(|| async { xaa_web::not_found::favicon('X', "#1f2333") }))
         .method_not_allowed_fallback(admin::method_not_allowed)
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
         .layer(axum::middleware::from_fn(xaa_web::same_origin::same_origin))
         .with_state(Arc::new(state))
+}
+
+/// A path the console does not serve, for a browser.
+#[derive(askama::Template, askama_web::WebTemplate)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    lab_status: lab_status::LabStatus,
+    path: String,
+}
+
+/// The fallback of every route: a `404` page with a way back for a browser, JSON for a program.
+async fn not_found(
+    State(st): State<Arc<ConsoleState>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if xaa_web::not_found::wants_html(&headers) {
+        let page = NotFoundPage { lab_status: lab_status::LabStatus::of(&st), path: uri.path().to_owned() };
+        (axum::http::StatusCode::NOT_FOUND, page).into_response()
+    } else {
+        xaa_web::not_found::json(&method, &uri)
+    }
 }
 
 async fn home(State(st): State<Arc<ConsoleState>>) -> HomePage {

@@ -31,6 +31,10 @@ pub(crate) struct Recorder {
 }
 
 pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next: Next) -> Response {
+    // A browser's tab icon is no part of any flow: never a row of the trace.
+    if req.uri().path() == "/favicon.ico" {
+        return next.run(req).await;
+    }
     let started = Instant::now();
     let at = rec.clock.now();
     let method = req.method().to_string();

@@ -26,5 +26,27 @@ pub fn router(state: Arc<AsState>) -> Router {
         .route("/token", post(token::token))
         .route("/token/introspection", post(introspection::introspect))
         .route("/register", post(registration::register))
+        .route("/favicon.ico", get(|| async { xaa_web::not_found::favicon('A', "#7048e8") }))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
         .with_state(state)
+}
+
+/// A path the authorization server does not serve: a page for a browser, JSON for a program.
+async fn not_found(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !xaa_web::not_found::wants_html(&headers) {
+        return xaa_web::not_found::json(&method, &uri);
+    }
+    xaa_web::not_found::ApiNotFound {
+        server: "resource authorization server",
+        about: "It turns ID-JAGs into access tokens at its token endpoint (POST /token).",
+        path: uri.path().to_owned(),
+        links: &[("its metadata (RFC 8414)", "/.well-known/oauth-authorization-server"), ("its keys", "/jwks")],
+    }
+    .into_response()
 }

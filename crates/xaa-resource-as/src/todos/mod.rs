@@ -30,8 +30,30 @@ pub fn router(state: Arc<TodoState>) -> Router {
         .route("/health", get(health))
         .merge(api)
         .merge(crate::mcp::router(state.clone()))
+        .route("/favicon.ico", get(|| async { xaa_web::not_found::favicon('T', "#c2410c") }))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
         .layer(axum::middleware::from_fn(xaa_core::validation::carry_checks))
         .with_state(state)
+}
+
+/// A path the todo API does not serve: a page for a browser, JSON for a program.
+async fn not_found(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !xaa_web::not_found::wants_html(&headers) {
+        return xaa_web::not_found::json(&method, &uri);
+    }
+    xaa_web::not_found::ApiNotFound {
+        server: "todo API",
+        about: "It answers /api/todos and the MCP server at /mcp, for an access token of its authorization server.",
+        path: uri.path().to_owned(),
+        links: &[("its metadata (RFC 9728)", "/.well-known/oauth-protected-resource"), ("its health", "/health")],
+    }
+    .into_response()
 }
 
 /// `GET /health`: unauthenticated liveness (as xaa.dev's resource servers).
