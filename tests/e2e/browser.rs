@@ -75,6 +75,14 @@ impl Browser {
         Self { client: chromium.client.clone(), chromium: Some(chromium) }
     }
 
+    /// Lays pages out in a viewport `width` CSS pixels wide (a phone: 390), until the test ends.
+    /// Not as a "mobile" device, which would zoom a too-wide page out to fit and hide the overflow.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        let metrics = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false });
+        let chromium = self.chromium.as_ref().expect("a started browser");
+        chromium.devtools("Emulation.setDeviceMetricsOverride", metrics).await.unwrap();
+    }
+
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
         let dir = screenshot_dir();
@@ -166,17 +174,18 @@ impl Chromium {
             c.switch_to_window(first).await.map_err(|e| e.to_string())?;
         }
         c.goto("about:blank").await.map_err(|e| e.to_string())?;
-        for cmd in ["Network.clearBrowserCookies", "Network.clearBrowserCache"] {
-            self.devtools(cmd).await?;
+        for cmd in ["Network.clearBrowserCookies", "Network.clearBrowserCache", "Emulation.clearDeviceMetricsOverride"]
+        {
+            self.devtools(cmd, json!({})).await?;
         }
         c.set_window_size(1280, 900).await.map_err(|e| e.to_string())
     }
 
-    /// A Chrome DevTools Protocol command without parameters, through ChromeDriver.
-    async fn devtools(&self, cmd: &str) -> Result<(), String> {
+    /// A Chrome DevTools Protocol command, through ChromeDriver.
+    async fn devtools(&self, cmd: &str, params: serde_json::Value) -> Result<(), String> {
         let session = self.client.session_id().await.map_err(|e| e.to_string())?.ok_or("no session")?;
         let url = format!("http://127.0.0.1:{}/session/{session}/goog/cdp/execute", self.port);
-        let body = json!({ "cmd": cmd, "params": {} });
+        let body = json!({ "cmd": cmd, "params": params });
         let resp = reqwest::Client::new().post(url).json(&body).send().await.map_err(|e| e.to_string())?;
         if resp.status().is_success() { Ok(()) } else { Err(format!("{cmd}: {}", resp.status())) }
     }

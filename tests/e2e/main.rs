@@ -24,6 +24,7 @@ mod flow;
 mod hardening;
 mod idp_pages;
 mod jwt_bearer;
+mod layout;
 mod mcp;
 mod mcp_browser;
 mod notes;
