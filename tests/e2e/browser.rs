@@ -223,7 +223,13 @@ async fn console_home_in_chromium() {
     let browser = Browser::start().await;
     browser.client.goto(&lab.lab.urls().console).await.unwrap();
     assert_eq!(browser.client.title().await.unwrap(), "XAA Lab console");
+    // What a newcomer reads first: why XAA exists, ID-JAG spelled out, then one obvious action.
+    let why = browser.client.find(Locator::Css("main p")).await.unwrap().text().await.unwrap();
+    assert!(why.starts_with("Classic OAuth asks each user to consent, app by app, and IT never sees"), "{why}");
+    let first_link = browser.client.find(Locator::Css("main a")).await.unwrap();
+    assert_eq!(first_link.attr("href").await.unwrap().as_deref(), Some("/explorer"));
     let text = browser.text().await;
+    assert!(text.contains("Identity Assertion JWT Authorization Grant") && text.contains("IT's policy"), "{text}");
     for expected in ["The four steps", "Token exchange", "Bring your own requestor", "alice@acme.example"] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
