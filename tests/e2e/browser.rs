@@ -198,6 +198,47 @@ impl Chromium {
     }
 }
 
+/// The `name=value` parameters of a request as the explorer shows it (`#request-{n}`): the body
+/// lines after the blank line, the first bare and the others after `&`; masked values left out.
+pub fn shown_parameters(request: &str) -> Vec<(String, String)> {
+    let body = request.split_once("\n\n").map_or("", |(_, b)| b);
+    body.lines()
+        .filter_map(|l| l.trim_start_matches('&').split_once('='))
+        .filter(|(_, v)| !v.contains("chars)"))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Asserts that step `n`'s curl code (`page`: the explorer's HTML, unescaped) sends every
+/// parameter its request showed, with the same value.
+pub fn assert_code_repeats_request(request: &str, curl: &str) {
+    let params = shown_parameters(request);
+    assert!(!params.is_empty(), "no parameters in {request}");
+    for (name, value) in params {
+        // The code names the client by variable, so a developer runs it as their own app.
+        if name == "client_id" {
+            assert!(
+                curl.contains("\"client_id=$CLIENT_ID\"") || curl.contains("\"client_id=$RESOURCE_CLIENT_ID\""),
+                "{curl}"
+            );
+            continue;
+        }
+        assert!(
+            curl.contains(&format!("{name}={value}")),
+            "the code does not send {name}={value}:\n{curl}\nrequest:\n{request}"
+        );
+    }
+}
+
+/// The text of step `n`'s request and of its first code snippet (curl), even when folded away.
+pub async fn request_and_curl(b: &Client, n: usize) -> (String, String) {
+    let js = format!(
+        "return [document.querySelector('#request-{n}').textContent, (document.querySelector('#step-{n} pre.snippet') || {{}}).textContent || '']"
+    );
+    let both = b.execute(&js, vec![]).await.unwrap();
+    (both[0].as_str().unwrap().to_owned(), both[1].as_str().unwrap().to_owned())
+}
+
 fn screenshot_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.parent().and_then(|d| d.parent()).and_then(|d| d.parent()).unwrap().join("screenshots")

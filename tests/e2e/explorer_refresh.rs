@@ -99,12 +99,12 @@ async fn the_explorer_exchanges_its_refresh_token_after_the_id_token_expired() {
     let table = table.split("</table>").next().unwrap();
     assert!(table.contains(&format!("<td>sub</td><td><code>\"{ALICE}\"</code>")), "{table}");
     assert!(table.contains(&format!("<td>aud</td><td><code>\"{}\"</code>", lab.authz())), "{table}");
-    // The code shows the refresh-token form.
-    assert!(page.contains("-d subject_token=\"$REFRESH_TOKEN\""), "curl snippet");
-    assert!(page.contains(&format!(
-        "'subject_token': refresh_token, 'subject_token_type': '{}'",
-        urn::TOKEN_TYPE_REFRESH_TOKEN
-    )));
+    // The code repeats that request: the refresh token (as a variable) and every other parameter.
+    let step_2 = page.split("id=\"step-2\"").nth(1).unwrap();
+    let curl = step_2.split("<pre class=\"snippet\">").nth(1).and_then(|c| c.split("</pre>").next()).unwrap();
+    assert!(curl.contains("--data-urlencode \"subject_token=$REFRESH_TOKEN\""), "{curl}");
+    crate::browser::assert_code_repeats_request(&request, curl);
+    assert!(page.contains("'subject_token': refresh_token,"), "the Python code");
 
     // Steps 3 and 4 run with that ID-JAG.
     let page = run(&lab, &browser, &csrf, 3, "").await;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 
-use crate::browser::{Browser, explorer_sign_in, explorer_step};
+use crate::browser::{Browser, assert_code_repeats_request, explorer_sign_in, explorer_step, request_and_curl};
 use crate::harness::*;
 use crate::notes_browser::sign_in;
 
@@ -106,12 +106,21 @@ async fn the_flow_explorer_calls_the_mcp_server_in_chromium() {
     assert!(
         request.contains(&format!("resource={mcp}")) && request.contains("scope=todos.read todos.write mcp.access")
     );
+    // The code repeats the request that ran: the MCP resource and its scope, not the REST API's.
+    let (request, curl) = request_and_curl(b, 2).await;
+    assert_code_repeats_request(&request, &curl);
     assert_eq!(explorer_step(b, 3).await, "200 OK");
+    let (request, curl) = request_and_curl(b, 3).await;
+    assert_code_repeats_request(&request, &curl);
     let own = text_of(b, "#client-checks-3").await;
     assert!(own.starts_with("✓ resource") && own.contains(&mcp), "{own}");
     // Step 4 offers the MCP calls, the first one selected.
     let selected = b.find(Locator::Css("#endpoint option:checked")).await.unwrap().text().await.unwrap();
     assert_eq!(selected, "MCP: list resources");
+    // The REST endpoints are still offered, but said to refuse this token (its aud is the MCP server).
+    let refused = b.find(Locator::Css("#endpoint optgroup[label^='Refused']")).await.unwrap();
+    assert!(refused.html(true).await.unwrap().contains("GET /api/todos"));
+    assert!(text_of(b, "#refused-note").await.contains("the REST endpoints will refuse it"));
     b.find(Locator::Id("endpoint")).await.unwrap().select_by_label("MCP: call list_todos").await.unwrap();
     assert_eq!(explorer_step(b, 4).await, "200 OK");
     let request = text_of(b, "#request-4").await;

@@ -1,33 +1,22 @@
 //! Copyable code for each explorer step, in curl, JavaScript (openid-client), Python and Rust.
 //! Secrets and tokens are environment variables, never inlined.
 
-/// The values a snippet needs (no secrets: those are `$CLIENT_SECRET`-style variables).
+/// What the sign-in snippet needs (no secrets: those are `$CLIENT_SECRET`-style variables).
 pub(crate) struct SnippetContext<'a> {
     pub(crate) idp: &'a str,
-    pub(crate) authorization_server: &'a str,
-    pub(crate) todo_api: &'a str,
     pub(crate) redirect_uri: &'a str,
-    pub(crate) endpoint: &'a str,
     /// Step 1 asks for `offline_access` (and so gets a refresh token).
     pub(crate) offline: bool,
-    /// Step 2's `subject_token_type`: the ID token's or the refresh token's URN.
-    pub(crate) subject_token_type: &'a str,
 }
 
-/// `(language, code)` for step `n` (1-4).
+/// `(language, code)` for step 1, the sign-in (steps 2-4 are written from the request they sent:
+/// [`grant`], [`rest_call`]).
 pub(crate) fn snippets(n: usize, c: &SnippetContext<'_>) -> Vec<(&'static str, String)> {
-    let SnippetContext { idp, authorization_server: authz, todo_api: api, redirect_uri, endpoint, offline, .. } = *c;
+    let SnippetContext { idp, redirect_uri, offline, .. } = *c;
     let (scope, scope_query) = if offline {
         ("openid email profile offline_access", "openid%20email%20profile%20offline_access")
     } else {
         ("openid email profile", "openid%20email%20profile")
-    };
-    let subject_type = c.subject_token_type;
-    let refresh = subject_type == xaa_core::urn::TOKEN_TYPE_REFRESH_TOKEN;
-    let (env, js, py) = if refresh {
-        ("$REFRESH_TOKEN", "refreshToken", "refresh_token")
-    } else {
-        ("$ID_TOKEN", "idToken", "id_token")
     };
     match n {
         1 => vec![
@@ -68,79 +57,219 @@ let tokens = client.exchange_code(AuthorizationCode::new(code))?
     .set_pkce_verifier(pkce_verifier).request_async(&http).await?;
 let id_token = tokens.id_token().expect(\"an ID token\");{}", if offline { "\nlet refresh_token = tokens.refresh_token().expect(\"a refresh token (offline_access)\");" } else { "" })),
         ],
-        2 => vec![
-            ("curl", format!(
-"curl -s {idp}/token \\
-  -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\
-  -d requested_token_type=urn:ietf:params:oauth:token-type:id-jag \\
-  --data-urlencode audience={authz} \\
-  --data-urlencode resource={api} \\
-  -d scope='todos.read todos.write' \\
-  -d subject_token=\"{env}\" \\
-  -d subject_token_type={subject_type} \\
-  -d client_id=\"$CLIENT_ID\" -d client_secret=\"$CLIENT_SECRET\"")),
-            ("JavaScript", format!(
-"const idJag = await client.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:token-exchange', {{
-  requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
-  audience: '{authz}',
-  resource: '{api}',
-  scope: 'todos.read todos.write',
-  subject_token: {js},
-  subject_token_type: '{subject_type}',
-}});
-// idJag.access_token is the ID-JAG; idJag.token_type is 'N_A'")),
-            ("Python", format!(
-"r = requests.post('{idp}/token', data={{
-    'grant_type': 'urn:ietf:params:oauth:grant-type:token-exchange',
-    'requested_token_type': 'urn:ietf:params:oauth:token-type:id-jag',
-    'audience': '{authz}', 'resource': '{api}', 'scope': 'todos.read todos.write',
-    'subject_token': {py}, 'subject_token_type': '{subject_type}',
-    'client_id': os.environ['CLIENT_ID'], 'client_secret': os.environ['CLIENT_SECRET'],
-}})
-id_jag = r.json()['access_token']")),
-            ("Rust", format!(
-"let id_jag: serde_json::Value = http.post(\"{idp}/token\").form(&[
-    (\"grant_type\", \"urn:ietf:params:oauth:grant-type:token-exchange\"),
-    (\"requested_token_type\", \"urn:ietf:params:oauth:token-type:id-jag\"),
-    (\"audience\", \"{authz}\"), (\"resource\", \"{api}\"), (\"scope\", \"todos.read todos.write\"),
-    (\"subject_token\", {py}.as_str()), (\"subject_token_type\", \"{subject_type}\"),
-    (\"client_id\", client_id.as_str()), (\"client_secret\", client_secret.as_str()),
-]).send().await?.json().await?;")),
-        ],
-        3 => vec![
-            ("curl", format!(
-"curl -s {authz}/token \\
-  -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\
-  -d assertion=\"$ID_JAG\" \\
-  -d client_id=\"$RESOURCE_CLIENT_ID\" -d client_secret=\"$RESOURCE_CLIENT_SECRET\"")),
-            ("JavaScript", format!(
-"const asConfig = await client.discovery(new URL('{authz}'), process.env.RESOURCE_CLIENT_ID, process.env.RESOURCE_CLIENT_SECRET);
-const tokens = await client.genericGrantRequest(asConfig, 'urn:ietf:params:oauth:grant-type:jwt-bearer', {{
-  assertion: idJag.access_token,
-}});
-const accessToken = tokens.access_token;")),
-            ("Python", format!(
-"r = requests.post('{authz}/token', data={{
-    'grant_type': 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'assertion': id_jag,
-    'client_id': os.environ['RESOURCE_CLIENT_ID'], 'client_secret': os.environ['RESOURCE_CLIENT_SECRET'],
-}})
-access_token = r.json()['access_token']")),
-            ("Rust", format!(
-"let token: serde_json::Value = http.post(\"{authz}/token\").form(&[
-    (\"grant_type\", \"urn:ietf:params:oauth:grant-type:jwt-bearer\"), (\"assertion\", id_jag.as_str()),
-    (\"client_id\", resource_client_id.as_str()), (\"client_secret\", resource_client_secret.as_str()),
-]).send().await?.json().await?;")),
-        ],
-        _ => vec![
-            ("curl", format!("curl -s {api}{endpoint} -H \"Authorization: Bearer $ACCESS_TOKEN\"")),
-            ("JavaScript", format!(
-"const res = await fetch('{api}{endpoint}', {{ headers: {{ Authorization: `Bearer ${{accessToken}}` }} }});
-const {{ data }} = await res.json();")),
-            ("Python", format!(
-"r = requests.get('{api}{endpoint}', headers={{'Authorization': f'Bearer {{access_token}}'}})
-todos = r.json()['data']")),
-            ("Rust", format!(
-"let todos: serde_json::Value = http.get(\"{api}{endpoint}\").bearer_auth(&access_token).send().await?.json().await?;")),
-        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Which grant a snippet posts: the names its credentials and tokens go by in the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// Step 2, at the IdP, as the requestor's IdP client.
+    TokenExchange,
+    /// Step 3, at the resource's authorization server, as the requestor's client there.
+    JwtBearer,
+}
+
+/// How one form value appears in code: as sent, or (a secret or a token) by the name of the
+/// variable that holds it, as an environment variable, in JavaScript and in Python/Rust.
+enum Shown<'a> {
+    Literal(&'a str),
+    Variable { env: &'static str, js: &'static str, snake: &'static str },
+}
+
+impl Grant {
+    fn show<'a>(self, name: &str, value: &'a str, subject_type: &str) -> Shown<'a> {
+        let var = |env, js, snake| Shown::Variable { env, js, snake };
+        match (self, name) {
+            (Self::TokenExchange, "client_id") => var("CLIENT_ID", "process.env.CLIENT_ID", "client_id"),
+            (Self::TokenExchange, "client_secret") => {
+                var("CLIENT_SECRET", "process.env.CLIENT_SECRET", "client_secret")
+            }
+            (Self::JwtBearer, "client_id") => {
+                var("RESOURCE_CLIENT_ID", "process.env.RESOURCE_CLIENT_ID", "resource_client_id")
+            }
+            (Self::JwtBearer, "client_secret") => {
+                var("RESOURCE_CLIENT_SECRET", "process.env.RESOURCE_CLIENT_SECRET", "resource_client_secret")
+            }
+            (_, "assertion") => var("ID_JAG", "idJag", "id_jag"),
+            (_, "subject_token") => match subject_type {
+                xaa_core::urn::TOKEN_TYPE_REFRESH_TOKEN => var("REFRESH_TOKEN", "refreshToken", "refresh_token"),
+                xaa_core::urn::TOKEN_TYPE_SAML2 => var("SAML_ASSERTION", "samlAssertion", "saml_assertion"),
+                _ => var("ID_TOKEN", "idToken", "id_token"),
+            },
+            _ => Shown::Literal(value),
+        }
+    }
+}
+
+/// A value as a single-quoted shell or JavaScript/Python string.
+fn quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "'\\''"))
+}
+
+/// Whether curl may send `value` with `-d` as it is (no character a form would encode).
+fn form_safe(value: &str) -> bool {
+    value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:".contains(&b))
+}
+
+/// `(language, code)` posting exactly `form` to `url`, the request the step sent: every parameter
+/// in its order, secrets and tokens as variables, never inlined.
+pub(crate) fn grant(grant: Grant, url: &str, form: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let subject_type = form.iter().find(|(k, _)| *k == "subject_token_type").map_or("", |(_, v)| v.as_str());
+    let shown: Vec<(&str, Shown<'_>)> = form.iter().map(|(k, v)| (*k, grant.show(k, v, subject_type))).collect();
+    let grant_type = form.iter().find(|(k, _)| *k == "grant_type").map_or("", |(_, v)| v.as_str());
+
+    let mut curl = format!("curl -s {url}");
+    for (name, value) in &shown {
+        curl.push_str(" \\\n  ");
+        curl.push_str(&match value {
+            Shown::Literal(v) if form_safe(v) => format!("-d {name}={v}"),
+            Shown::Literal(v) => format!("--data-urlencode {}", quoted(&format!("{name}={v}"))),
+            Shown::Variable { env, .. } => format!("--data-urlencode \"{name}=${env}\""),
+        });
+    }
+
+    // openid-client authenticates the client from its configuration: the parameters are the rest.
+    let (config, discover) = match grant {
+        Grant::TokenExchange => ("config", String::new()),
+        Grant::JwtBearer => (
+            "asConfig",
+            format!(
+                "const asConfig = await client.discovery(new URL('{}'), process.env.RESOURCE_CLIENT_ID, process.env.RESOURCE_CLIENT_SECRET);\n",
+                url.trim_end_matches("/token")
+            ),
+        ),
+    };
+    let js_params: Vec<String> = shown
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "grant_type" | "client_id" | "client_secret"))
+        .map(|(k, v)| match v {
+            Shown::Literal(v) => format!("  {k}: {},", quoted(v)),
+            Shown::Variable { js, .. } => format!("  {k}: {js},"),
+        })
+        .collect();
+    let js = format!(
+        "{discover}const response = await client.genericGrantRequest({config}, {}, {{\n{}\n}});\nconst token = response.access_token; // token_type: response.token_type",
+        quoted(grant_type),
+        js_params.join("\n")
+    );
+
+    let py_params: Vec<String> = shown
+        .iter()
+        .map(|(k, v)| match v {
+            Shown::Literal(v) => format!("    '{k}': {},", quoted(v)),
+            Shown::Variable { env, snake, .. } if env.contains("CLIENT") => {
+                let _ = snake;
+                format!("    '{k}': os.environ['{env}'],")
+            }
+            Shown::Variable { snake, .. } => format!("    '{k}': {snake},"),
+        })
+        .collect();
+    let python =
+        format!("r = requests.post('{url}', data={{\n{}\n}})\ntoken = r.json()['access_token']", py_params.join("\n"));
+
+    let rust_params: Vec<String> = shown
+        .iter()
+        .map(|(k, v)| match v {
+            Shown::Literal(v) => format!("    (\"{k}\", {:?}),", v),
+            Shown::Variable { snake, .. } => format!("    (\"{k}\", {snake}.as_str()),"),
+        })
+        .collect();
+    let rust = format!(
+        "let response: serde_json::Value = http.post(\"{url}\").form(&[\n{}\n]).send().await?.json().await?;",
+        rust_params.join("\n")
+    );
+    vec![("curl", curl), ("JavaScript", js), ("Python", python), ("Rust", rust)]
+}
+
+/// `(language, code)` of the REST call step 4 made: its method, URL and JSON body, with the
+/// access token as a variable.
+pub(crate) fn rest_call(method: &str, url: &str, json: Option<&serde_json::Value>) -> Vec<(&'static str, String)> {
+    let body = json.map(serde_json::Value::to_string);
+    let curl = match &body {
+        Some(b) => format!(
+            "curl -s -X {method} {url} -H \"Authorization: Bearer $ACCESS_TOKEN\" \\\n  -H 'Content-Type: application/json' -d {}",
+            quoted(b)
+        ),
+        None if method == "GET" => format!("curl -s {url} -H \"Authorization: Bearer $ACCESS_TOKEN\""),
+        None => format!("curl -s -X {method} {url} -H \"Authorization: Bearer $ACCESS_TOKEN\""),
+    };
+    let js_body = body.as_ref().map_or(String::new(), |b| {
+        format!(",\n  body: JSON.stringify({b}),\n  headers: {{ Authorization: `Bearer ${{accessToken}}`, 'Content-Type': 'application/json' }}")
+    });
+    let js_headers =
+        if body.is_some() { String::new() } else { ", headers: { Authorization: `Bearer ${accessToken}` }".to_owned() };
+    let js = format!(
+        "const res = await fetch('{url}', {{ method: '{method}'{js_headers}{js_body} }});\nconst answer = await res.json();"
+    );
+    let py_body = body.as_ref().map_or(String::new(), |b| format!(", json={b}"));
+    let python = format!(
+        "r = requests.request('{method}', '{url}', headers={{'Authorization': f'Bearer {{access_token}}'}}{py_body})\nanswer = r.json()"
+    );
+    let rust_body = body.as_ref().map_or(String::new(), |b| format!("\n    .json(&serde_json::json!({b}))"));
+    let rust = format!(
+        "let answer: serde_json::Value = http.request(reqwest::Method::{method}, \"{url}\")\n    .bearer_auth(&access_token){rust_body}\n    .send().await?.json().await?;"
+    );
+    vec![("curl", curl), ("JavaScript", js), ("Python", python), ("Rust", rust)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange_form(resource: &str, scope: &str, subject_type: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("grant_type", xaa_core::urn::GRANT_TOKEN_EXCHANGE.to_owned()),
+            ("requested_token_type", xaa_core::urn::TOKEN_TYPE_ID_JAG.to_owned()),
+            ("audience", "http://localhost:4402".to_owned()),
+            ("resource", resource.to_owned()),
+            ("scope", scope.to_owned()),
+            ("subject_token", "eyJ-the-real-token".to_owned()),
+            ("subject_token_type", subject_type.to_owned()),
+            ("client_id", "lab-explorer".to_owned()),
+            ("client_secret", "s3cret".to_owned()),
+        ]
+    }
+
+    #[test]
+    fn every_snippet_of_an_mcp_refresh_token_exchange_names_what_was_sent() {
+        let form = exchange_form("http://localhost:4403/mcp", "mcp.access", xaa_core::urn::TOKEN_TYPE_REFRESH_TOKEN);
+        for (language, code) in grant(Grant::TokenExchange, "http://localhost:4401/token", &form) {
+            assert!(code.contains("http://localhost:4403/mcp") && code.contains("mcp.access"), "{language}: {code}");
+            assert!(!code.contains("todos.read") && !code.contains("localhost:4403'"), "{language}: {code}");
+            assert!(code.contains("refresh") || code.contains("REFRESH"), "{language}: {code}");
+            assert!(!code.contains("eyJ-the-real-token") && !code.contains("s3cret"), "{language} inlines a secret");
+        }
+    }
+
+    #[test]
+    fn the_curl_of_a_grant_is_exactly_its_form() {
+        let form = exchange_form("http://localhost:4403", "todos.read todos.write", xaa_core::urn::TOKEN_TYPE_ID_TOKEN);
+        let curl = &grant(Grant::TokenExchange, "http://localhost:4401/token", &form)[0].1;
+        insta::assert_snapshot!(curl, @r#"
+        curl -s http://localhost:4401/token \
+          -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \
+          -d requested_token_type=urn:ietf:params:oauth:token-type:id-jag \
+          --data-urlencode 'audience=http://localhost:4402' \
+          --data-urlencode 'resource=http://localhost:4403' \
+          --data-urlencode 'scope=todos.read todos.write' \
+          --data-urlencode "subject_token=$ID_TOKEN" \
+          -d subject_token_type=urn:ietf:params:oauth:token-type:id_token \
+          --data-urlencode "client_id=$CLIENT_ID" \
+          --data-urlencode "client_secret=$CLIENT_SECRET"
+        "#);
+    }
+
+    #[test]
+    fn a_rest_call_shows_its_method_and_body() {
+        let body = serde_json::json!({ "title": "Buy milk" });
+        let code = rest_call("POST", "http://localhost:4403/api/todos", Some(&body));
+        for (language, code) in &code {
+            assert!(code.contains("POST") && code.contains("Buy milk"), "{language}: {code}");
+        }
+        assert_eq!(
+            rest_call("GET", "http://api/x", None)[0].1,
+            "curl -s http://api/x -H \"Authorization: Bearer $ACCESS_TOKEN\""
+        );
     }
 }

@@ -28,7 +28,7 @@ pub(crate) async fn call_resource(st: &ConsoleState, c: &mut Chain, choice: &str
     let (tokens, hints) = own_reading(&c.target, &token, &answered, st.clock.now());
     record.tokens.extend(tokens);
     record.hints = hints;
-    record.snippets = step::code(&st.urls, Step::Call, c, Some(&call));
+    record.snippets = step::code(&st.urls, c, step::Sent::Call(&call));
     c.endpoint = chosen;
     c.record(Step::Call, record);
 }

@@ -14,16 +14,17 @@ use xaa_core::validation::Check;
 
 use super::chain::Chain;
 use super::http::{self, Outgoing};
-use super::step::{self, Step, StepRecord};
+use super::step::{self, Sent, Step, StepRecord};
 use super::subject_token;
 use crate::console::ConsoleState;
+use crate::console::snippets::Grant;
 use crate::console::view::TokenView;
 
 /// Step 2. `subject`: the subject token chosen (`refresh_token`, else the ID token); `target`: the
 /// lab's choice of its todo API or its MCP server.
 pub(crate) async fn token_exchange(st: &ConsoleState, c: &mut Chain, subject: &str, target: &str) {
     let subject = if c.target.offers_refresh_token() { subject } else { "" };
-    let Some(subject_token) = subject_token::choose(&st.urls, c, subject) else { return };
+    let Some(subject_token) = subject_token::choose(c, subject) else { return };
     if let Some(switched) = c.target.switched(target) {
         c.target = switched;
         c.endpoint.clear();
@@ -38,10 +39,12 @@ pub(crate) async fn token_exchange(st: &ConsoleState, c: &mut Chain, subject: &s
         c.target.scope(),
     );
     let form = c.target.requestor(&st.explorer).form(&exchange);
+    let url = format!("{}/token", st.urls.idp);
+    let snippets = step::code(&st.urls, c, Sent::Grant(Grant::TokenExchange, &url, &form));
     let out = Outgoing { form, traced: true, ..Outgoing::default() };
-    let (mut record, answered) = http::call(st, "POST", &format!("{}/token", st.urls.idp), out).await;
+    let (mut record, answered) = http::call(st, "POST", &url, out).await;
     c.id_jag = kept_token(resource.as_str(), EXCHANGE_RESPONSE_CHECK_SPEC, &mut record, answered.json.as_ref());
-    record.snippets = step::code(&st.urls, Step::TokenExchange, c, None);
+    record.snippets = snippets;
     c.record(Step::TokenExchange, record);
 }
 
@@ -51,8 +54,10 @@ pub(crate) async fn jwt_bearer(st: &ConsoleState, c: &mut Chain) {
     let Some(id_jag) = c.id_jag.clone() else { return };
     let traced = c.target.lab_serves(Step::JwtBearer);
     let form = c.target.as_client(&st.explorer).form(&JwtBearerRequest::new(id_jag));
+    let url = c.target.token_endpoint(&st.urls);
+    let snippets = step::code(&st.urls, c, Sent::Grant(Grant::JwtBearer, &url, &form));
     let out = Outgoing { form, traced, ..Outgoing::default() };
-    let (mut record, answered) = http::call(st, "POST", &c.target.token_endpoint(&st.urls), out).await;
+    let (mut record, answered) = http::call(st, "POST", &url, out).await;
     if !traced {
         let issued = answered.json.as_ref().and_then(|b| b["access_token"].as_str());
         record.tokens.extend(issued.and_then(|t| TokenView::unverified("access_token", t)));
@@ -63,7 +68,7 @@ pub(crate) async fn jwt_bearer(st: &ConsoleState, c: &mut Chain) {
         &mut record,
         answered.json.as_ref(),
     );
-    record.snippets = step::code(&st.urls, Step::JwtBearer, c, None);
+    record.snippets = snippets;
     c.record(Step::JwtBearer, record);
 }
 

@@ -100,9 +100,11 @@ struct ExplorerPage {
     /// Step 2 chose the lab's MCP server.
     mcp: bool,
     refresh: subject_token::View,
-    /// Step 4's choice, and what it offers.
+    /// Step 4's choice, and what it offers: the endpoints step 3's token is for, and those that
+    /// will refuse it (the lab's other resource).
     endpoint: String,
     endpoints: Vec<String>,
+    refused_endpoints: Vec<String>,
     steps: Vec<StepView>,
     masked: bool,
 }
@@ -174,7 +176,8 @@ async fn page(
         mcp: c.target.is_mcp_server(),
         refresh: subject_token::View::of(&c),
         endpoint: if c.endpoint.is_empty() { c.target.first_endpoint() } else { c.endpoint.clone() },
-        endpoints: c.target.endpoints(),
+        endpoints: c.target.endpoints().into_iter().filter(|e| c.target.token_fits(e)).collect(),
+        refused_endpoints: c.target.endpoints().into_iter().filter(|e| !c.target.token_fits(e)).collect(),
         steps: StepView::all(&c),
         masked: !st.trace.reveals_secrets(),
     };

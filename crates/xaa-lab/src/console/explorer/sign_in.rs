@@ -113,7 +113,7 @@ pub(crate) async fn come_back(st: &ConsoleState, c: &mut Chain, cb: Callback) ->
         c.refresh_token = c.id_token.as_ref().and_then(|_| token("refresh_token"));
         record
     };
-    record.snippets = step::code(&st.urls, Step::SignIn, c, None);
+    record.snippets = step::code(&st.urls, c, step::Sent::SignIn);
     c.record(Step::SignIn, record);
     true
 }

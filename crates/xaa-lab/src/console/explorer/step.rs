@@ -9,7 +9,7 @@ use super::hints::Hint;
 use super::mcp;
 use super::target::{ResourceCall, Target};
 use crate::config::Urls;
-use crate::console::snippets::{SnippetContext, snippets};
+use crate::console::snippets::{Grant, SnippetContext, snippets};
 use crate::console::view::TokenView;
 
 /// One of the four steps, in their order.
@@ -162,25 +162,34 @@ impl StepView {
     }
 }
 
-/// The code `step` offers for `chain` (step 4: for `call`). It is written for the lab's own
-/// requestor and servers, so a resource app's steps offer none.
-pub(crate) fn code(urls: &Urls, step: Step, chain: &Chain, call: Option<&ResourceCall>) -> Vec<(&'static str, String)> {
-    let endpoint = match call {
-        _ if !chain.target.is_lab() => return Vec::new(),
-        Some(ResourceCall::Mcp { url, .. }) => return mcp::snippets(url),
-        Some(ResourceCall::Rest { path, .. }) => path.as_str(),
-        None => "/api/todos",
-    };
-    let context = SnippetContext {
-        idp: &urls.idp,
-        authorization_server: &urls.authorization_server,
-        todo_api: &urls.todo_api,
-        redirect_uri: "http://localhost:3000/auth/callback",
-        endpoint,
-        offline: chain.offline,
-        subject_token_type: chain.subject.urn(),
-    };
-    snippets(step.number(), &context)
+/// What a step sent, which its code repeats exactly.
+pub(crate) enum Sent<'a> {
+    /// Step 1's sign-in (the lab's IdP, `chain.offline` deciding `offline_access`).
+    SignIn,
+    /// Step 2 or 3: the form posted to the URL.
+    Grant(Grant, &'a str, &'a [(&'static str, String)]),
+    /// Step 4's call.
+    Call(&'a ResourceCall),
+}
+
+/// The code of the request a step of `chain` sent: the same parameters, secrets and tokens as
+/// variables.
+pub(crate) fn code(urls: &Urls, chain: &Chain, sent: Sent<'_>) -> Vec<(&'static str, String)> {
+    match sent {
+        Sent::SignIn => {
+            let context = SnippetContext {
+                idp: &urls.idp,
+                redirect_uri: "http://localhost:3000/auth/callback",
+                offline: chain.offline,
+            };
+            snippets(1, &context)
+        }
+        Sent::Grant(grant, url, form) => crate::console::snippets::grant(grant, url, form),
+        Sent::Call(ResourceCall::Mcp { url, .. }) => mcp::snippets(url),
+        Sent::Call(ResourceCall::Rest { method, url, json, .. }) => {
+            crate::console::snippets::rest_call(method, url, json.as_ref())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -208,7 +217,7 @@ mod tests {
     }
 
     #[test]
-    fn code_is_offered_for_the_lab_targets_only() {
+    fn the_code_of_a_step_is_the_request_it_sent() {
         let urls = Urls {
             console: "http://console".into(),
             idp: "http://idp".into(),
@@ -218,14 +227,16 @@ mod tests {
         };
         let mut lab = Chain::default();
         lab.offline = true;
-        let step_1 = code(&urls, Step::SignIn, &lab, None);
+        let step_1 = code(&urls, &lab, Sent::SignIn);
         assert_eq!(step_1.iter().map(|(lang, _)| *lang).collect::<Vec<_>>(), ["curl", "JavaScript", "Python", "Rust"]);
         assert!(step_1[0].1.contains("offline_access"), "{}", step_1[0].1);
         let (_, stats) = lab.target.call(&urls, "GET /api/todos/stats");
-        assert!(code(&urls, Step::Call, &lab, Some(&stats))[0].1.contains("curl -s http://api/api/todos/stats"));
+        assert!(code(&urls, &lab, Sent::Call(&stats))[0].1.contains("curl -s http://api/api/todos/stats"));
         let (_, mcp) = lab.target.call(&urls, "MCP: call list_todos");
-        assert_eq!(code(&urls, Step::Call, &lab, Some(&mcp))[1].0, "Rust (rmcp)");
-        let app = Chain::new(Target::ResourceApp(Box::default()));
-        assert!(code(&urls, Step::SignIn, &app, None).is_empty());
+        assert_eq!(code(&urls, &lab, Sent::Call(&mcp))[1].0, "Rust (rmcp)");
+        let form =
+            [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned()), ("assertion", "x".into())];
+        let bearer = code(&urls, &lab, Sent::Grant(Grant::JwtBearer, "http://as/token", &form));
+        assert!(bearer[0].1.contains("--data-urlencode \"assertion=$ID_JAG\""), "{}", bearer[0].1);
     }
 }

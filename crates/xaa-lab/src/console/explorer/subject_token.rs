@@ -7,8 +7,7 @@
 use xaa_core::oauth::SubjectTokenType;
 
 use super::chain::Chain;
-use super::step::{self, Step, StepRecord};
-use crate::config::Urls;
+use super::step::{Step, StepRecord};
 
 /// Step 1's scopes without and with the refresh token.
 const SCOPE: &str = "openid email profile";
@@ -41,11 +40,6 @@ impl Subject {
             Self::IdToken => SubjectTokenType::IdToken,
             Self::RefreshToken => SubjectTokenType::RefreshToken,
         }
-    }
-
-    /// The `subject_token_type` URN sent for this subject.
-    pub(crate) fn urn(self) -> &'static str {
-        self.token_type().urn()
     }
 
     /// The token the chain holds for this subject, if step 1 got one.
@@ -83,18 +77,17 @@ impl View {
 
 /// Records step 2's `choice` in the chain and returns the chosen token; when step 1 got none, step
 /// 2 records why instead (nothing is sent) and the later steps are cleared.
-pub(super) fn choose(urls: &Urls, chain: &mut Chain, choice: &str) -> Option<String> {
+pub(super) fn choose(chain: &mut Chain, choice: &str) -> Option<String> {
     chain.subject = Subject::from_form(choice);
     let token = chain.subject.token(chain);
     if token.is_none() {
-        let mut missing = StepRecord::unanswered(
+        let missing = StepRecord::unanswered(
             "# Nothing was sent.".into(),
             "Step 1 got no refresh token. Tick \"also get a refresh token (offline_access)\" and sign in \
 again, or choose the ID token."
                 .into(),
             "no refresh token",
         );
-        missing.snippets = step::code(urls, Step::TokenExchange, chain, None);
         chain.id_jag = None;
         chain.record(Step::TokenExchange, missing);
     }
@@ -117,9 +110,12 @@ mod tests {
 
     #[test]
     fn the_form_choice_names_the_exact_urn() {
-        assert_eq!(Subject::from_form("refresh_token").urn(), "urn:ietf:params:oauth:token-type:refresh_token");
-        assert_eq!(Subject::from_form("id_token").urn(), "urn:ietf:params:oauth:token-type:id_token");
-        assert_eq!(Subject::from_form("").urn(), "urn:ietf:params:oauth:token-type:id_token");
+        assert_eq!(
+            Subject::from_form("refresh_token").token_type().urn(),
+            "urn:ietf:params:oauth:token-type:refresh_token"
+        );
+        assert_eq!(Subject::from_form("id_token").token_type().urn(), "urn:ietf:params:oauth:token-type:id_token");
+        assert_eq!(Subject::from_form("").token_type().urn(), "urn:ietf:params:oauth:token-type:id_token");
     }
 
     #[test]

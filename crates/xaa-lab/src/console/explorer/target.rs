@@ -68,7 +68,7 @@ impl Client {
 #[derive(Clone, Debug)]
 pub(crate) enum ResourceCall {
     /// One REST request.
-    Rest { method: String, url: String, path: String, json: Option<Value> },
+    Rest { method: String, url: String, json: Option<Value> },
     /// An MCP session at `url` ending in `action`.
     Mcp { url: String, action: &'static Action },
 }
@@ -226,6 +226,18 @@ impl Target {
         rest.into_iter().chain(self.mcp_actions().iter().map(|a| a.label.to_owned())).collect()
     }
 
+    /// Whether the token step 3 got for this target is accepted at `endpoint`: the lab's REST
+    /// API and its MCP server are two resources, and a token for one is refused by the other
+    /// (its `aud`); a resource app's endpoints all take its token.
+    pub(crate) fn token_fits(&self, endpoint: &str) -> bool {
+        let mcp = self.mcp_actions().iter().any(|a| a.label == endpoint);
+        match self {
+            Self::TodoApi => !mcp,
+            Self::McpServer => mcp,
+            Self::ResourceApp(_) => true,
+        }
+    }
+
     /// The endpoint the picker shows chosen before step 4 ran.
     pub(crate) fn first_endpoint(&self) -> String {
         match self {
@@ -255,7 +267,7 @@ impl Target {
                 (method == "POST").then(|| json!({ "title": "Created from the flow explorer" })),
             ),
         };
-        let call = ResourceCall::Rest { method: method.to_owned(), url, path: path.to_owned(), json };
+        let call = ResourceCall::Rest { method: method.to_owned(), url, json };
         (label, call)
     }
 }
@@ -370,6 +382,15 @@ mod tests {
         assert!(Target::McpServer.switched("").is_some_and(|t| !t.is_mcp_server()));
         assert!(app(false, "").switched("mcp").is_none());
         assert!(!Target::McpServer.anew().is_mcp_server() && !app(false, "").anew().is_lab());
+    }
+
+    #[test]
+    fn a_token_for_one_lab_resource_fits_only_its_endpoints() {
+        assert!(Target::TodoApi.token_fits("GET /api/todos"));
+        assert!(!Target::TodoApi.token_fits(mcp::LAB_ACTIONS[0].label));
+        assert!(Target::McpServer.token_fits(mcp::LAB_ACTIONS[0].label));
+        assert!(!Target::McpServer.token_fits("GET /api/todos"));
+        assert!(app(false, "").token_fits("PUT /api/items"));
     }
 
     #[test]
