@@ -27,7 +27,7 @@ enum Command {
     /// Print the `.env` of the bring-your-own requestor (the tutorial's variable names).
     Env {
         #[command(flatten)]
-        run: RunArgs,
+        lab: LabUrls,
     },
     /// Mint a token signed with the lab's keys (for tests in any language), printed as the JSON of
     /// the endpoint that would issue it. Reads the running lab's URLs from --ready-file when given.
@@ -43,6 +43,9 @@ enum Command {
         /// Keep registered requestors (their clients and connections).
         #[arg(long)]
         keep_registrations: bool,
+        /// The stopped lab's directory of SQLite files.
+        #[arg(long, value_name = "DIR", default_value = "lab-data", env = "LAB_DATA_DIR")]
+        data_dir: PathBuf,
     },
     /// Key management for lab signing keys.
     Keys {
@@ -87,6 +90,51 @@ struct MintArgs {
     /// Override client_id (ID-JAG, access token).
     #[arg(long)]
     client_id: Option<String>,
+    /// Read the running lab's URLs from its ready file (written with `lab --ready-file PATH`).
+    #[arg(long, value_name = "PATH")]
+    ready_file: Option<PathBuf>,
+    /// Read idp-*.pem and resource-as-*.pem signing keys from this directory (as the lab was started with).
+    #[arg(long, value_name = "DIR", env = "LAB_KEYS")]
+    keys: Option<PathBuf>,
+    /// Mint as a lab started with --deterministic SEED: its clock and its ids.
+    #[arg(long, value_name = "SEED", num_args = 0..=1, default_missing_value = "0")]
+    deterministic: Option<u64>,
+    #[command(flatten)]
+    lab: LabUrls,
+}
+
+/// Where the lab is, for the subcommands that name its URLs without running it (`env`, `token`):
+/// the options it was started with that change its URLs.
+#[derive(Args, Debug, Clone)]
+struct LabUrls {
+    /// URLs over HTTPS (a lab started with --tls).
+    #[arg(long, env = "LAB_TLS")]
+    tls: bool,
+    /// The host name the lab is reached by (a lab started with --public-host).
+    #[arg(long, value_name = "NAME", value_parser = xaa_lab::public_host::parse)]
+    public_host: Vec<String>,
+    /// The address the lab listens on (a lab started with --bind).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Read clients.json, policy.json, users.json and todos.json from this directory.
+    #[arg(long, value_name = "DIR", env = "LAB_FIXTURES")]
+    fixtures: Option<PathBuf>,
+    /// The lab's data directory (its TLS CA is under `<dir>/tls`).
+    #[arg(long, value_name = "DIR", default_value = "lab-data", env = "LAB_DATA_DIR")]
+    data_dir: PathBuf,
+}
+
+impl LabUrls {
+    fn config(&self) -> LabConfig {
+        LabConfig {
+            tls: self.tls,
+            tls_dir: Some(self.data_dir.join("tls")),
+            fixtures_dir: self.fixtures.clone(),
+            bind: self.bind,
+            public_hosts: self.public_host.clone(),
+            ..LabConfig::default()
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,84 +150,84 @@ enum KeysCommand {
 #[derive(Args, Debug, Clone)]
 struct RunArgs {
     /// Serve every component over HTTPS with certificates from a lab-generated local CA.
-    #[arg(long, global = true, env = "LAB_TLS")]
+    #[arg(long, env = "LAB_TLS")]
     tls: bool,
     /// Bind every component to a port the OS picks (see --ready-file for the URLs).
-    #[arg(long, global = true)]
+    #[arg(long)]
     ephemeral_ports: bool,
     /// Keep all state in memory (only the TLS CA is written, to `<data-dir>/tls`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     in_memory: bool,
     /// Directory for the SQLite files and the lab CA (kept across restarts).
-    #[arg(long, global = true, value_name = "DIR", default_value = "lab-data", env = "LAB_DATA_DIR")]
+    #[arg(long, value_name = "DIR", default_value = "lab-data", env = "LAB_DATA_DIR")]
     data_dir: PathBuf,
     /// Write the URLs, CA path and .env as JSON to this file once everything listens.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     ready_file: Option<PathBuf>,
     /// Read clients.json, policy.json, users.json and todos.json from this directory.
-    #[arg(long, global = true, value_name = "DIR", env = "LAB_FIXTURES")]
+    #[arg(long, value_name = "DIR", env = "LAB_FIXTURES")]
     fixtures: Option<PathBuf>,
     /// Read idp-*.pem and resource-as-*.pem signing keys from this directory.
-    #[arg(long, global = true, value_name = "DIR", env = "LAB_KEYS")]
+    #[arg(long, value_name = "DIR", env = "LAB_KEYS")]
     keys: Option<PathBuf>,
     /// Show tokens and secrets in full in the OAuth HTTP log and the trace (masked by default).
-    #[arg(long, global = true)]
+    #[arg(long)]
     reveal_secrets: bool,
     /// Deterministic mode: the clock stands at 2027-01-15T08:00:00Z and codes, ids and jtis derive
     /// from SEED, so two runs issue byte-identical tokens.
-    #[arg(long, global = true, value_name = "SEED", num_args = 0..=1, default_missing_value = "0")]
+    #[arg(long, value_name = "SEED", num_args = 0..=1, default_missing_value = "0")]
     deterministic: Option<u64>,
     /// The admin token the console's admin pages and API require (default: a new one per start,
     /// printed in the banner and written to the ready file).
-    #[arg(long, global = true, value_name = "TOKEN", env = "LAB_ADMIN_TOKEN")]
+    #[arg(long, value_name = "TOKEN", env = "LAB_ADMIN_TOKEN")]
     admin_token: Option<String>,
     /// The join code participants enter at the console's /join to register their own app
     /// (default: a new one per start, printed in the banner and shown on the admin page).
-    #[arg(long, global = true, value_name = "CODE", env = "LAB_JOIN_CODE")]
+    #[arg(long, value_name = "CODE", env = "LAB_JOIN_CODE")]
     join_code: Option<String>,
     /// How many apps participants may register with the join code while the lab runs.
-    #[arg(long, global = true, value_name = "N", default_value_t = xaa_lab::DEFAULT_MAX_JOINS)]
+    #[arg(long, value_name = "N", default_value_t = xaa_lab::DEFAULT_MAX_JOINS)]
     max_joins: usize,
     /// How many registrations the join code takes per minute (of the lab clock).
-    #[arg(long, global = true, value_name = "N", default_value_t = xaa_lab::DEFAULT_JOINS_PER_MINUTE, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_name = "N", default_value_t = xaa_lab::DEFAULT_JOINS_PER_MINUTE, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     joins_per_minute: usize,
     /// Address the IdP, resource AS, todo API and notes app listen on.
-    #[arg(long, global = true, value_name = "ADDR", default_value = "127.0.0.1")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
     /// The host name or IP address the room reaches the lab by: used in every issuer, resource
     /// identifier, redirect and metadata URL instead of localhost, and added to the TLS leaf. May be
     /// given several times (the first is used in URLs; all go into the leaf). It must resolve to an
     /// address the lab binds (--bind), as the lab calls its own URLs.
-    #[arg(long, global = true, value_name = "NAME", value_parser = xaa_lab::public_host::parse)]
+    #[arg(long, value_name = "NAME", value_parser = xaa_lab::public_host::parse)]
     public_host: Vec<String>,
     /// Address the console and its admin API listen on (loopback unless you choose otherwise).
-    #[arg(long, global = true, value_name = "ADDR", default_value = "127.0.0.1")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     console_bind: std::net::IpAddr,
     /// How many requests the console's live trace keeps (0 turns recording off).
-    #[arg(long, global = true, value_name = "N", default_value_t = 2000)]
+    #[arg(long, value_name = "N", default_value_t = 2000)]
     trace_capacity: usize,
     /// How much memory the live trace may use, in MiB (oldest requests dropped first; every value
     /// is cut to 300 characters and a request keeps at most 40 parameters).
-    #[arg(long, global = true, value_name = "MIB", default_value_t = 4)]
+    #[arg(long, value_name = "MIB", default_value_t = 4)]
     trace_budget_mb: usize,
     /// Open connections each component takes at once; past it new ones are closed (default: a
     /// fifth of the open-files limit less a reserve, between 32 and 1024).
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
     /// Seconds a connection may idle (no byte either way) before it is closed (above the longest
     /// `todo-api-slow` delay, 60 s); an HTTP/1 request head must arrive within 15 s, or this if shorter.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 90)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 90)]
     idle_timeout: u64,
     /// How many clients open RFC 7591 registration (POST /register, no admin token) may hold, at
     /// the IdP and at the resource AS each; past it, 403 access_denied until one is deleted.
     /// Clients registered in the console do not count.
-    #[arg(long, global = true, value_name = "N", default_value_t = xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS)]
+    #[arg(long, value_name = "N", default_value_t = xaa_core::oauth::DEFAULT_MAX_OPEN_REGISTRATIONS)]
     max_open_registrations: usize,
     /// How many entries the IdP's audit log keeps (the newest; older ones are dropped as new ones come).
-    #[arg(long, global = true, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     audit_max_entries: u32,
     /// How many days of the lab clock an audit log entry is kept.
-    #[arg(long, global = true, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
     audit_max_age_days: u32,
 }
 
@@ -231,10 +279,10 @@ impl RunArgs {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Env { run }) => print_env(&run),
+        Some(Command::Env { lab }) => print_env(&lab),
         Some(Command::Keys { command: KeysCommand::New { kid } }) => new_key(&kid),
-        Some(Command::Token { kind }) => mint_token(&cli.run, kind),
-        Some(Command::Reset { keep_registrations }) => reset(&cli.run, keep_registrations),
+        Some(Command::Token { kind }) => mint_token(kind),
+        Some(Command::Reset { keep_registrations, data_dir }) => reset(&data_dir, keep_registrations),
         None => run_lab(cli.run),
     };
     match result {
@@ -246,8 +294,8 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn print_env(args: &RunArgs) -> anyhow::Result<()> {
-    let config = args.config();
+fn print_env(lab: &LabUrls) -> anyhow::Result<()> {
+    let config = lab.config();
     let urls = config.urls(config.ports);
     let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
     let byo = fixtures
@@ -261,16 +309,21 @@ fn print_env(args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn mint_token(run: &RunArgs, kind: TokenCommand) -> anyhow::Result<()> {
+fn mint_token(kind: TokenCommand) -> anyhow::Result<()> {
     use xaa_lab::mint::{MintRequest, TokenKind, mint};
     let (kind, args, default_lifetime) = match kind {
         TokenCommand::IdToken(a) => (TokenKind::IdToken, a, 600),
         TokenCommand::IdJag(a) => (TokenKind::IdJag, a, 300),
         TokenCommand::AccessToken(a) => (TokenKind::AccessToken, a, 7200),
     };
-    let config = run.config();
+    let config = args.lab.config();
+    let config = LabConfig { keys_dir: args.keys.clone(), ..config };
+    let config = match args.deterministic {
+        Some(seed) => config.deterministic(seed),
+        None => config,
+    };
     let mut urls = config.urls(config.ports);
-    if let Some(path) = &run.ready_file {
+    if let Some(path) = &args.ready_file {
         let ready: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
         let url = |k: &str| {
             ready[k].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("{} has no {k}", path.display()))
@@ -306,8 +359,8 @@ fn stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-fn reset(run: &RunArgs, keep_registrations: bool) -> anyhow::Result<()> {
-    let r = xaa_lab::reset_data_dir(&run.data_dir, keep_registrations)?;
+fn reset(data_dir: &std::path::Path, keep_registrations: bool) -> anyhow::Result<()> {
+    let r = xaa_lab::reset_data_dir(data_dir, keep_registrations)?;
     let registrations = match keep_registrations {
         true => "registered requestors kept".to_owned(),
         false => format!(
@@ -319,7 +372,7 @@ fn reset(run: &RunArgs, keep_registrations: bool) -> anyhow::Result<()> {
     };
     stdout(&format!(
         "lab: {} reset: audit log emptied, fixture policy reseeded at the next start, {registrations}.\n",
-        run.data_dir.display()
+        data_dir.display()
     ))
 }
 
@@ -435,4 +488,37 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// The help of `lab` or of one of its subcommands (`path`), as `--help` prints it.
+    fn help(path: &[&str]) -> String {
+        let mut command = Cli::command();
+        for name in path {
+            command = command.find_subcommand(name).expect("a subcommand").clone();
+        }
+        command.render_long_help().to_string()
+    }
+
+    #[test]
+    fn each_subcommand_offers_only_its_own_options() {
+        let token = help(&["token", "id-token"]);
+        for own in ["--email", "--scope", "--expired", "--ready-file", "--keys", "--deterministic", "--tls"] {
+            assert!(token.contains(own), "{own} in {token}");
+        }
+        for server in
+            ["--trace-capacity", "--max-joins", "--idle-timeout", "--admin-token", "--console-bind", "--in-memory"]
+        {
+            assert!(!token.contains(server), "{server} in {token}");
+            assert!(!help(&["env"]).contains(server), "{server} in lab env --help");
+            assert!(!help(&["reset"]).contains(server), "{server} in lab reset --help");
+            assert!(help(&[]).contains(server), "{server} in lab --help");
+        }
+        assert!(help(&["reset"]).contains("--data-dir") && help(&["env"]).contains("--public-host"));
+    }
 }
