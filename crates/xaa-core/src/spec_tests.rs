@@ -98,6 +98,37 @@ fn an_export_carries_the_level_and_the_decision() {
     assert_eq!(serde_json::to_value(must.labels()).unwrap(), serde_json::json!({ "level": "MUST" }));
 }
 
+/// Every lab decision, MCP-profile rule and post-04 change of the table, the way
+/// `docs/lab-decisions.md` heads it: `## A14: A scope beyond the connection is refused`.
+fn decision_heading(r: &Reference) -> String {
+    format!("## {}: {}", r.section, r.title)
+}
+
+#[test]
+fn docs_lab_decisions_lists_every_decision_of_the_table_and_no_other() {
+    let doc = std::fs::read_to_string(workspace().join("docs/lab-decisions.md")).unwrap();
+    let headings: Vec<&str> = doc.lines().filter(|l| l.starts_with("## ")).collect();
+    for r in ALL.iter().filter(|r| matches!(r.doc, Doc::Lab | Doc::IdJagPost04)) {
+        let heading = decision_heading(r);
+        assert!(headings.contains(&heading.as_str()), "docs/lab-decisions.md has no heading {heading:?}");
+        let section = doc.split(heading.as_str()).nth(1).and_then(|rest| rest.split("\n## ").next()).unwrap_or("");
+        assert!(section.contains(r.why), "docs/lab-decisions.md: {} does not give its why {:?}", r.section, r.why);
+    }
+    for r in ALL.iter().filter(|r| r.level == Level::Profile) {
+        assert!(doc.contains(r.title) && doc.contains(r.why), "docs/lab-decisions.md does not list {r}: {}", r.why);
+    }
+    // Every decision id the doc names (`A7`, `A14`…) is a row of the table.
+    let known: HashSet<&str> = ALL.iter().filter(|r| r.doc == Doc::Lab).map(|r| r.section).collect();
+    let mut unknown = Vec::new();
+    for word in doc.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let id = word.strip_prefix('A').filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if id.is_some() && !known.contains(word) {
+            unknown.push(word);
+        }
+    }
+    assert!(unknown.is_empty(), "docs/lab-decisions.md names decisions not in xaa_core::spec: {unknown:?}");
+}
+
 /// The files whose text a learner reads: code, templates and docs (tests and comments aside).
 fn shown_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
