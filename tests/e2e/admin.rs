@@ -494,6 +494,10 @@ async fn the_report_card_grades_a_requestor_from_its_real_traffic() {
         assert_eq!(i["status"], "not yet seen", "{i}");
         assert!(!text(i, "title").is_empty() && !text(i, "spec").is_empty() && !text(i, "hint").is_empty(), "{i}");
     }
+    // Each item names its level, and the decision it rests on when it rests on one.
+    assert_eq!((&card["pkce"]["level"], card["pkce"].get("decision")), (&json!("MUST"), None));
+    assert_eq!(card["single_use"]["level"], "lab decision");
+    assert_eq!(card["single_use"]["decision"]["label"], "lab decision A2");
 
     // A good flow: sign-in with PKCE, exchange, jwt-bearer, the API with the access token.
     let login = lab.login(ALICE).await;

@@ -425,7 +425,53 @@ async fn the_flow_explorer_in_chromium() {
     let lab = TestLab::start().await;
     let browser = Browser::start().await;
     the_explorer_runs_the_four_steps(&lab, &browser).await;
+    a_refusal_resting_on_a_lab_decision_is_labelled(&lab, &browser).await;
     browser.close().await;
+}
+
+/// The texts of the elements `css` finds inside `li`.
+async fn texts_in(li: &fantoccini::elements::Element, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in li.find_all(Locator::Css(css)).await.unwrap() {
+        out.push(e.text().await.unwrap());
+    }
+    out
+}
+
+/// After the four steps: a check resting on a lab decision carries its label and why, a MUST
+/// check none. IT narrows the explorer's connection to `todos.read`, so step 2 (asking for
+/// `todos.write` too) is refused by check `policy`, which rests on lab decision A14.
+async fn a_refusal_resting_on_a_lab_decision_is_labelled(lab: &TestLab, browser: &Browser) {
+    use xaa_core::spec;
+    let b = &browser.client;
+    // Step 3 passed: `kid` rests on lab decision A13, `signature` on RFC 7523 (a MUST).
+    for li in b.find_all(Locator::Css("#checks-3 li")).await.unwrap() {
+        let text = li.text().await.unwrap();
+        let tags = texts_in(&li, ".decision-tag").await;
+        if text.starts_with("✓ kid") {
+            assert_eq!(tags, ["lab decision A13"], "{text}");
+        } else if text.starts_with("✓ signature") || text.starts_with("✓ typ") {
+            assert!(tags.is_empty(), "a MUST check shows no label: {text}");
+        }
+    }
+    let narrowed = json!({ "client_id": "lab-explorer", "scopes": ["todos.read"] });
+    let resp = lab.admin(reqwest::Method::PUT, "/api/admin/connections").json(&narrowed).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(explorer_step(b, 2).await.starts_with("400"));
+    let refused = b.find(Locator::Css("#checks-2 li.fail")).await.unwrap();
+    let text = refused.text().await.unwrap();
+    assert!(text.starts_with("✗ policy: scope \"todos.write\" is not allowed"), "{text}");
+    assert_eq!(texts_in(&refused, ".decision-tag").await, ["lab decision A14"], "{text}");
+    assert_eq!(texts_in(&refused, ".decision-why").await, [spec::LAB_A14.why], "{text}");
+    assert!(text.contains("(draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3, RFC 6749 §5.2)"), "{text}");
+    let passed = b.find_all(Locator::Css("#checks-2 li.pass")).await.unwrap();
+    assert!(!passed.is_empty());
+    for li in passed {
+        let text = li.text().await.unwrap();
+        assert!(texts_in(&li, ".decision-tag").await.is_empty(), "a MUST check shows no label: {text}");
+    }
+    b.execute("document.getElementById('checks-2').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
+    browser.screenshot("console-flow-explorer-lab-decision").await;
 }
 
 pub async fn the_explorer_runs_the_four_steps(lab: &TestLab, browser: &Browser) {

@@ -28,6 +28,9 @@ async fn exercises_name_the_failing_check_and_the_banner_follows_switches_and_cl
     }
     let (status, typ) = page(&lab, "/exercises/id-jag-wrong-typ").await;
     assert_eq!(status, 200);
+    assert!(!typ.contains("id=\"rests-on\""), "no citation sent after this description");
+    let (_, refused) = page(&lab, "/exercises/refuse-next-grant").await;
+    assert!(refused.contains(">break-it switch</span>"), "a switch is labelled as one");
     assert!(typ.contains("id=\"failed-check\">typ<"), "the check's name");
     assert!(typ.contains("Token confusion"), "the attack");
     assert!(typ.contains("href=\"/admin#switch-id-jag-wrong-typ\""), "the way to turn it on");
@@ -106,6 +109,11 @@ async fn an_exercise_page_and_the_switch_banner_in_chromium() {
     assert!(predict.contains("untrusted-demo"), "{predict}");
     assert_eq!(b.find(Locator::Id("failed-check")).await.unwrap().text().await.unwrap(), "kid");
     assert!(b.find(Locator::Id("attack")).await.unwrap().text().await.unwrap().starts_with("Key substitution"));
+    // Requiring kid is the lab's choice, and the page says so.
+    let tag = b.find(Locator::Css("#rests-on .decision-tag")).await.unwrap().text().await.unwrap();
+    assert_eq!(tag, "lab decision A13");
+    let rests_on = b.find(Locator::Id("rests-on")).await.unwrap().text().await.unwrap();
+    assert!(rests_on.contains(xaa_core::spec::LAB_A13.why) && rests_on.contains("RFC 7515 §4.1.4"), "{rests_on}");
     let run = b.find(Locator::Id("run-step")).await.unwrap().attr("href").await.unwrap().unwrap();
     assert_eq!(run, "/explorer#step-3");
     browser.screenshot("exercise-untrusted-key").await;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::*;
 
@@ -120,6 +120,12 @@ async fn a_refusal_points_at_the_failed_check() {
     let failed: Vec<&Value> = replay["checks"].as_array().unwrap().iter().filter(|c| c["passed"] == false).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["name"], "jti");
+    // The export names what each check rests on: jti on lab decision A2, the signature on a MUST.
+    assert_eq!(failed[0]["level"], "lab decision");
+    assert_eq!(failed[0]["decision"]["label"], "lab decision A2");
+    assert_eq!(failed[0]["decision"]["why"], xaa_core::spec::LAB_A2.why);
+    let signature = replay["checks"].as_array().unwrap().iter().find(|c| c["name"] == "signature").unwrap();
+    assert_eq!((&signature["level"], signature.get("decision")), (&json!("MUST"), None), "{signature}");
 }
 
 #[tokio::test]

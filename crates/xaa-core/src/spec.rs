@@ -92,6 +92,31 @@ pub struct Reference {
     pub why: &'static str,
 }
 
+impl Reference {
+    /// The label a page shows for this row: `lab decision A14` for a lab decision (with its id),
+    /// else its level's label (`MCP profile`, `break-it switch`, `MUST`, …).
+    pub fn label(&self) -> String {
+        match self.doc {
+            Doc::Lab => format!("{} {}", self.level.label(), self.section),
+            _ => self.level.label().to_owned(),
+        }
+    }
+}
+
+impl Serialize for Reference {
+    /// `{"cites","label","title","why"}`: the reference as [`fmt::Display`] writes it, its
+    /// [`Reference::label`], its title and its one-line why.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Reference", 4)?;
+        out.serialize_field("cites", &self.to_string())?;
+        out.serialize_field("label", &self.label())?;
+        out.serialize_field("title", self.title)?;
+        out.serialize_field("why", self.why)?;
+        out.end()
+    }
+}
+
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.section;
@@ -135,6 +160,80 @@ impl Citation {
     pub fn level(self) -> Level {
         self.decision().map_or_else(|| self.0.first().map_or(Level::Defines, |r| r.level), |d| d.level)
     }
+
+    /// The references other than [`Citation::decision`]: the texts a decision decides on, or
+    /// every reference when there is no decision; written as the citation is (`RFC 9068 §2.1, §4`),
+    /// empty when the decision is all there is.
+    pub fn texts(self) -> Texts {
+        Texts { refs: self.0, decision: self.decision() }
+    }
+
+    /// The keyword a page shows in front of a citation without a decision when what it cites is
+    /// weaker than a MUST: `SHOULD` or `MAY`. A MUST or a definition is the quiet default: `None`,
+    /// as for a citation resting on a decision (which shows [`Reference::label`] instead).
+    pub fn keyword(self) -> Option<&'static str> {
+        match self.level() {
+            Level::Should | Level::May => Some(self.level().label()),
+            _ => None,
+        }
+    }
+
+    /// What an export writes next to the citation: its level's label and the decision it rests on.
+    pub fn labels(self) -> Labels {
+        Labels { level: self.level().label(), decision: self.decision() }
+    }
+}
+
+/// The references of a citation other than its decision ([`Citation::texts`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Texts {
+    refs: &'static [Reference],
+    decision: Option<&'static Reference>,
+}
+
+impl Texts {
+    /// Whether there is no text besides the decision (a break-it switch cites nothing else).
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'static Reference> + '_ {
+        self.refs.iter().filter(|r| !self.decision.is_some_and(|d| std::ptr::eq(d, *r)))
+    }
+}
+
+impl fmt::Display for Texts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_references(f, self.iter())
+    }
+}
+
+/// What an export (the live trace's JSON, the report card's) writes next to a citation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Labels {
+    /// The label of [`Citation::level`]: `MUST`, `lab decision`, `MCP profile`, …
+    pub level: &'static str,
+    /// The lab decision, profile rule or break-it switch the citation rests on, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<&'static Reference>,
+}
+
+/// Writes `refs` joined by `, `; a section of the same document as the one before it is written
+/// `§x` alone (`RFC 9068 §2.1, §4`).
+fn write_references<'a>(f: &mut fmt::Formatter<'_>, refs: impl Iterator<Item = &'a Reference>) -> fmt::Result {
+    let mut previous: Option<Doc> = None;
+    for r in refs {
+        if previous.is_some() {
+            f.write_str(", ")?;
+        }
+        let numbered = !matches!(r.doc, Doc::Lab | Doc::BreakIt | Doc::McpEnterprise | Doc::IdJagPost04);
+        match previous {
+            Some(doc) if doc == r.doc && numbered => write!(f, "§{}", r.section)?,
+            _ => write!(f, "{r}")?,
+        }
+        previous = Some(r.doc);
+    }
+    Ok(())
 }
 
 impl From<&'static Reference> for Citation {
@@ -147,19 +246,7 @@ impl fmt::Display for Citation {
     /// The references joined by `, `; a section of the same document as the one before it is
     /// written `§x` alone (`RFC 9068 §2.1, §4`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut previous: Option<Doc> = None;
-        for r in self.0 {
-            if previous.is_some() {
-                f.write_str(", ")?;
-            }
-            let numbered = !matches!(r.doc, Doc::Lab | Doc::BreakIt | Doc::McpEnterprise | Doc::IdJagPost04);
-            match previous {
-                Some(doc) if doc == r.doc && numbered => write!(f, "§{}", r.section)?,
-                _ => write!(f, "{r}")?,
-            }
-            previous = Some(r.doc);
-        }
-        Ok(())
+        write_references(f, self.0.iter())
     }
 }
 
@@ -311,7 +398,7 @@ references! {
         "RFC 8693 §2.2.2 names invalid_request for a subject the policy does not accept; the lab answers invalid_grant like xaa.dev (see A1)";
     /// A16: a resource AS issues tokens only for resources it governs.
     LAB_A16 = Lab, "A16", "Only resources this AS governs", LabDecision,
-        "-04 §4.4.1 only points to RFC 8707; the lab's AS refuses a resource it does not govern with invalid_target";
+        "-04 §4.4.1 only points to RFC 8707; the lab's AS refuses a resource it does not govern: invalid_grant in the ID-JAG, invalid_target as a request parameter";
     /// A17: the IdP issues only ID-JAGs by token exchange.
     LAB_A17 = Lab, "A17", "Token exchange issues ID-JAGs only", LabDecision,
         "-04 §4.5 defines other requested token types for SAML; the lab's IdP only issues ID-JAGs";

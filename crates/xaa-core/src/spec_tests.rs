@@ -54,6 +54,81 @@ fn a_citation_reads_as_its_references_and_names_its_decision() {
     assert_eq!(two.to_string(), "RFC 9068 §2.1, §4, RFC 8414 §3");
 }
 
+#[test]
+fn a_decision_is_labelled_with_its_id_and_the_texts_it_decides_on_stay_apart() {
+    let scope = Citation::of(&[LAB_A14, IDJAG_4_3_3, RFC6749_5_2]);
+    let decision = scope.decision().map(|d| (d.label(), d.why));
+    assert_eq!(decision, Some(("lab decision A14".to_owned(), LAB_A14.why)));
+    assert_eq!(scope.texts().to_string(), "draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3, RFC 6749 §5.2");
+    assert_eq!(scope.keyword(), None, "a decision shows its label, not a keyword");
+    let jti = Citation::of(&[LAB_A2, MCP_SINGLE_USE, RFC7523_3_ITEM_7]);
+    assert_eq!(jti.texts().to_string(), "MCP enterprise-managed authorization, RFC 7523 §3 item 7");
+    assert_eq!(MCP_SINGLE_USE.label(), "MCP profile");
+    let switch = Citation::from(&BREAK_IT);
+    assert_eq!(switch.decision().map(Reference::label).as_deref(), Some("break-it switch"));
+    assert!(switch.texts().is_empty() && switch.texts().to_string().is_empty());
+}
+
+#[test]
+fn a_citation_without_a_decision_stays_quiet_unless_it_is_weaker_than_a_must() {
+    let must = Citation::of(&[RFC9068_2_1, RFC9068_4]);
+    assert_eq!((must.decision(), must.keyword()), (None, None));
+    assert_eq!(must.texts().to_string(), must.to_string());
+    assert_eq!(Citation::from(&IDJAG_10_1).keyword(), None, "a definition");
+    assert_eq!(Citation::from(&IDJAG_7_1).keyword(), Some("SHOULD"));
+    assert_eq!(Citation::from(&IDJAG_9_8_1_2_4).keyword(), Some("MAY"));
+}
+
+#[test]
+fn an_export_carries_the_level_and_the_decision() {
+    let scope = Citation::of(&[LAB_A14, IDJAG_4_3_3]);
+    assert_eq!(
+        serde_json::to_value(scope.labels()).unwrap(),
+        serde_json::json!({
+            "level": "lab decision",
+            "decision": {
+                "cites": "lab decision A14",
+                "label": "lab decision A14",
+                "title": LAB_A14.title,
+                "why": LAB_A14.why,
+            },
+        })
+    );
+    let must = Citation::from(&IDJAG_3_1);
+    assert_eq!(serde_json::to_value(must.labels()).unwrap(), serde_json::json!({ "level": "MUST" }));
+}
+
+/// Every lab decision, MCP-profile rule and post-04 change of the table, the way
+/// `docs/lab-decisions.md` heads it: `## A14: A scope beyond the connection is refused`.
+fn decision_heading(r: &Reference) -> String {
+    format!("## {}: {}", r.section, r.title)
+}
+
+#[test]
+fn docs_lab_decisions_lists_every_decision_of_the_table_and_no_other() {
+    let doc = std::fs::read_to_string(workspace().join("docs/lab-decisions.md")).unwrap();
+    let headings: Vec<&str> = doc.lines().filter(|l| l.starts_with("## ")).collect();
+    for r in ALL.iter().filter(|r| matches!(r.doc, Doc::Lab | Doc::IdJagPost04)) {
+        let heading = decision_heading(r);
+        assert!(headings.contains(&heading.as_str()), "docs/lab-decisions.md has no heading {heading:?}");
+        let section = doc.split(heading.as_str()).nth(1).and_then(|rest| rest.split("\n## ").next()).unwrap_or("");
+        assert!(section.contains(r.why), "docs/lab-decisions.md: {} does not give its why {:?}", r.section, r.why);
+    }
+    for r in ALL.iter().filter(|r| r.level == Level::Profile) {
+        assert!(doc.contains(r.title) && doc.contains(r.why), "docs/lab-decisions.md does not list {r}: {}", r.why);
+    }
+    // Every decision id the doc names (`A7`, `A14`…) is a row of the table.
+    let known: HashSet<&str> = ALL.iter().filter(|r| r.doc == Doc::Lab).map(|r| r.section).collect();
+    let mut unknown = Vec::new();
+    for word in doc.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let id = word.strip_prefix('A').filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if id.is_some() && !known.contains(word) {
+            unknown.push(word);
+        }
+    }
+    assert!(unknown.is_empty(), "docs/lab-decisions.md names decisions not in xaa_core::spec: {unknown:?}");
+}
+
 /// The files whose text a learner reads: code, templates and docs (tests and comments aside).
 fn shown_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -31,6 +31,27 @@ pub(crate) struct Request<'a> {
     pub(crate) requested_scope: Option<&'a Scope>,
 }
 
+/// Why the policy refused a token exchange: the OAuth error, what was wrong and what the refusal
+/// rests on (a lab decision for a scope beyond the connection or an unassigned user).
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) code: ErrorCode,
+    /// What was wrong, without the citation: what the check log records.
+    pub(crate) description: String,
+    pub(crate) spec: Citation,
+}
+
+impl Refusal {
+    fn new(code: ErrorCode, description: String, spec: Citation) -> Self {
+        Self { code, description, spec }
+    }
+
+    /// The error the requestor receives: the description, then what it rests on.
+    pub(crate) fn into_error(self) -> OAuthError {
+        OAuthError::new(self.code, format!("{} ({})", self.description, self.spec))
+    }
+}
+
 /// What the policy grants for one token exchange.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Grant {
@@ -42,14 +63,15 @@ pub(crate) struct Grant {
 
 /// Decides a token exchange for `client_id` under the connections of the user's tenant:
 /// `invalid_target` for an unknown or unconnected audience or resource, `invalid_scope` for scopes
-/// beyond the connection; a refusal by the policy names the tenant.
+/// beyond the connection (lab decision A14), `invalid_grant` for a user the connection is not
+/// assigned to (lab decision A15); a refusal by the policy names the tenant.
 pub(crate) fn decide(
     servers: &[AuthorizationServer],
     connections: &[Connection],
     request: &Request<'_>,
-) -> Result<Grant, OAuthError> {
+) -> Result<Grant, Refusal> {
     let Request { client_id, tenant, user, audience, resources, requested_scope } = *request;
-    let target = |d: String| OAuthError::new(ErrorCode::InvalidTarget, format!("{d} ({TARGET})"));
+    let target = |d: String| Refusal::new(ErrorCode::InvalidTarget, d, TARGET);
     let Some(server) = servers.iter().find(|s| s.issuer == *audience) else {
         let known: Vec<&str> = servers.iter().map(|s| s.issuer.as_str()).collect();
         return Err(target(format!(
@@ -78,9 +100,13 @@ pub(crate) fn decide(
     if !connected.is_empty() && usable.is_empty() {
         // Lab decision A7: a valid subject the policy does not entitle is invalid_grant
         // (post-04 candidate C2 would call it access_denied).
-        return Err(OAuthError::invalid_grant(format!(
-            "user \"{user}\" is not assigned to the connection from client \"{client_id}\" to \"{audience}\" in tenant \"{tenant}\" ({UNASSIGNED})"
-        )));
+        return Err(Refusal::new(
+            ErrorCode::InvalidGrant,
+            format!(
+                "user \"{user}\" is not assigned to the connection from client \"{client_id}\" to \"{audience}\" in tenant \"{tenant}\""
+            ),
+            UNASSIGNED,
+        ));
     }
     for r in resources {
         if !usable.iter().any(|c| c.resource == **r) {
@@ -99,11 +125,12 @@ pub(crate) fn decide(
         Some(requested) if !requested.is_empty() => {
             let beyond = requested.difference(&allowed);
             if !beyond.is_empty() {
-                return Err(OAuthError::new(
+                return Err(Refusal::new(
                     ErrorCode::InvalidScope,
                     format!(
-                        "scope \"{beyond}\" is not allowed for client \"{client_id}\" at \"{audience}\" in tenant \"{tenant}\" (allowed: \"{allowed}\") ({BEYOND})"
+                        "scope \"{beyond}\" is not allowed for client \"{client_id}\" at \"{audience}\" in tenant \"{tenant}\" (allowed: \"{allowed}\")"
                     ),
+                    BEYOND,
                 ));
             }
             requested.clone()
@@ -165,7 +192,7 @@ mod tests {
             resources: &resources,
             requested_scope: scope,
         };
-        decide(s, c, &request)
+        decide(s, c, &request).map_err(Refusal::into_error)
     }
 
     /// [`decide_in`] tenant `t1`.
@@ -204,6 +231,31 @@ mod tests {
         assert_eq!(code(ask(&s, &c, "app", "https://as", &[], None)), "invalid_grant");
         c[0].users = vec!["ANN@x.example".into()];
         assert!(ask(&s, &c, "app", "https://as", &[], None).is_ok());
+    }
+
+    #[test]
+    fn a_refusal_resting_on_a_lab_decision_names_it() {
+        let (s, mut c) = fixture();
+        let (client_id, audience) = (ClientId::new("app"), Issuer::new("https://as"));
+        let rw = Scope::parse("r w");
+        let mut request = Request {
+            client_id: &client_id,
+            tenant: "t1",
+            user: "ann@x.example",
+            audience: &audience,
+            resources: &[],
+            requested_scope: Some(&rw),
+        };
+        let decision = |r: Result<Grant, Refusal>| r.unwrap_err().spec.decision().map(|d| d.section);
+        assert_eq!(decision(decide(&s, &c, &request)), Some("A14"), "a scope beyond the connection");
+        request.requested_scope = None;
+        c[0].users = vec!["bob@x.example".into()];
+        assert_eq!(decision(decide(&s, &c, &request)), Some("A15"), "an unassigned user");
+        c[0].users.clear();
+        request.tenant = "t2";
+        assert_eq!(decision(decide(&s, &c, &request)), None, "no connection: RFC 8693 and the draft");
+        let refusal = decide(&s, &c, &request).unwrap_err();
+        assert!(!refusal.description.contains('('), "the citation is not in the check's detail");
     }
 
     #[test]

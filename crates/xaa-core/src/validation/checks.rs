@@ -8,7 +8,11 @@ use crate::jose::{ALLOWED_ALGS, PublicKey, UnverifiedJwt};
 use crate::spec::Citation;
 
 /// One check a server ran on a token, with its outcome and the spec section behind it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// Serialised as `{"name","passed","detail","spec","level","decision"}`: `spec` is the citation's
+/// text, `level` its level's label (`MUST`, `lab decision`, …) and `decision`, when the check rests
+/// on a lab decision, profile rule or break-it switch, that row (see [`crate::spec::Labels`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
     /// Short stable name, e.g. `typ` or `signature`.
     pub name: &'static str,
@@ -18,6 +22,22 @@ pub struct Check {
     pub detail: String,
     /// What requires it (rows of [`crate::spec`]).
     pub spec: Citation,
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Exported<'a> {
+            name: &'static str,
+            passed: bool,
+            detail: &'a str,
+            spec: Citation,
+            #[serde(flatten)]
+            labels: crate::spec::Labels,
+        }
+        let Check { name, passed, ref detail, spec } = *self;
+        Exported { name, passed, detail, spec, labels: spec.labels() }.serialize(s)
+    }
 }
 
 /// The checks run so far, in order.

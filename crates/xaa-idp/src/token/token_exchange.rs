@@ -90,13 +90,14 @@ pub(super) async fn grant(
         resources: &resources,
         requested_scope: requested_scope.as_ref(),
     };
-    let policy_spec = &spec::IDJAG_4_3_3;
-    let grant = policy::decide(&st.authorization_servers(), &st.connections(), &request).inspect_err(|e| {
-        checks.fail("policy", policy_spec, e.description.clone());
+    let grant = policy::decide(&st.authorization_servers(), &st.connections(), &request).map_err(|r| {
+        // The check log cites what the refusal rests on (a lab decision, when it is one).
+        checks.fail("policy", r.spec, r.description.clone());
+        r.into_error()
     })?;
     checks.pass(
         "policy",
-        policy_spec,
+        &spec::IDJAG_4_3_3,
         format!(
             "IT's connection in tenant '{}' allows '{}' at '{}' with scope '{}'",
             tenant.id, client.client_id, grant.audience, grant.scope

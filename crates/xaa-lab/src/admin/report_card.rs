@@ -105,6 +105,9 @@ pub(crate) struct CardItem {
     pub(crate) item: Item,
     pub(crate) title: &'static str,
     pub(crate) spec: Citation,
+    /// The citation's level and the decision it rests on, for the JSON (`level`, `decision`).
+    #[serde(flatten)]
+    pub(crate) labels: spec::Labels,
     pub(crate) hint: &'static str,
     #[serde(flatten)]
     pub(crate) seen: Observation,
@@ -208,6 +211,7 @@ impl ReportCards {
                     item,
                     title: item.title(),
                     spec: item.spec(),
+                    labels: item.spec().labels(),
                     hint: item.hint(),
                     seen: seen
                         .and_then(|s| s.get(&item).cloned())
