@@ -444,7 +444,9 @@ async fn texts_in(li: &fantoccini::elements::Element, css: &str) -> Vec<String> 
 async fn a_refusal_resting_on_a_lab_decision_is_labelled(lab: &TestLab, browser: &Browser) {
     use xaa_core::spec;
     let b = &browser.client;
-    // Step 3 passed: `kid` rests on lab decision A13, `signature` on RFC 7523 (a MUST).
+    // Step 3 passed: `kid` rests on lab decision A13, `signature` on RFC 7523 (a MUST). Step 4 ran
+    // after it, so step 3 is folded: open its checks as a learner would.
+    b.find(Locator::Css("#step-3 details:has(#checks-3) > summary")).await.unwrap().click().await.unwrap();
     for li in b.find_all(Locator::Css("#checks-3 li")).await.unwrap() {
         let text = li.text().await.unwrap();
         let tags = texts_in(&li, ".decision-tag").await;
@@ -458,37 +460,70 @@ async fn a_refusal_resting_on_a_lab_decision_is_labelled(lab: &TestLab, browser:
     let resp = lab.admin(reqwest::Method::PUT, "/api/admin/connections").json(&narrowed).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(explorer_step(b, 2).await.starts_with("400"));
-    let refused = b.find(Locator::Css("#checks-2 li.fail")).await.unwrap();
+    // The refusal leads the step, above the request: the error_description (wrapped, never wider
+    // than its box) and the check that failed, with what it rests on.
+    let refusal = b.find(Locator::Id("refusal-2")).await.unwrap();
+    let description = b.find(Locator::Id("error-description-2")).await.unwrap().text().await.unwrap();
+    assert!(description.starts_with("error_description: scope 'todos.write' is not allowed"), "{description}");
+    let geometry = b
+        .execute(
+            "const r = document.getElementById('refusal-2'), q = document.getElementById('request-2'),\n\
+             d = document.getElementById('error-description-2');\n\
+             return [r.getBoundingClientRect().top < q.getBoundingClientRect().top, d.scrollWidth <= d.clientWidth,\n\
+             r.getBoundingClientRect().right <= document.documentElement.clientWidth]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(geometry, json!([true, true, true]), "above the request, wrapped, inside the page");
+    let refused = refusal.find(Locator::Css("li.fail")).await.unwrap();
     let text = refused.text().await.unwrap();
     assert!(text.starts_with("✗ policy: scope \"todos.write\" is not allowed"), "{text}");
     assert_eq!(texts_in(&refused, ".decision-tag").await, ["lab decision A14"], "{text}");
     assert_eq!(texts_in(&refused, ".decision-why").await, [spec::LAB_A14.why], "{text}");
     assert!(text.contains("(draft-ietf-oauth-identity-assertion-authz-grant-04 §4.3.3, RFC 6749 §5.2)"), "{text}");
+    // What passed is folded under its tally; opened, it carries no label on a MUST.
+    let tally = b.find(Locator::Id("tally-2")).await.unwrap().text().await.unwrap();
+    assert!(tally.starts_with("1 failed (above), ") && tally.ends_with(" passed"), "{tally}");
+    assert!(!b.find(Locator::Id("checks-2")).await.unwrap().is_displayed().await.unwrap(), "folded");
+    b.find(Locator::Css("#step-2 details:has(#checks-2) > summary")).await.unwrap().click().await.unwrap();
     let passed = b.find_all(Locator::Css("#checks-2 li.pass")).await.unwrap();
     assert!(!passed.is_empty());
     for li in passed {
         let text = li.text().await.unwrap();
+        assert!(!text.is_empty(), "shown once opened");
         assert!(texts_in(&li, ".decision-tag").await.is_empty(), "a MUST check shows no label: {text}");
     }
-    b.execute("document.getElementById('checks-2').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
+    b.execute("document.getElementById('refusal-2').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
     browser.screenshot("console-flow-explorer-lab-decision").await;
 }
 
 pub async fn the_explorer_runs_the_four_steps(lab: &TestLab, browser: &Browser) {
     let b = &browser.client;
     explorer_sign_in(lab, browser, "heidi@acme.example").await;
-    for n in 2..=4 {
-        assert_eq!(explorer_step(b, n).await, "200 OK", "step {n}");
-    }
+    assert!(b.find(Locator::Id("claims-1-id_token")).await.is_ok(), "step 1 decodes the ID token");
+    assert_eq!(explorer_step(b, 2).await, "200 OK");
     let request = b.find(Locator::Id("request-2")).await.unwrap().text().await.unwrap();
     assert!(request.contains("subject_token_type=urn:ietf:params:oauth:token-type:id_token"), "{request}");
     assert!(request.contains("chars)"), "the ID token is masked: {request}");
-    let checks = b.find(Locator::Id("checks-3")).await.unwrap().text().await.unwrap();
-    assert!(checks.contains("✓ typ") && checks.contains("✓ jti"), "{checks}");
     let claims = b.find(Locator::Id("claims-2-access_token")).await.unwrap().text().await.unwrap();
     assert!(claims.contains("The resource AS's issuer identifier"), "{claims}");
+    // The ID token step 2 sent is step 1's: not decoded a second time.
+    assert!(b.find(Locator::Id("claims-2-subject_token")).await.is_err());
+    let shown_before = b.find(Locator::Id("shown-before-2")).await.unwrap().text().await.unwrap();
+    assert_eq!(shown_before, "subject_token: the ID token of step 1, decoded there");
+    assert_eq!(explorer_step(b, 3).await, "200 OK");
+    let checks = b.find(Locator::Id("checks-3")).await.unwrap().text().await.unwrap();
+    assert!(checks.contains("✓ typ") && checks.contains("✓ jti"), "{checks}");
+    let tally = b.find(Locator::Id("tally-3")).await.unwrap().text().await.unwrap();
+    assert!(tally.starts_with("all ") && tally.ends_with(" passed"), "{tally}");
+    assert_eq!(explorer_step(b, 4).await, "200 OK");
     let response = b.find(Locator::Id("response-4")).await.unwrap().text().await.unwrap();
     assert!(response.contains("\"success\": true"), "{response}");
+    // The last step is open, the ones before it folded to their badges and summaries.
+    for (id, open) in [("request-1", false), ("request-2", false), ("checks-3", false), ("request-4", true)] {
+        assert_eq!(b.find(Locator::Id(id)).await.unwrap().is_displayed().await.unwrap(), open, "{id}");
+    }
     browser.screenshot("console-flow-explorer").await;
 }
 
@@ -505,12 +540,14 @@ async fn the_explorer_shows_its_failed_resource_check_in_chromium() {
     let own = b.find(Locator::Id("client-checks-2")).await.unwrap().text().await.unwrap();
     assert!(own.starts_with("✓ resource: the response's resource ("), "{own}");
     assert_eq!(explorer_step(b, 3).await, "200 OK, token discarded: resource not asked for");
-    let own = b.find(Locator::Id("client-checks-3")).await.unwrap().text().await.unwrap();
+    // The failed check leads the step; the explorer's list of checks is folded under its tally.
+    let own = b.find(Locator::Id("failed-3")).await.unwrap().text().await.unwrap();
     assert!(own.starts_with("✗ resource: the response names resource \"https://api.not-asked-for.example\""), "{own}");
+    assert_eq!(b.find(Locator::Id("client-tally-3")).await.unwrap().text().await.unwrap(), "1 failed (above)");
     assert!(browser.text().await.contains("What the explorer checked (as every requestor must)"));
     let run4 = b.find(Locator::Id("run-4")).await.unwrap();
     assert_eq!(run4.attr("disabled").await.unwrap().as_deref(), Some("true"), "no access token to call the API with");
-    b.execute("document.getElementById('client-checks-3').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
+    b.execute("document.getElementById('refusal-3').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
     browser.screenshot("console-flow-explorer-resource-check").await;
     browser.close().await;
 }

@@ -48,9 +48,9 @@ async fn run(lab: &TestLab, browser: &reqwest::Client, csrf: &str, n: usize, sub
     explorer_page(lab, browser).await
 }
 
-/// The text of the `<pre id="{id}">` on the page.
+/// The text of the `<pre … id="{id}">` on the page.
 fn pre(page: &str, id: &str) -> String {
-    let start = page.find(&format!("<pre id=\"{id}\">")).unwrap_or_else(|| panic!("no {id}: {page}"));
+    let start = page.find(&format!(" id=\"{id}\">")).unwrap_or_else(|| panic!("no {id}: {page}"));
     page[start..].split_once('>').unwrap().1.split("</pre>").next().unwrap().to_owned()
 }
 

@@ -72,7 +72,10 @@ async fn the_login_page_and_the_explorer_name_the_users_tenant_in_chromium() {
     }
     let response = b.find(Locator::Id("response-4")).await.unwrap().text().await.unwrap();
     assert!(response.contains("\"sub\": \"customer2:alice@globex.example\""), "{response}");
-    // The decoded tokens explain the tenant claims.
+    // The decoded tokens explain the tenant claims (steps 2 and 3 are folded once step 4 ran).
+    b.execute("document.querySelectorAll('#step-2 details, #step-3 details').forEach(d => d.open = true)", vec![])
+        .await
+        .unwrap();
     let id_jag = b.find(Locator::Id("claims-2-access_token")).await.unwrap().text().await.unwrap();
     assert!(id_jag.contains("The IdP tenant the user belongs to"), "{id_jag}");
     let access_token = b.find(Locator::Id("claims-3-access_token")).await.unwrap().text().await.unwrap();

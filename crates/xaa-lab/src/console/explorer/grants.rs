@@ -15,7 +15,7 @@ use xaa_core::validation::Check;
 use super::chain::Chain;
 use super::http::{self, Outgoing};
 use super::step::{self, Sent, Step, StepRecord};
-use super::subject_token;
+use super::subject_token::{self, Subject};
 use crate::console::ConsoleState;
 use crate::console::snippets::Grant;
 use crate::console::view::TokenView;
@@ -43,6 +43,12 @@ pub(crate) async fn token_exchange(st: &ConsoleState, c: &mut Chain, subject: &s
     let snippets = step::code(&st.urls, c, Sent::Grant(Grant::TokenExchange, &url, &form));
     let out = Outgoing { form, traced: true, ..Outgoing::default() };
     let (mut record, answered) = http::call(st, "POST", &url, out).await;
+    // The IdP decoded the subject token; when it is step 1's ID token, step 1 shows it already.
+    let decoded = record.tokens.len();
+    record.tokens.retain(|t| c.subject != Subject::IdToken || t.field != "subject_token");
+    if record.tokens.len() < decoded {
+        record.tokens_shown_before.push("subject_token: the ID token of step 1, decoded there".to_owned());
+    }
     c.id_jag = kept_token(resource.as_str(), EXCHANGE_RESPONSE_CHECK_SPEC, &mut record, answered.json.as_ref());
     record.snippets = snippets;
     c.record(Step::TokenExchange, record);

@@ -132,6 +132,11 @@ pub(crate) async fn call(st: &ConsoleState, method: &str, url: &str, out: Outgoi
         response: format!("HTTP/1.1 {} {reason}\n{}\n\n{body}", status.as_u16(), headers.join("\n")),
         ok: status.is_success(),
         status: format!("{} {}", status.as_u16(), error.unwrap_or(reason)),
+        error_description: json
+            .as_ref()
+            .filter(|_| !status.is_success())
+            .and_then(|b| b["error_description"].as_str())
+            .map(str::to_owned),
         tokens: event.as_ref().map(|e| e.tokens.clone()).unwrap_or_default(),
         checks: event.map(|e| e.checks).unwrap_or_default(),
         ..StepRecord::default()

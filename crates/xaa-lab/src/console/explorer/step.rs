@@ -114,8 +114,13 @@ pub(crate) struct StepRecord {
     pub(crate) ok: bool,
     /// The badge: status code and error, or why nothing was answered.
     pub(crate) status: String,
+    /// The refusal's `error_description` (RFC 6749 §5.2, RFC 6750 §3), shown wrapped at the top.
+    pub(crate) error_description: Option<String>,
     /// The tokens decoded: by the receiving server (from the trace), else by the explorer.
     pub(crate) tokens: Vec<TokenView>,
+    /// A token sent again that an earlier step already decoded: where to find it, instead of the
+    /// same table twice.
+    pub(crate) tokens_shown_before: Vec<String>,
     /// The checks the receiving server ran (the lab's servers, from the trace).
     pub(crate) checks: Vec<Check>,
     /// The explorer's own checks of the answer, as a requestor must run them.
@@ -131,6 +136,33 @@ impl StepRecord {
     pub(crate) fn unanswered(request: String, response: String, status: &str) -> Self {
         Self { request, response, status: status.to_owned(), ..Self::default() }
     }
+
+    /// The checks that failed, the server's then the explorer's: what the refusal box at the top
+    /// of the step shows.
+    pub(crate) fn failed_checks(&self) -> Vec<&Check> {
+        self.checks.iter().chain(&self.client_checks).filter(|c| !c.passed).collect()
+    }
+
+    /// How the server's checks went, in a few words (the summary of their collapsed list).
+    pub(crate) fn server_tally(&self) -> String {
+        tally(&self.checks)
+    }
+
+    /// How the explorer's own checks went.
+    pub(crate) fn client_tally(&self) -> String {
+        tally(&self.client_checks)
+    }
+}
+
+/// "all 18 passed", or "1 failed (above), 17 passed".
+fn tally(checks: &[Check]) -> String {
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    let passed = checks.len() - failed;
+    match (failed, passed) {
+        (0, n) => format!("all {n} passed"),
+        (f, 0) => format!("{f} failed (above)"),
+        (f, p) => format!("{f} failed (above), {p} passed"),
+    }
 }
 
 /// A step as the page shows it.
@@ -141,11 +173,15 @@ pub(crate) struct StepView {
     /// The step before it has given the token it needs.
     pub(crate) enabled: bool,
     pub(crate) record: Option<StepRecord>,
+    /// The last step that ran: shown open; the steps before it are folded to their badge and
+    /// summaries, so four steps stay a page a learner can scroll.
+    pub(crate) latest: bool,
 }
 
 impl StepView {
     /// The four steps of `chain`.
     pub(crate) fn all(chain: &Chain) -> Vec<Self> {
+        let latest = Step::ALL.into_iter().rev().find(|s| chain.record_of(*s).is_some());
         Step::ALL
             .into_iter()
             .map(|step| {
@@ -156,6 +192,7 @@ impl StepView {
                     what: text.what,
                     enabled: chain.can_run(step),
                     record: chain.record_of(step).cloned(),
+                    latest: latest == Some(step),
                 }
             })
             .collect()
@@ -214,6 +251,41 @@ mod tests {
         assert_eq!(StepText::of(Step::Call, &Target::McpServer).title, "Call the todo API");
         assert_eq!(StepText::of(Step::Call, &app).title, "Call your resource");
         assert_eq!((step_title(4), step_title(0), step_title(9)), ("Call the todo API", "", ""));
+    }
+
+    fn check(name: &'static str, passed: bool) -> Check {
+        Check {
+            name,
+            passed,
+            detail: String::new(),
+            spec: xaa_core::spec::Citation::of(&[xaa_core::spec::RFC7523_3_ITEM_1]),
+        }
+    }
+
+    #[test]
+    fn a_refusal_leads_with_the_failed_checks_and_the_rest_is_tallied() {
+        let record = StepRecord {
+            checks: vec![check("typ", true), check("aud", false), check("exp", true)],
+            client_checks: vec![check("resource", false)],
+            ..StepRecord::default()
+        };
+        let failed: Vec<&str> = record.failed_checks().iter().map(|c| c.name).collect();
+        assert_eq!(failed, ["aud", "resource"], "the server's, then the explorer's");
+        assert_eq!(record.server_tally(), "1 failed (above), 2 passed");
+        assert_eq!(record.client_tally(), "1 failed (above)");
+        let passed = StepRecord { checks: vec![check("typ", true), check("aud", true)], ..StepRecord::default() };
+        assert!(passed.failed_checks().is_empty());
+        assert_eq!(passed.server_tally(), "all 2 passed");
+    }
+
+    #[test]
+    fn only_the_last_step_that_ran_is_open() {
+        let mut chain = Chain::default();
+        assert!(StepView::all(&chain).iter().all(|s| !s.latest), "nothing ran yet");
+        chain.record(Step::SignIn, StepRecord::default());
+        chain.record(Step::TokenExchange, StepRecord::default());
+        let latest: Vec<bool> = StepView::all(&chain).iter().map(|s| s.latest).collect();
+        assert_eq!(latest, [false, true, false, false]);
     }
 
     #[test]
