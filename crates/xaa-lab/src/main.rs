@@ -23,6 +23,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant, reason = "parsed once, at start")]
 enum Command {
     /// Print the `.env` of the bring-your-own requestor (the tutorial's variable names).
     Env {
