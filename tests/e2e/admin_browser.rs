@@ -115,3 +115,81 @@ pub async fn register_through_the_admin_pages(lab: &TestLab, browser: &Browser) 
     browser.screenshot("admin-registered").await;
     (client_id, dotenv)
 }
+
+/// What a teacher needs at a projector: the admin token never shown in clear, a change that comes
+/// back to its own section (its message there, not at the top of a long page), buttons that reset
+/// or delete in the colour of danger, clock steps that say what they expire, and a room page in
+/// large print.
+#[tokio::test]
+async fn the_admin_pages_work_at_a_projector_in_chromium() {
+    let lab = TestLab::start().await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    let console = lab.console().to_owned();
+    b.goto(&format!("{console}/admin")).await.unwrap();
+    let token_field = b.find(Locator::Id("token")).await.unwrap();
+    assert_eq!(token_field.attr("type").await.unwrap().as_deref(), Some("password"));
+    b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token())).await.unwrap();
+    b.wait().for_element(Locator::Id("connections")).await.unwrap();
+
+    // The clock's steps say what each expires, from the lab's own lifetimes.
+    let steps = b.find(Locator::Id("clock-steps")).await.unwrap().text().await.unwrap();
+    for line in [
+        "+1 min 31 s expires tokens issued while the short-lifetimes switch is on (30 s, plus the 60 s leeway)",
+        "+6 min 1 s expires ID-JAGs (300 s, plus the 60 s leeway)",
+        "+11 min 1 s expires ID tokens (600 s, plus the 60 s leeway)",
+        "+2 h 1 min 1 s expires access tokens (7200 s, plus the 60 s leeway)",
+    ] {
+        assert!(steps.contains(line), "{line} in {steps}");
+    }
+    let before = lab.now();
+    b.find(Locator::Css("#clock-steps button[value='361']")).await.unwrap().click().await.unwrap();
+    let message = wait_for_message(b, "The lab clock moved 361 s").await;
+    assert!(message.contains("it now reads"), "{message}");
+    assert_eq!(lab.now() - before, 361);
+    // Back at the clock's section, its message under its heading, the page scrolled there.
+    let placed = b
+        .execute(
+            "const m = document.getElementById('message'); \
+             return [location.hash, m.previousElementSibling.id, window.scrollY > 0]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(placed, serde_json::json!(["#clock-section", "clock-section", true]));
+    // A refresh does not post again: the redirect made it a GET.
+    b.refresh().await.unwrap();
+    b.wait().for_element(Locator::Id("clock-steps")).await.unwrap();
+    assert_eq!(lab.now() - before, 361, "the refresh moved nothing");
+
+    // Reset is as red as Revoke.
+    let colours = b
+        .execute(
+            "const bg = css => getComputedStyle(document.querySelector(css)).backgroundColor; \
+             return [bg('#reset-room'), bg('button[name=revoke]'), bg('#clock-steps button')]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(colours[0], colours[1], "{colours}");
+    assert_ne!(colours[0], colours[2], "{colours}");
+    browser.screenshot("admin-clock-section").await;
+
+    // The room, in large print: the join code readable from the back of the room.
+    b.goto(&format!("{console}/admin/room")).await.unwrap();
+    let sizes = b
+        .execute(
+            "const px = el => parseFloat(getComputedStyle(el).fontSize); \
+             return [px(document.getElementById('room-join-code')), px(document.querySelector('#room th')), \
+             px(document.getElementById('join-banner'))]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let sizes: Vec<f64> = sizes.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(sizes[0] >= 40.0 && sizes[1] >= 20.0 && sizes[2] >= 28.0, "{sizes:?}");
+    let banner = b.find(Locator::Id("join-banner")).await.unwrap().text().await.unwrap();
+    assert_eq!(banner, format!("Join at {console}/join with the code {}", lab.lab.join_code()));
+    browser.screenshot("admin-room-large-print").await;
+    browser.close().await;
+}

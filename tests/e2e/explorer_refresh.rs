@@ -71,6 +71,9 @@ async fn the_explorer_exchanges_its_refresh_token_after_the_id_token_expired() {
 
     // The ID token has expired: as a subject token it is refused, the refresh token is not.
     lab.clock.advance(xaa_lab::idp::Lifetimes::default().id_token + xaa_core::JWT_LEEWAY + 1);
+    let page = explorer_page(&lab, &browser).await;
+    let expired = page.split("id=\"expired-id-token\">").nth(1).expect("step 2 says the ID token expired");
+    assert!(expired.contains("Sign in again for a new one, or choose the refresh token as the subject token."));
     let page = run(&lab, &browser, &csrf, 2, "id_token").await;
     assert!(page.contains("id=\"status-2\">400 invalid_grant"), "{}", pre(&page, "response-2"));
     assert!(page.contains("id=\"run-3\" disabled"));

@@ -20,6 +20,7 @@ mod console;
 mod dcr;
 mod dead_ends;
 mod explorer_refresh;
+mod explorer_state;
 mod flow;
 mod hardening;
 mod idp_pages;

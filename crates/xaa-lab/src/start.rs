@@ -427,6 +427,7 @@ fn console(
         resource_apps: crate::admin::ResourceAppStore::open(ground.data.db("resource_apps.sqlite")?.as_deref())
             .and_then(|store| crate::admin::ResourceApps::open(store, &urls.authorization_server))
             .map_err(|e| StartError::Storage(e.to_string()))?,
+        lifetimes: config.lifetimes,
     };
     admin.govern_resource_apps();
     let explorer = requestor(fixtures, ClientRole::Explorer)?;

@@ -2,6 +2,7 @@
 //! what the console shows next to every decoded claim.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::spec::*;
 
@@ -31,6 +32,31 @@ impl TokenKind {
     }
 }
 
+/// A NumericDate (RFC 7519 §2: seconds since 1970) as `YYYY-MM-DD HH:MM:SS UTC` (civil from days,
+/// proleptic Gregorian).
+pub fn numeric_date(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// A claim's value as a page shows it: its JSON, and after a NumericDate (`exp`, `iat`, `nbf`,
+/// `auth_time`) the date it stands for.
+pub fn shown_value(name: &str, value: &Value) -> String {
+    match (name, value.as_i64()) {
+        ("exp" | "iat" | "nbf" | "auth_time", Some(t)) => format!("{t} ({})", numeric_date(t)),
+        _ => value.to_string(),
+    }
+}
+
 /// What claim `name` means in a token of `kind`, and where that is defined.
 pub fn explain(kind: TokenKind, name: &str) -> (&'static str, Citation) {
     use TokenKind::*;
@@ -44,7 +70,10 @@ pub fn explain(kind: TokenKind, name: &str) -> (&'static str, Citation) {
         (AccessToken, "sub") => ("The user, as the resource authorization server resolved them.", c(&RFC9068_2_2)),
         (_, "sub") => ("Subject: the user this token is about.", c(&OIDC_2)),
         (IdJag, "aud") => ("The resource AS's issuer identifier: the only server that may accept it.", JAG),
-        (AccessToken, "aud") => ("The resource server (todo API) the token is for.", c(&RFC9068_2_2)),
+        (AccessToken, "aud") => (
+            "The resource the token is for (the resource indicator asked for); any other resource refuses it.",
+            c(&RFC9068_2_2),
+        ),
         (IdToken, "aud") => (
             "The client the ID token was issued to; the IdP exchanges it only for that client.",
             Citation::of(&[OIDC_2, IDJAG_4_3_3]),
@@ -64,9 +93,7 @@ pub fn explain(kind: TokenKind, name: &str) -> (&'static str, Citation) {
         (_, "jti") => ("Unique token id.", c(&RFC7519_4_1_7)),
         (IdJag, "scope") => ("The scopes the IdP granted at the resource, space-separated.", JAG),
         (_, "scope") => ("Granted scopes, space-separated.", c(&RFC9068_2_2_3)),
-        (IdJag, "resource") => {
-            ("The protected resource (todo API) the grant is for; becomes the access token's aud.", JAG)
-        }
+        (IdJag, "resource") => ("The protected resource the grant is for; becomes the access token's aud.", JAG),
         (_, "resource") => ("Resource indicator.", c(&RFC8707_2)),
         (_, "cnf") => (
             "Confirmation: the key the token is bound to (DPoP: jkt, its thumbprint); only a proof of that key may present it.",
@@ -86,5 +113,23 @@ pub fn explain(kind: TokenKind, name: &str) -> (&'static str, Citation) {
         ),
         (_, "azp") => ("Authorized party: the client the token was issued to.", c(&OIDC_2)),
         _ => ("A claim the lab does not define.", c(&RFC7519_4_2)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_numeric_date_is_shown_with_its_date() {
+        assert_eq!(numeric_date(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(numeric_date(1_798_761_599), "2026-12-31 23:59:59 UTC");
+        assert_eq!(numeric_date(951_782_400), "2000-02-29 00:00:00 UTC", "a leap day");
+        assert_eq!(shown_value("exp", &json!(1_798_761_599)), "1798761599 (2026-12-31 23:59:59 UTC)");
+        assert_eq!(shown_value("iat", &json!(0)), "0 (1970-01-01 00:00:00 UTC)");
+        assert_eq!(shown_value("exp", &json!("soon")), "\"soon\"", "not a NumericDate: as sent");
+        assert_eq!(shown_value("jti", &json!(7)), "7");
     }
 }

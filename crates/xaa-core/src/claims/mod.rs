@@ -3,7 +3,7 @@
 
 mod explain;
 
-pub use explain::{TokenKind, explain};
+pub use explain::{TokenKind, explain, numeric_date, shown_value};
 
 use serde::{Deserialize, Serialize};
 

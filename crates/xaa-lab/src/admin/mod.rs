@@ -52,6 +52,8 @@ pub(crate) struct Admin {
     pub(crate) join: JoinDesk,
     /// The registered resource apps ("bring your own resource").
     pub(crate) resource_apps: ResourceApps,
+    /// The token lifetimes the lab runs with (what the clock's steps expire).
+    pub(crate) lifetimes: crate::LabLifetimes,
 }
 
 /// Why an admin operation did not happen.

@@ -32,7 +32,7 @@ impl LabStatus {
         LabStatus {
             switches,
             clock_moved: st.admin.clock_moved.load(Ordering::SeqCst),
-            now: super::view::format_time(st.clock.now()),
+            now: xaa_core::claims::numeric_date(st.clock.now()),
         }
     }
 

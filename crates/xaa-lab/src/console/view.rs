@@ -64,7 +64,7 @@ impl TokenView {
                 .iter()
                 .map(|(k, v)| {
                     let (meaning, spec) = explain(kind, k);
-                    (k.clone(), v.to_string(), meaning, spec)
+                    (k.clone(), xaa_core::claims::shown_value(k, v), meaning, spec)
                 })
                 .collect(),
         }
@@ -201,21 +201,6 @@ pub(crate) fn mermaid(flow: &FlowView) -> String {
     out
 }
 
-/// A NumericDate as `YYYY-MM-DD HH:MM:SS UTC` (civil-from-days, proleptic Gregorian).
-pub(crate) fn format_time(t: i64) -> String {
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
 /// The step as a row names it: an MCP call adds its JSON-RPC method (`MCP tools/call`).
 fn step_label(e: &TraceEvent) -> String {
     match e.request.iter().find(|(k, _)| k == "method") {
@@ -228,7 +213,6 @@ fn step_label(e: &TraceEvent) -> String {
 mod tests {
     #[test]
     fn formats_numeric_dates() {
-        assert_eq!(super::format_time(crate::DETERMINISTIC_EPOCH), "2027-01-15 08:00:00 UTC");
-        assert_eq!(super::format_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(xaa_core::claims::numeric_date(crate::DETERMINISTIC_EPOCH), "2027-01-15 08:00:00 UTC");
     }
 }

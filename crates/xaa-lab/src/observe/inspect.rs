@@ -38,7 +38,7 @@ pub(crate) struct LabContext<'a> {
 pub(crate) struct ExplainedClaim {
     /// Name.
     pub name: String,
-    /// Value as JSON.
+    /// Value as JSON; a NumericDate followed by its date.
     pub value: String,
     /// What it means.
     pub meaning: &'static str,
@@ -135,7 +135,7 @@ pub(crate) async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection
             .iter()
             .map(|(name, value)| {
                 let (meaning, spec) = explain(kind, name);
-                ExplainedClaim { name: name.clone(), value: value.to_string(), meaning, spec }
+                ExplainedClaim { name: name.clone(), value: xaa_core::claims::shown_value(name, value), meaning, spec }
             })
             .collect(),
         checks: log.checks().to_vec(),

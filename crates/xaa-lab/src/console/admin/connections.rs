@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::AdminAuth;
 use super::api::{bad, body, connection_json, error};
-use super::pages::{AdminForm, back, text};
+use super::pages::{AdminForm, Section, back_to, text};
 use crate::admin::ConnectionChange;
 use crate::console::ConsoleState;
 
@@ -35,8 +35,9 @@ pub(crate) async fn grant_form(
         resource_client_id: text(&form, "resource_client_id"),
     };
     match st.admin.grant(change).await {
-        Ok(c) => back(
+        Ok(c) => back_to(
             &to,
+            Section::Connections,
             true,
             format!(
                 "\"{}\" may now get \"{}\" at {} for tenant {}'s users.",
@@ -46,7 +47,7 @@ pub(crate) async fn grant_form(
                 c.tenant
             ),
         ),
-        Err(e) => back(&to, false, e.to_string()),
+        Err(e) => back_to(&to, Section::Connections, false, e.to_string()),
     }
 }
 
@@ -71,8 +72,13 @@ pub(crate) async fn revoke_form(
         Err(e) => Err(e),
     };
     match revoked {
-        Ok(_) => back(&to, true, format!("Revoked: \"{client_id}\"'s next token exchange gets invalid_target.")),
-        Err(e) => back(&to, false, e.to_string()),
+        Ok(_) => back_to(
+            &to,
+            Section::Connections,
+            true,
+            format!("Revoked: \"{client_id}\"'s next token exchange gets invalid_target."),
+        ),
+        Err(e) => back_to(&to, Section::Connections, false, e.to_string()),
     }
 }
 

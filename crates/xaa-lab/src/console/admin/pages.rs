@@ -30,6 +30,106 @@ pub(crate) struct Flash {
     ok: Option<String>,
     token: Option<String>,
     tenant: Option<String>,
+    /// The section of the overview the change was made in (its message shows there).
+    at: Option<String>,
+}
+
+/// A part of the overview: a change made in it comes back to it, its message shown there, instead
+/// of to the top of a long page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Section {
+    Top,
+    Clients,
+    Connections,
+    Switches,
+    Clock,
+    Keys,
+    Reset,
+}
+
+impl Section {
+    const ALL: [Section; 7] = [
+        Section::Top,
+        Section::Clients,
+        Section::Connections,
+        Section::Switches,
+        Section::Clock,
+        Section::Keys,
+        Section::Reset,
+    ];
+
+    /// Its element id on the page (the anchor a change comes back to).
+    pub(crate) fn id(self) -> &'static str {
+        match self {
+            Section::Top => "top",
+            Section::Clients => "clients-section",
+            Section::Connections => "connections-section",
+            Section::Switches => "switches-section",
+            Section::Clock => "clock-section",
+            Section::Keys => "keys-section",
+            Section::Reset => "reset-section",
+        }
+    }
+
+    fn from_id(id: Option<&str>) -> Self {
+        Section::ALL.into_iter().find(|s| Some(s.id()) == id).unwrap_or(Section::Top)
+    }
+}
+
+/// Back to the overview's `section` (post-redirect-get), with a one-line message shown there.
+pub(super) fn back_to(to: &str, section: Section, ok: bool, msg: impl AsRef<str>) -> Response {
+    let m = form_urlencoded::byte_serialize(msg.as_ref().as_bytes()).collect::<String>();
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let id = section.id();
+    SeeOther::to(&format!("{to}{sep}ok={}&msg={m}&at={id}#{id}", u8::from(ok))).into_response()
+}
+
+/// "1 switch", "2 switches".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// One button of the lab clock: how far it moves the clock, and what that expires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ClockStep {
+    pub(crate) seconds: i64,
+    pub(crate) label: String,
+    pub(crate) expires: String,
+}
+
+/// `7261` → "2 h 1 min 1 s".
+fn duration(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    let parts = [(h, "h"), (m, "min"), (s, "s")];
+    let shown: Vec<String> = parts.iter().filter(|(n, _)| *n > 0).map(|(n, unit)| format!("{n} {unit}")).collect();
+    if shown.is_empty() { "0 s".into() } else { shown.join(" ") }
+}
+
+/// The clock's steps: each moves the clock just past a lifetime and the validators' leeway, so
+/// every token of that kind issued before it is refused as expired.
+pub(crate) fn clock_steps(lifetimes: crate::LabLifetimes) -> Vec<ClockStep> {
+    let leeway = xaa_core::JWT_LEEWAY;
+    let kinds = [
+        (xaa_faults::SHORT_LIFETIME, "tokens issued while the short-lifetimes switch is on"),
+        (lifetimes.idp.id_jag, "ID-JAGs"),
+        (lifetimes.idp.id_token, "ID tokens"),
+        (lifetimes.access_token, "access tokens"),
+    ];
+    let mut steps: Vec<ClockStep> = Vec::new();
+    for (lifetime, what) in kinds {
+        let seconds = lifetime + leeway + 1;
+        if let Some(same) = steps.iter_mut().find(|s| s.seconds == seconds) {
+            same.expires = format!("{} and {what}", same.expires);
+            continue;
+        }
+        steps.push(ClockStep {
+            seconds,
+            label: format!("+{}", duration(seconds)),
+            expires: format!("{what} ({lifetime} s, plus the {leeway} s leeway)"),
+        });
+    }
+    steps.sort_by_key(|s| s.seconds);
+    steps.into_iter().map(|s| ClockStep { expires: format!("expires {}", s.expires), ..s }).collect()
 }
 
 /// A switch as the overview lists it.
@@ -48,6 +148,8 @@ struct Overview {
     lab_status: crate::console::lab_status::LabStatus,
     csrf: String,
     message: Option<(bool, String)>,
+    /// The id of the section the message belongs to.
+    message_at: &'static str,
     clients: Vec<(IdpClient, bool)>,
     /// The tenant whose connections are shown, and every tenant (the selector).
     tenant: Tenant,
@@ -59,6 +161,7 @@ struct Overview {
     switches: Vec<SwitchRow>,
     now: String,
     offset: i64,
+    clock_steps: Vec<ClockStep>,
     keys: Vec<(String, Option<String>)>,
     /// The join code, how many joined with it and the cap.
     join: (String, usize, usize),
@@ -75,7 +178,7 @@ pub(super) fn back(to: &str, ok: bool, msg: impl AsRef<str>) -> Response {
 }
 
 pub(super) fn time(t: i64) -> String {
-    crate::console::view::format_time(t)
+    xaa_core::claims::numeric_date(t)
 }
 
 pub(crate) async fn overview(
@@ -124,6 +227,7 @@ pub(crate) async fn overview(
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf: csrf.value().to_owned(),
         message,
+        message_at: Section::from_id(f.at.as_deref()).id(),
         clients: a.idp.clients().into_iter().map(|c| (c.clone(), !a.idp.is_fixture_client(&c.client_id))).collect(),
         connections: {
             let servers = a.idp.authorization_servers();
@@ -150,6 +254,7 @@ pub(crate) async fn overview(
         switches,
         now: time(now),
         offset: super::api::clock_json(&st)["offset_seconds"].as_i64().unwrap_or(0),
+        clock_steps: clock_steps(a.lifetimes),
         keys: a.idp.published_keys().into_iter().map(|k: PublishedKey| (k.kid, k.until.map(time))).collect(),
         join: {
             let (joined, cap) = a.join.count();
@@ -248,8 +353,8 @@ pub(crate) async fn delete_client(
     _: AdminForm,
 ) -> Response {
     match st.admin.unregister(&id).await {
-        Ok(()) => back("/admin", true, format!("Deleted \"{id}\" and its connection.")),
-        Err(e) => back("/admin", false, e.to_string()),
+        Ok(()) => back_to("/admin", Section::Clients, true, format!("Deleted \"{id}\" and its connection.")),
+        Err(e) => back_to("/admin", Section::Clients, false, e.to_string()),
     }
 }
 
@@ -259,38 +364,48 @@ pub(crate) async fn switch(_: AdminAuth, State(st): State<Arc<ConsoleState>>, Ad
         return match Fault::from_name(&name) {
             Some(f) => {
                 turn_off(&st, f);
-                back("/admin", true, format!("Switch {name} is off."))
+                back_to("/admin", Section::Switches, true, format!("Switch {name} is off."))
             }
-            None => back("/admin", false, format!("There is no switch \"{name}\".")),
+            None => back_to("/admin", Section::Switches, false, format!("There is no switch \"{name}\".")),
         };
     }
     let delay_ms = match text(&form, "delay_ms").map(|d| d.parse::<u64>()) {
         None => None,
         Some(Ok(d)) => Some(d),
-        Some(Err(_)) => return back("/admin", false, "The delay is a whole number of milliseconds (0 to 60000)."),
+        Some(Err(_)) => {
+            return back_to(
+                "/admin",
+                Section::Switches,
+                false,
+                "The delay is a whole number of milliseconds (0 to 60000).",
+            );
+        }
     };
     let on = SwitchOn { client_id: text(&form, "client_id"), delay_ms };
     match turn_on(&st, &name, &on) {
-        Ok(s) => back("/admin", true, format!("Switch {name} is on: {}", s.fault.effect())),
-        Err((_, m)) => back("/admin", false, m),
+        Ok(s) => back_to("/admin", Section::Switches, true, format!("Switch {name} is on: {}", s.fault.effect())),
+        Err((_, m)) => back_to("/admin", Section::Switches, false, m),
     }
 }
 
 pub(crate) async fn clock(_: AdminAuth, State(st): State<Arc<ConsoleState>>, AdminForm(form): AdminForm) -> Response {
     let Some(s) = text(&form, "advance").and_then(|s| s.parse::<i64>().ok()) else {
-        return back("/admin", false, "Move the clock by a whole number of seconds.");
+        return back_to("/admin", Section::Clock, false, "Move the clock by a whole number of seconds.");
     };
     match st.admin.advance_clock(s) {
-        Ok(now) => back("/admin", true, format!("The lab clock moved {s} s; it now reads {}.", time(now))),
-        Err(e) => back("/admin", false, e.to_string()),
+        Ok(now) => {
+            back_to("/admin", Section::Clock, true, format!("The lab clock moved {s} s; it now reads {}.", time(now)))
+        }
+        Err(e) => back_to("/admin", Section::Clock, false, e.to_string()),
     }
 }
 
 pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>, _: AdminForm) -> Response {
     let s = st.clone();
     match tokio::task::spawn_blocking(move || s.admin.rotate_idp_key()).await {
-        Ok(Ok(r)) => back(
+        Ok(Ok(r)) => back_to(
             "/admin",
+            Section::Keys,
             true,
             format!(
                 "The IdP now signs with \"{}\"; \"{}\" stays in the JWKS until {}.",
@@ -299,31 +414,74 @@ pub(crate) async fn rotate(_: AdminAuth, State(st): State<Arc<ConsoleState>>, _:
                 time(r.previous_published_until)
             ),
         ),
-        Ok(Err(e)) => back("/admin", false, e.to_string()),
-        Err(e) => back("/admin", false, e.to_string()),
+        Ok(Err(e)) => back_to("/admin", Section::Keys, false, e.to_string()),
+        Err(e) => back_to("/admin", Section::Keys, false, e.to_string()),
     }
 }
 
 /// The reset button: needs its confirmation box ticked.
 pub(crate) async fn reset(_: AdminAuth, State(st): State<Arc<ConsoleState>>, AdminForm(form): AdminForm) -> Response {
     if text(&form, "confirm").as_deref() != Some("yes") {
-        return back("/admin", false, "Nothing was reset: tick the box to confirm, then press Reset the room again.");
+        return back_to(
+            "/admin",
+            Section::Reset,
+            false,
+            "Nothing was reset: tick the box to confirm, then press Reset the room again.",
+        );
     }
     let keep = text(&form, "keep_registrations").as_deref() == Some("yes");
     match st.admin.reset(keep).await {
-        Ok(r) => back(
+        Ok(r) => back_to(
             "/admin",
+            Section::Reset,
             true,
             format!(
-                "The room is reset: {} switch(es) turned off, the clock is back on the wall clock, the trace and the audit log are empty, the fixture policy is reseeded; {}.",
-                r.switches_turned_off.len(),
+                "The room is reset: {} turned off, the clock is back on the wall clock, the trace and the audit log are empty, the fixture policy is reseeded; {}.",
+                count(r.switches_turned_off.len(), "switch", "switches"),
                 if keep {
                     "registered requestors were kept".to_owned()
                 } else {
-                    format!("{} registered requestor(s) deleted", r.removed_clients.len())
+                    format!(
+                        "{} deleted",
+                        count(r.removed_clients.len(), "registered requestor", "registered requestors")
+                    )
                 }
             ),
         ),
-        Err(e) => back("/admin", false, format!("The reset failed: {e}")),
+        Err(e) => back_to("/admin", Section::Reset, false, format!("The reset failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_clock_step_passes_one_lifetime_and_the_leeway() {
+        let steps = clock_steps(crate::LabLifetimes::default());
+        let shown: Vec<(i64, &str)> = steps.iter().map(|s| (s.seconds, s.label.as_str())).collect();
+        assert_eq!(shown, [(91, "+1 min 31 s"), (361, "+6 min 1 s"), (661, "+11 min 1 s"), (7261, "+2 h 1 min 1 s")]);
+        assert_eq!(steps[1].expires, "expires ID-JAGs (300 s, plus the 60 s leeway)");
+        // Lifetimes that coincide share one step.
+        let same = clock_steps(crate::LabLifetimes::short(30));
+        assert_eq!(same.len(), 1, "{same:?}");
+        assert!(same[0].expires.contains(" and ID-JAGs and ID tokens and access tokens"), "{same:?}");
+        assert_eq!((duration(0), duration(3600), duration(59)), ("0 s".into(), "1 h".into(), "59 s".into()));
+    }
+
+    #[test]
+    fn a_change_comes_back_to_its_section() {
+        for section in Section::ALL {
+            assert_eq!(Section::from_id(Some(section.id())), section);
+        }
+        assert_eq!(Section::from_id(Some("elsewhere")), Section::Top);
+        assert_eq!(Section::from_id(None), Section::Top);
+        let resp = back_to("/admin?tenant=customer2", Section::Clock, true, "moved 5 s");
+        let location = resp.headers()["location"].to_str().unwrap();
+        assert_eq!(location, "/admin?tenant=customer2&ok=1&msg=moved+5+s&at=clock-section#clock-section");
+        assert_eq!(
+            (count(1, "switch", "switches"), count(2, "switch", "switches")),
+            ("1 switch".into(), "2 switches".into())
+        );
     }
 }

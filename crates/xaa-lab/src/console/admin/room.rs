@@ -49,6 +49,8 @@ struct RowHtml<'a> {
 struct RoomPage {
     lab_status: LabStatus,
     join_code: String,
+    /// Where participants join (the console's /join).
+    join_url: String,
     titles: Vec<&'static str>,
     rows: Vec<String>,
 }
@@ -82,6 +84,7 @@ pub(crate) async fn page(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> R
     let page = RoomPage {
         lab_status: LabStatus::of(&st),
         join_code: st.admin.join.code().to_owned(),
+        join_url: format!("{}/join", st.urls.console),
         titles: Item::ALL.iter().map(|i| i.title()).collect(),
         rows: rows(&st).iter().map(|r| RowHtml { r }.render().unwrap_or_default()).collect(),
     };

@@ -75,9 +75,20 @@ impl Chain {
     }
 }
 
-/// The explorer sessions of this console.
-#[derive(Debug, Default)]
-pub(crate) struct Sessions(Mutex<Inner>);
+/// The explorer sessions of this console. A session id starts with the store's generation, a
+/// random word drawn when the lab starts: an id from before a restart is told apart from one whose
+/// chain was forgotten.
+#[derive(Debug)]
+pub(crate) struct Sessions {
+    generation: String,
+    inner: Mutex<Inner>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self { generation: xaa_core::secret::random_token(8), inner: Mutex::default() }
+    }
+}
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -87,16 +98,61 @@ struct Inner {
     saves: u64,
 }
 
+/// Why a browser's run is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lost {
+    /// Its session id is from before the lab restarted.
+    Restarted,
+    /// It posted a step of a run the store no longer holds (forgotten at capacity).
+    Forgotten,
+}
+
+impl Lost {
+    /// What the page says.
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            Lost::Restarted => {
+                "The lab restarted since this browser last ran the explorer, so the tokens of that run are gone (the explorer keeps them in memory only). Start again at step 1."
+            }
+            Lost::Forgotten => {
+                "The explorer no longer holds this browser's run (it keeps the runs of the last 1,000 browsers, in memory), so its tokens are gone. Start again at step 1."
+            }
+        }
+    }
+
+    /// As a query parameter of the page (`?lost=…`), and back.
+    pub(crate) fn param(self) -> &'static str {
+        match self {
+            Lost::Restarted => "restarted",
+            Lost::Forgotten => "forgotten",
+        }
+    }
+
+    pub(crate) fn from_param(value: &str) -> Option<Self> {
+        [Lost::Restarted, Lost::Forgotten].into_iter().find(|l| l.param() == value)
+    }
+}
+
 impl Sessions {
+    /// A new session id of this store's generation.
+    pub(super) fn new_id(&self) -> String {
+        format!("{}.{}", self.generation, xaa_core::secret::random_token(24))
+    }
+
+    /// Whether `id` was issued since the lab started (else its chain died with the last run).
+    pub(super) fn issued_here(&self, id: &str) -> bool {
+        id.strip_prefix(self.generation.as_str()).is_some_and(|rest| rest.starts_with('.'))
+    }
+
     /// The chain of session `id`.
     pub(super) fn get(&self, id: &str) -> Option<Chain> {
-        let inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.chains.get(id).map(|(_, chain)| chain.clone())
     }
 
     /// Saves the chain of session `id`; a new session at capacity evicts the least recently saved.
     pub(super) fn put(&self, id: String, chain: Chain) {
-        let mut inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if inner.chains.len() >= MAX_SESSIONS && !inner.chains.contains_key(&id) {
             let oldest = inner.chains.iter().min_by_key(|(_, (saved, _))| *saved).map(|(k, _)| k.clone());
             if let Some(oldest) = oldest {
@@ -110,7 +166,7 @@ impl Sessions {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).chains.len()
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).chains.len()
     }
 }
 
@@ -140,6 +196,20 @@ mod tests {
         for i in 2..MAX_SESSIONS {
             assert!(sessions.get(&format!("s{i}")).is_some(), "s{i} is kept");
         }
+    }
+
+    #[test]
+    fn an_id_from_before_a_restart_is_told_apart() {
+        let (before, now) = (Sessions::default(), Sessions::default());
+        let id = now.new_id();
+        assert!(now.issued_here(&id));
+        assert!(!now.issued_here(&before.new_id()), "another generation");
+        assert!(!now.issued_here("an-id-of-the-old-format"));
+        assert!(!now.issued_here(&format!("{id}x")[..now.generation.len()]), "the generation alone");
+        for lost in [Lost::Restarted, Lost::Forgotten] {
+            assert_eq!(Lost::from_param(lost.param()), Some(lost));
+        }
+        assert_eq!(Lost::from_param("other"), None);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::SameSite;
 use serde::Deserialize;
-use xaa_core::secret::{Secret, random_token};
+use xaa_core::secret::Secret;
 use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 use xaa_web::redirect::SeeOther;
 
@@ -45,8 +45,8 @@ mod target;
 
 use super::ConsoleState;
 use crate::admin::ResourceApp;
-use chain::Chain;
 pub(crate) use chain::Sessions;
+use chain::{Chain, Lost};
 use sign_in::Callback;
 pub(crate) use step::step_title;
 use step::{Step, StepView};
@@ -107,10 +107,33 @@ struct ExplorerPage {
     refused_endpoints: Vec<String>,
     steps: Vec<StepView>,
     masked: bool,
+    /// This browser's run is gone: why.
+    lost: Option<Lost>,
+    /// Step 1's ID token has expired by the lab clock: when (step 2 offers to sign in again).
+    id_token_expired: Option<String>,
+}
+
+/// The page's query: `?lost=…` after a step posted to a run the explorer no longer holds.
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    lost: String,
+}
+
+/// When `id_token`'s `exp` has passed by the lab clock `now`: its date.
+fn expired_at(id_token: &str, now: i64) -> Option<String> {
+    let jwt = xaa_core::jose::unverified::UnverifiedJwt::parse(id_token).ok()?;
+    let exp = jwt.unverified_claims().get("exp")?.as_i64()?;
+    (exp <= now).then(|| xaa_core::claims::numeric_date(exp))
 }
 
 fn session_id(jar: &CookieJar) -> Option<String> {
     jar.get(EXPLORER_COOKIE).map(|c| c.value().to_owned())
+}
+
+/// This browser's session id, when the lab issued it since it started.
+fn current_session(st: &ConsoleState, jar: &CookieJar) -> Option<String> {
+    session_id(jar).filter(|id| st.explorer_sessions.issued_here(id))
 }
 
 /// A path naming no registered resource app: 404, and where to register one.
@@ -133,7 +156,7 @@ fn load(st: &ConsoleState, jar: &CookieJar, at: &At) -> Result<Chain, UnknownApp
         }
         None => Target::default(),
     };
-    let stored = session_id(jar).and_then(|s| st.explorer_sessions.get(&target.session_key(&s)));
+    let stored = current_session(st, jar).and_then(|s| st.explorer_sessions.get(&target.session_key(&s)));
     let mut chain = stored.unwrap_or_default();
     // The lab's chain keeps the target step 2 chose; a resource app's runs against the app as
     // registered now.
@@ -144,10 +167,10 @@ fn load(st: &ConsoleState, jar: &CookieJar, at: &At) -> Result<Chain, UnknownApp
 }
 
 fn save(st: &ConsoleState, jar: CookieJar, chain: Chain) -> CookieJar {
-    let (jar, id) = match session_id(&jar) {
+    let (jar, id) = match current_session(st, &jar) {
         Some(id) => (jar, id),
         None => {
-            let id = random_token(24);
+            let id = st.explorer_sessions.new_id();
             let cookie = xaa_web::cookie::http_only(EXPLORER_COOKIE, id.clone(), SameSite::Lax, st.secure_cookies);
             (jar.add(cookie), id)
         }
@@ -162,10 +185,17 @@ async fn page(
     jar: CookieJar,
     token: CsrfToken,
     Path(at): Path<At>,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, UnknownApp> {
     let c = load(&st, &jar, &at)?;
     let csrf = token.value().to_owned();
     let lab = c.target.is_lab();
+    let restarted = session_id(&jar).is_some() && current_session(&st, &jar).is_none();
+    let lost = if restarted {
+        Some(Lost::Restarted)
+    } else {
+        query.ok().and_then(|Query(q)| Lost::from_param(&q.lost)).filter(|_| c.record_of(Step::SignIn).is_none())
+    };
     let page = ExplorerPage {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
         csrf,
@@ -180,8 +210,30 @@ async fn page(
         refused_endpoints: c.target.endpoints().into_iter().filter(|e| !c.target.token_fits(e)).collect(),
         steps: StepView::all(&c),
         masked: !st.trace.reveals_secrets(),
+        lost,
+        id_token_expired: c.id_token.as_deref().and_then(|t| expired_at(t, st.clock.now())),
     };
     Ok((jar, token, page).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn id_token(exp: i64) -> String {
+        use base64::Engine;
+        let b64 = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.sig", b64(json!({ "alg": "RS256", "typ": "JWT" })), b64(json!({ "exp": exp })))
+    }
+
+    #[test]
+    fn an_id_token_past_its_exp_is_expired() {
+        assert_eq!(expired_at(&id_token(1_000), 999), None);
+        assert_eq!(expired_at(&id_token(1_000), 1_000).as_deref(), Some("1970-01-01 00:16:40 UTC"));
+        assert_eq!(expired_at("not a jwt", 5), None);
+    }
 }
 
 #[derive(Deserialize)]
@@ -254,6 +306,14 @@ async fn step(
     let Some(f) = checked(form) else { return Ok(back(&c.target, n)) };
     let Some(step) = Step::from_number(n) else { return Ok(back(&c.target, 1)) };
     if !c.can_run(step) {
+        // A step posted from a page whose run the explorer no longer holds: say so.
+        let session = current_session(&st, &jar);
+        let held = session.as_ref().is_some_and(|s| st.explorer_sessions.get(&c.target.session_key(s)).is_some());
+        if step > Step::SignIn && !held {
+            let restarted = session_id(&jar).is_some() && session.is_none();
+            let lost = if restarted { Lost::Restarted } else { Lost::Forgotten };
+            return Ok(SeeOther::to(&format!("{}?lost={}#step-1", c.target.path(), lost.param())).into_response());
+        }
         return Ok(back(&c.target, step.before().number()));
     }
     match step {
