@@ -318,7 +318,7 @@ fn reset(run: &RunArgs, keep_registrations: bool) -> anyhow::Result<()> {
         ),
     };
     stdout(&format!(
-        "lab: {} reset: audit log emptied, fixture policy reseeded at the next start, {registrations}.\n",
+        "lab: {} reset: audit log emptied, every resource single use again, fixture policy reseeded at the next start, {registrations}.\n",
         run.data_dir.display()
     ))
 }
