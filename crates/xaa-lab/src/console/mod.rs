@@ -22,6 +22,7 @@ mod inspect;
 mod join;
 pub(crate) mod lab_status;
 mod resources;
+mod reuse;
 mod snippets;
 mod tenant;
 mod trace;

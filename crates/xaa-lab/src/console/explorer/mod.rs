@@ -45,6 +45,7 @@ mod target;
 
 use super::ConsoleState;
 use crate::admin::ResourceApp;
+use crate::console::reuse::ReuseView;
 use chain::Chain;
 pub(crate) use chain::Sessions;
 use sign_in::Callback;
@@ -105,6 +106,11 @@ struct ExplorerPage {
     endpoints: Vec<String>,
     steps: Vec<StepView>,
     masked: bool,
+    /// The ID-JAG re-use policy of the target's resource, shown at step 3 (none when the
+    /// developer's own authorization server answers step 3).
+    reuse: Option<ReuseView>,
+    reuse_decision: String,
+    reuse_why: &'static str,
 }
 
 fn session_id(jar: &CookieJar) -> Option<String> {
@@ -177,6 +183,14 @@ async fn page(
         endpoints: c.target.endpoints(),
         steps: StepView::all(&c),
         masked: !st.trace.reveals_secrets(),
+        reuse: c
+            .target
+            .lab_serves(Step::JwtBearer)
+            .then(|| st.admin.resource_as.reuse_policy(c.target.resource(&st.urls).as_str()))
+            .flatten()
+            .map(|r| ReuseView::from(&r)),
+        reuse_decision: crate::console::reuse::decision(),
+        reuse_why: crate::console::reuse::WHY,
     };
     Ok((jar, token, page).into_response())
 }
