@@ -1,15 +1,18 @@
 //! Lab decision A2 across the components: IT sets each resource's ID-JAG re-use policy through the
-//! admin API (or page), the resource AS obeys it at its token endpoint, the lab clock (moved
-//! through the admin API) ends a re-use at `exp`, the MCP server stays single use, the policy
-//! survives a restart and a reset makes every resource single use again; in Chromium, the admin
+//! admin API (or page), the resource AS obeys it at its token endpoint and publishes it in its
+//! metadata (the lab's own member), the lab clock (moved through the admin API) ends a re-use at
+//! `exp`, the MCP server stays single use, the policy survives a restart and a reset makes every
+//! resource single use again; Lab Notes names the policy its authorization server published; the
+//! exercise promises both behaviours exactly as the servers show them; in Chromium, the admin
 //! page's switch and the explorer's step 3 showing it.
 
 use fantoccini::Locator;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::admin::{admin_browser_session, admin_json, assert_admin_error};
+use crate::admin::{admin_browser_session, admin_json, assert_admin_error, card_item, report_card};
 use crate::browser::{Browser, explorer_sign_in, explorer_step};
+use crate::classroom::{assert_matches, by_id, promised};
 use crate::harness::*;
 
 const ALICE: &str = "alice@acme.example";
@@ -64,6 +67,18 @@ fn single_use_refusal(jag: &str) -> String {
     )
 }
 
+/// The authorization server's metadata member `xaa_lab_id_jag_reuse` (the lab's own).
+async fn published(lab: &TestLab) -> Value {
+    let url = format!("{}/.well-known/oauth-authorization-server", lab.authz());
+    let meta: Value = lab.http.get(url).send().await.unwrap().json().await.unwrap();
+    meta["xaa_lab_id_jag_reuse"].clone()
+}
+
+/// What the metadata publishes with the todo API's policy `policy` (the MCP server single use).
+fn publishing(lab: &TestLab, policy: &str) -> Value {
+    json!({ lab.api(): policy, mcp(lab): "single_use" })
+}
+
 /// `PUT /api/admin/id-jag-reuse`.
 async fn set_reuse(lab: &TestLab, resource: &str, policy: &str) -> reqwest::Response {
     lab.admin(Method::PUT, REUSE_API).json(&json!({ "resource": resource, "policy": policy })).send().await.unwrap()
@@ -86,6 +101,7 @@ async fn assert_listed(lab: &TestLab, policy: &str, label: &str) {
 async fn single_use_is_the_default_and_refuses_the_second_use() {
     let lab = TestLab::start().await;
     assert_listed(&lab, "single_use", "single use").await;
+    assert_eq!(published(&lab).await, publishing(&lab, "single_use"));
     let jag = alice_jag(&lab).await;
     redeemed(&lab, &jag).await;
     assert_refused(&lab, &jag, &single_use_refusal(&jag)).await;
@@ -98,6 +114,7 @@ async fn with_re_use_the_same_id_jag_gets_two_access_tokens_until_it_expires() {
     assert_eq!(set.status(), StatusCode::OK);
     assert_eq!(set.json::<Value>().await.unwrap(), entry(lab.api(), "reuse_until_exp", "re-usable until exp", true));
     assert_listed(&lab, "reuse_until_exp", "re-usable until exp").await;
+    assert_eq!(published(&lab).await, publishing(&lab, "reuse_until_exp"));
 
     let jag = alice_jag(&lab).await;
     let first = redeemed(&lab, &jag).await;
@@ -106,6 +123,10 @@ async fn with_re_use_the_same_id_jag_gets_two_access_tokens_until_it_expires() {
     for token in [&first, &second] {
         assert_eq!(lab.todo_json("/api/todos", token).await["success"], true);
     }
+    // The report card: the re-submission is not a fresh ID-JAG, nor a mistake.
+    let card = report_card(&lab, CLIENT).await;
+    card_item(&card, "single_use", "passed", 1, 0, "a fresh ID-JAG");
+    card_item(&card, "handles_n_a", "passed", 2, 0, "sent the ID-JAG as the jwt-bearer assertion");
 
     // The lab clock, moved by IT, past exp + leeway: the exp check refuses the ID-JAG.
     let exp = decode(&jag).1["exp"].as_i64().unwrap();
@@ -136,6 +157,7 @@ async fn the_mcp_resource_refuses_to_switch_and_stays_single_use() {
     // Even with the todo API re-usable, the MCP server's ID-JAG is accepted once.
     assert_eq!(set_reuse(&lab, lab.api(), "reuse_until_exp").await.status(), StatusCode::OK);
     assert_listed(&lab, "reuse_until_exp", "re-usable until exp").await;
+    assert_eq!(published(&lab).await, publishing(&lab, "reuse_until_exp"), "the MCP server single use");
     let jag = alice_mcp_jag(&lab).await;
     redeemed(&lab, &jag).await;
     assert_refused(&lab, &jag, &single_use_refusal(&jag)).await;
@@ -227,6 +249,7 @@ async fn the_policy_survives_a_restart_and_the_reset_makes_it_single_use_again()
     let again = TestLab::start_configured(|c| c.storage = storage.clone()).await;
     assert_ne!(again.api(), old_api, "other ports this time");
     assert_listed(&again, "reuse_until_exp", "re-usable until exp").await;
+    assert_eq!(published(&again).await, publishing(&again, "reuse_until_exp"), "under the new URLs");
     let jag = alice_jag(&again).await;
     redeemed(&again, &jag).await;
     redeemed(&again, &jag).await;
@@ -236,6 +259,96 @@ async fn the_policy_survives_a_restart_and_the_reset_makes_it_single_use_again()
     assert_eq!(report["single_use_again"], json!([again.api()]));
     assert_listed(&again, "single_use", "single use").await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Lab Notes names the policy its authorization server published right before each grant: the
+/// cached token keeps the one that applied to it until Lab Notes gets a fresh token; its MCP
+/// page names the MCP server's, single use whatever the todo API's.
+#[tokio::test]
+async fn lab_notes_names_the_policy_its_authorization_server_published() {
+    let lab = TestLab::start().await;
+    let alice = lab.notes_login(ALICE).await;
+    let notes_page = |path: &'static str| {
+        let (lab, alice) = (&lab, &alice);
+        async move {
+            let (status, html) = lab.notes_page(alice, path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {html}");
+            html
+        }
+    };
+    let html = notes_page("/notes").await;
+    assert_eq!(by_id(&html, "reuse-policy"), "single use");
+    assert!(html.contains("metadata member <code>xaa_lab_id_jag_reuse</code>, the lab's own: no specification defines one; lab decision A2, RFC 8414 §2)"), "{html}");
+    assert!(html.contains("Lab Notes gets a fresh ID-JAG for every access token, so it works under either policy."));
+
+    assert_eq!(set_reuse(&lab, lab.api(), "reuse_until_exp").await.status(), StatusCode::OK);
+    let html = notes_page("/notes").await;
+    assert_eq!(by_id(&html, "reuse-policy"), "single use", "the cached token was granted under single use");
+    let refresh = alice
+        .post(format!("{}/todos/refresh", lab.notes()))
+        .form(&[("csrf", hidden(&html, "csrf").as_str()), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refresh.status(), StatusCode::SEE_OTHER);
+    assert_eq!(by_id(&notes_page("/notes").await, "reuse-policy"), "re-usable until exp", "a fresh token");
+
+    let mcp_page = notes_page("/todos/mcp").await;
+    assert!(mcp_page.contains("id=\"mcp-todos\""), "{mcp_page}");
+    assert_eq!(by_id(&mcp_page, "reuse-policy"), "single use", "the MCP server");
+    assert!(mcp_page.contains("Re-submitting an ID-JAG at the MCP server"), "{mcp_page}");
+}
+
+/// The exercise shows both behaviours and what each rests on, and promises exactly what the
+/// servers answer: the single-use refusal, and the `jti` check of a re-submission.
+#[tokio::test]
+async fn the_exercise_promises_both_behaviours_as_the_servers_show_them() {
+    let lab = TestLab::start().await;
+    let name = "id-jag-reuse";
+    let (status, html) = crate::classroom::page(&lab, &format!("/exercises/{name}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(by_id(&html, "failed-check"), "jti");
+    assert_eq!(by_id(&html, "reuse-state"), "single use");
+    assert!(html.contains("href=\"/admin#id-jag-reuse\" id=\"turn-on\""), "the way to change it");
+    assert!(html.contains("href=\"/explorer#step-3\" id=\"run-step\""), "the step to run");
+    for rests_on in [
+        "<li><span class=\"badge\">lab decision</span> lab decision A2 (One use per ID-JAG, unless the resource allows re-use): ",
+        "<li><span class=\"badge\">MCP profile</span> MCP enterprise-managed authorization (Enterprise-Managed Authorization): an MCP authorization server MUST refuse a replayed ID-JAG (jti)</li>",
+        "<li><span class=\"badge\">MAY</span> draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.3 (Refresh Token): no refresh token; when the access token expires, clients MAY re-submit the original ID-JAG for a new one</li>",
+    ] {
+        assert!(html.contains(rests_on), "{rests_on}");
+    }
+    let (_, index) = crate::classroom::page(&lab, "/exercises").await;
+    assert!(index.contains("<a href=\"/exercises/id-jag-reuse\">"), "listed");
+
+    // Single use: the promised refusal is the authorization server's.
+    let jag = alice_jag(&lab).await;
+    redeemed(&lab, &jag).await;
+    let actual = assert_oauth_error(lab.as_token(&lab.bearer_params(&jag)).await, 400, "invalid_grant").await;
+    assert_eq!(actual, single_use_refusal(&jag));
+    assert_matches(name, &promised(&lab, name, "expected-description").await, &actual);
+
+    // Re-usable until exp: the promised check is the one the authorization server ran.
+    assert_eq!(set_reuse(&lab, lab.api(), "reuse_until_exp").await.status(), StatusCode::OK);
+    let (_, html) = crate::classroom::page(&lab, &format!("/exercises/{name}")).await;
+    assert_eq!(by_id(&html, "reuse-state"), "re-usable until exp");
+    assert!(html.contains(&format!("</span> at {}; every other resource is single use.", lab.api())), "{html}");
+    let jag = alice_jag(&lab).await;
+    redeemed(&lab, &jag).await;
+    redeemed(&lab, &jag).await;
+    let events = lab.lab.trace_events(&xaa_lab::observe::trace::TraceFilter::default());
+    let grant = events.iter().rev().find(|e| e.step == "jwt-bearer" && e.service == "resource-as").unwrap();
+    let jti = grant.checks.iter().rfind(|c| c.name == "jti").unwrap();
+    assert!(jti.passed, "{jti:?}");
+    let actual = format!("✓ jti: {} ({})", jti.detail, jti.spec);
+    assert_eq!(
+        actual,
+        format!(
+            "✓ jti: re-submission of the ID-JAG with jti \"{}\", allowed by this resource's policy (re-usable until exp) (lab decision A2, draft-ietf-oauth-identity-assertion-authz-grant-04 §4.4.3)",
+            self::jti(&jag)
+        )
+    );
+    assert_matches(name, &promised(&lab, name, "expected-resubmission").await, &actual);
 }
 
 /// In Chromium: the explorer's step 3 names the todo API's policy; run twice with the same

@@ -2,61 +2,21 @@
 //! same ID-JAG for a new access token when the old one expires (its "Refresh Token" section),
 //! RFC 7523 makes `jti` replay protection a MAY, and the MCP profile requires refusing a replayed
 //! ID-JAG. So every resource starts single use, and IT may let one accept an ID-JAG again until
-//! its `exp`; an MCP server stays single use.
+//! its `exp`; an MCP server stays single use. The policy itself, and how the metadata publishes
+//! it, are [`xaa_core::id_jag_reuse`]'s.
 //!
 //! The policies live in the database (a configured resource by its position, since its URL
 //! follows the lab's ports; a registered one by its URI) and in memory, written to the database
 //! first.
 
 use serde::Serialize;
+pub use xaa_core::id_jag_reuse::ReusePolicy;
+use xaa_core::id_jag_reuse::UnknownPolicy;
 use xaa_core::ids::ResourceUri;
 use xaa_core::sqlite::DbError;
 
 use crate::config::ProtectedResource;
 use crate::state::AsState;
-
-/// Whether a resource accepts an ID-JAG it has seen before.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub enum ReusePolicy {
-    /// Each ID-JAG once (the default, as the MCP profile requires).
-    #[default]
-    #[serde(rename = "single_use")]
-    SingleUse,
-    /// The same client may re-submit an ID-JAG until its `exp` for a fresh access token.
-    #[serde(rename = "reuse_until_exp")]
-    ReusableUntilExp,
-}
-
-impl ReusePolicy {
-    /// Both policies.
-    pub const ALL: [Self; 2] = [Self::SingleUse, Self::ReusableUntilExp];
-
-    /// Its name in the admin API and the database.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::SingleUse => "single_use",
-            Self::ReusableUntilExp => "reuse_until_exp",
-        }
-    }
-
-    /// The policy named `name` ([`ReusePolicy::name`]).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
-    }
-
-    /// The policy named `name`, or the refusal naming both.
-    pub fn parse(name: &str) -> Result<Self, ReuseError> {
-        Self::from_name(name).ok_or_else(|| ReuseError::UnknownPolicy(name.to_owned()))
-    }
-
-    /// How pages name it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::SingleUse => "single use",
-            Self::ReusableUntilExp => "re-usable until exp",
-        }
-    }
-}
 
 /// One resource's policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -83,8 +43,8 @@ impl ResourceReuse {
 #[derive(Debug, thiserror::Error)]
 pub enum ReuseError {
     /// No such policy.
-    #[error("policy \"{0}\" is unknown: use single_use or reuse_until_exp")]
-    UnknownPolicy(String),
+    #[error(transparent)]
+    UnknownPolicy(#[from] UnknownPolicy),
     /// This server does not govern the resource.
     #[error("\"{resource}\" is not a resource of this authorization server (its resources: {governed})")]
     UnknownResource {

@@ -159,3 +159,22 @@ async fn a_reset_makes_every_resource_single_use_again() {
     assert_eq!(was.iter().map(|r| r.as_str()).collect::<Vec<_>>(), [TODO_API]);
     assert!(st.reuse_policies().iter().all(|r| r.policy == ReusePolicy::SingleUse));
 }
+
+/// The metadata publishes each resource's policy in the lab's own member, as it is when asked.
+#[tokio::test]
+async fn the_metadata_publishes_each_resources_policy_in_the_labs_own_member() {
+    let (st, _) = as_state(None);
+    let member = |st: &Arc<AsState>| {
+        let st = st.clone();
+        async move {
+            let get = Request::builder().uri("/.well-known/oauth-authorization-server").body(Body::empty()).unwrap();
+            let resp = crate::authz_router(st).oneshot(get).await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            serde_json::from_slice::<Value>(&body).unwrap()["xaa_lab_id_jag_reuse"].to_string()
+        }
+    };
+    insta::assert_snapshot!(member(&st).await, @r#"{"http://todo.test":"single_use","http://todo.test/mcp":"single_use"}"#);
+    st.set_reuse_policy(TODO_API, ReusePolicy::ReusableUntilExp).await.unwrap();
+    insta::assert_snapshot!(member(&st).await, @r#"{"http://todo.test":"reuse_until_exp","http://todo.test/mcp":"single_use"}"#);
+}

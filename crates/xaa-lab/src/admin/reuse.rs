@@ -18,7 +18,7 @@ impl From<ReuseError> for AdminError {
 impl Admin {
     /// Sets the policy named `policy` (`single_use` or `reuse_until_exp`) for `resource`.
     pub(crate) async fn set_id_jag_reuse(&self, resource: &str, policy: &str) -> Result<ResourceReuse, AdminError> {
-        let policy = ReusePolicy::parse(policy.trim())?;
+        let policy = ReusePolicy::parse(policy.trim()).map_err(ReuseError::from)?;
         Ok(self.resource_as.set_reuse_policy(resource.trim(), policy).await?)
     }
 }
