@@ -460,7 +460,7 @@ const CARD_ITEMS: [&str; 6] =
     ["pkce", "audience_and_resource", "token_types", "resource_credentials", "single_use", "handles_n_a"];
 
 /// The report card items of `client_id`, by item name.
-async fn report_card(lab: &TestLab, client_id: &str) -> serde_json::Map<String, Value> {
+pub(crate) async fn report_card(lab: &TestLab, client_id: &str) -> serde_json::Map<String, Value> {
     let (status, body) = admin_json(lab, Method::GET, &format!("/api/admin/clients/{client_id}"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["report_card"]["client_id"], client_id);
@@ -471,7 +471,7 @@ async fn report_card(lab: &TestLab, client_id: &str) -> serde_json::Map<String, 
 }
 
 /// Asserts one card item's status, counts and evidence.
-fn card_item(
+pub(crate) fn card_item(
     card: &serde_json::Map<String, Value>,
     item: &str,
     status: &str,

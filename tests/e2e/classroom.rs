@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::browser::Browser;
 use crate::harness::*;
 
-async fn page(lab: &TestLab, path: &str) -> (u16, String) {
+pub(crate) async fn page(lab: &TestLab, path: &str) -> (u16, String) {
     let resp = lab.http.get(format!("{}{path}", lab.console())).send().await.unwrap();
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
@@ -137,7 +137,7 @@ async fn an_exercise_page_and_the_switch_banner_in_chromium() {
 }
 
 /// The text of the element with `id` in a page (credentials are plain ids and tokens).
-fn by_id(html: &str, id: &str) -> String {
+pub(crate) fn by_id(html: &str, id: &str) -> String {
     let start = html.find(&format!("id=\"{id}\">")).unwrap_or_else(|| panic!("no #{id}")) + id.len() + 6;
     html[start..].split('<').next().unwrap().to_owned()
 }
@@ -427,14 +427,19 @@ async fn the_room_updates_a_row_without_reload_in_chromium() {
 
 /// The description an exercise page promises, HTML entities undone.
 async fn promised_description(lab: &TestLab, name: &str) -> String {
+    promised(lab, name, "expected-description").await
+}
+
+/// The text of the element `id` of exercise `name`'s page, HTML entities undone.
+pub(crate) async fn promised(lab: &TestLab, name: &str, id: &str) -> String {
     let (status, html) = page(lab, &format!("/exercises/{name}")).await;
     assert_eq!(status, 200);
-    let escaped = by_id(&html, "expected-description");
+    let escaped = by_id(&html, id);
     escaped.replace("&#39;", "'").replace("&#34;", "\"").replace("&quot;", "\"").replace("&amp;", "&")
 }
 
 /// The parts of `promised` between its `…` appear in `actual`, in order.
-fn assert_matches(name: &str, promised: &str, actual: &str) {
+pub(crate) fn assert_matches(name: &str, promised: &str, actual: &str) {
     let mut rest = actual;
     for part in promised.split('…').map(str::trim).filter(|p| !p.is_empty()) {
         let at = rest.find(part).unwrap_or_else(|| panic!("{name}: {part:?} not in {actual:?}"));

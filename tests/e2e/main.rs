@@ -33,6 +33,7 @@ mod notes_browser;
 mod public_host;
 mod refresh_token;
 mod reset;
+mod reuse;
 mod room_browser;
 mod saml;
 mod saml_admin;

@@ -1,7 +1,7 @@
 //! Reset, for the next group: the admin action (API and page) and `lab reset` on a stopped lab's
 //! data dir. Each test first changes every piece of state the reset promises to reset, then
-//! checks each one: switches, clock, trace, audit log, the fixture policy, and registrations kept
-//! or removed.
+//! checks each one: switches, clock, trace, audit log, the fixture policy, each resource's ID-JAG
+//! re-use policy, and registrations kept or removed.
 
 use std::process::Command;
 
@@ -33,6 +33,8 @@ async fn mess_up(lab: &TestLab) -> Value {
     }
     let clock = lab.admin(Method::POST, "/api/admin/clock").json(&json!({ "advance": 7200 })).send().await.unwrap();
     assert_eq!(clock.status(), StatusCode::OK);
+    let reuse = json!({ "resource": lab.api(), "policy": "reuse_until_exp" });
+    assert_eq!(admin_json(lab, Method::PUT, "/api/admin/id-jag-reuse", Some(reuse)).await.0, StatusCode::OK);
     assert!(!lab.lab.trace_events(&TraceFilter::default()).is_empty());
     assert!(!audit(lab).await.is_empty());
     assert_ne!(fixture_policy(lab), lab.lab.fixtures().connections);
@@ -67,6 +69,9 @@ async fn assert_room_is_reset(lab: &TestLab) {
     assert!(lab.lab.trace_events(&TraceFilter::default()).is_empty(), "the trace is empty");
     assert_eq!(audit(lab).await, Vec::<Value>::new(), "the audit log is empty");
     assert_eq!(fixture_policy(lab), lab.lab.fixtures().connections, "the fixture policy is reseeded");
+    let (_, reuse) = admin_json(lab, Method::GET, "/api/admin/id-jag-reuse", None).await;
+    let policies: Vec<&Value> = reuse["resources"].as_array().unwrap().iter().map(|r| &r["policy"]).collect();
+    assert_eq!(policies, [&json!("single_use"), &json!("single_use")], "every resource single use again");
 }
 
 #[tokio::test]

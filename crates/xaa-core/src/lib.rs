@@ -16,6 +16,8 @@
 //! - [`oauth`]: the typed token requests, RFC 6749 §5.2 errors, form parameters, client
 //!   credentials, and the token and registration endpoint skeletons (with `axum`);
 //! - [`resource`] and [`scope`]: RFC 8707 resource indicators and scope sets;
+//! - [`id_jag_reuse`]: whether a resource accepts an ID-JAG again (lab decision A2), and the
+//!   lab's own metadata member that publishes it;
 //! - [`mcp`]: the MCP StreamableHTTP wire (JSON-RPC messages in JSON or event-stream answers);
 //! - [`redirect`], [`clock`], [`secret`]: which characters a redirect target may never carry, an
 //!   injectable clock, and which
@@ -38,6 +40,7 @@ pub mod clock;
 pub mod dpop;
 #[cfg(feature = "http")]
 pub mod http_client;
+pub mod id_jag_reuse;
 pub mod ids;
 pub mod jose;
 pub mod key_source;

@@ -545,6 +545,9 @@ references! {
         "the server MUST refuse a verifier whose hash is not the challenge";
     /// RFC 7800 §3.1: `cnf`.
     RFC7800_3_1 = Rfc(7800), "3.1", "Confirmation Claim", Defines, "cnf names the key the presenter must prove";
+    /// RFC 8414 §2: the metadata members, and a server's own.
+    RFC8414_2 = Rfc(8414), "2", "Authorization Server Metadata", May,
+        "the registered members, and additional members a server MAY publish of its own";
     /// RFC 8414 §3: metadata.
     RFC8414_3 = Rfc(8414), "3", "Obtaining Authorization Server Metadata", Defines,
         "metadata at /.well-known/oauth-authorization-server under the issuer";

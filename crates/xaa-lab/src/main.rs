@@ -372,7 +372,7 @@ fn reset(data_dir: &std::path::Path, keep_registrations: bool) -> anyhow::Result
         ),
     };
     stdout(&format!(
-        "lab: {} reset: audit log emptied, fixture policy reseeded at the next start, {registrations}.\n",
+        "lab: {} reset: audit log emptied, every resource single use again, fixture policy reseeded at the next start, {registrations}.\n",
         data_dir.display()
     ))
 }

@@ -17,7 +17,7 @@ use xaa_faults::{Faults, SharedFaults};
 use xaa_idp::{IdpConfig, IdpState};
 use xaa_notes::{NotesConfig, NotesState};
 use xaa_resource_as::{
-    AsState, ProtectedResource, ResourceAsConfig, SamlTrust, Shared, Store, TodoApiConfig, TodoState,
+    AsState, MCP_PATH, ProtectedResource, ResourceAsConfig, SamlTrust, Shared, Store, TodoApiConfig, TodoState,
 };
 
 use crate::admin::{Admin, ReportCards};
@@ -333,7 +333,11 @@ fn resource_as(
         .iter()
         .filter(|s| s.issuer == urls.authorization_server)
         .flat_map(|s| s.resources.iter())
-        .map(|r| ProtectedResource { resource: r.resource.clone(), scopes: r.scopes.clone() })
+        .map(|r| ProtectedResource {
+            resource: r.resource.clone(),
+            scopes: r.scopes.clone(),
+            mcp: r.resource.as_str() == format!("{}{MCP_PATH}", urls.todo_api),
+        })
         .collect();
     let as_state = AsState::new(
         ResourceAsConfig {

@@ -8,6 +8,7 @@
 //! stack. It reads both answer forms of the transport (JSON or an event stream).
 
 use serde_json::{Value, json};
+use xaa_core::id_jag_reuse::Published;
 use xaa_core::ids::ResourceUri;
 use xaa_core::mcp;
 
@@ -29,6 +30,8 @@ pub(crate) struct McpListing {
     pub(crate) server: String,
     pub(crate) protocol_version: String,
     pub(crate) scope: String,
+    /// The ID-JAG re-use policy the authorization server published for the MCP server at the grant.
+    pub(crate) reuse: Published,
 }
 
 /// The MCP server's URL, which is also its resource identifier.
@@ -52,7 +55,7 @@ pub(crate) async fn list(st: &NotesState, session: &Session) -> Result<McpListin
         step: Step::Mcp,
         detail: format!("{TODOS_URI} did not hold a todo list: {e}"),
     })?;
-    Ok(McpListing { todos, server, protocol_version: version, scope: token.scope })
+    Ok(McpListing { todos, server, protocol_version: version, scope: token.scope, reuse: token.reuse })
 }
 
 /// POSTs one JSON-RPC message; the `result` of a response, `None` for an accepted notification.

@@ -5,6 +5,9 @@ use askama_web::WebTemplate;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use xaa_core::id_jag_reuse::{METADATA_MEMBER, Published};
+use xaa_core::spec::{self, Citation};
+
 use crate::todo_client::Todo;
 use crate::xaa::XaaError;
 
@@ -91,6 +94,33 @@ impl From<&XaaError> for Problem {
     }
 }
 
+/// What the ID-JAG re-use line rests on: the lab's decision, and RFC 8414's room for a member of
+/// a server's own.
+const REUSE_CITES: Citation = Citation::of(&[spec::LAB_A2, spec::RFC8414_2]);
+
+/// The line beside an access token on the ID-JAG re-use policy of its resource (lab decision A2),
+/// as the authorization server's metadata published it right before the grant.
+#[derive(Debug)]
+pub(crate) struct ReuseLine {
+    /// The policy's label, or why there is none.
+    pub(crate) label: String,
+    /// The metadata member it was read from.
+    pub(crate) member: &'static str,
+    /// What it rests on.
+    pub(crate) cites: Citation,
+}
+
+impl From<&Published> for ReuseLine {
+    fn from(p: &Published) -> Self {
+        let label = match p {
+            Published::Policy(p) => p.label().to_owned(),
+            Published::Unsaid => "not published".to_owned(),
+            Published::Unknown(v) => format!("not understood ({v})"),
+        };
+        Self { label, member: METADATA_MEMBER, cites: REUSE_CITES }
+    }
+}
+
 /// `/notes`: the notes list, the selected note, and the todos pane.
 #[derive(Template, WebTemplate)]
 #[template(path = "notes.html")]
@@ -106,6 +136,8 @@ pub(crate) struct NotesPage {
     pub(crate) todos: Option<Vec<Todo>>,
     pub(crate) token_scope: String,
     pub(crate) token_minutes: i64,
+    /// The todo API's ID-JAG re-use policy, with the todos.
+    pub(crate) reuse: Option<ReuseLine>,
     pub(crate) problem: Option<Problem>,
 }
 
@@ -181,5 +213,26 @@ pub(crate) async fn not_found(
         (StatusCode::NOT_FOUND, NotFoundPage { path: uri.path().to_owned() }).into_response()
     } else {
         xaa_web::not_found::json(&method, &uri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use xaa_core::id_jag_reuse::{Published, ReusePolicy};
+
+    use super::ReuseLine;
+
+    #[test]
+    fn the_re_use_line_names_the_policy_or_why_there_is_none_and_what_it_rests_on() {
+        let line = |p: Published| ReuseLine::from(&p).label;
+        assert_eq!(line(Published::Policy(ReusePolicy::SingleUse)), "single use");
+        assert_eq!(line(Published::Policy(ReusePolicy::ReusableUntilExp)), "re-usable until exp");
+        assert_eq!(line(Published::Unsaid), "not published");
+        assert_eq!(line(Published::Unknown("\"twice\"".into())), "not understood (\"twice\")");
+        let shown = ReuseLine::from(&Published::Unsaid);
+        assert_eq!(
+            (shown.member, shown.cites.to_string().as_str()),
+            ("xaa_lab_id_jag_reuse", "lab decision A2, RFC 8414 §2")
+        );
     }
 }

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     access_token     TEXT,            -- cached todo-API access token
     access_token_exp INTEGER,
     access_scope     TEXT,
+    access_reuse     TEXT,            -- the ID-JAG re-use policy the AS published for it (NULL: none)
     expires_at       INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notes (

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::OnceCell;
 use xaa_core::clock::SharedClock;
 use xaa_core::http_client::LazyClient;
 use xaa_core::sqlite::DbError;
@@ -20,8 +19,6 @@ pub struct NotesState {
     pub(crate) calls: Option<Arc<dyn CallLog>>,
     /// The IdP's discovered metadata (with its JWKS), fetched on first sign-in.
     pub(crate) provider: tokio::sync::RwLock<Option<crate::oidc::Metadata>>,
-    /// The resource authorization server's token endpoint, from its RFC 8414 metadata.
-    pub(crate) as_token_endpoint: OnceCell<String>,
 }
 
 impl std::fmt::Debug for NotesState {
@@ -47,7 +44,6 @@ impl NotesState {
             clock,
             calls,
             provider: tokio::sync::RwLock::new(None),
-            as_token_endpoint: OnceCell::new(),
         }))
     }
 }

@@ -1,6 +1,7 @@
 //! The notes app's SQLite storage. SQL lives only here; every statement is parameterised.
 
 use rusqlite::{OptionalExtension, params};
+use xaa_core::id_jag_reuse::{Published, ReusePolicy};
 use xaa_core::sqlite::{Db, DbError};
 
 /// A sign-in in progress (the `state` is its key).
@@ -30,6 +31,27 @@ pub(crate) struct CachedToken {
     pub(crate) token: String,
     pub(crate) expires_at: i64,
     pub(crate) scope: String,
+    /// The ID-JAG re-use policy the authorization server's metadata published for the token's
+    /// resource right before the grant (lab decision A2).
+    pub(crate) reuse: Published,
+}
+
+/// How `access_reuse` stores what the metadata published: the policy's name, the JSON of a value
+/// not understood, or NULL when it said nothing.
+fn reuse_column(p: &Published) -> Option<String> {
+    match p {
+        Published::Policy(p) => Some(p.name().to_owned()),
+        Published::Unknown(v) => Some(v.clone()),
+        Published::Unsaid => None,
+    }
+}
+
+/// What an `access_reuse` column holds ([`reuse_column`]).
+fn reuse_of(column: Option<String>) -> Published {
+    match column {
+        None => Published::Unsaid,
+        Some(v) => ReusePolicy::from_name(&v).map_or(Published::Unknown(v), Published::Policy),
+    }
 }
 
 /// A note.
@@ -50,6 +72,8 @@ impl Store {
         let db = Db::open(path, include_str!("schema.sql"))?;
         // Sessions made before forms' CSRF tokens were bound to the session cookie stored one.
         db.drop_column("sessions", "csrf")?;
+        // Sessions made before Lab Notes read the ID-JAG re-use policy have none.
+        db.ensure_column("sessions", "access_reuse", "TEXT")?;
         Ok(Self { db })
     }
 
@@ -110,7 +134,8 @@ impl Store {
         self.db
             .call(move |c| {
                 c.query_row(
-                    "SELECT id_hash, sub, email, name, id_token, id_token_exp, access_token, access_token_exp, access_scope
+                    "SELECT id_hash, sub, email, name, id_token, id_token_exp, access_token, access_token_exp, access_scope,
+                            access_reuse
                      FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
                     params![id_hash, now],
                     |r| {
@@ -127,6 +152,7 @@ impl Store {
                                     token,
                                     expires_at: r.get(7)?,
                                     scope: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+                                    reuse: reuse_of(r.get(9)?),
                                 }),
                                 None => None,
                             },
@@ -146,13 +172,14 @@ impl Store {
     pub(crate) async fn cache_access_token(&self, id_hash: String, token: Option<CachedToken>) -> Result<(), DbError> {
         self.db
             .call(move |c| {
-                let (t, exp, scope) = match token {
-                    Some(t) => (Some(t.token), Some(t.expires_at), Some(t.scope)),
-                    None => (None, None, None),
+                let (t, exp, scope, reuse) = match token {
+                    Some(t) => (Some(t.token), Some(t.expires_at), Some(t.scope), reuse_column(&t.reuse)),
+                    None => (None, None, None, None),
                 };
                 c.execute(
-                    "UPDATE sessions SET access_token = ?2, access_token_exp = ?3, access_scope = ?4 WHERE id_hash = ?1",
-                    params![id_hash, t, exp, scope],
+                    "UPDATE sessions SET access_token = ?2, access_token_exp = ?3, access_scope = ?4, access_reuse = ?5
+                     WHERE id_hash = ?1",
+                    params![id_hash, t, exp, scope, reuse],
                 )
                 .map(drop)
             })
@@ -214,6 +241,36 @@ fn row_to_note(r: &rusqlite::Row<'_>) -> rusqlite::Result<Note> {
 
 #[cfg(test)]
 mod tests {
+    use xaa_core::id_jag_reuse::{Published, ReusePolicy};
+
+    /// A cached token keeps what the metadata published for it, whatever that was.
+    #[tokio::test]
+    async fn a_cached_token_keeps_the_re_use_policy_published_for_it() {
+        let store = super::Store::open(None).unwrap();
+        let session = super::Session {
+            id_hash: "s".into(),
+            sub: "alice".into(),
+            email: "alice@x".into(),
+            name: "Alice".into(),
+            id_token: "t".into(),
+            id_token_exp: 50,
+            access_token: None,
+        };
+        store.insert_session(session, 100).await.unwrap();
+        for reuse in [
+            Published::Policy(ReusePolicy::ReusableUntilExp),
+            Published::Policy(ReusePolicy::SingleUse),
+            Published::Unsaid,
+            Published::Unknown("\"twice\"".into()),
+        ] {
+            let token =
+                super::CachedToken { token: "at".into(), expires_at: 90, scope: "s".into(), reuse: reuse.clone() };
+            store.cache_access_token("s".into(), Some(token)).await.unwrap();
+            let read = store.session("s".into(), 10).await.unwrap().unwrap().access_token.unwrap();
+            assert_eq!(read.reuse, reuse);
+        }
+    }
+
     /// A `notes.sqlite` of a lab from before forms' tokens were bound to the session cookie: its
     /// sessions table loses the `csrf` column, and new sessions are stored and read back.
     #[tokio::test]

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use xaa_core::id_jag_reuse::Published;
 
 use crate::oauth_http::OAuthHttp;
 use crate::state::NotesState;
@@ -34,6 +35,8 @@ pub(crate) struct Listing {
     pub(crate) todos: Vec<Todo>,
     pub(crate) scope: String,
     pub(crate) expires_at: i64,
+    /// The ID-JAG re-use policy the authorization server published for the todo API at the grant.
+    pub(crate) reuse: Published,
 }
 
 /// Lists the user's todos.
@@ -41,7 +44,7 @@ pub(crate) async fn list(st: &NotesState, session: &Session) -> Result<Listing, 
     let (body, token) = call(st, session, &ApiCall::List).await?;
     let todos = serde_json::from_value(body["data"].clone())
         .map_err(|e| XaaError::Unreachable { step: Step::TodoApi, detail: format!("unexpected todo list: {e}") })?;
-    Ok(Listing { todos, scope: token.scope, expires_at: token.expires_at })
+    Ok(Listing { todos, scope: token.scope, expires_at: token.expires_at, reuse: token.reuse })
 }
 
 /// Runs `api_call`, returning the JSON body and the token used.

@@ -7,8 +7,15 @@
 //!
 //! The access token is cached in the session until shortly before it expires; the exchanges run
 //! again only then (or when the user asks for a fresh token).
+//!
+//! Right before each grant the app reads the authorization server's RFC 8414 metadata: its token
+//! endpoint, and what the lab's own member [`id_jag_reuse::METADATA_MEMBER`] says of the target
+//! resource's ID-JAG re-use policy (lab decision A2), which the pages show beside the token. The app
+//! never re-submits an ID-JAG, so it works under either policy; no specification defines such a
+//! member, so the pages say it is the lab's.
 
 use serde_json::Value;
+use xaa_core::id_jag_reuse;
 use xaa_core::ids::ResourceUri;
 use xaa_core::oauth::{GrantRequest, JwtBearerRequest, SubjectTokenType, TokenExchangeRequest};
 use xaa_core::urn;
@@ -163,7 +170,7 @@ async fn token_exchange(st: &NotesState, session: &Session, target: Target<'_>) 
 
 async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result<CachedToken, XaaError> {
     let step = Step::JwtBearer;
-    let endpoint = as_token_endpoint(st).await.map_err(|e| XaaError::Unreachable { step, detail: e.to_string() })?;
+    let (endpoint, meta) = as_metadata(st).await.map_err(|e| XaaError::Unreachable { step, detail: e.to_string() })?;
     let c = &st.config;
     let form =
         JwtBearerRequest::new(id_jag).to_form_posting(c.resource_client_id.as_str(), c.resource_client_secret.expose());
@@ -174,6 +181,7 @@ async fn jwt_bearer(st: &NotesState, id_jag: &str, target: Target<'_>) -> Result
         token: string(&body, "access_token", step)?,
         expires_at: st.clock.now() + expires_in,
         scope: body["scope"].as_str().unwrap_or_default().to_owned(),
+        reuse: id_jag_reuse::published(&meta, target.resource.as_str()),
     })
 }
 
@@ -227,31 +235,27 @@ pub(crate) enum AsMetadataError {
     },
 }
 
-/// The authorization server's token endpoint from its RFC 8414 metadata, whose `issuer` must be
-/// the one configured (RFC 8414 §3.3).
-async fn as_token_endpoint(st: &NotesState) -> Result<String, AsMetadataError> {
-    st.as_token_endpoint
-        .get_or_try_init(|| async {
-            let issuer = &st.config.authorization_server;
-            let url = format!("{issuer}/.well-known/oauth-authorization-server");
-            let http = OAuthHttp::of(st)?;
-            let req = http.client().get(&url).build().map_err(AsMetadataError::Request)?;
-            let resp = http.send(req).await?;
-            let meta: Value = match resp.json().await {
-                Ok(meta) => meta,
-                Err(source) => return Err(AsMetadataError::NotJson { url, source }),
-            };
-            if meta["issuer"].as_str() != Some(issuer.as_str()) {
-                let named = meta["issuer"].clone();
-                return Err(AsMetadataError::WrongIssuer { url, named, issuer: issuer.to_string() });
-            }
-            match meta["token_endpoint"].as_str() {
-                Some(endpoint) => Ok(endpoint.to_owned()),
-                None => Err(AsMetadataError::NoTokenEndpoint { url }),
-            }
-        })
-        .await
-        .cloned()
+/// The authorization server's token endpoint and its whole RFC 8414 metadata, whose `issuer` must be
+/// the one configured (RFC 8414 §3.3). Read before every grant, so the re-use policy it publishes
+/// is the one that applies to that grant.
+async fn as_metadata(st: &NotesState) -> Result<(String, Value), AsMetadataError> {
+    let issuer = &st.config.authorization_server;
+    let url = format!("{issuer}/.well-known/oauth-authorization-server");
+    let http = OAuthHttp::of(st)?;
+    let req = http.client().get(&url).build().map_err(AsMetadataError::Request)?;
+    let resp = http.send(req).await?;
+    let meta: Value = match resp.json().await {
+        Ok(meta) => meta,
+        Err(source) => return Err(AsMetadataError::NotJson { url, source }),
+    };
+    if meta["issuer"].as_str() != Some(issuer.as_str()) {
+        let named = meta["issuer"].clone();
+        return Err(AsMetadataError::WrongIssuer { url, named, issuer: issuer.to_string() });
+    }
+    match meta["token_endpoint"].as_str() {
+        Some(endpoint) => Ok((endpoint.to_owned(), meta)),
+        None => Err(AsMetadataError::NoTokenEndpoint { url }),
+    }
 }
 
 async fn post_form(st: &NotesState, step: Step, url: &str, form: &[(&str, String)]) -> Result<Value, XaaError> {

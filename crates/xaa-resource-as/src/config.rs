@@ -58,6 +58,9 @@ pub struct ProtectedResource {
     pub resource: ResourceUri,
     /// The scopes it defines.
     pub scopes: Vec<String>,
+    /// Whether it is an MCP server: the MCP profile requires refusing a replayed ID-JAG, so its
+    /// re-use policy is single use and cannot be switched (lab decision A2).
+    pub mcp: bool,
 }
 
 /// The todo API.

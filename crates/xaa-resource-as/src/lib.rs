@@ -20,15 +20,20 @@ mod bearer;
 mod config;
 mod governed;
 mod mcp;
+mod reuse;
+#[cfg(test)]
+mod reuse_tests;
 mod state;
 mod store;
 #[cfg(test)]
 mod test_support;
 mod todos;
 
+pub use authz::replay::RESUBMISSION;
 pub use authz::router as authz_router;
 pub use config::{AsClient, ProtectedResource, ResourceAsConfig, SamlTrust, SeedTodo, TodoApiConfig};
 pub use mcp::MCP_PATH;
+pub use reuse::{ResourceReuse, ReuseError, ReusePolicy};
 pub use state::{AsState, Shared, TodoState};
 pub use store::{Store, Todo, reset_database};
 pub use todos::router as todo_router;

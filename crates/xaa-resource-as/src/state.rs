@@ -1,5 +1,6 @@
 //! Shared state of the two routers.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
@@ -11,6 +12,7 @@ use xaa_core::sqlite::DbError;
 use xaa_faults::SharedFaults;
 
 use crate::config::{AsClient, ResourceAsConfig, TodoApiConfig};
+use crate::reuse::ReusePolicy;
 use crate::store::Store;
 
 /// State of the resource authorization server.
@@ -26,6 +28,8 @@ pub struct AsState {
     clients: RwLock<Vec<AsClient>>,
     /// Resources registered at run time (see [`AsState::govern`]).
     pub(crate) registered_resources: RwLock<Vec<crate::config::ProtectedResource>>,
+    /// The ID-JAG re-use policies IT set, by storage key (see [`crate::reuse`]).
+    pub(crate) reuse: RwLock<HashMap<String, ReusePolicy>>,
 }
 
 impl std::fmt::Debug for AsState {
@@ -47,7 +51,7 @@ pub struct Shared {
 
 impl AsState {
     /// Builds the authorization server: it signs with `signing_key` and finds IdP keys through
-    /// `idp_keys`. Clients registered earlier are read back from `store`.
+    /// `idp_keys`. Clients registered and re-use policies set earlier are read back from `store`.
     pub fn new(
         config: ResourceAsConfig,
         signing_key: SigningKey,
@@ -60,6 +64,7 @@ impl AsState {
         let mut clients = config.clients.clone();
         let registered = store.registered_clients()?;
         clients.extend(registered.into_iter().filter(|r| !config.clients.iter().any(|c| c.client_id == r.client_id)));
+        let reuse = store.reuse_policies()?.into_iter().collect();
         Ok(Arc::new(Self {
             config,
             signing_key,
@@ -71,6 +76,7 @@ impl AsState {
             faults: shared.faults,
             clients: RwLock::new(clients),
             registered_resources: RwLock::default(),
+            reuse: RwLock::new(reuse),
         }))
     }
 

@@ -6,6 +6,19 @@ use xaa_core::ids::{Issuer, Jti, Subject};
 use xaa_core::sqlite::{Db, DbError};
 
 use crate::config::SeedTodo;
+use crate::reuse::ReusePolicy;
+
+/// What the replay cache knew of a `jti` when it was presented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JtiUse {
+    /// Not seen before: recorded now.
+    First,
+    /// Seen before; `reusable` when it was first used for a resource that allowed re-use.
+    Again {
+        /// The first use was for a resource that allowed re-use until exp.
+        reusable: bool,
+    },
+}
 
 /// A todo as the API returns it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -30,6 +43,7 @@ impl Store {
         let db = Db::open(path, include_str!("schema.sql"))?;
         db.ensure_column("clients", "grant_types", "TEXT NOT NULL DEFAULT '[]'")?;
         db.ensure_column("clients", "open_registration", "INTEGER NOT NULL DEFAULT 0")?;
+        db.ensure_column("used_jtis", "reusable", "INTEGER NOT NULL DEFAULT 0")?;
         Ok(Self { db })
     }
 
@@ -95,17 +109,76 @@ impl Store {
         self.db.call(delete_registered_clients).await
     }
 
-    /// Records `(issuer, jti)` as used until `expires_at`. `Ok(false)` when it was already used.
-    pub(crate) async fn use_jti(&self, issuer: Issuer, jti: Jti, expires_at: i64, now: i64) -> Result<bool, DbError> {
+    /// Records `(issuer, jti)` as used until `expires_at`, `reusable` when the resource it is used
+    /// for allows re-use until exp; or, when it was used before, says whether that first use was
+    /// for such a resource. One transaction: two presentations at once never both count as first.
+    pub(crate) async fn use_jti(
+        &self,
+        issuer: Issuer,
+        jti: Jti,
+        expires_at: i64,
+        now: i64,
+        reusable: bool,
+    ) -> Result<JtiUse, DbError> {
         self.db
             .call(move |c| {
-                c.prepare_cached("DELETE FROM used_jtis WHERE expires_at < ?1")?.execute(params![now])?;
-                let inserted = c
-                    .prepare_cached("INSERT OR IGNORE INTO used_jtis (issuer, jti, expires_at) VALUES (?1, ?2, ?3)")?
-                    .execute(params![issuer, jti, expires_at])?;
-                Ok(inserted == 1)
+                let tx = c.transaction()?;
+                tx.prepare_cached("DELETE FROM used_jtis WHERE expires_at < ?1")?.execute(params![now])?;
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO used_jtis (issuer, jti, expires_at, reusable) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![issuer, jti, expires_at, reusable])?;
+                let seen = match inserted {
+                    1 => JtiUse::First,
+                    _ => JtiUse::Again {
+                        reusable: tx
+                            .prepare_cached("SELECT reusable FROM used_jtis WHERE issuer = ?1 AND jti = ?2")?
+                            .query_row(params![issuer, jti], |r| r.get(0))?,
+                    },
+                };
+                tx.commit()?;
+                Ok(seen)
             })
             .await
+    }
+
+    /// Every re-use policy IT set, by storage key (see `reuse_policies` in `schema.sql`).
+    pub(crate) fn reuse_policies(&self) -> Result<Vec<(String, ReusePolicy)>, DbError> {
+        self.db.call_now(|c| {
+            let mut st = c.prepare("SELECT resource, policy FROM reuse_policies ORDER BY resource")?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            // The CHECK constraint keeps any other value out.
+            Ok(rows.into_iter().filter_map(|(k, p)| ReusePolicy::from_name(&p).map(|p| (k, p))).collect())
+        })
+    }
+
+    /// Sets the re-use policy of the resource stored as `key`: one statement, so the record is
+    /// written whole or not at all.
+    pub(crate) async fn set_reuse_policy(&self, key: String, policy: ReusePolicy, now: i64) -> Result<(), DbError> {
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO reuse_policies (resource, policy, changed_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (resource) DO UPDATE SET policy = excluded.policy, changed_at = excluded.changed_at",
+                    params![key, policy.name(), now],
+                )
+                .map(|_| ())
+            })
+            .await
+    }
+
+    /// Forgets the re-use policy of the resource stored as `key` (it is single use again).
+    pub(crate) async fn forget_reuse_policy(&self, key: String) -> Result<(), DbError> {
+        self.db
+            .call(move |c| c.execute("DELETE FROM reuse_policies WHERE resource = ?1", params![key]).map(|_| ()))
+            .await
+    }
+
+    /// Every resource single use again (the lab's reset).
+    pub(crate) async fn reset_reuse_policies(&self) -> Result<(), DbError> {
+        self.db.call(|c| c.execute("DELETE FROM reuse_policies", []).map(|_| ())).await
     }
 
     /// The user's todos, seeding a new user with `seeds` first (in one transaction).
@@ -232,8 +305,14 @@ fn delete_registered_clients(c: &mut rusqlite::Connection) -> rusqlite::Result<V
     Ok(ids)
 }
 
-/// Deletes every client registered at run time from the database at `path` while no
-/// authorization server runs on it (`lab reset`); returns their ids.
-pub fn reset_database(path: &std::path::Path) -> Result<Vec<String>, DbError> {
-    Store::open(Some(path))?.db.call_now(delete_registered_clients)
+/// Resets the database at `path` while no authorization server runs on it (`lab reset`): every
+/// resource single use again and, unless `keep_registrations`, every client registered at run
+/// time deleted; returns the deleted clients' ids.
+pub fn reset_database(path: &std::path::Path, keep_registrations: bool) -> Result<Vec<String>, DbError> {
+    let db = Store::open(Some(path))?.db;
+    db.call_now(|c| c.execute("DELETE FROM reuse_policies", []))?;
+    match keep_registrations {
+        true => Ok(Vec::new()),
+        false => db.call_now(delete_registered_clients),
+    }
 }

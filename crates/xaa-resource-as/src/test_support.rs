@@ -2,6 +2,7 @@
 //! server key generated once per test binary, access tokens it signs, and responses rendered as
 //! text (status, headers, body) for inline snapshots.
 
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
@@ -15,6 +16,7 @@ use xaa_core::ids::{Issuer, Jti, ResourceClientId, ResourceUri, Subject};
 use xaa_core::jose::{KeySet, SigningKey, generate_rsa_pem};
 use xaa_core::key_source::StaticKeySource;
 use xaa_core::secret::{Secret, SeededEntropy};
+use xaa_core::test_keys::{JwtBuilder, TestKey};
 use xaa_core::urn;
 use xaa_faults::Faults;
 
@@ -31,6 +33,8 @@ pub(crate) const TODO_API: &str = "http://todo.test";
 pub(crate) const TODO_MCP: &str = "http://todo.test/mcp";
 /// The authorization server's issuer.
 pub(crate) const AS_ISSUER: &str = "http://as.test";
+/// The IdP whose ID-JAGs it trusts.
+pub(crate) const IDP_ISSUER: &str = "http://idp.test";
 /// The client registered at the authorization server, and its secret.
 pub(crate) const CLIENT_ID: &str = "app-at-todo0";
 pub(crate) const CLIENT_SECRET: &str = "s3cret";
@@ -60,28 +64,70 @@ pub(crate) fn todo_router() -> Router {
 
 /// The resource authorization server, with one client ([`CLIENT_ID`]) and no trusted IdP keys.
 pub(crate) fn as_router() -> Router {
-    let config = ResourceAsConfig {
+    let config = as_config(vec![ProtectedResource {
+        resource: ResourceUri::new(TODO_API),
+        scopes: vec![SCOPE_READ.into(), SCOPE_WRITE.into(), SCOPE_MCP.into()],
+        mcp: false,
+    }]);
+    let shared = Shared { clock: clock(), entropy: Arc::new(SeededEntropy::new(7)), faults: Arc::new(Faults::new()) };
+    let store = Store::open(None).expect("in-memory SQLite");
+    let st = AsState::new(config, as_key(), Arc::new(StaticKeySource::default()), store, shared)
+        .expect("the authorization server starts");
+    crate::authz_router(st)
+}
+
+/// The authorization server governing the todo API and its MCP server, trusting ID-JAGs of
+/// [`IDP_ISSUER`] signed with test key A; its database at `db` (in memory when `None`). Returns
+/// it with its clock.
+pub(crate) fn as_state(db: Option<&Path>) -> (Arc<AsState>, Arc<ManualClock>) {
+    let config = as_config(vec![
+        ProtectedResource {
+            resource: ResourceUri::new(TODO_API),
+            scopes: vec![SCOPE_READ.into(), SCOPE_WRITE.into()],
+            mcp: false,
+        },
+        ProtectedResource {
+            resource: ResourceUri::new(TODO_MCP),
+            scopes: vec![SCOPE_READ.into(), SCOPE_WRITE.into(), SCOPE_MCP.into()],
+            mcp: true,
+        },
+    ]);
+    let clock = clock();
+    let shared =
+        Shared { clock: clock.clone(), entropy: Arc::new(SeededEntropy::new(7)), faults: Arc::new(Faults::new()) };
+    let store = Store::open(db).expect("SQLite opens");
+    let idp_keys = StaticKeySource::default().with_issuer(IDP_ISSUER, TestKey::A.key_set());
+    let st =
+        AsState::new(config, as_key(), Arc::new(idp_keys), store, shared).expect("the authorization server starts");
+    (st, clock)
+}
+
+/// An ID-JAG of [`IDP_ISSUER`] for alice and [`CLIENT_ID`], with `jti`, for `resource` with
+/// `scope`, issued at [`NOW`] for five minutes.
+pub(crate) fn id_jag(jti: &str, resource: &str, scope: &str) -> String {
+    let claims = serde_json::json!({
+        "iss": IDP_ISSUER, "sub": "alice", "aud": AS_ISSUER, "client_id": CLIENT_ID, "jti": jti,
+        "iat": NOW, "exp": NOW + 300, "resource": resource, "scope": scope, "email": "alice@example.test",
+    });
+    JwtBuilder::new(urn::TYP_ID_JAG, claims).build()
+}
+
+/// The configuration of the test authorization servers, with `resources`.
+fn as_config(resources: Vec<ProtectedResource>) -> ResourceAsConfig {
+    ResourceAsConfig {
         issuer: Issuer::new(AS_ISSUER),
-        trusted_issuers: vec![Issuer::new("http://idp.test")],
+        trusted_issuers: vec![Issuer::new(IDP_ISSUER)],
         default_tenant: "acme".into(),
         clients: vec![AsClient {
             client_id: ResourceClientId::new(CLIENT_ID),
             client_secret: Secret::new(CLIENT_SECRET),
             grant_types: Vec::new(),
         }],
-        resources: vec![ProtectedResource {
-            resource: ResourceUri::new(TODO_API),
-            scopes: vec![SCOPE_READ.into(), SCOPE_WRITE.into(), SCOPE_MCP.into()],
-        }],
+        resources,
         access_token_lifetime: 7200,
         max_open_registrations: 10,
         saml_trust: Vec::new(),
-    };
-    let shared = Shared { clock: clock(), entropy: Arc::new(SeededEntropy::new(7)), faults: Arc::new(Faults::new()) };
-    let store = Store::open(None).expect("in-memory SQLite");
-    let st = AsState::new(config, as_key(), Arc::new(StaticKeySource::default()), store, shared)
-        .expect("the authorization server starts");
-    crate::authz_router(st)
+    }
 }
 
 /// An access token the authorization server signed for `aud` with `scope`, valid for an hour.

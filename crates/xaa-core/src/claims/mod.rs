@@ -88,7 +88,8 @@ pub struct IdJagClaims {
     pub aud: OneOrMany<Issuer>,
     /// The client's id **at the resource AS**.
     pub client_id: ResourceClientId,
-    /// Unique token id, single use at the resource AS.
+    /// Unique token id: the resource AS accepts it once, unless the resource allows re-use until
+    /// `exp` (lab decision A2).
     pub jti: Jti,
     /// Expiry (NumericDate).
     pub exp: i64,

@@ -1,6 +1,6 @@
 //! IT administration of the lab, behind the console's admin pages and JSON API: registering
-//! requestors, governing their connections, the break-it switches, the lab clock, IdP key
-//! rotation, the requestors' report cards and the reset. Every operation lives here once; the pages and the
+//! requestors, governing their connections, each resource's ID-JAG re-use policy, the break-it
+//! switches, the lab clock, IdP key rotation, the requestors' report cards and the reset. Every operation lives here once; the pages and the
 //! API only translate.
 
 mod governance;
@@ -11,6 +11,7 @@ mod reset;
 mod resource_app;
 mod resource_app_request;
 mod resource_app_store;
+mod reuse;
 mod saml_sp;
 mod tenants;
 

@@ -295,10 +295,18 @@ impl ReportCards {
                 } else if passed_check("client_id") {
                     note(Item::ResourceCredentials, true, "authenticated as the ID-JAG's client_id".into());
                 }
+                // A re-submission the resource allows (lab decision A2) is not a fresh ID-JAG, nor a
+                // mistake: single use is left as it was.
+                let resubmitted = e
+                    .checks
+                    .iter()
+                    .any(|c| c.name == "jti" && c.passed && c.detail.starts_with(xaa_resource_as::RESUBMISSION));
                 if failed_check("jti") {
                     note(Item::SingleUse, false, "presented an ID-JAG that was already used".into());
                 } else if passed_check("jti") {
-                    note(Item::SingleUse, true, "a fresh ID-JAG".into());
+                    if !resubmitted {
+                        note(Item::SingleUse, true, "a fresh ID-JAG".into());
+                    }
                     note(Item::HandlesNA, true, "sent the ID-JAG as the jwt-bearer assertion".into());
                 }
             }

@@ -1,7 +1,8 @@
 //! Reset: the room back to its start for the next group. Every break-it switch off, the lab clock
 //! back to the wall clock, the live trace (and the report cards read from it) and the audit log
-//! emptied, the fixture clients' connections as `policy.json` has them and, unless registrations
-//! are kept, every registered requestor deleted at the IdP and at the resource AS. On the running
+//! emptied, every resource single use again (lab decision A2), the fixture clients' connections
+//! as `policy.json` has them and, unless registrations are kept, every registered requestor
+//! deleted at the IdP and at the resource AS. On the running
 //! lab ([`Admin::reset`]) or on the data dir of a stopped one ([`reset_data_dir`], `lab reset`);
 //! switches, clock and trace live in memory only, so a stopped lab has none to reset.
 
@@ -24,6 +25,8 @@ pub struct ResetReport {
     pub removed_clients: Vec<String>,
     /// The resource-AS clients deleted.
     pub removed_resource_clients: Vec<String>,
+    /// The resources that allowed ID-JAG re-use until exp (all single use now, lab decision A2).
+    pub single_use_again: Vec<String>,
 }
 
 /// The wall clock (NumericDate), whatever the lab clock says.
@@ -45,6 +48,8 @@ impl Admin {
         }
         let removed_resource_clients =
             if keep_registrations { Vec::new() } else { self.resource_as.delete_registered_clients().await? };
+        let single_use_again =
+            self.resource_as.reset_reuse_policies().await?.into_iter().map(|r| r.to_string()).collect();
         self.trace.clear();
         self.report_cards.clear();
         tracing::warn!(keep_registrations, clock_moved_by, "lab reset");
@@ -54,6 +59,7 @@ impl Admin {
             clock_moved_by,
             removed_clients,
             removed_resource_clients,
+            single_use_again,
         })
     }
 }
@@ -86,9 +92,9 @@ pub fn reset_data_dir(dir: &Path, keep_registrations: bool) -> Result<ResetRepor
     };
     let removed_clients = xaa_idp::reset_database(&idp, keep_registrations).map_err(storage(&idp))?;
     let resource = dir.join("resource.sqlite");
-    let removed_resource_clients = match keep_registrations || !resource.exists() {
-        true => Vec::new(),
-        false => xaa_resource_as::reset_database(&resource).map_err(storage(&resource))?,
+    let removed_resource_clients = match resource.exists() {
+        false => Vec::new(),
+        true => xaa_resource_as::reset_database(&resource, keep_registrations).map_err(storage(&resource))?,
     };
     let resource_apps = dir.join("resource_apps.sqlite");
     if !keep_registrations && resource_apps.exists() {

@@ -114,7 +114,8 @@ impl Admin {
         let governed = Resource { resource: resource.clone(), scopes: app.scopes.clone() };
         self.idp.govern(&Issuer::new(app.issuer.as_str()), &app.name, governed);
         if !app.own_as {
-            self.resource_as.govern(ProtectedResource { resource, scopes: app.scopes.clone() });
+            let mcp = !app.mcp_url.is_empty();
+            self.resource_as.govern(ProtectedResource { resource, scopes: app.scopes.clone(), mcp });
         }
     }
 
@@ -267,10 +268,14 @@ impl Admin {
     }
 
     /// Deletes a resource app: its test requestor at the IdP (with its connection), its client at
-    /// the lab AS, and the lab's governance of its resource.
+    /// the lab AS, and the lab's governance of its resource (with its ID-JAG re-use policy).
     pub(crate) async fn delete_resource_app(&self, id: &str) -> Result<ResourceApp, AdminError> {
         let _writer = self.resource_apps.writer.lock().await;
         let app = self.resource_apps.get(id).ok_or_else(|| AdminError::new(format!("no resource app \"{id}\"")))?;
+        // First: a failure leaves the app registered, single use at worst (the safe direction).
+        if !app.own_as {
+            self.resource_as.forget_reuse_policy(&app.base_url).await?;
+        }
         self.resource_apps.store.delete(app.id.clone()).await?;
         if let Ok(mut apps) = self.resource_apps.apps.write() {
             apps.retain(|a| a.id != app.id);

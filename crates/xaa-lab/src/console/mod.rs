@@ -9,7 +9,7 @@
 //! | `GET /trace/flows/{id}`, `/trace/flows/{id}/json`, `/trace/flows/{id}/mermaid` | one flow: diagram, JSON, Mermaid |
 //! | `GET /inspect`, `POST /inspect` | token inspector (CSRF protected) |
 //! | `GET /join`, `POST /join` | participants register their own requestor with the join code (CSRF protected) |
-//! | `GET /exercises`, `GET /exercises/{switch}` | one "predict, run, explain" exercise per break-it switch |
+//! | `GET /exercises`, `GET /exercises/{switch}` | one "predict, run, explain" exercise per break-it switch, and `id-jag-reuse` for the re-use policy |
 //! | `/admin…`, `/api/admin/…` | IT admin pages and JSON API (admin token; see [`admin`]) |
 //! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer against the lab's todo API or MCP server (see [`explorer`]) |
 //! | `GET, POST /resources`, `GET /resources/{id}`, `POST /resources/{id}/delete` | "Test your resource app": register your own resource (join code) |
@@ -22,6 +22,7 @@ mod inspect;
 mod join;
 pub(crate) mod lab_status;
 mod resources;
+mod reuse;
 mod snippets;
 mod tenant;
 mod trace;

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use crate::mcp_client::{self, MCP_SCOPE, McpListing, TODOS_URI};
-use crate::pages::{PageError, Problem};
+use crate::pages::{PageError, Problem, ReuseLine};
 use crate::session::SignedIn;
 use crate::state::NotesState;
 
@@ -24,6 +24,8 @@ pub(crate) struct McpPage {
     scope: &'static str,
     uri: &'static str,
     listing: Option<McpListing>,
+    /// The MCP server's ID-JAG re-use policy, with the listing.
+    reuse: Option<ReuseLine>,
     problem: Option<Problem>,
 }
 
@@ -42,6 +44,7 @@ pub(crate) async fn page(State(st): State<Arc<NotesState>>, s: SignedIn) -> Resu
         server_url: mcp_client::server_url(&st),
         scope: MCP_SCOPE,
         uri: TODOS_URI,
+        reuse: listing.as_ref().map(|l| ReuseLine::from(&l.reuse)),
         listing,
         problem,
     }

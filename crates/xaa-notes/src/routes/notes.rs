@@ -10,7 +10,7 @@ use serde::Deserialize;
 use xaa_web::csrf::{CsrfForm, CsrfRejection};
 use xaa_web::redirect::SeeOther;
 
-use crate::pages::{Editor, NoteItem, NotesPage, PageError, Problem};
+use crate::pages::{Editor, NoteItem, NotesPage, PageError, Problem, ReuseLine};
 use crate::session::{NotSignedIn, SignedIn};
 use crate::state::NotesState;
 use crate::todo_client::{self, ApiCall};
@@ -50,7 +50,7 @@ pub(crate) async fn render(st: &NotesState, s: &SignedIn, view: View, reauth: bo
         (None, None) => None,
     };
     let active = editor.as_ref().and_then(|e| e.id);
-    let (mut todos, mut token_scope, mut token_minutes, mut problem) = (None, String::new(), 0, None);
+    let (mut todos, mut token_scope, mut token_minutes, mut reuse, mut problem) = (None, String::new(), 0, None, None);
     match view.problem {
         Some(p) => problem = Some(Problem::from(&p)),
         None => match todo_client::list(st, session).await {
@@ -58,6 +58,7 @@ pub(crate) async fn render(st: &NotesState, s: &SignedIn, view: View, reauth: bo
                 todos = Some(listing.todos);
                 token_scope = listing.scope;
                 token_minutes = ((listing.expires_at - st.clock.now()) / 60).max(0);
+                reuse = Some(ReuseLine::from(&listing.reuse));
             }
             Err(XaaError::SignInAgain) if reauth => {
                 let back = active.map(|id| format!("/notes?id={id}")).unwrap_or_else(|| "/notes".into());
@@ -86,6 +87,7 @@ pub(crate) async fn render(st: &NotesState, s: &SignedIn, view: View, reauth: bo
         todos,
         token_scope,
         token_minutes,
+        reuse,
         problem,
     };
     Ok(page.into_response())

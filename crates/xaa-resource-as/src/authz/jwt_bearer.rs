@@ -23,8 +23,6 @@ const GOVERNED: Citation = Citation::of(&[spec::LAB_A16, spec::IDJAG_4_4_1, spec
 const NARROW_RESOURCE: Citation = Citation::of(&[spec::LAB_A4, spec::RFC8707_2]);
 /// The granted scope: the ID-JAG's, the request's and the resource's intersected (lab decision A4).
 const NARROW_SCOPE: Citation = Citation::of(&[spec::LAB_A4, spec::RFC6749_3_3]);
-/// Single use of an ID-JAG (lab decision A2, as the MCP profile requires; RFC 7523 makes it a MAY).
-const SINGLE_USE: Citation = Citation::of(&[spec::LAB_A2, spec::MCP_SINGLE_USE, spec::RFC7523_3_ITEM_7]);
 
 pub(super) async fn grant(
     st: &AsState,
@@ -61,24 +59,8 @@ pub(super) async fn grant(
     let resource = choose_resource(st, &id_jag, request.resource.as_ref().map(ResourceUri::as_str), checks)?;
     let scope = grant_scope(&id_jag, &resource, request.scope.as_deref(), checks)?;
 
-    // Replay: consumed last, so a refused request never burns the ID-JAG (lab decision A2: single use).
-    let fresh = st
-        .store
-        .use_jti(id_jag.iss.clone(), id_jag.jti.clone(), id_jag.exp + JWT_LEEWAY, now)
-        .await
-        .map_err(storage)?;
-    if !fresh {
-        let r = checks.fail(
-            "jti",
-            SINGLE_USE,
-            format!(
-                "the ID-JAG with jti \"{}\" was already used; this authorization server accepts each ID-JAG once",
-                id_jag.jti
-            ),
-        );
-        return Err(OAuthError::invalid_grant(r.to_string()));
-    }
-    checks.pass("jti", SINGLE_USE, "jti not seen before; recorded until exp + leeway");
+    // Replay, last, so a refused request never uses up the ID-JAG: the resource's policy (lab decision A2).
+    super::replay::check(st, &id_jag, &resource, now, checks).await?;
 
     let lifetime = st.faults.lifetime(st.config.access_token_lifetime, &[client.client_id.as_str()]);
     let claims = AccessTokenClaims {
@@ -191,7 +173,7 @@ fn grant_scope(
     Ok(granted)
 }
 
-fn storage(e: xaa_core::sqlite::DbError) -> OAuthError {
+pub(super) fn storage(e: xaa_core::sqlite::DbError) -> OAuthError {
     tracing::error!(error = %e, "authorization server storage failed");
     OAuthError::server_error("the authorization server could not read or write its storage")
 }

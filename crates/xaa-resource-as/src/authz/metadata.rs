@@ -1,11 +1,16 @@
 //! Authorization server metadata (RFC 8414; draft-04 §7.2) and its JWKS. The OpenID path serves the
 //! same document because the tutorial's requestor discovers the AS through it (as on xaa.dev).
+//!
+//! Besides the members RFC 8414 and draft-04 define, it carries one of the lab's own,
+//! [`id_jag_reuse::METADATA_MEMBER`]: each governed resource's ID-JAG re-use policy (lab decision
+//! A2), read when the document is asked for, so a requestor can show which applies to it.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
+use xaa_core::id_jag_reuse;
 use xaa_core::urn;
 
 use crate::state::AsState;
@@ -33,6 +38,9 @@ fn metadata(st: &AsState) -> Value {
         "scopes_supported": scopes,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
+        id_jag_reuse::METADATA_MEMBER: id_jag_reuse::metadata_member(
+            st.reuse_policies().iter().map(|r| (r.resource.as_str(), r.policy))
+        ),
     })
 }
 

@@ -4,6 +4,7 @@ mod introspection;
 mod jwt_bearer;
 mod metadata;
 mod registration;
+pub(crate) mod replay;
 mod saml_subject;
 mod tenant;
 mod token;

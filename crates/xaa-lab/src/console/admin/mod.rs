@@ -14,6 +14,7 @@
 //! | `GET, DELETE /api/admin/clients/{id}` | credentials, `.env` and report card; delete (an IdP client, or a client registered only at the resource AS) |
 //! | `PUT /api/admin/clients/{id}/saml` | register or replace its SAML service provider |
 //! | `GET, PUT, DELETE /api/admin/connections` | the policy; grant or narrow; revoke (`?client_id=&resource=`) |
+//! | `GET, PUT /api/admin/id-jag-reuse` | each resource's ID-JAG re-use policy (`{"resource", "policy": "single_use" \| "reuse_until_exp"}`) |
 //! | `GET /api/admin/audit` | the ID-JAG audit log (`?client_id=&user=&outcome=&format=csv`) |
 //! | `GET /api/admin/switches`, `PUT, DELETE /api/admin/switches/{name}` | break-it switches |
 //! | `GET, POST /api/admin/clock` | the lab clock (`{"advance": seconds}`) |
@@ -25,6 +26,7 @@ mod audit;
 mod connections;
 mod pages;
 mod register;
+mod reuse;
 mod room;
 mod saml;
 mod sign_in;
@@ -126,6 +128,7 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/admin/clients/{id}/saml", post(saml::saml_form))
         .route("/admin/connections", post(connections::grant_form))
         .route("/admin/connections/revoke", post(connections::revoke_form))
+        .route("/admin/id-jag-reuse", post(reuse::set_form))
         .route("/admin/switches", post(pages::switch))
         .route("/admin/clock", post(pages::clock))
         .route("/admin/keys/rotate", post(pages::rotate))
@@ -139,6 +142,7 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/api/admin/clients/{id}", get(api::client).delete(api::delete_client))
         .route("/api/admin/clients/{id}/saml", put(saml::put_saml))
         .route("/api/admin/connections", get(connections::list).put(connections::grant).delete(connections::revoke))
+        .route("/api/admin/id-jag-reuse", get(reuse::list).put(reuse::set))
         .route("/api/admin/audit", get(api::audit))
         .route("/api/admin/switches", get(api::switches))
         .route("/api/admin/switches/{name}", put(api::switch_on).delete(api::switch_off))

@@ -1,4 +1,4 @@
-//! The admin pages: overview (requestors, connections, switches, clock, keys) and one
+//! The admin pages: overview (requestors, connections, ID-JAG re-use, switches, clock, keys) and one
 //! requestor's credentials, SAML service provider and report card (registration is in
 //! `register.rs`). Every form carries the
 //! console's CSRF token; a change redirects back with a one-line message.
@@ -23,6 +23,7 @@ use super::api::{SwitchOn, turn_off, turn_on};
 use crate::admin::Registered;
 use crate::admin::report_card::Card;
 use crate::console::ConsoleState;
+use crate::console::reuse::ReuseView;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct Flash {
@@ -41,6 +42,7 @@ pub(crate) enum Section {
     Top,
     Clients,
     Connections,
+    Reuse,
     Switches,
     Clock,
     Keys,
@@ -48,10 +50,11 @@ pub(crate) enum Section {
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
+    const ALL: [Section; 8] = [
         Section::Top,
         Section::Clients,
         Section::Connections,
+        Section::Reuse,
         Section::Switches,
         Section::Clock,
         Section::Keys,
@@ -64,6 +67,7 @@ impl Section {
             Section::Top => "top",
             Section::Clients => "clients-section",
             Section::Connections => "connections-section",
+            Section::Reuse => "id-jag-reuse",
             Section::Switches => "switches-section",
             Section::Clock => "clock-section",
             Section::Keys => "keys-section",
@@ -158,6 +162,10 @@ struct Overview {
     connections: Vec<(Connection, Vec<String>)>,
     /// The todo API's scopes (the grant form's checkboxes).
     scopes: Vec<String>,
+    /// Each resource's ID-JAG re-use policy, and the decision it rests on.
+    reuse: Vec<ReuseView>,
+    reuse_decision: String,
+    reuse_why: &'static str,
     switches: Vec<SwitchRow>,
     now: String,
     offset: i64,
@@ -251,6 +259,9 @@ pub(crate) async fn overview(
         tenants: a.idp.tenants().all().to_vec(),
         tenant,
         scopes: scopes.unwrap_or_default(),
+        reuse: a.resource_as.reuse_policies().iter().map(ReuseView::from).collect(),
+        reuse_decision: crate::console::reuse::decision(),
+        reuse_why: crate::console::reuse::WHY,
         switches,
         now: time(now),
         offset: super::api::clock_json(&st)["offset_seconds"].as_i64().unwrap_or(0),

@@ -1,5 +1,6 @@
-//! The exercises: one page per break-it switch, written as "predict, run, explain". Each links to
-//! the admin page's switch (the admin token turns it on) and to the explorer step to run.
+//! The exercises: one page per break-it switch, and one for a resource's ID-JAG re-use policy,
+//! written as "predict, run, explain". Each links to the admin page's switch or policy (the admin
+//! token changes it) and to the explorer step to run.
 
 mod texts;
 
@@ -10,11 +11,11 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use xaa_faults::Fault;
+use xaa_resource_as::ReusePolicy;
 
 use super::ConsoleState;
 use super::lab_status::LabStatus;
-pub(crate) use texts::{EXERCISES, Exercise, exercise};
+pub(crate) use texts::{EXERCISES, Exercise, Lever, exercise};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "exercises.html")]
@@ -31,35 +32,80 @@ struct ExercisePage {
     exercise: Option<Exercise>,
     /// The name asked for.
     name: String,
-    /// Whom the switch is on for, if it is on.
+    /// Whom the switch is on for, or where re-use is allowed, if anywhere.
     on_for: Option<String>,
     /// The client ids of the explorer, to scope the switch to oneself.
     explorer_client: String,
+    /// The todo API's resource identifier (the re-use policy's curl example).
+    todo_api: String,
+    /// Lab Notes, which names the re-use policy beside its token.
+    notes: String,
     step_title: &'static str,
     effect: &'static str,
     component: &'static str,
+    /// The re-use exercise's passing `jti` check for a re-submission, as the explorer lists it.
+    resubmitted: Option<String>,
+    /// What the re-use exercise rests on, one row per reference.
+    rests_on: Vec<RestsOn>,
 }
 
-/// Whom the switch of `fault` is on for, when it is on.
-fn on_for(st: &ConsoleState, fault: Fault) -> Option<String> {
-    st.admin.faults.list().iter().find(|s| s.fault == fault).map(super::lab_status::whom)
+/// One reference an exercise rests on, labelled with its level (a lab decision, an MCP profile
+/// rule, a MAY of the draft) and the registry's one-line why.
+struct RestsOn {
+    level: &'static str,
+    reference: String,
+    title: &'static str,
+    why: &'static str,
+}
+
+/// The rows of `cites`.
+fn rests_on(cites: xaa_core::spec::Citation) -> Vec<RestsOn> {
+    cites
+        .references()
+        .iter()
+        .map(|r| RestsOn { level: r.level.label(), reference: r.to_string(), title: r.title, why: r.why })
+        .collect()
+}
+
+/// Whom the switch of `lever` is on for, when it is on; for the re-use policy, the resources
+/// that accept an ID-JAG again, if any.
+fn on_for(st: &ConsoleState, lever: Lever) -> Option<String> {
+    match lever {
+        Lever::Switch(fault) => st.admin.faults.list().iter().find(|s| s.fault == fault).map(super::lab_status::whom),
+        Lever::ReusePolicy => {
+            let reusable: Vec<String> = st
+                .admin
+                .resource_as
+                .reuse_policies()
+                .into_iter()
+                .filter(|r| r.policy == ReusePolicy::ReusableUntilExp)
+                .map(|r| r.resource.to_string())
+                .collect();
+            (!reusable.is_empty()).then(|| reusable.join(", "))
+        }
+    }
 }
 
 pub(crate) async fn index(State(st): State<Arc<ConsoleState>>) -> Response {
-    let exercises = EXERCISES.iter().map(|e| (*e, on_for(&st, e.fault))).collect();
+    let exercises = EXERCISES.iter().map(|e| (*e, on_for(&st, e.lever))).collect();
     IndexPage { lab_status: LabStatus::of(&st), exercises }.into_response()
 }
 
 pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, Path(name): Path<String>) -> Response {
-    let found = Fault::from_name(&name).and_then(exercise).copied();
+    let found = Lever::from_name(&name).and_then(exercise).copied();
+    let reuse = found.is_some_and(|e| e.lever == Lever::ReusePolicy);
     let page = ExercisePage {
         lab_status: LabStatus::of(&st),
         exercise: found,
-        on_for: found.and_then(|e| on_for(&st, e.fault)),
+        on_for: found.and_then(|e| on_for(&st, e.lever)),
         explorer_client: st.explorer.client_id.clone(),
+        todo_api: st.urls.todo_api.clone(),
+        notes: st.urls.notes.clone(),
         step_title: found.map(|e| super::explorer::step_title(e.step)).unwrap_or(""),
-        effect: found.map(|e| e.fault.effect()).unwrap_or(""),
-        component: found.map(|e| e.fault.component()).unwrap_or(""),
+        effect: found.map(|e| e.lever.effect()).unwrap_or(""),
+        component: found.map(|e| e.lever.component()).unwrap_or(""),
+        resubmitted: reuse.then(|| format!("{} ({})", texts::RESUBMITTED, texts::RESUBMITTED_CITES)),
+        rests_on: if reuse { rests_on(texts::REUSE_RESTS_ON) } else { Vec::new() },
         name,
     };
     match page.exercise {

@@ -1,14 +1,69 @@
-//! The exercises' texts, one per break-it switch, keyed by [`Fault`]: what to predict, which
-//! step to run, the exact check that fails (as the servers name it) and the attack it stops.
-//! A unit test holds them to the switches that exist.
+//! The exercises' texts: one per break-it switch, keyed by [`Fault`], and one for a resource's
+//! ID-JAG re-use policy (lab decision A2): what to predict, which step to run, the exact check
+//! that refuses (as the servers name it) and the attack it stops. A unit test holds them to the
+//! switches that exist.
 
 use xaa_core::spec::{self, Citation};
 use xaa_faults::Fault;
 
+/// What an exercise has the participant change before running its step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lever {
+    /// A break-it switch.
+    Switch(Fault),
+    /// A resource's ID-JAG re-use policy, which IT sets on the admin page (lab decision A2).
+    ReusePolicy,
+}
+
+impl Lever {
+    /// Its name in the exercise's URL: the switch's name, or `id-jag-reuse`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Switch(fault) => fault.name(),
+            Self::ReusePolicy => "id-jag-reuse",
+        }
+    }
+
+    /// The lever named `name`.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "id-jag-reuse" => Some(Self::ReusePolicy),
+            _ => Fault::from_name(name).map(Self::Switch),
+        }
+    }
+
+    /// The break-it switch, when it is one.
+    pub(crate) fn fault(self) -> Option<Fault> {
+        match self {
+            Self::Switch(fault) => Some(fault),
+            Self::ReusePolicy => None,
+        }
+    }
+
+    /// The component it changes.
+    pub(crate) fn component(self) -> &'static str {
+        match self {
+            Self::Switch(fault) => fault.component(),
+            Self::ReusePolicy => "resource AS",
+        }
+    }
+
+    /// What it does.
+    pub(crate) fn effect(self) -> &'static str {
+        match self {
+            Self::Switch(fault) => fault.effect(),
+            Self::ReusePolicy => {
+                "each resource accepts an ID-JAG once (single use, the default), or again from the same client until its exp (re-usable until exp), as IT sets it"
+            }
+        }
+    }
+}
+
 /// One "predict, run, explain" exercise.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Exercise {
-    pub(crate) fault: Fault,
+    /// What the participant changes.
+    pub(crate) lever: Lever,
     pub(crate) title: &'static str,
     /// The explorer step to run (1 sign-in, 2 token exchange, 3 jwt-bearer, 4 todo API).
     pub(crate) step: u8,
@@ -43,10 +98,10 @@ impl Exercise {
     }
 }
 
-/// Every exercise, in the order of [`Fault::ALL`].
-pub(crate) const EXERCISES: [Exercise; 11] = [
+/// Every exercise: one per switch, in the order of [`Fault::ALL`], then the re-use policy's.
+pub(crate) const EXERCISES: [Exercise; 12] = [
     Exercise {
-        fault: Fault::IdJagExpired,
+        lever: Lever::Switch(Fault::IdJagExpired),
         title: "An expired ID-JAG",
         step: 3,
         predict: "Step 2 still succeeds: the IdP hands out an ID-JAG as usual. Step 3 fails: the authorization server refuses the assertion. Look at the ID-JAG's exp in step 2 before you run step 3.",
@@ -59,7 +114,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "A requestor never caches an ID-JAG: it exchanges a fresh one right before the jwt-bearer grant. On invalid_grant it goes back to step 2, not to the user.",
     },
     Exercise {
-        fault: Fault::IdJagWrongTyp,
+        lever: Lever::Switch(Fault::IdJagWrongTyp),
         title: "An ID-JAG with the wrong typ",
         step: 3,
         predict: "Step 2 succeeds, but the ID-JAG's header says typ JWT. Step 3 fails before the signature is even looked at.",
@@ -72,7 +127,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "Nothing for the requestor to fix: this is the IdP's bug, and the AS is right to refuse. Report it; never strip or rewrite a token's header.",
     },
     Exercise {
-        fault: Fault::IdJagWrongAud,
+        lever: Lever::Switch(Fault::IdJagWrongAud),
         title: "An ID-JAG for the wrong audience",
         step: 3,
         predict: "The ID-JAG of step 2 names the todo API as aud instead of the authorization server. The authorization server refuses it in step 3.",
@@ -85,7 +140,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "The requestor asks for audience = the authorization server's issuer (not the resource) in step 2; the IdP must copy it into aud.",
     },
     Exercise {
-        fault: Fault::IdJagForeignClientId,
+        lever: Lever::Switch(Fault::IdJagForeignClientId),
         title: "An ID-JAG issued to another client",
         step: 3,
         predict: "The ID-JAG of step 2 carries another client's client_id. Step 3 authenticates with your credentials, so the authorization server refuses it.",
@@ -98,7 +153,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "The requestor presents its own ID-JAGs only, with its own resource-AS credentials. Each app has its own client at the AS.",
     },
     Exercise {
-        fault: Fault::IdJagUntrustedKey,
+        lever: Lever::Switch(Fault::IdJagUntrustedKey),
         title: "An ID-JAG signed with an unknown key",
         step: 3,
         predict: "The ID-JAG of step 2 names kid untrusted-demo, a key the IdP never published. In step 3 the authorization server refetches the IdP's JWKS once, does not find it, and refuses.",
@@ -111,7 +166,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "The AS looks keys up by kid in the trusted issuer's JWKS and refetches once on an unknown kid (that is how key rotation works; try Rotate the IdP key on the admin page and run step 3 again).",
     },
     Exercise {
-        fault: Fault::ExchangeWrongResource,
+        lever: Lever::Switch(Fault::ExchangeWrongResource),
         title: "A token-exchange response for a resource you did not ask for",
         step: 2,
         predict: "Step 2 answers 200 with an ID-JAG, but the response's resource member names https://api.not-asked-for.example. The explorer discards the ID-JAG, so step 3 cannot run.",
@@ -124,20 +179,20 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "After every token response, compare a resource member with the resources you asked for; if it names another, discard the token unused.",
     },
     Exercise {
-        fault: Fault::RefuseNextGrant,
+        lever: Lever::Switch(Fault::RefuseNextGrant),
         title: "The authorization server refuses one grant",
         step: 3,
-        predict: "Step 3 fails once with invalid_grant, and the switch turns itself off. Run step 2 and step 3 again: it works. Then run step 3 once more with the same ID-JAG: it fails again, for another reason.",
+        predict: "Step 3 fails once with invalid_grant, and the switch turns itself off. Run step 2 and step 3 again: it works. Then run step 3 once more with the same ID-JAG: it fails again, for another reason (unless IT let the todo API accept an ID-JAG again).",
         check: "break-it switch",
         checked_by: "resource AS",
-        answer: "400 invalid_grant; the replayed ID-JAG then gets 400 invalid_grant from check jti (the ID-JAG with jti … was already used; an ID-JAG is single use)",
+        answer: "400 invalid_grant; the replayed ID-JAG then gets 400 invalid_grant from check jti (the ID-JAG with jti … was already used: the todo API is single use, the lab's default)",
         description: "refused on purpose: the lab's break-it switch 'refuse-next-grant' was on (it is off now; retry)",
         cites: Some(Citation::of(&[spec::BREAK_IT])),
-        attack: "Replay (the second refusal): the jti check makes every ID-JAG single use, so one intercepted in transit cannot be redeemed again after the requestor used it.",
-        explain: "On invalid_grant a requestor gets a fresh ID-JAG (step 2) and tries once more; it never resends the same ID-JAG and never loops.",
+        attack: "Replay (the second refusal): under the lab's default, single use (lab decision A2, as the MCP profile requires), the jti check accepts each ID-JAG once, so one intercepted in transit cannot be redeemed again after the requestor used it. Draft-04 would let a resource accept it again until exp: see the exercise on ID-JAG re-use.",
+        explain: "On invalid_grant a requestor gets a fresh ID-JAG (step 2) and tries once more; it does not resend the same ID-JAG (a resource may accept each only once) and never loops.",
     },
     Exercise {
-        fault: Fault::GrantWrongResource,
+        lever: Lever::Switch(Fault::GrantWrongResource),
         title: "A jwt-bearer response for a resource you did not ask for",
         step: 3,
         predict: "Step 3 answers 200 with an access token, but the response's resource member names https://api.not-asked-for.example. The explorer discards the token, so step 4 cannot run.",
@@ -150,7 +205,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "Compare the resource member of the jwt-bearer response too, and discard a token for a resource you did not ask for.",
     },
     Exercise {
-        fault: Fault::TodoApiUnavailable,
+        lever: Lever::Switch(Fault::TodoApiUnavailable),
         title: "The todo API is down",
         step: 4,
         predict: "Steps 1 to 3 work; step 4 answers 503 with Retry-After: 30. No token check fails: the tokens are fine.",
@@ -163,7 +218,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "Keep the access token, honour Retry-After, and tell the user the service is unavailable; only a 401 invalid_token means getting a new token.",
     },
     Exercise {
-        fault: Fault::TodoApiSlow,
+        lever: Lever::Switch(Fault::TodoApiSlow),
         title: "The todo API is slow",
         step: 4,
         predict: "Step 4 answers 200, but only after the delay you set on the admin page (2000 ms by default). Compare the durations in the live trace.",
@@ -176,7 +231,7 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         explain: "Give every outbound call a timeout and show the user that the data is on its way (or stale).",
     },
     Exercise {
-        fault: Fault::ShortLifetimes,
+        lever: Lever::Switch(Fault::ShortLifetimes),
         title: "Tokens that live 30 seconds",
         step: 4,
         predict: "Run all four steps: every token response says expires_in 30. Then move the lab clock forward 5 minutes on the admin page and run step 4 again with the same access token: the API refuses it.",
@@ -188,11 +243,34 @@ pub(crate) const EXERCISES: [Exercise; 11] = [
         attack: "Stolen-token reuse: a short-lived access token limits what a leaked one is worth. The lab clock lets you see expiry without waiting.",
         explain: "Cache the access token only until shortly before expires_in, then run steps 2 and 3 again; on 401 invalid_token, do the same once.",
     },
+    Exercise {
+        lever: Lever::ReusePolicy,
+        title: "The same ID-JAG twice: single use, then re-use until exp",
+        step: 3,
+        predict: "Under single use (the lab's default), step 3 run twice with the same ID-JAG answers 200, then 400 invalid_grant from the jti check. After IT allows re-use for the todo API, that ID-JAG stays used (it was first used under single use): get a fresh one in step 2, then run step 3 twice: 200 twice, two different access tokens, and the jti check says it was a re-submission. Move the lab clock 1 hour and run step 3 once more: the exp check refuses it.",
+        check: "jti",
+        checked_by: "resource AS",
+        answer: "single use: 200, then 400 invalid_grant; re-usable until exp: 200 and 200 (a fresh access token each time), then 400 invalid_grant from exp once the ID-JAG has expired",
+        description: "the ID-JAG with jti '…' was already used; this authorization server accepts each ID-JAG once",
+        cites: Some(Citation::of(&[spec::LAB_A2, spec::MCP_SINGLE_USE, spec::RFC7523_3_ITEM_7])),
+        attack: "Replay: under single use, an ID-JAG copied in transit or from a log cannot buy another access token once the requestor used it. Re-use until exp trades that for fewer trips to the IdP: draft-04 lets a client re-submit the ID-JAG when its access token expires, the MCP profile requires refusing a replayed one. So single use is the lab's default (lab decision A2), and its MCP server is always single use.",
+        explain: "Get a fresh ID-JAG for each access token (as Lab Notes does) and a requestor works under either policy; one that re-submits must go back to step 2 on invalid_grant from jti. Set the todo API back to single use on the admin page when you are done.",
+    },
 ];
 
-/// The exercise for `fault`.
-pub(crate) fn exercise(fault: Fault) -> Option<&'static Exercise> {
-    EXERCISES.iter().find(|e| e.fault == fault)
+/// The re-use exercise's other outcome: the detail of the `jti` check that passes a re-submission
+/// where the resource allows re-use, as the explorer lists it (`…` differs per request).
+pub(crate) const RESUBMITTED: &str =
+    "re-submission of the ID-JAG with jti \"…\", allowed by this resource's policy (re-usable until exp)";
+/// What that check cites.
+pub(crate) const RESUBMITTED_CITES: Citation = Citation::of(&[spec::LAB_A2, spec::IDJAG_4_4_3]);
+/// What the re-use policy rests on, each shown with its level and why: the lab's decision, the MCP
+/// profile's rule that keeps its MCP server single use, and the draft's permission to re-submit.
+pub(crate) const REUSE_RESTS_ON: Citation = Citation::of(&[spec::LAB_A2, spec::MCP_SINGLE_USE, spec::IDJAG_4_4_3]);
+
+/// The exercise of `lever`.
+pub(crate) fn exercise(lever: Lever) -> Option<&'static Exercise> {
+    EXERCISES.iter().find(|e| e.lever == lever)
 }
 
 #[cfg(test)]
@@ -200,16 +278,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_switch_has_exactly_one_exercise_and_no_exercise_names_a_missing_switch() {
-        for fault in Fault::ALL {
-            let n = EXERCISES.iter().filter(|e| e.fault == fault).count();
-            assert_eq!(n, 1, "switch {} has {n} exercises", fault.name());
+    fn every_switch_and_the_re_use_policy_have_exactly_one_exercise() {
+        let levers = Fault::ALL.into_iter().map(Lever::Switch).chain([Lever::ReusePolicy]);
+        for lever in levers {
+            let n = EXERCISES.iter().filter(|e| e.lever == lever).count();
+            assert_eq!(n, 1, "{} has {n} exercises", lever.name());
+            assert_eq!(Lever::from_name(lever.name()), Some(lever), "{} names it alone", lever.name());
         }
         for e in &EXERCISES {
-            assert!(Fault::from_name(e.fault.name()).is_some(), "exercise {:?} names no switch", e.title);
             assert!((1..=4).contains(&e.step), "{}: step {}", e.title, e.step);
             assert!(!e.predict.is_empty() && !e.check.is_empty() && !e.attack.is_empty());
         }
-        assert_eq!(EXERCISES.len(), Fault::ALL.len());
+        assert_eq!(EXERCISES.len(), Fault::ALL.len() + 1);
+        assert_eq!(Lever::from_name("break-everything"), None);
     }
 }

@@ -45,6 +45,7 @@ mod target;
 
 use super::ConsoleState;
 use crate::admin::ResourceApp;
+use crate::console::reuse::ReuseView;
 pub(crate) use chain::Sessions;
 use chain::{Chain, Lost};
 use sign_in::Callback;
@@ -111,6 +112,11 @@ struct ExplorerPage {
     lost: Option<Lost>,
     /// Step 1's ID token has expired by the lab clock: when (step 2 offers to sign in again).
     id_token_expired: Option<String>,
+    /// The ID-JAG re-use policy of the target's resource, shown at step 3 (none when the
+    /// developer's own authorization server answers step 3).
+    reuse: Option<ReuseView>,
+    reuse_decision: String,
+    reuse_why: &'static str,
 }
 
 /// The page's query: `?lost=…` after a step posted to a run the explorer no longer holds.
@@ -212,6 +218,14 @@ async fn page(
         masked: !st.trace.reveals_secrets(),
         lost,
         id_token_expired: c.id_token.as_deref().and_then(|t| expired_at(t, st.clock.now())),
+        reuse: c
+            .target
+            .lab_serves(Step::JwtBearer)
+            .then(|| st.admin.resource_as.reuse_policy(c.target.resource(&st.urls).as_str()))
+            .flatten()
+            .map(|r| ReuseView::from(&r)),
+        reuse_decision: crate::console::reuse::decision(),
+        reuse_why: crate::console::reuse::WHY,
     };
     Ok((jar, token, page).into_response())
 }
