@@ -26,10 +26,24 @@ async fn exercises_name_the_failing_check_and_the_banner_follows_switches_and_cl
     for name in ["id-jag-expired", "id-jag-wrong-typ", "id-jag-untrusted-key", "refuse-next-grant", "short-lifetimes"] {
         assert!(index.contains(&format!("href=\"/exercises/{name}\"")), "{name} listed");
     }
-    let (status, typ) = page(&lab, "/exercises/id-jag-wrong-typ").await;
+    // Neither the index nor an exercise gives the answer away before it is asked for.
+    assert!(!index.contains("Failing check") && !index.contains("<code>typ</code>"), "{index}");
+    let (status, unasked) = page(&lab, "/exercises/id-jag-wrong-typ").await;
+    assert_eq!(status, 200);
+    for answer in [
+        "id=\"failed-check\"",
+        "id=\"expected-answer\"",
+        "id=\"what-happens\"",
+        "before the signature is even looked at",
+        "Token confusion",
+    ] {
+        assert!(!unasked.contains(answer), "{answer} shown before it is asked for");
+    }
+    assert!(unasked.contains("Show the answer without predicting"));
+    let (status, typ) = page(&lab, "/exercises/id-jag-wrong-typ?reveal=1").await;
     assert_eq!(status, 200);
     assert!(!typ.contains("id=\"rests-on\""), "no citation sent after this description");
-    let (_, refused) = page(&lab, "/exercises/refuse-next-grant").await;
+    let (_, refused) = page(&lab, "/exercises/refuse-next-grant?reveal=1").await;
     assert!(refused.contains(">break-it switch</span>"), "a switch is labelled as one");
     assert!(typ.contains("id=\"failed-check\">typ<"), "the check's name");
     assert!(typ.contains("Token confusion"), "the attack");
@@ -103,10 +117,20 @@ async fn an_exercise_page_and_the_switch_banner_in_chromium() {
     b.find(Locator::Css("#exercise-id-jag-untrusted-key a")).await.unwrap().click().await.unwrap();
     let title = b.wait().for_element(Locator::Id("exercise-title")).await.unwrap().text().await.unwrap();
     assert_eq!(title, "An ID-JAG signed with an unknown key");
-    let summary = b.find(Locator::Css("#predict summary")).await.unwrap();
-    summary.click().await.unwrap();
-    let predict = b.find(Locator::Css("#predict details")).await.unwrap().text().await.unwrap();
-    assert!(predict.contains("untrusted-demo"), "{predict}");
+    // Predict first: nothing of the answer is on the page yet.
+    assert!(b.find(Locator::Id("failed-check")).await.is_err(), "the answer waits to be asked for");
+    b.find(Locator::Css("#outcome option[value='400-invalid_grant']")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("check")).await.unwrap().send_keys("signature").await.unwrap();
+    b.find(Locator::Id("save-prediction")).await.unwrap().click().await.unwrap();
+    let mine = b.wait().for_element(Locator::Id("your-prediction")).await.unwrap().text().await.unwrap();
+    assert_eq!(mine, "Your prediction: 400 invalid_grant; check signature. Now run it.");
+    assert!(b.find(Locator::Id("failed-check")).await.is_err(), "still hidden after predicting");
+    // Then the answer, on request, held against the prediction.
+    b.find(Locator::Id("show-answer")).await.unwrap().click().await.unwrap();
+    let verdict = b.wait().for_element(Locator::Id("verdict")).await.unwrap().text().await.unwrap();
+    assert_eq!(verdict, "You predicted 400 invalid_grant: right. You named check signature: not quite it is kid.");
+    let happens = b.find(Locator::Id("what-happens")).await.unwrap().text().await.unwrap();
+    assert!(happens.contains("untrusted-demo"), "{happens}");
     assert_eq!(b.find(Locator::Id("failed-check")).await.unwrap().text().await.unwrap(), "kid");
     assert!(b.find(Locator::Id("attack")).await.unwrap().text().await.unwrap().starts_with("Key substitution"));
     // Requiring kid is the lab's choice, and the page says so.
@@ -432,7 +456,7 @@ async fn promised_description(lab: &TestLab, name: &str) -> String {
 
 /// The text of the element `id` of exercise `name`'s page, HTML entities undone.
 pub(crate) async fn promised(lab: &TestLab, name: &str, id: &str) -> String {
-    let (status, html) = page(lab, &format!("/exercises/{name}")).await;
+    let (status, html) = page(lab, &format!("/exercises/{name}?reveal=1")).await;
     assert_eq!(status, 200);
     let escaped = by_id(&html, id);
     escaped.replace("&#39;", "'").replace("&#34;", "\"").replace("&quot;", "\"").replace("&amp;", "&")

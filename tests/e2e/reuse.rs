@@ -305,7 +305,7 @@ async fn lab_notes_names_the_policy_its_authorization_server_published() {
 async fn the_exercise_promises_both_behaviours_as_the_servers_show_them() {
     let lab = TestLab::start().await;
     let name = "id-jag-reuse";
-    let (status, html) = crate::classroom::page(&lab, &format!("/exercises/{name}")).await;
+    let (status, html) = crate::classroom::page(&lab, &format!("/exercises/{name}?reveal=1")).await;
     assert_eq!(status, 200);
     assert_eq!(by_id(&html, "failed-check"), "jti");
     assert_eq!(by_id(&html, "reuse-state"), "single use");
@@ -367,7 +367,8 @@ async fn the_admin_page_switches_the_policy_and_the_explorer_shows_it_in_chromiu
     assert_eq!(explorer_step(b, 2).await, "200 OK");
     assert_eq!(explorer_step(b, 3).await, "200 OK");
     assert_eq!(explorer_step(b, 3).await, "400 invalid_grant");
-    let checks = b.find(Locator::Id("checks-3")).await.unwrap().text().await.unwrap();
+    // The refusal leads step 3: the failed jti check, in its box.
+    let checks = b.find(Locator::Id("failed-3")).await.unwrap().text().await.unwrap();
     assert!(checks.contains("✗ jti: the ID-JAG with jti"), "{checks}");
 
     b.goto(&format!("{console}/admin?token={}", lab.lab.admin_token())).await.unwrap();

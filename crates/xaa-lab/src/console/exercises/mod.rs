@@ -2,19 +2,22 @@
 //! written as "predict, run, explain". Each links to the admin page's switch or policy (the admin
 //! token changes it) and to the explorer step to run.
 
+mod prediction;
 mod texts;
 
 use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use xaa_resource_as::ReusePolicy;
 
 use super::ConsoleState;
 use super::lab_status::LabStatus;
+use prediction::{Outcome, names_the_check};
 pub(crate) use texts::{EXERCISES, Exercise, Lever, exercise};
 
 #[derive(Template, WebTemplate)]
@@ -47,6 +50,31 @@ struct ExercisePage {
     resubmitted: Option<String>,
     /// What the re-use exercise rests on, one row per reference.
     rests_on: Vec<RestsOn>,
+    /// The prediction's choices: `(value, label, chosen)`.
+    outcomes: Vec<(&'static str, &'static str, bool)>,
+    /// What the participant predicted, if they did.
+    predicted: Option<Predicted>,
+    /// The answer is shown (asked for); until then nothing of it is on the page.
+    revealed: bool,
+}
+
+/// The page's query: the prediction, and whether the answer is asked for.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PredictQuery {
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    check: String,
+    #[serde(default)]
+    reveal: String,
+}
+
+/// A prediction as the page shows it, and, once revealed, whether each part was right.
+struct Predicted {
+    outcome: Option<Outcome>,
+    check: String,
+    outcome_right: bool,
+    check_right: bool,
 }
 
 /// One reference an exercise rests on, labelled with its level (a lab decision, an MCP profile
@@ -91,8 +119,21 @@ pub(crate) async fn index(State(st): State<Arc<ConsoleState>>) -> Response {
     IndexPage { lab_status: LabStatus::of(&st), exercises }.into_response()
 }
 
-pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, Path(name): Path<String>) -> Response {
+pub(crate) async fn page(
+    State(st): State<Arc<ConsoleState>>,
+    Path(name): Path<String>,
+    query: Result<Query<PredictQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
     let found = Lever::from_name(&name).and_then(exercise).copied();
+    let outcome = Outcome::from_value(&q.outcome);
+    let check: String = q.check.trim().chars().take(80).collect();
+    let predicted = found.filter(|_| outcome.is_some() || !check.is_empty()).map(|e| Predicted {
+        outcome,
+        outcome_right: outcome == Some(e.outcome),
+        check_right: names_the_check(&check, e.check),
+        check: check.clone(),
+    });
     let reuse = found.is_some_and(|e| e.lever == Lever::ReusePolicy);
     let page = ExercisePage {
         lab_status: LabStatus::of(&st),
@@ -106,6 +147,9 @@ pub(crate) async fn page(State(st): State<Arc<ConsoleState>>, Path(name): Path<S
         component: found.map(|e| e.lever.component()).unwrap_or(""),
         resubmitted: reuse.then(|| format!("{} ({})", texts::RESUBMITTED, texts::RESUBMITTED_CITES)),
         rests_on: if reuse { rests_on(texts::REUSE_RESTS_ON) } else { Vec::new() },
+        outcomes: Outcome::ALL.into_iter().map(|o| (o.value(), o.label(), Some(o) == outcome)).collect(),
+        predicted,
+        revealed: q.reveal == "1",
         name,
     };
     match page.exercise {

@@ -6,6 +6,8 @@
 use xaa_core::spec::{self, Citation};
 use xaa_faults::Fault;
 
+use super::prediction::Outcome;
+
 /// What an exercise has the participant change before running its step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Lever {
@@ -75,6 +77,8 @@ pub(crate) struct Exercise {
     pub(crate) checked_by: &'static str,
     /// What the requestor receives: the status and the OAuth error (or the requestor's verdict).
     pub(crate) answer: &'static str,
+    /// That answer among the prediction's choices (the re-use exercise: single use's refusal).
+    pub(crate) outcome: Outcome,
     /// The description exactly as it arrives (`error_description`, or the requestor's own check),
     /// with `…` for the parts that differ per request; empty when there is none.
     pub(crate) description: &'static str,
@@ -108,6 +112,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "exp",
         checked_by: "resource AS",
         answer: "400 invalid_grant",
+        outcome: Outcome::InvalidGrant,
         description: "the ID-JAG expired at …, 120 s ago (now …, leeway 60 s)",
         cites: Some(Citation::of(&[spec::RFC7523_3_ITEM_4, spec::RFC7519_4_1_4])),
         attack: "Stolen-token reuse: an ID-JAG copied from a log, a proxy or a crash report is worth something only for its few minutes of life. Without exp, a leaked assertion would buy access tokens forever.",
@@ -121,6 +126,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "typ",
         checked_by: "resource AS",
         answer: "400 invalid_grant",
+        outcome: Outcome::InvalidGrant,
         description: "the assertion header typ is 'JWT' (…); an ID-JAG must have typ 'oauth-id-jag+jwt'",
         cites: None,
         attack: "Token confusion: the IdP signs ID tokens, logout tokens and ID-JAGs with the same key. Without an explicit typ, an ID token (or any other JWT from the IdP) with the right claims could be presented as an ID-JAG (RFC 8725, Use Explicit Typing).",
@@ -134,6 +140,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "aud",
         checked_by: "resource AS",
         answer: "400 invalid_grant",
+        outcome: Outcome::InvalidGrant,
         description: "the ID-JAG aud is '…'; it must be '…' (a string, or an array of exactly that one value)",
         cites: None,
         attack: "Mix-up: an assertion minted for one recipient must not be accepted by another. Without aud, an ID-JAG for a malicious or compromised authorization server could be replayed at this one.",
@@ -147,6 +154,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "client_id",
         checked_by: "resource AS",
         answer: "400 invalid_grant",
+        outcome: Outcome::InvalidGrant,
         description: "the ID-JAG was issued for client_id '…' but the request authenticated as '…'",
         cites: None,
         attack: "Stolen-assertion use by another app: an ID-JAG is bound to the client it was issued for, so an app that steals (or is handed) another app's ID-JAG cannot redeem it with its own credentials.",
@@ -160,6 +168,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "kid",
         checked_by: "resource AS",
         answer: "400 invalid_grant",
+        outcome: Outcome::InvalidGrant,
         description: "no key with kid 'untrusted-demo' in the JWKS of '…' (refetched once)",
         cites: Some(Citation::of(&[spec::LAB_A13, spec::RFC7515_4_1_4, spec::RFC8725_3_10])),
         attack: "Key substitution: anyone can sign a token with a key of their own and name it in the header. The signature is only worth something if the key comes from the trusted issuer's JWKS (never from the token itself: no jwk, no jku), so the signature check never even runs here.",
@@ -173,6 +182,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "resource",
         checked_by: "the requestor (the explorer's own check)",
         answer: "200, then the requestor discards the ID-JAG",
+        outcome: Outcome::Discarded,
         description: "the response names resource \"https://api.not-asked-for.example\", which was not asked for (asked for: …); the token must not be used",
         cites: None,
         attack: "Resource mix-up: a requestor that uses whatever token comes back may send it to the wrong place, or believe it has access it does not. The token is sound; only the requestor's comparison catches this.",
@@ -186,6 +196,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "break-it switch",
         checked_by: "resource AS",
         answer: "400 invalid_grant; the replayed ID-JAG then gets 400 invalid_grant from check jti (the ID-JAG with jti … was already used: the todo API is single use, the lab's default)",
+        outcome: Outcome::InvalidGrant,
         description: "refused on purpose: the lab's break-it switch 'refuse-next-grant' was on (it is off now; retry)",
         cites: Some(Citation::of(&[spec::BREAK_IT])),
         attack: "Replay (the second refusal): under the lab's default, single use (lab decision A2, as the MCP profile requires), the jti check accepts each ID-JAG once, so one intercepted in transit cannot be redeemed again after the requestor used it. Draft-04 would let a resource accept it again until exp: see the exercise on ID-JAG re-use.",
@@ -199,6 +210,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "resource",
         checked_by: "the requestor (the explorer's own check)",
         answer: "200, then the requestor discards the access token",
+        outcome: Outcome::Discarded,
         description: "the response names resource \"https://api.not-asked-for.example\", which was not asked for (asked for: …); the token must not be used",
         cites: None,
         attack: "Resource mix-up at the authorization server: only the requestor can notice that the token it got is not for the API it is about to call.",
@@ -212,6 +224,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "none (503 temporarily_unavailable)",
         checked_by: "todo API",
         answer: "503 temporarily_unavailable, with Retry-After: 30",
+        outcome: Outcome::TemporarilyUnavailable,
         description: "",
         cites: None,
         attack: "No attack: this exercise is about failure handling. A requestor that treats every error as an auth error throws away good tokens and hammers the IdP with exchanges.",
@@ -225,6 +238,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "none (the answer is late, not wrong)",
         checked_by: "todo API",
         answer: "200, after delay_ms",
+        outcome: Outcome::Late,
         description: "",
         cites: None,
         attack: "No attack: a requestor without timeouts hangs with the API and ties up its own workers.",
@@ -238,6 +252,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "exp",
         checked_by: "todo API",
         answer: "401 invalid_token",
+        outcome: Outcome::InvalidToken,
         description: "the access token expired at …, … s ago (now …, leeway 60 s)",
         cites: Some(Citation::of(&[spec::RFC9068_4])),
         attack: "Stolen-token reuse: a short-lived access token limits what a leaked one is worth. The lab clock lets you see expiry without waiting.",
@@ -251,6 +266,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         check: "jti",
         checked_by: "resource AS",
         answer: "single use: 200, then 400 invalid_grant; re-usable until exp: 200 and 200 (a fresh access token each time), then 400 invalid_grant from exp once the ID-JAG has expired",
+        outcome: Outcome::InvalidGrant,
         description: "the ID-JAG with jti '…' was already used; this authorization server accepts each ID-JAG once",
         cites: Some(Citation::of(&[spec::LAB_A2, spec::MCP_SINGLE_USE, spec::RFC7523_3_ITEM_7])),
         attack: "Replay: under single use, an ID-JAG copied in transit or from a log cannot buy another access token once the requestor used it. Re-use until exp trades that for fewer trips to the IdP: draft-04 lets a client re-submit the ID-JAG when its access token expires, the MCP profile requires refusing a replayed one. So single use is the lab's default (lab decision A2), and its MCP server is always single use.",
@@ -290,6 +306,18 @@ mod tests {
             assert!(!e.predict.is_empty() && !e.check.is_empty() && !e.attack.is_empty());
         }
         assert_eq!(EXERCISES.len(), Fault::ALL.len() + 1);
+        // The choice that counts as right is the one the answer names.
+        for e in &EXERCISES {
+            let (status, error) = e.outcome.value().split_once('-').unwrap_or((e.outcome.value(), ""));
+            let error = if error.contains('_') { error } else { "" };
+            assert!(
+                e.answer.contains(status) && e.answer.contains(error),
+                "{}: {:?} for {}",
+                e.title,
+                e.outcome,
+                e.answer
+            );
+        }
         assert_eq!(Lever::from_name("break-everything"), None);
     }
 }
