@@ -454,3 +454,32 @@ async fn the_console_runs_the_checks_of_a_resource_app_and_the_room_shows_them()
     assert_eq!(cell.text().await.unwrap(), failed.to_string());
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_console_says_when_there_is_nothing_to_check_or_show() {
+    let lab = TestLab::start().await;
+    let get = |path: &str| lab.http.get(format!("{}{path}", lab.console())).send();
+    let json = get("/resources/nope/conformance.json").await.unwrap();
+    assert_eq!(json.status(), 404);
+    assert_eq!(
+        json.json::<Value>().await.unwrap(),
+        json!({ "error": "not_found", "error_description": "no conformance run of this resource app yet: press Run the conformance checks on its page" })
+    );
+    let xml = get("/resources/nope/conformance.xml").await.unwrap();
+    assert_eq!(xml.status(), 404);
+    assert_eq!(
+        xml.text().await.unwrap(),
+        "no conformance run of this resource app yet: press Run the conformance checks on its page"
+    );
+    let run = lab
+        .browser()
+        .post(format!("{}/resources/nope/check", lab.console()))
+        .header("accept", "text/html")
+        .form(&[("csrf", "stale")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run.status(), 404);
+    let page = run.text().await.unwrap();
+    assert!(page.contains("There is no resource app &#34;nope&#34; (deleted, or never registered)"), "{page}");
+}

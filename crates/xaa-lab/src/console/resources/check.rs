@@ -9,12 +9,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use xaa_core::clock::{Clock, SystemClock};
-use xaa_web::csrf::CsrfForm;
+use xaa_web::csrf::{CsrfRejection, CsrfToken};
 use xaa_web::redirect::SeeOther;
 
 use crate::admin::ResourceApp;
@@ -22,6 +21,9 @@ use crate::conformance::as_server::{AsTarget, ClientAuth};
 use crate::conformance::resource::ResourceTarget;
 use crate::conformance::{LabParty, Report, as_server, resource};
 use crate::console::ConsoleState;
+
+/// What the JSON and JUnit URLs answer before the first run (or for an app that does not exist).
+const NOT_RUN: &str = "no conformance run of this resource app yet: press Run the conformance checks on its page";
 
 /// The last run of each resource app, and the apps being checked now.
 #[derive(Debug, Default)]
@@ -139,18 +141,23 @@ async fn run(st: &ConsoleState, app: &ResourceApp) -> LastRun {
     LastRun { at, reports, errors }
 }
 
-/// `POST /resources/{id}/check`: runs the checks (one run per app at a time), then shows the page.
+/// `POST /resources/{id}/check`: runs the checks (one run per app at a time), then sends the
+/// browser back to the app's page, at the results.
 pub(crate) async fn start(
     State(st): State<Arc<ConsoleState>>,
+    csrf: CsrfToken,
     Path(id): Path<String>,
-    form: Result<CsrfForm<Bytes>, xaa_web::csrf::CsrfRejection<Bytes, axum::extract::rejection::BytesRejection>>,
+    form: super::WizardForm,
 ) -> Response {
-    let Some(app) = st.admin.resource_apps.get(&id) else {
-        return (StatusCode::NOT_FOUND, "no such resource app").into_response();
-    };
-    if form.is_err() {
-        return (StatusCode::BAD_REQUEST, "This page was open too long: reload it and press the button again.")
-            .into_response();
+    let Some(app) = st.admin.resource_apps.get(&id) else { return super::not_found(&st, csrf, &id) };
+    match form {
+        Ok(_) => {}
+        Err(CsrfRejection::Unreadable(e)) => return e.into_response(),
+        Err(CsrfRejection::Forged(_)) => {
+            let error = "This page was open too long; press Run the conformance checks again.".to_owned();
+            let page = super::wizard(&st, csrf.value().to_owned(), Some(error), None, super::example());
+            return (StatusCode::BAD_REQUEST, csrf, page).into_response();
+        }
     }
     let fresh = st.conformance.running.lock().map(|mut r| r.insert(id.clone())).unwrap_or(false);
     if fresh {
@@ -168,11 +175,8 @@ pub(crate) async fn start(
 /// `GET /resources/{id}/conformance.json`: the last run as JSON.
 pub(crate) async fn json(State(st): State<Arc<ConsoleState>>, Path(id): Path<String>) -> Response {
     let Some(last) = st.conformance.last(&id) else {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({ "error": "no conformance run for this app yet" })),
-        )
-            .into_response();
+        let body = serde_json::json!({ "error": "not_found", "error_description": NOT_RUN });
+        return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
     let body = serde_json::json!({
         "at": last.at,
@@ -186,7 +190,7 @@ pub(crate) async fn json(State(st): State<Arc<ConsoleState>>, Path(id): Path<Str
 /// `GET /resources/{id}/conformance.xml`: the last run as JUnit XML.
 pub(crate) async fn junit(State(st): State<Arc<ConsoleState>>, Path(id): Path<String>) -> Response {
     let Some(last) = st.conformance.last(&id) else {
-        return (StatusCode::NOT_FOUND, "no conformance run for this app yet").into_response();
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], NOT_RUN).into_response();
     };
     ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], Report::junit(&last.reports)).into_response()
 }

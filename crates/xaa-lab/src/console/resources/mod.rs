@@ -71,7 +71,7 @@ struct AppPage {
 }
 
 /// A wizard form, with whether its CSRF token is this browser's (a refused one is shown again).
-type WizardForm = Result<CsrfForm<Bytes>, CsrfRejection<Bytes, BytesRejection>>;
+pub(crate) type WizardForm = Result<CsrfForm<Bytes>, CsrfRejection<Bytes, BytesRejection>>;
 
 fn example() -> Fields {
     Fields {
