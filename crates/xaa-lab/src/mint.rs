@@ -150,7 +150,7 @@ pub fn mint(
                 name: Some(user.name.clone()),
                 tenant: Some(tenant),
             };
-            let token = sign(&keys.idp, urn::TYP_ID_TOKEN, &claims)?;
+            let token = sign(keys.idp, urn::TYP_ID_TOKEN, &claims)?;
             json!({ "id_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": "openid email profile" })
         }
         TokenKind::IdJag => {
@@ -172,7 +172,7 @@ pub fn mint(
                 tenant: Some(tenant),
                 sub_id: None,
             };
-            let token = sign(&keys.idp, urn::TYP_ID_JAG, &claims)?;
+            let token = sign(keys.idp, urn::TYP_ID_JAG, &claims)?;
             json!({
                 "access_token": token, "issued_token_type": urn::TOKEN_TYPE_ID_JAG, "token_type": urn::TOKEN_TYPE_N_A,
                 "expires_in": req.lifetime, "scope": req.scope, "resource": req.resource.as_deref().unwrap_or(&urls.todo_api),
@@ -192,7 +192,7 @@ pub fn mint(
                 email: Some(user.email.clone()),
                 app_org: Some(tenant),
             };
-            let token = sign(&keys.resource_as, urn::TYP_ACCESS_TOKEN, &claims)?;
+            let token = sign(keys.resource_as, urn::TYP_ACCESS_TOKEN, &claims)?;
             json!({ "access_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": req.scope, "resource": urls.todo_api })
         }
     })

@@ -147,7 +147,7 @@ impl Answer {
         }
         let mut out = self.status.to_string();
         if self.status == 200 && self.json.as_ref().is_some_and(|j| j["access_token"].is_string()) {
-            let j = self.json.as_ref().map(Value::clone).unwrap_or_default();
+            let j = self.json.clone().unwrap_or_default();
             out.push_str(" with an access token");
             for member in ["token_type", "expires_in", "scope"] {
                 match &j[member] {
