@@ -16,6 +16,7 @@ mod byor_browser;
 mod byor_server;
 mod byor_wizard;
 mod classroom;
+mod conformance;
 mod console;
 mod dcr;
 mod dead_ends;

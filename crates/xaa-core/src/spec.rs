@@ -36,6 +36,8 @@ pub enum Doc {
     Saml2Bindings,
     /// The MCP extension "Enterprise-Managed Authorization", which profiles the ID-JAG for MCP.
     McpEnterprise,
+    /// MCP's own authorization specification (revision 2025-06-18), by heading (it numbers none).
+    McpAuthorization,
     /// A decision of this lab where the specifications leave a choice (`A1`…).
     Lab,
     /// The lab's break-it switches: a teacher made a server refuse on purpose.
@@ -129,6 +131,7 @@ impl fmt::Display for Reference {
             Doc::Saml2Core => write!(f, "SAML 2.0 Core §{s}"),
             Doc::Saml2Bindings => write!(f, "SAML 2.0 Bindings §{s}"),
             Doc::McpEnterprise => f.write_str("MCP enterprise-managed authorization"),
+            Doc::McpAuthorization => write!(f, "MCP authorization 2025-06-18 \"{}\"", self.title),
             Doc::Lab => write!(f, "lab decision {s}"),
             Doc::BreakIt => f.write_str("XAA Lab break-it switch"),
         }
@@ -226,7 +229,8 @@ fn write_references<'a>(f: &mut fmt::Formatter<'_>, refs: impl Iterator<Item = &
         if previous.is_some() {
             f.write_str(", ")?;
         }
-        let numbered = !matches!(r.doc, Doc::Lab | Doc::BreakIt | Doc::McpEnterprise | Doc::IdJagPost04);
+        let numbered =
+            !matches!(r.doc, Doc::Lab | Doc::BreakIt | Doc::McpEnterprise | Doc::McpAuthorization | Doc::IdJagPost04);
         match previous {
             Some(doc) if doc == r.doc && numbered => write!(f, "§{}", r.section)?,
             _ => write!(f, "{r}")?,
@@ -412,6 +416,13 @@ references! {
     LAB_A20 = Lab, "A20", "Access tokens as xaa.dev shapes them", LabDecision,
         "app_org names the user's tenant and sub is {app_org}:{user}, as on xaa.dev, so resource apps written against it work unchanged";
 
+    /// A21: `lab check` expects a refusal to say why.
+    LAB_A21 = Lab, "A21", "Refusals say why", LabDecision,
+        "RFC 6749 §5.2 makes error_description OPTIONAL; lab check warns when a refusal names no reason, since a developer cannot fix what is not named";
+    /// A22: an unreasonably large assertion is refused.
+    LAB_A22 = Lab, "A22", "An oversized assertion is refused", LabDecision,
+        "no spec sets a size: the lab's servers refuse token requests over 64 KiB with 413, and lab check expects any AS to refuse a 256 KiB assertion with a 4xx, never a token or a 5xx";
+
     /// A break-it switch made the server refuse.
     BREAK_IT = BreakIt, "", "Break-it switch", Switch,
         "a teacher turned on a switch in the console that makes this server refuse; turn it off there";
@@ -420,6 +431,15 @@ references! {
     /// The MCP enterprise-managed authorization extension's single use of ID-JAGs.
     MCP_SINGLE_USE = McpEnterprise, "", "Enterprise-Managed Authorization", Profile,
         "an MCP authorization server MUST refuse a replayed ID-JAG (jti)";
+
+    /// The MCP extension's check of the resource an ID-JAG names.
+    MCP_RESOURCE = McpEnterprise, "resource", "Enterprise-Managed Authorization", Profile,
+        "the MCP authorization server MUST validate the ID-JAG's aud and that its resource is one of its own, else invalid_grant";
+
+    // MCP authorization (2025-06-18)
+    /// MCP authorization: where a client finds the authorization server.
+    MCP_AUTH_SERVER_LOCATION = McpAuthorization, "Authorization Server Location", "Authorization Server Location", Must,
+        "MCP servers MUST implement RFC 9728 metadata and MUST name it in the WWW-Authenticate header of a 401";
 
     // RFCs
     /// RFC 3986 §2: characters in a URI.
@@ -597,6 +617,15 @@ references! {
     /// RFC 9068 §4: validating an access token.
     RFC9068_4 = Rfc(9068), "4", "Validating JWT Access Tokens", Must,
         "typ at+jwt, iss is the AS, aud is this resource, a valid signature, not expired";
+    /// RFC 9728 §3: the protected resource's metadata.
+    RFC9728_3 = Rfc(9728), "3", "Obtaining Protected Resource Metadata", Defines,
+        "metadata at /.well-known/oauth-protected-resource, inserted between host and path of the resource identifier";
+    /// RFC 9728 §3.3: the metadata names the resource it was fetched for.
+    RFC9728_3_3 = Rfc(9728), "3.3", "Protected Resource Metadata Validation", Must,
+        "the resource in the metadata MUST be identical to the resource identifier the well-known URL was built from";
+    /// RFC 9728 §5.1: the metadata URL in a challenge.
+    RFC9728_5_1 = Rfc(9728), "5.1", "WWW-Authenticate Response", May,
+        "a 401 challenge MAY name the metadata URL in its resource_metadata parameter";
     /// RFC 9449 §4.1: the `DPoP` header.
     RFC9449_4_1 = Rfc(9449), "4.1", "The DPoP HTTP Header", Defines, "one DPoP proof JWT per request";
     /// RFC 9449 §4.3: checking a DPoP proof.

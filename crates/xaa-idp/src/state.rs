@@ -104,6 +104,12 @@ impl IdpState {
         self.keys.published(self.clock.now())
     }
 
+    /// The key signing this IdP's tokens now: the lab's conformance checks (`lab check as`) sign
+    /// their ID-JAGs with it. Security: lab keys only.
+    pub fn signing_key(&self) -> Arc<SigningKey> {
+        self.keys.signing()
+    }
+
     /// The published keys and their status.
     pub fn published_keys(&self) -> Vec<PublishedKey> {
         self.keys.describe(self.clock.now())

@@ -14,6 +14,7 @@
 
 mod admin;
 mod config;
+pub mod conformance;
 mod connections;
 mod console;
 pub mod data_lock;

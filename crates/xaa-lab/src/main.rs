@@ -4,6 +4,7 @@
 //! cargo run --bin lab                  # console :4400, IdP :4401, resource AS :4402, todo API :4403
 //! cargo run --bin lab -- --tls         # the same over HTTPS with a lab CA (for Node/openid-client apps)
 //! cargo run --bin lab -- env --tls     # print the bring-your-own requestor's .env
+//! cargo run --bin lab -- check as --issuer http://localhost:8080 --client-id c --client-secret s --resource …
 //! ```
 
 use std::path::PathBuf;
@@ -53,6 +54,103 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Grade an ID-JAG authorization server or a protected resource against the specs, the lab
+    /// playing the party it trusts (docs/conformance.md). Exits with 1 when a MUST is not met.
+    Check {
+        #[command(subcommand)]
+        target: CheckCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CheckCommand {
+    /// An authorization server that redeems ID-JAGs (jwt-bearer): the lab plays the IdP it trusts.
+    As(CheckAsArgs),
+    /// A protected resource (REST or MCP): the lab plays the authorization server it trusts, or
+    /// (--without-tokens) runs the checks that need no token.
+    Resource(CheckResourceArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckAsArgs {
+    /// The server's issuer: the valid ID-JAG's aud, and where its token endpoint is discovered
+    /// (RFC 8414 metadata, then OpenID Connect discovery, then {issuer}/token).
+    #[arg(long, value_name = "URL", required_unless_present = "token_endpoint")]
+    issuer: Option<String>,
+    /// Its token endpoint (no discovery).
+    #[arg(long, value_name = "URL")]
+    token_endpoint: Option<String>,
+    /// The valid ID-JAG's aud (default: --issuer).
+    #[arg(long, value_name = "URL", required_unless_present = "issuer")]
+    audience: Option<String>,
+    /// The client the checks authenticate as there: the valid ID-JAG's client_id.
+    #[arg(long, value_name = "ID")]
+    client_id: String,
+    /// That client's secret (none: a public client, sending its client_id alone).
+    #[arg(long, value_name = "SECRET", env = "LAB_CHECK_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// How the client authenticates: client_secret_basic or client_secret_post.
+    #[arg(long, value_name = "METHOD", default_value = "basic", value_parser = ["basic", "post"])]
+    auth: String,
+    /// The resource the valid ID-JAG grants (one the server governs).
+    #[arg(long, value_name = "URL")]
+    resource: Option<String>,
+    /// The scope the valid ID-JAG grants.
+    #[arg(long, value_name = "SCOPE")]
+    scope: Option<String>,
+    /// The server follows the MCP enterprise-managed authorization profile: its MUSTs fail too.
+    #[arg(long)]
+    mcp: bool,
+    #[command(flatten)]
+    run: CheckRun,
+}
+
+#[derive(Args, Debug)]
+struct CheckResourceArgs {
+    /// The resource identifier: the access tokens' aud, and where its RFC 9728 metadata is.
+    #[arg(long, value_name = "URL")]
+    resource: String,
+    /// The URL called (default: --resource): a GET of a REST API, or the MCP endpoint.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// It is an MCP server: the call is a JSON-RPC initialize, and MCP's authorization rules apply.
+    #[arg(long)]
+    mcp: bool,
+    /// The scope the endpoint needs (the valid token carries it).
+    #[arg(long, value_name = "SCOPE", default_value = "")]
+    scope: String,
+    /// A sibling resource of the same authorization server (default: {resource}/lab-check-sibling).
+    #[arg(long, value_name = "URL")]
+    sibling: Option<String>,
+    /// The resource trusts only its own authorization server: run the checks without a token.
+    #[arg(long)]
+    without_tokens: bool,
+    #[command(flatten)]
+    run: CheckRun,
+}
+
+/// How `lab check` runs and reports.
+#[derive(Args, Debug)]
+struct CheckRun {
+    /// Print the results as JSON instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the results as JUnit XML to FILE (for CI).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Print what the server under test must be configured with to trust the lab, and exit.
+    #[arg(long)]
+    print_trust: bool,
+    /// Use a running lab, reading its URLs from its ready file (`lab --ready-file PATH`); without
+    /// it, the lab starts in-process on its default ports for the run.
+    #[arg(long, value_name = "PATH")]
+    ready_file: Option<PathBuf>,
+    /// Read idp-*.pem and resource-as-*.pem signing keys from this directory (as the lab was started with).
+    #[arg(long, value_name = "DIR", env = "LAB_KEYS")]
+    keys: Option<PathBuf>,
+    /// Trust this CA certificate (PEM) when calling the server under test, besides the system's.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -284,6 +382,16 @@ fn main() -> std::process::ExitCode {
         Some(Command::Keys { command: KeysCommand::New { kid } }) => new_key(&kid),
         Some(Command::Token { kind }) => mint_token(kind),
         Some(Command::Reset { keep_registrations, data_dir }) => reset(&data_dir, keep_registrations),
+        Some(Command::Check { target }) => {
+            return match check(target) {
+                Ok(true) => std::process::ExitCode::SUCCESS,
+                Ok(false) => std::process::ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("lab check: {e:#}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
         None => run_lab(cli.run),
     };
     match result {
@@ -325,13 +433,7 @@ fn mint_token(kind: TokenCommand) -> anyhow::Result<()> {
     };
     let mut urls = config.urls(config.ports);
     if let Some(path) = &args.ready_file {
-        let ready: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
-        let url = |k: &str| {
-            ready[k].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("{} has no {k}", path.display()))
-        };
-        urls.idp = url("idp")?;
-        urls.authorization_server = url("authorization_server")?;
-        urls.todo_api = url("todo_api")?;
+        read_ready_urls(path, &mut urls)?;
     }
     let fixtures = Fixtures::load(config.fixtures_dir.as_deref(), &urls)?;
     let keys = xaa_lab::LabKeys::load(config.keys_dir.as_deref())?;
@@ -344,11 +446,118 @@ fn mint_token(kind: TokenCommand) -> anyhow::Result<()> {
         typ: args.typ,
         aud: args.aud,
         client_id: args.client_id,
+        resource: None,
+        defect: Default::default(),
     };
     let now = config.clock.now();
-    let out =
-        mint(kind, &request, &urls, &fixtures, &keys, now, config.entropy.as_ref()).map_err(anyhow::Error::msg)?;
+    let out = mint(kind, &request, &urls, &fixtures, (&keys).into(), now, config.entropy.as_ref())
+        .map_err(anyhow::Error::msg)?;
     stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))
+}
+
+/// The running lab's URLs, from the ready file it wrote (`lab --ready-file PATH`).
+fn read_ready_urls(path: &std::path::Path, urls: &mut xaa_lab::Urls) -> anyhow::Result<()> {
+    let ready: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+    let url =
+        |k: &str| ready[k].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("{} has no {k}", path.display()));
+    urls.idp = url("idp")?;
+    urls.authorization_server = url("authorization_server")?;
+    urls.todo_api = url("todo_api")?;
+    Ok(())
+}
+
+/// `lab check as|resource`: `Ok(false)` when a MUST is not met.
+fn check(command: CheckCommand) -> anyhow::Result<bool> {
+    use xaa_lab::conformance::{self, LabParty, Report, as_server, resource};
+    let run = match &command {
+        CheckCommand::As(a) => &a.run,
+        CheckCommand::Resource(r) => &r.run,
+    };
+    let ca = run.ca.as_ref().map(std::fs::read).transpose()?;
+    let http = conformance::http_client(ca.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        // The lab the server under test trusts: a running one, or one started for this run.
+        let needs_lab = !matches!(&command, CheckCommand::Resource(r) if r.without_tokens) && !run.print_trust;
+        let config = LabConfig { keys_dir: run.keys.clone(), storage: Storage::InMemory, ..LabConfig::default() };
+        let mut urls = config.urls(config.ports);
+        let started = match &run.ready_file {
+            Some(path) => {
+                read_ready_urls(path, &mut urls)?;
+                None
+            }
+            None if needs_lab => {
+                let lab = Lab::start(config.clone()).await.map_err(|e| {
+                    anyhow::anyhow!("{e}: the lab starts on its default ports for `lab check`; with a lab running, pass --ready-file")
+                })?;
+                urls = lab.urls().clone();
+                Some(lab)
+            }
+            None => None,
+        };
+        let fixtures = Fixtures::load(None, &urls)?;
+        let keys = xaa_lab::LabKeys::load(run.keys.as_deref())?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+        let entropy = xaa_core::secret::OsEntropy;
+        let lab = LabParty { urls: &urls, fixtures: &fixtures, keys: (&keys).into(), now, entropy: &entropy };
+        let report: anyhow::Result<Report> = match &command {
+            CheckCommand::As(a) => {
+                let mut target = as_server::AsTarget {
+                    token_endpoint: a.token_endpoint.clone().unwrap_or_default(),
+                    audience: a.audience.clone().or_else(|| a.issuer.clone()).unwrap_or_default(),
+                    client_id: a.client_id.clone(),
+                    client_secret: a.client_secret.clone(),
+                    auth: if a.auth == "post" { as_server::ClientAuth::Post } else { as_server::ClientAuth::Basic },
+                    resource: a.resource.clone(),
+                    scope: a.scope.clone(),
+                    mcp: a.mcp,
+                };
+                if run.print_trust {
+                    return print_trust(&as_server::trust(&lab, &target));
+                }
+                if let (None, Some(issuer)) = (&a.token_endpoint, &a.issuer) {
+                    let (endpoint, tried) = as_server::discover_token_endpoint(&http, issuer).await;
+                    eprintln!("lab check: token endpoint {endpoint}\n  (tried: {})", tried.join("; "));
+                    target.token_endpoint = endpoint;
+                }
+                as_server::run(&http, lab, &target).await.map_err(Into::into)
+            }
+            CheckCommand::Resource(r) => {
+                let target = resource::ResourceTarget {
+                    resource: r.resource.clone(),
+                    endpoint: r.endpoint.clone().unwrap_or_else(|| r.resource.clone()),
+                    mcp: r.mcp,
+                    scope: r.scope.clone(),
+                    sibling: r.sibling.clone(),
+                    with_tokens: !r.without_tokens,
+                };
+                if run.print_trust {
+                    return print_trust(&resource::trust(&lab, &target));
+                }
+                resource::run(&http, lab, &target).await.map_err(Into::into)
+            }
+        };
+        if let Some(lab) = started {
+            lab.shutdown(Duration::from_secs(1)).await;
+        }
+        let report = report?;
+        if let Some(path) = &run.junit {
+            std::fs::write(path, Report::junit(std::slice::from_ref(&report)))?;
+        }
+        if run.json {
+            stdout(&format!("{}\n", serde_json::to_string_pretty(&report.json())?))?;
+        } else {
+            stdout(&report.table())?;
+        }
+        Ok(report.passed())
+    })
+}
+
+fn print_trust(lines: &[(String, String)]) -> anyhow::Result<bool> {
+    let width = lines.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let text: String = lines.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect();
+    stdout(&text)?;
+    Ok(true)
 }
 
 /// Writes to stdout; a reader that went away (`lab env | head -1`) is not an error.
@@ -521,5 +730,22 @@ mod tests {
             assert!(help(&[]).contains(server), "{server} in lab --help");
         }
         assert!(help(&["reset"]).contains("--data-dir") && help(&["env"]).contains("--public-host"));
+        let (check_as, check_resource) = (help(&["check", "as"]), help(&["check", "resource"]));
+        for own in ["--issuer", "--token-endpoint", "--client-id", "--client-secret", "--auth", "--mcp"] {
+            assert!(check_as.contains(own), "{own} in lab check as --help");
+        }
+        for own in ["--resource", "--endpoint", "--sibling", "--without-tokens", "--mcp"] {
+            assert!(check_resource.contains(own), "{own} in lab check resource --help");
+        }
+        for shared in ["--json", "--junit", "--print-trust", "--ready-file", "--keys", "--ca"] {
+            assert!(check_as.contains(shared) && check_resource.contains(shared), "{shared} in lab check");
+        }
+        for other in ["--trace-capacity", "--admin-token", "--in-memory", "--email", "--data-dir"] {
+            assert!(!check_as.contains(other) && !check_resource.contains(other), "{other} in lab check");
+        }
+        assert!(!check_resource.contains("--client-id") && !check_as.contains("--without-tokens"));
+        for check in ["--client-secret", "--junit", "--without-tokens", "--print-trust", "--issuer"] {
+            assert!(!help(&[]).contains(check) && !token.contains(check), "{check} outside lab check");
+        }
     }
 }

@@ -1,10 +1,13 @@
 //! `lab token …`: tokens signed with the lab's own keys, for test suites in any language, with
 //! overrides for negative tests (`--expired`, `--typ`, `--aud`, `--client-id`). The output is the
-//! JSON of the endpoint that would have issued the token.
+//! JSON of the endpoint that would have issued the token. `lab check` mints its tokens here too,
+//! each with one [`Defect`].
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use xaa_core::claims::{AccessTokenClaims, IdJagClaims, IdTokenClaims, OneOrMany};
 use xaa_core::ids::{ClientId, Issuer, Jti, ResourceClientId, ResourceUri, Subject};
+use xaa_core::jose::SigningKey;
+use xaa_core::jose::forge::{self, Signature};
 use xaa_core::urn;
 use xaa_idp::User;
 
@@ -41,6 +44,59 @@ pub struct MintRequest {
     pub aud: Option<String>,
     /// Override `client_id` (ID-JAG and access token).
     pub client_id: Option<String>,
+    /// Override the ID-JAG's `resource` (default: the todo API).
+    pub resource: Option<String>,
+    /// What else to get wrong on purpose (none by default).
+    pub defect: Defect,
+}
+
+/// What a negative token gets wrong besides the overrides of [`MintRequest`]: claims set or
+/// removed, the JOSE header changed, the signature forged ([`forge`]).
+#[derive(Clone, Debug, Default)]
+pub struct Defect {
+    /// Claims to set (replacing the minted value), e.g. `aud` as an array, `nbf`, `cnf`.
+    pub set: Map<String, Value>,
+    /// Claims to remove.
+    pub remove: Vec<&'static str>,
+    /// No `typ` in the header at all.
+    pub no_typ: bool,
+    /// The header's `kid` (default: the signing key's).
+    pub kid: Option<String>,
+    /// Header parameters to add (e.g. `jwk`).
+    pub header: Map<String, Value>,
+    /// Sign with this key instead of the lab's (a key no JWKS of the lab publishes).
+    pub key: Option<std::sync::Arc<SigningKey>>,
+    /// How it is signed.
+    pub signature: Signature,
+}
+
+impl Defect {
+    /// Whether this leaves the token as the lab would sign it.
+    fn is_none(&self) -> bool {
+        self.set.is_empty()
+            && self.remove.is_empty()
+            && !self.no_typ
+            && self.kid.is_none()
+            && self.header.is_empty()
+            && self.key.is_none()
+            && self.signature == Signature::Genuine
+    }
+}
+
+/// The lab's two signing keys, wherever they are held (loaded for `lab token`, or the running
+/// lab's own, which the IdP may have rotated).
+#[derive(Clone, Copy, Debug)]
+pub struct Signers<'a> {
+    /// Signs ID tokens and ID-JAGs.
+    pub idp: &'a SigningKey,
+    /// Signs access tokens.
+    pub resource_as: &'a SigningKey,
+}
+
+impl<'a> From<&'a LabKeys> for Signers<'a> {
+    fn from(keys: &'a LabKeys) -> Self {
+        Self { idp: &keys.idp, resource_as: &keys.resource_as }
+    }
 }
 
 /// Why a token could not be minted (`lab token` prints the text).
@@ -60,7 +116,7 @@ pub fn mint(
     req: &MintRequest,
     urls: &Urls,
     fixtures: &Fixtures,
-    keys: &LabKeys,
+    keys: Signers<'_>,
     now: i64,
     entropy: &dyn xaa_core::secret::Entropy,
 ) -> Result<Value, MintError> {
@@ -76,8 +132,8 @@ pub fn mint(
     // `--client-id`: any text, to be refused on purpose.
     let resource_client_id =
         || req.client_id.as_deref().map_or_else(|| requestor.resource_as.client_id.clone(), ResourceClientId::new);
-    let sign = |key: &xaa_core::jose::SigningKey, default_typ: &str, claims: &dyn erased::Claims| {
-        key.sign(req.typ.as_deref().unwrap_or(default_typ), &claims.value()).map_err(MintError::Sign)
+    let sign = |key: &SigningKey, default_typ: &str, claims: &dyn erased::Claims| {
+        sign(key, req.typ.as_deref().unwrap_or(default_typ), claims.value(), &req.defect)
     };
     Ok(match kind {
         TokenKind::IdToken => {
@@ -94,7 +150,7 @@ pub fn mint(
                 name: Some(user.name.clone()),
                 tenant: Some(tenant),
             };
-            let token = sign(&keys.idp, urn::TYP_ID_TOKEN, &claims)?;
+            let token = sign(keys.idp, urn::TYP_ID_TOKEN, &claims)?;
             json!({ "id_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": "openid email profile" })
         }
         TokenKind::IdJag => {
@@ -107,17 +163,19 @@ pub fn mint(
                 exp,
                 iat,
                 nbf: None,
-                resource: Some(OneOrMany::One(urls.todo_api_resource())),
+                resource: Some(OneOrMany::One(
+                    req.resource.as_deref().map_or_else(|| urls.todo_api_resource(), ResourceUri::new),
+                )),
                 scope: Some(req.scope.clone()),
                 auth_time: Some(iat),
                 email: Some(user.email.clone()),
                 tenant: Some(tenant),
                 sub_id: None,
             };
-            let token = sign(&keys.idp, urn::TYP_ID_JAG, &claims)?;
+            let token = sign(keys.idp, urn::TYP_ID_JAG, &claims)?;
             json!({
                 "access_token": token, "issued_token_type": urn::TOKEN_TYPE_ID_JAG, "token_type": urn::TOKEN_TYPE_N_A,
-                "expires_in": req.lifetime, "scope": req.scope, "resource": urls.todo_api,
+                "expires_in": req.lifetime, "scope": req.scope, "resource": req.resource.as_deref().unwrap_or(&urls.todo_api),
             })
         }
         TokenKind::AccessToken => {
@@ -134,10 +192,31 @@ pub fn mint(
                 email: Some(user.email.clone()),
                 app_org: Some(tenant),
             };
-            let token = sign(&keys.resource_as, urn::TYP_ACCESS_TOKEN, &claims)?;
+            let token = sign(keys.resource_as, urn::TYP_ACCESS_TOKEN, &claims)?;
             json!({ "access_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": req.scope, "resource": urls.todo_api })
         }
     })
+}
+
+/// Signs `claims` as the lab would (typ `typ`, the key's `kid`, RS256), or with `defect`.
+fn sign(key: &SigningKey, typ: &str, mut claims: Value, defect: &Defect) -> Result<String, MintError> {
+    if defect.is_none() {
+        return key.sign(typ, &claims).map_err(MintError::Sign);
+    }
+    if let Value::Object(map) = &mut claims {
+        for name in &defect.remove {
+            map.remove(*name);
+        }
+        map.extend(defect.set.clone());
+    }
+    let key = defect.key.as_deref().unwrap_or(key);
+    let mut header = Map::new();
+    if !defect.no_typ {
+        header.insert("typ".into(), typ.into());
+    }
+    header.insert("kid".into(), defect.kid.as_deref().unwrap_or(key.kid()).into());
+    header.extend(defect.header.clone());
+    forge::compact(key, header, &claims, defect.signature).map_err(MintError::Sign)
 }
 
 /// Claims of any of the three shapes, as JSON.

@@ -34,6 +34,24 @@ pub(crate) fn outbound_client(lab_ca_pem: Option<&[u8]>) -> Result<reqwest::Clie
     builder.build().map_err(OutboundError::Client)
 }
 
+/// The client of `lab check`, which calls servers anywhere: the system's trusted roots and
+/// `extra_ca` (PEM, e.g. the lab CA or the server under test's own), no redirects, 10 s per request.
+pub(crate) fn checker_client(extra_ca: Option<&[u8]>) -> Result<reqwest::Client, OutboundError> {
+    let mut tls = native_tls::TlsConnector::builder();
+    if let Some(cert) = extra_ca.and_then(|pem| native_tls::Certificate::from_pem(pem).ok()) {
+        tls.add_root_certificate(cert);
+    }
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("xaa-lab-check/", env!("CARGO_PKG_VERSION")));
+    let builder = match tls.build() {
+        Ok(tls) => builder.tls_backend_preconfigured(tls),
+        Err(_) => builder,
+    };
+    builder.build().map_err(OutboundError::Client)
+}
+
 /// The TLS connector trusting only `ca` (PEM). Building one costs ~100 ms of CPU (an OpenSSL
 /// context), so the one without a CA is built once per process and shared by every client.
 pub(crate) fn connector(ca: Option<&[u8]>) -> Option<native_tls::TlsConnector> {

@@ -456,5 +456,7 @@ fn console(
         },
         explorer_sessions: crate::console::Sessions::default(),
         http: shared.http.clone(),
+        fixtures: Arc::new(fixtures.clone()),
+        conformance: Default::default(),
     }))
 }

@@ -90,6 +90,12 @@ impl AsState {
         &self.key_set
     }
 
+    /// The key signing this server's access tokens: the lab's conformance checks (`lab check
+    /// resource`) sign their access tokens with it. Security: lab keys only.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.signing_key
+    }
+
     /// The client with this id: a [`ResourceClientId`], or its text as presented (never a
     /// client's id at the IdP).
     pub fn client<Id: ?Sized>(&self, client_id: &Id) -> Option<AsClient>

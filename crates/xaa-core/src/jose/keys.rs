@@ -20,6 +20,8 @@ pub struct SigningKey {
     kid: String,
     signer: Box<dyn josekit::jws::JwsSigner>,
     public_jwk: Map<String, Value>,
+    /// The public key as SPKI PEM (what an HS256 confusion attack keys its HMAC with).
+    public_pem: Vec<u8>,
     pem: String,
 }
 
@@ -38,7 +40,13 @@ impl SigningKey {
         jwk.set_key_id(kid);
         jwk.set_key_use("sig");
         jwk.set_algorithm("RS256");
-        Ok(Self { kid: kid.to_owned(), signer: Box::new(signer), public_jwk: jwk.into(), pem: pem.to_owned() })
+        Ok(Self {
+            kid: kid.to_owned(),
+            signer: Box::new(signer),
+            public_jwk: jwk.into(),
+            public_pem: josekit::jwk::KeyPair::to_pem_public_key(&pair),
+            pem: pem.to_owned(),
+        })
     }
 
     /// Generates a fresh 2048-bit RSA key ([`generate_rsa_pem`]) and returns it with its PKCS#8 PEM.
@@ -59,6 +67,16 @@ impl SigningKey {
     /// The public JWK (`kty`, `n`, `e`, `kid`, `use`, `alg`): the only part that is published.
     pub fn public_jwk(&self) -> &Map<String, Value> {
         &self.public_jwk
+    }
+
+    /// The public key as SPKI PEM.
+    pub fn public_pem(&self) -> &[u8] {
+        &self.public_pem
+    }
+
+    /// The RS256 signature of `input` (the JWS signing input), for [`super::forge`].
+    pub(super) fn sign_input(&self, input: &[u8]) -> Result<Vec<u8>, JoseError> {
+        Ok(self.signer.sign(input)?)
     }
 
     /// Signs `claims` as a compact JWS with header `{"typ":typ,"alg":"RS256","kid":kid}`.

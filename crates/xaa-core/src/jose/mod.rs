@@ -1,7 +1,9 @@
 //! JOSE: signing keys and JWKS ([`keys`]), compact JWS signing ([`SigningKey::sign`]), the public
 //! keys that verify signatures ([`public_key`]) and the unverified view of a compact JWT
-//! ([`unverified`]). `josekit` and `rsa` are used only here.
+//! ([`unverified`]), and the tokens a validator must refuse, made on purpose ([`forge`]).
+//! `josekit` and `rsa` are used only here.
 
+pub mod forge;
 pub mod keys;
 pub mod public_key;
 pub mod unverified;

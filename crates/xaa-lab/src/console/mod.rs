@@ -13,15 +13,16 @@
 //! | `/admin…`, `/api/admin/…` | IT admin pages and JSON API (admin token; see [`admin`]) |
 //! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer against the lab's todo API or MCP server (see [`explorer`]) |
 //! | `GET, POST /resources`, `GET /resources/{id}`, `POST /resources/{id}/delete` | "Test your resource app": register your own resource (join code) |
+//! | `POST /resources/{id}/check`, `GET /resources/{id}/conformance.json`, `…/conformance.xml` | its conformance checks (`lab check`), the last run as JSON and JUnit XML |
 //! | `GET /explorer/resources/{id}`, `POST …/start`, `GET …/callback`, `POST …/step/{n}` | the same explorer against a registered resource app |
 
 mod admin;
 mod exercises;
-mod explorer;
+pub(crate) mod explorer;
 mod inspect;
 mod join;
 pub(crate) mod lab_status;
-mod resources;
+pub(crate) mod resources;
 mod reuse;
 mod snippets;
 mod tenant;
@@ -65,6 +66,10 @@ pub(crate) struct ConsoleState {
     pub(crate) explorer: ExplorerClient,
     pub(crate) explorer_sessions: Sessions,
     pub(crate) http: Arc<xaa_core::http_client::LazyClient>,
+    /// The fixtures (the user and requestor the conformance checks' tokens name).
+    pub(crate) fixtures: Arc<crate::fixtures::Fixtures>,
+    /// The last conformance run of each resource app.
+    pub(crate) conformance: resources::check::Runs,
 }
 
 /// The console's CSRF cookie: every console form carries the token bound to it (see
@@ -110,6 +115,9 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/resources", get(resources::page).post(resources::register))
         .route("/resources/{id}", get(resources::app))
         .route("/resources/{id}/delete", axum::routing::post(resources::delete))
+        .route("/resources/{id}/check", axum::routing::post(resources::check::start))
+        .route("/resources/{id}/conformance.json", get(resources::check::json))
+        .route("/resources/{id}/conformance.xml", get(resources::check::junit))
         .merge(explorer::routes())
         .merge(admin::routes())
         .route("/favicon.ico", get(|| async { xaa_web::not_found::favicon('X', "#1f2333") }))

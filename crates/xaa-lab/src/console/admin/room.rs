@@ -53,6 +53,20 @@ struct RoomPage {
     join_url: String,
     titles: Vec<&'static str>,
     rows: Vec<String>,
+    /// Each resource app's last conformance run.
+    checks: Vec<ResourceChecks>,
+}
+
+/// A resource app's last conformance run, as the room shows it.
+struct ResourceChecks {
+    id: String,
+    name: String,
+    last: Option<std::sync::Arc<crate::console::resources::check::LastRun>>,
+}
+
+fn resource_checks(st: &ConsoleState) -> Vec<ResourceChecks> {
+    let apps = st.admin.resource_apps.list();
+    apps.into_iter().map(|a| ResourceChecks { last: st.conformance.last(&a.id), id: a.id, name: a.name }).collect()
 }
 
 /// The requestors of the room: every registered (not fixture) IdP client.
@@ -87,6 +101,7 @@ pub(crate) async fn page(_: AdminAuth, State(st): State<Arc<ConsoleState>>) -> R
         join_url: format!("{}/join", st.urls.console),
         titles: Item::ALL.iter().map(|i| i.title()).collect(),
         rows: rows(&st).iter().map(|r| RowHtml { r }.render().unwrap_or_default()).collect(),
+        checks: resource_checks(&st),
     };
     page.into_response()
 }

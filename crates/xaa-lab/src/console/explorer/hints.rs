@@ -42,7 +42,7 @@ pub(crate) struct Hint {
 }
 
 /// The parameters of a `Bearer` challenge (RFC 6750 §3), names lower-cased.
-fn challenge_params(www_authenticate: &str) -> Vec<(String, String)> {
+pub(crate) fn challenge_params(www_authenticate: &str) -> Vec<(String, String)> {
     let rest = www_authenticate.trim();
     let rest = match rest.split_once(char::is_whitespace) {
         Some((scheme, r)) if scheme.eq_ignore_ascii_case("bearer") => r,

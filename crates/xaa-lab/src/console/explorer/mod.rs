@@ -35,7 +35,7 @@ use xaa_web::redirect::SeeOther;
 mod call;
 mod chain;
 mod grants;
-mod hints;
+pub(crate) mod hints;
 mod http;
 mod mcp;
 mod sign_in;

@@ -6,6 +6,7 @@
 //! Changing resource apps takes the classroom's join code (as `/join` does); every form carries
 //! the console's CSRF token. Each app then runs in the explorer at `/explorer/resources/{id}`.
 
+pub(crate) mod check;
 pub(crate) mod probe;
 
 use std::sync::Arc;
@@ -65,10 +66,12 @@ struct AppPage {
     fresh: bool,
     /// The discovery attempts, right after registering an app with its own AS.
     tried: Vec<String>,
+    /// Its last conformance run.
+    checks: Option<Arc<check::LastRun>>,
 }
 
 /// A wizard form, with whether its CSRF token is this browser's (a refused one is shown again).
-type WizardForm = Result<CsrfForm<Bytes>, CsrfRejection<Bytes, BytesRejection>>;
+pub(crate) type WizardForm = Result<CsrfForm<Bytes>, CsrfRejection<Bytes, BytesRejection>>;
 
 fn example() -> Fields {
     Fields {
@@ -183,7 +186,7 @@ pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, csrf: CsrfToke
     }
     match st.admin.register_resource_app_with_code(code, req).await {
         Ok(app) => {
-            let page = AppPage { lab_status: LabStatus::of(&st), csrf: token, app, fresh: true, tried };
+            let page = AppPage { lab_status: LabStatus::of(&st), csrf: token, app, fresh: true, tried, checks: None };
             let mut resp = (csrf, page).into_response();
             // The page holds the test requestor's secrets.
             resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -202,8 +205,15 @@ fn not_found(st: &ConsoleState, csrf: CsrfToken, id: &str) -> Response {
 /// `GET /resources/{id}`: one app (secrets are shown only right after registering).
 pub(crate) async fn app(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken, Path(id): Path<String>) -> Response {
     let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, csrf, &id) };
-    let page =
-        AppPage { lab_status: LabStatus::of(&st), csrf: csrf.value().to_owned(), app, fresh: false, tried: Vec::new() };
+    let checks = st.conformance.last(&app.id);
+    let page = AppPage {
+        lab_status: LabStatus::of(&st),
+        csrf: csrf.value().to_owned(),
+        app,
+        fresh: false,
+        tried: Vec::new(),
+        checks,
+    };
     (csrf, page).into_response()
 }
 
