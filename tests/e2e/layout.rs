@@ -79,3 +79,50 @@ async fn every_console_page_fits_a_phone_and_a_laptop_in_chromium() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     browser.close().await;
 }
+
+/// Every input, select and textarea a person fills in on the console has a name a screen reader
+/// reads: a label (wrapping it or `for` it) or an `aria-label`, never a placeholder alone.
+#[tokio::test]
+async fn every_console_field_has_a_label() {
+    let lab = TestLab::start().await;
+    let http = lab.browser();
+    let signed_in = format!("{}/admin?token={}", lab.console(), lab.lab.admin_token());
+    assert_eq!(http.get(&signed_in).send().await.unwrap().status(), 303);
+    for path in ["/admin", "/admin/audit", "/admin/register", "/explorer", "/trace", "/inspect", "/resources", "/join"]
+    {
+        let html = http.get(format!("{}{path}", lab.console())).send().await.unwrap().text().await.unwrap();
+        for field in fields(&html) {
+            if field.contains("type=\"hidden\"") || field.contains("type=\"submit\"") {
+                continue;
+            }
+            let id = field.split("id=\"").nth(1).and_then(|r| r.split('"').next());
+            let labelled = field.contains("aria-label=")
+                || id.is_some_and(|id| html.contains(&format!("for=\"{id}\"")))
+                || wrapped_in_label(&html, &field);
+            assert!(labelled, "{path}: {field} has no label");
+        }
+    }
+}
+
+/// The opening tags of the page's inputs, selects and textareas.
+fn fields(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for tag in ["<input", "<select", "<textarea"] {
+        for (at, _) in html.match_indices(tag) {
+            let end = html[at..].find('>').map_or(html.len(), |e| at + e + 1);
+            out.push(html[at..end].to_owned());
+        }
+    }
+    out
+}
+
+/// Whether `field` sits inside a `<label>…</label>`.
+fn wrapped_in_label(html: &str, field: &str) -> bool {
+    let at = html.find(field).unwrap_or(0);
+    let before = &html[..at];
+    match (before.rfind("<label"), before.rfind("</label>")) {
+        (Some(open), Some(close)) => open > close,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
