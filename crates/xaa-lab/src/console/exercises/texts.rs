@@ -262,7 +262,7 @@ pub(crate) const EXERCISES: [Exercise; 12] = [
         lever: Lever::ReusePolicy,
         title: "The same ID-JAG twice: single use, then re-use until exp",
         step: 3,
-        predict: "Under single use (the lab's default), step 3 run twice with the same ID-JAG answers 200, then 400 invalid_grant from the jti check. After IT allows re-use for the todo API, that ID-JAG stays used (it was first used under single use): get a fresh one in step 2, then run step 3 twice: 200 twice, two different access tokens, and the jti check says it was a re-submission. Move the lab clock 1 hour and run step 3 once more: the exp check refuses it.",
+        predict: "Under single use (the lab's default), step 3 run twice with the same ID-JAG answers 200, then 400 invalid_grant from the jti check. After IT allows re-use for the todo API, that ID-JAG stays used (it was first used under single use): get a fresh one in step 2, then run step 3 twice: 200 twice, two different access tokens, and the jti check says it was a re-submission. Move the lab clock past the ID-JAG's lifetime (+6 min 1 s: 300 s and the 60 s leeway) and run step 3 once more: the exp check refuses it.",
         check: "jti",
         checked_by: "resource AS",
         answer: "single use: 200, then 400 invalid_grant; re-usable until exp: 200 and 200 (a fresh access token each time), then 400 invalid_grant from exp once the ID-JAG has expired",
