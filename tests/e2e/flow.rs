@@ -157,6 +157,7 @@ async fn discovery_documents_and_jwks() {
     assert_eq!(prm["resource"], lab.api());
     assert_eq!(prm["authorization_servers"], json!([lab.authz()]));
     assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
+    assert_eq!(prm["dpop_signing_alg_values_supported"], json!(["ES256", "PS256", "RS256", "EdDSA"]));
 
     let jwks = get(format!("{}/jwks", lab.idp())).await;
     let key = &jwks["keys"][0];

@@ -447,6 +447,7 @@ async fn protected_resource_metadata_names_the_mcp_server() {
             "authorization_servers": [lab.authz()],
             "scopes_supported": ["todos.read", "todos.write", "mcp.access"],
             "bearer_methods_supported": ["header"],
+            "dpop_signing_alg_values_supported": ["ES256", "PS256", "RS256", "EdDSA"],
             "resource_name": "Lab Todo MCP server",
         })
     );

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
+use xaa_core::dpop::ReplayStore;
 use xaa_core::ids::{Issuer, ResourceClientId};
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::key_source::KeySource;
@@ -159,6 +160,8 @@ pub struct TodoState {
     pub(crate) store: Store,
     pub(crate) clock: SharedClock,
     pub(crate) faults: SharedFaults,
+    /// The `jti`s of the DPoP proofs it accepted with DPoP-bound tokens (RFC 9449 §11.1).
+    pub(crate) dpop_proofs: ReplayStore,
 }
 
 impl TodoState {
@@ -171,6 +174,6 @@ impl TodoState {
         clock: SharedClock,
         faults: SharedFaults,
     ) -> Arc<Self> {
-        Arc::new(Self { config, as_keys, store, clock, faults })
+        Arc::new(Self { config, as_keys, store, clock, faults, dpop_proofs: ReplayStore::default() })
     }
 }

@@ -75,6 +75,7 @@ pub(super) async fn grant(
         auth_time: id_jag.auth_time,
         email: id_jag.email.clone(),
         app_org: Some(account.app_org),
+        cnf: None,
     };
     let access_token = st
         .signing_key
