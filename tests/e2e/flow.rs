@@ -151,6 +151,7 @@ async fn discovery_documents_and_jwks() {
         assert_eq!(meta["grant_types_supported"], json!([urn::GRANT_JWT_BEARER]));
         assert_eq!(meta["authorization_grant_profiles_supported"], json!([urn::GRANT_PROFILE_ID_JAG]));
         assert_eq!(meta["jwks_uri"], format!("{}/jwks", lab.authz()));
+        assert_eq!(meta["dpop_signing_alg_values_supported"], json!(["ES256", "PS256", "RS256", "EdDSA"]));
     }
 
     let prm = get(format!("{}/.well-known/oauth-protected-resource", lab.api())).await;

@@ -26,6 +26,8 @@ pub struct AsState {
     pub(crate) clock: SharedClock,
     pub(crate) entropy: SharedEntropy,
     pub(crate) faults: SharedFaults,
+    /// The `jti`s of the DPoP proofs its token endpoint accepted (RFC 9449 §11.1).
+    pub(crate) dpop_proofs: ReplayStore,
     clients: RwLock<Vec<AsClient>>,
     /// Resources registered at run time (see [`AsState::govern`]).
     pub(crate) registered_resources: RwLock<Vec<crate::config::ProtectedResource>>,
@@ -75,6 +77,7 @@ impl AsState {
             clock: shared.clock,
             entropy: shared.entropy,
             faults: shared.faults,
+            dpop_proofs: ReplayStore::default(),
             clients: RwLock::new(clients),
             registered_resources: RwLock::default(),
             reuse: RwLock::new(reuse),

@@ -1,6 +1,7 @@
 //! The two routers in process for tests: in-memory SQLite, a stopped clock, an authorization
-//! server key generated once per test binary, access tokens it signs, DPoP keys and proofs, and
-//! responses rendered as text (status, headers, body) for inline snapshots.
+//! server key generated once per test binary, access tokens it signs, ID-JAGs of a trusted IdP
+//! (test key A), DPoP keys and proofs, and responses rendered as text (status, headers, body) for
+//! inline snapshots.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -107,10 +108,18 @@ pub(crate) fn as_state(db: Option<&Path>) -> (Arc<AsState>, Arc<ManualClock>) {
 /// An ID-JAG of [`IDP_ISSUER`] for alice and [`CLIENT_ID`], with `jti`, for `resource` with
 /// `scope`, issued at [`NOW`] for five minutes.
 pub(crate) fn id_jag(jti: &str, resource: &str, scope: &str) -> String {
-    let claims = serde_json::json!({
+    id_jag_with(jti, resource, scope, serde_json::json!({}))
+}
+
+/// [`id_jag`] with the claims of the object `extra` added (e.g. `cnf`).
+pub(crate) fn id_jag_with(jti: &str, resource: &str, scope: &str, extra: serde_json::Value) -> String {
+    let mut claims = serde_json::json!({
         "iss": IDP_ISSUER, "sub": "alice", "aud": AS_ISSUER, "client_id": CLIENT_ID, "jti": jti,
         "iat": NOW, "exp": NOW + 300, "resource": resource, "scope": scope, "email": "alice@example.test",
     });
+    if let (Some(claims), serde_json::Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        claims.extend(extra);
+    }
     JwtBuilder::new(urn::TYP_ID_JAG, claims).build()
 }
 

@@ -99,10 +99,11 @@ pub(crate) async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection
                 client_id: &client,
                 now: lab.now,
                 leeway: lab.leeway,
-                dpop_proof: false,
+                jkt: None,
             };
             let r = validate_id_jag(raw, expect, &keys, &mut log).await.map(drop);
-            (format!("the resource authorization server's jwt-bearer validation (presented by client '{client}')"), r)
+            let by = format!("presented by client '{client}', without a DPoP proof");
+            (format!("the resource authorization server's jwt-bearer validation ({by})"), r)
         }
         TokenKind::AccessToken => {
             let (issuer, audience) = (Issuer::new(lab.authorization_server), ResourceUri::new(lab.todo_api));
