@@ -175,6 +175,18 @@ async fn the_inspector_judges_tokens_like_their_receivers() {
     let at = lab.access_token(&jag).await;
     let (_, page) = inspect(&lab, &browser, &at).await;
     assert!(page.contains("Access token (RFC 9068)") && page.contains("id=\"accepted\""));
+    // A DPoP-bound access token alone is not enough for the todo API: it needs a proof.
+    let key = xaa_core::dpop::DpopKey::generate().unwrap();
+    let token_url = format!("{}/token", lab.authz());
+    let proof = xaa_core::dpop::sign_proof(&key, "POST", &token_url, lab.now(), "p-1", None, None).unwrap();
+    let jag = lab.id_jag(&login.id_token).await;
+    let resp = lab.http.post(&token_url).form(&lab.bearer_params(&jag)).header("DPoP", proof).send().await.unwrap();
+    let bound: Value = resp.json().await.unwrap();
+    let (_, page) = inspect(&lab, &browser, bound["access_token"].as_str().unwrap()).await;
+    assert!(
+        page.contains("id=\"refusal\"") && page.contains("✗ <strong>cnf</strong>"),
+        "a bound token alone is refused"
+    );
 
     // Tampered: another claim under the same signature.
     let (_, claims) = decode(&jag);

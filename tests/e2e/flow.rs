@@ -151,12 +151,14 @@ async fn discovery_documents_and_jwks() {
         assert_eq!(meta["grant_types_supported"], json!([urn::GRANT_JWT_BEARER]));
         assert_eq!(meta["authorization_grant_profiles_supported"], json!([urn::GRANT_PROFILE_ID_JAG]));
         assert_eq!(meta["jwks_uri"], format!("{}/jwks", lab.authz()));
+        assert_eq!(meta["dpop_signing_alg_values_supported"], json!(["ES256", "PS256", "RS256", "EdDSA"]));
     }
 
     let prm = get(format!("{}/.well-known/oauth-protected-resource", lab.api())).await;
     assert_eq!(prm["resource"], lab.api());
     assert_eq!(prm["authorization_servers"], json!([lab.authz()]));
     assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
+    assert_eq!(prm["dpop_signing_alg_values_supported"], json!(["ES256", "PS256", "RS256", "EdDSA"]));
 
     let jwks = get(format!("{}/jwks", lab.idp())).await;
     let key = &jwks["keys"][0];

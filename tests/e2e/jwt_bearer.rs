@@ -3,6 +3,7 @@
 
 use reqwest::Response;
 use serde_json::{Map, Value, json};
+use xaa_core::dpop::{DpopKey, sign_proof};
 use xaa_core::jose::SigningKey;
 use xaa_core::urn;
 
@@ -357,25 +358,20 @@ async fn scope_outside_the_id_jag_does_not_burn_it() {
     assert_eq!(body["scope"], "todos.read");
 }
 
-// ---- sender constraint: cnf (draft-04 §9.8.1.2.2, checklist §5.2 step 15) ----
+// ---- sender constraint: the four cnf cases of draft-04 §9.8.1.2 (checklist §5.2 step 15) ----
 
-/// The RFC 7638 thumbprint of the proof key below (RFC 9449 §6.1's example), as a `cnf.jkt`.
-const JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
-/// The sections every cnf refusal cites, as the wire carries them.
-const CNF_SPEC: &str = "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.2, RFC 9449 Section 4.3)";
+/// The sections each cnf refusal cites, as the wire carries them.
+const CNF_WITHOUT_PROOF_SPEC: &str =
+    "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.2, RFC 9449 Section 4.3)";
 const CNF_WITH_PROOF_SPEC: &str =
-    "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.1, RFC 9449 Section 4.3)";
+    "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.1, RFC 9449 Section 6)";
 const CNF_METHOD_SPEC: &str =
     "(draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.1, RFC 7800 Section 3.1)";
 
-/// A DPoP proof as RFC 9449 §4.2 shapes it, for the AS token endpoint. This lab's AS validates
-/// none, so its signature is fake.
-fn dpop_proof(lab: &TestLab) -> String {
-    let jwk = json!({ "kty": "EC", "crv": "P-256", "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs", "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA" });
-    let header = json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": jwk });
-    let claims =
-        json!({ "jti": "-BwC3ESc6acc2lTc", "htm": "POST", "htu": format!("{}/token", lab.authz()), "iat": lab.now() });
-    forge(header, claims.as_object().unwrap(), FAKE_SIG)
+/// A valid DPoP proof of `POST {AS}/token` made with `key` now (RFC 9449 §4.2).
+fn dpop_proof(lab: &TestLab, key: &DpopKey) -> String {
+    let jti = xaa_core::secret::random_token(16);
+    sign_proof(key, "POST", &format!("{}/token", lab.authz()), lab.now(), &jti, None, None).unwrap()
 }
 
 /// Presents `assertion` with the right client, with a `DPoP` header when `proof` is given.
@@ -387,75 +383,162 @@ async fn present(lab: &TestLab, assertion: &str, proof: Option<&str>) -> Respons
     req.send().await.unwrap()
 }
 
+/// A valid ID-JAG bound to `key` (as the IdP would mint it for a token exchange with its proof).
+fn bound_jag(lab: &TestLab, key: &DpopKey) -> String {
+    signed(&tweak(lab, "cnf", Some(json!({ "jkt": key.thumbprint() }))))
+}
+
 /// The checks the AS reported for the last jwt-bearer request it received, a failed one as
 /// `✗ name`, with the detail of its `cnf` check.
 fn last_grant_checks(lab: &TestLab) -> (Vec<String>, String) {
     let events = lab.lab.trace_events(&xaa_lab::observe::trace::TraceFilter::default());
     let grant = events.iter().rev().find(|e| e.step == "jwt-bearer" && e.service == "resource-as").unwrap();
     let names = grant.checks.iter().map(|c| if c.passed { c.name.to_owned() } else { format!("✗ {}", c.name) });
-    let cnf = grant.checks.iter().find(|c| c.name == "cnf").map(|c| c.detail.clone()).unwrap_or_default();
+    let cnf =
+        grant.checks.iter().find(|c| c.name == "cnf").map(|c| format!("{} ({})", c.detail, c.spec)).unwrap_or_default();
     (names.collect(), cnf)
 }
 
-/// The AS's checks up to `sub`, all passed, in the checklist's order.
-const UP_TO_SUB: [&str; 13] =
-    ["client", "format", "alg", "typ", "iss", "kid", "signature", "aud", "client_id", "exp", "iat", "jti", "sub"];
+/// The checks of a valid DPoP proof at the token endpoint, in RFC 9449 §4.3's order.
+const PROOF: [&str; 9] = [
+    "dpop-format",
+    "dpop-typ",
+    "dpop-alg",
+    "dpop-jwk",
+    "dpop-signature",
+    "dpop-htm",
+    "dpop-htu",
+    "dpop-iat",
+    "dpop-jti",
+];
+/// The AS's checks of the ID-JAG up to `sub`, all passed, in the checklist's order.
+const UP_TO_SUB: [&str; 12] =
+    ["format", "alg", "typ", "iss", "kid", "signature", "aud", "client_id", "exp", "iat", "jti", "sub"];
+/// The AS's checks after `cnf` of a granted request.
+const AFTER_CNF: [&str; 5] = ["cnf", "tenant", "resource", "scope", "jti"];
 
+/// §9.8.1.2.1: `cnf.jkt` and a proof of that key: a DPoP-bound access token.
 #[tokio::test]
-async fn cnf_without_a_dpop_proof_is_invalid_grant() {
+async fn cnf_and_a_proof_of_its_key_get_a_dpop_token() {
     let lab = TestLab::start().await;
-    let jag = signed(&tweak(&lab, "cnf", Some(json!({ "jkt": JKT }))));
-    let d = assert_oauth_error(present(&lab, &jag, None).await, 400, "invalid_grant").await;
+    let key = DpopKey::generate().unwrap();
+    let body = granted(present(&lab, &bound_jag(&lab, &key), Some(&dpop_proof(&lab, &key))).await).await;
+    assert_eq!(body["token_type"], "DPoP");
+    assert_eq!(at_claims(&body)["cnf"], json!({ "jkt": key.thumbprint() }));
+    let (names, cnf) = last_grant_checks(&lab);
+    assert_eq!(names, [&["client"][..], &PROOF, &UP_TO_SUB, &AFTER_CNF].concat());
     assert_eq!(
-        d,
+        cnf,
         format!(
-            "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '{JKT}' but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key {CNF_SPEC}"
+            "cnf.jkt \"{}\" is the thumbprint of the DPoP proof's key: the ID-JAG is presented by the key it is bound to (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.1, RFC 9449 §6)",
+            key.thumbprint()
         )
     );
-    let (names, _) = last_grant_checks(&lab);
-    assert_eq!(names, [&UP_TO_SUB[..], &["✗ cnf"]].concat(), "cnf is checked right after sub (step 15)");
 }
 
+/// §9.8.1.2.1: `cnf.jkt` and a proof of another key: `invalid_grant` naming both thumbprints.
 #[tokio::test]
-async fn cnf_with_a_dpop_proof_is_refused_as_unsupported() {
+async fn cnf_and_a_proof_of_another_key_is_invalid_grant() {
     let lab = TestLab::start().await;
-    let jag = signed(&tweak(&lab, "cnf", Some(json!({ "jkt": JKT }))));
-    let d = assert_oauth_error(present(&lab, &jag, Some(&dpop_proof(&lab))).await, 400, "invalid_grant").await;
+    let (key, other) = (DpopKey::generate().unwrap(), DpopKey::generate().unwrap());
+    let resp = present(&lab, &bound_jag(&lab, &key), Some(&dpop_proof(&lab, &other))).await;
+    let d = assert_oauth_error(resp, 400, "invalid_grant").await;
     assert_eq!(
         d,
         format!(
-            "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '{JKT}'; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) {CNF_WITH_PROOF_SPEC}"
+            "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '{}' but the DPoP proof is signed with the key with thumbprint '{}'; a DPoP-bound ID-JAG must be presented with a proof of the key it is bound to {CNF_WITH_PROOF_SPEC}",
+            key.thumbprint(),
+            other.thumbprint()
         )
     );
     assert_eq!(last_grant_checks(&lab).0.last().map(String::as_str), Some("✗ cnf"));
+}
+
+/// §9.8.1.2.2: `cnf.jkt` and no proof: `invalid_grant`.
+#[tokio::test]
+async fn cnf_without_a_dpop_proof_is_invalid_grant() {
+    let lab = TestLab::start().await;
+    let key = DpopKey::generate().unwrap();
+    let d = assert_oauth_error(present(&lab, &bound_jag(&lab, &key), None).await, 400, "invalid_grant").await;
+    assert_eq!(
+        d,
+        format!(
+            "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '{}' but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key {CNF_WITHOUT_PROOF_SPEC}",
+            key.thumbprint()
+        )
+    );
+    let (names, _) = last_grant_checks(&lab);
+    assert_eq!(names, [&["client"][..], &UP_TO_SUB, &["✗ cnf"]].concat(), "cnf is checked right after sub (step 15)");
+}
+
+/// §9.8.1.2.3: no `cnf` and a proof: the proof is validated (MUST) and the access token bound to
+/// its key (MAY; the lab does).
+#[tokio::test]
+async fn without_cnf_a_dpop_proof_is_validated_and_gets_a_dpop_token() {
+    let lab = TestLab::start().await;
+    let key = DpopKey::generate().unwrap();
+    let body = granted(present(&lab, &signed(&lab.id_jag_claims()), Some(&dpop_proof(&lab, &key))).await).await;
+    assert_eq!(body["token_type"], "DPoP");
+    assert_eq!(at_claims(&body)["cnf"], json!({ "jkt": key.thumbprint() }));
+    let (names, cnf) = last_grant_checks(&lab);
+    assert_eq!(names, [&["client"][..], &PROOF, &UP_TO_SUB, &AFTER_CNF].concat());
+    assert_eq!(
+        cnf,
+        format!(
+            "no cnf claim, and the DPoP proof sent along passed its checks (key thumbprint \"{}\"): a token bound to that key can be issued (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.3, RFC 9449 §4.3)",
+            key.thumbprint()
+        )
+    );
+}
+
+/// §9.8.1.2.4: neither: a Bearer token.
+#[tokio::test]
+async fn without_cnf_and_proof_a_bearer_token() {
+    let lab = TestLab::start().await;
+    let body = granted(present(&lab, &signed(&lab.id_jag_claims()), None).await).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(at_claims(&body).get("cnf").is_none());
+    let (names, cnf) = last_grant_checks(&lab);
+    assert_eq!(names, [&["client"][..], &UP_TO_SUB, &AFTER_CNF].concat());
+    assert_eq!(
+        cnf,
+        "no cnf claim and no DPoP proof: the ID-JAG is not sender-constrained, so a Bearer token can be issued (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.4)"
+    );
 }
 
 #[tokio::test]
 async fn cnf_without_a_key_thumbprint_is_invalid_grant() {
     let lab = TestLab::start().await;
     let jag = signed(&tweak(&lab, "cnf", Some(json!({ "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }))));
-    let d = assert_oauth_error(present(&lab, &jag, None).await, 400, "invalid_grant").await;
+    let key = DpopKey::generate().unwrap();
+    for proof in [None, Some(dpop_proof(&lab, &key))] {
+        let d = assert_oauth_error(present(&lab, &jag, proof.as_deref()).await, 400, "invalid_grant").await;
+        assert_eq!(
+            d,
+            format!(
+                "the ID-JAG's cnf claim is {{'x5t#S256':'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2'}} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method {CNF_METHOD_SPEC}"
+            )
+        );
+    }
+}
+
+/// A proof the AS's clock finds too old is `invalid_dpop_proof` (the lab clock moves, nobody sleeps).
+#[tokio::test]
+async fn a_proof_older_than_five_minutes_is_invalid_dpop_proof() {
+    let lab = TestLab::start().await;
+    let key = DpopKey::generate().unwrap();
+    let proof = dpop_proof(&lab, &key);
+    lab.clock.advance(301);
+    let d =
+        assert_oauth_error(present(&lab, &signed(&lab.id_jag_claims()), Some(&proof)).await, 400, "invalid_dpop_proof")
+            .await;
+    let iat = lab.now() - 301;
     assert_eq!(
         d,
         format!(
-            "the ID-JAG's cnf claim is {{'x5t#S256':'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2'}} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method {CNF_METHOD_SPEC}"
+            "the DPoP proof was created 301 s ago (iat {iat}, now {}); this server accepts proofs for 300 s (RFC 9449 Section 4.3 item 11, Section 11.1)",
+            lab.now()
         )
-    );
-}
-
-/// Without `cnf` the ID-JAG is not sender-constrained: a DPoP proof sent anyway is not used and
-/// the token is a Bearer token (RFC 9449 §5 lets the client see that from `token_type`).
-#[tokio::test]
-async fn without_cnf_a_dpop_proof_still_gets_a_bearer_token() {
-    let lab = TestLab::start().await;
-    let body = granted(present(&lab, &signed(&lab.id_jag_claims()), Some(&dpop_proof(&lab))).await).await;
-    assert_eq!(body["token_type"], "Bearer");
-    assert!(at_claims(&body).get("cnf").is_none());
-    let (names, cnf) = last_grant_checks(&lab);
-    assert_eq!(names, [&UP_TO_SUB[..], &["cnf", "tenant", "resource", "scope", "jti"]].concat());
-    assert_eq!(
-        cnf,
-        "no cnf claim: the ID-JAG is not sender-constrained; the DPoP proof sent along is not used (this lab's AS issues Bearer tokens only)"
     );
 }
 

@@ -16,6 +16,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::{StreamableHttpClientTransport, auth::default_oauth_http_client};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
+use xaa_core::dpop::{DpopKey, sign_proof};
 use xaa_core::urn;
 
 use crate::harness::*;
@@ -248,6 +249,116 @@ async fn without_todos_write_the_write_tools_get_a_scope_challenge() {
     }
 }
 
+/// A DPoP-bound MCP token for alice with `todos.read mcp.access`, from the real chain: the token
+/// exchange for the MCP resource (no proof, so no `cnf` in the ID-JAG), then the jwt-bearer grant
+/// with a proof of `key` (draft-04 §9.8.1.2.3).
+async fn dpop_bound_mcp_token(lab: &TestLab, key: &DpopKey) -> String {
+    let login = lab.login(ALICE).await;
+    let exchange = TokenExchangeRequest::for_id_jag(
+        &login.id_token,
+        SubjectTokenType::IdToken,
+        Issuer::new(lab.authz()),
+        ResourceUri::new(mcp_url(lab)),
+        "todos.read mcp.access",
+    );
+    let resp = lab.idp_token(&owned(exchange.to_form_posting(CLIENT, SECRET))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let jag = resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let token_url = format!("{}/token", lab.authz());
+    let proof = sign_proof(key, "POST", &token_url, lab.now(), "token-proof", None, None).unwrap();
+    let resp = lab.http.post(&token_url).form(&lab.bearer_params(&jag)).header("DPoP", proof).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!((body["token_type"].as_str(), body["scope"].as_str()), (Some("DPoP"), Some("mcp.access todos.read")));
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let claims = decode(&token).1;
+    assert_eq!((&claims["aud"], &claims["cnf"]), (&json!(mcp_url(lab)), &json!({ "jkt": key.thumbprint() })));
+    token
+}
+
+/// The MCP server's gate with a DPoP-bound token (RFC 9449 §7.1): the `DPoP` scheme and a fresh
+/// proof of the token's key for every message; as Bearer, with a replayed proof, or for a writing
+/// tool without `todos.write`, it refuses with a `DPoP` challenge and a JSON-RPC error, exactly.
+#[tokio::test]
+async fn a_dpop_bound_token_opens_the_mcp_server_only_with_a_fresh_proof_of_its_key() {
+    let lab = TestLab::start().await;
+    let key = DpopKey::generate().unwrap();
+    let token = dpop_bound_mcp_token(&lab, &key).await;
+    let jkt = key.thumbprint();
+    let url = mcp_url(&lab);
+    let send = |scheme: &str, proof: Option<&str>, message: &str| {
+        let mut req = lab
+            .http
+            .post(&url)
+            .header("authorization", format!("{scheme} {token}"))
+            .header("content-type", "application/json")
+            .header("accept", BOTH)
+            .body(message.to_owned());
+        if let Some(p) = proof {
+            req = req.header("DPoP", p);
+        }
+        req.send()
+    };
+    let proof = |jti: &str| sign_proof(&key, "POST", &url, lab.now(), jti, Some(&token), None).unwrap();
+
+    let used = proof("mcp-1");
+    let resp = send("DPoP", Some(&used), INITIALIZE).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.json::<Value>().await.unwrap()["result"]["serverInfo"]["name"], "todo0-mcp");
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_todos","arguments":{}}}"#;
+    let resp = send("DPoP", Some(&proof("mcp-2")), list).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let listed: Value = resp.json().await.unwrap();
+    let text = listed["result"]["content"][0]["text"].as_str().unwrap();
+    assert_eq!(serde_json::from_str::<Value>(text).unwrap()["count"], 4);
+
+    // The challenge and the JSON-RPC error of a refusal, exactly.
+    let refused = |status: StatusCode, error: &str, message: &str, description: &str, scope: Option<&str>| {
+        let scope = scope.map(|s| format!(", scope=\"{s}\"")).unwrap_or_default();
+        let challenge = format!(
+            "DPoP realm=\"todo-mcp\", resource_metadata=\"{}\", error=\"{error}\", error_description=\"{}\"{scope}, algs=\"ES256 PS256 RS256 EdDSA\"",
+            metadata_url(&lab),
+            description.replace('"', "'").replace('§', "Section ")
+        );
+        let body = json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000, "message": message,
+            "data": {"error": error, "error_description": description}}});
+        (status, challenge, body)
+    };
+    let got = |resp: Response| async move {
+        let (status, challenge) = (resp.status(), www_authenticate(&resp));
+        (status, challenge, resp.json::<Value>().await.unwrap())
+    };
+
+    // As a Bearer token.
+    let as_bearer = format!(
+        "the access token is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\": send it as Authorization: DPoP <access token> with a DPoP proof of that key, not as a Bearer token (RFC 9449 §7.1)"
+    );
+    assert_eq!(
+        got(send("Bearer", None, INITIALIZE).await.unwrap()).await,
+        refused(StatusCode::UNAUTHORIZED, "invalid_token", "Invalid or expired access token", &as_bearer, None)
+    );
+    // A proof used before.
+    let replayed = "the DPoP proof's jti \"mcp-1\" was already used: a proof is accepted only once (RFC 9449 §11.1)";
+    assert_eq!(
+        got(send("DPoP", Some(&used), INITIALIZE).await.unwrap()).await,
+        refused(StatusCode::UNAUTHORIZED, "invalid_dpop_proof", "Invalid DPoP proof", replayed, None)
+    );
+    // A writing tool: the runtime scope challenge, in the DPoP scheme.
+    let create =
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"create_todo","arguments":{"title":"x"}}}"#;
+    let needs = "this request needs scope \"todos.read mcp.access todos.write\"; the access token has \"mcp.access todos.read\" (RFC 6750 §3.1)";
+    assert_eq!(
+        got(send("DPoP", Some(&proof("mcp-3")), create).await.unwrap()).await,
+        refused(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            &format!("Forbidden: insufficient scope: {needs}"),
+            needs,
+            Some("todos.read mcp.access todos.write")
+        )
+    );
+}
+
 #[tokio::test]
 async fn no_token_and_a_bad_token_are_401_with_the_metadata_url() {
     let lab = TestLab::start().await;
@@ -447,6 +558,7 @@ async fn protected_resource_metadata_names_the_mcp_server() {
             "authorization_servers": [lab.authz()],
             "scopes_supported": ["todos.read", "todos.write", "mcp.access"],
             "bearer_methods_supported": ["header"],
+            "dpop_signing_alg_values_supported": ["ES256", "PS256", "RS256", "EdDSA"],
             "resource_name": "Lab Todo MCP server",
         })
     );

@@ -4,6 +4,8 @@
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 
+use xaa_core::dpop::{DpopKey, sign_proof};
+
 use crate::harness::*;
 
 const ALICE: &str = "alice@acme.example";
@@ -130,6 +132,97 @@ async fn no_token_gets_a_bare_bearer_challenge() {
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["success"], false);
     }
+}
+
+// ---- DPoP-bound tokens (RFC 9449 §7.1) ----
+
+/// A DPoP-bound access token for alice from the real chain: a token exchange without a proof (so
+/// no `cnf` in the ID-JAG), then the jwt-bearer grant with a proof of `key` (draft-04 §9.8.1.2.3:
+/// the proof is validated and the access token bound to its key).
+async fn dpop_bound_token(lab: &TestLab, key: &DpopKey) -> String {
+    let login = lab.login(ALICE).await;
+    let jag = lab.id_jag(&login.id_token).await;
+    assert!(decode(&jag).1.get("cnf").is_none(), "the exchange carried no proof");
+    let token_url = format!("{}/token", lab.authz());
+    let proof = sign_proof(key, "POST", &token_url, lab.now(), "token-proof", None, None).unwrap();
+    let resp = lab.http.post(&token_url).form(&lab.bearer_params(&jag)).header("DPoP", proof).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["token_type"], "DPoP");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(decode(&token).1["cnf"], json!({ "jkt": key.thumbprint() }));
+    token
+}
+
+/// The exact `DPoP` challenge of the todo API (RFC 9449 §7.1) for `error` and `description`,
+/// the description made wire-safe as in every challenge.
+fn dpop_challenge(lab: &TestLab, error: &str, description: &str) -> String {
+    format!(
+        "DPoP realm=\"todo-api\", resource_metadata=\"{}/.well-known/oauth-protected-resource\", error=\"{error}\", error_description=\"{}\", algs=\"ES256 PS256 RS256 EdDSA\"",
+        lab.api(),
+        description.replace('"', "'").replace('§', "Section ")
+    )
+}
+
+/// Sends `req` and asserts a 401 refusal with exactly the `DPoP` challenge and JSON body for
+/// `error` and `description`.
+async fn dpop_refusal(lab: &TestLab, req: RequestBuilder, error: &str, description: &str) {
+    let resp = req.send().await.unwrap();
+    assert_eq!(challenge(&resp), dpop_challenge(lab, error, description));
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({ "success": false, "error": error, "error_description": description }));
+}
+
+/// The whole chain with DPoP: the API takes the bound token with the `DPoP` scheme and a proof of
+/// each request (reads and writes); as Bearer, without a proof, with a proof of another key, of
+/// another request or used before, it is refused with an exact `DPoP` challenge and body.
+#[tokio::test]
+async fn a_dpop_bound_token_needs_the_dpop_scheme_and_a_fresh_proof_of_its_key() {
+    let lab = TestLab::start().await;
+    let key = DpopKey::generate().unwrap();
+    let token = dpop_bound_token(&lab, &key).await;
+    let jkt = key.thumbprint();
+
+    let todos = format!("{}/api/todos", lab.api());
+    let proof_of = |key: &DpopKey, method: &str, jti: &str| {
+        sign_proof(key, method, &todos, lab.now(), jti, Some(&token), None).unwrap()
+    };
+    let with_dpop = |method: Method, proof: Option<&str>| {
+        let req = api(&lab, method, "/api/todos").header("Authorization", format!("DPoP {token}"));
+        match proof {
+            Some(p) => req.header("DPoP", p),
+            None => req,
+        }
+    };
+    let used = proof_of(&key, "GET", "api-1");
+    assert_eq!(ok(with_dpop(GET, Some(&used)), 200).await["count"], 4);
+    let create = with_dpop(POST, Some(&proof_of(&key, "POST", "api-2"))).json(&json!({ "title": "Bound" }));
+    assert_eq!(ok(create, 201).await["data"]["title"], "Bound");
+    assert_eq!(ok(with_dpop(GET, Some(&proof_of(&key, "GET", "api-3"))), 200).await["count"], 5);
+
+    // As a Bearer token.
+    let as_bearer = format!(
+        "the access token is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\": send it as Authorization: DPoP <access token> with a DPoP proof of that key, not as a Bearer token (RFC 9449 §7.1)"
+    );
+    dpop_refusal(&lab, authed(&lab, GET, "/api/todos", &token), "invalid_token", &as_bearer).await;
+    // Without a proof.
+    let no_proof = "the request carries no DPoP proof: a DPoP-bound access token is sent with a DPoP header holding a proof of the key it is bound to (RFC 9449 §7.1)";
+    dpop_refusal(&lab, with_dpop(GET, None), "invalid_dpop_proof", no_proof).await;
+    // With a proof of another key.
+    let other = DpopKey::generate().unwrap();
+    let another_key = format!(
+        "the access token is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\" but the DPoP proof is signed with the key with thumbprint \"{}\"; a DPoP-bound token is presented with a proof of the key it is bound to (RFC 9449 §4.3 item 12, §6)",
+        other.thumbprint()
+    );
+    dpop_refusal(&lab, with_dpop(GET, Some(&proof_of(&other, "GET", "api-4"))), "invalid_token", &another_key).await;
+    // With a proof of another method.
+    let another_method = "the DPoP proof's htm is \"POST\", not \"GET\" (RFC 9449 §4.3 item 8)";
+    dpop_refusal(&lab, with_dpop(GET, Some(&proof_of(&key, "POST", "api-5"))), "invalid_dpop_proof", another_method)
+        .await;
+    // With a proof used before.
+    let replayed = "the DPoP proof's jti \"api-1\" was already used: a proof is accepted only once (RFC 9449 §11.1)";
+    dpop_refusal(&lab, with_dpop(GET, Some(&used)), "invalid_dpop_proof", replayed).await;
 }
 
 #[tokio::test]

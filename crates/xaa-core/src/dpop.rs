@@ -11,8 +11,13 @@
 //! records them ([`validate_proof_logged`]).
 //!
 //! What stays with the caller: comparing [`ValidProof::jkt`] with the `cnf.jkt` of the token the
-//! proof comes with (RFC 9449 §4.3 item 12, §6.1), giving out nonces (§8, §9) and keeping the
-//! store of used `jti`s (§11.1) behind the `replay` callback.
+//! proof comes with (RFC 9449 §4.3 item 12, §6.1) and giving out nonces (§8, §9). The store of
+//! used `jti`s (§11.1) is the `replay` callback, or a bounded in-memory [`ReplayStore`] that
+//! validates through [`ReplayStore::validate`].
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::{Mutex, PoisonError};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -61,6 +66,8 @@ mod spec {
     pub(super) const ATH: Citation = Citation::of(&[RFC9449_4_3_ITEM_12, RFC9449_4_2]);
     /// A proof is used once.
     pub(super) const REPLAY: Citation = Citation::of(&[RFC9449_11_1]);
+    /// A DPoP-bound access token comes with a proof.
+    pub(super) const PROOF: Citation = Citation::of(&[RFC9449_7_1]);
 }
 
 /// The `error` code of a refused proof (RFC 9449 §5, §7.1).
@@ -75,6 +82,11 @@ pub const DPOP_ALGS: &[&str] = &["ES256", "PS256", "RS256", "EdDSA"];
 
 /// How long after its `iat` a proof is accepted, in seconds, unless the server chooses otherwise.
 pub const DEFAULT_MAX_AGE: i64 = 300;
+
+/// How many proof `jti`s a [`ReplayStore`] keeps at most, unless the server chooses otherwise:
+/// 100 000 proofs within one window (about 330 a second over [`DEFAULT_MAX_AGE`] plus leeway),
+/// 32 bytes and an expiry each.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
 
 /// The JWK members that belong to a private or symmetric key (RFC 7518 §6.2.2, §6.3.2, §6.4;
 /// RFC 8037 §2): a proof's `jwk` must carry none of them.
@@ -347,6 +359,20 @@ pub enum DpopError {
         /// The replayed `jti`.
         jti: String,
     },
+    /// A DPoP-bound access token came without a proof (no `DPoP` header field).
+    #[error(
+        "the request carries no DPoP proof: a DPoP-bound access token is sent with a DPoP header holding a proof of the key it is bound to"
+    )]
+    MissingProof,
+    /// The [`ReplayStore`] holds as many `jti`s still within their window as it may: a new proof
+    /// cannot be remembered, so it is refused rather than an older one forgotten early.
+    #[error(
+        "this server remembers the jti of at most {capacity} recent DPoP proofs to refuse replays, and every one of them is still within its window; retry in a few seconds"
+    )]
+    ReplayStoreFull {
+        /// [`ReplayStore::new`]'s capacity.
+        capacity: usize,
+    },
 }
 
 /// `"a", "b"` of owned strings.
@@ -375,7 +401,8 @@ impl DpopError {
             Self::TooOld { .. } | Self::InFuture { .. } => "dpop-iat",
             Self::MissingAth | Self::Ath { .. } => "dpop-ath",
             Self::MissingNonce { .. } | Self::Nonce { .. } => "dpop-nonce",
-            Self::Replay { .. } => "dpop-jti",
+            Self::Replay { .. } | Self::ReplayStoreFull { .. } => "dpop-jti",
+            Self::MissingProof => "dpop-proof",
         }
     }
 
@@ -397,18 +424,20 @@ impl DpopError {
             Self::TooOld { .. } | Self::InFuture { .. } => spec::IAT,
             Self::MissingAth | Self::Ath { .. } => spec::ATH,
             Self::MissingNonce { .. } | Self::Nonce { .. } => spec::NONCE,
-            Self::Replay { .. } => spec::REPLAY,
+            Self::Replay { .. } | Self::ReplayStoreFull { .. } => spec::REPLAY,
+            Self::MissingProof => spec::PROOF,
         }
     }
 
     /// The OAuth `error` to send: [`INVALID_DPOP_PROOF`] (RFC 9449 §5, §7.1), except
     /// [`USE_DPOP_NONCE`] when the nonce is missing or wrong (§8, §9: send the nonce in a
-    /// `DPoP-Nonce` header with it) and `server_error` when the server's own request URI is
-    /// unusable ([`DpopError::RequestUri`]).
+    /// `DPoP-Nonce` header with it) and `server_error` when the server failed: its own request
+    /// URI is unusable ([`DpopError::RequestUri`]) or its replay store is full
+    /// ([`DpopError::ReplayStoreFull`]).
     pub fn error_code(&self) -> &'static str {
         match self {
             Self::MissingNonce { .. } | Self::Nonce { .. } => USE_DPOP_NONCE,
-            Self::RequestUri { .. } => "server_error",
+            Self::RequestUri { .. } | Self::ReplayStoreFull { .. } => "server_error",
             _ => INVALID_DPOP_PROOF,
         }
     }
@@ -541,6 +570,86 @@ pub fn validate_proof_logged(
     validate(proof, expect, now, replay, log).inspect_err(|e| {
         log.reject(e.rejection());
     })
+}
+
+/// The `jti`s of the proofs a server accepted (RFC 9449 §11.1), each kept until its proof could no
+/// longer be accepted (`iat + max_age + leeway`), so that a replay within that window is refused.
+/// In memory and bounded: at most `capacity` entries of a fixed size (the SHA-256 of the `jti`,
+/// whatever its length, and an expiry). Expired entries are dropped when the store is full; when
+/// every entry is still live, a new proof is refused ([`DpopError::ReplayStoreFull`]) rather
+/// than a live `jti` forgotten early.
+#[derive(Debug)]
+pub struct ReplayStore {
+    /// SHA-256 of each remembered `jti`, with the time until which it is kept.
+    seen: Mutex<HashMap<[u8; 32], i64>>,
+    capacity: usize,
+}
+
+impl Default for ReplayStore {
+    fn default() -> Self {
+        Self::new(DEFAULT_REPLAY_CAPACITY)
+    }
+}
+
+impl ReplayStore {
+    /// A store for at most `capacity` proofs within their window.
+    pub fn new(capacity: usize) -> Self {
+        Self { seen: Mutex::new(HashMap::new()), capacity }
+    }
+
+    /// How many `jti`s it holds (expired ones included until they are dropped).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], i64>> {
+        // A panic elsewhere while holding the lock leaves a map that is still whole.
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// [`validate_proof_logged`] with this store as the `replay` callback: a `jti` seen before
+    /// and still within its window is a replay; a fresh one is remembered until
+    /// `iat + max_age + leeway`. The store is locked for the whole validation (no `await` in it),
+    /// so two requests with one proof cannot both pass.
+    pub fn validate(
+        &self,
+        proof: &str,
+        expect: &ProofExpectations<'_>,
+        now: i64,
+        log: &mut CheckLog,
+    ) -> Result<ValidProof, DpopError> {
+        let mut seen = self.lock();
+        if seen.len() >= self.capacity {
+            seen.retain(|_, until| *until >= now);
+        }
+        if seen.len() >= self.capacity {
+            let e = DpopError::ReplayStoreFull { capacity: self.capacity };
+            log.reject(e.rejection());
+            return Err(e);
+        }
+        let window = expect.max_age.saturating_add(expect.leeway);
+        let mut replay = |jti: &str, iat: i64| {
+            let until = iat.saturating_add(window);
+            match seen.entry(Sha256::digest(jti.as_bytes()).into()) {
+                Entry::Occupied(mut used) if *used.get() < now => {
+                    // Its first proof can no longer be accepted: this one is new.
+                    used.insert(until);
+                    true
+                }
+                Entry::Occupied(_) => false,
+                Entry::Vacant(free) => {
+                    free.insert(until);
+                    true
+                }
+            }
+        };
+        validate_proof_logged(proof, expect, now, &mut replay, log)
+    }
 }
 
 fn validate(

@@ -186,6 +186,60 @@ fn the_replay_store_sees_the_jti_and_iat_only_of_an_otherwise_valid_proof() {
     assert_eq!(seen, [("proof-1".to_owned(), NOW - 5), ("proof-1".to_owned(), NOW - 5)]);
 }
 
+// --- the replay store (§11.1) ---
+
+/// `[check] text (spec)` of a store's refusal of `raw` at `now`, or `accepted`.
+fn stored(store: &ReplayStore, raw: &str, now: i64) -> String {
+    let mut log = CheckLog::new();
+    match store.validate(raw, &expect(), now, &mut log) {
+        Ok(p) => format!("accepted {}", p.jti),
+        Err(e) => {
+            let last = log.checks().last().expect("the refusal is recorded");
+            assert_eq!((last.name, last.passed, last.detail.clone()), (e.check(), false, e.to_string()));
+            format!("[{}] {e} ({}) -> {}", e.check(), e.spec(), e.error_code())
+        }
+    }
+}
+
+#[test]
+fn a_store_refuses_a_proof_used_again_within_its_window_and_forgets_it_after() {
+    let store = ReplayStore::default();
+    let raw = signed(proof());
+    assert_snapshot!(stored(&store, &raw, NOW), @"accepted proof-1");
+    assert_snapshot!(stored(&store, &raw, NOW + DEFAULT_MAX_AGE), @r#"[dpop-jti] the DPoP proof's jti "proof-1" was already used: a proof is accepted only once (RFC 9449 §11.1) -> invalid_dpop_proof"#);
+    assert_eq!(store.len(), 1);
+    // Past max_age the first proof is too old anyway: a new proof with the same jti is accepted
+    // once the first one's window (iat + max_age + leeway) is over, and then refused in turn.
+    let later = NOW + DEFAULT_MAX_AGE + crate::JWT_LEEWAY + 1;
+    let again = signed(ProofBuilder::new("POST", HTU, later, "proof-1"));
+    assert_snapshot!(stored(&store, &again, later), @"accepted proof-1");
+    assert_snapshot!(stored(&store, &again, later), @r#"[dpop-jti] the DPoP proof's jti "proof-1" was already used: a proof is accepted only once (RFC 9449 §11.1) -> invalid_dpop_proof"#);
+}
+
+#[test]
+fn a_full_store_drops_expired_jtis_and_otherwise_refuses_new_proofs() {
+    let store = ReplayStore::new(2);
+    let key = key();
+    let at = |iat: i64, jti: &str| ProofBuilder::new("POST", HTU, iat, jti).sign(&key).unwrap();
+    assert_snapshot!(stored(&store, &at(NOW, "a"), NOW), @"accepted a");
+    assert_snapshot!(stored(&store, &at(NOW + 10, "b"), NOW + 10), @"accepted b");
+    assert_snapshot!(stored(&store, &at(NOW + 20, "c"), NOW + 20), @"[dpop-jti] this server remembers the jti of at most 2 recent DPoP proofs to refuse replays, and every one of them is still within its window; retry in a few seconds (RFC 9449 §11.1) -> server_error");
+    assert_eq!(store.len(), 2, "a and b are kept: both could still be replayed");
+    // Once a's window is over, it is dropped to make room.
+    let later = NOW + DEFAULT_MAX_AGE + crate::JWT_LEEWAY + 1;
+    assert_snapshot!(stored(&store, &at(later, "c"), later), @"accepted c");
+    assert_eq!(store.len(), 2);
+    assert_snapshot!(stored(&store, &at(later, "b"), later), @"[dpop-jti] this server remembers the jti of at most 2 recent DPoP proofs to refuse replays, and every one of them is still within its window; retry in a few seconds (RFC 9449 §11.1) -> server_error");
+}
+
+#[test]
+fn a_store_keeps_a_fixed_size_entry_for_any_jti() {
+    let store = ReplayStore::default();
+    let long = "j".repeat(10_000);
+    assert!(stored(&store, &signed(ProofBuilder::new("POST", HTU, NOW, &long)), NOW).starts_with("accepted"));
+    assert_eq!(store.seen.lock().unwrap().keys().map(|k| k.len()).collect::<Vec<_>>(), [32]);
+}
+
 #[test]
 fn single_proof_takes_one_header_field() {
     assert_eq!(single_proof([]).unwrap(), None);

@@ -20,7 +20,7 @@
 //!     client_id: &at_the_idp, // expected `&ResourceClientId`, found `&ClientId`
 //!     now: 0,
 //!     leeway: 60,
-//!     dpop_proof: false,
+//!     jkt: None,
 //! };
 //! ```
 //!
@@ -38,7 +38,7 @@
 //!     client_id: &at_the_as,
 //!     now: 0,
 //!     leeway: 60,
-//!     dpop_proof: false,
+//!     jkt: None,
 //! };
 //! # let _ = expect;
 //! ```

@@ -34,5 +34,7 @@ pub const GRANT_PROFILE_ID_JAG: &str = "urn:ietf:params:oauth:grant-profile:id-j
 pub const TOKEN_TYPE_N_A: &str = "N_A";
 /// `token_type` of an access token response (RFC 6750).
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";
+/// `token_type` of a DPoP-bound access token (RFC 9449 §5), and its `Authorization` scheme (§7.1).
+pub const TOKEN_TYPE_DPOP: &str = "DPoP";
 /// The ID-JAG draft, as cited in error descriptions.
 pub const DRAFT: &str = "draft-ietf-oauth-identity-assertion-authz-grant-04";

@@ -59,7 +59,7 @@ fn jose(c: &mut Criterion) {
             client_id: &client_id,
             now: NOW,
             leeway: 60,
-            dpop_proof: false,
+            jkt: None,
         };
         rt.block_on(validate_id_jag(jag, expect, &source, &mut CheckLog::new())).expect("valid")
     };

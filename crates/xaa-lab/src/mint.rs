@@ -191,6 +191,7 @@ pub fn mint(
                 auth_time: Some(iat),
                 email: Some(user.email.clone()),
                 app_org: Some(tenant),
+                cnf: None,
             };
             let token = sign(keys.resource_as, urn::TYP_ACCESS_TOKEN, &claims)?;
             json!({ "access_token": token, "token_type": urn::TOKEN_TYPE_BEARER, "expires_in": req.lifetime, "scope": req.scope, "resource": urls.todo_api })

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use xaa_core::clock::SharedClock;
+use xaa_core::dpop::ReplayStore;
 use xaa_core::ids::{Issuer, ResourceClientId};
 use xaa_core::jose::{KeySet, SigningKey};
 use xaa_core::key_source::KeySource;
@@ -25,6 +26,8 @@ pub struct AsState {
     pub(crate) clock: SharedClock,
     pub(crate) entropy: SharedEntropy,
     pub(crate) faults: SharedFaults,
+    /// The `jti`s of the DPoP proofs its token endpoint accepted (RFC 9449 §11.1).
+    pub(crate) dpop_proofs: ReplayStore,
     clients: RwLock<Vec<AsClient>>,
     /// Resources registered at run time (see [`AsState::govern`]).
     pub(crate) registered_resources: RwLock<Vec<crate::config::ProtectedResource>>,
@@ -74,6 +77,7 @@ impl AsState {
             clock: shared.clock,
             entropy: shared.entropy,
             faults: shared.faults,
+            dpop_proofs: ReplayStore::default(),
             clients: RwLock::new(clients),
             registered_resources: RwLock::default(),
             reuse: RwLock::new(reuse),
@@ -159,6 +163,8 @@ pub struct TodoState {
     pub(crate) store: Store,
     pub(crate) clock: SharedClock,
     pub(crate) faults: SharedFaults,
+    /// The `jti`s of the DPoP proofs it accepted with DPoP-bound tokens (RFC 9449 §11.1).
+    pub(crate) dpop_proofs: ReplayStore,
 }
 
 impl TodoState {
@@ -171,6 +177,6 @@ impl TodoState {
         clock: SharedClock,
         faults: SharedFaults,
     ) -> Arc<Self> {
-        Arc::new(Self { config, as_keys, store, clock, faults })
+        Arc::new(Self { config, as_keys, store, clock, faults, dpop_proofs: ReplayStore::default() })
     }
 }

@@ -1,6 +1,7 @@
 //! The two routers in process for tests: in-memory SQLite, a stopped clock, an authorization
-//! server key generated once per test binary, access tokens it signs, and responses rendered as
-//! text (status, headers, body) for inline snapshots.
+//! server key generated once per test binary, access tokens it signs, ID-JAGs of a trusted IdP
+//! (test key A), DPoP keys and proofs, and responses rendered as text (status, headers, body) for
+//! inline snapshots.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -10,14 +11,16 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::response::Response;
 use tower::ServiceExt;
-use xaa_core::claims::AccessTokenClaims;
+use xaa_core::claims::{AccessTokenClaims, Confirmation};
 use xaa_core::clock::ManualClock;
+use xaa_core::dpop::{DpopKey, sign_proof};
 use xaa_core::ids::{Issuer, Jti, ResourceClientId, ResourceUri, Subject};
 use xaa_core::jose::{KeySet, SigningKey, generate_rsa_pem};
 use xaa_core::key_source::StaticKeySource;
 use xaa_core::secret::{Secret, SeededEntropy};
 use xaa_core::test_keys::{JwtBuilder, TestKey};
 use xaa_core::urn;
+use xaa_core::validation::CheckLog;
 use xaa_faults::Faults;
 
 use crate::config::{AsClient, ProtectedResource, ResourceAsConfig, TodoApiConfig};
@@ -105,10 +108,18 @@ pub(crate) fn as_state(db: Option<&Path>) -> (Arc<AsState>, Arc<ManualClock>) {
 /// An ID-JAG of [`IDP_ISSUER`] for alice and [`CLIENT_ID`], with `jti`, for `resource` with
 /// `scope`, issued at [`NOW`] for five minutes.
 pub(crate) fn id_jag(jti: &str, resource: &str, scope: &str) -> String {
-    let claims = serde_json::json!({
+    id_jag_with(jti, resource, scope, serde_json::json!({}))
+}
+
+/// [`id_jag`] with the claims of the object `extra` added (e.g. `cnf`).
+pub(crate) fn id_jag_with(jti: &str, resource: &str, scope: &str, extra: serde_json::Value) -> String {
+    let mut claims = serde_json::json!({
         "iss": IDP_ISSUER, "sub": "alice", "aud": AS_ISSUER, "client_id": CLIENT_ID, "jti": jti,
         "iat": NOW, "exp": NOW + 300, "resource": resource, "scope": scope, "email": "alice@example.test",
     });
+    if let (Some(claims), serde_json::Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        claims.extend(extra);
+    }
     JwtBuilder::new(urn::TYP_ID_JAG, claims).build()
 }
 
@@ -132,6 +143,15 @@ fn as_config(resources: Vec<ProtectedResource>) -> ResourceAsConfig {
 
 /// An access token the authorization server signed for `aud` with `scope`, valid for an hour.
 pub(crate) fn access_token(aud: &str, scope: &str) -> String {
+    sign_access_token(aud, scope, None)
+}
+
+/// [`access_token`], bound to the DPoP key with thumbprint `jkt`.
+pub(crate) fn bound_access_token(aud: &str, scope: &str, jkt: &str) -> String {
+    sign_access_token(aud, scope, Some(jkt))
+}
+
+fn sign_access_token(aud: &str, scope: &str, jkt: Option<&str>) -> String {
     let claims = AccessTokenClaims {
         iss: Issuer::new(AS_ISSUER),
         sub: Subject::new("acme:alice"),
@@ -144,8 +164,27 @@ pub(crate) fn access_token(aud: &str, scope: &str) -> String {
         auth_time: None,
         email: Some("alice@example.test".into()),
         app_org: Some("acme".into()),
+        cnf: jkt.map(|jkt| Confirmation { jkt: jkt.to_owned() }),
     };
     as_key().sign(urn::TYP_ACCESS_TOKEN, &claims).expect("signed")
+}
+
+/// A fresh DPoP key.
+pub(crate) fn dpop_key() -> DpopKey {
+    DpopKey::generate().expect("an EC P-256 key")
+}
+
+/// A DPoP proof of `method url`, created now with `jti`, carrying the hash of `token` if given.
+pub(crate) fn proof(key: &DpopKey, method: &str, url: &str, jti: &str, token: Option<&str>) -> String {
+    sign_proof(key, method, url, NOW, jti, token, None).expect("a signed proof")
+}
+
+/// [`send`], with the names of the checks the server recorded (a failed one as `✗ name`).
+pub(crate) async fn send_checked(router: Router, req: Request<Body>) -> (String, String) {
+    let resp = router.oneshot(req).await.expect("routers are infallible");
+    let checks = resp.extensions().get::<CheckLog>().cloned().unwrap_or_default();
+    let names = checks.checks().iter().map(|c| if c.passed { c.name.to_owned() } else { format!("✗ {}", c.name) });
+    (render(resp).await, names.collect::<Vec<_>>().join(" "))
 }
 
 /// Sends `req` through `router` (no server) and renders the response: the status line, every

@@ -149,4 +149,16 @@ pub struct AccessTokenClaims {
     /// `{app_org}:{user}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_org: Option<String>,
+    /// The key the token is bound to (RFC 9449 §6.1): only a request with a DPoP proof of that
+    /// key may present it; absent on a Bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// A token's confirmation claim `cnf` (RFC 7800 §3.1) with the one method the lab binds tokens
+/// with: `jkt`, the RFC 7638 SHA-256 thumbprint of a DPoP key (RFC 9449 §6.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The thumbprint of the key, base64url without padding.
+    pub jkt: String,
 }

@@ -32,15 +32,17 @@ fn no_store(headers: &mut HeaderMap) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-/// A token request: its form parameters, `Authorization` header, and whether it carried a DPoP proof.
+/// A token request: its form parameters, `Authorization` header and `DPoP` proofs.
 #[derive(Debug)]
 pub struct TokenRequest {
     /// The decoded form.
     pub params: FormParams,
     /// The `Authorization` header, if any (client_secret_basic).
     pub authorization: Option<String>,
-    /// Whether a `DPoP` proof header came with the request (RFC 9449 §4.1); the lab validates none.
-    pub dpop_proof: bool,
+    /// The value of every `DPoP` header field, in order (RFC 9449 §4.1): none without a proof;
+    /// [`crate::dpop::single_proof`] takes the one a request may carry. A value that is not
+    /// visible ASCII is kept with its other bytes replaced, so that it fails as a malformed JWT.
+    pub dpop: Vec<String>,
 }
 
 impl<S: Send + Sync> FromRequest<S> for TokenRequest {
@@ -62,7 +64,8 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
             .map(|v| v.to_str().map(str::to_owned))
             .transpose()
             .map_err(|_| OAuthError::invalid_request("the Authorization header is not valid text"))?;
-        let dpop_proof = req.headers().contains_key("dpop");
+        let dpop =
+            req.headers().get_all("dpop").iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
         let body = axum::body::to_bytes(req.into_body(), MAX_TOKEN_REQUEST_BYTES).await.map_err(|_| {
             let mut e = OAuthError::invalid_request(format!(
                 "the request body is larger than {} KiB or could not be read",
@@ -71,7 +74,7 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
             e.status = 413;
             e
         })?;
-        Ok(Self { params: FormParams::parse(&body), authorization, dpop_proof })
+        Ok(Self { params: FormParams::parse(&body), authorization, dpop })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-/// The `error` codes of RFC 6749 §5.2, RFC 8693 §2.2.2 and RFC 8707 §2.
+/// The `error` codes of RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 8707 §2 and RFC 9449 §5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -20,6 +20,8 @@ pub enum ErrorCode {
     InvalidScope,
     /// The audience or resource is unknown or not allowed (RFC 8693 §2.2.2, RFC 8707 §2).
     InvalidTarget,
+    /// The DPoP proof sent with the request is invalid (RFC 9449 §5).
+    InvalidDpopProof,
     /// The server failed (never used for client mistakes).
     ServerError,
 }
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidDpopProof => crate::dpop::INVALID_DPOP_PROOF,
             ErrorCode::ServerError => "server_error",
         }
     }

@@ -29,7 +29,7 @@ pub struct TokenExchangeResponse {
 pub struct AccessTokenResponse {
     /// The access token.
     pub access_token: String,
-    /// `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to a DPoP key (RFC 9449 §5).
     pub token_type: &'static str,
     /// Lifetime in seconds.
     pub expires_in: i64,

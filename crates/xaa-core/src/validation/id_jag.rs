@@ -29,8 +29,10 @@ pub struct IdJagExpectations<'a> {
     pub now: i64,
     /// Clock-skew leeway in seconds.
     pub leeway: i64,
-    /// Whether the request carried a `DPoP` proof header (RFC 9449 §4.1).
-    pub dpop_proof: bool,
+    /// The thumbprint (`jkt`) of the key of the DPoP proof the request carried, once the proof
+    /// passed every check of RFC 9449 §4.3; `None` when the request carried no proof. A proof that
+    /// failed is refused before the ID-JAG is validated.
+    pub jkt: Option<&'a str>,
 }
 
 /// Validates `raw` and returns its claims, or the first failed check.
@@ -77,7 +79,7 @@ pub async fn validate_id_jag(
     log.pass("jti", CLAIMS, format!("jti \"{jti}\" present"));
     let sub = checks::required_str(claims, "sub", WHAT, CLAIMS, log)?;
     log.pass("sub", CLAIMS, format!("subject \"{sub}\""));
-    confirmation(claims, expect.dpop_proof, log)?;
+    confirmation(claims, expect.jkt, log)?;
     if let Some(scope) = claims.get("scope")
         && !scope.is_string()
     {
@@ -94,32 +96,49 @@ pub async fn validate_id_jag(
         .map_err(|source| log.reject(Rejection::Claims { token: WHAT, source }))
 }
 
-/// Step: sender constraint (checklist §5.2 step 15). An ID-JAG with `cnf` is bound to a key and
-/// must come with a proof of it (draft-04 §9.8.1.2.2); this lab's AS validates no DPoP proof and
-/// issues only Bearer tokens, so it refuses every bound ID-JAG, saying which case it was.
-fn confirmation(claims: &Map<String, Value>, dpop_proof: bool, log: &mut CheckLog) -> Result<(), Rejection> {
+/// Step: sender constraint (checklist §5.2 step 15), the four cases of draft-04 §9.8.1.2, each
+/// recorded under its own section. `jkt` is the thumbprint of the request's validated DPoP proof.
+/// - §9.8.1.2.1, `cnf.jkt` and a proof: the proof's key must be the one `cnf.jkt` names.
+/// - §9.8.1.2.2, `cnf.jkt` and no proof: refused.
+/// - §9.8.1.2.3, a proof and no `cnf`: passes (the proof was validated, as this case requires).
+/// - §9.8.1.2.4, neither: passes.
+///
+/// A `cnf` with another confirmation method than `jkt` is refused.
+fn confirmation(claims: &Map<String, Value>, jkt: Option<&str>, log: &mut CheckLog) -> Result<(), Rejection> {
     let Some(cnf) = claims.get("cnf") else {
-        let (spec, detail) = match dpop_proof {
-            false => (
-                Citation::from(&crate::spec::IDJAG_9_8_1_2_4),
-                "no cnf claim: the ID-JAG is not sender-constrained, so a Bearer token can be issued",
+        match jkt {
+            None => log.pass(
+                "cnf",
+                spec::NO_CNF_NO_PROOF,
+                "no cnf claim and no DPoP proof: the ID-JAG is not sender-constrained, so a Bearer token can be issued",
             ),
-            true => (
-                Citation::from(&crate::spec::IDJAG_9_8_1_2_3),
-                "no cnf claim: the ID-JAG is not sender-constrained; the DPoP proof sent along is not used (this lab's AS issues Bearer tokens only)",
+            Some(jkt) => log.pass(
+                "cnf",
+                spec::PROOF_WITHOUT_CNF,
+                format!(
+                    "no cnf claim, and the DPoP proof sent along passed its checks (key thumbprint \"{jkt}\"): a token bound to that key can be issued"
+                ),
             ),
-        };
-        log.pass("cnf", spec, detail);
+        }
         return Ok(());
     };
-    let Some(jkt) = cnf.get("jkt").and_then(Value::as_str) else {
+    let Some(bound) = cnf.get("jkt").and_then(Value::as_str) else {
         return Err(log.reject(Rejection::UnsupportedConfirmation { cnf: cnf.clone() }));
     };
-    let jkt = jkt.to_owned();
-    Err(log.reject(match dpop_proof {
-        false => Rejection::DpopProofMissing { jkt },
-        true => Rejection::DpopBound { jkt },
-    }))
+    match jkt {
+        None => Err(log.reject(Rejection::DpopProofMissing { jkt: bound.to_owned() })),
+        Some(proof) if proof != bound => {
+            Err(log.reject(Rejection::DpopKeyMismatch { jkt: bound.to_owned(), proof_jkt: proof.to_owned() }))
+        }
+        Some(_) => {
+            log.pass(
+                "cnf",
+                spec::CNF_WITH_PROOF,
+                format!("cnf.jkt \"{bound}\" is the thumbprint of the DPoP proof's key: the ID-JAG is presented by the key it is bound to"),
+            );
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ impl KeySource for Unreachable {
     }
 }
 
-async fn validate(raw: &str, dpop_proof: bool, keys: &dyn KeySource) -> (Result<IdJagClaims, Rejection>, CheckLog) {
+async fn validate(raw: &str, jkt: Option<&str>, keys: &dyn KeySource) -> (Result<IdJagClaims, Rejection>, CheckLog) {
     let (audience, trusted, client_id) = (Issuer::new(AS), [Issuer::new(IDP)], ResourceClientId::new(CLIENT));
     let expect = IdJagExpectations {
         audience: &audience,
@@ -63,22 +63,22 @@ async fn validate(raw: &str, dpop_proof: bool, keys: &dyn KeySource) -> (Result<
         client_id: &client_id,
         now: NOW,
         leeway: LEEWAY,
-        dpop_proof,
+        jkt,
     };
     let mut log = CheckLog::new();
     let result = validate_id_jag(raw, expect, keys, &mut log).await;
     (result, log)
 }
 
-async fn refusal_of(raw: &str, dpop_proof: bool, keys: &dyn KeySource) -> String {
-    let (result, log) = validate(raw, dpop_proof, keys).await;
+async fn refusal_of(raw: &str, jkt: Option<&str>, keys: &dyn KeySource) -> String {
+    let (result, log) = validate(raw, jkt, keys).await;
     let rejection = result.expect_err("the ID-JAG must be refused");
     refusal_line(&rejection, &log)
 }
 
 /// `[check] description (spec)` of the refusal of `raw` (no DPoP proof, the IdP's keys).
 async fn refusal(raw: &str) -> String {
-    refusal_of(raw, false, &idp_keys()).await
+    refusal_of(raw, None, &idp_keys()).await
 }
 
 fn b64(text: &str) -> String {
@@ -89,7 +89,7 @@ fn b64(text: &str) -> String {
 
 #[tokio::test]
 async fn a_valid_id_jag_passes_every_check_in_order() {
-    let (result, log) = validate(&jag().build(), false, &idp_keys()).await;
+    let (result, log) = validate(&jag().build(), None, &idp_keys()).await;
     let claims = result.expect("a valid ID-JAG");
     assert_eq!((claims.sub.as_str(), claims.jti.as_str()), ("user-1", "jag-1"));
     assert_snapshot!(passed_check_names(&log), @"format alg typ iss kid signature aud client_id exp iat jti sub cnf");
@@ -97,7 +97,7 @@ async fn a_valid_id_jag_passes_every_check_in_order() {
 
 #[tokio::test]
 async fn the_refusal_is_sent_as_invalid_grant() {
-    let (result, _) = validate(&jag().claim("aud", "https://other-as.example").build(), false, &idp_keys()).await;
+    let (result, _) = validate(&jag().claim("aud", "https://other-as.example").build(), None, &idp_keys()).await;
     let body = OAuthError::invalid_grant(result.expect_err("refused").to_string()).body();
     assert_snapshot!(body.to_string(), @r#"{"error":"invalid_grant","error_description":"the ID-JAG aud is 'https://other-as.example'; it must be 'https://as.example' (a string, or an array of exactly that one value) (draft-ietf-oauth-identity-assertion-authz-grant-04 Section 4.4.1)"}"#);
 }
@@ -216,7 +216,7 @@ async fn kid_unknown() {
 
 #[tokio::test]
 async fn kid_keys_cannot_be_fetched() {
-    assert_snapshot!(refusal_of(&jag().build(), false, &Unreachable).await, @r#"[kid] the keys of "https://idp.example" could not be fetched: GET https://idp.example/.well-known/openid-configuration failed: connection refused (lab decision A13, RFC 7515 §4.1.4, RFC 8725 §3.10)"#);
+    assert_snapshot!(refusal_of(&jag().build(), None, &Unreachable).await, @r#"[kid] the keys of "https://idp.example" could not be fetched: GET https://idp.example/.well-known/openid-configuration failed: connection refused (lab decision A13, RFC 7515 §4.1.4, RFC 8725 §3.10)"#);
 }
 
 // --- signature (RFC 7523 §3 item 9) ---
@@ -329,7 +329,46 @@ async fn sub_empty() {
     assert_snapshot!(refusal(&jag().claim("sub", "").build()).await, @"[sub] the ID-JAG claim `sub` must be a non-empty string (draft-ietf-oauth-identity-assertion-authz-grant-04 §3.1)");
 }
 
-// --- cnf (draft-04 §9.8.1.2.2, RFC 9449 §4.3) ---
+// --- cnf: the four cases of draft-04 §9.8.1.2 ---
+
+/// The thumbprint of RFC 9449 §6.1's example key, as a `cnf.jkt`.
+const JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
+/// The detail and section of the `cnf` check of a valid ID-JAG, passed.
+async fn cnf_passed(raw: &str, jkt: Option<&str>) -> String {
+    let (result, log) = validate(raw, jkt, &idp_keys()).await;
+    result.expect("a valid ID-JAG");
+    let cnf = log.checks().iter().find(|c| c.name == "cnf").expect("a cnf check");
+    assert!(log.checks().iter().all(|c| c.passed), "every check passed: {:?}", log.checks());
+    format!("[cnf] {} ({})", cnf.detail, cnf.spec)
+}
+
+#[tokio::test]
+async fn cnf_jkt_and_a_proof_of_that_key_pass() {
+    let raw = jag().claim("cnf", json!({ "jkt": JKT })).build();
+    assert_snapshot!(cnf_passed(&raw, Some(JKT)).await, @r#"[cnf] cnf.jkt "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" is the thumbprint of the DPoP proof's key: the ID-JAG is presented by the key it is bound to (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.1, RFC 9449 §6)"#);
+}
+
+#[tokio::test]
+async fn cnf_jkt_and_a_proof_of_another_key() {
+    let raw = jag().claim("cnf", json!({ "jkt": JKT })).build();
+    assert_snapshot!(refusal_of(&raw, Some("another-thumbprint"), &idp_keys()).await, @r#"[cnf] the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" but the DPoP proof is signed with the key with thumbprint "another-thumbprint"; a DPoP-bound ID-JAG must be presented with a proof of the key it is bound to (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.1, RFC 9449 §6)"#);
+}
+
+#[tokio::test]
+async fn cnf_jkt_without_a_dpop_proof() {
+    assert_snapshot!(refusal(&jag().claim("cnf", json!({ "jkt": JKT })).build()).await, @r#"[cnf] the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.2, RFC 9449 §4.3)"#);
+}
+
+#[tokio::test]
+async fn no_cnf_and_a_proof_pass() {
+    assert_snapshot!(cnf_passed(&jag().build(), Some(JKT)).await, @r#"[cnf] no cnf claim, and the DPoP proof sent along passed its checks (key thumbprint "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"): a token bound to that key can be issued (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.3, RFC 9449 §4.3)"#);
+}
+
+#[tokio::test]
+async fn no_cnf_and_no_proof_pass() {
+    assert_snapshot!(cnf_passed(&jag().build(), None).await, @"[cnf] no cnf claim and no DPoP proof: the ID-JAG is not sender-constrained, so a Bearer token can be issued (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.4)");
+}
 
 #[tokio::test]
 async fn cnf_without_jkt() {
@@ -337,14 +376,9 @@ async fn cnf_without_jkt() {
 }
 
 #[tokio::test]
-async fn cnf_jkt_without_a_dpop_proof() {
-    assert_snapshot!(refusal(&jag().claim("cnf", json!({ "jkt": "0ZcOCORZNYy" })).build()).await, @r#"[cnf] the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt "0ZcOCORZNYy" but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.2, RFC 9449 §4.3)"#);
-}
-
-#[tokio::test]
-async fn cnf_jkt_with_a_dpop_proof() {
-    let raw = jag().claim("cnf", json!({ "jkt": "0ZcOCORZNYy" })).build();
-    assert_snapshot!(refusal_of(&raw, true, &idp_keys()).await, @r#"[cnf] the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt "0ZcOCORZNYy"; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.1, RFC 9449 §4.3)"#);
+async fn cnf_without_jkt_with_a_proof() {
+    let raw = jag().claim("cnf", json!({ "x5t#S256": "abc" })).build();
+    assert_snapshot!(refusal_of(&raw, Some(JKT), &idp_keys()).await, @r#"[cnf] the ID-JAG's cnf claim is {"x5t#S256":"abc"} and names no DPoP key thumbprint (jkt); this lab's AS supports no other confirmation method (draft-ietf-oauth-identity-assertion-authz-grant-04 §9.8.1.2.1, RFC 7800 §3.1)"#);
 }
 
 // --- scope, resource, claim types (draft-04 §3.1) ---

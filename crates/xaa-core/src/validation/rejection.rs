@@ -37,8 +37,12 @@ pub(crate) mod spec {
     pub(crate) const ID_JAG_SIGNATURE: Citation = Citation::of(&[RFC7523_3_ITEM_9]);
     /// An ID-JAG bound to a key that the request proves nothing of.
     pub(crate) const CNF_WITHOUT_PROOF: Citation = Citation::of(&[IDJAG_9_8_1_2_2, RFC9449_4_3]);
-    /// An ID-JAG bound to a key, presented with a DPoP proof.
-    pub(crate) const CNF_WITH_PROOF: Citation = Citation::of(&[IDJAG_9_8_1_2_1, RFC9449_4_3]);
+    /// An ID-JAG bound to a key, presented with a DPoP proof: the proof's key must be that key.
+    pub(crate) const CNF_WITH_PROOF: Citation = Citation::of(&[IDJAG_9_8_1_2_1, RFC9449_6]);
+    /// An ID-JAG bound to no key, presented with a DPoP proof (which was validated).
+    pub(crate) const PROOF_WITHOUT_CNF: Citation = Citation::of(&[IDJAG_9_8_1_2_3, RFC9449_4_3]);
+    /// An ID-JAG bound to no key, presented without a DPoP proof.
+    pub(crate) const NO_CNF_NO_PROOF: Citation = Citation::of(&[IDJAG_9_8_1_2_4]);
     /// A `cnf` with another confirmation method than a DPoP key thumbprint.
     pub(crate) const CNF_METHOD: Citation = Citation::of(&[IDJAG_9_8_1_2_1, RFC7800_3_1]);
     /// The validation of an RFC 9068 access token.
@@ -384,14 +388,16 @@ pub enum Rejection {
         /// `cnf.jkt`.
         jkt: String,
     },
-    /// The ID-JAG is bound to a DPoP key, which this lab's AS does not support.
+    /// The ID-JAG is bound to a DPoP key and the request's proof is made with another key.
     #[error(
-        "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\"; this lab's AS does not support DPoP-bound ID-JAGs (it validates no DPoP proof and issues no DPoP-bound token) ({spec})",
+        "the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt \"{jkt}\" but the DPoP proof is signed with the key with thumbprint \"{proof_jkt}\"; a DPoP-bound ID-JAG must be presented with a proof of the key it is bound to ({spec})",
         spec = spec::CNF_WITH_PROOF
     )]
-    DpopBound {
+    DpopKeyMismatch {
         /// `cnf.jkt`.
         jkt: String,
+        /// The thumbprint of the proof's key.
+        proof_jkt: String,
     },
     /// The ID-JAG's `scope` is not a string.
     #[error("the ID-JAG `scope` claim must be a space-delimited string ({spec})", spec = spec::ID_JAG_CLAIMS)]
@@ -447,7 +453,9 @@ impl Rejection {
             Self::Expired { .. } => "exp",
             Self::NotYetValid { .. } => "nbf",
             Self::IssuedInFuture { .. } => "iat",
-            Self::UnsupportedConfirmation { .. } | Self::DpopProofMissing { .. } | Self::DpopBound { .. } => "cnf",
+            Self::UnsupportedConfirmation { .. } | Self::DpopProofMissing { .. } | Self::DpopKeyMismatch { .. } => {
+                "cnf"
+            }
             Self::Scope => "scope",
             Self::Resource => "resource",
             Self::Claims { .. } => "claims",
@@ -476,7 +484,7 @@ impl Rejection {
             Self::IssuedInFuture { token, .. } => token.claims_spec(),
             Self::UnsupportedConfirmation { .. } => spec::CNF_METHOD,
             Self::DpopProofMissing { .. } => spec::CNF_WITHOUT_PROOF,
-            Self::DpopBound { .. } => spec::CNF_WITH_PROOF,
+            Self::DpopKeyMismatch { .. } => spec::CNF_WITH_PROOF,
             Self::Scope | Self::Resource => spec::ID_JAG_CLAIMS,
             Self::Claims { token, .. } => token.claims_spec(),
             Self::MissingTyp { spec, .. }

@@ -580,7 +580,7 @@ mod tests {
             client_id: &client,
             now: NOW,
             leeway: xaa_core::JWT_LEEWAY,
-            dpop_proof: false,
+            jkt: None,
         };
         let idp = StaticKeySource::default().with_issuer(urls.idp.as_str(), KeySet::from_signing_keys([&keys.idp]));
         let mut log = CheckLog::new();

@@ -99,17 +99,30 @@ pub(crate) async fn inspect(raw: &str, lab: LabContext<'_>) -> Result<Inspection
                 client_id: &client,
                 now: lab.now,
                 leeway: lab.leeway,
-                dpop_proof: false,
+                jkt: None,
             };
             let r = validate_id_jag(raw, expect, &keys, &mut log).await.map(drop);
-            (format!("the resource authorization server's jwt-bearer validation (presented by client '{client}')"), r)
+            let by = format!("presented by client '{client}', without a DPoP proof");
+            (format!("the resource authorization server's jwt-bearer validation ({by})"), r)
         }
         TokenKind::AccessToken => {
             let (issuer, audience) = (Issuer::new(lab.authorization_server), ResourceUri::new(lab.todo_api));
             let expect =
                 AccessTokenExpectations { issuer: &issuer, audience: &audience, now: lab.now, leeway: lab.leeway };
-            let r = validate_access_token(raw, expect, lab.as_keys, &mut log).map(drop);
-            ("the todo API's bearer-token validation".to_owned(), r)
+            // A DPoP-bound token needs a proof of its key with every request (RFC 9449 §7.1): a
+            // pasted token has none, so the todo API would refuse it.
+            let r = validate_access_token(raw, expect, lab.as_keys, &mut log).and_then(|c| match c.cnf {
+                None => Ok(()),
+                Some(cnf) => Err(log.fail(
+                    "cnf",
+                    &xaa_core::spec::RFC9449_7_1,
+                    format!(
+                        "the access token is bound to the DPoP key with thumbprint cnf.jkt \"{}\": the todo API accepts it only as Authorization: DPoP with a DPoP proof of that key, which a token alone does not come with",
+                        cnf.jkt
+                    ),
+                )),
+            });
+            ("the todo API's access-token validation (the token alone, without a DPoP proof)".to_owned(), r)
         }
         TokenKind::IdToken | TokenKind::Other => {
             let client = ClientId::new(match claims.get("aud") {

@@ -3,7 +3,8 @@
 //! assertion is `invalid_grant` with the check and the section that requires it.
 
 use xaa_core::JWT_LEEWAY;
-use xaa_core::claims::{AccessTokenClaims, IdJagClaims};
+use xaa_core::claims::{AccessTokenClaims, Confirmation, IdJagClaims};
+use xaa_core::dpop::ValidProof;
 use xaa_core::ids::{Jti, ResourceUri};
 use xaa_core::oauth::{AccessTokenResponse, ErrorCode, JwtBearerRequest, OAuthError, no_store_json};
 use xaa_core::scope::Scope;
@@ -28,7 +29,7 @@ pub(super) async fn grant(
     st: &AsState,
     client: &AsClient,
     request: &JwtBearerRequest,
-    dpop_proof: bool,
+    proof: Option<&ValidProof>,
     checks: &mut CheckLog,
 ) -> Result<axum::response::Response, OAuthError> {
     let assertion = request.assertion.as_str();
@@ -47,7 +48,7 @@ pub(super) async fn grant(
         client_id: &client.client_id,
         now,
         leeway: JWT_LEEWAY,
-        dpop_proof,
+        jkt: proof.map(|p| p.jkt.as_str()),
     };
     let id_jag = validate_id_jag(assertion, expect, st.idp_keys.as_ref(), checks)
         .await
@@ -75,6 +76,8 @@ pub(super) async fn grant(
         auth_time: id_jag.auth_time,
         email: id_jag.email.clone(),
         app_org: Some(account.app_org),
+        // Bound to the key of the request's DPoP proof (draft-04 §9.8.1.2.1 and .3; RFC 9449 §6.1).
+        cnf: proof.map(|p| Confirmation { jkt: p.jkt.clone() }),
     };
     let access_token = st
         .signing_key
@@ -82,7 +85,7 @@ pub(super) async fn grant(
         .map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))?;
     tracing::info!(
         client.id = %client.client_id, user.sub = %claims.sub, aud = %claims.aud, scope = %claims.scope,
-        id_jag.jti = %id_jag.jti, "issued access token"
+        id_jag.jti = %id_jag.jti, dpop.jkt = claims.cnf.as_ref().map(|c| c.jkt.as_str()), "issued access token"
     );
     // Break-it: the response names a resource the client did not ask for (the token is unchanged).
     let resource = match st.faults.active(Fault::GrantWrongResource, &[client.client_id.as_str()]) {
@@ -91,7 +94,7 @@ pub(super) async fn grant(
     };
     Ok(no_store_json(&AccessTokenResponse {
         access_token,
-        token_type: urn::TOKEN_TYPE_BEARER,
+        token_type: if claims.cnf.is_some() { urn::TOKEN_TYPE_DPOP } else { urn::TOKEN_TYPE_BEARER },
         expires_in: lifetime,
         scope: Some(claims.scope),
         id_token: None,

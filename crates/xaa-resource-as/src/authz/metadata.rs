@@ -1,5 +1,6 @@
-//! Authorization server metadata (RFC 8414; draft-04 §7.2) and its JWKS. The OpenID path serves the
-//! same document because the tutorial's requestor discovers the AS through it (as on xaa.dev).
+//! Authorization server metadata (RFC 8414; draft-04 §7.2; RFC 9449 §5.1 for DPoP) and its JWKS.
+//! The OpenID path serves the same document because the tutorial's requestor discovers the AS
+//! through it (as on xaa.dev).
 //!
 //! Besides the members RFC 8414 and draft-04 define, it carries one of the lab's own,
 //! [`id_jag_reuse::METADATA_MEMBER`]: each governed resource's ID-JAG re-use policy (lab decision
@@ -10,8 +11,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
-use xaa_core::id_jag_reuse;
-use xaa_core::urn;
+use xaa_core::{dpop, id_jag_reuse, urn};
 
 use crate::state::AsState;
 
@@ -26,7 +26,7 @@ fn metadata(st: &AsState) -> Value {
     }
     json!({
         "issuer": iss,
-        "token_endpoint": format!("{iss}/token"),
+        "token_endpoint": super::token_endpoint(st),
         "jwks_uri": format!("{iss}/jwks"),
         "introspection_endpoint": format!("{iss}/token/introspection"),
         "registration_endpoint": format!("{iss}/register"),
@@ -38,6 +38,7 @@ fn metadata(st: &AsState) -> Value {
         "scopes_supported": scopes,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
+        "dpop_signing_alg_values_supported": dpop::DPOP_ALGS,
         id_jag_reuse::METADATA_MEMBER: id_jag_reuse::metadata_member(
             st.reuse_policies().iter().map(|r| (r.resource.as_str(), r.policy))
         ),

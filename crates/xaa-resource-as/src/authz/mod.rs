@@ -1,5 +1,6 @@
 //! The resource authorization server's paths.
 
+mod dpop;
 mod introspection;
 mod jwt_bearer;
 mod metadata;
@@ -8,6 +9,8 @@ pub(crate) mod replay;
 mod saml_subject;
 mod tenant;
 mod token;
+#[cfg(test)]
+mod token_dpop_tests;
 #[cfg(test)]
 mod token_endpoint_tests;
 
@@ -50,4 +53,9 @@ async fn not_found(
         links: &[("its metadata (RFC 8414)", "/.well-known/oauth-authorization-server"), ("its keys", "/jwks")],
     }
     .into_response()
+}
+
+/// The URL of the token endpoint, as the metadata names it and a DPoP proof's `htu` must be.
+pub(crate) fn token_endpoint(st: &AsState) -> String {
+    format!("{}/token", st.config.issuer)
 }

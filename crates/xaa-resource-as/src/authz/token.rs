@@ -42,7 +42,8 @@ impl TokenEndpoint for AsTokenEndpoint<'_> {
         match grant_type {
             urn::GRANT_JWT_BEARER => {
                 let request = JwtBearerRequest::from_form(&req.params)?;
-                super::jwt_bearer::grant(self.0, &client, &request, req.dpop_proof, checks).await
+                let proof = super::dpop::token_request_proof(self.0, req, checks)?;
+                super::jwt_bearer::grant(self.0, &client, &request, proof.as_ref(), checks).await
             }
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,

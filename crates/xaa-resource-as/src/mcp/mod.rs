@@ -80,6 +80,7 @@ async fn protected_resource(State(st): State<Arc<TodoState>>) -> Json<Value> {
         "authorization_servers": [st.config.authorization_server],
         "scopes_supported": [SCOPE_READ, SCOPE_WRITE, SCOPE_MCP],
         "bearer_methods_supported": ["header"],
+        "dpop_signing_alg_values_supported": xaa_core::dpop::DPOP_ALGS,
         "resource_name": "Lab Todo MCP server",
     }))
 }

@@ -1,6 +1,8 @@
 //! The todo API: a protected resource (RFC 6750 bearer tokens, RFC 9728 metadata) answering in the
 //! xaa.dev envelope `{"success": true, "count": N, "user": {...}, "data": [...]}`.
 
+#[cfg(test)]
+mod dpop_router_tests;
 mod handlers;
 mod outage;
 #[cfg(test)]
@@ -68,6 +70,7 @@ async fn protected_resource(State(st): State<Arc<TodoState>>) -> Json<Value> {
         "authorization_servers": [st.config.authorization_server],
         "scopes_supported": [SCOPE_READ, SCOPE_WRITE],
         "bearer_methods_supported": ["header"],
+        "dpop_signing_alg_values_supported": xaa_core::dpop::DPOP_ALGS,
         "resource_name": "Lab Todo API",
     }))
 }
