@@ -209,11 +209,7 @@ pub(crate) async fn not_found(
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    if xaa_web::not_found::wants_html(&headers) {
-        (StatusCode::NOT_FOUND, NotFoundPage { path: uri.path().to_owned() }).into_response()
-    } else {
-        xaa_web::not_found::json(&method, &uri)
-    }
+    xaa_web::not_found::answer(&method, &uri, &headers, |path| NotFoundPage { path })
 }
 
 #[cfg(test)]

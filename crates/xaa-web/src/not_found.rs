@@ -32,6 +32,21 @@ pub fn json(method: &Method, uri: &Uri) -> Response {
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
+/// The answer to a path a server does not serve: `page` (made from the path) for a browser, the
+/// JSON 404 for a program. Every server's fallback route is this with its own page.
+pub fn answer<P: IntoResponse>(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    page: impl FnOnce(String) -> P,
+) -> Response {
+    if wants_html(headers) {
+        (StatusCode::NOT_FOUND, page(uri.path().to_owned())).into_response()
+    } else {
+        json(method, uri)
+    }
+}
+
 /// Middleware: a `GET` or `HEAD` that found nothing at a path ending in `/` is redirected (`308`)
 /// to the path without it; everything else passes through untouched.
 pub async fn redirect_trailing_slash(req: Request, next: Next) -> Response {
@@ -111,7 +126,9 @@ mod tests {
         Router::new()
             .route("/explorer", get(|| async { "explorer" }))
             .route("/", get(|| async { "home" }))
-            .fallback(|method: Method, uri: Uri| async move { json(&method, &uri) })
+            .fallback(|method: Method, uri: Uri, headers: HeaderMap| async move {
+                answer(&method, &uri, &headers, |path| Html(format!("<p>no {path}</p>")))
+            })
             .layer(axum::middleware::from_fn(redirect_trailing_slash))
     }
 
@@ -146,6 +163,15 @@ mod tests {
             String::from_utf8_lossy(&body),
             r#"{"error":"not_found","error_description":"there is no GET /nope here"}"#
         );
+    }
+
+    #[tokio::test]
+    async fn a_browser_gets_the_servers_page_with_a_404() {
+        let req = Request::builder().uri("/nope").header(ACCEPT, "text/html,*/*").body(Body::empty()).unwrap();
+        let resp = app().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        let body = axum::body::to_bytes(resp.into_body(), 1024).await.unwrap();
+        assert_eq!(String::from_utf8_lossy(&body), "<p>no /nope</p>");
     }
 
     #[tokio::test]

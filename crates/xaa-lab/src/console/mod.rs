@@ -143,13 +143,10 @@ async fn not_found(
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if xaa_web::not_found::wants_html(&headers) {
-        let page = NotFoundPage { lab_status: lab_status::LabStatus::of(&st), path: uri.path().to_owned() };
-        (axum::http::StatusCode::NOT_FOUND, page).into_response()
-    } else {
-        xaa_web::not_found::json(&method, &uri)
-    }
+    xaa_web::not_found::answer(&method, &uri, &headers, |path| NotFoundPage {
+        lab_status: lab_status::LabStatus::of(&st),
+        path,
+    })
 }
 
 async fn home(State(st): State<Arc<ConsoleState>>) -> HomePage {

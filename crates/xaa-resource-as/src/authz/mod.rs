@@ -42,17 +42,12 @@ async fn not_found(
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if !xaa_web::not_found::wants_html(&headers) {
-        return xaa_web::not_found::json(&method, &uri);
-    }
-    xaa_web::not_found::ApiNotFound {
+    xaa_web::not_found::answer(&method, &uri, &headers, |path| xaa_web::not_found::ApiNotFound {
         server: "resource authorization server",
         about: "It turns ID-JAGs into access tokens at its token endpoint (POST /token).",
-        path: uri.path().to_owned(),
+        path,
         links: &[("its metadata (RFC 8414)", "/.well-known/oauth-authorization-server"), ("its keys", "/jwks")],
-    }
-    .into_response()
+    })
 }
 
 /// The URL of the token endpoint, as the metadata names it and a DPoP proof's `htu` must be.

@@ -45,17 +45,12 @@ async fn not_found(
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if !xaa_web::not_found::wants_html(&headers) {
-        return xaa_web::not_found::json(&method, &uri);
-    }
-    xaa_web::not_found::ApiNotFound {
+    xaa_web::not_found::answer(&method, &uri, &headers, |path| xaa_web::not_found::ApiNotFound {
         server: "todo API",
         about: "It answers /api/todos and the MCP server at /mcp, for an access token of its authorization server.",
-        path: uri.path().to_owned(),
+        path,
         links: &[("its metadata (RFC 9728)", "/.well-known/oauth-protected-resource"), ("its health", "/health")],
-    }
-    .into_response()
+    })
 }
 
 /// `GET /health`: unauthenticated liveness (as xaa.dev's resource servers).
