@@ -142,6 +142,11 @@ fn current_session(st: &ConsoleState, jar: &CookieJar) -> Option<String> {
     session_id(jar).filter(|id| st.explorer_sessions.issued_here(id))
 }
 
+/// Whether this browser's session id is from before the lab restarted (its run died with it).
+fn restarted(st: &ConsoleState, jar: &CookieJar) -> bool {
+    session_id(jar).is_some_and(|id| !st.explorer_sessions.issued_here(&id))
+}
+
 /// A path naming no registered resource app: 404, and where to register one.
 #[derive(Debug)]
 struct UnknownApp(String);
@@ -196,8 +201,7 @@ async fn page(
     let c = load(&st, &jar, &at)?;
     let csrf = token.value().to_owned();
     let lab = c.target.is_lab();
-    let restarted = session_id(&jar).is_some() && current_session(&st, &jar).is_none();
-    let lost = if restarted {
+    let lost = if restarted(&st, &jar) {
         Some(Lost::Restarted)
     } else {
         query.ok().and_then(|Query(q)| Lost::from_param(&q.lost)).filter(|_| c.record_of(Step::SignIn).is_none())
@@ -324,8 +328,7 @@ async fn step(
         let session = current_session(&st, &jar);
         let held = session.as_ref().is_some_and(|s| st.explorer_sessions.get(&c.target.session_key(s)).is_some());
         if step > Step::SignIn && !held {
-            let restarted = session_id(&jar).is_some() && session.is_none();
-            let lost = if restarted { Lost::Restarted } else { Lost::Forgotten };
+            let lost = if restarted(&st, &jar) { Lost::Restarted } else { Lost::Forgotten };
             return Ok(SeeOther::to(&format!("{}?lost={}#step-1", c.target.path(), lost.param())).into_response());
         }
         return Ok(back(&c.target, step.before().number()));
