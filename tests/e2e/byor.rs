@@ -39,6 +39,8 @@ pub async fn register(lab: &TestLab, browser: &reqwest::Client, fields: &[(&str,
     }
     form.extend_from_slice(fields);
     let resp = browser.post(format!("{}/resources", lab.console())).form(&form).send().await.unwrap();
+    // A registration answers 303 to the app's page (post/redirect/get).
+    let resp = see_other(browser, lab.console(), resp).await;
     (resp.status(), resp.text().await.unwrap())
 }
 

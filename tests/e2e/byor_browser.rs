@@ -33,6 +33,17 @@ async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
     b.find(Locator::Css("nav a[href='/resources']")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("wizard")).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "Test your resource app · XAA Lab");
+    // The join code comes first; the fields of your own AS and of MCP show only when chosen.
+    let first = b.execute("return document.querySelector('#wizard input:not([type=hidden])').id", vec![]).await;
+    assert_eq!(first.unwrap(), "join_code");
+    let shown = |id: &'static str| async move { b.find(Locator::Id(id)).await.unwrap().is_displayed().await.unwrap() };
+    assert!(!shown("issuer").await && !shown("target_client_id").await && !shown("mcp_url").await);
+    b.find(Locator::Id("as-own")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("mcp")).await.unwrap().click().await.unwrap();
+    assert!(shown("issuer").await && shown("target_client_id").await && shown("mcp_url").await);
+    b.find(Locator::Id("as-lab")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("mcp")).await.unwrap().click().await.unwrap();
+    assert!(!shown("issuer").await && !shown("mcp_url").await);
     fill(b, "name", "Browser API").await;
     fill(b, "base_url", &rs.url).await;
     fill(b, "scopes", "items.read").await;
@@ -48,7 +59,7 @@ async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
     let client_secret = b.find(Locator::Id("client-secret")).await.unwrap().text().await.unwrap();
     browser.screenshot("console-resource-app-registered").await;
 
-    b.find(Locator::Id("explore")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("run-steps")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("email")).await.unwrap();
     assert_eq!(b.title().await.unwrap(), "Flow explorer: Browser API · XAA Lab");
     b.find(Locator::Id("email")).await.unwrap().send_keys("frank@acme.example").await.unwrap();
@@ -77,7 +88,8 @@ async fn the_wizard_and_the_explorer_against_your_resource_in_chromium() {
     b.execute("document.getElementById('hints').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
     browser.screenshot("console-resource-app-hints").await;
 
-    // The app's page from the list (no secrets any more), and its deletion.
+    // The app's page from the list (this browser saw the secrets for ten minutes), and its deletion.
+    lab.clock.advance(10 * 60);
     b.goto(&format!("{}/resources", lab.console())).await.unwrap();
     b.find(Locator::LinkText("Browser API")).await.unwrap().click().await.unwrap();
     b.wait().for_element(Locator::Id("delete")).await.unwrap();

@@ -1,6 +1,9 @@
 //! The "Test your resource app" wizard's refusals, the health check, deletion and persistence:
 //! each refusal is the wizard again with the exact message and status, and creates nothing.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use reqwest::StatusCode;
 
 use crate::byor::{app_id, call_endpoint, register, sign_in_and_get_a_token, text_of, unescape};
@@ -150,12 +153,7 @@ async fn an_unreachable_health_check_is_shown_with_connect_anyway() {
     let (status, page) = register(&lab, &browser, &fields("Down API", &down)).await;
     assert_eq!(status, StatusCode::OK, "shown, not an error page");
     let health = unescape(&page);
-    assert!(
-        health.contains(&format!(
-            "Health check failed: GET {down}/health: no answer (connection refused or host unreachable)."
-        )),
-        "{health}"
-    );
+    assert!(health.contains(&format!("Health check failed: GET {down}/health: not reachable.")), "{health}");
     assert!(page.contains("id=\"connect-anyway\""));
     assert!(!page.contains("id=\"apps\""), "nothing registered");
 
@@ -163,11 +161,97 @@ async fn an_unreachable_health_check_is_shown_with_connect_anyway() {
     anyway.push(("connect_anyway", "1"));
     let (status, page) = register(&lab, &browser, &anyway).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        text_of(&page, "health"),
-        format!("GET {down}/health: no answer (connection refused or host unreachable) (connected anyway)")
-    );
+    assert_eq!(text_of(&page, "health"), format!("GET {down}/health: not reachable (connected anyway)"));
     assert!(page.contains("id=\"registered\""));
+}
+
+/// A TCP listener that counts the connections made to it and closes each at once (so every
+/// health check against it is "not reachable").
+async fn counting_listener() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(conn);
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn the_wizard_is_no_port_scanner() {
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let (url, probes) = counting_listener().await;
+
+    // Sixty registrations in a minute: twenty calls go out, the rest are refused before calling.
+    let mut statuses = Vec::new();
+    for i in 0..60 {
+        let (status, page) = register(&lab, &browser, &fields(&format!("Scan {i}"), &url)).await;
+        statuses.push(status);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(
+                message(&page),
+                "The wizard calls people's servers at most 20 times a minute, for the whole room. Try again in 60 s."
+            );
+        } else {
+            assert!(unescape(&page).contains(&format!("GET {url}/health: not reachable.")), "no reason given");
+        }
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 20);
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 40);
+    assert_eq!(probes.load(Ordering::SeqCst), 20, "calls that went out");
+    lab.clock.advance(60);
+    assert_eq!(register(&lab, &browser, &fields("After a minute", &url)).await.0, StatusCode::OK);
+    assert_eq!(probes.load(Ordering::SeqCst), 21);
+
+    // Link-local and metadata addresses are refused before any call (no budget taken either).
+    for (base, ip) in [("http://169.254.169.254", "169.254.169.254"), ("http://[fd00:ec2::254]:80", "fd00:ec2::254")] {
+        let (status, page) = register(&lab, &browser, &fields("Metadata", base)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            message(&page),
+            format!(
+                "The registration was refused: {base}/health reaches {ip}, a link-local or cloud metadata address: the lab does not call those (start it with --allow-link-local to allow them)."
+            )
+        );
+    }
+    let mut own = fields("Own AS at metadata", &url);
+    own.extend([("authorization_server", "own"), ("issuer", "http://169.254.169.254/as"), ("target_client_id", "t")]);
+    let (status, page) = register(&lab, &browser, &own).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&page).contains("http://169.254.169.254/as reaches 169.254.169.254"), "{page}");
+    assert_eq!(probes.load(Ordering::SeqCst), 21, "nothing was called");
+}
+
+#[tokio::test]
+async fn a_registration_redirects_and_shows_the_secrets_to_its_browser_only() {
+    let lab = TestLab::start().await;
+    let rs = resource_server(&lab).await;
+    let browser = lab.browser();
+    let page = browser.get(format!("{}/resources", lab.console())).send().await.unwrap().text().await.unwrap();
+    let mut form = vec![("csrf".to_owned(), hidden(&page, "csrf")), ("join_code".into(), lab.lab.join_code().into())];
+    form.extend(fields("PRG API", &rs.url).into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
+    let resp = browser.post(format!("{}/resources", lab.console())).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = location(&resp);
+    let id = to.strip_prefix("/resources/").expect("the app's page").to_owned();
+    let page = browser.get(format!("{}{to}", lab.console())).send().await.unwrap();
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let page = page.text().await.unwrap();
+    let secret = text_of(&page, "client-secret");
+    assert!(page.contains("id=\"run-steps\"") && page.contains(&format!("href=\"/explorer/resources/{id}\"")));
+    let again = browser.get(format!("{}{to}", lab.console())).send().await.unwrap().text().await.unwrap();
+    assert_eq!(text_of(&again, "client-secret"), secret, "a refresh shows them again, registering nothing");
+    assert_eq!(lab.lab.idp_clients().iter().filter(|c| c.client_id.to_string().starts_with(&id)).count(), 1);
+    let other = lab.browser().get(format!("{}{to}", lab.console())).send().await.unwrap().text().await.unwrap();
+    assert!(!other.contains(&secret) && other.contains("(shown once, at registration)"));
+    lab.clock.advance(10 * 60);
+    let later = browser.get(format!("{}{to}", lab.console())).send().await.unwrap().text().await.unwrap();
+    assert!(!later.contains(&secret), "ten minutes only");
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Classroom mode: the exercises (one page per break-it switch) and the banner every console page
 //! shows while a switch is on or the lab clock is moved.
 
+use std::time::{Duration, Instant};
+
 use fantoccini::Locator;
 use reqwest::Method;
 use serde_json::json;
@@ -53,7 +55,10 @@ async fn exercises_name_the_failing_check_and_the_banner_follows_switches_and_cl
     assert_eq!(status, 404);
     assert!(missing.contains("There is no break-it switch called “break-everything”"), "{missing}");
     let (_, escaped) = page(&lab, "/exercises/%3Cscript%3E").await;
-    assert!(!escaped.contains("<script>") && escaped.contains("script"), "the name is escaped");
+    assert!(
+        !escaped.contains("“<script>”") && escaped.contains("“&#60;script&#62;”"),
+        "the name is escaped: {escaped}"
+    );
 
     for path in PAGES {
         let (status, html) = page(&lab, path).await;
@@ -176,6 +181,7 @@ async fn join_form(lab: &TestLab) -> (reqwest::Client, String) {
     (browser, hidden(&html, "csrf"))
 }
 
+/// Posts the join form; a registration is followed to the page its `303` names.
 async fn join(lab: &TestLab, browser: &reqwest::Client, csrf: &str, code: &str, name: &str) -> (u16, String) {
     let form = [("csrf", csrf), ("join_code", code), ("name", name), ("redirect_uris", REDIRECT)];
     let resp = browser
@@ -185,6 +191,7 @@ async fn join(lab: &TestLab, browser: &reqwest::Client, csrf: &str, code: &str, 
         .send()
         .await
         .unwrap();
+    let resp = see_other(browser, lab.console(), resp).await;
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
@@ -222,10 +229,20 @@ async fn a_participant_registers_with_the_join_code_and_runs_the_flow() {
         .send()
         .await
         .unwrap();
+    // Post/redirect/get: a refresh of the page does not register again.
+    assert_eq!(resp.status(), 303);
+    assert_eq!(location(&resp), "/join/registered");
+    let resp = see_other(&browser, lab.console(), resp).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["cache-control"], "no-store", "the page holds secrets");
     let html = resp.text().await.unwrap();
     assert!(!html.contains("<App>"), "the name is escaped");
+    let again = browser.get(format!("{}/join/registered", lab.console())).send().await.unwrap().text().await.unwrap();
+    assert_eq!(by_id(&again, "client-secret"), by_id(&html, "client-secret"), "a refresh shows the same app");
+    // Another browser, and this one after ten minutes, see no secret.
+    let stranger = lab.browser().get(format!("{}/join/registered", lab.console())).send().await.unwrap();
+    let stranger = stranger.text().await.unwrap();
+    assert!(stranger.contains("id=\"gone\"") && !stranger.contains("client-secret"), "{stranger}");
     let (client_id, secret) = (by_id(&html, "client-id"), by_id(&html, "client-secret"));
     let (resource_id, resource_secret) = (by_id(&html, "resource-client-id"), by_id(&html, "resource-client-secret"));
     let dotenv = by_id(&html, "dotenv");
@@ -256,6 +273,10 @@ async fn a_participant_registers_with_the_join_code_and_runs_the_flow() {
     assert_eq!(lab.admin(Method::DELETE, &revoke).send().await.unwrap().status(), 200);
     let d = assert_oauth_error(lab.idp_token(&exchange).await, 400, "invalid_target").await;
     assert!(d.contains(&client_id), "{d}");
+
+    lab.clock.advance(10 * 60);
+    let later = browser.get(format!("{}/join/registered", lab.console())).send().await.unwrap().text().await.unwrap();
+    assert!(later.contains("id=\"gone\"") && !later.contains(&secret), "shown for ten minutes only");
 }
 
 #[tokio::test]
@@ -335,6 +356,22 @@ async fn a_participant_joins_in_chromium() {
     assert!(dotenv.contains(&format!("CLIENT_ID={client_id}")), "{dotenv}");
     browser.screenshot("join-registered").await;
     let secret = b.find(Locator::Id("client-secret")).await.unwrap().text().await.unwrap();
+    // Each credential shown once has its copy button.
+    for id in ["client-id", "client-secret", "resource-client-id", "resource-client-secret", "dotenv"] {
+        let copy = b.find(Locator::Id(&format!("copy-{id}"))).await.unwrap();
+        assert_eq!(copy.text().await.unwrap(), "Copy", "{id}");
+    }
+    b.find(Locator::Id("copy-client-secret")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while b.find(Locator::Id("copy-client-secret")).await.unwrap().text().await.unwrap() != "Copied" {
+        assert!(Instant::now() < deadline, "the copy button never said it copied");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A refresh reloads the page the registration redirected to: nothing is posted again.
+    b.refresh().await.unwrap();
+    assert_eq!(b.wait().for_element(Locator::Id("client-secret")).await.unwrap().text().await.unwrap(), secret);
+    assert_eq!(b.current_url().await.unwrap().path(), "/join/registered");
+    assert_eq!(registered_names(&lab).await, ["Grace's app"]);
     let login = lab.login_as(&client_id, &secret, REDIRECT, "grace@acme.example").await;
     let exchange = with(
         &with(&lab.exchange_params(&login.id_token), "client_id", Some(&client_id)),
@@ -343,6 +380,133 @@ async fn a_participant_joins_in_chromium() {
     );
     assert_eq!(lab.idp_token(&exchange).await.status(), 200);
     browser.close().await;
+}
+
+/// Posts `/explorer/as` with `fields`; returns where it sent the browser.
+async fn explorer_as(lab: &TestLab, browser: &reqwest::Client, fields: &[(&str, &str)]) -> String {
+    let page = browser.get(format!("{}/explorer", lab.console())).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let resp = browser.post(format!("{}/explorer/as", lab.console())).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    location(&resp)
+}
+
+#[tokio::test]
+async fn a_participant_without_node_runs_the_four_steps_as_their_own_app() {
+    let lab = TestLab::start_configured(classroom).await;
+    let (browser, csrf) = join_form(&lab).await;
+    let (status, registered) = join(&lab, &browser, &csrf, "room-42", "Ada's notes").await;
+    assert_eq!(status, 200);
+    let client_id = by_id(&registered, "client-id");
+    // The page's primary action posts the app's credentials to the explorer.
+    let run_as = registered.split("id=\"run-as\"").nth(1).expect("the run-as form").split("</form>").next().unwrap();
+    let field = |name: &str| hidden(run_as, name);
+    assert_eq!(field("client_id"), client_id);
+    assert!(run_as.contains("id=\"run-as-app\">Run the four steps as Ada&#39;s notes</button>"), "{run_as}");
+    let credentials =
+        ["client_id", "client_secret", "resource_client_id", "resource_client_secret"].map(|n| (n, field(n)));
+    let mut form: Vec<(&str, &str)> = vec![("as", "app")];
+    form.extend(credentials.iter().map(|(n, v)| (*n, v.as_str())));
+    assert_eq!(explorer_as(&lab, &browser, &form).await, "/explorer#step-1");
+
+    let console = lab.console();
+    let page = browser.get(format!("{console}/explorer")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains(&format!("Running as <strong>Ada&#39;s notes</strong> (client <code>{client_id}</code>)")),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let start = browser
+        .post(format!("{console}/explorer/start"))
+        .form(&[("csrf", csrf.as_str()), ("email", "ada@acme.example")])
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(&start);
+    assert!(authorize.contains(&format!("client_id={client_id}&")), "{authorize}");
+    let callback = login_via_pages(lab.idp(), &browser, &authorize, "ada@acme.example").await;
+    assert!(callback.starts_with(&format!("{console}/explorer/callback?")), "{callback}");
+    browser.get(&callback).send().await.unwrap();
+    for step in ["2", "3", "4"] {
+        let form = [("csrf", csrf.as_str()), ("endpoint", "GET /api/todos")];
+        browser.post(format!("{console}/explorer/step/{step}")).form(&form).send().await.unwrap();
+    }
+    let page = browser.get(format!("{console}/explorer")).send().await.unwrap().text().await.unwrap();
+    for n in 1..=4 {
+        assert!(page.contains(&format!("id=\"status-{n}\">200")), "step {n} ran as the app: {page}");
+    }
+    assert!(!page.contains(&credentials[1].1) && !page.contains(&credentials[3].1), "no secret on the page");
+    // Start over keeps the app; the teacher's room shows its steps on its own row.
+    browser.post(format!("{console}/explorer/reset")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let page = browser.get(format!("{console}/explorer")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"acting-as-app\"") && !page.contains("id=\"status-1\""));
+    let teacher = lab.browser();
+    teacher.get(format!("{console}/admin?token={}", lab.lab.admin_token())).send().await.unwrap();
+    let room = teacher.get(format!("{console}/admin/room")).send().await.unwrap().text().await.unwrap();
+    let row = room
+        .split(&format!("<tr data-client=\"{client_id}\">"))
+        .nth(1)
+        .expect("the app's row")
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(row.contains("<td class=\"last\">") && row.contains("<span class=\"badge ok\">200</span>"), "{row}");
+    assert!(!row.contains("no request yet"), "{row}");
+
+    // Back to the lab's own requestor.
+    assert_eq!(explorer_as(&lab, &browser, &[("as", "lab")]).await, "/explorer#step-1");
+    let page = browser.get(format!("{console}/explorer")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("client <code>lab-explorer</code>") && !page.contains("id=\"acting-as-app\""));
+}
+
+#[tokio::test]
+async fn the_explorer_says_why_it_cannot_run_as_an_app() {
+    let lab = TestLab::start().await;
+    let browser = lab.browser();
+    let console = lab.console();
+    let app = registered_app(&lab, "No callback").await;
+    let cases = [
+        (
+            vec![("as", "app"), ("client_id", "x"), ("client_secret", "")],
+            "incomplete",
+            "To run as your app, give all four credentials from your .env: CLIENT_ID, CLIENT_SECRET, RESOURCE_CLIENT_ID and RESOURCE_CLIENT_SECRET.",
+        ),
+        (
+            vec![
+                ("as", "app"),
+                ("client_id", "nobody"),
+                ("client_secret", "s"),
+                ("resource_client_id", "r"),
+                ("resource_client_secret", "s"),
+            ],
+            "unknown-client",
+            "The lab&#39;s IdP has no client with that CLIENT_ID. Copy it from the page /join showed, or join again.",
+        ),
+        (
+            vec![
+                ("as", "app"),
+                ("client_id", &app.0),
+                ("client_secret", &app.1),
+                ("resource_client_id", &app.2),
+                ("resource_client_secret", &app.3),
+            ],
+            "no-callback",
+            "That app&#39;s redirect URIs do not include the explorer&#39;s callback",
+        ),
+    ];
+    for (fields, param, text) in cases {
+        assert_eq!(explorer_as(&lab, &browser, &fields).await, format!("/explorer?as_error={param}#acting-as"));
+        let page =
+            browser.get(format!("{console}/explorer?as_error={param}")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(&format!("id=\"as-error\">{text}")), "{param}: {page}");
+        assert!(page.contains("<details id=\"as-your-app\" open>"), "the form stays open");
+        assert!(page.contains("client <code>lab-explorer</code>"), "nothing changed");
+    }
+    let forged =
+        browser.post(format!("{console}/explorer/as")).form(&[("csrf", "forged"), ("as", "app")]).send().await.unwrap();
+    assert_eq!(location(&forged), "/explorer#acting-as", "a forged form changes nothing");
 }
 
 /// Registers an app through the admin API; returns (client id, secret, resource id, resource secret).

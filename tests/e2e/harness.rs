@@ -269,6 +269,16 @@ pub fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The page a console form's `303 See Other` sends `browser` to (post/redirect/get); any other
+/// answer as it came. `base`: the console's origin.
+pub async fn see_other(browser: &reqwest::Client, base: &str, resp: Response) -> Response {
+    if resp.status() != StatusCode::SEE_OTHER {
+        return resp;
+    }
+    let to = location(&resp);
+    browser.get(format!("{base}{to}")).send().await.unwrap()
+}
+
 pub fn location(resp: &Response) -> String {
     resp.headers().get("location").expect("Location header").to_str().unwrap().to_owned()
 }

@@ -165,7 +165,7 @@ async fn a_participant_who_joins_is_connected_in_the_default_tenant() {
     let fields = [("csrf", csrf.as_str()), ("join_code", "room-7"), ("name", "Joiner"), ("redirect_uris", REDIRECT)];
     let resp =
         browser.post(format!("{}/join", lab.console())).header("origin", lab.console()).form(&fields).send().await;
-    assert_eq!(resp.unwrap().status(), StatusCode::OK);
+    assert_eq!(resp.unwrap().status(), StatusCode::SEE_OTHER, "to the page with the credentials");
     let id = client_named(&lab, "Joiner").await;
     for t in ["customer1", "customer2", "customer3"] {
         assert_eq!(policy_of(&lab, t).await.iter().any(|(c, _)| *c == id), t == "customer1", "{t}");

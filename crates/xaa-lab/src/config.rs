@@ -68,6 +68,9 @@ pub struct LabConfig {
     pub max_joins: usize,
     /// How many registrations the join code takes per minute of the lab clock.
     pub joins_per_minute: usize,
+    /// Let the console call link-local and cloud metadata addresses for people in the room (the
+    /// resource wizard, the explorer): off, as a shared room should not reach a cloud's metadata.
+    pub allow_link_local: bool,
     /// How soon the resource AS may refetch the IdP's JWKS for an unknown `kid` (rate limit; 1 s).
     pub jwks_refetch_interval: std::time::Duration,
     /// Ports.
@@ -115,6 +118,7 @@ impl Default for LabConfig {
             admin_token: None,
             join_code: None,
             max_joins: DEFAULT_MAX_JOINS,
+            allow_link_local: false,
             joins_per_minute: DEFAULT_JOINS_PER_MINUTE,
             jwks_refetch_interval: std::time::Duration::from_secs(1),
             ports: Ports::DEFAULT,

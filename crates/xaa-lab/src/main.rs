@@ -290,6 +290,10 @@ struct RunArgs {
     /// How many registrations the join code takes per minute (of the lab clock).
     #[arg(long, value_name = "N", default_value_t = xaa_lab::DEFAULT_JOINS_PER_MINUTE, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     joins_per_minute: usize,
+    /// Let the console's resource wizard and explorer call link-local and cloud metadata
+    /// addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254), refused by default.
+    #[arg(long)]
+    allow_link_local: bool,
     /// Address the IdP, resource AS, todo API and notes app listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
@@ -362,6 +366,7 @@ impl RunArgs {
             admin_token: self.admin_token.clone(),
             join_code: self.join_code.clone().filter(|c| !c.trim().is_empty()),
             max_joins: self.max_joins,
+            allow_link_local: self.allow_link_local,
             joins_per_minute: self.joins_per_minute,
             bind: self.bind,
             console_bind: self.console_bind,

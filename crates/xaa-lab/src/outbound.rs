@@ -1,6 +1,14 @@
 //! The lab's own HTTP clients: the one the resource AS and the notes app use to call the lab's
 //! servers, and the TLS connector every client of the lab (tests included) shares.
+//!
+//! The console also calls servers people name in it (the resource wizard's health check and
+//! discovery, the explorer's steps against a registered resource app). Those never reach a
+//! link-local address, where clouds keep their metadata services, unless the lab was started
+//! with `--allow-link-local`: [`forbidden`] names the addresses, the client's resolver drops them
+//! from every name it resolves, and [`check_destination`] refuses a URL naming one literally.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why the lab's outbound client could not be built, or an answer could not be read.
@@ -20,13 +28,90 @@ pub(crate) enum OutboundError {
     },
 }
 
-/// The client the resource AS and the notes app use to call the lab: no redirects, a timeout, and
-/// only the lab CA as a trusted root (it calls nothing but the lab's own servers).
-pub(crate) fn outbound_client(lab_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, OutboundError> {
+/// Whether `ip` is an address the lab does not call for people in the room: IPv4 link-local
+/// 169.254.0.0/16 (the metadata services of AWS, GCP, Azure and others at 169.254.169.254),
+/// IPv6 link-local fe80::/10, AWS's IPv6 metadata address fd00:ec2::254, and those written as
+/// IPv4-mapped IPv6.
+pub(crate) fn forbidden(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.is_link_local(),
+            None => (v6.segments()[0] & 0xffc0) == 0xfe80 || v6 == AWS_IPV6_METADATA,
+        },
+    }
+}
+
+/// AWS's instance metadata service over IPv6.
+const AWS_IPV6_METADATA: std::net::Ipv6Addr = std::net::Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254);
+
+/// Why the lab will not call a URL someone named.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Destination {
+    /// The URL is not an absolute http(s) URL with a host.
+    #[error("{url} is not an http(s) URL with a host")]
+    NotHttp { url: String },
+    /// It names, or its host resolves to, a link-local or metadata address.
+    #[error(
+        "{url} reaches {ip}, a link-local or cloud metadata address: the lab does not call those (start it with --allow-link-local to allow them)"
+    )]
+    LinkLocal { url: String, ip: IpAddr },
+}
+
+/// Refuses `url` when it names a [`forbidden`] address or its host name resolves to one (unless
+/// `allow_link_local`). A host that does not resolve passes: the call itself will say so.
+pub(crate) async fn check_destination(url: &str, allow_link_local: bool) -> Result<(), Destination> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| Destination::NotHttp { url: url.to_owned() })?;
+    let host = match parsed.host_str() {
+        Some(h) if matches!(parsed.scheme(), "http" | "https") && !h.is_empty() => h,
+        _ => return Err(Destination::NotHttp { url: url.to_owned() }),
+    };
+    if allow_link_local {
+        return Ok(());
+    }
+    let link_local = |ip: IpAddr| Destination::LinkLocal { url: url.to_owned(), ip };
+    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return if forbidden(ip) { Err(link_local(ip)) } else { Ok(()) };
+    }
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let addrs = tokio::net::lookup_host((host, port)).await.map(|a| a.collect::<Vec<_>>()).unwrap_or_default();
+    match addrs.into_iter().map(|a| a.ip()).find(|ip| forbidden(*ip)) {
+        Some(ip) => Err(link_local(ip)),
+        None => Ok(()),
+    }
+}
+
+/// The system resolver, less the [`forbidden`] addresses: a name that resolves only to those
+/// fails to resolve, so no call (nor a later DNS answer) reaches them.
+#[derive(Debug)]
+struct NoLinkLocal;
+
+impl reqwest::dns::Resolve for NoLinkLocal {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let kept: Vec<SocketAddr> = found.filter(|a| !forbidden(a.ip())).collect();
+            if kept.is_empty() {
+                let why = format!("{} resolves only to link-local or metadata addresses", name.as_str());
+                return Err(why.into());
+            }
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The client the resource AS and the notes app use to call the lab, and the console uses to call
+/// the servers people name in it: no redirects, a timeout, only the lab CA as a trusted root, and
+/// no link-local addresses unless `allow_link_local`.
+pub(crate) fn outbound_client(
+    lab_ca_pem: Option<&[u8]>,
+    allow_link_local: bool,
+) -> Result<reqwest::Client, OutboundError> {
     let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
         .user_agent(concat!("xaa-lab/", env!("CARGO_PKG_VERSION")));
+    let builder = if allow_link_local { builder } else { builder.dns_resolver(Arc::new(NoLinkLocal)) };
     let builder = match connector(lab_ca_pem) {
         Some(tls) => builder.tls_backend_preconfigured(tls),
         None => builder,
@@ -81,4 +166,44 @@ pub(crate) async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Resu
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_local_and_metadata_addresses_are_forbidden_and_nothing_else() {
+        for ip in ["169.254.169.254", "169.254.0.1", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254"] {
+            assert!(forbidden(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["127.0.0.1", "10.0.0.1", "192.168.1.20", "::1", "fd00:ec2::253", "2001:db8::1", "169.255.0.1"] {
+            assert!(!forbidden(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_url_naming_a_metadata_address_is_refused_unless_allowed() {
+        let refused = check_destination("http://169.254.169.254/latest/meta-data", false).await.unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "http://169.254.169.254/latest/meta-data reaches 169.254.169.254, a link-local or cloud metadata address: the lab does not call those (start it with --allow-link-local to allow them)"
+        );
+        assert!(check_destination("http://[fd00:ec2::254]/", false).await.is_err());
+        assert_eq!(check_destination("http://169.254.169.254/", true).await, Ok(()));
+        assert_eq!(check_destination("http://127.0.0.1:5000/health", false).await, Ok(()));
+        assert_eq!(check_destination("http://localhost:5000/health", false).await, Ok(()));
+        assert_eq!(
+            check_destination("file:///etc/passwd", false).await.unwrap_err().to_string(),
+            "file:///etc/passwd is not an http(s) URL with a host"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_resolver_drops_forbidden_addresses() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let addrs: Vec<_> = NoLinkLocal.resolve(name).await.unwrap().collect();
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()));
+    }
 }

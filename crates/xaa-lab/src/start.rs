@@ -234,8 +234,9 @@ struct SharedServices {
 impl SharedServices {
     fn new(config: &LabConfig, ground: &Groundwork) -> Self {
         let ca_pem = ground.tls.as_ref().map(|t| t.ca_cert_pem.clone());
+        let allow_link_local = config.allow_link_local;
         let http = Arc::new(LazyClient::new(Box::new(move || {
-            outbound_client(ca_pem.as_deref()).map_err(HttpClientError::new)
+            outbound_client(ca_pem.as_deref(), allow_link_local).map_err(HttpClientError::new)
         })));
         let warm = http.clone();
         tokio::task::spawn_blocking(move || warm.warm());
@@ -455,6 +456,9 @@ fn console(
             resource_client_secret: explorer.resource_as.client_secret.clone(),
         },
         explorer_sessions: crate::console::Sessions::default(),
+        shown_once: crate::console::ShownOnce::default(),
+        probes: Default::default(),
+        allow_link_local: config.allow_link_local,
         http: shared.http.clone(),
         fixtures: Arc::new(fixtures.clone()),
         conformance: Default::default(),

@@ -1,7 +1,10 @@
 //! The participants' page (`/join`, no admin token): with the join code the teacher printed,
 //! someone registers their own requestor as on xaa.dev's "Register Client" (name, redirect URIs)
 //! and gets both credential pairs, the `.env` and a connection to the todo API that IT can still
-//! narrow or revoke. The form carries the console's CSRF token; refusals are pages.
+//! narrow or revoke. The form carries the console's CSRF token; refusals are pages. A registration
+//! answers `303` to `/join/registered`, which shows the credentials to the browser that registered
+//! (see [`super::shown_once`]), with copy buttons and "Run the four steps as {name}": the app's
+//! redirect URIs also get the explorer's callback, so the explorer can run the steps as the app.
 
 use std::sync::Arc;
 
@@ -15,7 +18,11 @@ use axum::response::{IntoResponse, Response};
 use xaa_core::oauth::FormParams;
 use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 
+use axum_extra::extract::CookieJar;
+use xaa_web::redirect::SeeOther;
+
 use super::lab_status::LabStatus;
+use super::shown_once::Shown;
 use super::{ConsoleState, form_lines};
 use crate::admin::{JoinRefused, Registered};
 
@@ -29,6 +36,8 @@ struct JoinPage {
     redirect_uris: String,
     /// The registration, once made.
     done: Option<Registered>,
+    /// `/join/registered` without a registration this browser may still see.
+    gone: bool,
 }
 
 pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken) -> Response {
@@ -39,12 +48,33 @@ pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken) -
         name: String::new(),
         redirect_uris: "http://localhost:3000/auth/callback".into(),
         done: None,
+        gone: false,
     };
     (csrf, page).into_response()
 }
 
+/// `GET /join/registered`: the registration this browser just made, while it may see it; else a
+/// page saying the secrets were shown once.
+pub(crate) async fn registered(State(st): State<Arc<ConsoleState>>, jar: CookieJar, csrf: CsrfToken) -> Response {
+    let done = st.shown_once.joined(&jar, st.clock.now());
+    let page = JoinPage {
+        lab_status: LabStatus::of(&st),
+        csrf: csrf.value().to_owned(),
+        error: None,
+        name: String::new(),
+        redirect_uris: String::new(),
+        gone: done.is_none(),
+        done,
+    };
+    let mut resp = (csrf, page).into_response();
+    // The page holds both client secrets.
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
 pub(crate) async fn join(
     State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
     csrf: CsrfToken,
     form: Result<CsrfForm<Bytes>, CsrfRejection<Bytes, BytesRejection>>,
 ) -> Response {
@@ -58,30 +88,31 @@ pub(crate) async fn join(
     let name = field("name");
     let redirect_uris = form_lines(&form, "redirect_uris");
     let token = csrf.value().to_owned();
-    let page = |error: Option<String>, done: Option<Registered>| JoinPage {
+    let page = |error: String| JoinPage {
         lab_status: LabStatus::of(&st),
         csrf: token.clone(),
-        error,
-        name: if done.is_some() { String::new() } else { name.clone() },
-        redirect_uris: if done.is_some() { String::new() } else { redirect_uris.join("\n") },
-        done,
+        error: Some(error),
+        name: name.clone(),
+        redirect_uris: redirect_uris.join("\n"),
+        done: None,
+        gone: false,
     };
     if !genuine {
-        let page = page(Some("This page was open too long; press Register again.".into()), None);
+        let page = page("This page was open too long; press Register again.".into());
         return (StatusCode::BAD_REQUEST, csrf, page).into_response();
     }
-    match st.admin.join(&field("join_code"), name.clone(), redirect_uris.clone()).await {
+    // The explorer's callback, so the explorer can run the four steps as this app.
+    let mut uris = redirect_uris.clone();
+    let callback = super::explorer::callback_uri(&st);
+    if !uris.is_empty() && !uris.contains(&callback) {
+        uris.push(callback);
+    }
+    match st.admin.join(&field("join_code"), name.clone(), uris).await {
         Ok(r) => {
-            let page = page(None, Some(r));
-            let mut resp = (csrf, page).into_response();
-            // The page holds both client secrets.
-            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            resp
+            let jar = st.shown_once.hand_over(jar, st.secure_cookies, st.clock.now(), Shown::Joined(Box::new(r)));
+            (jar, SeeOther::to("/join/registered")).into_response()
         }
-        Err(e) => refused(e, |status, message| {
-            let page = page(Some(message), None);
-            (status, csrf, page).into_response()
-        }),
+        Err(e) => refused(e, |status, message| (status, csrf, page(message)).into_response()),
     }
 }
 

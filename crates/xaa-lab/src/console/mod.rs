@@ -8,10 +8,10 @@
 //! | `GET /trace.json` | the filtered trace as JSON |
 //! | `GET /trace/flows/{id}`, `/trace/flows/{id}/json`, `/trace/flows/{id}/mermaid` | one flow: diagram, JSON, Mermaid |
 //! | `GET /inspect`, `POST /inspect` | token inspector (CSRF protected) |
-//! | `GET /join`, `POST /join` | participants register their own requestor with the join code (CSRF protected) |
+//! | `GET /join`, `POST /join`, `GET /join/registered` | participants register their own requestor with the join code (CSRF protected); the credentials are shown after the redirect, to that browser only |
 //! | `GET /exercises`, `GET /exercises/{switch}` | one "predict, run, explain" exercise per break-it switch, and `id-jag-reuse` for the re-use policy |
 //! | `/admin…`, `/api/admin/…` | IT admin pages and JSON API (admin token; see [`admin`]) |
-//! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset` | the flow explorer against the lab's todo API or MCP server (see [`explorer`]) |
+//! | `GET /explorer`, `POST /explorer/start`, `GET /explorer/callback`, `POST /explorer/step/{n}`, `POST /explorer/reset`, `POST /explorer/as` | the flow explorer against the lab's todo API or MCP server (see [`explorer`]) |
 //! | `GET, POST /resources`, `GET /resources/{id}`, `POST /resources/{id}/delete` | "Test your resource app": register your own resource (join code) |
 //! | `POST /resources/{id}/check`, `GET /resources/{id}/conformance.json`, `…/conformance.xml` | its conformance checks (`lab check`), the last run as JSON and JUnit XML |
 //! | `GET /explorer/resources/{id}`, `POST …/start`, `GET …/callback`, `POST …/step/{n}` | the same explorer against a registered resource app |
@@ -24,12 +24,14 @@ mod join;
 pub(crate) mod lab_status;
 pub(crate) mod resources;
 mod reuse;
+mod shown_once;
 mod snippets;
 mod tenant;
 mod trace;
 mod view;
 
 pub(crate) use explorer::{ExplorerClient, Sessions};
+pub(crate) use shown_once::ShownOnce;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,6 +67,12 @@ pub(crate) struct ConsoleState {
     pub(crate) secure_cookies: bool,
     pub(crate) explorer: ExplorerClient,
     pub(crate) explorer_sessions: Sessions,
+    /// Secrets a registration hands over to the page after its redirect.
+    pub(crate) shown_once: ShownOnce,
+    /// The calls the resource wizard may still make this minute to servers people name.
+    pub(crate) probes: resources::probe::Budget,
+    /// Whether those calls may reach link-local and metadata addresses (`--allow-link-local`).
+    pub(crate) allow_link_local: bool,
     pub(crate) http: Arc<xaa_core::http_client::LazyClient>,
     /// The fixtures (the user and requestor the conformance checks' tokens name).
     pub(crate) fixtures: Arc<crate::fixtures::Fixtures>,
@@ -112,6 +120,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .route("/exercises", get(exercises::index))
         .route("/exercises/{name}", get(exercises::page))
         .route("/join", get(join::form).post(join::join))
+        .route("/join/registered", get(join::registered))
         .route("/resources", get(resources::page).post(resources::register))
         .route("/resources/{id}", get(resources::app))
         .route("/resources/{id}/delete", axum::routing::post(resources::delete))

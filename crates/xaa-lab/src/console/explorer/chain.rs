@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::ExplorerClient;
+use super::acting_as::ActingAs;
 use super::sign_in::Pending;
 use super::step::{Step, StepRecord};
 use super::subject_token::Subject;
@@ -35,6 +37,8 @@ pub(crate) struct Chain {
     pub(crate) access_token: Option<String>,
     /// Step 4's last choice in the endpoint picker (empty: none yet).
     pub(crate) endpoint: String,
+    /// The participant's app the lab's page runs as (none: `lab-explorer`); kept by new runs.
+    pub(crate) acting_as: Option<ActingAs>,
     records: [Option<StepRecord>; 4],
 }
 
@@ -42,6 +46,17 @@ impl Chain {
     /// A new chain against `target`: nothing run yet.
     pub(crate) fn new(target: Target) -> Self {
         Self { target, ..Self::default() }
+    }
+
+    /// A new run against `target`, as the same requestor as this one.
+    pub(crate) fn anew(&self, target: Target) -> Self {
+        Self { acting_as: self.acting_as.clone(), ..Self::new(target) }
+    }
+
+    /// The credentials the steps present on the lab's page: the participant's app's, or the
+    /// lab's own requestor's (`lab`).
+    pub(crate) fn credentials<'a>(&'a self, lab: &'a ExplorerClient) -> &'a ExplorerClient {
+        self.acting_as.as_ref().map_or(lab, |a| &a.client)
     }
 
     /// Whether `step` can run: the step before it got the token it needs.

@@ -38,7 +38,7 @@ pub(crate) async fn token_exchange(st: &ConsoleState, c: &mut Chain, subject: &s
         resource.clone(),
         c.target.scope(),
     );
-    let form = c.target.requestor(&st.explorer).form(&exchange);
+    let form = c.target.requestor(c.credentials(&st.explorer)).form(&exchange);
     let url = format!("{}/token", st.urls.idp);
     let snippets = step::code(&st.urls, c, Sent::Grant(Grant::TokenExchange, &url, &form));
     let out = Outgoing { form, traced: true, ..Outgoing::default() };
@@ -59,7 +59,7 @@ pub(crate) async fn token_exchange(st: &ConsoleState, c: &mut Chain, subject: &s
 pub(crate) async fn jwt_bearer(st: &ConsoleState, c: &mut Chain) {
     let Some(id_jag) = c.id_jag.clone() else { return };
     let traced = c.target.lab_serves(Step::JwtBearer);
-    let form = c.target.as_client(&st.explorer).form(&JwtBearerRequest::new(id_jag));
+    let form = c.target.as_client(c.credentials(&st.explorer)).form(&JwtBearerRequest::new(id_jag));
     let url = c.target.token_endpoint(&st.urls);
     let snippets = step::code(&st.urls, c, Sent::Grant(Grant::JwtBearer, &url, &form));
     let out = Outgoing { form, traced, ..Outgoing::default() };

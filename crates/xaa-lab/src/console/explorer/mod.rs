@@ -32,6 +32,7 @@ use xaa_core::secret::Secret;
 use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 use xaa_web::redirect::SeeOther;
 
+mod acting_as;
 mod call;
 mod chain;
 mod grants;
@@ -46,6 +47,7 @@ mod target;
 use super::ConsoleState;
 use crate::admin::ResourceApp;
 use crate::console::reuse::ReuseView;
+pub(crate) use acting_as::callback_uri;
 pub(crate) use chain::Sessions;
 use chain::{Chain, Lost};
 use sign_in::Callback;
@@ -73,6 +75,7 @@ pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/explorer/callback", get(callback))
         .route("/explorer/step/{n}", post(step))
         .route("/explorer/reset", post(reset))
+        .route("/explorer/as", post(acting_as::choose))
         .route("/explorer/resources/{id}", get(page))
         .route("/explorer/resources/{id}/start", post(start))
         .route("/explorer/resources/{id}/callback", get(callback))
@@ -117,6 +120,10 @@ struct ExplorerPage {
     reuse: Option<ReuseView>,
     reuse_decision: String,
     reuse_why: &'static str,
+    /// The participant's app the lab's page runs as: its name and client id.
+    acting_as: Option<(String, String)>,
+    /// Why the last "run as your app" was refused.
+    as_error: Option<String>,
 }
 
 /// The page's query: `?lost=…` after a step posted to a run the explorer no longer holds.
@@ -124,6 +131,9 @@ struct ExplorerPage {
 struct PageQuery {
     #[serde(default)]
     lost: String,
+    /// `?as_error=…` after a refused "run as your app".
+    #[serde(default)]
+    as_error: String,
 }
 
 /// When `id_token`'s `exp` has passed by the lab clock `now`: its date.
@@ -201,10 +211,11 @@ async fn page(
     let c = load(&st, &jar, &at)?;
     let csrf = token.value().to_owned();
     let lab = c.target.is_lab();
+    let query = query.map(|Query(q)| q).unwrap_or_default();
     let lost = if restarted(&st, &jar) {
         Some(Lost::Restarted)
     } else {
-        query.ok().and_then(|Query(q)| Lost::from_param(&q.lost)).filter(|_| c.record_of(Step::SignIn).is_none())
+        Lost::from_param(&query.lost).filter(|_| c.record_of(Step::SignIn).is_none())
     };
     let page = ExplorerPage {
         lab_status: crate::console::lab_status::LabStatus::of(&st),
@@ -230,6 +241,8 @@ async fn page(
             .map(|r| ReuseView::from(&r)),
         reuse_decision: crate::console::reuse::decision(),
         reuse_why: crate::console::reuse::WHY,
+        acting_as: c.acting_as.as_ref().filter(|_| lab).map(|a| (a.name.clone(), a.client.client_id.clone())),
+        as_error: acting_as::Refused::from_param(&query.as_error).map(|r| r.text(&acting_as::callback_uri(&st))),
     };
     Ok((jar, token, page).into_response())
 }
@@ -292,7 +305,7 @@ async fn start(
 ) -> Result<Response, UnknownApp> {
     let c = load(&st, &jar, &at)?;
     let Some(f) = checked(form) else { return Ok(back(&c.target, 1)) };
-    let c = sign_in::start(&st, &c.target, f.email.trim(), subject_token::ticked(&f.offline));
+    let c = sign_in::start(&st, &c, f.email.trim(), subject_token::ticked(&f.offline));
     let authorize = SeeOther::to(&c.authorize);
     Ok((save(&st, jar, c), authorize).into_response())
 }
@@ -347,7 +360,9 @@ async fn step(
 async fn reset(State(st): State<Arc<ConsoleState>>, jar: CookieJar, form: StepInput) -> Response {
     let lab = Target::default();
     if checked(form).is_some() {
-        let jar = save(&st, jar, Chain::default());
+        // The run as the same requestor: one's app stays chosen.
+        let kept = current_session(&st, &jar).and_then(|s| st.explorer_sessions.get(&lab.session_key(&s)));
+        let jar = save(&st, jar, kept.unwrap_or_default().anew(lab.clone()));
         return (jar, back(&lab, 1)).into_response();
     }
     back(&lab, 1)

@@ -18,7 +18,6 @@ use super::chain::Chain;
 use super::http::{self, Outgoing};
 use super::step::{self, Step, StepRecord};
 use super::subject_token;
-use super::target::Target;
 use crate::console::ConsoleState;
 
 /// What the callback checks and sends on: the `state` and `nonce` of the authorization request
@@ -56,16 +55,17 @@ fn authorization_request(
     (format!("{idp}/authorize?{query}"), Pending { state, nonce, code_verifier })
 }
 
-/// A new chain against `target` for `email` (`offline`: the box asking for a refresh token was
-/// ticked), holding the authorization request the browser is to be sent to.
-pub(crate) fn start(st: &ConsoleState, target: &Target, email: &str, offline: bool) -> Chain {
-    let target = target.anew();
+/// A new chain after `previous` (against its target, as its requestor) for `email` (`offline`:
+/// the box asking for a refresh token was ticked), holding the authorization request the browser
+/// is to be sent to.
+pub(crate) fn start(st: &ConsoleState, previous: &Chain, email: &str, offline: bool) -> Chain {
+    let target = previous.target.anew();
     let offline = offline && target.offers_refresh_token();
     let scope = subject_token::scope(offline);
-    let requestor = target.requestor(&st.explorer);
+    let requestor = target.requestor(previous.credentials(&st.explorer));
     let (authorize, pending) =
         authorization_request(&st.urls.idp, &requestor.id, &target.redirect_uri(&st.urls), scope, email);
-    let mut chain = Chain::new(target);
+    let mut chain = previous.anew(target);
     chain.email = email.to_owned();
     (chain.pending, chain.offline, chain.authorize) = (Some(pending), offline, authorize);
     chain
@@ -101,7 +101,7 @@ pub(crate) async fn come_back(st: &ConsoleState, c: &mut Chain, cb: Callback) ->
         let code = cb.code.unwrap_or_default();
         let redirect_uri = c.target.redirect_uri(&st.urls);
         let form = AuthorizationCodeRequest { code, redirect_uri, code_verifier: pending.code_verifier }.to_form();
-        let requestor = c.target.requestor(&st.explorer);
+        let requestor = c.target.requestor(c.credentials(&st.explorer));
         let out = Outgoing { basic: Some(&requestor), form, traced: true, ..Outgoing::default() };
         let (mut record, answered) = http::call(st, "POST", &format!("{}/token", st.urls.idp), out).await;
         record.request = format!(

@@ -3,8 +3,10 @@
 //! check is shown with "Connect anyway"); (2) the authorization server, the lab's or the
 //! developer's own (its token endpoint discovered, see [`probe`]); (3) scopes and endpoints;
 //! (4) whether it is an MCP server; (5) the test requestor the lab makes, with its credentials.
-//! Changing resource apps takes the classroom's join code (as `/join` does); every form carries
-//! the console's CSRF token. Each app then runs in the explorer at `/explorer/resources/{id}`.
+//! Changing resource apps takes the classroom's join code (as `/join` does), asked first; every
+//! form carries the console's CSRF token. A registration answers `303` to the app's page
+//! (post/redirect/get), which shows the test requestor's secrets to the browser that registered
+//! (see [`super::shown_once`]). Each app then runs in the explorer at `/explorer/resources/{id}`.
 
 pub(crate) mod check;
 pub(crate) mod probe;
@@ -18,11 +20,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 use xaa_core::oauth::FormParams;
 use xaa_web::csrf::{CsrfForm, CsrfRejection, CsrfToken};
 use xaa_web::redirect::SeeOther;
 
 use super::lab_status::LabStatus;
+use super::shown_once::Shown;
 use super::{ConsoleState, form_lines};
 use crate::admin::{JoinRefused, NewResourceApp, OwnAs, ResourceApp};
 
@@ -139,7 +143,12 @@ fn request(f: &Fields, health: String) -> NewResourceApp {
 }
 
 /// `POST /resources`: checks, health check, discovery, then the registration.
-pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken, form: WizardForm) -> Response {
+pub(crate) async fn register(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    form: WizardForm,
+) -> Response {
     let (body, genuine) = match form {
         Ok(CsrfForm(body)) => (body, true),
         Err(CsrfRejection::Forged(body)) => (body, false),
@@ -169,6 +178,26 @@ pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, csrf: CsrfToke
         Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, format!("The lab cannot make HTTP calls: {e}")),
     };
     let health_url = format!("{}{}", req.base_url.trim_end_matches('/'), req.health_path);
+    // Only servers the lab may call, and only as many calls a minute as the room shares.
+    let named =
+        [Some(&health_url), req.own_as.as_ref().map(|o| &o.issuer), Some(&req.mcp_url).filter(|u| !u.is_empty())];
+    for url in named.into_iter().flatten() {
+        if let Err(e) = crate::outbound::check_destination(url, st.allow_link_local).await {
+            return refuse(StatusCode::BAD_REQUEST, format!("The registration was refused: {e}."));
+        }
+    }
+    let calls = if req.own_as.is_some() { 3 } else { 1 };
+    if let Err(retry_in) = st.probes.take(calls, st.clock.now()) {
+        let message = format!(
+            "The wizard calls people's servers at most {} times a minute, for the whole room. Try again in {retry_in} s.",
+            probe::PROBES_PER_MINUTE
+        );
+        let mut resp = refuse(StatusCode::TOO_MANY_REQUESTS, message);
+        if let Ok(v) = HeaderValue::from_str(&retry_in.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
     let health = probe::health(&http, &health_url).await;
     let anyway = form.single("connect_anyway").ok().flatten() == Some("1");
     if !health.ok && !anyway {
@@ -183,14 +212,22 @@ pub(crate) async fn register(State(st): State<Arc<ConsoleState>>, csrf: CsrfToke
         own.token_endpoint_source = found.source;
         own.jwks_uri = found.jwks_uri;
         tried = found.tried;
+        // What the developer's metadata names is called later (steps 3 and the checks).
+        for url in [&own.token_endpoint, &own.jwks_uri].into_iter().filter(|u| !u.is_empty()) {
+            if let Err(e) = crate::outbound::check_destination(url, st.allow_link_local).await {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("The registration was refused: its metadata names {e}."),
+                );
+            }
+        }
     }
     match st.admin.register_resource_app_with_code(code, req).await {
         Ok(app) => {
-            let page = AppPage { lab_status: LabStatus::of(&st), csrf: token, app, fresh: true, tried, checks: None };
-            let mut resp = (csrf, page).into_response();
-            // The page holds the test requestor's secrets.
-            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            resp
+            // Post/redirect/get: the app's page shows the secrets to this browser for a while.
+            let shown = Shown::ResourceApp { id: app.id.clone(), tried };
+            let jar = st.shown_once.hand_over(jar, st.secure_cookies, st.clock.now(), shown);
+            (jar, SeeOther::to(&format!("/resources/{}", app.id))).into_response()
         }
         Err(e) => super::join::refused(e, refuse),
     }
@@ -202,19 +239,29 @@ fn not_found(st: &ConsoleState, csrf: CsrfToken, id: &str) -> Response {
     (StatusCode::NOT_FOUND, csrf, page).into_response()
 }
 
-/// `GET /resources/{id}`: one app (secrets are shown only right after registering).
-pub(crate) async fn app(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken, Path(id): Path<String>) -> Response {
+/// `GET /resources/{id}`: one app; its secrets only to the browser that registered it, for a
+/// while after (see [`super::shown_once`]).
+pub(crate) async fn app(
+    State(st): State<Arc<ConsoleState>>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+) -> Response {
     let Some(app) = st.admin.resource_apps.get(&id) else { return not_found(&st, csrf, &id) };
     let checks = st.conformance.last(&app.id);
+    let shown = st.shown_once.resource_app(&jar, st.clock.now(), &app.id);
     let page = AppPage {
         lab_status: LabStatus::of(&st),
         csrf: csrf.value().to_owned(),
         app,
-        fresh: false,
-        tried: Vec::new(),
+        fresh: shown.is_some(),
+        tried: shown.unwrap_or_default(),
         checks,
     };
-    (csrf, page).into_response()
+    let mut resp = (csrf, page).into_response();
+    // The page may hold the test requestor's secrets.
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// `POST /resources/{id}/delete`: the app, its test requestor's clients and its connection go.

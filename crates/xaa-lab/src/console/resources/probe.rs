@@ -2,6 +2,15 @@
 //! authorization server's token endpoint — RFC 8414 metadata (path-aware, §3.1), then OpenID
 //! Connect discovery, then `{issuer}/token`. The lab's outbound client follows no redirects and
 //! gives up after 5 s; answers are read up to [`MAX_METADATA_BYTES`].
+//!
+//! So that the wizard cannot serve as a port scanner in a shared room: every call counts against
+//! one [`Budget`] of [`PROBES_PER_MINUTE`] (a refused registration's calls too), an answer says
+//! only whether the server was reachable (never why not: refused, timed out or reset all read
+//! "not reachable"), and link-local and metadata addresses are never called (see
+//! [`crate::outbound::check_destination`]).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -9,6 +18,34 @@ use crate::outbound::{OutboundError, read_capped};
 
 /// The most of a metadata document or health answer the lab reads.
 pub(crate) const MAX_METADATA_BYTES: usize = 64 * 1024;
+
+/// Calls the wizard makes to people's servers per minute of the lab clock, all together: a
+/// registration takes one (its health check), or three with its own authorization server.
+pub(crate) const PROBES_PER_MINUTE: usize = 20;
+
+/// The wizard's calls in the last minute (lab clock), oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    sent: Mutex<VecDeque<i64>>,
+}
+
+impl Budget {
+    /// Takes `calls` of this minute's [`PROBES_PER_MINUTE`] at `now`; when fewer are left, takes
+    /// none and says in how many seconds enough will be.
+    pub(crate) fn take(&self, calls: usize, now: i64) -> Result<(), i64> {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        while sent.front().is_some_and(|t| *t <= now - 60) {
+            sent.pop_front();
+        }
+        if sent.len() + calls > PROBES_PER_MINUTE {
+            // The call that must age out first before `calls` fit.
+            let oldest = sent.get(sent.len() + calls - PROBES_PER_MINUTE - 1).copied().unwrap_or(now);
+            return Err((oldest + 60 - now).max(1));
+        }
+        sent.extend(std::iter::repeat_n(now, calls));
+        Ok(())
+    }
+}
 
 /// What the health check found.
 #[derive(Clone, Debug)]
@@ -26,17 +63,7 @@ pub(crate) async fn health(http: &reqwest::Client, url: &str) -> Health {
             let text = format!("GET {url}: {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
             Health { ok: status.is_success(), text: text.trim_end().to_owned() }
         }
-        Err(e) => Health { ok: false, text: format!("GET {url}: no answer ({})", reason(&e)) },
-    }
-}
-
-fn reason(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
-        "no answer within 5 s"
-    } else if e.is_connect() {
-        "connection refused or host unreachable"
-    } else {
-        "the request failed"
+        Err(_) => Health { ok: false, text: format!("GET {url}: not reachable") },
     }
 }
 
@@ -101,8 +128,8 @@ pub(crate) async fn discover(http: &reqwest::Client, issuer: &str) -> Discovered
 /// Why a metadata document does not count (the wizard lists each URL tried with this text).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum MetadataError {
-    /// The request got no answer.
-    #[error("{}", reason(.0))]
+    /// The request got no answer (why is not said: see the module's note).
+    #[error("not reachable")]
     NoAnswer(#[source] reqwest::Error),
     /// The answer's status is not 2xx.
     #[error("{}", status_line(*.0))]
@@ -151,6 +178,30 @@ async fn metadata(http: &reqwest::Client, url: &str, issuer: &str) -> Result<Val
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_budget_takes_twenty_calls_a_minute_and_says_when_more_fit() {
+        let budget = Budget::default();
+        for t in 0..PROBES_PER_MINUTE as i64 {
+            assert_eq!(budget.take(1, t), Ok(()), "call {t}");
+        }
+        assert_eq!(budget.take(1, 20), Err(40), "the first call ages out at 60");
+        assert_eq!(budget.take(3, 59), Err(3), "three fit once the calls of 0, 1 and 2 age out");
+        assert_eq!(budget.take(1, 60), Ok(()));
+        assert_eq!(budget.take(1, 60), Err(1));
+        assert_eq!(budget.take(2, 62), Ok(()), "the calls of 1 and 2 aged out");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_reads_not_reachable_whatever_the_reason() {
+        // A port with no listener: bound, then dropped.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let http = crate::outbound::outbound_client(None, false).unwrap();
+        let url = format!("http://127.0.0.1:{port}/health");
+        let h = health(&http, &url).await;
+        assert!(!h.ok);
+        assert_eq!(h.text, format!("GET {url}: not reachable"));
+    }
 
     #[test]
     fn the_well_known_segment_goes_where_each_spec_puts_it() {
