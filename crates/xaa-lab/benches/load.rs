@@ -5,13 +5,15 @@
 //! cargo bench -p xaa-lab --bench load -- testlab-start [--runs 20]
 //! cargo bench -p xaa-lab --bench load -- exchange   --ready F [--concurrency 8] [--seconds 10]
 //! cargo bench -p xaa-lab --bench load -- jwt-bearer --ready F [--concurrency 8] [--requests 5000]
+//! cargo bench -p xaa-lab --bench load -- api        --ready F [--concurrency 8] [--seconds 10]
 //! cargo bench -p xaa-lab --bench load -- flow       --ready F [--concurrency 1] [--seconds 10]
 //! cargo bench -p xaa-lab --bench load -- workshop   --ready F [--users 500] [--concurrency 64]
 //!                                                   [--seconds 30] [--trace-pages 20]
 //! ```
 //!
 //! It runs on one thread (pin it with `taskset`), so it never competes with the server for more
-//! than the core it is given. `flow` is the whole XAA chain a requestor runs per page view: token
+//! than the core it is given. `api` is `GET /api/todos` with one access token (one signature check
+//! per call). `flow` is the whole XAA chain a requestor runs per page view: token
 //! exchange, jwt-bearer, `GET /api/todos`. `workshop` is a room: `--users` distinct people each
 //! sign in through the IdP's login pages and run the whole flow plus a todo write
 //! (`--concurrency` at a time), then the API is called with their tokens for `--seconds`
@@ -376,9 +378,22 @@ async fn run(a: Args) -> Result<(), Error> {
             })
             .await
         }
+        "api" => {
+            // One access token (untimed), then `GET /api/todos` with it: one signature check each.
+            let jag = t.exchange().await?;
+            let at = std::rc::Rc::new(t.jwt_bearer(&jag).await?);
+            let t = t.clone();
+            drive(a.concurrency, deadline, None, move |_| {
+                let (t, at) = (t.clone(), at.clone());
+                async move { t.todos(&at).await }
+            })
+            .await
+        }
         "workshop" => return workshop(&a, t).await,
         other => {
-            return Err(format!("unknown mode {other:?}: testlab-start, exchange, jwt-bearer, flow or workshop").into());
+            return Err(
+                format!("unknown mode {other:?}: testlab-start, exchange, jwt-bearer, api, flow or workshop").into()
+            );
         }
     };
     sample.print(&a.mode, a.concurrency);
