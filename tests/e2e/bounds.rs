@@ -404,8 +404,14 @@ fn lab_help_documents_the_bounds_flags_and_their_defaults() {
         "--trace-budget-mb <MIB>",
         "[default: 4]",
         "--max-connections <N>",
+        "--max-connections-per-address <N>",
+        "default: half of --max-connections",
         "--idle-timeout <SECONDS>",
+        "never used, kept alive between requests",
         "[default: 90]",
+        "--header-timeout <SECONDS>",
+        "once its first byte has",
+        "[default: 15]",
     ] {
         assert!(help.contains(needle), "{needle:?} missing in {help}");
     }

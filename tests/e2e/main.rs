@@ -17,6 +17,7 @@ mod byor_server;
 mod byor_wizard;
 mod classroom;
 mod conformance;
+mod connections;
 mod console;
 mod dcr;
 mod dead_ends;

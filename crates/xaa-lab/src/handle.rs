@@ -12,7 +12,6 @@ use axum::extract::Request;
 use axum_server::Handle;
 use axum_server::accept::DefaultAcceptor;
 use axum_server::tls_openssl::{OpenSSLAcceptor, OpenSSLConfig};
-use hyper_util::rt::TokioTimer;
 use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -81,11 +80,11 @@ impl LabHandle {
         if let Ok(addr) = listener.local_addr() {
             self.addrs.push((service, addr));
         }
-        let mut server = axum_server::from_tcp(listener)
+        // The idle and request-head timeouts are the acceptor's (hyper's header timer would also
+        // run while a connection waits, idle, for its next request).
+        let server = axum_server::from_tcp(listener)
             .map_err(|e| StartError::Other(format!("{service}: {e}")))?
-            .handle(handle.clone())
-            .first_request_timeout(limits.header_read_timeout);
-        server.http_builder().http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+            .handle(handle.clone());
         let app = router.into_make_service();
         let task = match tls {
             Some(cfg) => {

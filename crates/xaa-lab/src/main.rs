@@ -313,14 +313,27 @@ struct RunArgs {
     /// is cut to 300 characters and a request keeps at most 40 parameters).
     #[arg(long, value_name = "MIB", default_value_t = 4)]
     trace_budget_mb: usize,
-    /// Open connections each component takes at once; past it new ones are closed (default: a
-    /// fifth of the open-files limit less a reserve, between 32 and 1024).
+    /// Open connections each component takes at once (default: a fifth of the open-files limit
+    /// less a reserve, between 32 and 1024). When they are all open, a new connection takes the
+    /// place of an idle one (never used, or kept alive between requests) of the client address
+    /// holding the most; it is closed at once only when none is idle.
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
-    /// Seconds a connection may idle (no byte either way) before it is closed (above the longest
-    /// `todo-api-slow` delay, 60 s); an HTTP/1 request head must arrive within 15 s, or this if shorter.
-    #[arg(long, value_name = "SECONDS", default_value_t = 90)]
+    /// Of those, how many one client address may hold (an IPv6 client: its /64; loopback counts
+    /// like any address). Past it, the address's new connection takes the place of its own
+    /// longest-idle one, or is closed at once when none is idle. Raise it when the room reaches the
+    /// lab through one NAT address (default: half of --max-connections).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_connections_per_address: Option<usize>,
+    /// Seconds a connection may go without a byte either way before it is closed: never used,
+    /// kept alive between requests, or waiting on a handler (above the longest `todo-api-slow`
+    /// delay, 60 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
+    /// Seconds an HTTP/1 request head (request line and headers) may take to arrive once its first
+    /// byte has; a slower one is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
     /// How many clients open RFC 7591 registration (POST /register, no admin token) may hold, at
     /// the IdP and at the resource AS each; past it, 403 access_denied until one is deleted.
     /// Clients registered in the console do not count.
@@ -337,11 +350,11 @@ struct RunArgs {
 impl RunArgs {
     fn connection_limits(&self) -> ConnectionLimits {
         let defaults = ConnectionLimits::default();
-        let idle = std::time::Duration::from_secs(self.idle_timeout.max(1));
         ConnectionLimits {
             per_listener: self.max_connections.unwrap_or(defaults.per_listener).max(1),
-            header_read_timeout: defaults.header_read_timeout.min(idle),
-            idle_timeout: idle,
+            per_address: self.max_connections_per_address,
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
         }
     }
 
@@ -718,6 +731,35 @@ mod tests {
             command = command.find_subcommand(name).expect("a subcommand").clone();
         }
         command.render_long_help().to_string()
+    }
+
+    #[test]
+    fn the_connection_options_set_the_share_and_both_timeouts() {
+        let limits = |args: &[&str]| {
+            let cli = Cli::try_parse_from(std::iter::once("lab").chain(args.iter().copied())).expect("valid");
+            cli.run.connection_limits()
+        };
+        let defaults = limits(&["--max-connections", "64"]);
+        assert_eq!(defaults.per_listener, 64);
+        assert_eq!(defaults.per_address(), 32);
+        assert_eq!(defaults.idle_timeout, std::time::Duration::from_secs(90));
+        assert_eq!(defaults.header_read_timeout, std::time::Duration::from_secs(15));
+        let set = limits(&[
+            "--max-connections",
+            "64",
+            "--max-connections-per-address",
+            "64",
+            "--idle-timeout",
+            "5",
+            "--header-timeout",
+            "20",
+        ]);
+        assert_eq!(set.per_address(), 64);
+        assert_eq!(set.idle_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(set.header_read_timeout, std::time::Duration::from_secs(20), "not cut to the idle timeout");
+        for zero in ["--idle-timeout", "--header-timeout", "--max-connections-per-address"] {
+            assert!(Cli::try_parse_from(["lab", zero, "0"]).is_err(), "{zero} 0");
+        }
     }
 
     #[test]
