@@ -2,6 +2,8 @@
 //! diagram's arrows start and end on their lanes' centres, other requests are folded away, and
 //! neither page scrolls sideways.
 
+use std::time::{Duration, Instant};
+
 use fantoccini::Locator;
 
 use crate::browser::Browser;
@@ -65,5 +67,55 @@ async fn diagram_arrows_meet_their_lanes_and_other_requests_are_folded_in_chromi
         assert!(m["calls"].as_u64() >= Some(1), "{width} px: the key fetch: {m}");
         browser.screenshot(&format!("console-live-trace-folded-{width}")).await;
     }
+    browser.close().await;
+}
+
+/// Rows arriving live go where the full page puts them: a protocol call among the calls, any
+/// other request into the folded list, whose count follows; a reload shows the same.
+#[tokio::test]
+async fn live_rows_go_to_their_list_and_the_folded_count_follows_in_chromium() {
+    let lab = TestLab::start().await;
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    b.goto(&format!("{}/trace", lab.console())).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.find(Locator::Id("live")).await.unwrap().text().await.unwrap() != "● live" {
+        assert!(Instant::now() < deadline, "the live trace never connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let state = "const f = document.getElementById('flow-0'); if (!f) return null; \
+        const others = f.querySelector('details.others'); \
+        return { calls: Array.from(f.querySelectorAll('.calls details.event strong')).map(s => s.textContent), \
+          folded: f.querySelectorAll('.other-rows details.event').length, hidden: others.hidden, open: others.open, \
+          count: Number(others.querySelector('.others-n').textContent), \
+          earlier: f.querySelector('.earlier').hidden }";
+    let before = b.execute(state, vec![]).await.unwrap();
+    let folded_before = before["folded"].as_u64().unwrap_or(0);
+    for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/jwks"] {
+        reqwest::get(format!("{}{path}", lab.idp())).await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let live = loop {
+        let m = b.execute(state, vec![]).await.unwrap();
+        if m["folded"].as_u64() == Some(folded_before + 2) && m["calls"].as_array().is_some_and(|c| !c.is_empty()) {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "the rows never arrived: {m}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(live["count"], live["folded"], "the count follows the folded rows: {live}");
+    assert_eq!(
+        (&live["hidden"], &live["open"], &live["earlier"]),
+        (&false.into(), &false.into(), &true.into()),
+        "{live}"
+    );
+    assert!(live["calls"].as_array().unwrap().iter().all(|c| c == "keys"), "only the key fetch in front: {live}");
+    b.refresh().await.unwrap();
+    let reloaded = b.execute(state, vec![]).await.unwrap();
+    assert_eq!(
+        (&reloaded["count"], &reloaded["calls"]),
+        (&live["count"], &live["calls"]),
+        "the page agrees: {reloaded}"
+    );
     browser.close().await;
 }

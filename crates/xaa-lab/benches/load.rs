@@ -490,8 +490,9 @@ async fn trace_poller(
                 let (status, tag) = (resp.status(), resp.headers().get(reqwest::header::ETAG).cloned());
                 Ok::<_, reqwest::Error>((status, tag, resp.bytes().await?.len()))
             };
+            let got = got.await;
             let mut p = polls.borrow_mut();
-            match got.await {
+            match got {
                 Ok((s, tag, n)) if s == 200 => (p.ok, p.bytes, tags[i]) = (p.ok + 1, p.bytes + n, tag),
                 Ok((s, _, _)) if s == 304 => p.not_modified += 1,
                 Ok((s, _, _)) if s == 503 => p.busy += 1,

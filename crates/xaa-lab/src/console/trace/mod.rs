@@ -290,7 +290,11 @@ impl RowCache {
 /// whether it is one of the flow's other requests (folded away) rather than a protocol call.
 fn row_json(e: &TraceEvent) -> Value {
     let view = EventView::from_event(e);
-    let head = flow_view(e.flow, &[e], 0).and_then(|f| FlowSection { f: &f }.render().ok()).unwrap_or_default();
+    // The section as it starts on a page: no rows, nothing folded or earlier (the page counts).
+    let head = flow_view(e.flow, &[e], 0)
+        .map(|f| FlowView { others_total: 0, earlier: 0, ..f })
+        .and_then(|f| FlowSection { f: &f }.render().ok())
+        .unwrap_or_default();
     let html = EventRow { e: &view }.render().unwrap_or_default();
     json!({ "flow": e.flow, "id": e.id, "head": head, "html": html, "other": !view.protocol })
 }
