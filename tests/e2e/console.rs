@@ -325,3 +325,109 @@ async fn the_explorer_discards_a_token_for_a_resource_not_asked_for() {
     let events = lab.lab.trace_events(&xaa_lab::observe::trace::TraceFilter::default());
     assert!(events.iter().all(|e| e.step != "todo API"), "no todo API call was made");
 }
+
+/// Issue 21: polling the trace must not starve the protocol endpoints. `trace.json` pages like
+/// the trace page (the newest 20 flows, `older` pages back) and both answer `304` to a client
+/// that sends the `ETag` back, until the trace changes.
+#[tokio::test]
+async fn trace_json_pages_like_the_trace_page_and_answers_304_until_the_trace_changes() {
+    let lab = TestLab::start().await;
+    for i in 0..25 {
+        let url = lab.authorize_url(NOTES_CLIENT, &format!("{}/auth/callback", lab.notes()), &[]);
+        lab.http
+            .get(url.replace(&format!("client_id={NOTES_CLIENT}"), &format!("client_id=app-{i}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let console = lab.console();
+    let resp = lab.http.get(format!("{console}/trace.json")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "a strong ETag: {etag}");
+    let page: Value = resp.json().await.unwrap();
+    let flows = page["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 20, "the newest 20 flows");
+    let clients: Vec<&str> =
+        page["events"].as_array().unwrap().iter().filter_map(|e| e["client_id"].as_str()).collect();
+    assert!(clients.contains(&"app-24") && !clients.contains(&"app-0"), "{clients:?}");
+    assert!(page["paging"].as_str().unwrap().contains("If-None-Match"));
+    let older = page["older"].as_str().unwrap();
+    let page2: Value = lab.http.get(format!("{console}{older}")).send().await.unwrap().json().await.unwrap();
+    let clients2: Vec<&str> =
+        page2["events"].as_array().unwrap().iter().filter_map(|e| e["client_id"].as_str()).collect();
+    assert!(clients2.contains(&"app-0") && !clients2.contains(&"app-24"), "older flows: {clients2:?}");
+    assert_eq!(page2["older"], Value::Null);
+
+    // The same page again, with its ETag: 304 and no body, for the JSON and the HTML page alike.
+    for path in ["/trace.json", "/trace"] {
+        let first = lab.http.get(format!("{console}{path}")).send().await.unwrap();
+        let etag = first.headers()["etag"].clone();
+        assert_eq!(first.headers()["cache-control"], "no-cache", "{path}");
+        let again =
+            lab.http.get(format!("{console}{path}")).header("if-none-match", etag.clone()).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(again.headers()["etag"], etag, "{path}");
+        assert!(again.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    let resp = lab.http.get(format!("{console}/trace.json")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    // A new request changes the trace: the old ETag gets the new page.
+    lab.http.get(format!("{}/jwks", lab.idp())).send().await.unwrap();
+    let resp = lab.http.get(format!("{console}/trace.json")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_ne!(resp.headers()["etag"].to_str().unwrap(), etag);
+    // Another filter is another page, with another ETag.
+    let filtered = lab.http.get(format!("{console}/trace.json?client=app-3")).header("if-none-match", &etag).send();
+    let filtered = filtered.await.unwrap();
+    assert_eq!(filtered.status(), StatusCode::OK);
+    let only: Value = filtered.json().await.unwrap();
+    assert!(only["events"].as_array().unwrap().iter().all(|e| e["client_id"] == "app-3"));
+}
+
+/// Issue 19: a flow's protocol calls come first; page loads, redirects, sign-in forms and
+/// discovery are folded away (closed) with their count; every row has its time.
+#[tokio::test]
+async fn the_trace_page_shows_protocol_calls_first_folds_the_rest_and_times_every_row() {
+    let lab = TestLab::start().await;
+    let browser = lab.notes_login("alice@acme.example").await;
+    assert_eq!(lab.notes_page(&browser, "/notes").await.0, StatusCode::OK);
+    lab.http.get(format!("{}/.well-known/openid-configuration", lab.idp())).send().await.unwrap();
+    lab.http.get(format!("{}/jwks", lab.idp())).send().await.unwrap();
+    let page = lab.http.get(format!("{}/trace", lab.console())).send().await.unwrap().text().await.unwrap();
+    let sections: Vec<&str> = page.split("<section class=\"trace-flow\"").skip(1).collect();
+    let notes = sections.iter().find(|s| s.contains("<code>lab-notes</code> · alice")).expect("the notes flow");
+    let (calls, others) = notes.split_once("<details class=\"others\"").unwrap();
+    let summaries = |html: &str| -> Vec<String> {
+        html.split("<summary>").skip(1).map(|s| s.split("</summary>").next().unwrap().to_owned()).collect()
+    };
+    let rows = summaries(calls);
+    for step in ["<strong>login</strong>", "code grant", "token exchange", "jwt-bearer", "todo API"] {
+        assert!(rows.iter().any(|r| r.contains(step)), "{step} among the calls: {rows:#?}");
+    }
+    assert!(
+        rows[0].contains("GET localhost") && rows[0].contains("/authorize"),
+        "the authorization request: {rows:#?}"
+    );
+    assert!(others.starts_with(" hidden"), "a flow of protocol calls only folds nothing");
+    // Flow 0, the requests that name no client: the key fetch first, the rest folded.
+    let other = sections.iter().find(|s| s.starts_with(" id=\"flow-0\"")).expect("flow 0");
+    let (calls, folded) = other.split_once("<details class=\"others\"").unwrap();
+    let (calls, folded_rows) = (summaries(calls), summaries(folded));
+    assert!(calls.iter().all(|r| r.contains("<strong>keys</strong>")) && !calls.is_empty(), "{calls:#?}");
+    assert!(folded.starts_with(">"), "folded, closed and shown: {folded}");
+    for path in ["/login/email", "/login/code", "/.well-known/openid-configuration", "/notes"] {
+        assert!(folded_rows.iter().any(|r| r.contains(path)), "{path} folded: {folded_rows:#?}");
+    }
+    let count: usize = folded.split("class=\"others-n\">").nth(1).unwrap().split('<').next().unwrap().parse().unwrap();
+    assert_eq!(count, folded.matches("<details id=\"ev-").count(), "the count is of the folded rows");
+    // A time on every row: HH:MM:SS.mmm on the lab clock.
+    let rows = page.matches("<details id=\"ev-").count();
+    let times: Vec<&str> = page
+        .split("<time class=\"when\" title=\"lab clock, UTC\">")
+        .skip(1)
+        .map(|t| t.split('<').next().unwrap())
+        .collect();
+    assert_eq!(times.len(), rows, "every row has a time");
+    assert!(times.iter().all(|t| t.len() == 12 && t.as_bytes()[2] == b':' && t.as_bytes()[8] == b'.'), "{times:?}");
+}

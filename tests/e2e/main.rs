@@ -49,3 +49,4 @@ mod tenants_browser;
 mod tls_browser;
 mod todo_api;
 mod token_exchange;
+mod trace_browser;

@@ -10,6 +10,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Seconds since the Unix epoch.
     fn now(&self) -> i64;
+    /// Milliseconds since the Unix epoch on the same clock (for showing when something happened
+    /// to the millisecond; every rule about time uses [`Clock::now`]). A clock without a finer
+    /// reading than seconds gives `now() * 1000`.
+    fn now_ms(&self) -> i64 {
+        self.now().saturating_mul(1000)
+    }
     /// Moves this clock by `seconds` (negative moves it back): the lab clock, for tokens and
     /// validation alike, so expiry shows without waiting.
     fn advance(&self, seconds: i64);
@@ -35,6 +41,10 @@ impl Clock for SystemClock {
     fn now(&self) -> i64 {
         let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         wall + self.offset.load(Ordering::SeqCst)
+    }
+    fn now_ms(&self) -> i64 {
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        wall + self.offset.load(Ordering::SeqCst).saturating_mul(1000)
     }
     fn advance(&self, seconds: i64) {
         self.offset.fetch_add(seconds, Ordering::SeqCst);
@@ -68,5 +78,20 @@ impl Clock for ManualClock {
     }
     fn advance(&self, seconds: i64) {
         ManualClock::advance(self, seconds);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milliseconds_are_on_the_same_clock_as_seconds() {
+        let manual = ManualClock::new(1_800_000_000);
+        assert_eq!(manual.now_ms(), 1_800_000_000_000);
+        let system = SystemClock::new();
+        system.advance(3600);
+        let (s, ms) = (system.now(), system.now_ms());
+        assert!((ms / 1000 - s).abs() <= 1, "{ms} ms, {s} s: the offset moves both");
     }
 }

@@ -9,6 +9,8 @@
 //! cargo bench -p xaa-lab --bench load -- flow       --ready F [--concurrency 1] [--seconds 10]
 //! cargo bench -p xaa-lab --bench load -- workshop   --ready F [--users 500] [--concurrency 64]
 //!                                                   [--seconds 30] [--trace-pages 20]
+//! cargo bench -p xaa-lab --bench load -- trace-pollers --ready F [--concurrency 8] [--seconds 10]
+//!                                                   [--pollers 20] [--etag yes|no]
 //! ```
 //!
 //! It runs on one thread (pin it with `taskset`), so it never competes with the server for more
@@ -19,6 +21,9 @@
 //! (`--concurrency` at a time), then the API is called with their tokens for `--seconds`
 //! (a `GET /api/todos` and every fourth call a `POST`), while `--trace-pages` console trace pages
 //! are open (each loads `/trace` and follows its live stream, as the page's script does).
+//! `trace-pollers` is the full flow while `--pollers` clients each fetch `/trace.json` and
+//! `/trace` every second (with `--etag yes` sending back the `ETag` they last got in
+//! `If-None-Match`, as a browser does; `no`: the hostile case, always the whole page).
 
 use std::time::{Duration, Instant};
 
@@ -42,6 +47,8 @@ struct Args {
     runs: usize,
     users: usize,
     trace_pages: usize,
+    pollers: usize,
+    etag: bool,
 }
 
 fn args() -> Result<Args, Error> {
@@ -54,6 +61,8 @@ fn args() -> Result<Args, Error> {
         runs: 20,
         users: 500,
         trace_pages: 20,
+        pollers: 20,
+        etag: true,
     };
     let mut it = std::env::args().skip(1).filter(|s| s != "--bench");
     while let Some(arg) = it.next() {
@@ -66,6 +75,8 @@ fn args() -> Result<Args, Error> {
             "--runs" => a.runs = value()?.parse()?,
             "--users" => a.users = value()?.parse()?,
             "--trace-pages" => a.trace_pages = value()?.parse()?,
+            "--pollers" => a.pollers = value()?.parse()?,
+            "--etag" => a.etag = value()? == "yes",
             m if !m.starts_with('-') && a.mode.is_empty() => a.mode = m.to_owned(),
             other => return Err(format!("unknown argument {other}").into()),
         }
@@ -390,10 +401,12 @@ async fn run(a: Args) -> Result<(), Error> {
             .await
         }
         "workshop" => return workshop(&a, t).await,
+        "trace-pollers" => return trace_pollers(&a, t).await,
         other => {
-            return Err(
-                format!("unknown mode {other:?}: testlab-start, exchange, jwt-bearer, api, flow or workshop").into()
-            );
+            return Err(format!(
+                "unknown mode {other:?}: testlab-start, exchange, jwt-bearer, api, flow, workshop or trace-pollers"
+            )
+            .into());
         }
     };
     sample.print(&a.mode, a.concurrency);
@@ -457,6 +470,94 @@ async fn workshop(a: &Args, t: std::rc::Rc<Target>) -> Result<(), Error> {
             Ok(())
         })
         .await
+}
+
+/// What the trace pollers got.
+#[derive(Default)]
+struct Polls {
+    ok: usize,
+    not_modified: usize,
+    busy: usize,
+    errors: usize,
+    bytes: usize,
+}
+
+/// One client polling `/trace.json` and `/trace` every second until `stop`.
+async fn trace_poller(
+    http: reqwest::Client,
+    console: String,
+    etag: bool,
+    polls: std::rc::Rc<std::cell::RefCell<Polls>>,
+) {
+    let mut tags: [Option<reqwest::header::HeaderValue>; 2] = [None, None];
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        for (i, path) in ["/trace.json", "/trace"].iter().enumerate() {
+            let mut req = http.get(format!("{console}{path}"));
+            if let (true, Some(tag)) = (etag, &tags[i]) {
+                req = req.header(reqwest::header::IF_NONE_MATCH, tag.clone());
+            }
+            let got = async {
+                let resp = req.send().await?;
+                let (status, tag) = (resp.status(), resp.headers().get(reqwest::header::ETAG).cloned());
+                Ok::<_, reqwest::Error>((status, tag, resp.bytes().await?.len()))
+            };
+            let got = got.await;
+            let mut p = polls.borrow_mut();
+            match got {
+                Ok((s, tag, n)) if s == 200 => (p.ok, p.bytes, tags[i]) = (p.ok + 1, p.bytes + n, tag),
+                Ok((s, _, _)) if s == 304 => p.not_modified += 1,
+                Ok((s, _, _)) if s == 503 => p.busy += 1,
+                _ => p.errors += 1,
+            }
+        }
+    }
+}
+
+/// The `trace-pollers` measurement: the full flow at `--concurrency` for `--seconds` while
+/// `--pollers` clients poll the trace. One RESULT line for the flow, one for the polls.
+async fn trace_pollers(a: &Args, t: std::rc::Rc<Target>) -> Result<(), Error> {
+    let polls = std::rc::Rc::new(std::cell::RefCell::new(Polls::default()));
+    let local = tokio::task::LocalSet::new();
+    let pollers: Vec<_> = (0..a.pollers)
+        .map(|_| {
+            // Each its own connection, as separate browsers would have.
+            let http = xaa_lab::testing::browser_client(t.ca.as_deref(), false);
+            local.spawn_local(trace_poller(http, t.console.clone(), a.etag, polls.clone()))
+        })
+        .collect();
+    let (concurrency, seconds) = (a.concurrency, a.seconds);
+    local
+        .run_until(async move {
+            let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
+            let flow = drive(concurrency, deadline, None, move |_| {
+                let t = t.clone();
+                async move {
+                    let jag = t.exchange().await?;
+                    let at = t.jwt_bearer(&jag).await?;
+                    t.todos(&at).await
+                }
+            })
+            .await;
+            flow.print("trace-pollers-flow", concurrency);
+        })
+        .await;
+    for p in pollers {
+        p.abort();
+    }
+    let p = polls.borrow();
+    println!(
+        "RESULT mode=trace-pollers-polls pollers={} etag={} ok={} not_modified={} busy={} errors={} mb={:.1}",
+        a.pollers,
+        if a.etag { "yes" } else { "no" },
+        p.ok,
+        p.not_modified,
+        p.busy,
+        p.errors,
+        p.bytes as f64 / 1e6
+    );
+    Ok(())
 }
 
 fn main() -> std::process::ExitCode {

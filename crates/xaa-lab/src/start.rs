@@ -443,6 +443,7 @@ fn console(
         users: fixtures.users.clone(),
         trace: shared.trace.clone(),
         trace_rows: Default::default(),
+        trace_pages: Default::default(),
         as_keys: resource_as.public_keys().clone(),
         admin,
         admin_token: shared.admin_token.clone(),

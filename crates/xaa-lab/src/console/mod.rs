@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `GET /` | home |
 //! | `GET /trace` | live trace (filter `client`, `user`); streams through `GET /trace/events` (SSE) |
-//! | `GET /trace.json` | the filtered trace as JSON |
+//! | `GET /trace.json` | the filtered trace as JSON, paged like `/trace` (`before`); `ETag` and `304` |
 //! | `GET /trace/flows/{id}`, `/trace/flows/{id}/json`, `/trace/flows/{id}/mermaid` | one flow: diagram, JSON, Mermaid |
 //! | `GET /inspect`, `POST /inspect` | token inspector (CSRF protected) |
 //! | `GET /join`, `POST /join`, `GET /join/registered` | participants register their own requestor with the join code (CSRF protected); the credentials are shown after the redirect, to that browser only |
@@ -58,6 +58,8 @@ pub(crate) struct ConsoleState {
     pub(crate) trace: Arc<crate::observe::trace::Trace>,
     /// Trace rows rendered for the live pages.
     pub(crate) trace_rows: trace::RowCache,
+    /// Trace pages rendered once per change of the trace, behind their own concurrency limit.
+    pub(crate) trace_pages: trace::Rendered,
     pub(crate) as_keys: KeySet,
     pub(crate) admin: crate::admin::Admin,
     pub(crate) admin_token: String,

@@ -36,7 +36,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         return next.run(req).await;
     }
     let started = Instant::now();
-    let at = rec.clock.now();
+    let at_ms = rec.clock.now_ms();
     let method = req.method().to_string();
     let target = format!("{}{}", rec.host, req.uri().path());
     let mut params: Vec<(String, String)> =
@@ -85,7 +85,8 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         status: Some(status),
         response: json,
         checks: checks.map(|c| c.checks().to_vec()).unwrap_or_default(),
-        at,
+        at: at_ms.div_euclid(1000),
+        at_ms,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         request_id,
     });

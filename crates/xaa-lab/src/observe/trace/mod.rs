@@ -54,6 +54,8 @@ pub struct TraceEvent {
     pub flow: u64,
     /// Lab-clock time (NumericDate).
     pub at: i64,
+    /// Lab-clock time in milliseconds since the epoch (what a row shows, `HH:MM:SS.mmm`).
+    pub at_ms: i64,
     /// The component: `idp`, `resource-as`, `todo-api`, `notes`, `console`.
     pub service: String,
     /// Received or sent.
@@ -106,6 +108,8 @@ pub struct Exchange {
     pub checks: Vec<Check>,
     /// Lab-clock time.
     pub at: i64,
+    /// Lab-clock time in milliseconds (0: unknown, taken as `at` seconds).
+    pub at_ms: i64,
     /// Duration.
     pub duration_ms: f64,
     /// The caller's `x-lab-request-id` header.
@@ -154,6 +158,9 @@ pub struct Trace {
     budget: usize,
     reveal: bool,
     next_id: AtomicU64,
+    /// Bumped (under the lock) by every change of the kept events: a page rendered at one
+    /// generation is current until the next.
+    generation: AtomicU64,
     inner: Mutex<Inner>,
     tx: broadcast::Sender<Arc<TraceEvent>>,
 }
@@ -178,6 +185,7 @@ impl Trace {
             budget: bounds::DEFAULT_BUDGET,
             reveal,
             next_id: AtomicU64::new(1),
+            generation: AtomicU64::new(0),
             inner: Mutex::new(Inner {
                 events: VecDeque::new(),
                 bytes: 0,
@@ -207,6 +215,7 @@ impl Trace {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             flow: 0,
             at: ex.at,
+            at_ms: if ex.at_ms == 0 { ex.at.saturating_mul(1000) } else { ex.at_ms },
             service: ex.service,
             direction: if ex.sent { Direction::Sent } else { Direction::Received },
             method: cut(&ex.method, MAX_KEY),
@@ -234,6 +243,7 @@ impl Trace {
                 inner.bytes -= dropped;
             }
         }
+        self.generation.fetch_add(1, Ordering::Release);
         drop(inner);
         if self.tx.receiver_count() > 0 {
             let _ = self.tx.send(Arc::clone(&event));
@@ -251,12 +261,27 @@ impl Trace {
         inner.by_jti.clear();
         inner.resource_client.clear();
         inner.pending_login.clear();
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// The kept events, oldest first, that match `filter`.
     pub fn events(&self, filter: &TraceFilter) -> Vec<TraceEvent> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.events.iter().filter(|(e, _)| filter.matches(e)).map(|(e, _)| TraceEvent::clone(e)).collect()
+    }
+
+    /// How many times the kept events changed (a recorded request, a reset): pages rendered at
+    /// this generation are still current.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The kept events that match `filter`, oldest first, shared (not copied), with the
+    /// generation they are the events of.
+    pub fn snapshot(&self, filter: &TraceFilter) -> (u64, Vec<Arc<TraceEvent>>) {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let events = inner.events.iter().filter(|(e, _)| filter.matches(e)).map(|(e, _)| Arc::clone(e)).collect();
+        (self.generation.load(Ordering::Acquire), events)
     }
 
     /// The event a component recorded for the request carrying `x-lab-request-id: request_id`.

@@ -96,3 +96,29 @@ fn revealed_secrets_are_kept_whole_up_to_a_jwt_size() {
     let e = masking.record(ex("localhost:1/token", &[("assertion", &token)]));
     assert_eq!(e.request[0].1, format!("eeeeee…eeee (2000 chars)"));
 }
+
+#[test]
+fn every_change_moves_the_generation_and_a_snapshot_names_its_own() {
+    let trace = Trace::new(2, false);
+    let g0 = trace.generation();
+    trace.record(ex("localhost:1/jwks", &[]));
+    let (g1, events) = trace.snapshot(&TraceFilter::default());
+    assert_eq!((g1, events.len()), (g0 + 1, 1));
+    trace.record(ex("localhost:1/jwks", &[]));
+    trace.record(ex("localhost:1/jwks", &[]));
+    assert_eq!(trace.generation(), g0 + 3, "a record that drops the oldest is one change");
+    trace.clear();
+    let (g4, events) = trace.snapshot(&TraceFilter::default());
+    assert_eq!((g4, events.len()), (g0 + 4, 0), "a reset is a change");
+}
+
+#[test]
+fn an_event_keeps_the_millisecond_it_arrived() {
+    let trace = Trace::new(2, false);
+    let mut e = ex("localhost:1/jwks", &[]);
+    (e.at, e.at_ms) = (1_800_000_000, 1_800_000_000_123);
+    assert_eq!(trace.record(e).at_ms, 1_800_000_000_123);
+    let mut e = ex("localhost:1/jwks", &[]);
+    e.at = 1_800_000_001;
+    assert_eq!(trace.record(e).at_ms, 1_800_000_001_000, "a sent call knows its second only");
+}
