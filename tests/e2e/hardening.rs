@@ -268,3 +268,41 @@ async fn a_connection_in_use_is_not_cut_by_the_idle_timeout() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Every server labels every answer `X-Content-Type-Options: nosniff`: pages, JSON, the trace's
+/// plain-text Mermaid export, redirects (a trailing-slash typo, the notes app's sign-in) and 404s.
+#[tokio::test]
+async fn every_server_sends_nosniff_on_every_answer() {
+    let lab = TestLab::start().await;
+    let browser = lab.notes_login("alice@acme.example").await;
+    assert_eq!(lab.notes_page(&browser, "/notes").await.0, StatusCode::OK);
+    let url = format!("{}/trace.json", lab.console());
+    let events: Value = lab.http.get(url).send().await.unwrap().json().await.unwrap();
+    let flow = events["events"].as_array().unwrap().iter().find_map(|e| e["flow"].as_u64()).expect("a traced flow");
+    let token = lab.full_chain("alice@acme.example").await;
+    let (idp, authz, api, console, notes) = (lab.idp(), lab.authz(), lab.api(), lab.console(), lab.notes());
+    let answers = [
+        (format!("{idp}/.well-known/openid-configuration"), 200),
+        (format!("{idp}/authorize"), 400),
+        (format!("{idp}/jwks/"), 308),
+        (format!("{idp}/no-such-page"), 404),
+        (format!("{authz}/.well-known/oauth-authorization-server"), 200),
+        (format!("{authz}/no-such-page"), 404),
+        (format!("{api}/api/todos"), 401),
+        (format!("{api}/no-such-page"), 404),
+        (format!("{console}/"), 200),
+        (format!("{console}/trace/flows/{flow}/mermaid"), 200),
+        (format!("{console}/trace/"), 308),
+        (format!("{console}/no-such-page"), 404),
+        (format!("{notes}/"), 200),
+        (format!("{notes}/auth/login"), 303),
+        (format!("{notes}/no-such-page"), 404),
+    ];
+    for (url, status) in answers {
+        let resp = lab.http.get(&url).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{url}");
+        assert_eq!(resp.headers().get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"), "{url}");
+    }
+    let resp = lab.todo(reqwest::Method::GET, "/api/todos", &token).send().await.unwrap();
+    assert_eq!((resp.status().as_u16(), resp.headers()["x-content-type-options"].to_str().unwrap()), (200, "nosniff"));
+}
