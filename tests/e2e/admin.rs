@@ -403,6 +403,16 @@ async fn refused_registrations_leave_nothing_behind() {
             "redirect URI 'http://localhost:3000/cb#top' must not contain a fragment (RFC 6749 Section 3.1.2)".into(),
         ),
         (
+            json!({ "name": "No Authority", "redirect_uris": ["http:evil.example/cb"] }),
+            "invalid_redirect_uri",
+            "redirect URI 'http:evil.example/cb' has no authority: write '//' and the host after 'http:' (RFC 3986 Section 3.2)".into(),
+        ),
+        (
+            json!({ "name": "Userinfo", "redirect_uris": [REDIRECT], "post_logout_redirect_uris": ["http://user:pw@localhost/cb"] }),
+            "invalid_redirect_uri",
+            "redirect URI 'http://user:pw@localhost/cb' must not carry userinfo (a user name or password before '@') (RFC 3986 Section 3.2.1)".into(),
+        ),
+        (
             json!({ "name": "Relative", "redirect_uris": ["/auth/callback"] }),
             "invalid_redirect_uri",
             "redirect URI '/auth/callback' is not an absolute URI: relative URL without a base".into(),
