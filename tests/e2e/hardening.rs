@@ -306,3 +306,46 @@ async fn every_server_sends_nosniff_on_every_answer() {
     let resp = lab.todo(reqwest::Method::GET, "/api/todos", &token).send().await.unwrap();
     assert_eq!((resp.status().as_u16(), resp.headers()["x-content-type-options"].to_str().unwrap()), (200, "nosniff"));
 }
+
+/// A fresh data dir is the owner's only: the directory 0700, and every file in it (the SQLite
+/// databases with their `-wal` and `-shm`, the lock) 0600, after sign-ins and a registration
+/// wrote to them. A data dir made wider beforehand is narrowed at the next start.
+#[tokio::test]
+async fn a_fresh_data_dir_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("xaa-e2e-data-modes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = xaa_lab::Storage::Dir(dir.clone());
+    let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    let browser = lab.notes_login("alice@acme.example").await;
+    assert_eq!(lab.notes_page(&browser, "/notes").await.0, StatusCode::OK);
+    let body = serde_json::json!({ "name": "Modes", "redirect_uris": ["http://localhost:3000/cb"] });
+    let resp = lab.admin(reqwest::Method::POST, "/api/admin/clients").json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let modes = |dir: &std::path::Path| {
+        let mut out = vec![(".".to_owned(), std::fs::metadata(dir).unwrap().permissions().mode() & 0o777)];
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            out.push((e.file_name().into_string().unwrap(), e.metadata().unwrap().permissions().mode() & 0o777));
+        }
+        out.sort();
+        out
+    };
+    let seen = modes(&dir);
+    for name in
+        ["idp.sqlite", "idp.sqlite-wal", "idp.sqlite-shm", "notes.sqlite-wal", "resource.sqlite-wal", "lab.lock"]
+    {
+        assert!(seen.iter().any(|(n, _)| n == name), "{name} in {seen:?}");
+    }
+    for (name, mode) in &seen {
+        let want = if name == "." { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{name} is {mode:o} in {seen:?}");
+    }
+    lab.0.lab.shutdown(Duration::from_secs(1)).await;
+
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let again = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    assert_eq!(modes(&dir)[0], (".".to_owned(), 0o700), "narrowed at the start");
+    again.0.lab.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
