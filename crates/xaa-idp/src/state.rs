@@ -33,6 +33,8 @@ pub struct IdpState {
     pub(crate) registered_servers: RwLock<Vec<crate::config::AuthorizationServer>>,
     /// The SAML signing key and certificate (see `saml`).
     pub(crate) saml_key: crate::saml::SamlKeySlot,
+    /// The HMAC key of the login transaction cookies (see `login_transaction`), made at start.
+    pub(crate) login_key: Vec<u8>,
 }
 
 /// Why a registry change was refused.
@@ -83,13 +85,14 @@ impl IdpState {
             keys: IdpKeys::new(signing_key),
             config,
             clock,
-            entropy,
+            entropy: entropy.clone(),
             faults,
             clients: RwLock::new(clients),
             connections: RwLock::new(connections),
             policy_writer: tokio::sync::Mutex::new(()),
             registered_servers: RwLock::default(),
             saml_key: Default::default(),
+            login_key: entropy.token(32).into_bytes(),
         }))
     }
 

@@ -84,6 +84,7 @@ impl Store {
         Ok(Self { db })
     }
 
+    /// Stores a pending login (once: a login's email form sent twice stores it once).
     pub(crate) async fn insert_login(&self, id: String, r: AuthRequest, now: i64) -> Result<(), DbError> {
         self.db
             .call(move |c| {
@@ -95,7 +96,8 @@ impl Store {
                 c.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", params![now])?;
                 c.execute(
                     "INSERT INTO logins (id, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at, consent_prompt)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT(id) DO NOTHING",
                     params![
                         id,
                         r.client_id,
