@@ -322,6 +322,11 @@ async fn a_fresh_data_dir_is_owner_only() {
     let body = serde_json::json!({ "name": "Modes", "redirect_uris": ["http://localhost:3000/cb"] });
     let resp = lab.admin(reqwest::Method::POST, "/api/admin/clients").json(&body).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
+    let registered: Value = resp.json().await.unwrap();
+    let secret = registered["client_secret"].as_str().unwrap().to_owned();
+    let open: Value = serde_json::json!({ "client_name": "Open", "redirect_uris": ["http://localhost:3000/cb"] });
+    let resp = lab.http.post(format!("{}/register", lab.idp())).json(&open).send().await.unwrap();
+    let open_secret = resp.json::<Value>().await.unwrap()["client_secret"].as_str().unwrap().to_owned();
     let modes = |dir: &std::path::Path| {
         let mut out = vec![(".".to_owned(), std::fs::metadata(dir).unwrap().permissions().mode() & 0o777)];
         for e in std::fs::read_dir(dir).unwrap() {
@@ -340,6 +345,13 @@ async fn a_fresh_data_dir_is_owner_only() {
     for (name, mode) in &seen {
         let want = if name == "." { 0o700 } else { 0o600 };
         assert_eq!(*mode, want, "{name} is {mode:o} in {seen:?}");
+    }
+    // The IdP keeps registered clients' secrets as hashes only (item 7): no file holds them.
+    for name in ["idp.sqlite", "idp.sqlite-wal"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        for s in [&secret, &open_secret] {
+            assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{name} holds a client secret");
+        }
     }
     lab.0.lab.shutdown(Duration::from_secs(1)).await;
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use xaa_core::clock::SharedClock;
 use xaa_core::ids::{ClientId, Issuer};
 use xaa_core::jose::{KeySet, SigningKey};
-use xaa_core::secret::SharedEntropy;
+use xaa_core::secret::{ClientSecret, SharedEntropy};
 use xaa_core::sqlite::DbError;
 use xaa_faults::SharedFaults;
 
@@ -189,7 +189,12 @@ impl IdpState {
 
     async fn insert_client(&self, client: IdpClient, open_cap: Option<usize>) -> Result<(), RegistryError> {
         // How it is registered decides whether its users are asked for consent (stored as such).
-        let client = IdpClient { registration: Registration::stored(open_cap.is_some()), ..client };
+        // Only the secret's hash is kept, here as in the database: it was shown at registration.
+        let client = IdpClient {
+            registration: Registration::stored(open_cap.is_some()),
+            client_secret: ClientSecret::Sha256(client.client_secret.sha256()),
+            ..client
+        };
         if self.client(&client.client_id).is_some() {
             return Err(RegistryError::Exists(client.client_id.into_string()));
         }
