@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::harness::*;
 
 /// What the admin API shows for a registered client's IdP secret after its registration.
-const SHOWN_ONCE: &str = "shown once at registration; rotate to get a new one";
+const SHOWN_ONCE: &str = "shown once at registration; delete the app and register it again to get a new one";
 
 const ALICE: &str = "alice@acme.example";
 const BOB: &str = "bob@acme.example";

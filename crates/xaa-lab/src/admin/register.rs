@@ -35,7 +35,7 @@ pub(crate) struct RegisterRequest {
 
 /// What the console and the admin API show for a registered client's IdP secret after its
 /// registration: the IdP keeps only the secret's SHA-256 (`xaa_core::secret::ClientSecret`).
-pub(crate) const SHOWN_ONCE: &str = "shown once at registration; rotate to get a new one";
+pub(crate) const SHOWN_ONCE: &str = "shown once at registration; delete the app and register it again to get a new one";
 
 /// A registered requestor: both credential pairs, the connection and the `.env`.
 #[derive(Clone, Debug, Serialize)]
