@@ -7,6 +7,9 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
+/// What the admin API shows for a registered client's IdP secret after its registration.
+const SHOWN_ONCE: &str = "shown once at registration; delete the app and register it again to get a new one";
+
 const ALICE: &str = "alice@acme.example";
 const BOB: &str = "bob@acme.example";
 /// The fixture requestors: the notes app, the bring-your-own client and the flow explorer.
@@ -159,7 +162,8 @@ async fn a_registered_requestor_runs_the_whole_flow_with_its_own_credentials() {
     assert!(dotenv.contains(&format!("\nCLIENT_ID={client_id}\nCLIENT_SECRET={secret}\n")), "{dotenv}");
     assert!(dotenv.contains(&format!("\nRESOURCE_CLIENT_SECRET={resource_secret}\n")), "{dotenv}");
 
-    // Listed, as registered, with its connection; GET by id answers the same credentials.
+    // Listed, as registered, with its connection; GET by id answers the same credentials, but the
+    // IdP client secret only as its placeholder (the IdP keeps its hash: shown once, above).
     let (_, list) = admin_json(&lab, Method::GET, "/api/admin/clients", None).await;
     let listed = list["clients"].as_array().unwrap().iter().find(|c| c["client_id"] == client_id.as_str()).unwrap();
     assert_eq!(listed["registered"], true);
@@ -167,9 +171,12 @@ async fn a_registered_requestor_runs_the_whole_flow_with_its_own_credentials() {
     assert_eq!(listed["connections"][0]["scopes"], json!(["todos.read", "todos.write"]));
     let (status, one) = admin_json(&lab, Method::GET, &format!("/api/admin/clients/{client_id}"), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(one["client_secret"], secret);
+    assert_eq!(one["client_secret"], SHOWN_ONCE);
+    assert_eq!(one["env"]["CLIENT_SECRET"], SHOWN_ONCE);
     assert_eq!(one["resource_client_secret"], resource_secret);
-    assert_eq!(one["dotenv"], dotenv);
+    assert_eq!(one["dotenv"], dotenv.replace(secret, SHOWN_ONCE));
+    let fixture = admin_json(&lab, Method::GET, &format!("/api/admin/clients/{NOTES_CLIENT}"), None).await.1;
+    assert_eq!(fixture["client_secret"], NOTES_SECRET, "a configured client's secret is in the lab's .env anyway");
 
     // Sign in through the real pages, exchange with its IdP credentials.
     let login = login_registered(&lab, &reg, ALICE).await;
@@ -401,6 +408,16 @@ async fn refused_registrations_leave_nothing_behind() {
             json!({ "name": "Fragment", "redirect_uris": ["http://localhost:3000/cb#top"] }),
             "invalid_redirect_uri",
             "redirect URI 'http://localhost:3000/cb#top' must not contain a fragment (RFC 6749 Section 3.1.2)".into(),
+        ),
+        (
+            json!({ "name": "No Authority", "redirect_uris": ["http:evil.example/cb"] }),
+            "invalid_redirect_uri",
+            "redirect URI 'http:evil.example/cb' has no authority: write '//' and the host after 'http:' (RFC 3986 Section 3.2)".into(),
+        ),
+        (
+            json!({ "name": "Userinfo", "redirect_uris": [REDIRECT], "post_logout_redirect_uris": ["http://user:pw@localhost/cb"] }),
+            "invalid_redirect_uri",
+            "redirect URI 'http://user:pw@localhost/cb' must not carry userinfo (a user name or password before '@') (RFC 3986 Section 3.2.1)".into(),
         ),
         (
             json!({ "name": "Relative", "redirect_uris": ["/auth/callback"] }),
@@ -741,7 +758,7 @@ async fn registrations_and_the_policy_survive_a_restart() {
     let (status, card) =
         admin_json(&again, Method::GET, &format!("/api/admin/clients/{}", text(&reg, "client_id")), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(card["client_secret"], reg["client_secret"]);
+    assert_eq!(card["client_secret"], SHOWN_ONCE);
     assert_eq!(card["resource_client_secret"], reg["resource_client_secret"]);
     assert_eq!(card["authorization_server"], again.authz(), "the connection follows the new URLs");
     let login = login_registered(&again, &reg, ALICE).await;

@@ -445,7 +445,7 @@ async fn the_idp_cookies_are_http_only_and_same_site_lax() {
     let lab = TestLab::start().await;
     let browser = lab.browser();
     let resp = get(&browser, plain_url(&lab)).await;
-    assert_secure_cookie(&resp, "xaa_idp_login");
+    assert_secure_cookie(&resp, "xaa_idp_authorize");
     let login = Login::parse(browser, page(resp, 200).await);
     page(login.post(&lab, "email", ALICE).await, 200).await;
     let done = login.post(&lab, "code", "123456").await;

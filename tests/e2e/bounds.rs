@@ -16,9 +16,9 @@ fn authorize(lab: &TestLab, extra: &[(&str, &str)]) -> String {
     lab.authorize_url(CLIENT, REDIRECT, extra)
 }
 
-/// Whether `resp` sets the IdP's login cookie (which it does only with a stored pending login).
+/// Whether `resp` sets the IdP's login transaction cookie (which it does only for a login page).
 fn sets_login_cookie(resp: &Response) -> bool {
-    resp.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("xaa_idp_login="))
+    resp.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("xaa_idp_authorize="))
 }
 
 /// Length and modification time of the IdP's database files: unchanged means nothing was written.
@@ -110,28 +110,85 @@ async fn an_oversized_nonce_scope_or_login_hint_is_an_invalid_request_redirect()
     assert_eq!(decode(body["id_token"].as_str().unwrap()).1["nonce"], nonce.as_str());
 }
 
-/// The measured attack: thousands of `GET /authorize` with a 60 KB `state` grew `idp.sqlite` by
-/// hundreds of MB. Now no refused request writes a byte.
+/// The measured attacks: thousands of `GET /authorize` with a 60 KB `state` grew `idp.sqlite` by
+/// hundreds of MB; 5,000 ordinary ones stored 5,000 pending logins (14 MB). Now no authorization
+/// request writes a byte, accepted or refused (issue 21, item 3): the login waits in a signed
+/// cookie until its email is submitted, and only that writes.
 #[tokio::test]
-async fn refused_authorization_requests_write_nothing_to_disk() {
+async fn authorization_requests_write_nothing_to_disk_until_the_email_is_submitted() {
     let (lab, dir) = lab_on_disk("authorize").await;
-    // One accepted request first, so the files exist and the test sees writes as changes.
+    // One request first, so the files exist and the test sees writes as changes.
     let resp = lab.browser().get(authorize(&lab, &[("state", STATE)])).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(sets_login_cookie(&resp), "an accepted request stores a pending login");
     let before = idp_files(&dir);
     assert!(before.iter().all(Option::is_some), "{before:?}");
 
     let big = "x".repeat(60 * 1024);
-    for _ in 0..20 {
+    for i in 0..20 {
+        for _ in 0..10 {
+            let state = format!("{STATE}-{i}");
+            let resp = lab.browser().get(authorize(&lab, &[("state", &state)])).send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            assert!(sets_login_cookie(&resp), "the login page's transaction is in its cookie");
+        }
         for param in ["state", "nonce", "login_hint", "scope"] {
             let resp = lab.browser().get(authorize(&lab, &[(param, &big)])).send().await.unwrap();
             assert!(!sets_login_cookie(&resp), "{param}");
             assert!(resp.status() == StatusCode::BAD_REQUEST || resp.status() == StatusCode::SEE_OTHER, "{param}");
         }
     }
-    assert_eq!(idp_files(&dir), before, "refused requests changed the IdP's database");
+    assert_eq!(idp_files(&dir), before, "authorization requests changed the IdP's database");
+
+    // The email form is the first write (the check above would have seen one).
+    let browser = lab.browser();
+    let html = browser.get(authorize(&lab, &[])).send().await.unwrap().text().await.unwrap();
+    let form =
+        [("csrf", hidden(&html, "csrf")), ("login", hidden(&html, "login")), ("email", "alice@acme.example".into())];
+    let resp = browser.post(format!("{}/login/email", lab.idp())).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_ne!(idp_files(&dir), before, "the submitted email stored the login");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The transaction cookie is the IdP's: one whose payload was changed, or that names another
+/// login, gets the expired page and stores nothing; the real one moves the login to the database
+/// (the `xaa_idp_login` cookie names it from then on) and is removed.
+#[tokio::test]
+async fn a_forged_login_transaction_is_refused() {
+    let lab = TestLab::start().await;
+    let resp = lab.http.get(authorize(&lab, &[("state", STATE)])).send().await.unwrap();
+    let cookie = |resp: &Response, name: &str| {
+        resp.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+    };
+    let (transaction, csrf_cookie) = (cookie(&resp, "xaa_idp_authorize"), cookie(&resp, "xaa_idp_csrf"));
+    let html = resp.text().await.unwrap();
+    let (csrf, login) = (hidden(&html, "csrf"), hidden(&html, "login"));
+    let post = |cookies: String, login: String| {
+        let form = [("csrf", csrf.clone()), ("login", login), ("email", "alice@acme.example".to_owned())];
+        lab.http.post(format!("{}/login/email", lab.idp())).header("cookie", cookies).form(&form).send()
+    };
+    let (payload, tag) = transaction.split_once('.').unwrap();
+    let flipped = if payload.ends_with('A') { 'B' } else { 'A' };
+    let forged = format!("{}{flipped}.{tag}", &payload[..payload.len() - 1]);
+    for (cookies, login, why) in [
+        (format!("{csrf_cookie}; {forged}"), login.clone(), "a changed payload"),
+        (format!("{csrf_cookie}; {transaction}"), "another-login".to_owned(), "another login's form"),
+        (csrf_cookie.clone(), login.clone(), "no transaction"),
+    ] {
+        let resp = post(cookies, login).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{why}");
+        assert!(resp.text().await.unwrap().contains("This sign-in has expired"), "{why}");
+    }
+    let resp = post(format!("{csrf_cookie}; {transaction}"), login.clone()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(cookie(&resp, "xaa_idp_login"), format!("xaa_idp_login={login}"));
+    assert_eq!(cookie(&resp, "xaa_idp_authorize"), "xaa_idp_authorize=", "removed");
+    assert!(resp.text().await.unwrap().contains("alice@acme.example"));
 }
 
 /// POSTs `body` as JSON to `{base}/register`.

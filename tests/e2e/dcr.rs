@@ -162,6 +162,11 @@ async fn redirect_uris_must_be_absolute_http_without_fragment() {
         ("/auth/callback", "is not an absolute URI"),
         ("javascript:alert(1)", "must use http or https"),
         ("com.example.app:/callback", "must use http or https"),
+        ("http:evil.example/cb", "has no authority: write '//' and the host after 'http:' (RFC 3986 Section 3.2)"),
+        (
+            "http://user:pw@localhost/cb",
+            "must not carry userinfo (a user name or password before '@') (RFC 3986 Section 3.2.1)",
+        ),
     ];
     for (uri, why) in cases {
         let d = refused_at(&lab, lab.idp(), json!({ "redirect_uris": [REDIRECT, uri] }), "invalid_redirect_uri").await;

@@ -267,3 +267,96 @@ async fn a_connection_in_use_is_not_cut_by_the_idle_timeout() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Every server labels every answer `X-Content-Type-Options: nosniff`: pages, JSON, the trace's
+/// plain-text Mermaid export, redirects (a trailing-slash typo, the notes app's sign-in) and 404s.
+#[tokio::test]
+async fn every_server_sends_nosniff_on_every_answer() {
+    let lab = TestLab::start().await;
+    let browser = lab.notes_login("alice@acme.example").await;
+    assert_eq!(lab.notes_page(&browser, "/notes").await.0, StatusCode::OK);
+    let url = format!("{}/trace.json", lab.console());
+    let events: Value = lab.http.get(url).send().await.unwrap().json().await.unwrap();
+    let flow = events["events"].as_array().unwrap().iter().find_map(|e| e["flow"].as_u64()).expect("a traced flow");
+    let token = lab.full_chain("alice@acme.example").await;
+    let (idp, authz, api, console, notes) = (lab.idp(), lab.authz(), lab.api(), lab.console(), lab.notes());
+    let answers = [
+        (format!("{idp}/.well-known/openid-configuration"), 200),
+        (format!("{idp}/authorize"), 400),
+        (format!("{idp}/jwks/"), 308),
+        (format!("{idp}/no-such-page"), 404),
+        (format!("{authz}/.well-known/oauth-authorization-server"), 200),
+        (format!("{authz}/no-such-page"), 404),
+        (format!("{api}/api/todos"), 401),
+        (format!("{api}/no-such-page"), 404),
+        (format!("{console}/"), 200),
+        (format!("{console}/trace/flows/{flow}/mermaid"), 200),
+        (format!("{console}/trace/"), 308),
+        (format!("{console}/no-such-page"), 404),
+        (format!("{notes}/"), 200),
+        (format!("{notes}/auth/login"), 303),
+        (format!("{notes}/no-such-page"), 404),
+    ];
+    for (url, status) in answers {
+        let resp = lab.http.get(&url).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{url}");
+        assert_eq!(resp.headers().get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"), "{url}");
+    }
+    let resp = lab.todo(reqwest::Method::GET, "/api/todos", &token).send().await.unwrap();
+    assert_eq!((resp.status().as_u16(), resp.headers()["x-content-type-options"].to_str().unwrap()), (200, "nosniff"));
+}
+
+/// A fresh data dir is the owner's only: the directory 0700, and every file in it (the SQLite
+/// databases with their `-wal` and `-shm`, the lock) 0600, after sign-ins and a registration
+/// wrote to them. A data dir made wider beforehand is narrowed at the next start.
+#[tokio::test]
+async fn a_fresh_data_dir_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("xaa-e2e-data-modes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = xaa_lab::Storage::Dir(dir.clone());
+    let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    let browser = lab.notes_login("alice@acme.example").await;
+    assert_eq!(lab.notes_page(&browser, "/notes").await.0, StatusCode::OK);
+    let body = serde_json::json!({ "name": "Modes", "redirect_uris": ["http://localhost:3000/cb"] });
+    let resp = lab.admin(reqwest::Method::POST, "/api/admin/clients").json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let registered: Value = resp.json().await.unwrap();
+    let secret = registered["client_secret"].as_str().unwrap().to_owned();
+    let open: Value = serde_json::json!({ "client_name": "Open", "redirect_uris": ["http://localhost:3000/cb"] });
+    let resp = lab.http.post(format!("{}/register", lab.idp())).json(&open).send().await.unwrap();
+    let open_secret = resp.json::<Value>().await.unwrap()["client_secret"].as_str().unwrap().to_owned();
+    let modes = |dir: &std::path::Path| {
+        let mut out = vec![(".".to_owned(), std::fs::metadata(dir).unwrap().permissions().mode() & 0o777)];
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            out.push((e.file_name().into_string().unwrap(), e.metadata().unwrap().permissions().mode() & 0o777));
+        }
+        out.sort();
+        out
+    };
+    let seen = modes(&dir);
+    for name in
+        ["idp.sqlite", "idp.sqlite-wal", "idp.sqlite-shm", "notes.sqlite-wal", "resource.sqlite-wal", "lab.lock"]
+    {
+        assert!(seen.iter().any(|(n, _)| n == name), "{name} in {seen:?}");
+    }
+    for (name, mode) in &seen {
+        let want = if name == "." { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{name} is {mode:o} in {seen:?}");
+    }
+    // The IdP keeps registered clients' secrets as hashes only (item 7): no file holds them.
+    for name in ["idp.sqlite", "idp.sqlite-wal"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        for s in [&secret, &open_secret] {
+            assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{name} holds a client secret");
+        }
+    }
+    lab.0.lab.shutdown(Duration::from_secs(1)).await;
+
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let again = TestLab::start_configured(|c| c.storage = storage.clone()).await;
+    assert_eq!(modes(&dir)[0], (".".to_owned(), 0o700), "narrowed at the start");
+    again.0.lab.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

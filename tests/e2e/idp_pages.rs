@@ -142,7 +142,7 @@ async fn store_client(lab: &TestLab, id: &str, redirect_uris: &[&str], post_logo
     let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
     let client = xaa_lab::idp::IdpClient {
         client_id: xaa_core::ids::ClientId::new(id),
-        client_secret: xaa_core::secret::Secret::new("stored-secret"),
+        client_secret: xaa_core::secret::Secret::new("stored-secret").into(),
         name: "Stored App".into(),
         redirect_uris: owned(redirect_uris),
         post_logout_redirect_uris: owned(post_logout),

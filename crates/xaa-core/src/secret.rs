@@ -71,6 +71,72 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A client secret as a server keeps it: the value itself for the clients the lab is configured
+/// with (Lab Notes, my-requestor, lab-explorer: their secrets are in the lab's `.env` anyway), and
+/// only its SHA-256 for clients registered at run time (console, admin API, RFC 7591), whose
+/// secret is shown once, at registration.
+///
+/// A plain, unsalted SHA-256 is the right hash here: these secrets are 24 random bytes (192 bits)
+/// the server made, not passwords, so there is no dictionary to try and a slow or salted hash
+/// would add nothing. The presented secret's hash is compared in constant time.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClientSecret {
+    /// The secret itself (configured clients).
+    Plain(Secret),
+    /// Only its SHA-256, base64url ([`sha256_b64`]): what the database keeps of registered clients.
+    Sha256(String),
+}
+
+impl ClientSecret {
+    /// The hashed form of `secret` (what is stored of a registered client).
+    pub fn hash_of(secret: &Secret) -> Self {
+        Self::Sha256(sha256_b64(secret.expose()))
+    }
+
+    /// Whether `presented` is this secret, in time independent of where they differ.
+    pub fn matches(&self, presented: &str) -> bool {
+        match self {
+            Self::Plain(secret) => secret.matches(presented),
+            Self::Sha256(hash) => Secret::new(hash.as_str()).matches(&sha256_b64(presented)),
+        }
+    }
+
+    /// The secret itself, when the server keeps it (configured clients only).
+    pub fn plain(&self) -> Option<&Secret> {
+        match self {
+            Self::Plain(secret) => Some(secret),
+            Self::Sha256(_) => None,
+        }
+    }
+
+    /// The SHA-256 (base64url) of the secret, whichever way it is kept.
+    pub fn sha256(&self) -> String {
+        match self {
+            Self::Plain(secret) => sha256_b64(secret.expose()),
+            Self::Sha256(hash) => hash.clone(),
+        }
+    }
+}
+
+impl From<Secret> for ClientSecret {
+    fn from(secret: Secret) -> Self {
+        Self::Plain(secret)
+    }
+}
+
+/// A configured client's secret, as its configuration writes it (a string).
+impl<'de> serde::Deserialize<'de> for ClientSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Secret::deserialize(d).map(Self::Plain)
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// Where the lab's random values (codes, `jti`s, session ids) come from: the operating system,
 /// or a seed, so that two runs with the same seed and clock produce byte-identical tokens.
 pub trait Entropy: Send + Sync + fmt::Debug {
@@ -160,6 +226,21 @@ mod tests {
         assert_ne!(first[0], first[1]);
         assert_eq!(a.token(40).len(), 54, "40 bytes in base64url");
         assert_ne!(SeededEntropy::new(8).token(16), first[0]);
+    }
+
+    #[test]
+    fn a_hashed_client_secret_matches_only_its_secret() {
+        let secret = Secret::new("registered-secret-24-bytes-xyz");
+        let stored = ClientSecret::hash_of(&secret);
+        assert_eq!(stored, ClientSecret::Sha256(sha256_b64("registered-secret-24-bytes-xyz")));
+        assert!(stored.matches("registered-secret-24-bytes-xyz"));
+        assert!(!stored.matches("registered-secret-24-bytes-xyZ"));
+        assert!(!stored.matches(&sha256_b64("registered-secret-24-bytes-xyz")), "the hash is no password");
+        assert!(stored.plain().is_none());
+        let plain = ClientSecret::from(secret.clone());
+        assert!(plain.matches("registered-secret-24-bytes-xyz") && !plain.matches("other"));
+        assert_eq!((plain.plain(), plain.sha256()), (Some(&secret), stored.sha256()));
+        assert_eq!(format!("{stored:?} {plain:?}"), "[redacted] [redacted]");
     }
 
     #[test]

@@ -444,6 +444,12 @@ references! {
     // RFCs
     /// RFC 3986 §2: characters in a URI.
     RFC3986_2 = Rfc(3986), "2", "Characters", Defines, "which characters a URI may contain";
+    /// RFC 3986 §3.2: the authority component.
+    RFC3986_3_2 = Rfc(3986), "3.2", "Authority", Defines,
+        "the authority follows \"//\": an optional userinfo and \"@\", the host, an optional port";
+    /// RFC 3986 §3.2.1: userinfo.
+    RFC3986_3_2_1 = Rfc(3986), "3.2.1", "User Information", Should,
+        "\"user:password\" in the userinfo is deprecated; it is not to be shown or used as given";
     /// RFC 3986 §6.2.2: syntax-based normalisation.
     RFC3986_6_2_2 = Rfc(3986), "6.2.2", "Syntax-Based Normalization", Defines,
         "case, percent-encoding and dot segments normalised before URIs are compared";

@@ -27,6 +27,28 @@ pub fn below_open_registration_cap(c: &Connection, cap: Option<usize>) -> rusqli
     Ok(usize::try_from(open).unwrap_or(usize::MAX) < cap)
 }
 
+/// Makes the database file at `path` readable by its owner only, before SQLite opens it: a new
+/// file is created empty with mode 0600 (SQLite would create it 0644 less the umask), an existing
+/// one, and its `-wal` and `-shm` files, are narrowed to 0600. SQLite creates the `-wal` and `-shm`
+/// files itself with the main file's mode (its unix VFS copies it, whatever the umask), so they are
+/// 0600 from their creation too. The files hold registered clients and sessions.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::metadata(&file) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
         DbError(e.to_string())
@@ -38,6 +60,7 @@ impl Db {
     pub fn open(path: Option<&Path>, schema: &str) -> Result<Self, DbError> {
         let conn = match path {
             Some(p) => {
+                owner_only(p).map_err(|e| DbError(format!("{}: {e}", p.display())))?;
                 let c = Connection::open(p)?;
                 c.pragma_update(None, "journal_mode", "WAL")?;
                 c.pragma_update(None, "synchronous", "NORMAL")?;
@@ -129,5 +152,33 @@ mod tests {
             })
             .unwrap();
         assert_eq!(a, "kept");
+    }
+
+    /// A database file, its `-wal` and its `-shm` are 0600 from their creation, and an existing
+    /// database left readable by others is narrowed when it is opened.
+    #[test]
+    fn database_files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("xaa-core-sqlite-modes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mode = |name: &str| std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+        let path = dir.join("role.sqlite");
+        let db = super::Db::open(Some(&path), "CREATE TABLE t (a TEXT);").unwrap();
+        db.call_now(|c| c.execute("INSERT INTO t VALUES ('secret')", [])).unwrap();
+        let files = ["role.sqlite", "role.sqlite-wal", "role.sqlite-shm"];
+        assert_eq!(files.map(mode), [0o600; 3], "every file SQLite made is the owner's only");
+        drop(db);
+
+        let old = dir.join("old.sqlite");
+        let c = rusqlite::Connection::open(&old).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('x');").unwrap();
+        for f in ["old.sqlite", "old.sqlite-wal", "old.sqlite-shm"] {
+            std::fs::set_permissions(dir.join(f), std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        super::Db::open(Some(&old), "CREATE TABLE IF NOT EXISTS t (a TEXT);").unwrap();
+        assert_eq!(["old.sqlite", "old.sqlite-wal", "old.sqlite-shm"].map(mode), [0o600; 3], "narrowed");
+        drop(c);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

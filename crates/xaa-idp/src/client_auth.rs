@@ -2,7 +2,6 @@
 //! `xaa_core::oauth::token_endpoint`).
 
 use xaa_core::oauth::token_endpoint::TokenClient;
-use xaa_core::secret::Secret;
 
 use crate::config::IdpClient;
 
@@ -11,8 +10,8 @@ impl TokenClient for IdpClient {
         self.client_id.as_str()
     }
 
-    fn client_secret(&self) -> &Secret {
-        &self.client_secret
+    fn secret_matches(&self, presented: &str) -> bool {
+        self.client_secret.matches(presented)
     }
 
     fn grant_types(&self) -> &[String] {

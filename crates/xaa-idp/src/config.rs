@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use xaa_core::ids::{ClientId, Issuer, ResourceClientId, ResourceUri, Subject};
-use xaa_core::secret::Secret;
+use xaa_core::secret::ClientSecret;
 
 use crate::tenant::{Tenant, Tenants};
 
@@ -39,8 +39,9 @@ pub struct IdpConfig {
 pub struct IdpClient {
     /// Client id at the IdP.
     pub client_id: ClientId,
-    /// Client secret (client_secret_basic / client_secret_post).
-    pub client_secret: Secret,
+    /// Client secret (client_secret_basic / client_secret_post): the value for configured
+    /// clients, only its hash for clients registered at run time.
+    pub client_secret: ClientSecret,
     /// Human name shown on the login page.
     pub name: String,
     /// Exact redirect URIs.

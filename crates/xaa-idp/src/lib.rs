@@ -29,6 +29,7 @@ mod config;
 mod consent;
 mod governed;
 mod keys;
+mod login_transaction;
 mod logout;
 mod pages;
 mod policy;
@@ -45,6 +46,7 @@ mod token;
 pub use audit::{AuditEntry, AuditFilter, AuditRetention};
 pub use config::{AuthorizationServer, Connection, IdpClient, IdpConfig, Lifetimes, Registration, Resource, User};
 pub use keys::{PublishedKey, Rotation};
+pub use login_transaction::AUTHORIZE_COOKIE;
 pub use reset::reset_database;
 pub use routes::router;
 pub use saml::{

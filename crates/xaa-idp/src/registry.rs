@@ -21,13 +21,13 @@ impl Store {
     pub(crate) fn registered_clients(&self) -> Result<Vec<IdpClient>, DbError> {
         self.db.call_now(|c| {
             let mut st = c.prepare(
-                "SELECT client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, grant_types, open_registration
+                "SELECT client_id, client_secret_sha256, name, redirect_uris, post_logout_redirect_uris, grant_types, open_registration
                  FROM clients ORDER BY created_at, client_id",
             )?;
             let rows = st.query_map([], |r| {
                 Ok(IdpClient {
                     client_id: r.get(0)?,
-                    client_secret: xaa_core::secret::Secret::new(r.get::<_, String>(1)?),
+                    client_secret: xaa_core::secret::ClientSecret::Sha256(r.get(1)?),
                     name: r.get(2)?,
                     redirect_uris: from_json(r.get(3)?),
                     post_logout_redirect_uris: from_json(r.get(4)?),
@@ -54,12 +54,12 @@ impl Store {
                     return Ok(false);
                 }
                 c.execute(
-                    "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris,
+                    "INSERT INTO clients (client_id, client_secret_sha256, name, redirect_uris, post_logout_redirect_uris,
                                           grant_types, created_at, open_registration)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![
                         client.client_id,
-                        client.client_secret.expose(),
+                        client.client_secret.sha256(),
                         client.name,
                         json(&client.redirect_uris),
                         json(&client.post_logout_redirect_uris),
@@ -323,6 +323,41 @@ mod tests {
         }
     }
 
+    /// An `idp.sqlite` from before client secrets were hashed: opening it keeps only each
+    /// registered client's SHA-256, the client still authenticates with its secret, and no byte of
+    /// the secret stays in the database or its WAL.
+    #[test]
+    fn plaintext_client_secrets_are_hashed_on_open() {
+        use xaa_core::secret::{ClientSecret, sha256_b64};
+        let path = std::env::temp_dir().join(format!("xaa-idp-plaintext-{}.sqlite", std::process::id()));
+        let files = |path: &std::path::Path| {
+            ["", "-wal", "-shm"].map(|s| std::path::PathBuf::from(format!("{}{s}", path.display())))
+        };
+        files(&path).iter().for_each(|f| drop(std::fs::remove_file(f)));
+        let secret = "plaintext-secret-of-an-older-lab-x7Qz";
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+        old.execute_batch(&format!(
+            "CREATE TABLE clients (client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, name TEXT NOT NULL,
+                 redirect_uris TEXT NOT NULL, post_logout_redirect_uris TEXT NOT NULL, created_at INTEGER NOT NULL);
+             INSERT INTO clients VALUES ('workshop-app-x1y2', '{secret}', 'Workshop', '[\"http://a/cb\"]', '[]', 2);"
+        ))
+        .unwrap();
+        drop(old);
+        let store = Store::open(Some(&path)).unwrap();
+        let clients = store.registered_clients().unwrap();
+        assert_eq!(clients[0].client_secret, ClientSecret::Sha256(sha256_b64(secret)));
+        assert!(clients[0].client_secret.matches(secret) && !clients[0].client_secret.matches("s"));
+        drop(store);
+        for f in files(&path) {
+            let bytes = std::fs::read(&f).unwrap_or_default();
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{} holds the secret", f.display());
+        }
+        let again = Store::open(Some(&path)).unwrap().registered_clients().unwrap();
+        assert_eq!(again[0].client_secret, clients[0].client_secret, "hashed once");
+        files(&path).iter().for_each(|f| drop(std::fs::remove_file(f)));
+    }
+
     fn block_on<T>(f: impl std::future::Future<Output = Result<T, xaa_core::sqlite::DbError>>) -> T {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f).unwrap()
     }
@@ -331,7 +366,7 @@ mod tests {
     fn store_it_registered(path: &std::path::Path, id: &str) {
         let c = rusqlite::Connection::open(path).unwrap();
         c.execute(
-            "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, created_at)
+            "INSERT INTO clients (client_id, client_secret_sha256, name, redirect_uris, post_logout_redirect_uris, created_at)
              VALUES (?1, 's', 'Console', '[]', '[]', 3)",
             [id],
         )

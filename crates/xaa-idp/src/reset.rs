@@ -105,7 +105,7 @@ mod tests {
         drop(crate::store::Store::open(Some(&path)).unwrap());
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
-            "INSERT INTO clients (client_id, client_secret, name, redirect_uris, post_logout_redirect_uris, created_at)
+            "INSERT INTO clients (client_id, client_secret_sha256, name, redirect_uris, post_logout_redirect_uris, created_at)
                  VALUES ('dcr-kept', 's', 'Kept', '[]', '[]', 1);
              INSERT INTO consents VALUES ('alice', 'dcr-kept', 'openid', 1);",
         )

@@ -49,11 +49,12 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     expires_at INTEGER NOT NULL,   -- the family's end: rotation does not extend it
     used       INTEGER NOT NULL DEFAULT 0   -- 1: rotated (presenting it again is reuse)
 );
--- Clients registered at run time (console, admin API, RFC 7591). Lab-only: the secret is kept so
--- the console can show the client's .env again.
+-- Clients registered at run time (console, admin API, RFC 7591). Only the SHA-256 of the secret
+-- is kept (xaa_core::secret::ClientSecret): it is shown once, at registration. A database from
+-- before had the secret itself in `client_secret`; opening it hashes those (store.rs).
 CREATE TABLE IF NOT EXISTS clients (
     client_id     TEXT PRIMARY KEY,
-    client_secret TEXT NOT NULL,
+    client_secret_sha256 TEXT NOT NULL,  -- base64url
     name          TEXT NOT NULL,
     redirect_uris TEXT NOT NULL,         -- JSON array
     post_logout_redirect_uris TEXT NOT NULL, -- JSON array

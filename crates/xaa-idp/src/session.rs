@@ -1,5 +1,7 @@
 //! The IdP's browser state: the single sign-on session (a random id in the `xaa_idp_session`
-//! cookie, its SHA-256 in SQLite), the login in progress (`xaa_idp_login`), and the cookie its
+//! cookie, its SHA-256 in SQLite), the login in progress (`xaa_idp_login` once it is stored; a
+//! login from `GET /authorize` waits in `xaa_idp_authorize` until its email is submitted, see
+//! `login_transaction`), and the cookie its
 //! forms' CSRF tokens are bound to (`xaa_idp_csrf`, see `xaa_web::csrf`). All three are HttpOnly
 //! and SameSite=Lax: the IdP's pages are reached from the applications' sites.
 //!

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use xaa_core::clock::SharedClock;
 use xaa_core::ids::{ClientId, Issuer};
 use xaa_core::jose::{KeySet, SigningKey};
-use xaa_core::secret::SharedEntropy;
+use xaa_core::secret::{ClientSecret, SharedEntropy};
 use xaa_core::sqlite::DbError;
 use xaa_faults::SharedFaults;
 
@@ -33,6 +33,8 @@ pub struct IdpState {
     pub(crate) registered_servers: RwLock<Vec<crate::config::AuthorizationServer>>,
     /// The SAML signing key and certificate (see `saml`).
     pub(crate) saml_key: crate::saml::SamlKeySlot,
+    /// The HMAC key of the login transaction cookies (see `login_transaction`), made at start.
+    pub(crate) login_key: Vec<u8>,
 }
 
 /// Why a registry change was refused.
@@ -83,13 +85,14 @@ impl IdpState {
             keys: IdpKeys::new(signing_key),
             config,
             clock,
-            entropy,
+            entropy: entropy.clone(),
             faults,
             clients: RwLock::new(clients),
             connections: RwLock::new(connections),
             policy_writer: tokio::sync::Mutex::new(()),
             registered_servers: RwLock::default(),
             saml_key: Default::default(),
+            login_key: entropy.token(32).into_bytes(),
         }))
     }
 
@@ -186,7 +189,12 @@ impl IdpState {
 
     async fn insert_client(&self, client: IdpClient, open_cap: Option<usize>) -> Result<(), RegistryError> {
         // How it is registered decides whether its users are asked for consent (stored as such).
-        let client = IdpClient { registration: Registration::stored(open_cap.is_some()), ..client };
+        // Only the secret's hash is kept, here as in the database: it was shown at registration.
+        let client = IdpClient {
+            registration: Registration::stored(open_cap.is_some()),
+            client_secret: ClientSecret::Sha256(client.client_secret.sha256()),
+            ..client
+        };
         if self.client(&client.client_id).is_some() {
             return Err(RegistryError::Exists(client.client_id.into_string()));
         }

@@ -81,9 +81,11 @@ impl Store {
         db.drop_column("logins", "csrf")?;
         db.drop_column("logouts", "csrf")?;
         move_connections_into_tenants(&db)?;
+        hash_stored_client_secrets(&db)?;
         Ok(Self { db })
     }
 
+    /// Stores a pending login (once: a login's email form sent twice stores it once).
     pub(crate) async fn insert_login(&self, id: String, r: AuthRequest, now: i64) -> Result<(), DbError> {
         self.db
             .call(move |c| {
@@ -95,7 +97,8 @@ impl Store {
                 c.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", params![now])?;
                 c.execute(
                     "INSERT INTO logins (id, client_id, redirect_uri, state, nonce, code_challenge, scope, created_at, consent_prompt)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT(id) DO NOTHING",
                     params![
                         id,
                         r.client_id,
@@ -349,6 +352,39 @@ impl Store {
             })
             .await
     }
+}
+
+/// A database from before client secrets were hashed keeps registered clients' secrets in
+/// `clients.client_secret`: each is replaced by its SHA-256 in `client_secret_sha256`, and the
+/// plaintext column dropped, in one transaction (a failure leaves the database as it was). Then
+/// `VACUUM` rewrites the file and the checkpoint empties the WAL, so no copy of a secret stays.
+fn hash_stored_client_secrets(db: &Db) -> Result<(), DbError> {
+    db.call_now(|c| {
+        let has = |c: &rusqlite::Connection, column: &str| {
+            c.prepare("SELECT 1 FROM pragma_table_info('clients') WHERE name = ?1")?.exists([column])
+        };
+        if !has(c, "client_secret")? {
+            return Ok(());
+        }
+        let tx = c.transaction()?;
+        if !has(&tx, "client_secret_sha256")? {
+            tx.execute_batch("ALTER TABLE clients ADD COLUMN client_secret_sha256 TEXT NOT NULL DEFAULT ''")?;
+        }
+        let plaintext: Vec<(String, String)> = {
+            let mut st = tx.prepare("SELECT client_id, client_secret FROM clients")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+        };
+        for (client_id, secret) in plaintext {
+            tx.execute(
+                "UPDATE clients SET client_secret_sha256 = ?2 WHERE client_id = ?1",
+                params![client_id, xaa_core::secret::sha256_b64(&secret)],
+            )?;
+        }
+        tx.execute_batch("ALTER TABLE clients DROP COLUMN client_secret")?;
+        tx.commit()?;
+        c.execute_batch("VACUUM")?;
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    })
 }
 
 fn insert_code(c: &rusqlite::Connection, code_hash: &str, g: &CodeGrant) -> rusqlite::Result<()> {

@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// The lock of a data dir, held while this value lives.
@@ -29,12 +30,19 @@ pub enum LockError {
     Io(String, std::io::Error),
 }
 
-/// Takes the lock of `dir` (created if missing) and writes this process's id into it.
+/// Takes the lock of `dir` (created 0700 if missing, see [`crate::private_file::create_dir`]) and writes this process's id into it.
 pub fn lock(dir: &Path) -> Result<DataDirLock, LockError> {
     let path = dir.join("lab.lock");
     let io = |e| LockError::Io(path.display().to_string(), e);
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+    crate::private_file::create_dir(dir).map_err(io)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(crate::private_file::MODE)
+        .open(&path)
+        .map_err(io)?;
     match file.try_lock() {
         Ok(()) => {
             file.set_len(0).map_err(io)?;

@@ -234,7 +234,7 @@ impl Fixtures {
             .iter()
             .map(|r| IdpClient {
                 client_id: r.idp.client_id.clone(),
-                client_secret: r.idp.client_secret.clone(),
+                client_secret: r.idp.client_secret.clone().into(),
                 name: r.name.clone(),
                 redirect_uris: r.idp.redirect_uris.clone(),
                 post_logout_redirect_uris: r.idp.post_logout_redirect_uris.clone(),

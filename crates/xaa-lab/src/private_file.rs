@@ -1,14 +1,38 @@
 //! Files that hold secrets (the TLS private keys, the ready file with the admin token): created
 //! with mode 0600 by the `open` itself, so no other user can read them even for a moment, whatever
 //! the umask, and never written through a file or link that was there before.
+//!
+//! The directories that hold them (the data dir, with the SQLite files and their registered
+//! clients, and its `tls/`) are owner-only too ([`create_dir`]): created 0700, and an existing one
+//! that others may enter is narrowed to 0700 with a warning. The data dir is the lab's own (by
+//! default `./lab-data`), so narrowing it takes nothing from anyone; leaving it open would let
+//! another user copy the databases (SQLite's `-wal` and `-shm` files are created by SQLite, which
+//! gives them the main file's mode, see `xaa_core::sqlite`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// The mode of every file this module creates: read and write for the owner only.
 pub const MODE: u32 = 0o600;
+
+/// The mode of every directory [`create_dir`] makes or keeps: the owner only.
+pub const DIR_MODE: u32 = 0o700;
+
+/// Creates `dir` (and its missing parents) with mode 0700, or narrows an existing `dir` that
+/// others may read, write or enter to 0700; `Some(mode)` names the mode it had then (for the
+/// caller's warning).
+pub fn create_dir(dir: &Path) -> io::Result<Option<u32>> {
+    fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)?;
+    let mode = fs::metadata(dir)?.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(None);
+    }
+    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
+    tracing::warn!(dir = %dir.display(), was = format!("{mode:o}"), "narrowed the directory's mode to 700: it holds secrets");
+    Ok(Some(mode))
+}
 
 /// Creates `path` as a new, empty file with mode 0600; an existing file or link there is an error.
 pub fn create_new(path: &Path) -> io::Result<File> {
@@ -61,6 +85,21 @@ mod tests {
         assert_eq!(mode(&path), MODE);
         drop(file);
         assert_eq!(create_new(&path).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_private_dir_is_owner_only_created_or_narrowed() {
+        let dir = temp_dir("dir");
+        let fresh = dir.join("lab-data").join("tls");
+        assert_eq!(create_dir(&fresh).unwrap(), None);
+        assert_eq!((mode(&dir.join("lab-data")), mode(&fresh)), (DIR_MODE, DIR_MODE), "created 0700, parents too");
+        let open = dir.join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(create_dir(&open).unwrap(), Some(0o755));
+        assert_eq!(mode(&open), DIR_MODE);
+        assert_eq!(create_dir(&open).unwrap(), None, "already owner-only");
         let _ = fs::remove_dir_all(dir);
     }
 

@@ -206,12 +206,12 @@ impl DataDir {
         Self { storage: storage.clone(), lock }
     }
 
-    /// The path of the database `name` (creating the directory), or `None` in memory.
+    /// The path of the database `name` (creating the directory, owner-only), or `None` in memory.
     fn db(&self, name: &str) -> Result<Option<PathBuf>, StartError> {
         match &self.storage {
             Storage::InMemory => Ok(None),
             Storage::Dir(d) => {
-                std::fs::create_dir_all(d).map_err(|e| StartError::Storage(format!("{}: {e}", d.display())))?;
+                crate::private_file::create_dir(d).map_err(|e| StartError::Storage(format!("{}: {e}", d.display())))?;
                 Ok(Some(d.join(name)))
             }
         }

@@ -79,7 +79,7 @@ fn names_of(cert: &X509) -> BTreeSet<String> {
 /// week, or that does not cover exactly `localhost`, `127.0.0.1`, `::1` and `public_hosts`).
 pub fn load_or_create(dir: &Path, public_hosts: &[String]) -> Result<TlsMaterial, TlsError> {
     let names = wanted_names(public_hosts);
-    fs::create_dir_all(dir).map_err(|e| TlsError::Io(dir.to_owned(), e))?;
+    crate::private_file::create_dir(dir).map_err(|e| TlsError::Io(dir.to_owned(), e))?;
     let read = |name: &str| fs::read(dir.join(name)).ok();
     let (ca_cert, ca_key) = match (read(CA), read(CA_KEY)) {
         (Some(c), Some(k)) => (X509::from_pem(&c)?, PKey::private_key_from_pem(&k)?),

@@ -55,6 +55,7 @@ async fn every_resource_starts_single_use_and_a_second_presentation_is_refused()
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 225
 
     {"error":"invalid_grant","error_description":"the ID-JAG with jti 'j-1' was already used; this authorization server accepts each ID-JAG once (lab decision A2, MCP enterprise-managed authorization, RFC 7523 Section 3 item 7)"}
@@ -95,6 +96,7 @@ async fn an_id_jag_used_under_single_use_stays_used_when_re_use_is_allowed_later
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 264
 
     {"error":"invalid_grant","error_description":"the ID-JAG with jti 'j-3' was already used while single use applied to it; only an ID-JAG first used for a resource that allows re-use may be re-submitted: get a fresh one (lab decision A2, RFC 7523 Section 3 item 7)"}

@@ -10,13 +10,15 @@
 //!   origin (cookies on localhost ignore ports);
 //! - [`redirect`]: a `303 See Other` that refuses a target a `Location` header cannot carry;
 //! - [`not_found`]: what a server answers for a path it does not serve (a trailing-slash typo
-//!   redirected, a styled page for a browser, JSON for a program), and each server's favicon.
+//!   redirected, a styled page for a browser, JSON for a program), and each server's favicon;
+//! - [`nosniff`]: `X-Content-Type-Options: nosniff` on every response of every server.
 //!
 //! It owns no page and no state: each component renders its own pages and keeps its own sessions.
 //! It must never hold a protocol rule (those live in `xaa-core`).
 
 pub mod cookie;
 pub mod csrf;
+pub mod nosniff;
 pub mod not_found;
 pub mod redirect;
 pub mod same_origin;

@@ -166,7 +166,13 @@ impl ClientMetadata {
     }
 }
 
-/// An absolute `http` or `https` URI without a fragment (RFC 6749 §3.1.2).
+/// An absolute `http` or `https` URI without a fragment (RFC 6749 §3.1.2), written with an
+/// authority that names a host and carries no userinfo (RFC 3986 §3.2, §3.2.1).
+///
+/// The URI is judged as written, not as parsed: a WHATWG parser (the `url` crate, browsers) reads
+/// `http:evil.example/cb` as `http://evil.example/cb` and drops or keeps `user:pw@` silently, so a
+/// registration that looks odd here still sends the browser to a host. RFC 8252 §7.3 and §8.3 and
+/// the OAuth Security BCP (RFC 9700 §4.1) expect exact, ordinary redirect URIs: `scheme://host…`.
 pub fn check_redirect_uri(uri: &str) -> Result<(), RegistrationError> {
     check_redirect_uri_characters(uri)?;
     let parsed = url::Url::parse(uri)
@@ -175,6 +181,27 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), RegistrationError> {
         return Err(RegistrationError::redirect(format!(
             "redirect URI \"{uri}\" must use http or https ({})",
             spec::RFC6749_3_1_2
+        )));
+    }
+    // The scheme parsed as http or https, so the URI starts with it and a colon (ASCII).
+    let Some(rest) = uri[parsed.scheme().len() + 1..].strip_prefix("//") else {
+        return Err(RegistrationError::redirect(format!(
+            "redirect URI \"{uri}\" has no authority: write \"//\" and the host after \"{}:\" ({})",
+            parsed.scheme(),
+            spec::RFC3986_3_2
+        )));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(RegistrationError::redirect(format!(
+            "redirect URI \"{uri}\" must not carry userinfo (a user name or password before \"@\") ({})",
+            spec::RFC3986_3_2_1
+        )));
+    }
+    if authority.is_empty() || authority.starts_with(':') {
+        return Err(RegistrationError::redirect(format!(
+            "redirect URI \"{uri}\" has no host after \"//\" ({})",
+            spec::RFC3986_3_2
         )));
     }
     if parsed.fragment().is_some() {
@@ -292,5 +319,38 @@ mod tests {
             "redirect URI 'http://a/cb??X: 1' contains the control character U+000D: a redirect URI has no control characters or whitespace (RFC 3986 Section 2, Appendix C)"
         );
         assert!(meta(serde_json::json!({"redirect_uris": ["http://a/caf%C3%A9?q=a%20b"]})).is_ok());
+    }
+
+    /// A redirect URI is `scheme://host…` as written: no missing authority (which a WHATWG parser
+    /// would quietly read as one), no empty host, no userinfo; the wire bodies are exact.
+    #[test]
+    fn redirect_uris_without_an_authority_or_with_userinfo_are_refused() {
+        let refusal = |uri: &str| {
+            let e = meta(serde_json::json!({"redirect_uris": [uri]})).unwrap_err();
+            serde_json::to_string(&e).unwrap()
+        };
+        insta::assert_snapshot!(refusal("http:evil.example/cb"), @r#"{"error":"invalid_redirect_uri","error_description":"redirect URI 'http:evil.example/cb' has no authority: write '//' and the host after 'http:' (RFC 3986 Section 3.2)"}"#);
+        insta::assert_snapshot!(refusal("http://user:pw@localhost/cb"), @r#"{"error":"invalid_redirect_uri","error_description":"redirect URI 'http://user:pw@localhost/cb' must not carry userinfo (a user name or password before '@') (RFC 3986 Section 3.2.1)"}"#);
+        insta::assert_snapshot!(refusal("https:///cb"), @r#"{"error":"invalid_redirect_uri","error_description":"redirect URI 'https:///cb' has no host after '//' (RFC 3986 Section 3.2)"}"#);
+        for odd in [
+            "HTTP:evil.example/cb",
+            "http:/evil.example/cb",
+            "https:\\\\evil.example/cb",
+            "http://@localhost/cb",
+            "http://a@b@localhost/",
+        ] {
+            assert!(refusal(odd).contains("invalid_redirect_uri"), "{odd}");
+            let logout =
+                meta(serde_json::json!({"redirect_uris": ["http://a/cb"], "post_logout_redirect_uris": [odd]}));
+            assert_eq!(logout.unwrap_err().error, "invalid_redirect_uri", "{odd}");
+        }
+        for fine in [
+            "http://localhost:3000/cb",
+            "https://app.example/cb?x=a@b",
+            "http://127.0.0.1:8080",
+            "HTTPS://App.Example/cb",
+        ] {
+            assert!(meta(serde_json::json!({"redirect_uris": [fine]})).is_ok(), "{fine}");
+        }
     }
 }

@@ -10,7 +10,6 @@
 use axum::response::{IntoResponse, Response};
 
 use super::{OAuthError, PresentedClient, TokenRequest, check_registered_grant};
-use crate::secret::Secret;
 use crate::validation::CheckLog;
 
 /// The section client authentication is recorded under.
@@ -20,8 +19,9 @@ const CLIENT_AUTH: &crate::spec::Reference = &crate::spec::RFC6749_2_3_1;
 pub trait TokenClient {
     /// Its `client_id`.
     fn client_id(&self) -> &str;
-    /// Its secret (`client_secret_basic` / `client_secret_post`).
-    fn client_secret(&self) -> &Secret;
+    /// Whether `presented` is its secret (`client_secret_basic` / `client_secret_post`), compared
+    /// in constant time (see [`crate::secret::ClientSecret`]).
+    fn secret_matches(&self, presented: &str) -> bool;
     /// The grant types it registered (RFC 7591 §2); empty: every grant the server supports.
     fn grant_types(&self) -> &[String];
 }
@@ -52,7 +52,7 @@ pub trait TokenEndpoint {
 pub fn authenticate<E: TokenEndpoint>(endpoint: &E, req: &TokenRequest) -> Result<E::Client, OAuthError> {
     let presented = PresentedClient::from_request(req.authorization.as_deref(), &req.params)?;
     let client = endpoint.client(&presented.client_id);
-    presented.authenticate(client.as_ref().map(TokenClient::client_secret))?;
+    presented.authenticate(client.as_ref().map(|c| |secret: &str| c.secret_matches(secret)))?;
     client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
 }
 

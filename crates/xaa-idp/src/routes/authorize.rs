@@ -122,8 +122,20 @@ pub(crate) async fn authorize(
             return fail("login_required", "the user is not signed in at the IdP");
         }
     }
+    // Nothing is stored until the email form is submitted: the request waits in a signed cookie.
     let login_id = st.entropy.token(24);
-    st.store.insert_login(login_id.clone(), request, now).await.map_err(PageError::internal)?;
+    let transaction = match crate::login_transaction::seal(&st, &login_id, &request, now) {
+        Ok(value) => value,
+        Err(len) => {
+            return fail(
+                "invalid_request",
+                &format!(
+                    "state, nonce and scope are too long together: the login in progress would take {len} bytes; this IdP keeps at most {}",
+                    crate::login_transaction::MAX_COOKIE_VALUE_BYTES
+                ),
+            );
+        }
+    };
     let page = LoginEmailPage {
         client_name: client.name.clone(),
         login_id: login_id.clone(),
@@ -131,7 +143,7 @@ pub(crate) async fn authorize(
         email: one("login_hint")?.unwrap_or_default(),
         error: None,
     };
-    Ok((jar.add(crate::session::login_cookie(&st, login_id)), csrf, page).into_response())
+    Ok((jar.add(crate::login_transaction::cookie(&st, transaction)), csrf, page).into_response())
 }
 
 /// A registered redirect URI the IdP cannot send (stored before registration refused control

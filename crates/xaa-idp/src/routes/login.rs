@@ -50,7 +50,12 @@ pub(crate) async fn email(
     form: LoginInput<EmailForm>,
 ) -> Result<Response, PageError> {
     let f = login_form(form)?;
-    let login = pending_login(&st, &jar, &f.login).await?;
+    // A login from `GET /authorize` is still in its signed cookie; SAML's and consent's are stored.
+    let started = crate::login_transaction::open(&st, &jar, &f.login);
+    let login = match &started {
+        Some(login) => login.clone(),
+        None => pending_login(&st, &jar, &f.login).await?,
+    };
     let client_name = client_name(&st, &login);
     let email = f.email.trim().to_owned();
     if !plausible_email(&email) {
@@ -63,10 +68,21 @@ pub(crate) async fn email(
         }
         .into_response());
     }
+    let jar = match started {
+        Some(login) => {
+            // The first write of this login: from here on it is a stored one, named by the login cookie.
+            st.store
+                .insert_login(f.login.clone(), login.request, login.created_at)
+                .await
+                .map_err(PageError::internal)?;
+            jar.remove(crate::login_transaction::removal()).add(crate::session::login_cookie(&st, f.login.clone()))
+        }
+        None => jar,
+    };
     st.store.set_login_email(f.login.clone(), email.clone()).await.map_err(PageError::internal)?;
     let tenant = tenant_label(&st, &email);
     let csrf = csrf.value().to_owned();
-    Ok(LoginCodePage { client_name, login_id: f.login, csrf, email, tenant, error: None }.into_response())
+    Ok((jar, LoginCodePage { client_name, login_id: f.login, csrf, email, tenant, error: None }).into_response())
 }
 
 pub(crate) async fn code(

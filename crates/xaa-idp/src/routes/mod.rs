@@ -40,5 +40,6 @@ pub fn router(state: Arc<IdpState>) -> Router {
         .route("/favicon.ico", get(|| async { xaa_web::not_found::favicon('I', "#3b5bdb") }))
         .fallback(crate::pages::not_found)
         .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
+        .layer(axum::middleware::map_response(xaa_web::nosniff::nosniff))
         .with_state(state)
 }

@@ -38,7 +38,7 @@ impl OpenRegistration for IdpState {
     async fn store(&self, metadata: &ClientMetadata, client_id: &str, secret: Secret) -> Result<(), StoreRefusal> {
         let client = IdpClient {
             client_id: ClientId::new(client_id),
-            client_secret: secret,
+            client_secret: xaa_core::secret::ClientSecret::hash_of(&secret),
             name: metadata.client_name.clone().unwrap_or_default(),
             redirect_uris: metadata.redirect_uris.clone(),
             post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),

@@ -33,6 +33,10 @@ pub(crate) struct RegisterRequest {
     pub(crate) tenant: Option<String>,
 }
 
+/// What the console and the admin API show for a registered client's IdP secret after its
+/// registration: the IdP keeps only the secret's SHA-256 (`xaa_core::secret::ClientSecret`).
+pub(crate) const SHOWN_ONCE: &str = "shown once at registration; delete the app and register it again to get a new one";
+
 /// A registered requestor: both credential pairs, the connection and the `.env`.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Registered {
@@ -128,9 +132,11 @@ impl Admin {
 
         let client_id = ClientId::new(format!("{}-{}", slug(&name), self.readable_suffix(4)));
         let resource_client_id = ResourceClientId::new(format!("{client_id}-at-todo0"));
+        // The IdP keeps only its hash: this answer is the one place the secret is shown.
+        let secret = Secret::new(self.entropy.token(24));
         let idp_client = IdpClient {
             client_id: client_id.clone(),
-            client_secret: Secret::new(self.entropy.token(24)),
+            client_secret: secret.clone().into(),
             name,
             redirect_uris,
             post_logout_redirect_uris: post_logout,
@@ -172,7 +178,8 @@ impl Admin {
             return Err(self.undo(client_id.as_str(), e).await);
         }
         tracing::info!(client.id = %client_id, resource.client_id = %resource_client_id, "requestor registered");
-        self.registered(client_id.as_str()).ok_or_else(|| AdminError::new("the registration could not be read back"))
+        self.registered_showing(client_id.as_str(), Some(&secret))
+            .ok_or_else(|| AdminError::new("the registration could not be read back"))
     }
 
     /// Removes a half-made registration's IdP client and returns the error.
@@ -181,9 +188,16 @@ impl Admin {
         error
     }
 
-    /// A registered (or fixture) requestor's credentials and `.env`, from the live registries.
+    /// A registered (or fixture) requestor's credentials and `.env`, from the live registries. A
+    /// registered client's IdP secret is known only as its hash: [`SHOWN_ONCE`] stands for it.
     pub(crate) fn registered(&self, client_id: &str) -> Option<Registered> {
+        self.registered_showing(client_id, None)
+    }
+
+    /// [`Self::registered`], showing `secret` (just made) as the IdP client secret.
+    fn registered_showing(&self, client_id: &str, secret: Option<&Secret>) -> Option<Registered> {
         let idp = self.idp.client(client_id)?;
+        let shown = secret.or(idp.client_secret.plain()).cloned().unwrap_or_else(|| Secret::new(SHOWN_ONCE));
         let default_tenant = &self.idp.tenants().default_tenant().id;
         let mut connections: Vec<_> = self.idp.connections().into_iter().filter(|c| c.client_id == client_id).collect();
         connections.sort_by_key(|c| c.tenant != *default_tenant);
@@ -204,7 +218,7 @@ impl Admin {
             name: idp.name.clone(),
             idp: IdpClientFixture {
                 client_id: idp.client_id.clone(),
-                client_secret: idp.client_secret.clone(),
+                client_secret: shown.clone(),
                 redirect_uris: idp.redirect_uris.clone(),
                 post_logout_redirect_uris: idp.post_logout_redirect_uris.clone(),
             },
@@ -217,7 +231,7 @@ impl Admin {
         Some(Registered {
             name: idp.name.clone(),
             client_id: idp.client_id.clone(),
-            client_secret: idp.client_secret.expose().to_owned(),
+            client_secret: shown.expose().to_owned(),
             resource_client_id,
             resource_client_secret: at_as.map(|c| c.client_secret.expose().to_owned()).unwrap_or_default(),
             authorization_server: connection.as_ref().map(|c| c.authorization_server.clone()).unwrap_or_default(),

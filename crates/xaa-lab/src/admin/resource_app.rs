@@ -193,7 +193,7 @@ impl Admin {
         };
         let idp_client = IdpClient {
             client_id: ClientId::new(client_id.as_str()),
-            client_secret: Secret::new(app.client_secret.clone()),
+            client_secret: Secret::new(app.client_secret.clone()).into(),
             name: format!("{} tester", app.name).chars().take(MAX_CLIENT_NAME_CHARS).collect(),
             redirect_uris: vec![redirect_uri],
             post_logout_redirect_uris: Vec::new(),

@@ -136,6 +136,7 @@ pub(crate) fn router(state: ConsoleState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
         .layer(axum::middleware::from_fn(xaa_web::same_origin::same_origin))
+        .layer(axum::middleware::map_response(xaa_web::nosniff::nosniff))
         .with_state(Arc::new(state))
 }
 

@@ -46,6 +46,7 @@ pub fn router(state: Arc<NotesState>) -> Router {
         .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::from_fn(xaa_web::same_origin::same_origin))
+        .layer(axum::middleware::map_response(xaa_web::nosniff::nosniff))
         .with_state(state)
 }
 

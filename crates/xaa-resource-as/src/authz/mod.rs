@@ -33,6 +33,7 @@ pub fn router(state: Arc<AsState>) -> Router {
         .route("/favicon.ico", get(|| async { xaa_web::not_found::favicon('A', "#7048e8") }))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
+        .layer(axum::middleware::map_response(xaa_web::nosniff::nosniff))
         .with_state(state)
 }
 

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::response::Response;
 use xaa_core::oauth::token_endpoint::{self, TokenClient, TokenEndpoint};
 use xaa_core::oauth::{ErrorCode, JwtBearerRequest, OAuthError, TokenRequest};
-use xaa_core::secret::Secret;
 use xaa_core::urn;
 use xaa_core::validation::CheckLog;
 
@@ -67,8 +66,8 @@ impl TokenClient for AsClient {
         self.client_id.as_str()
     }
 
-    fn client_secret(&self) -> &Secret {
-        &self.client_secret
+    fn secret_matches(&self, presented: &str) -> bool {
+        self.client_secret.matches(presented)
     }
 
     fn grant_types(&self) -> &[String] {

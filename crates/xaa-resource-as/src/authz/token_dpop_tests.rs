@@ -91,6 +91,7 @@ async fn case_1_cnf_and_a_proof_of_another_key_is_invalid_grant() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 426
 
     {"error":"invalid_grant","error_description":"the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '[jkt]' but the DPoP proof is signed with the key with thumbprint '[other jkt]'; a DPoP-bound ID-JAG must be presented with a proof of the key it is bound to (draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.1, RFC 9449 Section 6)"}
@@ -108,6 +109,7 @@ async fn case_2_cnf_without_a_proof_is_invalid_grant() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 348
 
     {"error":"invalid_grant","error_description":"the ID-JAG is bound to the DPoP key with thumbprint cnf.jkt '[jkt]' but the request carries no DPoP proof; a DPoP-bound ID-JAG must be presented with a proof of that key (draft-ietf-oauth-identity-assertion-authz-grant-04 Section 9.8.1.2.2, RFC 9449 Section 4.3)"}
@@ -144,6 +146,7 @@ async fn a_proof_for_another_url_is_invalid_dpop_proof() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 268
 
     {"error":"invalid_dpop_proof","error_description":"the DPoP proof's htu is 'http://as.test/token/introspection', not 'http://as.test/token' (compared without query and fragment, scheme and host case-insensitively, default ports omitted) (RFC 9449 Section 4.3 item 9)"}
@@ -159,6 +162,7 @@ async fn a_proof_too_old_for_the_servers_clock_is_invalid_dpop_proof() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 205
 
     {"error":"invalid_dpop_proof","error_description":"the DPoP proof was created 301 s ago (iat 1699999699, now 1700000000); this server accepts proofs for 300 s (RFC 9449 Section 4.3 item 11, Section 11.1)"}
@@ -174,6 +178,7 @@ async fn two_proofs_are_invalid_dpop_proof() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 147
 
     {"error":"invalid_dpop_proof","error_description":"the request carries 2 DPoP proofs; a request carries exactly one (RFC 9449 Section 4.3 item 1)"}
@@ -187,6 +192,7 @@ async fn a_proof_that_is_not_a_jwt_is_invalid_dpop_proof() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 169
 
     {"error":"invalid_dpop_proof","error_description":"the DPoP proof is not a valid JWT: a compact JWS has 3 dot-separated parts, this has 1 (RFC 9449 Section 4.3 item 2)"}
@@ -205,6 +211,7 @@ async fn a_replayed_proof_is_invalid_dpop_proof_and_burns_no_id_jag() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 151
 
     {"error":"invalid_dpop_proof","error_description":"the DPoP proof's jti 'p-1' was already used: a proof is accepted only once (RFC 9449 Section 11.1)"}

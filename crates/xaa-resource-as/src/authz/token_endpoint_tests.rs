@@ -35,6 +35,7 @@ async fn a_json_body_is_invalid_request() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 156
 
     {"error":"invalid_request","error_description":"the token request must be application/x-www-form-urlencoded (RFC 6749 Section 3.2), not 'application/json'"}
@@ -48,6 +49,7 @@ async fn no_client_authentication_is_invalid_client() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 172
 
     {"error":"invalid_client","error_description":"client authentication failed: no client credentials (use client_secret_basic or client_secret_post, RFC 6749 Section 2.3.1)"}
@@ -63,6 +65,7 @@ async fn a_wrong_client_secret_is_invalid_client_with_a_basic_challenge() {
     cache-control: no-store
     pragma: no-cache
     www-authenticate: Basic realm="token"
+    x-content-type-options: nosniff
     content-length: 146
 
     {"error":"invalid_client","error_description":"client authentication failed: wrong client_secret for client 'app-at-todo0' (client_secret_basic)"}
@@ -77,6 +80,7 @@ async fn two_client_authentication_methods_are_invalid_request() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 153
 
     {"error":"invalid_request","error_description":"the client used both client_secret_basic and client_secret_post; use exactly one (RFC 6749 Section 2.3)"}
@@ -90,6 +94,7 @@ async fn a_missing_grant_type_is_invalid_request() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 89
 
     {"error":"invalid_request","error_description":"missing required parameter `grant_type`"}
@@ -103,6 +108,7 @@ async fn another_grant_type_is_unsupported_grant_type() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 184
 
     {"error":"unsupported_grant_type","error_description":"grant_type 'authorization_code' is not supported here; use 'urn:ietf:params:oauth:grant-type:jwt-bearer' (RFC 7523 Section 2.1)"}
@@ -117,6 +123,7 @@ async fn a_repeated_grant_type_is_invalid_request() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 163
 
     {"error":"invalid_request","error_description":"parameter `grant_type` is repeated; request parameters must not be included more than once (RFC 6749 Section 3.2)"}
@@ -130,6 +137,7 @@ async fn a_missing_assertion_is_invalid_request() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 88
 
     {"error":"invalid_request","error_description":"missing required parameter `assertion`"}
@@ -143,6 +151,7 @@ async fn an_assertion_that_is_not_a_jwt_is_invalid_grant() {
     content-type: application/json
     cache-control: no-store
     pragma: no-cache
+    x-content-type-options: nosniff
     content-length: 153
 
     {"error":"invalid_grant","error_description":"the ID-JAG is not a valid JWT: a compact JWS has 3 dot-separated parts, this has 1 (RFC 7515 Section 7.1)"}

@@ -36,6 +36,7 @@ async fn no_token_is_401_unauthorized() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: Bearer realm="todo-mcp", resource_metadata="http://todo.test/.well-known/oauth-protected-resource/mcp"
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Unauthorized: No access token provided"},"id":null}
     "#);
@@ -47,6 +48,7 @@ async fn an_oversized_body_is_413_before_the_token_is_looked_at() {
     insta::assert_snapshot!(send(todo_router(), post(None, BOTH, body)).await, @r#"
     413 Payload Too Large
     content-type: application/json
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Payload Too Large: a JSON-RPC message may have at most 262144 bytes"},"id":null}
     "#);
@@ -59,6 +61,7 @@ async fn a_token_for_the_rest_api_is_invalid_here() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: Bearer realm="todo-mcp", resource_metadata="http://todo.test/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="the access token aud is 'http://todo.test'; it must be 'http://todo.test/mcp' (a string, or an array of exactly that one value) (RFC 9068 Section 4)"
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Invalid or expired access token","data":{"error":"invalid_token","error_description":"the access token aud is \"http://todo.test\"; it must be \"http://todo.test/mcp\" (a string, or an array of exactly that one value) (RFC 9068 §4)"}},"id":null}
     "#);
@@ -71,6 +74,7 @@ async fn a_token_without_mcp_access_is_insufficient_scope() {
     403 Forbidden
     content-type: application/json
     www-authenticate: Bearer realm="todo-mcp", resource_metadata="http://todo.test/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", error_description="this request needs scope 'todos.read mcp.access'; the access token has 'todos.read' (RFC 6750 Section 3.1)", scope="todos.read mcp.access"
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Forbidden: insufficient scope: this request needs scope \"todos.read mcp.access\"; the access token has \"todos.read\" (RFC 6750 §3.1)","data":{"error":"insufficient_scope","error_description":"this request needs scope \"todos.read mcp.access\"; the access token has \"todos.read\" (RFC 6750 §3.1)"}},"id":null}
     "#);
@@ -82,6 +86,7 @@ async fn calling_a_writing_tool_needs_todos_write_as_well() {
     403 Forbidden
     content-type: application/json
     www-authenticate: Bearer realm="todo-mcp", resource_metadata="http://todo.test/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", error_description="this request needs scope 'todos.read mcp.access todos.write'; the access token has 'todos.read mcp.access' (RFC 6750 Section 3.1)", scope="todos.read mcp.access todos.write"
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Forbidden: insufficient scope: this request needs scope \"todos.read mcp.access todos.write\"; the access token has \"todos.read mcp.access\" (RFC 6750 §3.1)","data":{"error":"insufficient_scope","error_description":"this request needs scope \"todos.read mcp.access todos.write\"; the access token has \"todos.read mcp.access\" (RFC 6750 §3.1)"}},"id":null}
     "#);
@@ -96,6 +101,7 @@ async fn two_tokens_are_a_bad_request() {
     400 Bad Request
     content-type: application/json
     www-authenticate: Bearer realm="todo-mcp", resource_metadata="http://todo.test/.well-known/oauth-protected-resource/mcp", error="invalid_request", error_description="more than one access token was sent; use exactly one method (RFC 6750 Section 2)"
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: more than one access token was sent; use exactly one method (RFC 6750 §2)","data":{"error":"invalid_request","error_description":"more than one access token was sent; use exactly one method (RFC 6750 §2)"}},"id":null}
     "#);
@@ -107,6 +113,7 @@ async fn accepting_only_json_is_406_after_a_valid_token() {
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     406 Not Acceptable
     content-type: application/json
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Not Acceptable: Client must accept both application/json and text/event-stream"},"id":null}
     "#);

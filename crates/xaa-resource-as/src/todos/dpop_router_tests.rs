@@ -85,6 +85,7 @@ async fn a_bound_token_sent_as_bearer_is_invalid_token_with_a_dpop_challenge() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: DPoP realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_token", error_description="the access token is bound to the DPoP key with thumbprint cnf.jkt '[jkt]': send it as Authorization: DPoP <access token> with a DPoP proof of that key, not as a Bearer token (RFC 9449 Section 7.1)", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
     content-length: 294
 
     {"success":false,"error":"invalid_token","error_description":"the access token is bound to the DPoP key with thumbprint cnf.jkt \"[jkt]\": send it as Authorization: DPoP <access token> with a DPoP proof of that key, not as a Bearer token (RFC 9449 §7.1)"}
@@ -98,6 +99,7 @@ async fn a_bound_token_without_a_proof_is_invalid_dpop_proof() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: DPoP realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_dpop_proof", error_description="the request carries no DPoP proof: a DPoP-bound access token is sent with a DPoP header holding a proof of the key it is bound to (RFC 9449 Section 7.1)", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
     content-length: 215
 
     {"success":false,"error":"invalid_dpop_proof","error_description":"the request carries no DPoP proof: a DPoP-bound access token is sent with a DPoP header holding a proof of the key it is bound to (RFC 9449 §7.1)"}
@@ -115,6 +117,7 @@ async fn a_proof_of_another_key_is_invalid_token() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: DPoP realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_token", error_description="the access token is bound to the DPoP key with thumbprint cnf.jkt '[jkt]' but the DPoP proof is signed with the key with thumbprint '[other jkt]'; a DPoP-bound token is presented with a proof of the key it is bound to (RFC 9449 Section 4.3 item 12, Section 6)", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
     content-length: 385
 
     {"success":false,"error":"invalid_token","error_description":"the access token is bound to the DPoP key with thumbprint cnf.jkt \"[jkt]\" but the DPoP proof is signed with the key with thumbprint \"[other jkt]\"; a DPoP-bound token is presented with a proof of the key it is bound to (RFC 9449 §4.3 item 12, §6)"}
@@ -130,6 +133,7 @@ async fn a_proof_of_another_request_is_invalid_dpop_proof() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: DPoP realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_dpop_proof", error_description="the DPoP proof's htu is 'http://todo.test/api/todos/stats', not 'http://todo.test/api/todos' (compared without query and fragment, scheme and host case-insensitively, default ports omitted) (RFC 9449 Section 4.3 item 9)", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
     content-length: 286
 
     {"success":false,"error":"invalid_dpop_proof","error_description":"the DPoP proof's htu is \"http://todo.test/api/todos/stats\", not \"http://todo.test/api/todos\" (compared without query and fragment, scheme and host case-insensitively, default ports omitted) (RFC 9449 §4.3 item 9)"}
@@ -145,6 +149,7 @@ async fn a_proof_without_the_tokens_hash_is_invalid_dpop_proof() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: DPoP realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_dpop_proof", error_description="the DPoP proof has no ath claim, but it comes with an access token: a proof sent with an access token carries the token's hash (RFC 9449 Section 4.3 item 12, Section 4.2)", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
     content-length: 227
 
     {"success":false,"error":"invalid_dpop_proof","error_description":"the DPoP proof has no ath claim, but it comes with an access token: a proof sent with an access token carries the token's hash (RFC 9449 §4.3 item 12, §4.2)"}
@@ -163,6 +168,7 @@ async fn a_replayed_proof_is_invalid_dpop_proof() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: DPoP realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_dpop_proof", error_description="the DPoP proof's jti 'p-1' was already used: a proof is accepted only once (RFC 9449 Section 11.1)", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
     content-length: 163
 
     {"success":false,"error":"invalid_dpop_proof","error_description":"the DPoP proof's jti \"p-1\" was already used: a proof is accepted only once (RFC 9449 §11.1)"}
@@ -178,6 +184,7 @@ async fn an_unbound_token_with_the_dpop_scheme_is_invalid_token() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: Bearer realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_token", error_description="the access token is bound to no DPoP key (it has no cnf claim): send it as Authorization: Bearer <access token> (RFC 9449 Section 7.1)"
+    x-content-type-options: nosniff
     content-length: 192
 
     {"success":false,"error":"invalid_token","error_description":"the access token is bound to no DPoP key (it has no cnf claim): send it as Authorization: Bearer <access token> (RFC 9449 §7.1)"}
@@ -207,6 +214,7 @@ async fn a_bound_token_lacking_scope_gets_a_dpop_challenge() {
     403 Forbidden
     content-type: application/json
     www-authenticate: DPoP realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="insufficient_scope", error_description="this request needs scope 'todos.write'; the access token has 'todos.read' (RFC 6750 Section 3.1)", scope="todos.write", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
     content-length: 163
 
     {"success":false,"error":"insufficient_scope","error_description":"this request needs scope \"todos.write\"; the access token has \"todos.read\" (RFC 6750 §3.1)"}
@@ -221,6 +229,7 @@ async fn the_mcp_server_refuses_a_bound_token_sent_as_bearer() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: DPoP realm="todo-mcp", resource_metadata="http://todo.test/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="the access token is bound to the DPoP key with thumbprint cnf.jkt '[jkt]': send it as Authorization: DPoP <access token> with a DPoP proof of that key, not as a Bearer token (RFC 9449 Section 7.1)", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Invalid or expired access token","data":{"error":"invalid_token","error_description":"the access token is bound to the DPoP key with thumbprint cnf.jkt \"[jkt]\": send it as Authorization: DPoP <access token> with a DPoP proof of that key, not as a Bearer token (RFC 9449 §7.1)"}},"id":null}
     "#);
@@ -251,6 +260,7 @@ async fn the_mcp_server_refuses_a_replayed_proof_as_invalid_dpop_proof() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: DPoP realm="todo-mcp", resource_metadata="http://todo.test/.well-known/oauth-protected-resource/mcp", error="invalid_dpop_proof", error_description="the DPoP proof's jti 'p-1' was already used: a proof is accepted only once (RFC 9449 Section 11.1)", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Invalid DPoP proof","data":{"error":"invalid_dpop_proof","error_description":"the DPoP proof's jti \"p-1\" was already used: a proof is accepted only once (RFC 9449 §11.1)"}},"id":null}
     "#);
@@ -265,6 +275,7 @@ async fn the_mcp_server_challenges_a_bound_token_lacking_todos_write_with_dpop()
     403 Forbidden
     content-type: application/json
     www-authenticate: DPoP realm="todo-mcp", resource_metadata="http://todo.test/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", error_description="this request needs scope 'todos.read mcp.access todos.write'; the access token has 'todos.read mcp.access' (RFC 6750 Section 3.1)", scope="todos.read mcp.access todos.write", algs="ES256 PS256 RS256 EdDSA"
+    x-content-type-options: nosniff
 
     {"jsonrpc":"2.0","error":{"code":-32000,"message":"Forbidden: insufficient scope: this request needs scope \"todos.read mcp.access todos.write\"; the access token has \"todos.read mcp.access\" (RFC 6750 §3.1)","data":{"error":"insufficient_scope","error_description":"this request needs scope \"todos.read mcp.access todos.write\"; the access token has \"todos.read mcp.access\" (RFC 6750 §3.1)"}},"id":null}
     "#);

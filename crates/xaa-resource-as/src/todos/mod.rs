@@ -36,6 +36,7 @@ pub fn router(state: Arc<TodoState>) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn(xaa_web::not_found::redirect_trailing_slash))
         .layer(axum::middleware::from_fn(xaa_core::validation::carry_checks))
+        .layer(axum::middleware::map_response(xaa_web::nosniff::nosniff))
         .with_state(state)
 }
 

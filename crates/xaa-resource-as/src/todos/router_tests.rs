@@ -30,6 +30,7 @@ async fn no_authorization_header_is_401_with_a_bare_challenge() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: Bearer realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource"
+    x-content-type-options: nosniff
     content-length: 133
 
     {"success":false,"error":"unauthorized","error_description":"an access token is required: send Authorization: Bearer <access token>"}
@@ -42,6 +43,7 @@ async fn a_scheme_other_than_bearer_counts_as_no_token() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: Bearer realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource"
+    x-content-type-options: nosniff
     content-length: 133
 
     {"success":false,"error":"unauthorized","error_description":"an access token is required: send Authorization: Bearer <access token>"}
@@ -54,6 +56,7 @@ async fn a_malformed_token_is_invalid_token() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: Bearer realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_token", error_description="the access token is not a valid JWT: a compact JWS has 3 dot-separated parts, this has 1 (RFC 7515 Section 7.1)"
+    x-content-type-options: nosniff
     content-length: 169
 
     {"success":false,"error":"invalid_token","error_description":"the access token is not a valid JWT: a compact JWS has 3 dot-separated parts, this has 1 (RFC 7515 §7.1)"}
@@ -68,6 +71,7 @@ async fn two_bearer_headers_are_invalid_request() {
     400 Bad Request
     content-type: application/json
     www-authenticate: Bearer realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_request", error_description="more than one access token was sent; use exactly one method (RFC 6750 Section 2)"
+    x-content-type-options: nosniff
     content-length: 140
 
     {"success":false,"error":"invalid_request","error_description":"more than one access token was sent; use exactly one method (RFC 6750 §2)"}
@@ -81,6 +85,7 @@ async fn a_token_in_the_query_is_refused() {
     400 Bad Request
     content-type: application/json
     www-authenticate: Bearer realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_request", error_description="send the access token in the Authorization header; the access_token query parameter is not supported (RFC 6750 Section 2.3)"
+    x-content-type-options: nosniff
     content-length: 183
 
     {"success":false,"error":"invalid_request","error_description":"send the access token in the Authorization header; the access_token query parameter is not supported (RFC 6750 §2.3)"}
@@ -94,6 +99,7 @@ async fn a_token_for_the_mcp_server_is_not_one_for_the_rest_api() {
     401 Unauthorized
     content-type: application/json
     www-authenticate: Bearer realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="invalid_token", error_description="the access token aud is 'http://todo.test/mcp'; it must be 'http://todo.test' (a string, or an array of exactly that one value) (RFC 9068 Section 4)"
+    x-content-type-options: nosniff
     content-length: 210
 
     {"success":false,"error":"invalid_token","error_description":"the access token aud is \"http://todo.test/mcp\"; it must be \"http://todo.test\" (a string, or an array of exactly that one value) (RFC 9068 §4)"}
@@ -107,6 +113,7 @@ async fn writing_with_a_read_token_is_insufficient_scope() {
     403 Forbidden
     content-type: application/json
     www-authenticate: Bearer realm="todo-api", resource_metadata="http://todo.test/.well-known/oauth-protected-resource", error="insufficient_scope", error_description="this request needs scope 'todos.write'; the access token has 'todos.read' (RFC 6750 Section 3.1)", scope="todos.write"
+    x-content-type-options: nosniff
     content-length: 163
 
     {"success":false,"error":"insufficient_scope","error_description":"this request needs scope \"todos.write\"; the access token has \"todos.read\" (RFC 6750 §3.1)"}
@@ -118,6 +125,7 @@ async fn an_unsupported_method_is_405() {
     let req = request(Method::PUT, "/api/todos").body(Body::empty()).unwrap();
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     405 Method Not Allowed
+    x-content-type-options: nosniff
     allow: GET,HEAD,POST
     content-length: 0
     "#);
@@ -132,6 +140,7 @@ async fn a_body_that_is_not_json_is_invalid_request() {
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     400 Bad Request
     content-type: application/json
+    x-content-type-options: nosniff
     content-length: 208
 
     {"success":false,"error":"invalid_request","error_description":"the body must be JSON like {\"title\": \"...\"}: Failed to parse the request body as JSON: title: EOF while parsing a value at line 1 column 9"}
@@ -144,6 +153,7 @@ async fn a_body_without_json_content_type_is_invalid_request() {
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     400 Bad Request
     content-type: application/json
+    x-content-type-options: nosniff
     content-length: 169
 
     {"success":false,"error":"invalid_request","error_description":"the body must be JSON like {\"title\": \"...\"}: Expected request with `Content-Type: application/json`"}
@@ -156,6 +166,7 @@ async fn an_id_that_is_not_a_number_is_invalid_request() {
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     400 Bad Request
     content-type: application/json
+    x-content-type-options: nosniff
     content-length: 100
 
     {"success":false,"error":"invalid_request","error_description":"the todo id must be a whole number"}
@@ -168,6 +179,7 @@ async fn a_valid_token_reaches_the_handler_with_its_claims() {
     insta::assert_snapshot!(send(todo_router(), req).await, @r#"
     200 OK
     content-type: application/json
+    x-content-type-options: nosniff
     content-length: 121
 
     {"success":true,"user":{"sub":"acme:alice","email":"alice@example.test"},"data":{"total":0,"completed":0,"incomplete":0}}

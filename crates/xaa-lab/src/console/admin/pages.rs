@@ -336,19 +336,33 @@ pub(crate) async fn client(
     let Some(r) = st.admin.registered(&id) else {
         return back("/admin", false, format!("There is no client \"{id}\"."));
     };
+    let message = flash(&Flash { msg: n.msg, ok: n.ok, ..Flash::default() });
+    client_page(&st, csrf, r, n.new == Some(1), message).await
+}
+
+/// A client's page; `fresh` right after its registration, when `r` holds the IdP client secret
+/// (the IdP keeps only its hash: this page is the one place it is shown).
+pub(crate) async fn client_page(
+    st: &ConsoleState,
+    csrf: CsrfToken,
+    r: crate::admin::Registered,
+    fresh: bool,
+    message: Option<(bool, String)>,
+) -> Response {
+    let id = r.client_id.to_string();
     let connected = st.admin.idp.connections().iter().any(|c| c.client_id == id);
     let saml = st.admin.saml_service_provider(&id).await;
     let format = saml.as_ref().map(|sp| sp.name_id_format.clone()).unwrap_or_default();
     let issuer = st.admin.idp.issuer();
     let page = ClientPage {
-        lab_status: crate::console::lab_status::LabStatus::of(&st),
+        lab_status: crate::console::lab_status::LabStatus::of(st),
         csrf: csrf.value().to_owned(),
-        fresh: n.new == Some(1),
+        fresh,
         registered: !st.admin.idp.is_fixture_client(&id),
         card: st.admin.report_cards.card(&id),
         r,
         connected,
-        message: flash(&Flash { msg: n.msg, ok: n.ok, ..Flash::default() }),
+        message,
         saml,
         saml_sso: format!("{issuer}/saml/sso"),
         saml_metadata: format!("{issuer}/saml/metadata"),

@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use xaa_idp::Tenant;
 use xaa_web::csrf::CsrfToken;
-use xaa_web::redirect::SeeOther;
 
 use super::AdminAuth;
 use super::pages::{AdminForm, text};
@@ -90,7 +89,8 @@ pub(crate) async fn register(
     };
     let saml = saml_fields(&form);
     match st.admin.register_with_saml(req.clone(), saml.as_ref()).await {
-        Ok(r) => SeeOther::to(&format!("/admin/clients/{}?new=1", r.client_id)).into_response(),
+        // Shown here, not after a redirect: the IdP keeps only the secret's hash.
+        Ok(r) => super::pages::client_page(&st, csrf, r, true, None).await,
         Err(e) => {
             let all = st
                 .admin
