@@ -40,16 +40,23 @@ struct JoinPage {
     gone: bool,
 }
 
+impl JoinPage {
+    /// The form, empty but for its CSRF token and the tutorial app's redirect URI.
+    fn form(st: &ConsoleState, csrf: &str) -> Self {
+        JoinPage {
+            lab_status: LabStatus::of(st),
+            csrf: csrf.to_owned(),
+            error: None,
+            name: String::new(),
+            redirect_uris: "http://localhost:3000/auth/callback".into(),
+            done: None,
+            gone: false,
+        }
+    }
+}
+
 pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken) -> Response {
-    let page = JoinPage {
-        lab_status: LabStatus::of(&st),
-        csrf: csrf.value().to_owned(),
-        error: None,
-        name: String::new(),
-        redirect_uris: "http://localhost:3000/auth/callback".into(),
-        done: None,
-        gone: false,
-    };
+    let page = JoinPage::form(&st, csrf.value());
     (csrf, page).into_response()
 }
 
@@ -57,15 +64,7 @@ pub(crate) async fn form(State(st): State<Arc<ConsoleState>>, csrf: CsrfToken) -
 /// page saying the secrets were shown once.
 pub(crate) async fn registered(State(st): State<Arc<ConsoleState>>, jar: CookieJar, csrf: CsrfToken) -> Response {
     let done = st.shown_once.joined(&jar, st.clock.now());
-    let page = JoinPage {
-        lab_status: LabStatus::of(&st),
-        csrf: csrf.value().to_owned(),
-        error: None,
-        name: String::new(),
-        redirect_uris: String::new(),
-        gone: done.is_none(),
-        done,
-    };
+    let page = JoinPage { gone: done.is_none(), done, ..JoinPage::form(&st, csrf.value()) };
     let mut resp = (csrf, page).into_response();
     // The page holds both client secrets.
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -89,13 +88,10 @@ pub(crate) async fn join(
     let redirect_uris = form_lines(&form, "redirect_uris");
     let token = csrf.value().to_owned();
     let page = |error: String| JoinPage {
-        lab_status: LabStatus::of(&st),
-        csrf: token.clone(),
         error: Some(error),
         name: name.clone(),
         redirect_uris: redirect_uris.join("\n"),
-        done: None,
-        gone: false,
+        ..JoinPage::form(&st, &token)
     };
     if !genuine {
         let page = page("This page was open too long; press Register again.".into());
