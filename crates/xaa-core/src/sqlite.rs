@@ -89,6 +89,24 @@ impl Db {
         .map_err(|e| DbError(format!("database task failed: {e}")))?
     }
 
+    /// Runs the read-only `f` with the connection: on this thread when the connection is free
+    /// (a read of a page SQLite already holds takes microseconds, less than the hop to the blocking
+    /// pool and back, which costs two thread wake-ups), on the blocking pool like [`Db::call`] when
+    /// another call holds it (that one may be waiting on the disk). `f` gets a shared connection,
+    /// so it cannot start a transaction; a statement that writes does not belong here.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let f = match self.conn.try_lock() {
+            Ok(guard) => return f(&guard).map_err(DbError::from),
+            Err(std::sync::TryLockError::Poisoned(_)) => return Err(DbError("database lock poisoned".into())),
+            Err(std::sync::TryLockError::WouldBlock) => f,
+        };
+        self.call(move |c| f(c)).await
+    }
+
     /// Adds `column` (declared as `decl`) to `table` when a database made by an older lab lacks it;
     /// `true` when it did (the caller may then fill in the old rows). `table`, `column` and `decl`
     /// are the caller's constants, never input.

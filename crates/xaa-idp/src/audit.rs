@@ -99,6 +99,8 @@ impl Store {
     pub(crate) async fn append_audit(&self, e: AuditEntry, keep: AuditRetention) -> Result<(), DbError> {
         self.db
             .call(move |c| {
+                // One transaction for the entry and the purge: one commit, not three.
+                let c = c.transaction()?;
                 c.prepare_cached(
                     "INSERT INTO audit (at, client_id, user, audience, resource, scope, outcome, error, reason, jti, tenant)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -116,7 +118,8 @@ impl Store {
                     clip(e.jti),
                     clip(e.tenant)
                 ])?;
-                purge_audit(c, keep, e.at)
+                purge_audit(&c, keep, e.at)?;
+                c.commit()
             })
             .await
     }

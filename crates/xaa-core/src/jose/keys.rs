@@ -34,7 +34,7 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     /// Loads an RSA private key (PKCS#8 or PKCS#1 PEM) as an RS256 signer with key id `kid`.
     pub fn from_pem(kid: &str, pem: &str) -> Result<Self, JoseError> {
-        let signer = josekit::jws::RS256.signer_from_pem(pem.as_bytes())?;
+        let signer = super::rs256::Rs256Signer::from_pem(pem.as_bytes())?;
         let pair = josekit::jws::RS256.key_pair_from_pem(pem.as_bytes())?;
         let mut jwk = pair.to_jwk_public_key();
         jwk.set_key_id(kid);

@@ -6,6 +6,7 @@
 pub mod forge;
 pub mod keys;
 pub mod public_key;
+mod rs256;
 pub mod unverified;
 
 pub use keys::{KeySet, SigningKey, generate_rsa_pem};

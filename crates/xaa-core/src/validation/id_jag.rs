@@ -92,8 +92,8 @@ pub async fn validate_id_jag(
             return Err(log.reject(Rejection::Resource));
         }
     }
-    serde_json::from_value(Value::Object(claims.clone()))
-        .map_err(|source| log.reject(Rejection::Claims { token: WHAT, source }))
+    // Straight from the parsed claims: no copy of the map.
+    serde::Deserialize::deserialize(claims).map_err(|source| log.reject(Rejection::Claims { token: WHAT, source }))
 }
 
 /// Step: sender constraint (checklist §5.2 step 15), the four cases of draft-04 §9.8.1.2, each

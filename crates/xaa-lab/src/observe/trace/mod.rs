@@ -40,9 +40,45 @@ pub struct SeenToken {
     /// Where it was: the parameter or member name.
     pub field: String,
     /// The JOSE header.
-    pub header: Value,
+    #[serde(serialize_with = "shared")]
+    pub header: Arc<Value>,
     /// The claims.
-    pub claims: Map<String, Value>,
+    #[serde(serialize_with = "shared")]
+    pub claims: Arc<Map<String, Value>>,
+}
+
+/// A shared value serialised as the value itself.
+fn shared<T: Serialize, S: serde::Serializer>(value: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
+    T::serialize(value, s)
+}
+
+/// Tokens decoded lately, by their compact form: a token seen again (the access token of every
+/// API call, the ID token of every exchange) is shared, not decoded and stored once more.
+#[derive(Debug, Default)]
+struct DecodedTokens {
+    by_token: HashMap<String, (Arc<Value>, Arc<Map<String, Value>>)>,
+}
+
+impl DecodedTokens {
+    /// How many tokens it remembers; then it starts afresh.
+    const CAPACITY: usize = 256;
+
+    fn decode(&mut self, token: &str) -> Option<(Arc<Value>, Arc<Map<String, Value>>)> {
+        if let Some(known) = self.by_token.get(token) {
+            return Some(known.clone());
+        }
+        let jwt = UnverifiedJwt::parse(token).ok()?;
+        let header = shrink_json(
+            serde_json::json!({ "alg": jwt.header().alg, "typ": jwt.header().typ, "kid": jwt.header().kid }),
+            0,
+        );
+        let decoded = (Arc::new(header), Arc::new(shrink_map(jwt.unverified_claims().clone(), 0)));
+        if self.by_token.len() >= Self::CAPACITY {
+            self.by_token.clear();
+        }
+        self.by_token.insert(token.to_owned(), decoded.clone());
+        Some(decoded)
+    }
 }
 
 /// One HTTP exchange.
@@ -162,6 +198,7 @@ pub struct Trace {
     /// generation is current until the next.
     generation: AtomicU64,
     inner: Mutex<Inner>,
+    decoded: Mutex<DecodedTokens>,
     tx: broadcast::Sender<Arc<TraceEvent>>,
 }
 
@@ -195,6 +232,7 @@ impl Trace {
                 resource_client: HashMap::new(),
                 pending_login: HashMap::new(),
             }),
+            decoded: Mutex::new(DecodedTokens::default()),
             tx,
         }
     }
@@ -208,7 +246,7 @@ impl Trace {
     /// Records an exchange: bounds and masks it, decodes its tokens, assigns its flow, keeps it
     /// (dropping the oldest events past the count or the byte budget), streams it.
     pub fn record(&self, ex: Exchange) -> Arc<TraceEvent> {
-        let tokens = find_tokens(&ex.request, ex.response.as_ref());
+        let tokens = self.find_tokens(&ex.request, ex.response.as_ref());
         let step = step_of(&ex);
         let client = request_client(&ex.request).map(|c| cut(&c, MAX_VALUE));
         let mut event = TraceEvent {
@@ -392,35 +430,33 @@ impl TraceFilter {
 
 /// JWTs among the request parameters and response members (at most [`MAX_TOKENS`], their
 /// claims bounded like JSON answers).
-fn find_tokens(request: &[(String, String)], response: Option<&Value>) -> Vec<SeenToken> {
-    let mut out = Vec::new();
-    let mut consider = |field: &str, value: &str| {
-        let value = value.strip_prefix("Bearer ").unwrap_or(value);
-        if out.len() >= MAX_TOKENS || value.len() > MAX_REVEALED * 4 {
-            return;
+impl Trace {
+    /// The JWTs among the request's parameters and the answer's string members, decoded.
+    fn find_tokens(&self, request: &[(String, String)], response: Option<&Value>) -> Vec<SeenToken> {
+        let mut out = Vec::new();
+        let mut decoded = self.decoded.lock().unwrap_or_else(|p| p.into_inner());
+        let mut consider = |field: &str, value: &str| {
+            let value = value.strip_prefix("Bearer ").unwrap_or(value);
+            // A compact JWS has two dots: anything else is no token, and costs no decoding.
+            if out.len() >= MAX_TOKENS || value.len() > MAX_REVEALED * 4 || value.matches('.').count() != 2 {
+                return;
+            }
+            if let Some((header, claims)) = decoded.decode(value) {
+                out.push(SeenToken { field: cut(field, MAX_KEY), header, claims });
+            }
+        };
+        for (k, v) in request {
+            consider(k, v);
         }
-        if let Ok(jwt) = UnverifiedJwt::parse(value) {
-            let header = shrink_json(
-                serde_json::json!({
-                    "alg": jwt.header().alg, "typ": jwt.header().typ, "kid": jwt.header().kid,
-                }),
-                0,
-            );
-            let claims = shrink_map(jwt.unverified_claims().clone(), 0);
-            out.push(SeenToken { field: cut(field, MAX_KEY), header, claims });
-        }
-    };
-    for (k, v) in request {
-        consider(k, v);
-    }
-    if let Some(Value::Object(map)) = response {
-        for (k, v) in map {
-            if let Value::String(s) = v {
-                consider(k, s);
+        if let Some(Value::Object(map)) = response {
+            for (k, v) in map {
+                if let Value::String(s) = v {
+                    consider(k, s);
+                }
             }
         }
+        out
     }
-    out
 }
 
 #[cfg(test)]
