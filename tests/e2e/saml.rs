@@ -1,22 +1,18 @@
-//! SAML 2.0 subject assertions (draft-04 §4.5, §3.2): a real SAML service provider (samael's SP
-//! side) reads the IdP's metadata, sends an AuthnRequest by the HTTP-Redirect binding, signs the
-//! user in through the IdP's login pages and validates the posted `SAMLResponse`; its OAuth client
-//! then exchanges the assertion for an ID-JAG, redeems it at the AS and calls the todo API.
+//! SAML 2.0 subject assertions (draft-04 §4.5, §3.2): a SAML service provider written apart from
+//! the IdP (`saml_sp`, its signatures checked by `xmlsec1`) reads the IdP's metadata, sends an
+//! AuthnRequest by the HTTP-Redirect binding, signs the user in through the IdP's login pages and
+//! validates the posted `SAMLResponse`; its OAuth client then exchanges the assertion for an
+//! ID-JAG, redeems it at the AS and calls the todo API.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use reqwest::StatusCode;
-use samael::crypto::{AllowedSignatureAlgorithm, Crypto, CryptoProvider};
-use samael::idp::{CertificateParams, IdentityProvider, KeyType, Rsa};
-use samael::metadata::EntityDescriptor;
-use samael::schema::Assertion;
-use samael::service_provider::{ServiceProvider, ServiceProviderBuilder};
-use samael::signature::Signature;
-use samael::traits::ToXml;
 use serde_json::{Value, json};
 use xaa_core::urn;
 
 use crate::harness::*;
+use crate::saml_sp::{Element, IdpMetadata, NS_DSIG, ServiceProvider};
+use crate::xml_signature::{ASSERTION, signature_template, xmlsec1_sign, xmlsec1_verify};
 
 /// The fixture SAML service provider (`fixtures/saml.json`), the SP of `my-requestor`.
 pub const SP_ENTITY: &str = "http://localhost:3000/saml/metadata";
@@ -38,20 +34,14 @@ pub struct Posted {
 pub async fn service_provider(lab: &TestLab, entity_id: &str, acs_url: &str) -> ServiceProvider {
     let resp = lab.http.get(format!("{}/saml/metadata", lab.idp())).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let metadata: EntityDescriptor = resp.text().await.unwrap().parse().expect("SAML metadata parses");
-    ServiceProviderBuilder::default()
-        .entity_id(entity_id.to_owned())
-        .acs_url(acs_url.to_owned())
-        .idp_metadata(metadata)
-        .allowed_signature_algorithms(vec![AllowedSignatureAlgorithm::RsaSha256])
-        .build()
-        .unwrap()
+    let idp = IdpMetadata::parse(&resp.text().await.unwrap()).expect("SAML metadata parses");
+    ServiceProvider { entity_id: entity_id.to_owned(), acs_url: acs_url.to_owned(), idp }
 }
 
 /// The HTTP-Redirect binding URL of an AuthnRequest from `sp`, and the request's ID.
 pub fn authn_request_url(lab: &TestLab, sp: &ServiceProvider, relay_state: &str) -> (String, String) {
-    let request = sp.make_authentication_request(&format!("{}/saml/sso", lab.idp())).unwrap();
-    (request.redirect(relay_state).unwrap().unwrap().to_string(), request.id.clone())
+    let request = sp.authn_request(&format!("{}/saml/sso", lab.idp()));
+    (request.redirect_url(relay_state), request.id)
 }
 
 /// Signs `email` in at the IdP's pages for `sp` (HTTP-Redirect binding) in a fresh browser.
@@ -103,6 +93,25 @@ async fn signed_in(lab: &TestLab) -> String {
     assertion_xml(&saml_login(lab, &sp, EMAIL).await.saml_response)
 }
 
+/// A new RSA 2048 key and its self-signed certificate with common name `cn`, both PEM.
+fn self_signed(cn: &str) -> (Vec<u8>, Vec<u8>) {
+    use openssl::{asn1::Asn1Time, bn::BigNum, hash::MessageDigest, pkey::PKey, rsa::Rsa, x509};
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", cn).unwrap();
+    let name = name.build();
+    let mut cert = x509::X509Builder::new().unwrap();
+    cert.set_version(2).unwrap();
+    cert.set_serial_number(&BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap()).unwrap();
+    cert.set_subject_name(&name).unwrap();
+    cert.set_issuer_name(&name).unwrap();
+    cert.set_pubkey(&key).unwrap();
+    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap()).unwrap();
+    cert.sign(&key, MessageDigest::sha256()).unwrap();
+    (key.private_key_to_pem_pkcs8().unwrap(), cert.build().to_pem().unwrap())
+}
+
 async fn refused(lab: &TestLab, params: &[(String, String)], error: &str) -> String {
     assert_oauth_error(lab.idp_token(params).await, 400, error).await
 }
@@ -112,11 +121,10 @@ async fn metadata_names_the_idp_its_key_and_its_sso_endpoints() {
     let lab = TestLab::start().await;
     let resp = lab.http.get(format!("{}/saml/metadata", lab.idp())).send().await.unwrap();
     assert_eq!(resp.headers()["content-type"], "application/samlmetadata+xml");
-    let metadata: EntityDescriptor = resp.text().await.unwrap().parse().unwrap();
-    assert_eq!(metadata.entity_id, Some(format!("{}/saml", lab.idp())));
-    let idp = &metadata.idp_sso_descriptors.as_ref().unwrap()[0];
+    let idp = IdpMetadata::parse(&resp.text().await.unwrap()).unwrap();
+    assert_eq!(idp.entity_id, format!("{}/saml", lab.idp()));
     let sso: Vec<(&str, &str)> =
-        idp.single_sign_on_services.iter().map(|e| (e.binding.as_str(), e.location.as_str())).collect();
+        idp.single_sign_on_services.iter().map(|(binding, location)| (binding.as_str(), location.as_str())).collect();
     let location = format!("{}/saml/sso", lab.idp());
     assert_eq!(
         sso,
@@ -133,7 +141,7 @@ async fn metadata_names_the_idp_its_key_and_its_sso_endpoints() {
         ]
     );
     let sp = service_provider(&lab, SP_ENTITY, SP_ACS).await;
-    assert_eq!(sp.idp_signing_certs().unwrap().map(|c| c.len()), Some(1), "one signing certificate");
+    assert_eq!(sp.idp.signing_certificates.len(), 1, "one signing certificate");
 }
 
 #[tokio::test]
@@ -148,14 +156,10 @@ async fn a_saml_sign_in_becomes_an_id_jag_an_access_token_and_todos() {
     assert!(login_page.contains("to continue to <span class=\"app\">Your requestor app</span>"), "{login_page}");
     // The SP validates the response: signature against the metadata's key, audience, recipient,
     // InResponseTo.
-    let assertion = sp.parse_base64_response(&posted.saml_response, Some(&[&posted.request_id])).unwrap();
-    let name_id = assertion.subject.unwrap().name_id.unwrap();
+    let name_id = sp.parse_base64_response(&posted.saml_response, &[&posted.request_id]).unwrap();
     assert_eq!(name_id.value, EMAIL);
     assert_eq!(name_id.format.as_deref(), Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"));
-    assert!(
-        sp.parse_base64_response(&posted.saml_response, Some(&["id-other-request"])).is_err(),
-        "InResponseTo is checked"
-    );
+    assert!(sp.parse_base64_response(&posted.saml_response, &["id-other-request"]).is_err(), "InResponseTo is checked");
 
     let xml = assertion_xml(&posted.saml_response);
     let resp = lab.idp_token(&saml_exchange(&lab, &URL_SAFE_NO_PAD.encode(&xml))).await;
@@ -222,13 +226,17 @@ async fn a_tampered_assertion_fails_its_signature() {
 #[tokio::test]
 async fn an_assertion_signed_by_another_key_is_refused() {
     let lab = TestLab::start().await;
-    let mut assertion: Assertion = signed_in(&lab).await.parse().unwrap();
-    let other = IdentityProvider::generate_new(KeyType::Rsa(Rsa::Rsa2048)).unwrap();
-    let issuer = format!("{}/saml", lab.idp());
-    let params = CertificateParams { common_name: &issuer, issuer_name: &issuer, days_until_expiration: 1 };
-    let cert = other.create_certificate(&params).unwrap();
-    assertion.signature = Some(Signature::template(&assertion.id, &cert));
-    let xml = Crypto::sign_xml(assertion.to_string().unwrap(), &other.export_private_key_der().unwrap()).unwrap();
+    let assertion = signed_in(&lab).await;
+    let parsed = Element::parse(&assertion).unwrap();
+    // The IdP's signature replaced by a template that xmlsec1 signs with another key, whose
+    // self-signed certificate names the IdP.
+    let signature = parsed.child(NS_DSIG, "Signature").unwrap().span.clone();
+    let id = parsed.attr("ID").unwrap();
+    let template =
+        format!("{}{}{}", &assertion[..signature.start], signature_template(id), &assertion[signature.end..]);
+    let (key, cert) = self_signed(&format!("{}/saml", lab.idp()));
+    let xml = xmlsec1_sign(&template, ASSERTION, &key, &cert);
+    xmlsec1_verify(&xml, ASSERTION, std::str::from_utf8(&cert).unwrap()).expect("well signed, by the other key");
     let d = refused(&lab, &saml_exchange(&lab, &URL_SAFE_NO_PAD.encode(&xml)), "invalid_grant").await;
     assert_eq!(
         d,
@@ -350,14 +358,14 @@ async fn a_signed_in_user_is_answered_at_once_also_by_the_post_binding() {
     let browser = lab.browser();
     saml_login_in(&lab, &browser, &sp, EMAIL).await;
     // HTTP-POST binding (SAML 2.0 Bindings §3.5): base64, not deflated; the session answers it.
-    let request = sp.make_authentication_request(&format!("{}/saml/sso", lab.idp())).unwrap();
-    let form = [("SAMLRequest", STANDARD.encode(request.to_string().unwrap())), ("RelayState", "again".into())];
+    let request = sp.authn_request(&format!("{}/saml/sso", lab.idp()));
+    let form = [("SAMLRequest", STANDARD.encode(&request.xml)), ("RelayState", "again".into())];
     let resp = browser.post(format!("{}/saml/sso", lab.idp())).form(&form).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let posted = posted_form(&resp.text().await.unwrap(), request.id.clone());
     assert_eq!((posted.action.as_str(), posted.relay_state.as_str()), (SP_ACS, "again"));
-    let assertion = sp.parse_base64_response(&posted.saml_response, Some(&[&request.id])).unwrap();
-    assert_eq!(assertion.subject.unwrap().name_id.unwrap().value, EMAIL);
+    let name_id = sp.parse_base64_response(&posted.saml_response, &[&request.id]).unwrap();
+    assert_eq!(name_id.value, EMAIL);
 }
 
 #[tokio::test]
@@ -370,8 +378,7 @@ async fn the_saml_key_is_kept_in_the_data_dir() {
         let http = lab.http.clone();
         async move {
             let xml = http.get(lab_url).send().await.unwrap().text().await.unwrap();
-            let metadata: EntityDescriptor = xml.parse().unwrap();
-            metadata.idp_sso_descriptors.unwrap()[0].key_descriptors[0].key_info.x509_data.clone().unwrap().certificates
+            IdpMetadata::parse(&xml).unwrap().signing_certificates
         }
     };
     let lab = TestLab::start_configured(|c| c.storage = storage.clone()).await;

@@ -66,7 +66,7 @@ async fn it_registers_a_saml_sp_for_an_existing_client_with_the_admin_api() {
     let sp = service_provider(&lab, notes_sp, acs).await;
     let posted = saml_login(&lab, &sp, EMAIL).await;
     assert_eq!(posted.action, acs);
-    sp.parse_base64_response(&posted.saml_response, Some(&[&posted.request_id])).unwrap();
+    sp.parse_base64_response(&posted.saml_response, &[&posted.request_id]).unwrap();
     let params = saml_exchange(&lab, &URL_SAFE_NO_PAD.encode(assertion_xml(&posted.saml_response)));
     let params = with(&with(&params, "client_id", Some(NOTES_CLIENT)), "client_secret", Some(NOTES_SECRET));
     let resp = lab.idp_token(&params).await;

@@ -58,7 +58,7 @@ async fn exchange_as_sp(lab: &TestLab, entity_id: &str, acs_url: &str, client: &
     let sp = service_provider(lab, entity_id, acs_url).await;
     let posted = saml_login(lab, &sp, EMAIL).await;
     assert_eq!(posted.action, acs_url);
-    sp.parse_base64_response(&posted.saml_response, Some(&[&posted.request_id])).unwrap();
+    sp.parse_base64_response(&posted.saml_response, &[&posted.request_id]).unwrap();
     let params = saml_exchange(lab, &URL_SAFE_NO_PAD.encode(assertion_xml(&posted.saml_response)));
     let params = with(&with(&params, "client_id", Some(client)), "client_secret", Some(secret));
     let resp = lab.idp_token(&params).await;
