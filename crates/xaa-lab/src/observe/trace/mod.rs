@@ -56,14 +56,17 @@ fn shared<T: Serialize, S: serde::Serializer>(value: &Arc<T>, s: S) -> Result<S:
 /// API call, the ID token of every exchange) is shared, not decoded and stored once more.
 #[derive(Debug, Default)]
 struct DecodedTokens {
-    by_token: HashMap<String, (Arc<Value>, Arc<Map<String, Value>>)>,
+    by_token: HashMap<String, Decoded>,
 }
+
+/// A token's JOSE header and claims, as the trace shows them.
+type Decoded = (Arc<Value>, Arc<Map<String, Value>>);
 
 impl DecodedTokens {
     /// How many tokens it remembers; then it starts afresh.
     const CAPACITY: usize = 256;
 
-    fn decode(&mut self, token: &str) -> Option<(Arc<Value>, Arc<Map<String, Value>>)> {
+    fn decode(&mut self, token: &str) -> Option<Decoded> {
         if let Some(known) = self.by_token.get(token) {
             return Some(known.clone());
         }

@@ -122,3 +122,28 @@ fn an_event_keeps_the_millisecond_it_arrived() {
     e.at = 1_800_000_001;
     assert_eq!(trace.record(e).at_ms, 1_800_000_001_000, "a sent call knows its second only");
 }
+
+#[test]
+fn a_token_seen_again_is_decoded_once_and_shared() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let token = format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256","typ":"at+jwt","kid":"k1"}"#),
+        b64(r#"{"sub":"alice","client_id":"app"}"#)
+    );
+    let bearer = format!("Bearer {token}");
+    let trace = Trace::new(10, false);
+    let first = trace.record(ex("localhost:1/api/todos", &[("authorization", bearer.as_str())]));
+    let again = trace.record(ex("localhost:1/api/todos", &[("authorization", bearer.as_str())]));
+    let (a, b) = (&first.tokens[0], &again.tokens[0]);
+    assert_eq!((a.field.as_str(), a.claims.get("sub")), ("authorization", Some(&Value::from("alice"))));
+    assert_eq!(a.header.get("typ"), Some(&Value::from("at+jwt")));
+    assert!(Arc::ptr_eq(&a.claims, &b.claims), "the second event shares the first one's claims");
+    // Serialised as the claims themselves, as before they were shared.
+    let json = serde_json::to_value(&*again).unwrap();
+    assert_eq!(json["tokens"][0]["claims"], serde_json::json!({ "sub": "alice", "client_id": "app" }));
+    // A value that is no compact JWS is not decoded.
+    let none = trace.record(ex("localhost:1/api/todos", &[("authorization", "Bearer a.b")]));
+    assert!(none.tokens.is_empty());
+}
