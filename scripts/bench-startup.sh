@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Start-up time of `lab` to its ready file: the median (and min/max) of N runs of the release
-# binary on ephemeral ports, in memory. Usage: scripts/bench-startup.sh [N] (default 10).
+# binary on ephemeral ports, in memory. Usage: [LAB_BIN=path] scripts/bench-startup.sh [N] (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}"
-cargo build --release --bin lab -q
-bin="target/release/lab"
+# LAB_BIN=path times that `lab` binary instead of this tree's release build.
+bin="${LAB_BIN:-target/release/lab}"
+[ -n "${LAB_BIN:-}" ] || cargo build --release --bin lab -q
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 times=()

@@ -13,8 +13,9 @@
 #     todo write (64 at a time), then steady API traffic, with 20 console trace pages open and with
 #     none: errors, p50/p99, the lab's peak RSS and the API p99 ratio (pages open / none).
 # Usage: scripts/bench.sh [SECONDS per measurement, default 10; the workshop's steady phase takes
-# at least 30]; BENCH_ONLY=workshop runs only the workshop. State lives in a temporary data
-# dir (SQLite files in WAL mode, as in normal use); RUST_LOG=warn. To compare this tree with an
+# at least 30]; BENCH_ONLY=workshop runs only the workshop; LAB_BIN=path measures that `lab`
+# binary (an earlier build, say) instead of this tree's. State lives in a temporary data dir
+# (SQLite files in WAL mode, as in normal use); RUST_LOG=warn. To compare this tree with an
 # earlier build on the same machine in the same run: scripts/bench-compare.sh OLD_LAB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,9 @@ seconds="${1:-10}"
 cores=$(nproc)
 (( cores >= 2 )) || { echo "bench.sh: needs two cores (server on one, load on the other)" >&2; exit 1; }
 
-cargo build --release --bin lab -q
+# LAB_BIN=path measures another build of `lab` (an earlier commit's, say) with this tree's load driver.
+lab="${LAB_BIN:-target/release/lab}"
+[ -n "${LAB_BIN:-}" ] || cargo build --release --bin lab -q
 cargo bench -p xaa-lab --features bench --no-run -q 2>/dev/null
 load() { taskset -c 1 cargo bench -q -p xaa-lab --features bench --bench load -- "$@" 2>/dev/null | grep '^RESULT'; }
 val() { sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<"$2"; }
@@ -42,7 +45,7 @@ speed_all=$(openssl speed -seconds 3 -multi "$cores" rsa2048 2>/dev/null | awk '
 printf 'openssl speed rsa2048: %s sign/s and %s verify/s on one core, %s sign/s on %s cores\n' "$speed" "$verify" "$speed_all" "$cores"
 
 echo "== start-up"
-startup=$(scripts/bench-startup.sh 20 | tail -1)
+startup=$(LAB_BIN="$lab" scripts/bench-startup.sh 20 | tail -1)
 startup_ms=$(awk '{ printf "%.1f", $2 }' <<<"$startup")
 printf 'lab start-up to ready file, 20 runs:%s\n' "$startup"
 r=$(load testlab-start --runs 20)
@@ -51,7 +54,7 @@ printf 'TestLab start (in process): median %s ms (min %s, max %s) over 20 starts
 
 echo "== load: lab pinned to core 0, load driver pinned to core 1, ${seconds}s per measurement"
 ready="$dir/ready.json"
-RUST_LOG=warn taskset -c 0 target/release/lab --ephemeral-ports --data-dir "$dir/data" --ready-file "$ready" >/dev/null 2>&1 &
+RUST_LOG=warn taskset -c 0 "$lab" --ephemeral-ports --data-dir "$dir/data" --ready-file "$ready" >/dev/null 2>&1 &
 lab_pid=$!
 while [ ! -s "$ready" ]; do sleep 0.01; done
 
@@ -72,7 +75,7 @@ kill -INT "$lab_pid"; wait "$lab_pid" || true; lab_pid=""
 
 echo "== the live trace off (--trace-capacity 0), pinned the same way"
 ready0="$dir/ready0.json"
-RUST_LOG=warn taskset -c 0 target/release/lab --ephemeral-ports --trace-capacity 0 --data-dir "$dir/data0" --ready-file "$ready0" >/dev/null 2>&1 &
+RUST_LOG=warn taskset -c 0 "$lab" --ephemeral-ports --trace-capacity 0 --data-dir "$dir/data0" --ready-file "$ready0" >/dev/null 2>&1 &
 lab_pid=$!
 while [ ! -s "$ready0" ]; do sleep 0.01; done
 ex0=$(load exchange --ready "$ready0" --concurrency 8 --seconds "$seconds")
@@ -81,7 +84,7 @@ kill -INT "$lab_pid"; wait "$lab_pid" || true; lab_pid=""
 
 echo "== unpinned (lab and load driver share both cores)"
 ready2="$dir/ready2.json"
-RUST_LOG=warn target/release/lab --ephemeral-ports --data-dir "$dir/data2" --ready-file "$ready2" >/dev/null 2>&1 &
+RUST_LOG=warn "$lab" --ephemeral-ports --data-dir "$dir/data2" --ready-file "$ready2" >/dev/null 2>&1 &
 lab_pid=$!
 while [ ! -s "$ready2" ]; do sleep 0.01; done
 exu=$(cargo bench -q -p xaa-lab --features bench --bench load -- exchange --ready "$ready2" --concurrency 8 --seconds "$seconds" 2>/dev/null | grep '^RESULT')
@@ -92,7 +95,7 @@ fi
 
 workshop() {  # $1 = trace pages open; prints the three RESULT lines and the lab's peak RSS in kB
   local ready="$dir/ready-ws$1.json"
-  RUST_LOG=warn taskset -c 0 target/release/lab --ephemeral-ports --data-dir "$dir/data-ws$1" --ready-file "$ready" >/dev/null 2>&1 &
+  RUST_LOG=warn taskset -c 0 "$lab" --ephemeral-ports --data-dir "$dir/data-ws$1" --ready-file "$ready" >/dev/null 2>&1 &
   lab_pid=$!
   while [ ! -s "$ready" ]; do sleep 0.01; done
   load workshop --ready "$ready" --users 500 --concurrency 64 --seconds "$workshop_seconds" --trace-pages "$1"
