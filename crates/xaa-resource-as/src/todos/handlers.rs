@@ -35,10 +35,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn user(c: &AccessTokenClaims) -> Value {
-    json!({ "sub": c.sub, "email": c.email })
-}
-
 fn fail(status: StatusCode, error: &'static str, description: impl Into<String>) -> ApiError {
     ApiError { status, error, description: description.into() }
 }
@@ -74,11 +70,16 @@ struct UserOf<'a> {
     email: &'a Option<String>,
 }
 
+impl<'a> UserOf<'a> {
+    fn of(c: &'a AccessTokenClaims) -> Self {
+        Self { sub: &c.sub, email: &c.email }
+    }
+}
+
 async fn listing(st: &TodoState, claims: AccessTokenClaims, keep: fn(&Todo) -> bool) -> Result<Response, ApiError> {
     let mut todos = st.store.todos(claims.sub.clone(), &st.config.seed_todos, st.clock.now()).await.map_err(storage)?;
     todos.retain(keep);
-    let user = UserOf { sub: &claims.sub, email: &claims.email };
-    Ok(Json(Listing { success: true, count: todos.len(), user, data: &todos }).into_response())
+    Ok(Json(Listing { success: true, count: todos.len(), user: UserOf::of(&claims), data: &todos }).into_response())
 }
 
 pub(crate) async fn list(
@@ -109,7 +110,7 @@ pub(crate) async fn stats(
     let todos = st.store.todos(claims.sub.clone(), &st.config.seed_todos, st.clock.now()).await.map_err(storage)?;
     let done = todos.iter().filter(|t| t.completed).count();
     let data = json!({ "total": todos.len(), "completed": done, "incomplete": todos.len() - done });
-    Ok(Json(json!({ "success": true, "user": user(&claims), "data": data })))
+    Ok(Json(json!({ "success": true, "user": UserOf::of(&claims), "data": data })))
 }
 
 pub(crate) async fn get(
@@ -119,7 +120,7 @@ pub(crate) async fn get(
 ) -> ApiResult {
     let id = path_id(id)?;
     let todo = st.store.todo(claims.sub.clone(), id).await.map_err(storage)?.ok_or_else(|| not_found(id))?;
-    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })))
+    Ok(Json(json!({ "success": true, "user": UserOf::of(&claims), "data": todo })))
 }
 
 #[derive(Deserialize)]
@@ -170,7 +171,7 @@ pub(crate) async fn create(
         .await
         .map_err(storage)?;
     tracing::info!(user.sub = %claims.sub, todo.id = todo.id, "todo created");
-    Ok((StatusCode::CREATED, Json(json!({ "success": true, "user": user(&claims), "data": todo }))))
+    Ok((StatusCode::CREATED, Json(json!({ "success": true, "user": UserOf::of(&claims), "data": todo }))))
 }
 
 pub(crate) async fn update(
@@ -188,7 +189,7 @@ pub(crate) async fn update(
         .await
         .map_err(storage)?
         .ok_or_else(|| not_found(id))?;
-    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })))
+    Ok(Json(json!({ "success": true, "user": UserOf::of(&claims), "data": todo })))
 }
 
 pub(crate) async fn delete(
@@ -198,5 +199,5 @@ pub(crate) async fn delete(
 ) -> ApiResult {
     let id = path_id(id)?;
     let todo = st.store.delete(claims.sub.clone(), id).await.map_err(storage)?.ok_or_else(|| not_found(id))?;
-    Ok(Json(json!({ "success": true, "user": user(&claims), "data": todo })))
+    Ok(Json(json!({ "success": true, "user": UserOf::of(&claims), "data": todo })))
 }
