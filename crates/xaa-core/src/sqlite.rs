@@ -1,16 +1,27 @@
-//! A SQLite database owned by one role: one connection behind a mutex, every call run on the
-//! blocking pool so the async runtime never waits on disk. Files use WAL, so a committed
-//! transaction survives a crash of the process.
+//! A SQLite database owned by one role: one connection behind a mutex. Files use WAL with
+//! `synchronous = NORMAL`, so a committed transaction is in the WAL file before the call returns
+//! and survives a crash of the process; a commit writes the WAL and never waits for the disk.
+//! Only a checkpoint (copying the WAL back into the database file) syncs, so SQLite's automatic
+//! checkpoint is replaced by one on the blocking pool, started once the WAL holds
+//! [`CHECKPOINT_PAGES`] pages: a call runs on the async thread when the connection is free (a
+//! short transaction takes microseconds, less than the hop to the blocking pool and back), and
+//! on the blocking pool when another call, or a checkpoint, holds it.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
+
+/// The WAL size, in pages, past which a checkpoint starts (SQLite's own default).
+pub const CHECKPOINT_PAGES: i32 = 1000;
 
 /// A role's database.
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// Set by the WAL hook when the WAL has grown past [`CHECKPOINT_PAGES`].
+    checkpoint_due: Arc<AtomicBool>,
 }
 
 /// A storage failure: the lab's fault, never the client's.
@@ -58,12 +69,21 @@ impl From<rusqlite::Error> for DbError {
 impl Db {
     /// Opens `path` (or an in-memory database when `None`) and applies `schema` (idempotent DDL).
     pub fn open(path: Option<&Path>, schema: &str) -> Result<Self, DbError> {
+        let checkpoint_due = Arc::new(AtomicBool::new(false));
         let conn = match path {
             Some(p) => {
                 owner_only(p).map_err(|e| DbError(format!("{}: {e}", p.display())))?;
-                let c = Connection::open(p)?;
+                let mut c = Connection::open(p)?;
                 c.pragma_update(None, "journal_mode", "WAL")?;
                 c.pragma_update(None, "synchronous", "NORMAL")?;
+                // Replaces SQLite's automatic checkpoint, which would sync inside the commit.
+                let due = Arc::clone(&checkpoint_due);
+                c.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
+                    if pages >= CHECKPOINT_PAGES {
+                        due.store(true, Ordering::Relaxed);
+                    }
+                    Ok(())
+                }))?;
                 c
             }
             None => Connection::open_in_memory()?,
@@ -71,40 +91,61 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(schema)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), checkpoint_due })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs `f` with the connection: on this thread when the connection is free, else on the
+    /// blocking pool once it is. A committed write is in the WAL when this returns.
     pub async fn call<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        let f = match self.conn.try_lock() {
+            Ok(mut guard) => {
+                let out = f(&mut guard).map_err(DbError::from);
+                drop(guard);
+                self.checkpoint_if_due();
+                return out;
+            }
+            Err(std::sync::TryLockError::Poisoned(_)) => return Err(DbError("database lock poisoned".into())),
+            Err(std::sync::TryLockError::WouldBlock) => f,
+        };
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
+        let out = tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().map_err(|_| DbError("database lock poisoned".into()))?;
             f(&mut guard).map_err(DbError::from)
         })
         .await
-        .map_err(|e| DbError(format!("database task failed: {e}")))?
+        .map_err(|e| DbError(format!("database task failed: {e}")))?;
+        self.checkpoint_if_due();
+        out
     }
 
-    /// Runs the read-only `f` with the connection: on this thread when the connection is free
-    /// (a read of a page SQLite already holds takes microseconds, less than the hop to the blocking
-    /// pool and back, which costs two thread wake-ups), on the blocking pool like [`Db::call`] when
-    /// another call holds it (that one may be waiting on the disk). `f` gets a shared connection,
-    /// so it cannot start a transaction; a statement that writes does not belong here.
+    /// Runs the read-only `f` with the connection, as [`Db::call`] runs a call. `f` gets a shared
+    /// connection, so it cannot start a transaction; a statement that writes does not belong here.
     pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let f = match self.conn.try_lock() {
-            Ok(guard) => return f(&guard).map_err(DbError::from),
-            Err(std::sync::TryLockError::Poisoned(_)) => return Err(DbError("database lock poisoned".into())),
-            Err(std::sync::TryLockError::WouldBlock) => f,
-        };
         self.call(move |c| f(c)).await
+    }
+
+    /// Starts a checkpoint on the blocking pool when the WAL hook asked for one (at most one at a
+    /// time: the flag is taken). A checkpoint that fails leaves the WAL as it was, whole: the next
+    /// commit past the threshold asks again.
+    fn checkpoint_if_due(&self) {
+        if !self.checkpoint_due.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let Ok(c) = conn.lock() else { return };
+            if let Err(e) = checkpoint(&c) {
+                tracing::warn!(error = %e, "SQLite checkpoint failed; the WAL keeps every commit");
+            }
+        });
     }
 
     /// Adds `column` (declared as `decl`) to `table` when a database made by an older lab lacks it;
@@ -137,8 +178,18 @@ impl Db {
     /// Runs `f` with the connection on this thread: only at start-up, before serving.
     pub fn call_now<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
         let mut guard = self.conn.lock().map_err(|_| DbError("database lock poisoned".into()))?;
-        f(&mut guard).map_err(DbError::from)
+        let out = f(&mut guard).map_err(DbError::from);
+        if self.checkpoint_due.swap(false, Ordering::Relaxed) {
+            checkpoint(&guard)?;
+        }
+        out
     }
+}
+
+/// Copies what it can of the WAL into the database file (a passive checkpoint: it waits for no
+/// one; with one connection it copies all of it).
+fn checkpoint(c: &Connection) -> rusqlite::Result<()> {
+    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
 }
 
 #[cfg(test)]
@@ -170,6 +221,33 @@ mod tests {
             })
             .unwrap();
         assert_eq!(a, "kept");
+    }
+
+    /// Commits go to the WAL without SQLite's automatic checkpoint; once the WAL passes
+    /// [`super::CHECKPOINT_PAGES`], a checkpoint on the blocking pool copies it into the database
+    /// file, and every committed row is there.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_wal_past_the_threshold_is_checkpointed_off_the_calling_thread() {
+        let dir = std::env::temp_dir().join(format!("xaa-core-sqlite-checkpoint-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("role.sqlite");
+        let db = super::Db::open(Some(&path), "CREATE TABLE t (a BLOB NOT NULL);").unwrap();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        // Each row fills a page of its own: the WAL passes the threshold within these commits.
+        for _ in 0..(super::CHECKPOINT_PAGES + 100) {
+            db.call(|c| c.execute("INSERT INTO t VALUES (zeroblob(4000))", [])).await.unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while size() < before + 1_000 * 4000 {
+            assert!(std::time::Instant::now() < deadline, "no checkpoint copied the WAL into the file");
+            tokio::task::yield_now().await;
+        }
+        let rows: i64 = db.read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))).await.unwrap();
+        assert_eq!(rows, i64::from(super::CHECKPOINT_PAGES) + 100);
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     /// A database file, its `-wal` and its `-shm` are 0600 from their creation, and an existing

@@ -69,6 +69,10 @@ impl CheckLog {
     pub fn checks(&self) -> &[Check] {
         &self.0
     }
+    /// The checks in the order they ran, taken out of the log.
+    pub fn into_checks(self) -> Vec<Check> {
+        self.0
+    }
 }
 
 /// `typ` values compare case-insensitively, with an optional `application/` prefix

@@ -51,8 +51,9 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
     let req = Request::from_parts(parts, Body::from(bytes.clone()));
-    let resp = next.run(req).await;
-    let checks = resp.extensions().get::<CheckLog>().cloned();
+    let mut resp = next.run(req).await;
+    // Taken, not copied: nothing outside the recorder reads them.
+    let checks = resp.extensions_mut().remove::<CheckLog>();
     let status = resp.status().as_u16();
     if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
         // The component refused the body for its size: the trace keeps none of it either.
@@ -84,7 +85,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         request: params,
         status: Some(status),
         response: json,
-        checks: checks.map(|c| c.checks().to_vec()).unwrap_or_default(),
+        checks: checks.map(CheckLog::into_checks).unwrap_or_default(),
         at: at_ms.div_euclid(1000),
         at_ms,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,

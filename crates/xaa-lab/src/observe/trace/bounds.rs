@@ -34,6 +34,11 @@ pub fn cut(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` cut to `max` characters, as [`cut`]; kept as it is (no copy) when it is short enough.
+pub fn cut_owned(s: String, max: usize) -> String {
+    if s.len() <= max || s.char_indices().nth(max).is_none() { s } else { cut(&s, max) }
+}
+
 /// At most [`MAX_PARAMS`] parameters, the rest counted in one [`MORE_PARAMS`] entry (an entry of
 /// that name in the input adds its count). Takes an iterator so a body of a million fields is
 /// never collected whole.
@@ -67,13 +72,17 @@ pub fn shrink_json(v: Value, depth: usize) -> Value {
         Value::String(s) if s.len() > MAX_VALUE => Value::String(cut(&s, MAX_VALUE)),
         Value::Array(items) if depth >= MAX_DEPTH => Value::String(format!("[… {} items]", items.len())),
         Value::Object(map) if depth >= MAX_DEPTH => Value::String(format!("{{… {} members}}", map.len())),
-        Value::Array(items) => {
+        Value::Array(mut items) => {
+            // In place: an answer within the bounds (nearly all) is kept without a copy.
             let n = items.len();
-            let mut kept: Vec<Value> = items.into_iter().take(MAX_MEMBERS).map(|i| shrink_json(i, depth + 1)).collect();
-            if n > MAX_MEMBERS {
-                kept.push(Value::String(format!("… {} more items", n - MAX_MEMBERS)));
+            items.truncate(MAX_MEMBERS);
+            for item in &mut items {
+                *item = shrink_json(std::mem::take(item), depth + 1);
             }
-            Value::Array(kept)
+            if n > MAX_MEMBERS {
+                items.push(Value::String(format!("… {} more items", n - MAX_MEMBERS)));
+            }
+            Value::Array(items)
         }
         Value::Object(map) => Value::Object(shrink_map(map, depth)),
         other => other,
@@ -81,8 +90,15 @@ pub fn shrink_json(v: Value, depth: usize) -> Value {
 }
 
 /// A JSON object with [`shrink_json`]'s bounds.
-pub fn shrink_map(map: Map<String, Value>, depth: usize) -> Map<String, Value> {
+pub fn shrink_map(mut map: Map<String, Value>, depth: usize) -> Map<String, Value> {
     let n = map.len();
+    if n <= MAX_MEMBERS && map.keys().all(|k| k.len() <= MAX_KEY) {
+        // Every member kept under its own name: bounded in place, without a copy.
+        for v in map.values_mut() {
+            *v = shrink_json(std::mem::take(v), depth + 1);
+        }
+        return map;
+    }
     let mut kept: Map<String, Value> =
         map.into_iter().take(MAX_MEMBERS).map(|(k, v)| (cut(&k, MAX_KEY), shrink_json(v, depth + 1))).collect();
     if n > MAX_MEMBERS {

@@ -21,7 +21,9 @@ use xaa_core::validation::Check;
 pub mod bounds;
 mod flows;
 
-use bounds::{MAX_KEY, MAX_REVEALED, MAX_TOKENS, MAX_VALUE, bounded_params, cut, event_bytes, shrink_json, shrink_map};
+use bounds::{
+    MAX_KEY, MAX_REVEALED, MAX_TOKENS, MAX_VALUE, bounded_params, cut, cut_owned, event_bytes, shrink_json, shrink_map,
+};
 use flows::{assign_flow, request_client, step_of};
 
 /// Whether the component received or sent the request.
@@ -259,18 +261,18 @@ impl Trace {
             at_ms: if ex.at_ms == 0 { ex.at.saturating_mul(1000) } else { ex.at_ms },
             service: ex.service,
             direction: if ex.sent { Direction::Sent } else { Direction::Received },
-            method: cut(&ex.method, MAX_KEY),
-            target: cut(&ex.target, MAX_VALUE),
-            step: cut(&step, MAX_KEY),
+            method: cut_owned(ex.method, MAX_KEY),
+            target: cut_owned(ex.target, MAX_VALUE),
+            step: cut_owned(step, MAX_KEY),
             request: bounded_params(ex.request).into_iter().map(|(k, v)| self.masked_pair(k, v)).collect(),
             status: ex.status,
             response: ex.response.map(|v| self.masked_json(v)),
             tokens,
-            checks: ex.checks.into_iter().map(|c| Check { detail: cut(&c.detail, MAX_VALUE), ..c }).collect(),
+            checks: ex.checks.into_iter().map(|c| Check { detail: cut_owned(c.detail, MAX_VALUE), ..c }).collect(),
             client_id: None,
             subject: None,
             duration_ms: ex.duration_ms,
-            request_id: ex.request_id.map(|r| cut(&r, MAX_KEY)),
+            request_id: ex.request_id.map(|r| cut_owned(r, MAX_KEY)),
         };
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.forget_old_links(self.capacity);
@@ -357,9 +359,9 @@ impl Trace {
     }
 
     fn masked_pair(&self, k: String, v: String) -> (String, String) {
-        let k = cut(&k, MAX_KEY);
+        let k = cut_owned(k, MAX_KEY);
         if !is_secret(&k) {
-            return (k, cut(&v, MAX_VALUE));
+            return (k, cut_owned(v, MAX_VALUE));
         }
         if self.reveal {
             return (k, cut(&v, MAX_REVEALED));
