@@ -119,7 +119,7 @@ impl PublicKey {
         }
         let parsed = josekit::jwk::Jwk::from_map(self.jwk.clone())?;
         let built: Verifier = match alg {
-            "RS256" => Box::new(josekit::jws::RS256.verifier_from_jwk(&parsed)?),
+            "RS256" => Box::new(super::rs256::Rs256Verifier::from_jwk(&parsed)?),
             _ => Box::new(josekit::jws::ES256.verifier_from_jwk(&parsed)?),
         };
         #[cfg(test)]

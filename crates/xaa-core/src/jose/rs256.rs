@@ -1,18 +1,20 @@
-//! RS256 signing (RFC 7518 §3.3) for josekit with OpenSSL contexts kept between signatures.
+//! RS256 signing and verification (RFC 7518 §3.3) for josekit with OpenSSL contexts kept between
+//! operations.
 //!
-//! josekit's own RS256 signer builds a fresh OpenSSL digest-and-sign context for every signature
-//! (`EVP_DigestSignInit`: an algorithm fetch and a key context each time). This one hashes the
-//! signing input with SHA-256 and signs the digest with an `EVP_PKEY_CTX` initialised once for
-//! PKCS#1 v1.5 and SHA-256 and kept in a small pool, as `openssl speed` does: the same signature,
-//! byte for byte (PKCS#1 v1.5 is deterministic), for less work per token. Contexts are never shared
-//! by two signatures at once: each call takes one from the pool (or makes one) and gives it back.
+//! josekit's own RS256 signer and verifier build a fresh OpenSSL digest context for every signature
+//! (`EVP_DigestSignInit`, `EVP_DigestVerifyInit`: an algorithm fetch and a key context each time,
+//! more work than the RSA verification itself). These hash the signing input with SHA-256 and sign
+//! or verify the digest with an `EVP_PKEY_CTX` initialised once for PKCS#1 v1.5 and SHA-256 and
+//! kept in a small pool, as `openssl speed` does: the same signature, byte for byte (PKCS#1 v1.5 is
+//! deterministic), and the same verdicts, for less work per token. Contexts are never shared by two
+//! operations at once: each call takes one from the pool (or makes one) and gives it back.
 
 use std::sync::Mutex;
 
 use josekit::JoseError;
-use josekit::jws::{JwsAlgorithm, JwsSigner, RS256};
+use josekit::jws::{JwsAlgorithm, JwsSigner, JwsVerifier, RS256};
 use openssl::md::Md;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{HasPublic, PKey, Private, Public};
 use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
 
@@ -23,7 +25,7 @@ const POOL: usize = 8;
 pub(crate) struct Rs256Signer {
     key: PKey<Private>,
     key_id: Option<String>,
-    idle: Mutex<Vec<PkeyCtx<Private>>>,
+    idle: Pool<Private>,
 }
 
 impl std::fmt::Debug for Rs256Signer {
@@ -37,16 +39,7 @@ impl Rs256Signer {
     pub(crate) fn from_pem(pem: &[u8]) -> Result<Self, JoseError> {
         let key = PKey::private_key_from_pem(pem).map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
         key.rsa().map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
-        Ok(Self { key, key_id: None, idle: Mutex::new(Vec::new()) })
-    }
-
-    /// A context ready to sign SHA-256 digests with PKCS#1 v1.5 padding.
-    fn context(&self) -> Result<PkeyCtx<Private>, openssl::error::ErrorStack> {
-        let mut ctx = PkeyCtx::new(&self.key)?;
-        ctx.sign_init()?;
-        ctx.set_rsa_padding(Padding::PKCS1)?;
-        ctx.set_signature_md(Md::sha256())?;
-        Ok(ctx)
+        Ok(Self { key, key_id: None, idle: Pool::new() })
     }
 }
 
@@ -64,30 +57,135 @@ impl JwsSigner for Rs256Signer {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
-        let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut ctx = match pooled {
+        let mut ctx = match self.idle.take() {
             Some(ctx) => ctx,
-            None => self.context().map_err(|e| JoseError::InvalidSignature(e.into()))?,
+            None => context(&self.key, |c| c.sign_init()).map_err(|e| JoseError::InvalidSignature(e.into()))?,
         };
         let digest = openssl::sha::sha256(message);
         let mut signature = Vec::with_capacity(self.key.size());
         ctx.sign_to_vec(&digest, &mut signature).map_err(|e| JoseError::InvalidSignature(e.into()))?;
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < POOL {
-            idle.push(ctx);
-        }
+        self.idle.give_back(ctx);
         Ok(signature)
     }
 
     fn box_clone(&self) -> Box<dyn JwsSigner> {
-        Box::new(Self { key: self.key.clone(), key_id: self.key_id.clone(), idle: Mutex::new(Vec::new()) })
+        Box::new(Self { key: self.key.clone(), key_id: self.key_id.clone(), idle: Pool::new() })
+    }
+}
+
+/// A signature that does not verify (josekit's words for it).
+#[derive(Debug, thiserror::Error)]
+#[error("The signature does not match.")]
+struct Mismatch;
+
+/// Contexts kept between operations: at most [`POOL`] idle ones.
+struct Pool<T>(Mutex<Vec<PkeyCtx<T>>>);
+
+impl<T> Pool<T> {
+    fn new() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+
+    fn take(&self) -> Option<PkeyCtx<T>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// Gives back a context whose last operation succeeded (one that failed is dropped).
+    fn give_back(&self, ctx: PkeyCtx<T>) {
+        let mut idle = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < POOL {
+            idle.push(ctx);
+        }
+    }
+
+    #[cfg(test)]
+    fn idle(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+/// An RS256 [`JwsVerifier`] over one RSA public key.
+pub(crate) struct Rs256Verifier {
+    key: PKey<Public>,
+    key_id: Option<String>,
+    idle: Pool<Public>,
+}
+
+impl Rs256Verifier {
+    /// The verifier of a JWK (RFC 7517) that josekit's own RS256 verifier accepts: the same checks
+    /// of `kty`, `use`, `key_ops`, `alg` and key size, then its public key.
+    pub(crate) fn from_jwk(jwk: &josekit::jwk::Jwk) -> Result<Self, JoseError> {
+        RS256.verifier_from_jwk(jwk)?;
+        let component = |name: &str| -> Result<openssl::bn::BigNum, JoseError> {
+            use base64::Engine as _;
+            let text = jwk.parameter(name).and_then(serde_json::Value::as_str).unwrap_or_default();
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(text)
+                .map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
+            openssl::bn::BigNum::from_slice(&bytes).map_err(|e| JoseError::InvalidKeyFormat(e.into()))
+        };
+        let rsa = openssl::rsa::Rsa::from_public_components(component("n")?, component("e")?)
+            .map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
+        let key = PKey::from_rsa(rsa).map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
+        Ok(Self { key, key_id: jwk.key_id().map(str::to_owned), idle: Pool::new() })
+    }
+}
+
+impl std::fmt::Debug for Rs256Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rs256Verifier").field("bits", &self.key.bits()).finish_non_exhaustive()
+    }
+}
+
+/// A context ready to sign (`sign`) or verify SHA-256 digests with PKCS#1 v1.5 padding.
+fn context<T: HasPublic>(
+    key: &PKey<T>,
+    init: fn(&mut PkeyCtx<T>) -> Result<(), openssl::error::ErrorStack>,
+) -> Result<PkeyCtx<T>, openssl::error::ErrorStack> {
+    let mut ctx = PkeyCtx::new(key)?;
+    init(&mut ctx)?;
+    ctx.set_rsa_padding(Padding::PKCS1)?;
+    ctx.set_signature_md(Md::sha256())?;
+    Ok(ctx)
+}
+
+impl JwsVerifier for Rs256Verifier {
+    fn algorithm(&self) -> &dyn JwsAlgorithm {
+        &RS256
+    }
+
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
+        let mut ctx = match self.idle.take() {
+            Some(ctx) => ctx,
+            None => context(&self.key, |c| c.verify_init()).map_err(|e| JoseError::InvalidSignature(e.into()))?,
+        };
+        let digest = openssl::sha::sha256(message);
+        match ctx.verify(&digest, signature) {
+            Ok(true) => {
+                self.idle.give_back(ctx);
+                Ok(())
+            }
+            Ok(false) => {
+                self.idle.give_back(ctx);
+                Err(JoseError::InvalidSignature(Mismatch.into()))
+            }
+            // OpenSSL's words for a bad signature ("ossl_rsa_verify:bad signature") help no one:
+            // it does not match, as josekit says. The context is not kept.
+            Err(_) => Err(JoseError::InvalidSignature(Mismatch.into())),
+        }
+    }
+
+    fn box_clone(&self) -> Box<dyn JwsVerifier> {
+        Box::new(Self { key: self.key.clone(), key_id: self.key_id.clone(), idle: Pool::new() })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use josekit::jws::JwsVerifier;
-
     use super::*;
 
     /// The same bytes as josekit's own RS256 signer (PKCS#1 v1.5 is deterministic), and they verify;
@@ -103,8 +201,60 @@ mod tests {
             assert_eq!(signature, theirs.sign(message).unwrap());
             verifier.verify(message, &signature).unwrap();
         }
-        assert_eq!(ours.idle.lock().unwrap().len(), 1, "one context, reused");
+        assert_eq!(ours.idle.idle(), 1, "one context, reused");
         assert_eq!(ours.signature_len(), 256);
+    }
+
+    /// The verdicts of josekit's own RS256 verifier on a good signature, a changed message, a
+    /// changed, a short and an empty signature; a context whose check failed is not kept.
+    #[test]
+    fn verifies_exactly_as_josekit_does() {
+        let pem = crate::test_keys::TEST_KEY_A_PEM.as_bytes();
+        let signer = RS256.signer_from_pem(pem).unwrap();
+        let mut jwk = RS256.key_pair_from_pem(pem).unwrap().to_jwk_public_key();
+        jwk.set_key_id("k-1");
+        let ours = Rs256Verifier::from_jwk(&jwk).unwrap();
+        let theirs = RS256.verifier_from_jwk(&jwk).unwrap();
+        assert_eq!(ours.key_id(), Some("k-1"));
+        let message = b"eyJhbGciOiJSUzI1NiJ9.e30";
+        let good = signer.sign(message).unwrap();
+        let mut flipped = good.clone();
+        flipped[10] ^= 1;
+        let cases: [(&[u8], &[u8]); 5] = [
+            (message, &good),
+            (b"eyJhbGciOiJSUzI1NiJ9.e31", &good),
+            (message, &flipped),
+            (message, &good[..255]),
+            (message, b""),
+        ];
+        for (m, sig) in cases {
+            let (a, b) = (ours.verify(m, sig), theirs.verify(m, sig));
+            assert_eq!(a.is_ok(), b.is_ok(), "{:?} vs {:?}", a.err(), b.err());
+        }
+        assert!(ours.verify(message, &good).is_ok(), "still verifies after refusals");
+        assert_eq!(ours.idle.idle(), 1, "one context, reused");
+        assert_eq!(
+            ours.verify(b"changed", &good).unwrap_err().to_string(),
+            theirs.verify(b"changed", &good).unwrap_err().to_string()
+        );
+    }
+
+    /// josekit's checks of the JWK apply: a key for another use, or a short key, is refused.
+    #[test]
+    fn refuses_the_jwks_josekit_refuses() {
+        let pem = crate::test_keys::TEST_KEY_A_PEM.as_bytes();
+        let mut enc = RS256.key_pair_from_pem(pem).unwrap().to_jwk_public_key();
+        enc.set_key_use("enc");
+        assert!(Rs256Verifier::from_jwk(&enc).is_err());
+        let rsa = openssl::rsa::Rsa::generate(1024).unwrap();
+        let b64 = |n: &openssl::bn::BigNumRef| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(n.to_vec())
+        };
+        let short = serde_json::json!({ "kty": "RSA", "n": b64(rsa.n()), "e": b64(rsa.e()) });
+        let short = josekit::jwk::Jwk::from_map(short.as_object().unwrap().clone()).unwrap();
+        assert!(RS256.verifier_from_jwk(&short).is_err(), "josekit refuses a 1024-bit key");
+        assert!(Rs256Verifier::from_jwk(&short).is_err());
     }
 
     #[test]
