@@ -379,6 +379,10 @@ impl Trace {
     /// bounded as [`bounds`] says.
     pub fn masked_json(&self, v: Value) -> Value {
         let Value::Object(map) = v else { return shrink_json(v, 0) };
+        if !map.iter().any(|(k, v)| v.is_string() && is_secret(k)) {
+            // Nothing to mask (a todo listing, an error): bounded in place.
+            return Value::Object(shrink_map(map, 0));
+        }
         let (secrets, rest): (Map<String, Value>, Map<String, Value>) =
             map.into_iter().partition(|(k, v)| v.is_string() && is_secret(k));
         let mut out = shrink_map(rest, 0);

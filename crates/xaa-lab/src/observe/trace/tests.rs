@@ -147,3 +147,24 @@ fn a_token_seen_again_is_decoded_once_and_shared() {
     let none = trace.record(ex("localhost:1/api/todos", &[("authorization", "Bearer a.b")]));
     assert!(none.tokens.is_empty());
 }
+
+/// A JSON answer is stored bounded, and with its secret members masked: an answer without one
+/// (a todo listing) keeps its members in order; masked members come last.
+#[test]
+fn answers_are_bounded_and_their_secrets_masked() {
+    let trace = Trace::new(10, false);
+    let listing = serde_json::json!({
+        "success": true,
+        "data": [{ "id": 1, "title": "t".repeat(400) }],
+        "k".repeat(70): 1,
+    });
+    let kept = serde_json::to_string(&trace.masked_json(listing)).unwrap();
+    assert!(kept.starts_with(r#"{"success":true,"data":[{"id":1,"title":"tttt"#), "{kept}");
+    assert!(kept.contains("… (400 chars)\"}]"), "{kept}");
+    assert!(kept.contains(&format!("\"{}… (70 chars)\":1", "k".repeat(64))), "{kept}");
+    let token = serde_json::json!({ "access_token": "a".repeat(40), "token_type": "Bearer", "expires_in": 300 });
+    assert_eq!(
+        serde_json::to_string(&trace.masked_json(token)).unwrap(),
+        r#"{"token_type":"Bearer","expires_in":300,"access_token":"aaaaaa…aaaa (40 chars)"}"#
+    );
+}
