@@ -20,8 +20,16 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    checkpoint: Arc<Checkpoint>,
+}
+
+/// The state of the checkpoint that [`Db`] runs instead of SQLite's automatic one.
+#[derive(Debug, Default)]
+struct Checkpoint {
     /// Set by the WAL hook when the WAL has grown past [`CHECKPOINT_PAGES`].
-    checkpoint_due: Arc<AtomicBool>,
+    due: AtomicBool,
+    /// Set while a checkpoint is started or running: one at a time.
+    running: AtomicBool,
 }
 
 /// A storage failure: the lab's fault, never the client's.
@@ -69,7 +77,7 @@ impl From<rusqlite::Error> for DbError {
 impl Db {
     /// Opens `path` (or an in-memory database when `None`) and applies `schema` (idempotent DDL).
     pub fn open(path: Option<&Path>, schema: &str) -> Result<Self, DbError> {
-        let checkpoint_due = Arc::new(AtomicBool::new(false));
+        let checkpoint = Arc::new(Checkpoint::default());
         let conn = match path {
             Some(p) => {
                 owner_only(p).map_err(|e| DbError(format!("{}: {e}", p.display())))?;
@@ -77,10 +85,10 @@ impl Db {
                 c.pragma_update(None, "journal_mode", "WAL")?;
                 c.pragma_update(None, "synchronous", "NORMAL")?;
                 // Replaces SQLite's automatic checkpoint, which would sync inside the commit.
-                let due = Arc::clone(&checkpoint_due);
+                let state = Arc::clone(&checkpoint);
                 c.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
                     if pages >= CHECKPOINT_PAGES {
-                        due.store(true, Ordering::Relaxed);
+                        state.due.store(true, Ordering::Relaxed);
                     }
                     Ok(())
                 }))?;
@@ -91,7 +99,7 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(schema)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), checkpoint_due })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), checkpoint })
     }
 
     /// Runs `f` with the connection: on this thread when the connection is free, else on the
@@ -132,19 +140,23 @@ impl Db {
         self.call(move |c| f(c)).await
     }
 
-    /// Starts a checkpoint on the blocking pool when the WAL hook asked for one (at most one at a
-    /// time: the flag is taken). A checkpoint that fails leaves the WAL as it was, whole: the next
-    /// commit past the threshold asks again.
+    /// Starts a checkpoint on the blocking pool when the WAL hook asked for one and none is
+    /// running. A checkpoint that fails leaves the WAL as it was, whole: the next commit past the
+    /// threshold asks again.
     fn checkpoint_if_due(&self) {
-        if !self.checkpoint_due.swap(false, Ordering::Relaxed) {
+        let state = &self.checkpoint;
+        if !state.due.load(Ordering::Relaxed) || state.running.swap(true, Ordering::AcqRel) {
             return;
         }
-        let conn = Arc::clone(&self.conn);
+        state.due.store(false, Ordering::Relaxed);
+        let (conn, state) = (Arc::clone(&self.conn), Arc::clone(state));
         tokio::task::spawn_blocking(move || {
-            let Ok(c) = conn.lock() else { return };
-            if let Err(e) = checkpoint(&c) {
+            if let Ok(c) = conn.lock()
+                && let Err(e) = checkpoint(&c)
+            {
                 tracing::warn!(error = %e, "SQLite checkpoint failed; the WAL keeps every commit");
             }
+            state.running.store(false, Ordering::Release);
         });
     }
 
@@ -179,7 +191,7 @@ impl Db {
     pub fn call_now<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
         let mut guard = self.conn.lock().map_err(|_| DbError("database lock poisoned".into()))?;
         let out = f(&mut guard).map_err(DbError::from);
-        if self.checkpoint_due.swap(false, Ordering::Relaxed) {
+        if self.checkpoint.due.swap(false, Ordering::Relaxed) {
             checkpoint(&guard)?;
         }
         out
