@@ -90,11 +90,15 @@ async fn the_explorer_shows_what_cannot_run_yet_and_offers_to_sign_in_again_in_c
         "{expired}"
     );
     browser.screenshot("console-flow-explorer-expired-id-token").await;
+    // This page shows step 1's earlier answer too: mark it, so only the page the IdP sends back
+    // (unmarked) counts as the return.
+    b.execute("document.documentElement.dataset.before = 'again'", vec![]).await.unwrap();
     b.find(Locator::Id("sign-in-again")).await.unwrap().click().await.unwrap();
     // The IdP signs the user in again (its login pages, or at once with its session): a new ID token.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        if b.find(Locator::Id("status-1")).await.is_ok() {
+        let left = b.execute("return document.documentElement.dataset.before === 'again'", vec![]).await;
+        if left.is_ok_and(|v| v == serde_json::Value::Bool(false)) && b.find(Locator::Id("status-1")).await.is_ok() {
             break;
         }
         if b.find(Locator::Id("code")).await.is_ok() {
