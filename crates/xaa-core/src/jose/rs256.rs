@@ -23,9 +23,8 @@ const POOL: usize = 8;
 
 /// An RS256 [`JwsSigner`] over one RSA private key.
 pub(crate) struct Rs256Signer {
-    key: PKey<Private>,
     key_id: Option<String>,
-    idle: Pool<Private>,
+    contexts: Contexts<Private>,
 }
 
 impl std::fmt::Debug for Rs256Signer {
@@ -39,7 +38,7 @@ impl Rs256Signer {
     pub(crate) fn from_pem(pem: &[u8]) -> Result<Self, JoseError> {
         let key = PKey::private_key_from_pem(pem).map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
         key.rsa().map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
-        Ok(Self { key, key_id: None, idle: Pool::new() })
+        Ok(Self { key_id: None, contexts: Contexts::new(key, |c| c.sign_init()) })
     }
 }
 
@@ -53,23 +52,20 @@ impl JwsSigner for Rs256Signer {
     }
 
     fn signature_len(&self) -> usize {
-        self.key.size()
+        self.contexts.key.size()
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
-        let mut ctx = match self.idle.take() {
-            Some(ctx) => ctx,
-            None => context(&self.key, |c| c.sign_init()).map_err(|e| JoseError::InvalidSignature(e.into()))?,
-        };
+        let mut ctx = self.contexts.take().map_err(|e| JoseError::InvalidSignature(e.into()))?;
         let digest = openssl::sha::sha256(message);
-        let mut signature = Vec::with_capacity(self.key.size());
+        let mut signature = Vec::with_capacity(self.signature_len());
         ctx.sign_to_vec(&digest, &mut signature).map_err(|e| JoseError::InvalidSignature(e.into()))?;
-        self.idle.give_back(ctx);
+        self.contexts.give_back(ctx);
         Ok(signature)
     }
 
     fn box_clone(&self) -> Box<dyn JwsSigner> {
-        Box::new(Self { key: self.key.clone(), key_id: self.key_id.clone(), idle: Pool::new() })
+        Box::new(Self { key_id: self.key_id.clone(), contexts: self.contexts.fresh() })
     }
 }
 
@@ -78,21 +74,42 @@ impl JwsSigner for Rs256Signer {
 #[error("The signature does not match.")]
 struct Mismatch;
 
-/// Contexts kept between operations: at most [`POOL`] idle ones.
-struct Pool<T>(Mutex<Vec<PkeyCtx<T>>>);
+/// How a context is readied for its operation (`sign_init` or `verify_init`).
+type Init<T> = fn(&mut PkeyCtx<T>) -> Result<(), openssl::error::ErrorStack>;
 
-impl<T> Pool<T> {
-    fn new() -> Self {
-        Self(Mutex::new(Vec::new()))
+/// The contexts of one key for one operation, SHA-256 digests with PKCS#1 v1.5 padding: made on
+/// demand, at most [`POOL`] idle ones kept.
+struct Contexts<T> {
+    key: PKey<T>,
+    init: Init<T>,
+    idle: Mutex<Vec<PkeyCtx<T>>>,
+}
+
+impl<T: HasPublic> Contexts<T> {
+    fn new(key: PKey<T>, init: Init<T>) -> Self {
+        Self { key, init, idle: Mutex::new(Vec::new()) }
     }
 
-    fn take(&self) -> Option<PkeyCtx<T>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    /// The same key and operation, with no idle context (a josekit `box_clone`).
+    fn fresh(&self) -> Self {
+        Self::new(self.key.clone(), self.init)
+    }
+
+    /// An idle context, or a new one.
+    fn take(&self) -> Result<PkeyCtx<T>, openssl::error::ErrorStack> {
+        if let Some(ctx) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Ok(ctx);
+        }
+        let mut ctx = PkeyCtx::new(&self.key)?;
+        (self.init)(&mut ctx)?;
+        ctx.set_rsa_padding(Padding::PKCS1)?;
+        ctx.set_signature_md(Md::sha256())?;
+        Ok(ctx)
     }
 
     /// Gives back a context whose last operation succeeded (one that failed is dropped).
     fn give_back(&self, ctx: PkeyCtx<T>) {
-        let mut idle = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < POOL {
             idle.push(ctx);
         }
@@ -100,15 +117,14 @@ impl<T> Pool<T> {
 
     #[cfg(test)]
     fn idle(&self) -> usize {
-        self.0.lock().unwrap().len()
+        self.idle.lock().unwrap().len()
     }
 }
 
 /// An RS256 [`JwsVerifier`] over one RSA public key.
 pub(crate) struct Rs256Verifier {
-    key: PKey<Public>,
     key_id: Option<String>,
-    idle: Pool<Public>,
+    contexts: Contexts<Public>,
 }
 
 impl Rs256Verifier {
@@ -127,26 +143,14 @@ impl Rs256Verifier {
         let rsa = openssl::rsa::Rsa::from_public_components(component("n")?, component("e")?)
             .map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
         let key = PKey::from_rsa(rsa).map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
-        Ok(Self { key, key_id: jwk.key_id().map(str::to_owned), idle: Pool::new() })
+        Ok(Self { key_id: jwk.key_id().map(str::to_owned), contexts: Contexts::new(key, |c| c.verify_init()) })
     }
 }
 
 impl std::fmt::Debug for Rs256Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rs256Verifier").field("bits", &self.key.bits()).finish_non_exhaustive()
+        f.debug_struct("Rs256Verifier").field("key_id", &self.key_id).finish_non_exhaustive()
     }
-}
-
-/// A context ready to sign (`sign`) or verify SHA-256 digests with PKCS#1 v1.5 padding.
-fn context<T: HasPublic>(
-    key: &PKey<T>,
-    init: fn(&mut PkeyCtx<T>) -> Result<(), openssl::error::ErrorStack>,
-) -> Result<PkeyCtx<T>, openssl::error::ErrorStack> {
-    let mut ctx = PkeyCtx::new(key)?;
-    init(&mut ctx)?;
-    ctx.set_rsa_padding(Padding::PKCS1)?;
-    ctx.set_signature_md(Md::sha256())?;
-    Ok(ctx)
 }
 
 impl JwsVerifier for Rs256Verifier {
@@ -159,28 +163,22 @@ impl JwsVerifier for Rs256Verifier {
     }
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
-        let mut ctx = match self.idle.take() {
-            Some(ctx) => ctx,
-            None => context(&self.key, |c| c.verify_init()).map_err(|e| JoseError::InvalidSignature(e.into()))?,
-        };
+        let mut ctx = self.contexts.take().map_err(|e| JoseError::InvalidSignature(e.into()))?;
         let digest = openssl::sha::sha256(message);
-        match ctx.verify(&digest, signature) {
-            Ok(true) => {
-                self.idle.give_back(ctx);
-                Ok(())
-            }
-            Ok(false) => {
-                self.idle.give_back(ctx);
-                Err(JoseError::InvalidSignature(Mismatch.into()))
-            }
-            // OpenSSL's words for a bad signature ("ossl_rsa_verify:bad signature") help no one:
-            // it does not match, as josekit says. The context is not kept.
-            Err(_) => Err(JoseError::InvalidSignature(Mismatch.into())),
+        let verdict = ctx.verify(&digest, signature);
+        if verdict.is_ok() {
+            self.contexts.give_back(ctx);
+        }
+        // OpenSSL's words for a bad signature ("ossl_rsa_verify:bad signature") help no one: it
+        // does not match, as josekit says.
+        match verdict {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => Err(JoseError::InvalidSignature(Mismatch.into())),
         }
     }
 
     fn box_clone(&self) -> Box<dyn JwsVerifier> {
-        Box::new(Self { key: self.key.clone(), key_id: self.key_id.clone(), idle: Pool::new() })
+        Box::new(Self { key_id: self.key_id.clone(), contexts: self.contexts.fresh() })
     }
 }
 
@@ -201,7 +199,7 @@ mod tests {
             assert_eq!(signature, theirs.sign(message).unwrap());
             verifier.verify(message, &signature).unwrap();
         }
-        assert_eq!(ours.idle.idle(), 1, "one context, reused");
+        assert_eq!(ours.contexts.idle(), 1, "one context, reused");
         assert_eq!(ours.signature_len(), 256);
     }
 
@@ -232,7 +230,7 @@ mod tests {
             assert_eq!(a.is_ok(), b.is_ok(), "{:?} vs {:?}", a.err(), b.err());
         }
         assert!(ours.verify(message, &good).is_ok(), "still verifies after refusals");
-        assert_eq!(ours.idle.idle(), 1, "one context, reused");
+        assert_eq!(ours.contexts.idle(), 1, "one context, reused");
         assert_eq!(
             ours.verify(b"changed", &good).unwrap_err().to_string(),
             theirs.verify(b"changed", &good).unwrap_err().to_string()

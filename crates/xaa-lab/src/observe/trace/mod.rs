@@ -364,7 +364,7 @@ impl Trace {
             return (k, cut_owned(v, MAX_VALUE));
         }
         if self.reveal {
-            return (k, cut(&v, MAX_REVEALED));
+            return (k, cut_owned(v, MAX_REVEALED));
         }
         let shown = match v.split_once(' ') {
             Some((scheme, rest)) if k.eq_ignore_ascii_case("authorization") => {
