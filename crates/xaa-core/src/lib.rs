@@ -25,7 +25,7 @@
 //!
 //! It owns no web framework, no storage and no HTTP client by default. Optional adapters live
 //! behind features: `axum` (the OAuth error response, the token-request extractor and the
-//! endpoint skeletons), `sqlite` (a blocking SQLite handle run off the async runtime) and `http`
+//! endpoint skeletons), `sqlite` (a role's SQLite connection, with its checkpoint off the request path) and `http`
 //! (fetching keys, with the lazily built `http_client`). A fourth, `test-helpers`, exposes
 //! `test_keys` (compiled for this crate's own tests anyway): two committed, lab-only RSA test keys
 //! and a JWT builder, for tests only.
