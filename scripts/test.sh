@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with Rust: installs what the tests need when it
 # is absent (OpenSSL headers and pkg-config for the lab itself; for the tests only: the xmlsec1
-# command that checks the IdP's XML signatures for the tests' SAML SP, Chromium and ChromeDriver
-# for the browser tests, Node.js, npm and Python's venv for the language examples), checks that
-# the lab's own build needs no bindgen/libclang or XML C library, builds the `lab` binary the
-# end-to-end tests drive, runs every test of the workspace, then the Node and Python examples
-# (scripts/examples.sh).
+# command that checks the IdP's XML signatures for the tests' SAML SP, Chromium's headless shell
+# and ChromeDriver for the browser tests, Node.js, npm and Python's venv for the language
+# examples), checks that the lab's own build needs no bindgen/libclang or XML C library, builds
+# the `lab` binary the end-to-end tests drive, runs every test of the workspace, then the Node and
+# Python examples (scripts/examples.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,7 @@ missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

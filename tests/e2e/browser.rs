@@ -1,5 +1,11 @@
-//! Real-browser tests: headless Chromium through ChromeDriver (Debian's `chromium` and
-//! `chromium-driver`, installed by `./scripts/test.sh`). Screenshots go to `target/screenshots/`.
+//! Real-browser tests: headless Chromium through ChromeDriver (Debian's `chromium-headless-shell`
+//! and `chromium-driver`, installed by `./scripts/test.sh`). Screenshots go to `target/screenshots/`.
+//!
+//! The browser is Chromium's headless shell: the same Blink and V8 as `chromium --headless=new`,
+//! without the desktop browser's layers around them. On the 2-core CI machine the whole e2e suite
+//! takes about 92 s with it against 122–131 s with `chromium --headless=new`, and every browser
+//! test passes on both. ChromeDriver opens no first page in the shell unless it is told the
+//! browser it starts is one (`browserName`).
 //!
 //! Starting Chromium costs about a second of CPU, so a test that ends with [`Browser::close`]
 //! hands its browser back to a pool and the next test starts from a blank page with no cookies.
@@ -127,11 +133,12 @@ impl Chromium {
             .expect("sh starts chromedriver (./scripts/test.sh installs chromium-driver)");
         let profile = std::env::temp_dir().join(format!("xaa-e2e-chrome-{}-{port}", std::process::id()));
         let caps = json!({
+            "browserName": "chrome-headless-shell",
             "acceptInsecureCerts": accepts_lab_ca,
             "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
+                "binary": "/usr/bin/chromium-headless-shell",
                 "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--no-first-run", "--disable-quic", "--window-size=1280,900",
                     format!("--user-data-dir={}", profile.display()),
@@ -152,7 +159,7 @@ impl Chromium {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                     Err(e) => panic!(
-                        "cannot start Chromium through ChromeDriver (./scripts/test.sh installs chromium and chromium-driver): {e}"
+                        "cannot start Chromium through ChromeDriver (./scripts/test.sh installs chromium-headless-shell and chromium-driver): {e}"
                     ),
                 }
             }
