@@ -4,8 +4,8 @@
 # command that checks the IdP's XML signatures for the tests' SAML SP, Chromium's headless shell
 # and ChromeDriver for the browser tests, Node.js, npm and Python's venv for the language
 # examples), checks that the lab's own build needs no bindgen/libclang or XML C library, builds
-# the `lab` binary the end-to-end tests drive, runs every test of the workspace, then the Node and
-# Python examples (scripts/examples.sh).
+# the `lab` binary the end-to-end tests drive, runs every test of the workspace and, beside them,
+# the Node and Python examples (scripts/examples.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,10 +47,15 @@ log="$(mktemp)"
 examples_log="$(mktemp)"
 trap 'rm -f "$log" "$examples_log"' EXIT
 set +e
+# The examples need only the `lab` binary: they run beside `cargo test` (on ephemeral ports, like
+# every lab the tests start), and their output is shown once the Rust tests are done.
+./scripts/examples.sh >"$examples_log" 2>&1 &
+examples_pid=$!
 cargo test --workspace "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-./scripts/examples.sh 2>&1 | tee "$examples_log"
-examples_status=${PIPESTATUS[0]}
+wait "$examples_pid"
+examples_status=$?
+cat "$examples_log"
 set -e
 # cargo's "N passed; M failed" lines, plus the examples' closing "examples: N passed, M failed"
 passed=$(grep -oE '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
