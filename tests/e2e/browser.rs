@@ -136,27 +136,27 @@ impl Chromium {
             .expect("sh starts chromedriver (./scripts/test.sh installs chromium-driver)");
         let profile = std::env::temp_dir().join(format!("xaa-e2e-chrome-{}-{port}", std::process::id()));
         // The headless shell when installed; else the desktop browser in its headless mode.
-        let (browser, binary, mode) = if std::path::Path::new(HEADLESS_SHELL).exists() {
-            ("chrome-headless-shell", HEADLESS_SHELL, None)
-        } else {
-            ("chrome", "/usr/bin/chromium", Some("--headless=new"))
-        };
-        let mut args: Vec<String> = mode.into_iter().map(str::to_owned).collect();
-        args.extend(
-            [
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-                "--window-size=1280,900",
-            ]
-            .map(str::to_owned),
-        );
-        args.push(format!("--user-data-dir={}", profile.display()));
+        let shell = std::path::Path::new(HEADLESS_SHELL).exists();
+        let (browser, binary) =
+            if shell { ("chrome-headless-shell", HEADLESS_SHELL) } else { ("chrome", "/usr/bin/chromium") };
+        let flags = [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--window-size=1280,900",
+        ];
+        let args: Vec<String> = (!shell)
+            .then_some("--headless=new")
+            .into_iter()
+            .chain(flags)
+            .map(str::to_owned)
+            .chain([format!("--user-data-dir={}", profile.display())])
+            .collect();
         let caps = json!({
             "browserName": browser,
             "acceptInsecureCerts": accepts_lab_ca,
