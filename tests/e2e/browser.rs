@@ -2,9 +2,9 @@
 //! and `chromium-driver`, installed by `./scripts/test.sh`). Screenshots go to `target/screenshots/`.
 //!
 //! The browser is Chromium's headless shell: the same Blink and V8 as `chromium --headless=new`,
-//! without the desktop browser's layers around them. On the 2-core CI machine the whole e2e suite
-//! takes about 92 s with it against 122–131 s with `chromium --headless=new`, and every browser
-//! test passes on both (without the shell, the tests use `chromium --headless=new`). ChromeDriver
+//! without the desktop browser's layers around them. On a 2-core machine the whole e2e binary took
+//! 92–101 s with it against 122–132 s with `chromium --headless=new` (same build, same machine),
+//! and every browser test passes on both (without the shell, the tests use `chromium --headless=new`). ChromeDriver
 //! opens no first page in the shell unless it is told the browser it starts is one (`browserName`).
 //!
 //! Starting Chromium costs about a second of CPU, so a test that ends with [`Browser::close`]
