@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Is this tree's `lab` slower than another build? Token exchange (c=8) and the full flow (c=1) of
+# Is this tree's `lab` slower than another build? Token exchange (c=8), the full flow (c=1) and
+# `GET /api/todos` (c=8) of
 # two `lab` binaries, measured in the same run on the same machine: each binary is started pinned
 # to core 0 on a fresh data dir and driven by this tree's load driver pinned to core 1
 # (crates/xaa-lab/benches/load.rs), alternating OLD, NEW, OLD, NEW, … ROUNDS times. Prints every
@@ -28,20 +29,23 @@ lab_pid=""
 cleanup() { [ -n "$lab_pid" ] && kill "$lab_pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 
-# measure NAME BINARY ROUND: one exchange and one flow measurement of a freshly started lab.
+# measure NAME BINARY ROUND: one exchange, one flow and one API measurement of a freshly started lab.
 measure() {
   local ready="$dir/ready-$1-$3.json"
   RUST_LOG=warn taskset -c 0 "$2" --ephemeral-ports --data-dir "$dir/data-$1-$3" --ready-file "$ready" >/dev/null 2>&1 &
   lab_pid=$!
   while [ ! -s "$ready" ]; do sleep 0.01; done
-  local ex fl
+  local ex fl api
   ex=$(load exchange --ready "$ready" --concurrency 8 --seconds "$seconds")
   fl=$(load flow --ready "$ready" --concurrency 1 --seconds "$seconds")
+  api=$(load api --ready "$ready" --concurrency 8 --seconds "$seconds")
   kill "$lab_pid"; wait "$lab_pid" 2>/dev/null || true; lab_pid=""
-  printf '%-4s round %s: token exchange c=8 %8s/s (p99 %s ms, errors %s)   full flow c=1 %8s/s (errors %s)\n' \
-    "$1" "$3" "$(val per_second "$ex")" "$(val p99_ms "$ex")" "$(val errors "$ex")" "$(val per_second "$fl")" "$(val errors "$fl")"
+  printf '%-4s round %s: token exchange c=8 %8s/s (p99 %s ms, errors %s)   full flow c=1 %8s/s (errors %s)   API c=8 %8s/s (errors %s)\n' \
+    "$1" "$3" "$(val per_second "$ex")" "$(val p99_ms "$ex")" "$(val errors "$ex")" "$(val per_second "$fl")" "$(val errors "$fl")" \
+    "$(val per_second "$api")" "$(val errors "$api")"
   echo "$(val per_second "$ex")" >>"$dir/$1.exchange"
   echo "$(val per_second "$fl")" >>"$dir/$1.flow"
+  echo "$(val per_second "$api")" >>"$dir/$1.api"
 }
 
 echo "== OLD $old"
@@ -51,7 +55,7 @@ for round in $(seq 1 "$rounds"); do
   measure old "$old" "$round"
   measure new "$new" "$round"
 done
-for what in exchange flow; do
+for what in exchange flow api; do
   o=$(median <"$dir/old.$what")
   n=$(median <"$dir/new.$what")
   printf 'median %-8s OLD %8s/s  NEW %8s/s  NEW/OLD %s\n' "$what" "$o" "$n" "$(awk -v a="$n" -v b="$o" 'BEGIN { printf "%.2f", a / b }')"

@@ -699,7 +699,7 @@ fn validate(
         .map_err(|source| DpopError::UnusableJwk { alg: alg.name(), source })?;
     log.pass("dpop-jwk", spec::JWK, format!("jwk is a public key with thumbprint (jkt) \"{jkt}\""));
     let (input, signature) = jwt.signing_input_and_signature();
-    verifier.verify(input.as_bytes(), &signature).map_err(|source| DpopError::Signature { source })?;
+    verifier.verify(input.as_bytes(), signature).map_err(|source| DpopError::Signature { source })?;
     log.pass("dpop-signature", spec::SIGNATURE, format!("signature verified with the jwk (jkt \"{jkt}\")"));
 
     // Item 3: the claims every proof carries (verified now).

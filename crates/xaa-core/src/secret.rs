@@ -26,13 +26,14 @@ pub fn is_secret(name: &str) -> bool {
 /// Shows at most the first 6 and last 4 characters of a secret and its length,
 /// e.g. `eyJhbG…x9Qw (812 chars)`. Short secrets are hidden entirely.
 pub fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    if chars.len() <= 16 {
-        return format!("[{} chars hidden]", chars.len());
+    // The trace masks the token of every request: slices of it, no copy of the whole.
+    let n = secret.chars().count();
+    if n <= 16 {
+        return format!("[{n} chars hidden]");
     }
-    let head: String = chars[..6].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail} ({} chars)", chars.len())
+    let head = secret.char_indices().nth(6).map_or(secret.len(), |(at, _)| at);
+    let tail = secret.char_indices().nth_back(3).map_or(0, |(at, _)| at);
+    format!("{}…{} ({n} chars)", &secret[..head], &secret[tail..])
 }
 
 /// A string that prints as `[redacted]` in `Debug` and `Display`.
@@ -215,6 +216,8 @@ mod tests {
         let token = "eyJhbGciOiJSUzI1NiJ9.payload.signature-abcd";
         assert_eq!(mask(token), format!("eyJhbG…abcd ({} chars)", token.len()));
         assert_eq!(mask("short-secret"), "[12 chars hidden]");
+        assert_eq!(mask(&"é".repeat(16)), "[16 chars hidden]", "characters, not bytes");
+        assert_eq!(mask(&format!("àbcdéf{}wxyž", "ü".repeat(7))), "àbcdéf…wxyž (17 chars)");
     }
 
     #[test]

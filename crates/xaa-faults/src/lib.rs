@@ -199,6 +199,12 @@ impl Faults {
         self.on.read().map(|on| on.clone()).unwrap_or_default()
     }
 
+    /// Whether `fault` is on at all, for any client: a component checks this before it works out
+    /// who a request is from (when no switch is on, nothing needs to).
+    pub fn is_on(&self, fault: Fault) -> bool {
+        self.on.read().is_ok_and(|on| on.iter().any(|s| s.fault == fault))
+    }
+
     /// The switch for `fault`, if it is on for a request from any of `client_ids`.
     pub fn active(&self, fault: Fault, client_ids: &[&str]) -> Option<Switch> {
         let on = self.on.read().ok()?;
@@ -229,7 +235,10 @@ mod tests {
     fn switches_scope_to_clients_and_one_shots_turn_off() {
         let f = Faults::new();
         assert!(f.active(Fault::IdJagExpired, &["a"]).is_none());
+        assert!(!f.is_on(Fault::IdJagExpired));
         f.set(Switch { fault: Fault::IdJagExpired, clients: vec!["a".into(), "a-at-todo0".into()], delay_ms: 0 });
+        assert!(f.is_on(Fault::IdJagExpired), "on for some client");
+        assert!(!f.is_on(Fault::ShortLifetimes));
         assert!(f.active(Fault::IdJagExpired, &["a"]).is_some());
         assert!(f.active(Fault::IdJagExpired, &["b"]).is_none());
         f.set(Switch { fault: Fault::RefuseNextGrant, clients: vec![], delay_ms: 0 });

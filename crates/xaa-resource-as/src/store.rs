@@ -1,5 +1,8 @@
 //! SQLite storage of the resource trust domain. SQL lives only here; every statement is parameterised.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use xaa_core::ids::{Issuer, Jti, Subject};
@@ -35,6 +38,48 @@ pub struct Todo {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    listings: Arc<Listings>,
+}
+
+/// The todo listings read lately, by subject. SQLite stays the record: a listing is read from it
+/// once and then served from here until a write for that user (create, update, delete, seed)
+/// forgets it. Both happen under the connection's lock (inside [`Db::call`]), so a kept listing
+/// is never older than the last committed write; a read that finds one while a write is under
+/// way answers as if it came just before that write.
+#[derive(Debug, Default)]
+struct Listings(Mutex<HashMap<String, Arc<[Todo]>>>);
+
+impl Listings {
+    /// How many users' listings are kept; past it, they are all forgotten and read again.
+    const CAPACITY: usize = 4096;
+
+    fn get(&self, sub: &str) -> Option<Arc<[Todo]>> {
+        self.0.lock().ok()?.get(sub).cloned()
+    }
+
+    /// Keeps `todos` as `sub`'s listing. Call it with the connection's lock held.
+    fn keep(&self, sub: &str, todos: Arc<[Todo]>) {
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= Self::CAPACITY {
+                kept.clear();
+            }
+            kept.insert(sub.to_owned(), todos);
+        }
+    }
+
+    /// Forgets `sub`'s listing. Call it with the connection's lock held, after the write.
+    fn forget(&self, sub: &str) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.remove(sub);
+        }
+    }
+
+    /// Forgets every listing: after a write that may touch any user's todos.
+    fn forget_all(&self) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.clear();
+        }
+    }
 }
 
 impl Store {
@@ -44,12 +89,18 @@ impl Store {
         db.ensure_column("clients", "grant_types", "TEXT NOT NULL DEFAULT '[]'")?;
         db.ensure_column("clients", "open_registration", "INTEGER NOT NULL DEFAULT 0")?;
         db.ensure_column("used_jtis", "reusable", "INTEGER NOT NULL DEFAULT 0")?;
-        Ok(Self { db })
+        Ok(Self { db, listings: Arc::default() })
     }
 
     /// The database (for the statements of other modules of this crate).
     pub(crate) fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Forgets every todo listing read so far: for the statements of other modules that change
+    /// todos (run them first).
+    pub(crate) fn forget_listings(&self) {
+        self.listings.forget_all();
     }
 
     /// Clients registered at run time (read once, at start-up).
@@ -181,20 +232,31 @@ impl Store {
         self.db.call(|c| c.execute("DELETE FROM reuse_policies", []).map(|_| ())).await
     }
 
-    /// The user's todos, seeding a new user with `seeds` first (in one transaction).
-    pub(crate) async fn todos(&self, sub: Subject, seeds: &[SeedTodo], now: i64) -> Result<Vec<Todo>, DbError> {
-        // A user's todos are seeded once, on their first call: every later listing is a plain read.
-        let seeded = sub.clone();
-        if let Some(todos) = self.db.read(move |c| seeded_todos(c, seeded.as_str())).await? {
+    /// The user's todos, oldest first, seeding a new user with `seeds` first (in one transaction).
+    pub(crate) async fn todos(&self, sub: Subject, seeds: &[SeedTodo], now: i64) -> Result<Arc<[Todo]>, DbError> {
+        if let Some(todos) = self.listings.get(sub.as_str()) {
             return Ok(todos);
         }
-        let seeds = seeds.to_vec();
+        // A user's todos are seeded once, on their first call: every later listing is a plain read.
+        let (seeded, listings) = (sub.clone(), Arc::clone(&self.listings));
+        let read = self.db.read(move |c| {
+            let todos = seeded_todos(c, seeded.as_str())?.map(Arc::<[Todo]>::from);
+            if let Some(t) = &todos {
+                listings.keep(seeded.as_str(), Arc::clone(t));
+            }
+            Ok(todos)
+        });
+        if let Some(todos) = read.await? {
+            return Ok(todos);
+        }
+        let (seeds, listings) = (seeds.to_vec(), Arc::clone(&self.listings));
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
                 seed(&tx, sub.as_str(), &seeds, now)?;
-                let todos = list_todos(&tx, sub.as_str())?;
+                let todos = Arc::<[Todo]>::from(list_todos(&tx, sub.as_str())?);
                 tx.commit()?;
+                listings.keep(sub.as_str(), Arc::clone(&todos));
                 Ok(todos)
             })
             .await
@@ -217,6 +279,7 @@ impl Store {
         seeds: Vec<SeedTodo>,
         now: i64,
     ) -> Result<Todo, DbError> {
+        let listings = Arc::clone(&self.listings);
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
@@ -227,6 +290,7 @@ impl Store {
                 )?;
                 let todo = Todo { id: tx.last_insert_rowid(), title, completed: false };
                 tx.commit()?;
+                listings.forget(sub.as_str());
                 Ok(todo)
             })
             .await
@@ -239,6 +303,7 @@ impl Store {
         title: Option<String>,
         completed: Option<bool>,
     ) -> Result<Option<Todo>, DbError> {
+        let listings = Arc::clone(&self.listings);
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
@@ -254,12 +319,14 @@ impl Store {
                     None
                 };
                 tx.commit()?;
+                listings.forget(sub.as_str());
                 Ok(todo)
             })
             .await
     }
 
     pub(crate) async fn delete(&self, sub: Subject, id: i64) -> Result<Option<Todo>, DbError> {
+        let listings = Arc::clone(&self.listings);
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
@@ -272,6 +339,7 @@ impl Store {
                     .optional()?;
                 tx.execute("DELETE FROM todos WHERE sub = ?1 AND id = ?2", params![sub, id])?;
                 tx.commit()?;
+                listings.forget(sub.as_str());
                 Ok(todo)
             })
             .await
@@ -367,5 +435,44 @@ mod tests {
             .unwrap();
         assert_eq!(reprepared, 0);
         assert_eq!(plan, ["SEARCH todos USING INDEX todos_by_sub (sub=?)"]);
+    }
+    fn titles(todos: &[Todo]) -> Vec<(&str, bool)> {
+        todos.iter().map(|t| (t.title.as_str(), t.completed)).collect()
+    }
+
+    /// A listing is read from SQLite once and kept; every write for that user (create, update,
+    /// delete) shows in the next listing, and another user's listing is untouched by it.
+    #[tokio::test]
+    async fn a_kept_listing_never_hides_a_write() {
+        let store = Store::open(None).unwrap();
+        let seeds = [SeedTodo { title: "seeded".into(), completed: true }];
+        let (ann, bo) = (Subject::new("t:ann"), Subject::new("t:bo"));
+        let listing = |s: &Subject| store.todos(s.clone(), &seeds, 0);
+        assert_eq!(titles(&listing(&ann).await.unwrap()), [("seeded", true)]);
+        assert_eq!(titles(&listing(&bo).await.unwrap()), [("seeded", true)]);
+        // Kept: the same listing, not a new read.
+        let (first, again) = (listing(&ann).await.unwrap(), listing(&ann).await.unwrap());
+        assert!(Arc::ptr_eq(&first, &again), "the kept listing is served");
+
+        let made = store.create(ann.clone(), "new".into(), seeds.to_vec(), 1).await.unwrap();
+        assert_eq!(titles(&listing(&ann).await.unwrap()), [("seeded", true), ("new", false)]);
+        store.update(ann.clone(), made.id, Some("renamed".into()), Some(true)).await.unwrap();
+        assert_eq!(titles(&listing(&ann).await.unwrap()), [("seeded", true), ("renamed", true)]);
+        let first_id = first[0].id;
+        store.delete(ann.clone(), first_id).await.unwrap();
+        assert_eq!(titles(&listing(&ann).await.unwrap()), [("renamed", true)]);
+        assert_eq!(titles(&listing(&bo).await.unwrap()), [("seeded", true)], "another user's listing is untouched");
+
+        // A write SQLite refuses changes nothing, and the listing still matches the table.
+        store
+            .db
+            .call_now(|c| {
+                c.execute_batch(
+                    "CREATE TRIGGER no_titles BEFORE UPDATE ON todos BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+                )
+            })
+            .unwrap();
+        assert!(store.update(ann.clone(), made.id, Some("lost".into()), None).await.is_err());
+        assert_eq!(titles(&listing(&ann).await.unwrap()), [("renamed", true)]);
     }
 }

@@ -94,13 +94,13 @@ impl PublicKey {
             h.update([0]);
             h.update(message.as_bytes());
             h.update([0]);
-            h.update(&signature);
+            h.update(signature);
             <[u8; 32]>::from(h.finalize())
         };
         if self.verified.lock().is_ok_and(|m| m.contains(&seen)) {
             return Ok(());
         }
-        verifier.verify(message.as_bytes(), &signature)?;
+        verifier.verify(message.as_bytes(), signature)?;
         if let Ok(mut m) = self.verified.lock() {
             m.insert(seen);
         }

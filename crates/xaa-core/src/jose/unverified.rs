@@ -83,6 +83,8 @@ pub struct UnverifiedJwt<'a> {
     raw: &'a str,
     header: JoseHeader,
     claims: Map<String, Value>,
+    /// The third part, decoded (once: parsing checks it is base64url).
+    signature: Vec<u8>,
 }
 
 impl<'a> UnverifiedJwt<'a> {
@@ -97,7 +99,8 @@ impl<'a> UnverifiedJwt<'a> {
         }
         let header = decode_object(parts[0], JwsPart::Header)?;
         let claims = decode_object(parts[1], JwsPart::Payload)?;
-        URL_SAFE_NO_PAD.decode(parts[2]).map_err(|_| JwtFormatError::NotBase64Url { part: JwsPart::Signature })?;
+        let signature =
+            URL_SAFE_NO_PAD.decode(parts[2]).map_err(|_| JwtFormatError::NotBase64Url { part: JwsPart::Signature })?;
         let alg = header.get("alg").and_then(Value::as_str).ok_or(JwtFormatError::MissingAlg)?.to_owned();
         let text = |name: &str| header.get(name).and_then(Value::as_str).map(str::to_owned);
         let crit = header.get("crit").map(|c| {
@@ -105,7 +108,7 @@ impl<'a> UnverifiedJwt<'a> {
                 .map(|a| a.iter().map(|v| v.as_str().unwrap_or("?").to_owned()).collect())
                 .unwrap_or_else(|| vec!["(not an array)".to_owned()])
         });
-        Ok(Self { raw, header: JoseHeader { alg, typ: text("typ"), kid: text("kid"), crit }, claims })
+        Ok(Self { raw, header: JoseHeader { alg, typ: text("typ"), kid: text("kid"), crit }, claims, signature })
     }
 
     /// The decoded header.
@@ -124,10 +127,9 @@ impl<'a> UnverifiedJwt<'a> {
     }
 
     /// `header.payload` (the JWS signing input) and the decoded signature.
-    pub(crate) fn signing_input_and_signature(&self) -> (&'a str, Vec<u8>) {
+    pub(crate) fn signing_input_and_signature(&self) -> (&'a str, &[u8]) {
         let cut = self.raw.rfind('.').unwrap_or(0);
-        let signature = URL_SAFE_NO_PAD.decode(&self.raw[cut + 1..]).unwrap_or_default();
-        (&self.raw[..cut], signature)
+        (&self.raw[..cut], &self.signature)
     }
 }
 

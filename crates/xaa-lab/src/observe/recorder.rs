@@ -99,7 +99,10 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
 /// One terminal line per XAA step: flow, step, who, and the outcome.
 pub(crate) fn log_step(e: &TraceEvent) {
     let key_step = crate::admin::report_card::KEY_STEPS.contains(&e.step.as_str());
-    if !key_step || e.direction == crate::observe::trace::Direction::Sent {
+    if !key_step
+        || e.direction == crate::observe::trace::Direction::Sent
+        || !tracing::enabled!(target: "xaa_flow", tracing::Level::INFO)
+    {
         return;
     }
     let error = e.response.as_ref().and_then(|r| r.get("error")).and_then(Value::as_str);

@@ -58,7 +58,9 @@ impl Store {
             tx.execute("UPDATE todos SET sub = ?1 || sub WHERE instr(sub, ':') = 0", params![prefix])?;
             tx.execute("UPDATE OR IGNORE seeded_users SET sub = ?1 || sub WHERE instr(sub, ':') = 0", params![prefix])?;
             tx.commit()
-        })
+        })?;
+        self.forget_listings();
+        Ok(())
     }
 }
 

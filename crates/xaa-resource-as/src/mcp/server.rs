@@ -113,7 +113,7 @@ impl TodoMcp {
 
     async fn todos(&self, c: &AccessTokenClaims, filter: Filter) -> Result<Vec<Todo>, ErrorData> {
         let all = self.st.store.todos(c.sub.clone(), &self.st.config.seed_todos, self.st.clock.now()).await;
-        Ok(all.map_err(storage)?.into_iter().filter(|t| filter.keeps(t)).collect())
+        Ok(all.map_err(storage)?.iter().filter(|t| filter.keeps(t)).cloned().collect())
     }
 
     #[tool(description = "List your todos (filter: all, completed or incomplete). Needs scope todos.read.")]

@@ -60,7 +60,7 @@ struct Listing<'a> {
     success: bool,
     count: usize,
     user: UserOf<'a>,
-    data: &'a [Todo],
+    data: &'a [&'a Todo],
 }
 
 /// The caller, as every answer names them: `{"sub": ..., "email": ...}`.
@@ -77,9 +77,9 @@ impl<'a> UserOf<'a> {
 }
 
 async fn listing(st: &TodoState, claims: AccessTokenClaims, keep: fn(&Todo) -> bool) -> Result<Response, ApiError> {
-    let mut todos = st.store.todos(claims.sub.clone(), &st.config.seed_todos, st.clock.now()).await.map_err(storage)?;
-    todos.retain(keep);
-    Ok(Json(Listing { success: true, count: todos.len(), user: UserOf::of(&claims), data: &todos }).into_response())
+    let todos = st.store.todos(claims.sub.clone(), &st.config.seed_todos, st.clock.now()).await.map_err(storage)?;
+    let kept: Vec<&Todo> = todos.iter().filter(|t| keep(t)).collect();
+    Ok(Json(Listing { success: true, count: kept.len(), user: UserOf::of(&claims), data: &kept }).into_response())
 }
 
 pub(crate) async fn list(

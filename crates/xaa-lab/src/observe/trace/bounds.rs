@@ -66,6 +66,15 @@ where
     out
 }
 
+/// [`bounded_params`] of parameters already owned: kept as they are (no copy) when within
+/// [`MAX_PARAMS`] and none stands for parameters not kept. Names and values are not cut here.
+pub fn bounded_owned(params: Vec<(String, String)>) -> Vec<(String, String)> {
+    if params.len() <= MAX_PARAMS && params.iter().all(|(k, _)| k != MORE_PARAMS) {
+        return params;
+    }
+    bounded_params(params)
+}
+
 /// A JSON value with strings, member names, member counts and nesting bounded.
 pub fn shrink_json(v: Value, depth: usize) -> Value {
     match v {
@@ -155,6 +164,25 @@ mod tests {
         assert_eq!(kept[MAX_PARAMS], (MORE_PARAMS.to_owned(), "999960 more parameters not kept".to_owned()));
         let again = bounded_params(kept.into_iter().chain([("b".to_owned(), "2".to_owned())]));
         assert_eq!(again[MAX_PARAMS].1, "999961 more parameters not kept", "bounding twice keeps the count");
+    }
+
+    /// Owned parameters within the bounds are kept as they are; past them, or with a count of
+    /// parameters not kept among them, they are bounded as [`bounded_params`] bounds them.
+    #[test]
+    fn owned_parameters_are_bounded_alike() {
+        let few: Vec<(String, String)> = (0..MAX_PARAMS).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert_eq!(bounded_owned(few.clone()), few);
+        let many: Vec<(String, String)> = (0..MAX_PARAMS + 5).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert_eq!(bounded_owned(many.clone()), bounded_params(many));
+        let counted = vec![
+            (MORE_PARAMS.to_owned(), "3 more parameters not kept".to_owned()),
+            ("a".to_owned(), "1".to_owned()),
+            (MORE_PARAMS.to_owned(), "2 more parameters not kept".to_owned()),
+        ];
+        assert_eq!(
+            bounded_owned(counted),
+            [("a".to_owned(), "1".to_owned()), (MORE_PARAMS.to_owned(), "5 more parameters not kept".to_owned())]
+        );
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub mod bounds;
 mod flows;
 
 use bounds::{
-    MAX_KEY, MAX_REVEALED, MAX_TOKENS, MAX_VALUE, bounded_params, cut, cut_owned, event_bytes, shrink_json, shrink_map,
+    MAX_KEY, MAX_REVEALED, MAX_TOKENS, MAX_VALUE, bounded_owned, bounded_params, cut, cut_owned, event_bytes,
+    shrink_json, shrink_map,
 };
 use flows::{assign_flow, request_client, step_of};
 
@@ -264,7 +265,7 @@ impl Trace {
             method: cut_owned(ex.method, MAX_KEY),
             target: cut_owned(ex.target, MAX_VALUE),
             step: cut_owned(step, MAX_KEY),
-            request: bounded_params(ex.request).into_iter().map(|(k, v)| self.masked_pair(k, v)).collect(),
+            request: bounded_owned(ex.request).into_iter().map(|(k, v)| self.masked_pair(k, v)).collect(),
             status: ex.status,
             response: ex.response.map(|v| self.masked_json(v)),
             tokens,
