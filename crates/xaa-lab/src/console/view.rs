@@ -136,7 +136,7 @@ impl EventView {
             status,
             failed_check: e.checks.iter().find(|c| !c.passed).map(|c| c.name.to_owned()),
             request: e.request.clone(),
-            response: e.response.as_ref().map(|r| serde_json::to_string_pretty(r).unwrap_or_default()),
+            response: e.response.as_deref().map(|r| serde_json::to_string_pretty(r).unwrap_or_default()),
             tokens: e
                 .tokens
                 .iter()

@@ -69,7 +69,7 @@ pub(crate) async fn record(State(rec): State<Arc<Recorder>>, req: Request, next:
         let (parts, body) = resp.into_parts();
         match axum::body::to_bytes(body, MAX_BUFFER).await {
             Ok(bytes) => {
-                let json = xaa_core::mcp::answer(&resp_type, &bytes);
+                let json = rec.trace.answer(&resp_type, &bytes);
                 (Response::from_parts(parts, Body::from(bytes)), json)
             }
             Err(_) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), None),

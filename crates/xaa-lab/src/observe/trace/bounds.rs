@@ -141,7 +141,7 @@ pub fn event_bytes(e: &TraceEvent) -> usize {
     EVENT
         + strings
         + e.request.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>()
-        + e.response.as_ref().map_or(0, json_bytes)
+        + e.response.as_deref().map_or(0, json_bytes)
         + e.tokens.iter().map(token_bytes).sum::<usize>()
         + e.checks.iter().map(|c| c.detail.len() + 64).sum::<usize>()
 }

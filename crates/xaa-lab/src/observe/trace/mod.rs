@@ -55,6 +55,35 @@ fn shared<T: Serialize, S: serde::Serializer>(value: &Arc<T>, s: S) -> Result<S:
     T::serialize(value, s)
 }
 
+/// A shared answer serialised as the answer itself (or `null`).
+fn shared_answer<S: serde::Serializer>(value: &Option<Arc<Value>>, s: S) -> Result<S::Ok, S::Error> {
+    value.as_deref().serialize(s)
+}
+
+/// A JSON answer, as a recorder hands it to [`Trace::record`] (see [`Trace::answer`]).
+#[derive(Clone, Debug)]
+pub enum Answer {
+    /// Parsed, unmasked: masked and bounded on record.
+    Unmasked(Value),
+    /// As the trace keeps it (masked and bounded), shared with the events that got the same bytes.
+    Kept(Arc<Value>),
+}
+
+/// JSON answers recorded lately that hold nothing to mask and no token, by their bytes: the same
+/// answer again (the todo listing behind every page view, a metadata document) is shared, not
+/// parsed, bounded and stored once more.
+#[derive(Debug, Default)]
+struct KeptAnswers {
+    by_body: HashMap<axum::body::Bytes, Arc<Value>>,
+}
+
+impl KeptAnswers {
+    /// How many answers it remembers; then it starts afresh.
+    const CAPACITY: usize = 128;
+    /// The longest answer it remembers, in bytes (longer ones are rarely sent twice).
+    const MAX_BODY: usize = 2048;
+}
+
 /// Tokens decoded lately, by their compact form: a token seen again (the access token of every
 /// API call, the ID token of every exchange) is shared, not decoded and stored once more.
 #[derive(Debug, Default)]
@@ -113,7 +142,8 @@ pub struct TraceEvent {
     /// HTTP status, when answered.
     pub status: Option<u16>,
     /// The masked JSON response body, when JSON.
-    pub response: Option<Value>,
+    #[serde(serialize_with = "shared_answer")]
+    pub response: Option<Arc<Value>>,
     /// JWTs seen in the request and response, decoded.
     pub tokens: Vec<SeenToken>,
     /// The checks the receiving server ran.
@@ -144,8 +174,8 @@ pub struct Exchange {
     pub request: Vec<(String, String)>,
     /// Status.
     pub status: Option<u16>,
-    /// JSON response, unmasked (masked on record).
-    pub response: Option<Value>,
+    /// JSON response.
+    pub response: Option<Answer>,
     /// Checks.
     pub checks: Vec<Check>,
     /// Lab-clock time.
@@ -205,6 +235,7 @@ pub struct Trace {
     generation: AtomicU64,
     inner: Mutex<Inner>,
     decoded: Mutex<DecodedTokens>,
+    answers: Mutex<KeptAnswers>,
     tx: broadcast::Sender<Arc<TraceEvent>>,
 }
 
@@ -239,6 +270,7 @@ impl Trace {
                 pending_login: HashMap::new(),
             }),
             decoded: Mutex::new(DecodedTokens::default()),
+            answers: Mutex::new(KeptAnswers::default()),
             tx,
         }
     }
@@ -252,7 +284,11 @@ impl Trace {
     /// Records an exchange: bounds and masks it, decodes its tokens, assigns its flow, keeps it
     /// (dropping the oldest events past the count or the byte budget), streams it.
     pub fn record(&self, ex: Exchange) -> Arc<TraceEvent> {
-        let tokens = self.find_tokens(&ex.request, ex.response.as_ref());
+        let unmasked = match &ex.response {
+            Some(Answer::Unmasked(v)) => Some(v),
+            _ => None,
+        };
+        let tokens = self.find_tokens(&ex.request, unmasked);
         let step = step_of(&ex);
         let client = request_client(&ex.request).map(|c| cut(&c, MAX_VALUE));
         let mut event = TraceEvent {
@@ -267,7 +303,10 @@ impl Trace {
             step: cut_owned(step, MAX_KEY),
             request: bounded_owned(ex.request).into_iter().map(|(k, v)| self.masked_pair(k, v)).collect(),
             status: ex.status,
-            response: ex.response.map(|v| self.masked_json(v)),
+            response: ex.response.map(|a| match a {
+                Answer::Unmasked(v) => Arc::new(self.masked_json(v)),
+                Answer::Kept(kept) => kept,
+            }),
             tokens,
             checks: ex.checks.into_iter().map(|c| Check { detail: cut_owned(c.detail, MAX_VALUE), ..c }).collect(),
             client_id: None,
@@ -376,6 +415,36 @@ impl Trace {
         (k, shown)
     }
 
+    /// The answer a component sent as `body` with `content_type` (JSON, or an MCP event stream's
+    /// JSON-RPC message), for [`Exchange::response`]. A JSON answer with nothing to mask and no
+    /// token among its members is kept as the trace stores it, and the same bytes again get the
+    /// same kept answer.
+    pub fn answer(&self, content_type: &str, body: &axum::body::Bytes) -> Option<Answer> {
+        let plain_json = content_type.starts_with("application/json") && body.len() <= KeptAnswers::MAX_BODY;
+        if plain_json && let Some(kept) = self.kept_answers().by_body.get(body) {
+            return Some(Answer::Kept(Arc::clone(kept)));
+        }
+        let value = xaa_core::mcp::answer(content_type, body)?;
+        let nothing_to_hide = match &value {
+            Value::Object(map) => !map.iter().any(|(k, v)| v.as_str().is_some_and(|s| is_secret(k) || is_jws(s))),
+            _ => true,
+        };
+        if !(plain_json && nothing_to_hide) {
+            return Some(Answer::Unmasked(value));
+        }
+        let kept = Arc::new(self.masked_json(value));
+        let mut answers = self.kept_answers();
+        if answers.by_body.len() >= KeptAnswers::CAPACITY {
+            answers.by_body.clear();
+        }
+        answers.by_body.insert(body.clone(), Arc::clone(&kept));
+        Some(Answer::Kept(kept))
+    }
+
+    fn kept_answers(&self) -> std::sync::MutexGuard<'_, KeptAnswers> {
+        self.answers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// A JSON answer as the trace stores it: secret members masked (unless revealing), everything
     /// bounded as [`bounds`] says.
     pub fn masked_json(&self, v: Value) -> Value {
@@ -417,6 +486,12 @@ pub fn body_params(content_type: &str, body: &[u8]) -> Vec<(String, String)> {
     }
 }
 
+/// Whether `value` may be a compact JWS the trace decodes: two dots (anything else is no token,
+/// and costs no decoding), and not longer than a revealed secret could be.
+fn is_jws(value: &str) -> bool {
+    value.len() <= MAX_REVEALED * 4 && value.bytes().filter(|b| *b == b'.').count() == 2
+}
+
 /// Which events to show.
 #[derive(Clone, Debug, Default)]
 pub struct TraceFilter {
@@ -447,8 +522,7 @@ impl Trace {
         let mut decoded = self.decoded.lock().unwrap_or_else(|p| p.into_inner());
         let mut consider = |field: &str, value: &str| {
             let value = value.strip_prefix("Bearer ").unwrap_or(value);
-            // A compact JWS has two dots: anything else is no token, and costs no decoding.
-            if out.len() >= MAX_TOKENS || value.len() > MAX_REVEALED * 4 || value.matches('.').count() != 2 {
+            if out.len() >= MAX_TOKENS || !is_jws(value) {
                 return;
             }
             if let Some((header, claims)) = decoded.decode(value) {

@@ -74,7 +74,7 @@ fn the_byte_budget_bounds_the_trace_whatever_the_requests_carry() {
     for _ in 0..20 {
         let mut e = ex("localhost:1/token", &[]);
         e.request = body_params("application/x-www-form-urlencoded", body.as_bytes());
-        e.response = Some(answer.clone());
+        e.response = Some(Answer::Unmasked(answer.clone()));
         let kept = trace.record(e);
         assert!(kept.request.len() <= bounds::MAX_PARAMS + 1);
         assert!(kept.request.iter().all(|(k, v)| k.chars().count() <= 80 && v.chars().count() <= 320), "cut");
@@ -167,4 +167,43 @@ fn answers_are_bounded_and_their_secrets_masked() {
         serde_json::to_string(&trace.masked_json(token)).unwrap(),
         r#"{"token_type":"Bearer","expires_in":300,"access_token":"aaaaaa…aaaa (40 chars)"}"#
     );
+}
+
+/// The same JSON answer again is shared, not parsed and stored again; it is bounded like any
+/// answer. An answer with a secret or a token among its members is never shared: it is masked,
+/// and its tokens decoded, on every record.
+#[test]
+fn a_plain_answer_is_kept_once_and_shared() {
+    let trace = Trace::new(10, false);
+    let listing = serde_json::json!({ "success": true, "count": 1, "data": [{ "id": 1, "title": "x".repeat(400) }] });
+    let body = axum::body::Bytes::from(listing.to_string());
+    let record = |answer| {
+        let mut e = ex("localhost:1/api/todos", &[]);
+        e.response = answer;
+        trace.record(e)
+    };
+    let first = record(trace.answer("application/json", &body));
+    let again = record(trace.answer("application/json", &axum::body::Bytes::from(listing.to_string())));
+    let (a, b) = (first.response.as_ref().unwrap(), again.response.as_ref().unwrap());
+    assert!(Arc::ptr_eq(a, b), "shared");
+    assert_eq!(a["count"], 1);
+    assert!(a["data"][0]["title"].as_str().unwrap().ends_with("… (400 chars)"), "bounded: {a}");
+
+    let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.c2lnbmF0dXJlLWJ5dGVz";
+    for answer in [serde_json::json!({ "access_token": token }), serde_json::json!({ "note": token })] {
+        let body = axum::body::Bytes::from(answer.to_string());
+        let kept = [trace.answer("application/json", &body), trace.answer("application/json", &body)].map(record);
+        let (a, b) = (kept[0].response.as_ref().unwrap(), kept[1].response.as_ref().unwrap());
+        assert!(!Arc::ptr_eq(a, b), "not shared: {a}");
+        assert_eq!(kept[1].tokens.len(), 1, "its token decoded again");
+        assert_eq!(kept[1].tokens[0].claims["sub"], "ann");
+    }
+    let masked =
+        record(trace.answer("application/json", &axum::body::Bytes::from(format!(r#"{{"access_token":"{token}"}}"#))));
+    assert_eq!(masked.response.as_ref().unwrap()["access_token"], "eyJhbG…dGVz (60 chars)");
+    // An MCP event stream's message is read from the stream each time.
+    let stream = axum::body::Bytes::from(format!("data: {listing}\n\n"));
+    let streamed = [trace.answer("text/event-stream", &stream), trace.answer("text/event-stream", &stream)].map(record);
+    let (a, b) = (streamed[0].response.as_ref().unwrap(), streamed[1].response.as_ref().unwrap());
+    assert!(!Arc::ptr_eq(a, b) && a == b, "read, not shared: {a}");
 }
