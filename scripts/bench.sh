@@ -8,7 +8,10 @@
 #   - each throughput as a ratio of the single-core signing rate (one exchange = one signature;
 #     jwt-bearer = one verify and one sign), `GET /api/todos` as a ratio of the single-core verify
 #     rate (one verify each), and token exchange with the live trace on against a lab started
-#     with --trace-capacity 0 (the trace's cost).
+#     with --trace-capacity 0 (the trace's cost). Each ratio divides by the rate `openssl speed`
+#     measured on core 0 just before that measurement (the lab idle): a virtual machine's speed
+#     drifts by 10-20% over a few minutes, and a rate taken once at the start made the ratios
+#     measure the drift as much as the lab.
 #   - the workshop: 500 attendees signing in through the IdP pages, each running the flow and a
 #     todo write (64 at a time), then steady API traffic, with 20 console trace pages open and with
 #     none: errors, p50/p99, the lab's peak RSS and the API p99 ratio (pages open / none).
@@ -27,6 +30,8 @@ cores=$(nproc)
 lab="${LAB_BIN:-target/release/lab}"
 [ -n "${LAB_BIN:-}" ] || cargo build --release --bin lab -q
 cargo bench -p xaa-lab --features bench --no-run -q 2>/dev/null
+# "SIGN/s VERIFY/s" of RSA-2048 on core 0, over 2 s: the reference of the measurement that follows.
+rsa_rate() { taskset -c 0 openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6, $7}'; }
 load() { taskset -c 1 cargo bench -q -p xaa-lab --features bench --bench load -- "$@" 2>/dev/null | grep '^RESULT'; }
 val() { sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -58,15 +63,19 @@ RUST_LOG=warn taskset -c 0 "$lab" --ephemeral-ports --data-dir "$dir/data" --rea
 lab_pid=$!
 while [ ! -s "$ready" ]; do sleep 0.01; done
 
+rsa_ex=$(rsa_rate)
 ex=$(load exchange --ready "$ready" --concurrency 8 --seconds "$seconds")
-printf 'token exchange, c=8:       %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$ex")" "$(val p50_ms "$ex")" "$(val p99_ms "$ex")" "$(val errors "$ex")"
+printf 'token exchange, c=8:       %8s/s  p50 %s ms  p99 %s ms  errors %s  (openssl just before: %s sign/s)\n' "$(val per_second "$ex")" "$(val p50_ms "$ex")" "$(val p99_ms "$ex")" "$(val errors "$ex")" "${rsa_ex% *}"
 requests=$(awk -v s="$seconds" -v r="$(val per_second "$ex")" 'BEGIN { printf "%d", s * r }')
+rsa_jb=$(rsa_rate)
 jb=$(load jwt-bearer --ready "$ready" --concurrency 8 --requests "$requests")
-printf 'jwt-bearer, c=8:           %8s/s  p50 %s ms  p99 %s ms  errors %s  (%s fresh ID-JAGs)\n' "$(val per_second "$jb")" "$(val p50_ms "$jb")" "$(val p99_ms "$jb")" "$(val errors "$jb")" "$requests"
+printf 'jwt-bearer, c=8:           %8s/s  p50 %s ms  p99 %s ms  errors %s  (%s fresh ID-JAGs; openssl just before: %s sign/s)\n' "$(val per_second "$jb")" "$(val p50_ms "$jb")" "$(val p99_ms "$jb")" "$(val errors "$jb")" "$requests" "${rsa_jb% *}"
+rsa_api=$(rsa_rate)
 api=$(load api --ready "$ready" --concurrency 8 --seconds "$seconds")
-printf 'GET /api/todos, c=8:       %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$api")" "$(val p50_ms "$api")" "$(val p99_ms "$api")" "$(val errors "$api")"
+printf 'GET /api/todos, c=8:       %8s/s  p50 %s ms  p99 %s ms  errors %s  (openssl just before: %s verify/s)\n' "$(val per_second "$api")" "$(val p50_ms "$api")" "$(val p99_ms "$api")" "$(val errors "$api")" "${rsa_api#* }"
 f1=$(load flow --ready "$ready" --concurrency 1 --seconds "$seconds")
 printf 'full flow, c=1:            %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$f1")" "$(val p50_ms "$f1")" "$(val p99_ms "$f1")" "$(val errors "$f1")"
+rsa_f32=$(rsa_rate)
 f32=$(load flow --ready "$ready" --concurrency 32 --seconds "$seconds")
 printf 'full flow, c=32:           %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$f32")" "$(val p50_ms "$f32")" "$(val p99_ms "$f32")" "$(val errors "$f32")"
 rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$lab_pid/status")
@@ -78,8 +87,9 @@ ready0="$dir/ready0.json"
 RUST_LOG=warn taskset -c 0 "$lab" --ephemeral-ports --trace-capacity 0 --data-dir "$dir/data0" --ready-file "$ready0" >/dev/null 2>&1 &
 lab_pid=$!
 while [ ! -s "$ready0" ]; do sleep 0.01; done
+rsa_ex0=$(rsa_rate)
 ex0=$(load exchange --ready "$ready0" --concurrency 8 --seconds "$seconds")
-printf 'token exchange, c=8, trace off: %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$ex0")" "$(val p50_ms "$ex0")" "$(val p99_ms "$ex0")" "$(val errors "$ex0")"
+printf 'token exchange, c=8, trace off: %8s/s  p50 %s ms  p99 %s ms  errors %s  (openssl just before: %s sign/s)\n' "$(val per_second "$ex0")" "$(val p50_ms "$ex0")" "$(val p99_ms "$ex0")" "$(val errors "$ex0")" "${rsa_ex0% *}"
 kill -INT "$lab_pid"; wait "$lab_pid" || true; lab_pid=""
 
 echo "== unpinned (lab and load driver share both cores)"
@@ -120,17 +130,19 @@ done
 
 echo "== summary (target in brackets)"
 if [ "${BENCH_ONLY:-}" != workshop ]; then
-ex_ratio=$(ratio "$(val per_second "$ex")" "$speed")
+ex_ratio=$(ratio "$(val per_second "$ex")" "${rsa_ex% *}")
 printf 'lab ready:                         %8s ms   [< 50 ms]   %s\n' "$startup_ms" "$(check "$startup_ms" 50 '<')"
 printf 'TestLab start:                     %8s ms   [< 20 ms]   %s\n' "$testlab_ms" "$(check "$testlab_ms" 20 '<')"
 printf 'token exchange / raw signing rate: %8s      [>= 0.80]   %s\n' "$ex_ratio" "$(check "$ex_ratio" 0.80 '>=')"
-jb_ratio=$(ratio "$(val per_second "$jb")" "$speed")
-api_ratio=$(ratio "$(val per_second "$api")" "$verify")
-trace_ratio=$(ratio "$(val per_second "$ex")" "$(val per_second "$ex0")")
+jb_ratio=$(ratio "$(val per_second "$jb")" "${rsa_jb% *}")
+api_ratio=$(ratio "$(val per_second "$api")" "${rsa_api#* }")
+# Trace on and off, each as a share of the signing rate measured just before it.
+trace_ratio=$(awk -v a="$(val per_second "$ex")" -v ra="${rsa_ex% *}" -v b="$(val per_second "$ex0")" -v rb="${rsa_ex0% *}" \
+  'BEGIN { printf "%.2f", (a / ra) / (b / rb) }')
 printf 'jwt-bearer / raw signing rate:     %8s      [>= 0.80]   %s\n' "$jb_ratio" "$(check "$jb_ratio" 0.80 '>=')"
 printf 'GET /api/todos / raw verify rate:  %8s      [>= 0.35]   %s\n' "$api_ratio" "$(check "$api_ratio" 0.35 '>=')"
 printf 'exchange, trace on / trace off:    %8s      [>= 0.95]   %s\n' "$trace_ratio" "$(check "$trace_ratio" 0.95 '>=')"
-printf 'full flow / raw signing rate:      %8s      (two signatures per flow: 0.50 is the ceiling)\n' "$(ratio "$(val per_second "$f32")" "$speed")"
+printf 'full flow / raw signing rate:      %8s      (two signatures per flow: 0.50 is the ceiling)\n' "$(ratio "$(val per_second "$f32")" "${rsa_f32% *}")"
 printf 'full-flow p50 at c=1:              %8s ms   [<= 1.5 ms] %s\n' "$(val p50_ms "$f1")" "$(check "$(val p50_ms "$f1")" 1.5001 '<')"
 printf 'peak RSS under load:               %8.1f MB   [< 60 MB]   %s\n' "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')" "$(check "$((rss_kb / 1024))" 60 '<')"
 fi
