@@ -8,10 +8,11 @@
 #   - each throughput as a ratio of the single-core signing rate (one exchange = one signature;
 #     jwt-bearer = one verify and one sign), `GET /api/todos` as a ratio of the single-core verify
 #     rate (one verify each), and token exchange with the live trace on against a lab started
-#     with --trace-capacity 0 (the trace's cost). Each ratio divides by the rate `openssl speed`
-#     measured on core 0 just before that measurement (the lab idle): a virtual machine's speed
-#     drifts by 10-20% over a few minutes, and a rate taken once at the start made the ratios
-#     measure the drift as much as the lab.
+#     with --trace-capacity 0 (the trace's cost). Each of these is BENCH_ROUNDS rounds (default 3)
+#     of a reference and a measurement: `openssl speed` on core 0 for 2 s (the lab idle), then the
+#     load; a round's ratio divides by its own reference, and the median round is the one reported
+#     (every round's ratio is printed). A virtual machine's speed drifts by 10-20% within minutes:
+#     one rate taken at the start made the ratios measure the drift as much as the lab.
 #   - the workshop: 500 attendees signing in through the IdP pages, each running the flow and a
 #     todo write (64 at a time), then steady API traffic, with 20 console trace pages open and with
 #     none: errors, p50/p99, the lab's peak RSS and the API p99 ratio (pages open / none).
@@ -32,6 +33,24 @@ lab="${LAB_BIN:-target/release/lab}"
 cargo bench -p xaa-lab --features bench --no-run -q 2>/dev/null
 # "SIGN/s VERIFY/s" of RSA-2048 on core 0, over 2 s: the reference of the measurement that follows.
 rsa_rate() { taskset -c 0 openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6, $7}'; }
+rounds="${BENCH_ROUNDS:-3}"
+# One round: the reference (`rsa_rate`; $1 = sign or verify), then the load (the rest). Prints
+# "RATIO REFERENCE RESULT-line".
+round() {
+  local which=$1 r ref m
+  shift
+  r=$(rsa_rate)
+  if [ "$which" = sign ]; then ref=${r% *}; else ref=${r#* }; fi
+  m=$(load "$@")
+  echo "$(awk -v a="$(val per_second "$m")" -v b="$ref" 'BEGIN { printf "%.3f", a / b }') $ref $m"
+}
+# `rounds` rounds: the median one (by ratio) on the last line, each round's ratio on the first.
+rounds_of() {
+  local all
+  all=$(for _ in $(seq 1 "$rounds"); do round "$@"; done | sort -n)
+  echo "$(awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }' <<<"$all")"
+  sed -n "$(( (rounds + 1) / 2 ))p" <<<"$all"
+}
 load() { taskset -c 1 cargo bench -q -p xaa-lab --features bench --bench load -- "$@" 2>/dev/null | grep '^RESULT'; }
 val() { sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -63,16 +82,21 @@ RUST_LOG=warn taskset -c 0 "$lab" --ephemeral-ports --data-dir "$dir/data" --rea
 lab_pid=$!
 while [ ! -s "$ready" ]; do sleep 0.01; done
 
-rsa_ex=$(rsa_rate)
-ex=$(load exchange --ready "$ready" --concurrency 8 --seconds "$seconds")
-printf 'token exchange, c=8:       %8s/s  p50 %s ms  p99 %s ms  errors %s  (openssl just before: %s sign/s)\n' "$(val per_second "$ex")" "$(val p50_ms "$ex")" "$(val p99_ms "$ex")" "$(val errors "$ex")" "${rsa_ex% *}"
+# $1: what; $2: the output of rounds_of. Sets REPLY to the median round's RESULT line.
+report() {
+  local rounds_line median
+  rounds_line=$(head -1 <<<"$2"); median=$(tail -1 <<<"$2")
+  REPLY=${median#* * }
+  printf '%-26s %8s/s  p50 %s ms  p99 %s ms  errors %s  (median of %s rounds; ratio to openssl just before: %s)\n' \
+    "$1" "$(val per_second "$REPLY")" "$(val p50_ms "$REPLY")" "$(val p99_ms "$REPLY")" "$(val errors "$REPLY")" "$rounds" "$rounds_line"
+}
+ex_rounds=$(rounds_of sign exchange --ready "$ready" --concurrency 8 --seconds "$seconds")
+report 'token exchange, c=8:' "$ex_rounds"; ex=$REPLY
 requests=$(awk -v s="$seconds" -v r="$(val per_second "$ex")" 'BEGIN { printf "%d", s * r }')
-rsa_jb=$(rsa_rate)
-jb=$(load jwt-bearer --ready "$ready" --concurrency 8 --requests "$requests")
-printf 'jwt-bearer, c=8:           %8s/s  p50 %s ms  p99 %s ms  errors %s  (%s fresh ID-JAGs; openssl just before: %s sign/s)\n' "$(val per_second "$jb")" "$(val p50_ms "$jb")" "$(val p99_ms "$jb")" "$(val errors "$jb")" "$requests" "${rsa_jb% *}"
-rsa_api=$(rsa_rate)
-api=$(load api --ready "$ready" --concurrency 8 --seconds "$seconds")
-printf 'GET /api/todos, c=8:       %8s/s  p50 %s ms  p99 %s ms  errors %s  (openssl just before: %s verify/s)\n' "$(val per_second "$api")" "$(val p50_ms "$api")" "$(val p99_ms "$api")" "$(val errors "$api")" "${rsa_api#* }"
+jb_rounds=$(rounds_of sign jwt-bearer --ready "$ready" --concurrency 8 --requests "$requests")
+report "jwt-bearer, c=8 ($requests fresh ID-JAGs each):" "$jb_rounds"; jb=$REPLY
+api_rounds=$(rounds_of verify api --ready "$ready" --concurrency 8 --seconds "$seconds")
+report 'GET /api/todos, c=8:' "$api_rounds"; api=$REPLY
 f1=$(load flow --ready "$ready" --concurrency 1 --seconds "$seconds")
 printf 'full flow, c=1:            %8s/s  p50 %s ms  p99 %s ms  errors %s\n' "$(val per_second "$f1")" "$(val p50_ms "$f1")" "$(val p99_ms "$f1")" "$(val errors "$f1")"
 rsa_f32=$(rsa_rate)
@@ -87,9 +111,8 @@ ready0="$dir/ready0.json"
 RUST_LOG=warn taskset -c 0 "$lab" --ephemeral-ports --trace-capacity 0 --data-dir "$dir/data0" --ready-file "$ready0" >/dev/null 2>&1 &
 lab_pid=$!
 while [ ! -s "$ready0" ]; do sleep 0.01; done
-rsa_ex0=$(rsa_rate)
-ex0=$(load exchange --ready "$ready0" --concurrency 8 --seconds "$seconds")
-printf 'token exchange, c=8, trace off: %8s/s  p50 %s ms  p99 %s ms  errors %s  (openssl just before: %s sign/s)\n' "$(val per_second "$ex0")" "$(val p50_ms "$ex0")" "$(val p99_ms "$ex0")" "$(val errors "$ex0")" "${rsa_ex0% *}"
+ex0_rounds=$(rounds_of sign exchange --ready "$ready0" --concurrency 8 --seconds "$seconds")
+report 'token exchange, trace off:' "$ex0_rounds"; ex0=$REPLY
 kill -INT "$lab_pid"; wait "$lab_pid" || true; lab_pid=""
 
 echo "== unpinned (lab and load driver share both cores)"
@@ -130,15 +153,17 @@ done
 
 echo "== summary (target in brackets)"
 if [ "${BENCH_ONLY:-}" != workshop ]; then
-ex_ratio=$(ratio "$(val per_second "$ex")" "${rsa_ex% *}")
+# The median rounds' ratios, to two places.
+median_ratio() { awk '{ printf "%.2f", $1 }' <<<"$(tail -1 <<<"$1")"; }
+ex_ratio=$(median_ratio "$ex_rounds")
 printf 'lab ready:                         %8s ms   [< 50 ms]   %s\n' "$startup_ms" "$(check "$startup_ms" 50 '<')"
 printf 'TestLab start:                     %8s ms   [< 20 ms]   %s\n' "$testlab_ms" "$(check "$testlab_ms" 20 '<')"
 printf 'token exchange / raw signing rate: %8s      [>= 0.80]   %s\n' "$ex_ratio" "$(check "$ex_ratio" 0.80 '>=')"
-jb_ratio=$(ratio "$(val per_second "$jb")" "${rsa_jb% *}")
-api_ratio=$(ratio "$(val per_second "$api")" "${rsa_api#* }")
+jb_ratio=$(median_ratio "$jb_rounds")
+api_ratio=$(median_ratio "$api_rounds")
 # Trace on and off, each as a share of the signing rate measured just before it.
-trace_ratio=$(awk -v a="$(val per_second "$ex")" -v ra="${rsa_ex% *}" -v b="$(val per_second "$ex0")" -v rb="${rsa_ex0% *}" \
-  'BEGIN { printf "%.2f", (a / ra) / (b / rb) }')
+trace_ratio=$(awk -v a="$(tail -1 <<<"$ex_rounds" | cut -d' ' -f1)" -v b="$(tail -1 <<<"$ex0_rounds" | cut -d' ' -f1)" \
+  'BEGIN { printf "%.2f", a / b }')
 printf 'jwt-bearer / raw signing rate:     %8s      [>= 0.80]   %s\n' "$jb_ratio" "$(check "$jb_ratio" 0.80 '>=')"
 printf 'GET /api/todos / raw verify rate:  %8s      [>= 0.35]   %s\n' "$api_ratio" "$(check "$api_ratio" 0.35 '>=')"
 printf 'exchange, trace on / trace off:    %8s      [>= 0.95]   %s\n' "$trace_ratio" "$(check "$trace_ratio" 0.95 '>=')"
