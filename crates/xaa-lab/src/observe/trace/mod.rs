@@ -69,51 +69,60 @@ pub enum Answer {
     Kept(Arc<Value>),
 }
 
-/// JSON answers recorded lately that hold nothing to mask and no token, by their bytes: the same
-/// answer again (the todo listing behind every page view, a metadata document) is shared, not
-/// parsed, bounded and stored once more.
-#[derive(Debug, Default)]
-struct KeptAnswers {
-    by_body: HashMap<axum::body::Bytes, Arc<Value>>,
+/// What the trace made of an input it saw lately (a token, an answer), by that input: the same
+/// input again is shared, not worked out and stored once more. Bounded: past `capacity` entries it
+/// starts afresh.
+#[derive(Debug)]
+struct Recent<K, V> {
+    capacity: usize,
+    seen: HashMap<K, V>,
 }
 
-impl KeptAnswers {
-    /// How many answers it remembers; then it starts afresh.
-    const CAPACITY: usize = 128;
-    /// The longest answer it remembers, in bytes (longer ones are rarely sent twice).
-    const MAX_BODY: usize = 2048;
+impl<K: std::hash::Hash + Eq, V: Clone> Recent<K, V> {
+    fn new(capacity: usize) -> Self {
+        Self { capacity, seen: HashMap::new() }
+    }
+
+    fn get<Q: std::hash::Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.seen.get(key).cloned()
+    }
+
+    fn keep(&mut self, key: K, value: V) {
+        if self.seen.len() >= self.capacity {
+            self.seen.clear();
+        }
+        self.seen.insert(key, value);
+    }
 }
 
-/// Tokens decoded lately, by their compact form: a token seen again (the access token of every
-/// API call, the ID token of every exchange) is shared, not decoded and stored once more.
-#[derive(Debug, Default)]
-struct DecodedTokens {
-    by_token: HashMap<String, Decoded>,
-}
+/// How many decoded tokens the trace remembers (the access token of every API call, the ID
+/// token of every exchange).
+const RECENT_TOKENS: usize = 256;
+/// How many JSON answers with nothing to mask and no token the trace remembers, by their bytes
+/// (the todo listing behind every page view, a metadata document).
+const RECENT_ANSWERS: usize = 128;
+/// The longest answer it remembers, in bytes (longer ones are rarely sent twice).
+const MAX_RECENT_ANSWER: usize = 2048;
 
 /// A token's JOSE header and claims, as the trace shows them.
 type Decoded = (Arc<Value>, Arc<Map<String, Value>>);
 
-impl DecodedTokens {
-    /// How many tokens it remembers; then it starts afresh.
-    const CAPACITY: usize = 256;
-
-    fn decode(&mut self, token: &str) -> Option<Decoded> {
-        if let Some(known) = self.by_token.get(token) {
-            return Some(known.clone());
-        }
-        let jwt = UnverifiedJwt::parse(token).ok()?;
-        let header = shrink_json(
-            serde_json::json!({ "alg": jwt.header().alg, "typ": jwt.header().typ, "kid": jwt.header().kid }),
-            0,
-        );
-        let decoded = (Arc::new(header), Arc::new(shrink_map(jwt.unverified_claims().clone(), 0)));
-        if self.by_token.len() >= Self::CAPACITY {
-            self.by_token.clear();
-        }
-        self.by_token.insert(token.to_owned(), decoded.clone());
-        Some(decoded)
+/// `token` decoded for display, or as decoded when it was last seen.
+fn decode(recent: &mut Recent<String, Decoded>, token: &str) -> Option<Decoded> {
+    if let Some(known) = recent.get(token) {
+        return Some(known);
     }
+    let jwt = UnverifiedJwt::parse(token).ok()?;
+    let header = shrink_json(
+        serde_json::json!({ "alg": jwt.header().alg, "typ": jwt.header().typ, "kid": jwt.header().kid }),
+        0,
+    );
+    let decoded = (Arc::new(header), Arc::new(shrink_map(jwt.unverified_claims().clone(), 0)));
+    recent.keep(token.to_owned(), decoded.clone());
+    Some(decoded)
 }
 
 /// One HTTP exchange.
@@ -234,8 +243,8 @@ pub struct Trace {
     /// generation is current until the next.
     generation: AtomicU64,
     inner: Mutex<Inner>,
-    decoded: Mutex<DecodedTokens>,
-    answers: Mutex<KeptAnswers>,
+    decoded: Mutex<Recent<String, Decoded>>,
+    answers: Mutex<Recent<axum::body::Bytes, Arc<Value>>>,
     tx: broadcast::Sender<Arc<TraceEvent>>,
 }
 
@@ -269,8 +278,8 @@ impl Trace {
                 resource_client: HashMap::new(),
                 pending_login: HashMap::new(),
             }),
-            decoded: Mutex::new(DecodedTokens::default()),
-            answers: Mutex::new(KeptAnswers::default()),
+            decoded: Mutex::new(Recent::new(RECENT_TOKENS)),
+            answers: Mutex::new(Recent::new(RECENT_ANSWERS)),
             tx,
         }
     }
@@ -420,9 +429,9 @@ impl Trace {
     /// token among its members is kept as the trace stores it, and the same bytes again get the
     /// same kept answer.
     pub fn answer(&self, content_type: &str, body: &axum::body::Bytes) -> Option<Answer> {
-        let plain_json = content_type.starts_with("application/json") && body.len() <= KeptAnswers::MAX_BODY;
-        if plain_json && let Some(kept) = self.kept_answers().by_body.get(body) {
-            return Some(Answer::Kept(Arc::clone(kept)));
+        let plain_json = content_type.starts_with("application/json") && body.len() <= MAX_RECENT_ANSWER;
+        if plain_json && let Some(kept) = self.recent_answers().get(body) {
+            return Some(Answer::Kept(kept));
         }
         let value = xaa_core::mcp::answer(content_type, body)?;
         let nothing_to_hide = match &value {
@@ -433,15 +442,11 @@ impl Trace {
             return Some(Answer::Unmasked(value));
         }
         let kept = Arc::new(self.masked_json(value));
-        let mut answers = self.kept_answers();
-        if answers.by_body.len() >= KeptAnswers::CAPACITY {
-            answers.by_body.clear();
-        }
-        answers.by_body.insert(body.clone(), Arc::clone(&kept));
+        self.recent_answers().keep(body.clone(), Arc::clone(&kept));
         Some(Answer::Kept(kept))
     }
 
-    fn kept_answers(&self) -> std::sync::MutexGuard<'_, KeptAnswers> {
+    fn recent_answers(&self) -> std::sync::MutexGuard<'_, Recent<axum::body::Bytes, Arc<Value>>> {
         self.answers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -525,7 +530,7 @@ impl Trace {
             if out.len() >= MAX_TOKENS || !is_jws(value) {
                 return;
             }
-            if let Some((header, claims)) = decoded.decode(value) {
+            if let Some((header, claims)) = decode(&mut decoded, value) {
                 out.push(SeenToken { field: cut(field, MAX_KEY), header, claims });
             }
         };
