@@ -19,9 +19,9 @@
 //! - [`id_jag_reuse`]: whether a resource accepts an ID-JAG again (lab decision A2), and the
 //!   lab's own metadata member that publishes it;
 //! - [`mcp`]: the MCP StreamableHTTP wire (JSON-RPC messages in JSON or event-stream answers);
-//! - [`redirect`], [`clock`], [`secret`]: which characters a redirect target may never carry, an
-//!   injectable clock, and which
-//!   values are secrets and how a log masks them.
+//! - [`redirect`], [`clock`], [`secret`], [`memo`]: which characters a redirect target may never
+//!   carry, an injectable clock, which values are secrets and how a log masks them, and the
+//!   bounded memo a key set keeps the tokens it read in.
 //!
 //! It owns no web framework, no storage and no HTTP client by default. Optional adapters live
 //! behind features: `axum` (the OAuth error response, the token-request extractor and the
@@ -45,6 +45,7 @@ pub mod ids;
 pub mod jose;
 pub mod key_source;
 pub mod mcp;
+pub mod memo;
 pub mod oauth;
 pub mod redirect;
 pub mod resource;

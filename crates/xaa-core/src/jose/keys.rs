@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{JoseError, PublicKey};
+use super::unverified::ReadTokens;
+use super::{JoseError, JwtFormatError, PublicKey, UnverifiedJwt};
 
 /// A fresh 2048-bit RSA private key as PKCS#8 PEM: the one generator of every RSA key the lab
 /// makes (JWS signing keys, rotated keys, the SAML signing key), with the `rsa` crate.
@@ -90,24 +91,33 @@ impl SigningKey {
 }
 
 /// A JSON Web Key Set: public keys looked up by `kid`. Each key builds its verifier on first use
-/// and keeps it (and its memo of verified signatures) as long as a set holds it; clones of a set
-/// share its keys.
+/// and keeps it (and its memo of verified signatures) as long as a set holds it, and the set
+/// remembers the tokens it read ([`KeySet::parse`]); clones of a set share both.
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
     keys: Vec<Arc<PublicKey>>,
+    read: Arc<ReadTokens>,
 }
 
 impl KeySet {
     /// The public keys of `signers`.
     pub fn from_signing_keys<'a>(signers: impl IntoIterator<Item = &'a SigningKey>) -> Self {
-        Self { keys: signers.into_iter().map(|k| Arc::new(PublicKey::from_jwk(k.public_jwk().clone()))).collect() }
+        let keys = signers.into_iter().map(|k| Arc::new(PublicKey::from_jwk(k.public_jwk().clone()))).collect();
+        Self { keys, read: Arc::default() }
     }
 
     /// Parses a JWKS document (`{"keys":[...]}`), keeping only entries that are JSON objects.
     pub fn from_jwks(doc: &Value) -> Result<Self, JoseError> {
         let keys = doc.get("keys").and_then(Value::as_array).ok_or(JoseError::NoKeysArray)?;
         let keys = keys.iter().filter_map(Value::as_object).map(|k| Arc::new(PublicKey::from_jwk(k.clone()))).collect();
-        Ok(Self { keys })
+        Ok(Self { keys, read: Arc::default() })
+    }
+
+    /// [`UnverifiedJwt::parse`] for a token these keys are to verify, remembering what it decoded:
+    /// the same token read again (a client calls an API with one access token until it expires)
+    /// shares those parts instead of decoding them again. Nothing is trusted the more for it.
+    pub fn parse<'a>(&self, raw: &'a str) -> Result<UnverifiedJwt<'a>, JwtFormatError> {
+        self.read.parse(raw)
     }
 
     /// The key whose `kid` equals `kid`.

@@ -31,7 +31,7 @@ pub fn validate_access_token(
     keys: &KeySet,
     log: &mut CheckLog,
 ) -> Result<AccessTokenClaims, Rejection> {
-    let jwt = checks::parse(raw, WHAT, log)?;
+    let jwt = checks::parse(raw, |raw| keys.parse(raw), WHAT, log)?;
     checks::algorithm(&jwt, WHAT, log)?;
     checks::typ(&jwt, TYP_ACCESS_TOKEN, WHAT, SEC, log, |found| Rejection::NotAnAccessToken { found })?;
     match jwt.unverified_issuer() {

@@ -203,3 +203,25 @@ fn claims_without_scope() {
 fn claims_aud_array_of_the_audience() {
     assert_snapshot!(refusal(&access_token().claim("aud", json!([API])).build()), @"[claims] the access token claims are malformed: invalid type: sequence, expected a string (RFC 9068 §2.2)");
 }
+
+// --- a token the key set read before ---
+
+/// The key set keeps what it decoded of a token; read again (every call of a client with the
+/// same access token), the token still goes through every check, at the new moment: valid at
+/// first, refused once it has expired.
+#[test]
+fn a_token_read_before_is_checked_again_at_each_use() {
+    let (issuer, audience) = (Issuer::new(AS), ResourceUri::new(API));
+    let keys = TestKey::B.key_set();
+    let raw = access_token().build();
+    let at = |now: i64| {
+        let expect = AccessTokenExpectations { issuer: &issuer, audience: &audience, now, leeway: LEEWAY };
+        let mut log = CheckLog::new();
+        validate_access_token(&raw, expect, &keys, &mut log)
+            .map(|_| passed_check_names(&log))
+            .map_err(|r| refusal_line(&r, &log))
+    };
+    assert_eq!(at(NOW), Ok("format alg typ iss signature aud exp iat".to_owned()));
+    assert_eq!(at(NOW), Ok("format alg typ iss signature aud exp iat".to_owned()));
+    assert_snapshot!(at(NOW + 300 + LEEWAY).unwrap_err(), @"[exp] the access token expired at 1767225900, 60 s ago (now 1767225960, leeway 60 s) (RFC 9068 §4)");
+}

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::rejection::{Rejection, Token, spec};
-use crate::jose::{ALLOWED_ALGS, PublicKey, UnverifiedJwt};
+use crate::jose::{ALLOWED_ALGS, JwtFormatError, PublicKey, UnverifiedJwt};
 use crate::spec::Citation;
 
 /// One check a server ran on a token, with its outcome and the spec section behind it.
@@ -82,9 +82,15 @@ pub(crate) fn typ_matches(actual: &str, expected: &str) -> bool {
     actual.eq_ignore_ascii_case(expected)
 }
 
-/// Step: the token is a compact JWS at all.
-pub(crate) fn parse<'a>(raw: &'a str, token: Token, log: &mut CheckLog) -> Result<UnverifiedJwt<'a>, Rejection> {
-    match UnverifiedJwt::parse(raw.trim()) {
+/// Step: the token is a compact JWS at all, as `read` decodes it ([`UnverifiedJwt::parse`], or a
+/// key set's [`KeySet::parse`](crate::jose::KeySet::parse) that remembers the tokens it read).
+pub(crate) fn parse<'a>(
+    raw: &'a str,
+    read: impl FnOnce(&'a str) -> Result<UnverifiedJwt<'a>, JwtFormatError>,
+    token: Token,
+    log: &mut CheckLog,
+) -> Result<UnverifiedJwt<'a>, Rejection> {
+    match read(raw.trim()) {
         Ok(jwt) => {
             log.pass("format", spec::FORMAT, format!("{token} is a compact JWS"));
             Ok(jwt)

@@ -8,6 +8,7 @@ use super::checks::{self, CheckLog};
 use super::rejection::{Rejection, Token, spec};
 use crate::claims::IdJagClaims;
 use crate::ids::{Issuer, ResourceClientId};
+use crate::jose::UnverifiedJwt;
 use crate::key_source::KeySource;
 use crate::spec::Citation;
 use crate::urn::TYP_ID_JAG;
@@ -42,7 +43,7 @@ pub async fn validate_id_jag(
     keys: &dyn KeySource,
     log: &mut CheckLog,
 ) -> Result<IdJagClaims, Rejection> {
-    let jwt = checks::parse(raw, WHAT, log)?;
+    let jwt = checks::parse(raw, UnverifiedJwt::parse, WHAT, log)?;
     checks::algorithm(&jwt, WHAT, log)?;
     checks::typ(&jwt, TYP_ID_JAG, WHAT, spec::ID_JAG_TYP, log, |found| Rejection::NotAnIdJag { found })?;
 

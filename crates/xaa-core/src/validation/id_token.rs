@@ -34,7 +34,7 @@ pub fn validate_id_token(
     own_keys: &KeySet,
     log: &mut CheckLog,
 ) -> Result<IdTokenClaims, Rejection> {
-    let jwt = checks::parse(raw, WHAT, log)?;
+    let jwt = checks::parse(raw, |raw| own_keys.parse(raw), WHAT, log)?;
     checks::algorithm(&jwt, WHAT, log)?;
     if let Some(t) = jwt.header().typ.as_deref()
         && !checks::typ_matches(t, TYP_ID_TOKEN)

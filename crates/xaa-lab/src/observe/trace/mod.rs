@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
 use xaa_core::jose::UnverifiedJwt;
+use xaa_core::memo::Recent;
 use xaa_core::secret::{is_secret, mask};
 use xaa_core::validation::Check;
 
@@ -67,35 +68,6 @@ pub enum Answer {
     Unmasked(Value),
     /// As the trace keeps it (masked and bounded), shared with the events that got the same bytes.
     Kept(Arc<Value>),
-}
-
-/// What the trace made of an input it saw lately (a token, an answer), by that input: the same
-/// input again is shared, not worked out and stored once more. Bounded: past `capacity` entries it
-/// starts afresh.
-#[derive(Debug)]
-struct Recent<K, V> {
-    capacity: usize,
-    seen: HashMap<K, V>,
-}
-
-impl<K: std::hash::Hash + Eq, V: Clone> Recent<K, V> {
-    fn new(capacity: usize) -> Self {
-        Self { capacity, seen: HashMap::new() }
-    }
-
-    fn get<Q: std::hash::Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
-    where
-        K: std::borrow::Borrow<Q>,
-    {
-        self.seen.get(key).cloned()
-    }
-
-    fn keep(&mut self, key: K, value: V) {
-        if self.seen.len() >= self.capacity {
-            self.seen.clear();
-        }
-        self.seen.insert(key, value);
-    }
 }
 
 /// How many decoded tokens the trace remembers (the access token of every API call, the ID
