@@ -154,6 +154,9 @@ impl Decoded {
 /// How many compact JWSs a key set remembers having decoded (a token the size of the lab's
 /// access tokens takes about 2.5 KB with its decoded parts).
 const READ_TOKENS: usize = 1024;
+/// The longest text it remembers, in bytes (the lab's access tokens have about 900): a longer one
+/// is decoded each time, so well-formed junk cannot make the memo hold megabytes.
+const MAX_READ_TOKEN: usize = 4096;
 
 /// The compact JWSs a key set read lately, decoded: the same text again (the access token of
 /// every call to the todo API) is not decoded again. Only text that decoded is kept; a token read
@@ -175,7 +178,9 @@ impl ReadTokens {
             return Ok(UnverifiedJwt { raw, decoded });
         }
         let jwt = UnverifiedJwt::parse(raw)?;
-        if let Ok(mut m) = self.0.lock() {
+        if raw.len() <= MAX_READ_TOKEN
+            && let Ok(mut m) = self.0.lock()
+        {
             m.keep(raw.into(), Arc::clone(&jwt.decoded));
         }
         Ok(jwt)
@@ -202,7 +207,7 @@ mod tests {
     use crate::test_keys::{JwtBuilder, TestKey};
 
     #[test]
-    fn the_same_text_shares_its_decoded_parts_and_text_that_does_not_decode_is_not_kept() {
+    fn the_same_text_shares_its_decoded_parts_and_junk_or_long_text_is_not_kept() {
         let read = ReadTokens::default();
         let raw =
             JwtBuilder::new("at+jwt", serde_json::json!({ "iss": "https://as.example" })).signed_by(TestKey::B).build();
@@ -217,6 +222,12 @@ mod tests {
         assert_eq!(read.len(), 2);
         assert_eq!(read.parse("a.b.c.d.e").unwrap_err(), JwtFormatError::Encrypted);
         assert_eq!(read.parse("a.b.c.d.e").unwrap_err(), JwtFormatError::Encrypted, "refused again, never remembered");
+        assert_eq!(read.len(), 2);
+        // Nor a text longer than MAX_READ_TOKEN, however well-formed.
+        let long = JwtBuilder::new("at+jwt", serde_json::json!({ "pad": "x".repeat(MAX_READ_TOKEN) }))
+            .signed_by(TestKey::B)
+            .build();
+        assert_eq!(read.parse(&long).unwrap().unverified_claims()["pad"].as_str().map(str::len), Some(MAX_READ_TOKEN));
         assert_eq!(read.len(), 2);
     }
 }
