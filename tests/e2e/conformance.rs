@@ -450,7 +450,10 @@ async fn the_console_runs_the_checks_of_a_resource_app_and_the_room_shows_them()
     let failed = cases.iter().filter(|c| c["verdict"] == "fail").count();
     b.goto(&format!("{}/admin?token={}", lab.console(), lab.lab.admin_token())).await.unwrap();
     b.goto(&format!("{}/admin/room", lab.console())).await.unwrap();
-    let cell = b.find(Locator::Css(&format!("#room-checks tr[data-app='{id}'] td:nth-child(4)"))).await.unwrap();
+    // Waited for, not found at once: on a loaded machine (four test threads on two cores) the room
+    // was once read before it showed.
+    let cell =
+        b.wait().for_element(Locator::Css(&format!("#room-checks tr[data-app='{id}'] td:nth-child(4)"))).await.unwrap();
     assert_eq!(cell.text().await.unwrap(), failed.to_string());
     browser.close().await;
 }
