@@ -3,7 +3,8 @@
 //! afresh, so it never holds more than `capacity` entries and never needs an eviction order.
 //!
 //! The key sets keep the compact JWSs they read in one ([`crate::jose::KeySet::parse`]); the
-//! lab's trace keeps the tokens it decoded for display and the answers it shares.
+//! lab's trace keeps the tokens it decoded for display and the answers it shares, and the todo
+//! store the listings it read (forgetting a user's at each write).
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -38,6 +39,19 @@ impl<K: Hash + Eq, V: Clone> Recent<K, V> {
         self.seen.insert(key, value);
     }
 
+    /// Forgets what was made of `key` (the input changed under it).
+    pub fn forget<Q: Hash + Eq + ?Sized>(&mut self, key: &Q)
+    where
+        K: Borrow<Q>,
+    {
+        self.seen.remove(key);
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.seen.clear();
+    }
+
     /// How many entries it holds.
     pub fn len(&self) -> usize {
         self.seen.len()
@@ -64,5 +78,10 @@ mod tests {
         assert_eq!((memo.len(), memo.get(&0), memo.get(&3)), (1, None, Some(30)));
         memo.keep(3, 31);
         assert_eq!((memo.len(), memo.get(&3)), (1, Some(31)), "the same key again replaces, it does not add");
+        memo.keep(4, 40);
+        memo.forget(&3);
+        assert_eq!((memo.len(), memo.get(&3), memo.get(&4)), (1, None, Some(40)));
+        memo.clear();
+        assert!(memo.is_empty());
     }
 }

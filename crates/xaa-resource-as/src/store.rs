@@ -1,11 +1,11 @@
 //! SQLite storage of the resource trust domain. SQL lives only here; every statement is parameterised.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use xaa_core::ids::{Issuer, Jti, Subject};
+use xaa_core::memo::Recent;
 use xaa_core::sqlite::{Db, DbError};
 
 use crate::config::SeedTodo;
@@ -45,32 +45,35 @@ pub struct Store {
 /// once and then served from here until a write for that user (create, update, delete, seed)
 /// forgets it. Both happen under the connection's lock (inside [`Db::call`]), so a kept listing
 /// is never older than the last committed write; a read that finds one while a write is under
-/// way answers as if it came just before that write.
-#[derive(Debug, Default)]
-struct Listings(Mutex<HashMap<String, Arc<[Todo]>>>);
+/// way answers as if it came just before that write. At most [`Listings::CAPACITY`] users' are
+/// kept; past it, they are all forgotten and read again.
+#[derive(Debug)]
+struct Listings(Mutex<Recent<String, Arc<[Todo]>>>);
+
+impl Default for Listings {
+    fn default() -> Self {
+        Self(Mutex::new(Recent::new(Self::CAPACITY)))
+    }
+}
 
 impl Listings {
-    /// How many users' listings are kept; past it, they are all forgotten and read again.
     const CAPACITY: usize = 4096;
 
     fn get(&self, sub: &str) -> Option<Arc<[Todo]>> {
-        self.0.lock().ok()?.get(sub).cloned()
+        self.0.lock().ok()?.get(sub)
     }
 
     /// Keeps `todos` as `sub`'s listing. Call it with the connection's lock held.
     fn keep(&self, sub: &str, todos: Arc<[Todo]>) {
         if let Ok(mut kept) = self.0.lock() {
-            if kept.len() >= Self::CAPACITY {
-                kept.clear();
-            }
-            kept.insert(sub.to_owned(), todos);
+            kept.keep(sub.to_owned(), todos);
         }
     }
 
     /// Forgets `sub`'s listing. Call it with the connection's lock held, after the write.
     fn forget(&self, sub: &str) {
         if let Ok(mut kept) = self.0.lock() {
-            kept.remove(sub);
+            kept.forget(sub);
         }
     }
 
@@ -436,6 +439,7 @@ mod tests {
         assert_eq!(reprepared, 0);
         assert_eq!(plan, ["SEARCH todos USING INDEX todos_by_sub (sub=?)"]);
     }
+
     fn titles(todos: &[Todo]) -> Vec<(&str, bool)> {
         todos.iter().map(|t| (t.title.as_str(), t.completed)).collect()
     }
